@@ -1,0 +1,173 @@
+//! The check: resolve the user's tier, read their usage, decide, and record
+//! a block event the first time a window blocks. Reads go through
+//! [`CheckStore`]; on a warm container that is one round trip.
+
+use crate::cache::ConfigCache;
+use crate::config::FailureMode;
+use crate::decide::{self, Decision, NoMatchPolicy, Verdict, WarningLevel};
+use crate::error::Error;
+use crate::model::{EventId, EventType, QuotaEvent, SessionId, Tier, TierId, UsageSnapshot};
+use crate::resolve::{self, MatchedBy, SharedConfig, Subject};
+use crate::store::CheckStore;
+use chrono::{DateTime, Utc};
+use rust_decimal::Decimal;
+use serde::Serialize;
+use std::sync::Arc;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CheckRequest {
+    pub subject: Subject,
+    pub session_id: Option<SessionId>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TierSummary {
+    pub tier_id: TierId,
+    pub tier_name: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CheckOutcome {
+    #[serde(flatten)]
+    pub decision: Decision,
+    pub matched_by: MatchedBy,
+    pub tier: Option<TierSummary>,
+    /// True when the store could not be read and the failure mode answered.
+    pub degraded: bool,
+}
+
+pub struct Checker<S> {
+    store: S,
+    cache: ConfigCache,
+    no_match: NoMatchPolicy,
+    failure_mode: FailureMode,
+}
+
+impl<S: CheckStore> Checker<S> {
+    pub fn new(store: S, no_match: NoMatchPolicy, failure_mode: FailureMode) -> Self {
+        Self {
+            store,
+            cache: ConfigCache::default(),
+            no_match,
+            failure_mode,
+        }
+    }
+
+    pub fn store(&self) -> &S {
+        &self.store
+    }
+
+    /// Never fails: a store failure becomes the configured failure answer.
+    pub async fn check(&self, request: &CheckRequest, now: DateTime<Utc>) -> CheckOutcome {
+        match self.try_check(request, now).await {
+            Ok(outcome) => outcome,
+            Err(e) => self.degraded(&e, now),
+        }
+    }
+
+    async fn try_check(
+        &self,
+        request: &CheckRequest,
+        now: DateTime<Utc>,
+    ) -> Result<CheckOutcome, Error> {
+        let subject = &request.subject;
+        let view = self.store.load_user_view(&subject.user_id, now).await?;
+        let config = self.config_at(view.config_version).await?;
+        let resolution = resolve::resolve(&config, view.direct.as_ref(), subject);
+        let Some(tier) = resolution.tier else {
+            return Ok(CheckOutcome {
+                decision: decide::decide_unmatched(self.no_match, &view.usage, now),
+                matched_by: MatchedBy::None,
+                tier: None,
+                degraded: false,
+            });
+        };
+        let decision = decide::decide(tier, &view.usage, now);
+        if decision.decision == Verdict::Block {
+            self.note_block(tier, &decision, &view.usage, request, now)
+                .await;
+        }
+        Ok(CheckOutcome {
+            decision,
+            matched_by: resolution.matched_by,
+            tier: Some(TierSummary {
+                tier_id: tier.tier_id.clone(),
+                tier_name: tier.tier_name.clone(),
+            }),
+            degraded: false,
+        })
+    }
+
+    /// The shared configuration at `version`: from the cache, or read once
+    /// (the only extra round trip, right after an admin change).
+    async fn config_at(&self, version: u64) -> Result<Arc<SharedConfig>, Error> {
+        if let Some(config) = self.cache.get(version) {
+            return Ok(config);
+        }
+        let config = Arc::new(self.store.load_shared_config().await?);
+        self.cache.put(version, config.clone());
+        Ok(config)
+    }
+
+    /// Records the block once per user, window and period; later blocks in
+    /// the same period see the flag in the usage they read anyway and write
+    /// nothing. A failure here is logged, never turned into a wrong answer.
+    async fn note_block(
+        &self,
+        tier: &Tier,
+        decision: &Decision,
+        usage: &UsageSnapshot,
+        request: &CheckRequest,
+        now: DateTime<Utc>,
+    ) {
+        let Some(window) = decision.blocking_window else {
+            return;
+        };
+        let Some(status) = decision.windows.iter().find(|w| w.period == window) else {
+            return;
+        };
+        let event = QuotaEvent {
+            event_id: EventId::generate(),
+            event_type: EventType::Block,
+            user_id: request.subject.user_id.clone(),
+            tier_id: Some(tier.tier_id.clone()),
+            window: Some(window),
+            threshold: None,
+            usage: status.usage,
+            limit: status.limit,
+            percentage: status.percentage_used.map(|p| p.0).unwrap_or(Decimal::ZERO),
+            session_id: request.session_id.clone(),
+            occurred_at: now,
+        };
+        if usage.recorded_events.contains(&event.dedupe_key()) {
+            return;
+        }
+        if let Err(e) = self.store.record_event_once(&event).await {
+            tracing::warn!(error = %e, user = %event.user_id, "could not record block event");
+        }
+    }
+
+    fn degraded(&self, error: &Error, now: DateTime<Utc>) -> CheckOutcome {
+        let open = self.failure_mode == FailureMode::Open;
+        tracing::error!(error = %error, fail_open = open, metric = "QuotaStoreFailure", "quota check could not read the store");
+        CheckOutcome {
+            decision: Decision {
+                allowed: open,
+                decision: if open { Verdict::Allow } else { Verdict::Block },
+                warning_level: WarningLevel(None),
+                windows: decide::window_statuses(None, &UsageSnapshot::default(), now),
+                message: if open {
+                    "Quota store unavailable; allowed (fail-open).".into()
+                } else {
+                    "Quota store unavailable; refused (fail-closed).".into()
+                },
+                blocking_window: None,
+            },
+            matched_by: MatchedBy::None,
+            tier: None,
+            degraded: true,
+        }
+    }
+}

@@ -1,0 +1,259 @@
+//! Allow, warn or block, from a resolved tier and the user's current usage.
+//! Pure: the same inputs always give the same decision.
+
+use crate::model::{LimitAction, Money, Tier, UsageSnapshot};
+use crate::period::{Period, Window};
+use chrono::{DateTime, SecondsFormat, Utc};
+use rust_decimal::{Decimal, RoundingStrategy};
+use serde::{Serialize, Serializer};
+
+/// Warns at this share of a limit whatever the tier's soft percentage.
+pub const HARD_WARNING_PERCENTAGE: u8 = 90;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Verdict {
+    Allow,
+    Warn,
+    Block,
+}
+
+/// What to do when no tier applies to a user.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum NoMatchPolicy {
+    #[default]
+    Allow,
+    Block,
+}
+
+/// The highest warning threshold crossed, shown as "80%"; `None` as "none".
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Default)]
+pub struct WarningLevel(pub Option<u8>);
+
+impl Serialize for WarningLevel {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self.0 {
+            Some(p) => s.collect_str(&format_args!("{p}%")),
+            None => s.serialize_str("none"),
+        }
+    }
+}
+
+/// A share of a limit, exact inside and a plain JSON number outside
+/// (12.5); it is a display value, not money.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Percentage(pub Decimal);
+
+impl Serialize for Percentage {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let text = self.0.normalize().to_string();
+        s.serialize_f64(text.parse().unwrap_or(0.0))
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct WindowStatus {
+    pub period: Window,
+    pub usage: Money,
+    pub limit: Option<Money>,
+    pub remaining: Option<Money>,
+    pub percentage_used: Option<Percentage>,
+    #[serde(serialize_with = "rfc3339")]
+    pub resets_at: DateTime<Utc>,
+}
+
+fn rfc3339<S: Serializer>(t: &DateTime<Utc>, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(&t.to_rfc3339_opts(SecondsFormat::Secs, true))
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Decision {
+    pub allowed: bool,
+    pub decision: Verdict,
+    pub warning_level: WarningLevel,
+    pub windows: Vec<WindowStatus>,
+    pub message: String,
+    /// The window that blocked (the one resetting last, if both did).
+    #[serde(skip)]
+    pub blocking_window: Option<Window>,
+}
+
+impl Decision {
+    /// When a blocked user may try again.
+    pub fn retry_at(&self) -> Option<DateTime<Utc>> {
+        let w = self.blocking_window?;
+        self.windows
+            .iter()
+            .find(|s| s.period == w)
+            .map(|s| s.resets_at)
+    }
+}
+
+fn percentage(usage: Money, limit: Money) -> Percentage {
+    let p = usage.value() * Decimal::ONE_HUNDRED / limit.value();
+    Percentage(p.round_dp_with_strategy(2, RoundingStrategy::ToZero))
+}
+
+/// True when usage has reached `threshold` percent of `limit`, compared exactly.
+fn reached(usage: Money, limit: Money, threshold: u8) -> bool {
+    usage.value() * Decimal::ONE_HUNDRED >= limit.value() * Decimal::from(threshold)
+}
+
+fn thresholds(tier: &Tier) -> Vec<u8> {
+    let mut t = vec![HARD_WARNING_PERCENTAGE];
+    // 0 means "no soft warning": warning at 0 % would warn on every request.
+    if tier.soft_limit_percentage > 0 && tier.soft_limit_percentage < 100 {
+        t.push(tier.soft_limit_percentage);
+    }
+    t.sort_unstable();
+    t.dedup();
+    t
+}
+
+pub fn window_statuses(
+    tier: Option<&Tier>,
+    usage: &UsageSnapshot,
+    now: DateTime<Utc>,
+) -> Vec<WindowStatus> {
+    Window::ALL
+        .into_iter()
+        .map(|window| {
+            let used = usage.totals(window).cost;
+            let limit = tier.and_then(|t| t.limit(window));
+            WindowStatus {
+                period: window,
+                usage: used,
+                limit,
+                remaining: limit.map(|l| l.saturating_sub(used)),
+                percentage_used: limit.map(|l| percentage(used, l)),
+                resets_at: Period::containing(window, now).resets_at,
+            }
+        })
+        .collect()
+}
+
+fn ts(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(SecondsFormat::Secs, true)
+}
+
+/// The decision for a user whose tier is known.
+pub fn decide(tier: &Tier, usage: &UsageSnapshot, now: DateTime<Utc>) -> Decision {
+    let windows = window_statuses(Some(tier), usage, now);
+    if tier.unlimited {
+        return Decision {
+            allowed: true,
+            decision: Verdict::Allow,
+            warning_level: WarningLevel(None),
+            windows,
+            message: format!("Tier {} is unlimited.", tier.tier_name),
+            blocking_window: None,
+        };
+    }
+    let over: Vec<&WindowStatus> = windows
+        .iter()
+        .filter(|w| w.limit.is_some_and(|l| w.usage >= l))
+        .collect();
+    // The window that resets last is the one that really keeps the user out.
+    if let Some(worst) = over.iter().max_by_key(|w| w.resets_at) {
+        let limit = worst.limit.expect("over a limit means a limit");
+        let text = format!(
+            "{} limit of {} reached ({} used); resets at {}.",
+            capitalised(worst.period),
+            limit,
+            worst.usage,
+            ts(worst.resets_at)
+        );
+        let blocks = tier.action_on_limit == LimitAction::Block;
+        return Decision {
+            allowed: !blocks,
+            decision: if blocks {
+                Verdict::Block
+            } else {
+                Verdict::Warn
+            },
+            warning_level: WarningLevel(Some(100)),
+            blocking_window: blocks.then_some(worst.period),
+            message: if blocks {
+                text
+            } else {
+                format!("{text} This tier only warns.")
+            },
+            windows,
+        };
+    }
+    let mut level = WarningLevel(None);
+    let mut warned: Option<&WindowStatus> = None;
+    for w in &windows {
+        let Some(limit) = w.limit else { continue };
+        if let Some(t) = thresholds(tier)
+            .into_iter()
+            .rev()
+            .find(|t| reached(w.usage, limit, *t))
+        {
+            if WarningLevel(Some(t)) > level {
+                level = WarningLevel(Some(t));
+                warned = Some(w);
+            }
+        }
+    }
+    match warned {
+        Some(w) => Decision {
+            allowed: true,
+            decision: Verdict::Warn,
+            warning_level: level,
+            message: format!(
+                "{}% of the {} limit used ({} of {}).",
+                level.0.expect("set with warned"),
+                w.period.as_str(),
+                w.usage,
+                w.limit.expect("only limited windows warn")
+            ),
+            windows,
+            blocking_window: None,
+        },
+        None => Decision {
+            allowed: true,
+            decision: Verdict::Allow,
+            warning_level: level,
+            message: "Within quota.".to_string(),
+            windows,
+            blocking_window: None,
+        },
+    }
+}
+
+/// The decision for a user no tier applies to.
+pub fn decide_unmatched(
+    policy: NoMatchPolicy,
+    usage: &UsageSnapshot,
+    now: DateTime<Utc>,
+) -> Decision {
+    let windows = window_statuses(None, usage, now);
+    match policy {
+        NoMatchPolicy::Allow => Decision {
+            allowed: true,
+            decision: Verdict::Allow,
+            warning_level: WarningLevel(None),
+            windows,
+            message: "No quota tier applies to this user; allowed by policy.".to_string(),
+            blocking_window: None,
+        },
+        NoMatchPolicy::Block => Decision {
+            allowed: false,
+            decision: Verdict::Block,
+            warning_level: WarningLevel(None),
+            windows,
+            message: "No quota tier applies to this user; blocked by policy.".to_string(),
+            blocking_window: None,
+        },
+    }
+}
+
+fn capitalised(w: Window) -> &'static str {
+    match w {
+        Window::Daily => "Daily",
+        Window::Monthly => "Monthly",
+    }
+}

@@ -1,0 +1,118 @@
+//! The error every shared operation returns. Each surface (HTTP, direct invoke)
+//! maps it to its own answer in exactly one place.
+
+use serde::Serialize;
+use thiserror::Error;
+
+/// One rejected input field: `field` is the JSON name the caller sent.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FieldError {
+    pub field: String,
+    pub message: String,
+}
+
+impl FieldError {
+    pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
+        Self {
+            field: field.into(),
+            message: message.into(),
+        }
+    }
+}
+
+/// All the problems found in one input, so the caller can fix them in one go.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct FieldErrors(pub Vec<FieldError>);
+
+impl FieldErrors {
+    pub fn push(&mut self, field: impl Into<String>, message: impl Into<String>) {
+        self.0.push(FieldError::new(field, message));
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// Runs a parse step and keeps its error, so validation can go on.
+    pub fn check<T, E: Into<FieldError>>(&mut self, result: Result<T, E>) -> Option<T> {
+        match result {
+            Ok(value) => Some(value),
+            Err(e) => {
+                self.0.push(e.into());
+                None
+            }
+        }
+    }
+
+    pub fn into_result(self) -> Result<(), Error> {
+        if self.0.is_empty() {
+            Ok(())
+        } else {
+            Err(Error::Validation(self))
+        }
+    }
+}
+
+impl From<FieldError> for FieldErrors {
+    fn from(e: FieldError) -> Self {
+        Self(vec![e])
+    }
+}
+
+impl std::fmt::Display for FieldErrors {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let parts: Vec<String> = self
+            .0
+            .iter()
+            .map(|e| format!("{}: {}", e.field, e.message))
+            .collect();
+        f.write_str(&parts.join("; "))
+    }
+}
+
+/// Which kind of stored thing an error is about; it becomes part of the message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Entity {
+    Tier,
+    Assignment,
+    Request,
+}
+
+impl std::fmt::Display for Entity {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Entity::Tier => "tier",
+            Entity::Assignment => "assignment",
+            Entity::Request => "request",
+        })
+    }
+}
+
+#[derive(Debug, Error)]
+pub enum Error {
+    #[error("invalid input: {0}")]
+    Validation(FieldErrors),
+    #[error("{entity} {id} not found")]
+    NotFound { entity: Entity, id: String },
+    #[error("{0}")]
+    Conflict(String),
+    #[error("{entity} {id} was changed by someone else (expected version {expected})")]
+    PreconditionFailed {
+        entity: Entity,
+        id: String,
+        expected: u64,
+    },
+    #[error("invalid pagination token")]
+    InvalidCursor,
+    /// The store could not be reached or answered with an error; details stay in logs.
+    #[error("store unavailable: {0}")]
+    Store(String),
+}
+
+impl Error {
+    pub fn field(field: impl Into<String>, message: impl Into<String>) -> Self {
+        Error::Validation(FieldError::new(field, message).into())
+    }
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -1,0 +1,16 @@
+//! The quota service's shared crate: domain model, resolution, decision,
+//! periods, the DynamoDB repository and configuration.
+
+pub mod cache;
+pub mod check;
+pub mod config;
+pub mod decide;
+pub mod error;
+pub mod model;
+pub mod page;
+pub mod period;
+pub mod resolve;
+pub mod store;
+pub mod testing;
+
+pub use error::{Error, Result};

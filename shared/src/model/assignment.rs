@@ -1,0 +1,289 @@
+//! Assignments: which users get which tier.
+
+use super::{AssignmentId, Audit, DomainPattern, JwtRole, TierId, UserId};
+use crate::error::{Error, FieldErrors};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+/// The largest priority an admin may set; keeps zero-padded sort keys short.
+pub const MAX_PRIORITY: u32 = 1_000_000;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AssignmentType {
+    DirectUser,
+    JwtRole,
+    EmailDomain,
+    DefaultTier,
+}
+
+impl AssignmentType {
+    pub const ALL: [AssignmentType; 4] = [
+        AssignmentType::DirectUser,
+        AssignmentType::JwtRole,
+        AssignmentType::EmailDomain,
+        AssignmentType::DefaultTier,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AssignmentType::DirectUser => "direct_user",
+            AssignmentType::JwtRole => "jwt_role",
+            AssignmentType::EmailDomain => "email_domain",
+            AssignmentType::DefaultTier => "default_tier",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|t| t.as_str() == raw)
+    }
+
+    /// The priority an assignment of this type gets when none is given.
+    pub fn default_priority(self) -> u32 {
+        match self {
+            AssignmentType::DirectUser => 300,
+            AssignmentType::JwtRole => 200,
+            AssignmentType::EmailDomain => 150,
+            AssignmentType::DefaultTier => 100,
+        }
+    }
+}
+
+/// Whom an assignment applies to. The type and its matching value travel
+/// together, so a role assignment without a role cannot exist.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Target {
+    DirectUser(UserId),
+    JwtRole(JwtRole),
+    EmailDomain(DomainPattern),
+    DefaultTier,
+}
+
+impl Target {
+    pub fn kind(&self) -> AssignmentType {
+        match self {
+            Target::DirectUser(_) => AssignmentType::DirectUser,
+            Target::JwtRole(_) => AssignmentType::JwtRole,
+            Target::EmailDomain(_) => AssignmentType::EmailDomain,
+            Target::DefaultTier => AssignmentType::DefaultTier,
+        }
+    }
+
+    /// The matching value as text ("" for the default).
+    pub fn value(&self) -> &str {
+        match self {
+            Target::DirectUser(u) => u.as_str(),
+            Target::JwtRole(r) => r.as_str(),
+            Target::EmailDomain(d) => d.as_str(),
+            Target::DefaultTier => "",
+        }
+    }
+
+    /// Builds a target from the flat JSON fields, reporting what is missing or
+    /// does not belong to the type.
+    pub fn from_parts(
+        kind: AssignmentType,
+        user_id: Option<UserId>,
+        jwt_role: Option<JwtRole>,
+        email_domain: Option<DomainPattern>,
+    ) -> Result<Target, Error> {
+        let mut errors = FieldErrors::default();
+        let given = [
+            ("userId", user_id.is_some()),
+            ("jwtRole", jwt_role.is_some()),
+            ("emailDomain", email_domain.is_some()),
+        ];
+        let needed = match kind {
+            AssignmentType::DirectUser => Some("userId"),
+            AssignmentType::JwtRole => Some("jwtRole"),
+            AssignmentType::EmailDomain => Some("emailDomain"),
+            AssignmentType::DefaultTier => None,
+        };
+        for (field, present) in given {
+            if Some(field) == needed && !present {
+                errors.push(
+                    field,
+                    format!("is required for assignmentType {}", kind.as_str()),
+                );
+            }
+            if Some(field) != needed && present {
+                errors.push(
+                    field,
+                    format!("does not apply to assignmentType {}", kind.as_str()),
+                );
+            }
+        }
+        errors.into_result()?;
+        Ok(match kind {
+            AssignmentType::DirectUser => Target::DirectUser(user_id.expect("checked above")),
+            AssignmentType::JwtRole => Target::JwtRole(jwt_role.expect("checked above")),
+            AssignmentType::EmailDomain => {
+                Target::EmailDomain(email_domain.expect("checked above"))
+            }
+            AssignmentType::DefaultTier => Target::DefaultTier,
+        })
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Assignment {
+    pub assignment_id: AssignmentId,
+    pub tier_id: TierId,
+    pub target: Target,
+    pub priority: u32,
+    pub enabled: bool,
+    pub audit: Audit,
+}
+
+/// The flat camelCase JSON shape of an assignment.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct AssignmentJson<'a> {
+    assignment_id: &'a AssignmentId,
+    tier_id: &'a TierId,
+    assignment_type: AssignmentType,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    user_id: Option<&'a UserId>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    jwt_role: Option<&'a JwtRole>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    email_domain: Option<&'a DomainPattern>,
+    priority: u32,
+    enabled: bool,
+    #[serde(flatten)]
+    audit: &'a Audit,
+}
+
+impl Serialize for Assignment {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        AssignmentJson {
+            assignment_id: &self.assignment_id,
+            tier_id: &self.tier_id,
+            assignment_type: self.target.kind(),
+            user_id: match &self.target {
+                Target::DirectUser(u) => Some(u),
+                _ => None,
+            },
+            jwt_role: match &self.target {
+                Target::JwtRole(r) => Some(r),
+                _ => None,
+            },
+            email_domain: match &self.target {
+                Target::EmailDomain(d) => Some(d),
+                _ => None,
+            },
+            priority: self.priority,
+            enabled: self.enabled,
+            audit: &self.audit,
+        }
+        .serialize(s)
+    }
+}
+
+/// The body of a create request; the id is generated by the server.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct NewAssignment {
+    pub tier_id: TierId,
+    pub assignment_type: AssignmentType,
+    #[serde(default)]
+    pub user_id: Option<UserId>,
+    #[serde(default)]
+    pub jwt_role: Option<JwtRole>,
+    #[serde(default)]
+    pub email_domain: Option<DomainPattern>,
+    #[serde(default)]
+    pub priority: Option<u32>,
+    #[serde(default)]
+    pub enabled: Option<bool>,
+}
+
+pub fn validate_priority(priority: u32) -> Result<(), Error> {
+    if priority > MAX_PRIORITY {
+        return Err(Error::field(
+            "priority",
+            format!("must be between 0 and {MAX_PRIORITY}"),
+        ));
+    }
+    Ok(())
+}
+
+impl NewAssignment {
+    pub fn into_assignment(self, actor: &str, now: DateTime<Utc>) -> Result<Assignment, Error> {
+        let target = Target::from_parts(
+            self.assignment_type,
+            self.user_id,
+            self.jwt_role,
+            self.email_domain,
+        )?;
+        let priority = self
+            .priority
+            .unwrap_or_else(|| self.assignment_type.default_priority());
+        validate_priority(priority)?;
+        Ok(Assignment {
+            assignment_id: AssignmentId::generate(),
+            tier_id: self.tier_id,
+            target,
+            priority,
+            enabled: self.enabled.unwrap_or(true),
+            audit: Audit::new(actor, now),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::tier::tests::now;
+
+    fn create(json: serde_json::Value) -> Result<Assignment, Error> {
+        serde_json::from_value::<NewAssignment>(json)
+            .map_err(|e| Error::field("body", e.to_string()))?
+            .into_assignment("admin", now())
+    }
+
+    #[test]
+    fn type_specific_fields_are_required_and_exclusive() {
+        let a = create(
+            serde_json::json!({"tierId": "basic", "assignmentType": "direct_user", "userId": "u1"}),
+        )
+        .unwrap();
+        assert_eq!(a.target, Target::DirectUser(UserId::parse("u1").unwrap()));
+        assert_eq!(a.priority, 300);
+        assert!(
+            create(serde_json::json!({"tierId": "basic", "assignmentType": "direct_user"}))
+                .is_err()
+        );
+        assert!(
+            create(
+                serde_json::json!({"tierId": "basic", "assignmentType": "jwt_role", "userId": "u1"})
+            )
+            .is_err()
+        );
+        let d = create(serde_json::json!({"tierId": "basic", "assignmentType": "default_tier"}))
+            .unwrap();
+        assert_eq!(d.priority, 100);
+        assert!(create(serde_json::json!({"tierId": "basic", "assignmentType": "default_tier", "jwtRole": "x"})).is_err());
+        let e = create(serde_json::json!({"tierId": "b", "assignmentType": "email_domain", "emailDomain": "Uni.edu", "priority": 7})).unwrap();
+        assert_eq!(e.target.value(), "uni.edu");
+        assert_eq!(e.priority, 7);
+    }
+
+    #[test]
+    fn bad_priority_and_type_are_rejected() {
+        assert!(create(serde_json::json!({"tierId": "b", "assignmentType": "jwt_role", "jwtRole": "r", "priority": -1})).is_err());
+        assert!(create(serde_json::json!({"tierId": "b", "assignmentType": "jwt_role", "jwtRole": "r", "priority": 1_000_001})).is_err());
+        assert!(create(serde_json::json!({"tierId": "b", "assignmentType": "group"})).is_err());
+    }
+
+    #[test]
+    fn serialises_flat_camel_case() {
+        let a = create(serde_json::json!({"tierId": "basic", "assignmentType": "jwt_role", "jwtRole": "Faculty"})).unwrap();
+        let json = serde_json::to_value(&a).unwrap();
+        assert_eq!(json["assignmentType"], "jwt_role");
+        assert_eq!(json["jwtRole"], "Faculty");
+        assert_eq!(json["priority"], 200);
+        assert!(json.get("userId").is_none());
+        assert_eq!(json["assignmentId"], a.assignment_id.as_str());
+    }
+}

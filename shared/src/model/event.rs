@@ -1,0 +1,141 @@
+//! Quota events: blocks, warnings and overrides applied, for the inspector
+//! and for reports by user, tier, type and time.
+
+use super::{EventId, Money, SessionId, TierId, UserId};
+use crate::period::{Period, Window};
+use chrono::{DateTime, Utc};
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EventType {
+    Block,
+    Warning,
+    OverrideApplied,
+}
+
+impl EventType {
+    pub const ALL: [EventType; 3] = [
+        EventType::Block,
+        EventType::Warning,
+        EventType::OverrideApplied,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EventType::Block => "block",
+            EventType::Warning => "warning",
+            EventType::OverrideApplied => "override_applied",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|t| t.as_str() == raw)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct QuotaEvent {
+    pub event_id: EventId,
+    pub event_type: EventType,
+    pub user_id: UserId,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tier_id: Option<TierId>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub window: Option<Window>,
+    /// The warning threshold crossed (80, 90), for warnings.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub threshold: Option<u8>,
+    pub usage: Money,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub limit: Option<Money>,
+    #[serde(with = "rust_decimal::serde::str")]
+    pub percentage: Decimal,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub session_id: Option<SessionId>,
+    pub occurred_at: DateTime<Utc>,
+}
+
+impl QuotaEvent {
+    /// Names the event's kind within its window and period: two events with the
+    /// same key are the same news, so only the first one is stored.
+    pub fn dedupe_key(&self) -> String {
+        let window = self.window.unwrap_or(Window::Monthly);
+        let period = Period::containing(window, self.occurred_at).key();
+        match self.threshold {
+            Some(t) => format!("{}{t}:{period}", self.event_type.as_str()),
+            None => format!("{}:{period}", self.event_type.as_str()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn event(kind: EventType, window: Window, threshold: Option<u8>, at: &str) -> QuotaEvent {
+        QuotaEvent {
+            event_id: EventId::generate(),
+            event_type: kind,
+            user_id: UserId::parse("u1").unwrap(),
+            tier_id: None,
+            window: Some(window),
+            threshold,
+            usage: Money::ZERO,
+            limit: None,
+            percentage: Decimal::ZERO,
+            session_id: None,
+            occurred_at: DateTime::parse_from_rfc3339(at)
+                .unwrap()
+                .with_timezone(&Utc),
+        }
+    }
+
+    #[test]
+    fn dedupe_key_is_per_kind_threshold_window_and_period() {
+        let a = event(
+            EventType::Block,
+            Window::Daily,
+            None,
+            "2026-11-27T01:00:00Z",
+        );
+        let b = event(
+            EventType::Block,
+            Window::Daily,
+            None,
+            "2026-11-27T23:00:00Z",
+        );
+        let c = event(
+            EventType::Block,
+            Window::Daily,
+            None,
+            "2026-11-28T00:00:00Z",
+        );
+        let m = event(
+            EventType::Block,
+            Window::Monthly,
+            None,
+            "2026-11-27T01:00:00Z",
+        );
+        let w80 = event(
+            EventType::Warning,
+            Window::Daily,
+            Some(80),
+            "2026-11-27T01:00:00Z",
+        );
+        let w90 = event(
+            EventType::Warning,
+            Window::Daily,
+            Some(90),
+            "2026-11-27T01:00:00Z",
+        );
+        assert_eq!(a.dedupe_key(), b.dedupe_key());
+        assert_ne!(a.dedupe_key(), c.dedupe_key());
+        assert_ne!(a.dedupe_key(), m.dedupe_key());
+        assert_ne!(w80.dedupe_key(), w90.dedupe_key());
+        assert_eq!(w80.dedupe_key(), "warning80:2026-11-27");
+        assert_eq!(m.dedupe_key(), "block:2026-11");
+    }
+}

@@ -1,0 +1,173 @@
+//! Identifiers, validated when parsed so that nothing else has to: a fixed
+//! character set without the key delimiter `#`, and a bounded length.
+
+use crate::error::FieldError;
+use serde::{Deserialize, Deserializer, Serialize};
+use std::fmt;
+
+/// Characters allowed in ids. `#` (our key delimiter), `/` (path separator),
+/// whitespace and control characters are excluded so no id can forge a key.
+fn id_char(c: char) -> bool {
+    c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-' | ':' | '@' | '+' | '=')
+}
+
+/// Roles come from identity providers and often carry a path (`org/admins`).
+fn role_char(c: char) -> bool {
+    id_char(c) || c == '/'
+}
+
+fn validate(
+    field: &str,
+    raw: &str,
+    max: usize,
+    allowed: fn(char) -> bool,
+) -> Result<(), FieldError> {
+    if raw.is_empty() {
+        return Err(FieldError::new(field, "must not be empty"));
+    }
+    if raw.len() > max {
+        return Err(FieldError::new(
+            field,
+            format!("must be at most {max} characters"),
+        ));
+    }
+    if let Some(bad) = raw.chars().find(|c| !allowed(*c)) {
+        return Err(FieldError::new(
+            field,
+            format!("contains {bad:?}; allowed are letters, digits and . _ - : @ + ="),
+        ));
+    }
+    Ok(())
+}
+
+macro_rules! define_id {
+    ($(#[$doc:meta])* $name:ident, $field:literal, $max:literal, $chars:ident) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+        #[serde(transparent)]
+        pub struct $name(String);
+
+        impl $name {
+            pub const FIELD: &'static str = $field;
+
+            pub fn parse(raw: impl Into<String>) -> Result<Self, FieldError> {
+                let raw = raw.into();
+                validate($field, &raw, $max, $chars)?;
+                Ok(Self(raw))
+            }
+
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+
+        impl<'de> Deserialize<'de> for $name {
+            fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                let raw = String::deserialize(d)?;
+                Self::parse(raw).map_err(|e| serde::de::Error::custom(e.message))
+            }
+        }
+    };
+}
+
+define_id!(
+    /// A tier's id, chosen by the admin (`basic`, `premium`).
+    TierId, "tierId", 64, id_char
+);
+define_id!(
+    /// Server-generated assignment id.
+    AssignmentId, "assignmentId", 64, id_char
+);
+define_id!(
+    /// The chat user's id as the identity provider gives it (sub, email, uuid).
+    UserId, "userId", 128, id_char
+);
+define_id!(
+    /// The caller's id for one LLM request; usage is counted once per id.
+    RequestId, "requestId", 128, id_char
+);
+define_id!(
+    /// The chat session a request belongs to; carried into events.
+    SessionId, "sessionId", 128, id_char
+);
+define_id!(
+    /// A role from the user's JWT.
+    JwtRole, "jwtRole", 128, role_char
+);
+define_id!(
+    /// Server-generated event id.
+    EventId, "eventId", 128, id_char
+);
+
+impl AssignmentId {
+    /// A new time-ordered id, so ties between equal priorities break by age.
+    pub fn generate() -> Self {
+        Self(uuid::Uuid::now_v7().to_string())
+    }
+}
+
+impl EventId {
+    pub fn generate() -> Self {
+        Self(uuid::Uuid::now_v7().to_string())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn accepts_common_id_shapes() {
+        for ok in [
+            "basic",
+            "user-1",
+            "a.b@uni.edu",
+            "auth0:x",
+            "0f8fad5b-d9cb-469f-a165-70867728950e",
+        ] {
+            assert!(UserId::parse(ok).is_ok(), "{ok}");
+        }
+    }
+
+    #[test]
+    fn rejects_key_delimiters_and_junk() {
+        for bad in ["", "a#b", "a/b", "a b", "tab\t", "ünï", "x\u{0}"] {
+            let err = UserId::parse(bad).unwrap_err();
+            assert_eq!(err.field, "userId", "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn bounds_length() {
+        assert!(TierId::parse("a".repeat(64)).is_ok());
+        let err = TierId::parse("a".repeat(65)).unwrap_err();
+        assert!(err.message.contains("64"));
+    }
+
+    #[test]
+    fn roles_may_carry_a_path_but_not_a_hash() {
+        assert!(JwtRole::parse("org/Faculty").is_ok());
+        assert!(JwtRole::parse("org#Faculty").is_err());
+    }
+
+    #[test]
+    fn deserialising_validates() {
+        let ok: TierId = serde_json::from_str("\"basic\"").unwrap();
+        assert_eq!(ok.as_str(), "basic");
+        assert!(serde_json::from_str::<TierId>("\"a#b\"").is_err());
+    }
+
+    #[test]
+    fn generated_ids_are_valid_and_ordered() {
+        let a = AssignmentId::generate();
+        let b = AssignmentId::generate();
+        assert!(AssignmentId::parse(a.as_str()).is_ok());
+        assert!(a < b);
+    }
+}

@@ -1,0 +1,175 @@
+//! Money is an exact decimal: parsed from strings (or JSON numbers, through
+//! their shortest text form), stored as DynamoDB Number strings, never f64.
+
+use crate::error::FieldError;
+use rust_decimal::Decimal;
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use std::fmt;
+use std::str::FromStr;
+
+/// At most this many decimal places are accepted (a tenth of a micro-cent).
+pub const MAX_SCALE: u32 = 10;
+/// Larger amounts are certainly a mistake, and staying far below 28 digits keeps
+/// every sum exact in DynamoDB and in the emulator.
+pub const MAX_AMOUNT: Decimal = Decimal::from_parts(1_000_000_000, 0, 0, false, 0);
+
+/// A non-negative amount of money in the deployment's currency.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+pub struct Money(Decimal);
+
+impl Money {
+    pub const ZERO: Money = Money(Decimal::ZERO);
+
+    pub fn parse(field: &str, raw: &str) -> Result<Self, FieldError> {
+        let value = Decimal::from_str(raw.trim())
+            .or_else(|_| Decimal::from_scientific(raw.trim()))
+            .map_err(|_| FieldError::new(field, format!("{raw:?} is not a decimal number")))?;
+        Self::from_decimal(field, value)
+    }
+
+    pub fn from_decimal(field: &str, value: Decimal) -> Result<Self, FieldError> {
+        if value.is_sign_negative() && !value.is_zero() {
+            return Err(FieldError::new(field, "must not be negative"));
+        }
+        if value > MAX_AMOUNT {
+            return Err(FieldError::new(
+                field,
+                format!("must be at most {MAX_AMOUNT}"),
+            ));
+        }
+        let value = value.normalize();
+        if value.scale() > MAX_SCALE {
+            return Err(FieldError::new(
+                field,
+                format!("must have at most {MAX_SCALE} decimal places"),
+            ));
+        }
+        Ok(Money(value))
+    }
+
+    /// For values read back from our own store, which only ever holds sums of
+    /// validated amounts.
+    pub fn from_stored(value: Decimal) -> Self {
+        Money(value.normalize())
+    }
+
+    pub fn value(self) -> Decimal {
+        self.0
+    }
+
+    pub fn is_zero(self) -> bool {
+        self.0.is_zero()
+    }
+
+    pub fn saturating_sub(self, other: Money) -> Money {
+        if other.0 >= self.0 {
+            Money::ZERO
+        } else {
+            Money(self.0 - other.0)
+        }
+    }
+
+    pub fn plus(self, other: Money) -> Money {
+        Money(self.0 + other.0)
+    }
+}
+
+impl fmt::Display for Money {
+    /// Shown with at least two decimals, as people read money ("12.50").
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let v = self.0.normalize();
+        if v.scale() < 2 {
+            let mut padded = v;
+            padded.rescale(2);
+            write!(f, "{padded}")
+        } else {
+            write!(f, "{v}")
+        }
+    }
+}
+
+impl Serialize for Money {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+/// Accepts a JSON string ("0.0123") or number (0.0123). A number is read
+/// through its shortest round-trip text, which is exact for up to 15
+/// significant digits; callers who need more send a string.
+impl<'de> Deserialize<'de> for Money {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Visitor;
+        impl serde::de::Visitor<'_> for Visitor {
+            type Value = Money;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a non-negative decimal number or numeric string")
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Money, E> {
+                Money::parse("", v).map_err(|e| E::custom(e.message))
+            }
+            fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<Money, E> {
+                Money::from_decimal("", Decimal::from(v)).map_err(|e| E::custom(e.message))
+            }
+            fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<Money, E> {
+                Money::from_decimal("", Decimal::from(v)).map_err(|e| E::custom(e.message))
+            }
+            fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<Money, E> {
+                if !v.is_finite() {
+                    return Err(E::custom("must be a finite number"));
+                }
+                // `{}` on f64 prints the shortest text that reads back to v.
+                self.visit_str(&format!("{v}"))
+            }
+        }
+        d.deserialize_any(Visitor)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn m(s: &str) -> Money {
+        Money::parse("cost", s).unwrap()
+    }
+
+    #[test]
+    fn keeps_cents_exact_where_f64_would_not() {
+        let mut sum = Money::ZERO;
+        for _ in 0..10 {
+            sum = sum.plus(m("0.1"));
+        }
+        assert_eq!(sum, m("1"));
+        assert_eq!(m("0.1").plus(m("0.2")), m("0.3"));
+    }
+
+    #[test]
+    fn parses_strings_and_json_numbers_exactly() {
+        let from_num: Money = serde_json::from_str("0.0123").unwrap();
+        let from_str: Money = serde_json::from_str("\"0.0123\"").unwrap();
+        assert_eq!(from_num, from_str);
+        let int: Money = serde_json::from_str("100").unwrap();
+        assert_eq!(int.to_string(), "100.00");
+        assert_eq!(serde_json::to_string(&m("12.5")).unwrap(), "\"12.50\"");
+        assert_eq!(m("0.0123").to_string(), "0.0123");
+    }
+
+    #[test]
+    fn rejects_negative_non_numeric_and_absurd() {
+        assert!(Money::parse("cost", "-0.01").is_err());
+        assert!(Money::parse("cost", "abc").is_err());
+        assert!(Money::parse("cost", "").is_err());
+        assert!(Money::parse("cost", "1000000001").is_err());
+        assert!(Money::parse("cost", "0.00000000001").is_err());
+        assert!(serde_json::from_str::<Money>("-1").is_err());
+        assert!(serde_json::from_str::<Money>("true").is_err());
+        assert!(Money::parse("cost", "-0").unwrap().is_zero());
+    }
+
+    #[test]
+    fn saturating_sub_never_goes_negative() {
+        assert_eq!(m("5").saturating_sub(m("7")), Money::ZERO);
+        assert_eq!(m("7").saturating_sub(m("5")), m("2"));
+    }
+}

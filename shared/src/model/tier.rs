@@ -1,0 +1,237 @@
+//! Quota tiers: the limits an assignment hands to users.
+
+use super::{Audit, Money, TierId};
+use crate::error::{Error, FieldErrors};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+pub const DEFAULT_SOFT_LIMIT_PERCENTAGE: u8 = 80;
+pub const MAX_NAME_LEN: usize = 100;
+pub const MAX_DESCRIPTION_LEN: usize = 1000;
+
+/// What happens at the limit: `block` refuses further requests, `warn` lets
+/// them through with a warning (for tiers that only monitor).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum LimitAction {
+    #[default]
+    Block,
+    Warn,
+}
+
+impl LimitAction {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LimitAction::Block => "block",
+            LimitAction::Warn => "warn",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Tier {
+    pub tier_id: TierId,
+    pub tier_name: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    pub monthly_cost_limit: Option<Money>,
+    pub daily_cost_limit: Option<Money>,
+    pub soft_limit_percentage: u8,
+    pub action_on_limit: LimitAction,
+    pub unlimited: bool,
+    pub enabled: bool,
+    #[serde(flatten)]
+    pub audit: Audit,
+}
+
+/// The body of a create request. Types are checked by serde; the rules that
+/// span fields by [`NewTier::into_tier`].
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct NewTier {
+    pub tier_id: TierId,
+    pub tier_name: String,
+    #[serde(default)]
+    pub description: Option<String>,
+    #[serde(default)]
+    pub monthly_cost_limit: Option<Money>,
+    #[serde(default)]
+    pub daily_cost_limit: Option<Money>,
+    #[serde(default)]
+    pub soft_limit_percentage: Option<u8>,
+    #[serde(default)]
+    pub action_on_limit: Option<LimitAction>,
+    #[serde(default)]
+    pub unlimited: Option<bool>,
+    #[serde(default)]
+    pub enabled: Option<bool>,
+}
+
+impl NewTier {
+    pub fn into_tier(self, actor: &str, now: DateTime<Utc>) -> Result<Tier, Error> {
+        let tier = Tier {
+            tier_id: self.tier_id,
+            tier_name: self.tier_name.trim().to_string(),
+            description: self
+                .description
+                .map(|d| d.trim().to_string())
+                .filter(|d| !d.is_empty()),
+            monthly_cost_limit: self.monthly_cost_limit,
+            daily_cost_limit: self.daily_cost_limit,
+            soft_limit_percentage: self
+                .soft_limit_percentage
+                .unwrap_or(DEFAULT_SOFT_LIMIT_PERCENTAGE),
+            action_on_limit: self.action_on_limit.unwrap_or_default(),
+            unlimited: self.unlimited.unwrap_or(false),
+            enabled: self.enabled.unwrap_or(true),
+            audit: Audit::new(actor, now),
+        };
+        tier.validate()?;
+        Ok(tier)
+    }
+}
+
+impl Tier {
+    /// The rules every stored tier satisfies, checked on create and update.
+    pub fn validate(&self) -> Result<(), Error> {
+        let mut errors = FieldErrors::default();
+        if self.tier_name.is_empty() {
+            errors.push("tierName", "must not be empty");
+        } else if self.tier_name.chars().count() > MAX_NAME_LEN {
+            errors.push(
+                "tierName",
+                format!("must be at most {MAX_NAME_LEN} characters"),
+            );
+        }
+        if self
+            .description
+            .as_ref()
+            .is_some_and(|d| d.chars().count() > MAX_DESCRIPTION_LEN)
+        {
+            errors.push(
+                "description",
+                format!("must be at most {MAX_DESCRIPTION_LEN} characters"),
+            );
+        }
+        for (field, limit) in [
+            ("monthlyCostLimit", self.monthly_cost_limit),
+            ("dailyCostLimit", self.daily_cost_limit),
+        ] {
+            if limit.is_some_and(Money::is_zero) {
+                errors.push(field, "must be greater than zero");
+            }
+        }
+        if self.soft_limit_percentage > 100 {
+            errors.push("softLimitPercentage", "must be between 0 and 100");
+        }
+        let has_limit = self.monthly_cost_limit.is_some() || self.daily_cost_limit.is_some();
+        if self.unlimited && has_limit {
+            errors.push("unlimited", "an unlimited tier takes no cost limits");
+        }
+        if !self.unlimited && !has_limit {
+            errors.push(
+                "monthlyCostLimit",
+                "set monthlyCostLimit and/or dailyCostLimit, or unlimited: true",
+            );
+        }
+        errors.into_result()
+    }
+
+    /// The limit for a window, or None when the window is not limited.
+    pub fn limit(&self, window: crate::period::Window) -> Option<Money> {
+        if self.unlimited {
+            return None;
+        }
+        match window {
+            crate::period::Window::Daily => self.daily_cost_limit,
+            crate::period::Window::Monthly => self.monthly_cost_limit,
+        }
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+    use crate::error::Error;
+
+    pub fn now() -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339("2026-11-27T10:00:00Z")
+            .unwrap()
+            .with_timezone(&Utc)
+    }
+
+    fn new_tier(json: serde_json::Value) -> Result<Tier, Error> {
+        serde_json::from_value::<NewTier>(json)
+            .map_err(|e| Error::field("body", e.to_string()))?
+            .into_tier("admin", now())
+    }
+
+    fn fields(err: Error) -> Vec<String> {
+        match err {
+            Error::Validation(f) => f.0.into_iter().map(|e| e.field).collect(),
+            other => panic!("expected validation error, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn defaults_and_camel_case_round_trip() {
+        let t = new_tier(serde_json::json!({"tierId": "basic", "tierName": " Basic ", "monthlyCostLimit": "100"})).unwrap();
+        assert_eq!(t.tier_name, "Basic");
+        assert_eq!(t.soft_limit_percentage, 80);
+        assert_eq!(t.action_on_limit, LimitAction::Block);
+        assert!(t.enabled && !t.unlimited);
+        assert_eq!(t.audit.version, 1);
+        let json = serde_json::to_value(&t).unwrap();
+        assert_eq!(json["tierId"], "basic");
+        assert_eq!(json["monthlyCostLimit"], "100.00");
+        assert_eq!(json["dailyCostLimit"], serde_json::Value::Null);
+        assert_eq!(json["actionOnLimit"], "block");
+        assert_eq!(json["createdBy"], "admin");
+        assert_eq!(json["version"], 1);
+    }
+
+    #[test]
+    fn reports_every_broken_rule_at_once() {
+        let err = new_tier(serde_json::json!({
+            "tierId": "t", "tierName": "", "monthlyCostLimit": 0, "dailyCostLimit": "0",
+            "softLimitPercentage": 101
+        }))
+        .unwrap_err();
+        assert_eq!(
+            fields(err),
+            [
+                "tierName",
+                "monthlyCostLimit",
+                "dailyCostLimit",
+                "softLimitPercentage"
+            ]
+        );
+    }
+
+    #[test]
+    fn unlimited_is_explicit_and_exclusive() {
+        assert!(
+            new_tier(serde_json::json!({"tierId": "u", "tierName": "U", "unlimited": true}))
+                .is_ok()
+        );
+        let err = new_tier(serde_json::json!({"tierId": "u", "tierName": "U", "unlimited": true, "dailyCostLimit": 5})).unwrap_err();
+        assert_eq!(fields(err), ["unlimited"]);
+        let err = new_tier(serde_json::json!({"tierId": "u", "tierName": "U"})).unwrap_err();
+        assert_eq!(fields(err), ["monthlyCostLimit"]);
+    }
+
+    #[test]
+    fn rejects_unknown_fields_wrong_types_and_bad_ids() {
+        assert!(new_tier(serde_json::json!({"tierId": "b", "tierName": "B", "monthlyCostLimit": 1, "bogus": 1})).is_err());
+        assert!(
+            new_tier(serde_json::json!({"tierId": "b", "tierName": "B", "monthlyCostLimit": -1}))
+                .is_err()
+        );
+        assert!(
+            new_tier(serde_json::json!({"tierId": "b#x", "tierName": "B", "monthlyCostLimit": 1}))
+                .is_err()
+        );
+        assert!(new_tier(serde_json::json!({"tierId": "b", "tierName": "B", "monthlyCostLimit": 1, "softLimitPercentage": -5})).is_err());
+    }
+}

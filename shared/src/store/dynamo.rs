@@ -1,0 +1,170 @@
+//! The DynamoDB repository: client construction, error mapping and the
+//! transaction helper the entity modules share.
+
+use super::item::{Item, key, n};
+use super::keys;
+use super::metrics::RequestCounter;
+use crate::config::TableNames;
+use crate::error::Error;
+use aws_sdk_dynamodb::Client;
+use aws_sdk_dynamodb::error::{DisplayErrorContext, SdkError};
+use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
+use aws_sdk_dynamodb::types::{ReturnValuesOnConditionCheckFailure, TransactWriteItem, Update};
+
+#[derive(Debug, Clone)]
+pub struct DynamoStore {
+    pub(crate) client: Client,
+    pub(crate) tables: TableNames,
+    counter: RequestCounter,
+}
+
+/// Builds the SDK client from the standard AWS configuration chain. Locally
+/// and in tests `AWS_ENDPOINT_URL_DYNAMODB` points it at the emulator; the
+/// code path is otherwise the production one.
+pub async fn dynamodb_client(counter: &RequestCounter) -> Client {
+    let shared = aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .load()
+        .await;
+    let conf = aws_sdk_dynamodb::config::Builder::from(&shared)
+        .interceptor(counter.clone())
+        .build();
+    Client::from_conf(conf)
+}
+
+impl DynamoStore {
+    pub fn new(client: Client, tables: TableNames, counter: RequestCounter) -> Self {
+        Self {
+            client,
+            tables,
+            counter,
+        }
+    }
+
+    /// Connects with the default AWS configuration (see [`dynamodb_client`]).
+    pub async fn connect(tables: TableNames) -> Self {
+        let counter = RequestCounter::default();
+        let client = dynamodb_client(&counter).await;
+        Self::new(client, tables, counter)
+    }
+
+    /// The requests this store has sent, by operation.
+    pub fn requests(&self) -> &RequestCounter {
+        &self.counter
+    }
+
+    pub(crate) fn quota(&self) -> &str {
+        &self.tables.quota
+    }
+
+    pub(crate) fn events(&self) -> &str {
+        &self.tables.events
+    }
+
+    /// The updates that bump every copy of the configuration version; every
+    /// admin write adds them to its own transaction.
+    pub(crate) fn version_bumps(&self) -> Vec<TransactWriteItem> {
+        (0..keys::VERSION_SHARDS)
+            .map(|shard| {
+                let update = Update::builder()
+                    .table_name(self.quota())
+                    .set_key(Some(key(keys::version_pk(shard), keys::VERSION_SK)))
+                    .update_expression("ADD #v :one")
+                    .expression_attribute_names("#v", "configVersion")
+                    .expression_attribute_values(":one", n(1))
+                    .build()
+                    .expect("all required fields set");
+                TransactWriteItem::builder().update(update).build()
+            })
+            .collect()
+    }
+
+    /// Runs a transaction, trying again (with a short growing pause) when it
+    /// lost a race with another transaction on the same items; a cancellation
+    /// for any other reason is returned to the caller.
+    pub(crate) async fn transact_retrying(
+        &self,
+        items: Vec<TransactWriteItem>,
+    ) -> Result<Result<(), Cancelled>, Error> {
+        let mut attempt = 0;
+        loop {
+            match self.transact(items.clone()).await? {
+                Err(c) if c.is_conflict() && attempt < CONFLICT_RETRIES => {
+                    attempt += 1;
+                    tokio::time::sleep(std::time::Duration::from_millis(5 << attempt)).await;
+                }
+                other => return Ok(other),
+            }
+        }
+    }
+
+    /// Runs a transaction once. A cancelled one comes back as the reason codes,
+    /// one per item, with the item's old image where a condition failed.
+    pub(crate) async fn transact(
+        &self,
+        items: Vec<TransactWriteItem>,
+    ) -> Result<Result<(), Cancelled>, Error> {
+        match self
+            .client
+            .transact_write_items()
+            .set_transact_items(Some(items))
+            .send()
+            .await
+        {
+            Ok(_) => Ok(Ok(())),
+            Err(SdkError::ServiceError(e)) => match e.into_err() {
+                TransactWriteItemsError::TransactionCanceledException(c) => {
+                    let reasons = c
+                        .cancellation_reasons()
+                        .iter()
+                        .map(|r| Reason {
+                            code: r.code().unwrap_or("None").to_string(),
+                            item: r.item().cloned(),
+                        })
+                        .collect();
+                    Ok(Err(Cancelled { reasons }))
+                }
+                other => Err(store_error("TransactWriteItems", other)),
+            },
+            Err(e) => Err(store_error("TransactWriteItems", e)),
+        }
+    }
+}
+
+#[derive(Debug)]
+pub(crate) struct Reason {
+    pub code: String,
+    pub item: Option<Item>,
+}
+
+#[derive(Debug)]
+pub(crate) struct Cancelled {
+    pub reasons: Vec<Reason>,
+}
+
+impl Cancelled {
+    /// The reason for the item at `index`, if its condition failed.
+    pub fn condition_failed(&self, index: usize) -> Option<&Reason> {
+        self.reasons
+            .get(index)
+            .filter(|r| r.code == "ConditionalCheckFailed")
+    }
+
+    /// Another transaction touched the same items at the same time.
+    pub fn is_conflict(&self) -> bool {
+        self.reasons.iter().any(|r| r.code == "TransactionConflict")
+    }
+}
+
+/// Logs the full error and returns a generic one; the details of a store
+/// failure never leave the process.
+pub(crate) fn store_error(operation: &str, err: impl std::error::Error) -> Error {
+    let detail = DisplayErrorContext(&err).to_string();
+    tracing::error!(operation, error = %detail, "DynamoDB request failed");
+    Error::Store(format!("{operation} failed"))
+}
+
+pub(crate) const ALL_OLD: ReturnValuesOnConditionCheckFailure =
+    ReturnValuesOnConditionCheckFailure::AllOld;
+
+/// How often a transaction that lost a race with another is tried again.
+pub(crate) const CONFLICT_RETRIES: usize = 8;

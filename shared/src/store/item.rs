@@ -1,0 +1,367 @@
+//! Mapping between domain types and DynamoDB items. Nothing outside `store`
+//! sees an `AttributeValue`.
+
+use super::keys;
+use super::schema::{GSI1_PK, GSI1_SK, GSI2_PK, GSI2_SK, PK, SK, TTL};
+use crate::error::Error;
+use crate::model::{
+    Assignment, AssignmentId, AssignmentType, Audit, DomainPattern, EventId, EventType, JwtRole,
+    LimitAction, Money, QuotaEvent, SessionId, Target, Tier, TierId, UsageSnapshot, UsageTotals,
+    UserId,
+};
+use crate::period::{Period, Window};
+use aws_sdk_dynamodb::types::AttributeValue;
+use chrono::{DateTime, SecondsFormat, Utc};
+use rust_decimal::Decimal;
+use std::collections::HashMap;
+use std::str::FromStr;
+
+pub type Item = HashMap<String, AttributeValue>;
+
+pub fn s(v: impl Into<String>) -> AttributeValue {
+    AttributeValue::S(v.into())
+}
+
+pub fn n(v: impl ToString) -> AttributeValue {
+    AttributeValue::N(v.to_string())
+}
+
+pub fn key(pk: impl Into<String>, sk: impl Into<String>) -> Item {
+    HashMap::from([(PK.to_string(), s(pk)), (SK.to_string(), s(sk))])
+}
+
+pub fn time(t: DateTime<Utc>) -> AttributeValue {
+    s(t.to_rfc3339_opts(SecondsFormat::Millis, true))
+}
+
+fn corrupt(name: &str, item: &Item) -> Error {
+    let at = item
+        .get(PK)
+        .and_then(|v| v.as_s().ok())
+        .cloned()
+        .unwrap_or_default();
+    Error::Store(format!(
+        "stored item {at} has a missing or malformed {name}"
+    ))
+}
+
+pub fn get_s<'a>(item: &'a Item, name: &str) -> Result<&'a str, Error> {
+    item.get(name)
+        .and_then(|v| v.as_s().ok())
+        .map(String::as_str)
+        .ok_or_else(|| corrupt(name, item))
+}
+
+pub fn opt_s<'a>(item: &'a Item, name: &str) -> Option<&'a str> {
+    item.get(name)
+        .and_then(|v| v.as_s().ok())
+        .map(String::as_str)
+}
+
+pub fn get_n<T: FromStr>(item: &Item, name: &str) -> Result<T, Error> {
+    opt_n(item, name)?.ok_or_else(|| corrupt(name, item))
+}
+
+pub fn opt_n<T: FromStr>(item: &Item, name: &str) -> Result<Option<T>, Error> {
+    match item.get(name) {
+        None | Some(AttributeValue::Null(_)) => Ok(None),
+        Some(AttributeValue::N(raw)) => raw.parse().map(Some).map_err(|_| corrupt(name, item)),
+        Some(_) => Err(corrupt(name, item)),
+    }
+}
+
+pub fn get_bool(item: &Item, name: &str) -> Result<bool, Error> {
+    item.get(name)
+        .and_then(|v| v.as_bool().ok())
+        .copied()
+        .ok_or_else(|| corrupt(name, item))
+}
+
+pub fn get_time(item: &Item, name: &str) -> Result<DateTime<Utc>, Error> {
+    DateTime::parse_from_rfc3339(get_s(item, name)?)
+        .map(|t| t.with_timezone(&Utc))
+        .map_err(|_| corrupt(name, item))
+}
+
+fn money(item: &Item, name: &str) -> Result<Money, Error> {
+    Ok(opt_money(item, name)?.unwrap_or(Money::ZERO))
+}
+
+fn opt_money(item: &Item, name: &str) -> Result<Option<Money>, Error> {
+    Ok(opt_n::<Decimal>(item, name)?.map(Money::from_stored))
+}
+
+fn id<T>(
+    item: &Item,
+    name: &str,
+    parse: impl Fn(String) -> Result<T, crate::error::FieldError>,
+) -> Result<T, Error> {
+    parse(get_s(item, name)?.to_string()).map_err(|_| corrupt(name, item))
+}
+
+fn put_audit(item: &mut Item, a: &Audit) {
+    item.insert("createdAt".into(), time(a.created_at));
+    item.insert("createdBy".into(), s(&a.created_by));
+    item.insert("updatedAt".into(), time(a.updated_at));
+    item.insert("updatedBy".into(), s(&a.updated_by));
+    item.insert("version".into(), n(a.version));
+}
+
+fn audit(item: &Item) -> Result<Audit, Error> {
+    Ok(Audit {
+        created_at: get_time(item, "createdAt")?,
+        created_by: get_s(item, "createdBy")?.to_string(),
+        updated_at: get_time(item, "updatedAt")?,
+        updated_by: get_s(item, "updatedBy")?.to_string(),
+        version: get_n(item, "version")?,
+    })
+}
+
+/// The attributes a tier update may change (everything but id and creation).
+pub fn tier_mutable_attributes(t: &Tier) -> Vec<(&'static str, AttributeValue)> {
+    let opt_money = |m: Option<Money>| {
+        m.map(|m| n(m.value()))
+            .unwrap_or(AttributeValue::Null(true))
+    };
+    vec![
+        ("tierName", s(&t.tier_name)),
+        (
+            "description",
+            t.description
+                .as_ref()
+                .map(s)
+                .unwrap_or(AttributeValue::Null(true)),
+        ),
+        ("monthlyCostLimit", opt_money(t.monthly_cost_limit)),
+        ("dailyCostLimit", opt_money(t.daily_cost_limit)),
+        ("softLimitPercentage", n(t.soft_limit_percentage)),
+        ("actionOnLimit", s(t.action_on_limit.as_str())),
+        ("unlimited", AttributeValue::Bool(t.unlimited)),
+        ("enabled", AttributeValue::Bool(t.enabled)),
+        ("updatedAt", time(t.audit.updated_at)),
+        ("updatedBy", s(&t.audit.updated_by)),
+        ("version", n(t.audit.version)),
+    ]
+}
+
+pub fn tier_to_item(t: &Tier) -> Item {
+    let mut item = key(keys::CONFIG_PK, keys::tier_sk(&t.tier_id));
+    item.insert("entity".into(), s("tier"));
+    item.insert("tierId".into(), s(t.tier_id.as_str()));
+    for (name, value) in tier_mutable_attributes(t) {
+        item.insert(name.into(), value);
+    }
+    put_audit(&mut item, &t.audit);
+    item
+}
+
+pub fn tier_from_item(item: &Item) -> Result<Tier, Error> {
+    let action = match get_s(item, "actionOnLimit")? {
+        "block" => LimitAction::Block,
+        "warn" => LimitAction::Warn,
+        _ => return Err(corrupt("actionOnLimit", item)),
+    };
+    Ok(Tier {
+        tier_id: id(item, "tierId", TierId::parse)?,
+        tier_name: get_s(item, "tierName")?.to_string(),
+        description: opt_s(item, "description").map(str::to_string),
+        monthly_cost_limit: opt_money(item, "monthlyCostLimit")?,
+        daily_cost_limit: opt_money(item, "dailyCostLimit")?,
+        soft_limit_percentage: get_n(item, "softLimitPercentage")?,
+        action_on_limit: action,
+        unlimited: get_bool(item, "unlimited")?,
+        enabled: get_bool(item, "enabled")?,
+        audit: audit(item)?,
+    })
+}
+
+/// The attributes of an assignment, without keys: the canonical item and its
+/// copies (shared config or the user's own) carry the same ones.
+fn assignment_attributes(a: &Assignment) -> Item {
+    let mut item = Item::new();
+    item.insert("entity".into(), s("assignment"));
+    item.insert("assignmentId".into(), s(a.assignment_id.as_str()));
+    item.insert("tierId".into(), s(a.tier_id.as_str()));
+    item.insert("assignmentType".into(), s(a.target.kind().as_str()));
+    match &a.target {
+        Target::DirectUser(u) => item.insert("userId".into(), s(u.as_str())),
+        Target::JwtRole(r) => item.insert("jwtRole".into(), s(r.as_str())),
+        Target::EmailDomain(d) => item.insert("emailDomain".into(), s(d.as_str())),
+        Target::DefaultTier => None,
+    };
+    item.insert("priority".into(), n(a.priority));
+    item.insert("enabled".into(), AttributeValue::Bool(a.enabled));
+    put_audit(&mut item, &a.audit);
+    item
+}
+
+/// The canonical item, with the index keys that list it.
+pub fn assignment_to_item(a: &Assignment) -> Item {
+    let mut item = assignment_attributes(a);
+    item.extend(key(
+        keys::assignment_pk(&a.assignment_id),
+        keys::ASSIGNMENT_SK,
+    ));
+    item.insert(GSI1_PK.into(), s(keys::ASSIGNMENTS_GSI_PK));
+    item.insert(
+        GSI1_SK.into(),
+        s(keys::target_sk(
+            a.target.kind(),
+            a.target.value(),
+            &a.assignment_id,
+        )),
+    );
+    item.insert(GSI2_PK.into(), s(keys::tier_gsi_pk(&a.tier_id)));
+    item.insert(
+        GSI2_SK.into(),
+        s(keys::shared_assignment_sk(&a.assignment_id)),
+    );
+    item
+}
+
+/// Where the hot path reads the assignment: with the user for direct ones,
+/// in the shared configuration for the others.
+pub fn assignment_copy_key(a: &Assignment) -> Item {
+    match &a.target {
+        Target::DirectUser(u) => key(keys::user_pk(u), keys::ASSIGNMENT_SK),
+        _ => key(
+            keys::CONFIG_PK,
+            keys::shared_assignment_sk(&a.assignment_id),
+        ),
+    }
+}
+
+pub fn assignment_copy(a: &Assignment) -> Item {
+    let mut item = assignment_attributes(a);
+    item.extend(assignment_copy_key(a));
+    item
+}
+
+pub fn assignment_from_item(item: &Item) -> Result<Assignment, Error> {
+    let kind = AssignmentType::parse(get_s(item, "assignmentType")?)
+        .ok_or_else(|| corrupt("assignmentType", item))?;
+    let target = match kind {
+        AssignmentType::DirectUser => Target::DirectUser(id(item, "userId", UserId::parse)?),
+        AssignmentType::JwtRole => Target::JwtRole(id(item, "jwtRole", JwtRole::parse)?),
+        AssignmentType::EmailDomain => {
+            Target::EmailDomain(id(item, "emailDomain", |d| DomainPattern::parse(&d))?)
+        }
+        AssignmentType::DefaultTier => Target::DefaultTier,
+    };
+    Ok(Assignment {
+        assignment_id: id(item, "assignmentId", AssignmentId::parse)?,
+        tier_id: id(item, "tierId", TierId::parse)?,
+        target,
+        priority: get_n(item, "priority")?,
+        enabled: get_bool(item, "enabled")?,
+        audit: audit(item)?,
+    })
+}
+
+/// Month totals are plain attributes; a day's totals carry the day's prefix
+/// (`d07:cost`), so one item and one atomic update cover both windows.
+pub const COST: &str = "cost";
+pub const INPUT_TOKENS: &str = "inputTokens";
+pub const OUTPUT_TOKENS: &str = "outputTokens";
+pub const REQUESTS: &str = "requests";
+/// Prefix of the flags that say an event was already recorded this month.
+pub const EVENT_FLAG_PREFIX: &str = "ev:";
+
+pub fn day_attr(day: &Period, name: &str) -> String {
+    format!("d{:02}:{name}", day.day_of_month())
+}
+
+fn totals(item: &Item, name: impl Fn(&str) -> String) -> Result<UsageTotals, Error> {
+    Ok(UsageTotals {
+        cost: money(item, &name(COST))?,
+        input_tokens: opt_n(item, &name(INPUT_TOKENS))?.unwrap_or(0),
+        output_tokens: opt_n(item, &name(OUTPUT_TOKENS))?.unwrap_or(0),
+        requests: opt_n(item, &name(REQUESTS))?.unwrap_or(0),
+    })
+}
+
+/// Reads a month's usage item (absent: nothing spent yet) as of `at`.
+pub fn usage_from_item(item: Option<&Item>, at: DateTime<Utc>) -> Result<UsageSnapshot, Error> {
+    let Some(item) = item else {
+        return Ok(UsageSnapshot::default());
+    };
+    let day = Period::containing(Window::Daily, at);
+    Ok(UsageSnapshot {
+        daily: totals(item, |n| day_attr(&day, n))?,
+        monthly: totals(item, str::to_string)?,
+        recorded_events: item
+            .keys()
+            .filter_map(|k| k.strip_prefix(EVENT_FLAG_PREFIX))
+            .map(str::to_string)
+            .collect(),
+    })
+}
+
+pub fn event_sk(e: &QuotaEvent) -> String {
+    format!(
+        "{}#{}",
+        e.occurred_at.to_rfc3339_opts(SecondsFormat::Millis, true),
+        e.event_id
+    )
+}
+
+pub fn event_to_item(e: &QuotaEvent, expires_at: i64) -> Item {
+    let sk = event_sk(e);
+    let mut item = key(keys::user_pk(&e.user_id), &sk);
+    item.insert("eventId".into(), s(e.event_id.as_str()));
+    item.insert("eventType".into(), s(e.event_type.as_str()));
+    item.insert("userId".into(), s(e.user_id.as_str()));
+    if let Some(t) = &e.tier_id {
+        item.insert("tierId".into(), s(t.as_str()));
+        item.insert(GSI1_PK.into(), s(keys::tier_gsi_pk(t)));
+        item.insert(GSI1_SK.into(), s(&sk));
+    }
+    item.insert(GSI2_PK.into(), s(keys::event_type_pk(e.event_type)));
+    item.insert(GSI2_SK.into(), s(&sk));
+    if let Some(w) = e.window {
+        item.insert("window".into(), s(w.as_str()));
+    }
+    if let Some(t) = e.threshold {
+        item.insert("threshold".into(), n(t));
+    }
+    item.insert("usage".into(), n(e.usage.value()));
+    if let Some(l) = e.limit {
+        item.insert("limit".into(), n(l.value()));
+    }
+    item.insert("percentage".into(), n(e.percentage));
+    if let Some(sess) = &e.session_id {
+        item.insert("sessionId".into(), s(sess.as_str()));
+    }
+    item.insert("occurredAt".into(), time(e.occurred_at));
+    item.insert(TTL.into(), n(expires_at));
+    item
+}
+
+pub fn event_from_item(item: &Item) -> Result<QuotaEvent, Error> {
+    let window = match opt_s(item, "window") {
+        None => None,
+        Some("daily") => Some(Window::Daily),
+        Some("monthly") => Some(Window::Monthly),
+        Some(_) => return Err(corrupt("window", item)),
+    };
+    Ok(QuotaEvent {
+        event_id: id(item, "eventId", EventId::parse)?,
+        event_type: EventType::parse(get_s(item, "eventType")?)
+            .ok_or_else(|| corrupt("eventType", item))?,
+        user_id: id(item, "userId", UserId::parse)?,
+        tier_id: opt_s(item, "tierId")
+            .map(TierId::parse)
+            .transpose()
+            .map_err(|_| corrupt("tierId", item))?,
+        window,
+        threshold: opt_n(item, "threshold")?,
+        usage: money(item, "usage")?,
+        limit: opt_money(item, "limit")?,
+        percentage: get_n(item, "percentage")?,
+        session_id: opt_s(item, "sessionId")
+            .map(SessionId::parse)
+            .transpose()
+            .map_err(|_| corrupt("sessionId", item))?,
+        occurred_at: get_time(item, "occurredAt")?,
+    })
+}

@@ -1,0 +1,114 @@
+//! Key layout of both tables. Every key part comes from a validated id type,
+//! none of which can contain `#`, so no input can reach another item's key.
+//!
+//! quota table
+//! | item                         | pk                  | sk                     |
+//! |------------------------------|---------------------|------------------------|
+//! | config version (shard n)     | VERSION#{n}         | VERSION                |
+//! | tier                         | CONFIG              | TIER#{tierId}          |
+//! | shared assignment (copy)     | CONFIG              | ASSIGNMENT#{id}        |
+//! | assignment (canonical)       | ASSIGNMENT#{id}     | ASSIGNMENT             |
+//! | direct assignment (copy)     | USER#{userId}       | ASSIGNMENT             |
+//! | overrides (reserved)         | USER#{userId}       | OVERRIDES              |
+//! | usage of a month             | USER#{userId}       | USAGE#{yyyy-mm}        |
+//! | idempotency marker           | USER#{userId}       | REQUEST#{requestId}    |
+//!
+//! events table: pk USER#{userId}, sk {occurredAt}#{eventId}.
+
+use crate::model::{AssignmentId, AssignmentType, EventType, TierId, UserId};
+use crate::period::Period;
+
+/// The version is kept in this many identical copies, all bumped by every
+/// admin write; each check reads one (chosen by user) so no single item takes
+/// every check's read (one item serves at most 3,000 strong reads a second).
+pub const VERSION_SHARDS: u32 = 8;
+
+pub const CONFIG_PK: &str = "CONFIG";
+pub const TIER_PREFIX: &str = "TIER#";
+pub const ASSIGNMENT_PREFIX: &str = "ASSIGNMENT#";
+pub const ASSIGNMENT_SK: &str = "ASSIGNMENT";
+pub const VERSION_SK: &str = "VERSION";
+pub const OVERRIDES_SK: &str = "OVERRIDES";
+pub const ASSIGNMENTS_GSI_PK: &str = "ASSIGNMENTS";
+
+pub fn version_pk(shard: u32) -> String {
+    format!("VERSION#{shard}")
+}
+
+/// A stable shard for a user, so one user's checks always read the same copy.
+pub fn version_shard(user: &UserId) -> u32 {
+    // FNV-1a: stable across processes and releases, unlike std's hasher.
+    let hash = user.as_str().bytes().fold(0x811c_9dc5_u32, |h, b| {
+        (h ^ u32::from(b)).wrapping_mul(0x0100_0193)
+    });
+    hash % VERSION_SHARDS
+}
+
+pub fn tier_sk(id: &TierId) -> String {
+    format!("{TIER_PREFIX}{id}")
+}
+
+pub fn assignment_pk(id: &AssignmentId) -> String {
+    format!("{ASSIGNMENT_PREFIX}{id}")
+}
+
+pub fn shared_assignment_sk(id: &AssignmentId) -> String {
+    format!("{ASSIGNMENT_PREFIX}{id}")
+}
+
+pub fn user_pk(user: &UserId) -> String {
+    format!("USER#{user}")
+}
+
+pub fn usage_sk(month: &Period) -> String {
+    format!("USAGE#{}", month.month_key())
+}
+
+pub fn request_sk(request: &crate::model::RequestId) -> String {
+    format!("REQUEST#{request}")
+}
+
+/// Sort key in the byTarget index; the value is empty for default assignments.
+pub fn target_sk(kind: AssignmentType, value: &str, id: &AssignmentId) -> String {
+    format!("{}#{value}#{id}", kind.as_str())
+}
+
+/// The prefix that selects one type, or one type and value, in byTarget.
+pub fn target_prefix(kind: AssignmentType, value: Option<&str>) -> String {
+    match value {
+        Some(v) => format!("{}#{v}#", kind.as_str()),
+        None => format!("{}#", kind.as_str()),
+    }
+}
+
+pub fn tier_gsi_pk(tier: &TierId) -> String {
+    format!("{TIER_PREFIX}{tier}")
+}
+
+pub fn event_type_pk(kind: EventType) -> String {
+    format!("TYPE#{}", kind.as_str())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn version_shards_are_stable_and_spread() {
+        let u = UserId::parse("alice").unwrap();
+        assert_eq!(version_shard(&u), version_shard(&u));
+        let used: std::collections::BTreeSet<u32> = (0..200)
+            .map(|i| version_shard(&UserId::parse(format!("user-{i}")).unwrap()))
+            .collect();
+        assert_eq!(used.len() as u32, VERSION_SHARDS);
+    }
+
+    #[test]
+    fn target_prefixes_do_not_overlap_between_values() {
+        let id = AssignmentId::parse("a1").unwrap();
+        let fac = target_sk(AssignmentType::JwtRole, "Faculty", &id);
+        assert!(fac.starts_with(&target_prefix(AssignmentType::JwtRole, Some("Faculty"))));
+        assert!(!fac.starts_with(&target_prefix(AssignmentType::JwtRole, Some("Fac"))));
+        assert!(!fac.starts_with(&target_prefix(AssignmentType::DirectUser, None)));
+    }
+}

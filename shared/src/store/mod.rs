@@ -1,0 +1,57 @@
+//! Storage: the DynamoDB repository and the trait the checker reads through.
+//! The SDK and `AttributeValue` appear only below this module.
+
+mod assignments;
+mod cursor;
+mod dynamo;
+mod events;
+pub(crate) mod item;
+pub mod keys;
+mod metrics;
+pub mod schema;
+mod setup;
+mod tiers;
+mod usage;
+
+pub use assignments::AssignmentFilter;
+pub use dynamo::{DynamoStore, dynamodb_client};
+pub use events::{EventScope, TimeRange};
+pub use metrics::RequestCounter;
+pub use usage::{
+    EVENT_RETENTION_DAYS, REQUEST_MARKER_DAYS, RecordOutcome, USAGE_RETENTION_DAYS, UserView,
+};
+
+use crate::error::Error;
+use crate::model::{QuotaEvent, UserId};
+use crate::resolve::SharedConfig;
+use chrono::{DateTime, Utc};
+use std::future::Future;
+
+/// What the checker needs from storage. Implemented by [`DynamoStore`]; the
+/// checker is tested through it against the emulator.
+pub trait CheckStore: Send + Sync {
+    fn load_user_view(
+        &self,
+        user: &UserId,
+        now: DateTime<Utc>,
+    ) -> impl Future<Output = Result<UserView, Error>> + Send;
+    fn load_shared_config(&self) -> impl Future<Output = Result<SharedConfig, Error>> + Send;
+    fn record_event_once(
+        &self,
+        event: &QuotaEvent,
+    ) -> impl Future<Output = Result<bool, Error>> + Send;
+}
+
+impl CheckStore for DynamoStore {
+    async fn load_user_view(&self, user: &UserId, now: DateTime<Utc>) -> Result<UserView, Error> {
+        DynamoStore::load_user_view(self, user, now).await
+    }
+
+    async fn load_shared_config(&self) -> Result<SharedConfig, Error> {
+        DynamoStore::load_shared_config(self).await
+    }
+
+    async fn record_event_once(&self, event: &QuotaEvent) -> Result<bool, Error> {
+        DynamoStore::record_event_once(self, event).await
+    }
+}

@@ -1,0 +1,118 @@
+//! The tables and indexes, defined once. The repository builds its keys from
+//! these names, tests create tables from them, and `infra/` deploys them from
+//! `schema/tables.json`, which a test keeps equal to these definitions.
+
+use serde::Serialize;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct IndexDef {
+    pub name: &'static str,
+    pub partition_key: &'static str,
+    pub sort_key: &'static str,
+    /// Every index projects all attributes: items are small, and listing
+    /// from an index then needs no second read.
+    pub projection: &'static str,
+    /// Which access pattern the index serves, for people reading the schema.
+    pub serves: &'static str,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TableDef {
+    /// The stable logical name; deployed names add a stage prefix.
+    pub logical_name: &'static str,
+    pub partition_key: &'static str,
+    pub sort_key: &'static str,
+    pub ttl_attribute: &'static str,
+    pub indexes: &'static [IndexDef],
+}
+
+pub const PK: &str = "pk";
+pub const SK: &str = "sk";
+pub const TTL: &str = "ttl";
+pub const GSI1_PK: &str = "gsi1pk";
+pub const GSI1_SK: &str = "gsi1sk";
+pub const GSI2_PK: &str = "gsi2pk";
+pub const GSI2_SK: &str = "gsi2sk";
+
+/// Assignments by type and matching value: `ASSIGNMENTS` / `{type}#{value}#{id}`.
+pub const ASSIGNMENTS_BY_TARGET: &str = "byTarget";
+/// Assignments by tier: `TIER#{tierId}` / `ASSIGNMENT#{id}`.
+pub const ASSIGNMENTS_BY_TIER: &str = "byTier";
+/// Events by tier: `TIER#{tierId}` / `{occurredAt}#{eventId}`.
+pub const EVENTS_BY_TIER: &str = "byTier";
+/// Events by type: `TYPE#{eventType}` / `{occurredAt}#{eventId}`.
+pub const EVENTS_BY_TYPE: &str = "byType";
+
+/// Configuration, users' own items, usage and idempotency markers.
+pub const QUOTA_TABLE: TableDef = TableDef {
+    logical_name: "quota",
+    partition_key: PK,
+    sort_key: SK,
+    ttl_attribute: TTL,
+    indexes: &[
+        IndexDef {
+            name: ASSIGNMENTS_BY_TARGET,
+            partition_key: GSI1_PK,
+            sort_key: GSI1_SK,
+            projection: "ALL",
+            serves: "list assignments, filtered by type and by userId / jwtRole / emailDomain",
+        },
+        IndexDef {
+            name: ASSIGNMENTS_BY_TIER,
+            partition_key: GSI2_PK,
+            sort_key: GSI2_SK,
+            projection: "ALL",
+            serves: "list the assignments of one tier",
+        },
+    ],
+};
+
+/// Quota events (blocks, warnings, overrides applied).
+pub const EVENTS_TABLE: TableDef = TableDef {
+    logical_name: "events",
+    partition_key: PK,
+    sort_key: SK,
+    ttl_attribute: TTL,
+    indexes: &[
+        IndexDef {
+            name: EVENTS_BY_TIER,
+            partition_key: GSI1_PK,
+            sort_key: GSI1_SK,
+            projection: "ALL",
+            serves: "events of one tier, by time",
+        },
+        IndexDef {
+            name: EVENTS_BY_TYPE,
+            partition_key: GSI2_PK,
+            sort_key: GSI2_SK,
+            projection: "ALL",
+            serves: "events of one type, by time",
+        },
+    ],
+};
+
+pub const TABLES: [TableDef; 2] = [QUOTA_TABLE, EVENTS_TABLE];
+
+/// The JSON that `infra/` reads.
+pub fn tables_json() -> String {
+    serde_json::to_string_pretty(&TABLES).expect("static data serialises") + "\n"
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn committed_schema_json_matches_the_definitions() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/schema/tables.json");
+        let want = super::tables_json();
+        if std::env::var_os("UPDATE_SCHEMA").is_some() {
+            std::fs::write(path, &want).unwrap();
+        }
+        let have = std::fs::read_to_string(path).unwrap_or_default();
+        assert_eq!(
+            have, want,
+            "schema/tables.json is stale: run `UPDATE_SCHEMA=1 cargo test -p quota-shared schema`"
+        );
+    }
+}

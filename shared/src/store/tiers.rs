@@ -1,0 +1,188 @@
+//! Tiers: one item each in the shared configuration partition.
+
+use super::dynamo::{ALL_OLD, DynamoStore, store_error};
+use super::item::{self, Item, key, n, s, tier_from_item, tier_to_item};
+use super::schema::{PK, SK};
+use super::{cursor, keys};
+use crate::error::{Entity, Error};
+use crate::model::{Tier, TierId};
+use crate::page::{Page, PageRequest};
+use aws_sdk_dynamodb::types::{AttributeValue, Delete, Put, TransactWriteItem, Update};
+
+impl DynamoStore {
+    /// Stores a new tier; 409 if the id is taken.
+    pub async fn create_tier(&self, tier: &Tier) -> Result<(), Error> {
+        let put = Put::builder()
+            .table_name(self.quota())
+            .set_item(Some(tier_to_item(tier)))
+            .condition_expression("attribute_not_exists(pk)")
+            .build()
+            .expect("required fields set");
+        let mut items = vec![TransactWriteItem::builder().put(put).build()];
+        items.extend(self.version_bumps());
+        match self.transact_retrying(items).await? {
+            Ok(()) => Ok(()),
+            Err(c) if c.condition_failed(0).is_some() => Err(Error::Conflict(format!(
+                "tier {} already exists",
+                tier.tier_id
+            ))),
+            Err(c) => Err(Error::Store(format!(
+                "create tier cancelled: {:?}",
+                c.reasons.iter().map(|r| &r.code).collect::<Vec<_>>()
+            ))),
+        }
+    }
+
+    pub async fn get_tier(&self, id: &TierId) -> Result<Option<Tier>, Error> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(self.quota())
+            .set_key(Some(key(keys::CONFIG_PK, keys::tier_sk(id))))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|e| store_error("GetItem", e))?;
+        out.item().map(tier_from_item).transpose()
+    }
+
+    /// Tiers in id order, optionally only enabled (or disabled) ones.
+    pub async fn list_tiers(
+        &self,
+        page: &PageRequest,
+        enabled: Option<bool>,
+    ) -> Result<Page<Tier>, Error> {
+        let mut start =
+            cursor::decode(page.next_token.as_deref(), &[PK, SK], (PK, keys::CONFIG_PK))?;
+        let mut tiers = Vec::new();
+        // A filter is applied after the limit, so keep reading until the page is
+        // full; `Limit` = what is missing makes the last key the page's end.
+        loop {
+            let mut q = self
+                .client
+                .query()
+                .table_name(self.quota())
+                .key_condition_expression("pk = :pk AND begins_with(sk, :prefix)")
+                .expression_attribute_values(":pk", s(keys::CONFIG_PK))
+                .expression_attribute_values(":prefix", s(keys::TIER_PREFIX))
+                .consistent_read(true)
+                .limit((page.limit as usize - tiers.len()) as i32)
+                .set_exclusive_start_key(start.take());
+            if let Some(flag) = enabled {
+                q = q
+                    .filter_expression("enabled = :enabled")
+                    .expression_attribute_values(":enabled", AttributeValue::Bool(flag));
+            }
+            let out = q.send().await.map_err(|e| store_error("Query", e))?;
+            for it in out.items() {
+                tiers.push(tier_from_item(it)?);
+            }
+            start = out.last_evaluated_key().cloned();
+            if start.is_none() || tiers.len() >= page.limit as usize {
+                break;
+            }
+        }
+        Ok(Page {
+            items: tiers,
+            next_token: cursor::encode(start.as_ref()),
+        })
+    }
+
+    /// Replaces a tier's mutable fields if it is still at `expected_version`.
+    /// Fields are SET one by one so the assignment count kept on the same item
+    /// by assignment writes is never overwritten.
+    pub async fn update_tier(&self, tier: &Tier, expected_version: u64) -> Result<(), Error> {
+        let attrs = item::tier_mutable_attributes(tier);
+        let set: Vec<String> = (0..attrs.len()).map(|i| format!("#a{i} = :a{i}")).collect();
+        let mut update = Update::builder()
+            .table_name(self.quota())
+            .set_key(Some(key(keys::CONFIG_PK, keys::tier_sk(&tier.tier_id))))
+            .update_expression(format!("SET {}", set.join(", ")))
+            .condition_expression("attribute_exists(pk) AND #version = :expected")
+            .expression_attribute_names("#version", "version")
+            .expression_attribute_values(":expected", n(expected_version))
+            .return_values_on_condition_check_failure(ALL_OLD);
+        for (i, (name, value)) in attrs.into_iter().enumerate() {
+            update = update
+                .expression_attribute_names(format!("#a{i}"), name)
+                .expression_attribute_values(format!(":a{i}"), value);
+        }
+        let mut items = vec![
+            TransactWriteItem::builder()
+                .update(update.build().expect("required fields set"))
+                .build(),
+        ];
+        items.extend(self.version_bumps());
+        match self.transact_retrying(items).await? {
+            Ok(()) => Ok(()),
+            Err(c) => match c.condition_failed(0) {
+                Some(r) if r.item.is_some() => Err(Error::PreconditionFailed {
+                    entity: Entity::Tier,
+                    id: tier.tier_id.to_string(),
+                    expected: expected_version,
+                }),
+                Some(_) => Err(not_found(&tier.tier_id)),
+                None => Err(Error::Store("update tier cancelled".into())),
+            },
+        }
+    }
+
+    /// Deletes a tier no assignment uses; 409 while one does.
+    pub async fn delete_tier(
+        &self,
+        id: &TierId,
+        expected_version: Option<u64>,
+    ) -> Result<(), Error> {
+        let mut condition =
+            "attribute_exists(pk) AND (attribute_not_exists(assignmentCount) OR assignmentCount = :zero)".to_string();
+        let mut delete = Delete::builder()
+            .table_name(self.quota())
+            .set_key(Some(key(keys::CONFIG_PK, keys::tier_sk(id))))
+            .expression_attribute_values(":zero", n(0))
+            .return_values_on_condition_check_failure(ALL_OLD);
+        if let Some(v) = expected_version {
+            condition.push_str(" AND #version = :expected");
+            delete = delete
+                .expression_attribute_names("#version", "version")
+                .expression_attribute_values(":expected", n(v));
+        }
+        let delete = delete
+            .condition_expression(condition)
+            .build()
+            .expect("required fields set");
+        let mut items = vec![TransactWriteItem::builder().delete(delete).build()];
+        items.extend(self.version_bumps());
+        match self.transact_retrying(items).await? {
+            Ok(()) => Ok(()),
+            Err(c) => match c.condition_failed(0).map(|r| r.item.as_ref()) {
+                Some(Some(old)) => Err(delete_refusal(id, old, expected_version)),
+                Some(None) => Err(not_found(id)),
+                None => Err(Error::Store("delete tier cancelled".into())),
+            },
+        }
+    }
+}
+
+fn not_found(id: &TierId) -> Error {
+    Error::NotFound {
+        entity: Entity::Tier,
+        id: id.to_string(),
+    }
+}
+
+fn delete_refusal(id: &TierId, old: &Item, expected: Option<u64>) -> Error {
+    let in_use: u64 = item::opt_n(old, "assignmentCount")
+        .ok()
+        .flatten()
+        .unwrap_or(0);
+    if in_use > 0 {
+        return Error::Conflict(format!(
+            "tier {id} is used by {in_use} assignment(s); delete or move them first"
+        ));
+    }
+    Error::PreconditionFailed {
+        entity: Entity::Tier,
+        id: id.to_string(),
+        expected: expected.unwrap_or_default(),
+    }
+}

@@ -1,0 +1,249 @@
+//! The hot path's reads and writes: one BatchGetItem for everything a check
+//! needs about a user, one transaction per recorded request.
+
+use super::dynamo::{ALL_OLD, DynamoStore, store_error};
+use super::item::{self, Item, key, n, s, time};
+use super::keys;
+use super::schema::{PK, SK, TTL};
+use crate::error::Error;
+use crate::model::{Assignment, Money, QuotaEvent, RequestId, UsageDelta, UsageSnapshot, UserId};
+use crate::period::{Period, Window};
+use aws_sdk_dynamodb::types::{KeysAndAttributes, Put, TransactWriteItem, Update};
+use chrono::{DateTime, Duration, Utc};
+
+/// Idempotency markers outlive any sane client retry by far.
+pub const REQUEST_MARKER_DAYS: i64 = 7;
+/// Month rows (which hold the days too) stay for a year of reporting.
+pub const USAGE_RETENTION_DAYS: i64 = 400;
+/// Events stay this long for the inspector and reports.
+pub const EVENT_RETENTION_DAYS: i64 = 90;
+
+/// Everything a check reads about one user, from one round trip.
+#[derive(Debug, Clone, PartialEq)]
+pub struct UserView {
+    pub config_version: u64,
+    pub direct: Option<Assignment>,
+    pub usage: UsageSnapshot,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RecordOutcome {
+    /// Counted now.
+    Recorded,
+    /// This request id was counted before (at that time, with that cost);
+    /// nothing was added.
+    Duplicate {
+        recorded_at: DateTime<Utc>,
+        cost: Money,
+    },
+}
+
+fn epoch(t: DateTime<Utc>) -> i64 {
+    t.timestamp()
+}
+
+fn usage_key(user: &UserId, at: DateTime<Utc>) -> Item {
+    key(
+        keys::user_pk(user),
+        keys::usage_sk(&Period::containing(Window::Monthly, at)),
+    )
+}
+
+impl DynamoStore {
+    /// The configuration version, the user's direct assignment and this
+    /// month's usage, read consistently in a single BatchGetItem.
+    pub async fn load_user_view(
+        &self,
+        user: &UserId,
+        now: DateTime<Utc>,
+    ) -> Result<UserView, Error> {
+        let version_key = key(
+            keys::version_pk(keys::version_shard(user)),
+            keys::VERSION_SK,
+        );
+        let direct_key = key(keys::user_pk(user), keys::ASSIGNMENT_SK);
+        let usage_key = usage_key(user, now);
+        let mut pending = KeysAndAttributes::builder()
+            .set_keys(Some(vec![
+                version_key.clone(),
+                direct_key.clone(),
+                usage_key.clone(),
+            ]))
+            .consistent_read(true)
+            .build()
+            .expect("keys set");
+        let mut found: Vec<Item> = Vec::with_capacity(3);
+        // BatchGetItem may hand back keys it did not get to; ask again for them.
+        for attempt in 0.. {
+            let out = self
+                .client
+                .batch_get_item()
+                .request_items(self.quota(), pending)
+                .send()
+                .await
+                .map_err(|e| store_error("BatchGetItem", e))?;
+            if let Some(items) = out.responses().and_then(|r| r.get(self.quota())) {
+                found.extend(items.iter().cloned());
+            }
+            match out
+                .unprocessed_keys()
+                .and_then(|u| u.get(self.quota()))
+                .filter(|k| !k.keys().is_empty())
+            {
+                Some(rest) if attempt < 5 => {
+                    pending = rest.clone();
+                    tokio::time::sleep(std::time::Duration::from_millis(10 << attempt)).await;
+                }
+                Some(_) => return Err(Error::Store("BatchGetItem left keys unprocessed".into())),
+                None => break,
+            }
+        }
+        let find = |k: &Item| {
+            found
+                .iter()
+                .find(|i| i.get(PK) == k.get(PK) && i.get(SK) == k.get(SK))
+        };
+        Ok(UserView {
+            config_version: find(&version_key)
+                .map(|i| item::opt_n(i, "configVersion"))
+                .transpose()?
+                .flatten()
+                .unwrap_or(0),
+            direct: find(&direct_key)
+                .map(item::assignment_from_item)
+                .transpose()?,
+            usage: item::usage_from_item(find(&usage_key), now)?,
+        })
+    }
+
+    /// This month's (and today's) usage of one user.
+    pub async fn get_usage(
+        &self,
+        user: &UserId,
+        at: DateTime<Utc>,
+    ) -> Result<UsageSnapshot, Error> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(self.quota())
+            .set_key(Some(usage_key(user, at)))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|e| store_error("GetItem", e))?;
+        item::usage_from_item(out.item(), at)
+    }
+
+    /// Adds one request's cost and tokens to the day and the month, exactly
+    /// once per request id: the counters and the request's marker are written
+    /// in one transaction, and a marker that exists already cancels it.
+    pub async fn record_usage(
+        &self,
+        user: &UserId,
+        request: &RequestId,
+        delta: &UsageDelta,
+        at: DateTime<Utc>,
+    ) -> Result<RecordOutcome, Error> {
+        let month = Period::containing(Window::Monthly, at);
+        let day = Period::containing(Window::Daily, at);
+        let mut adds = Vec::new();
+        let mut update = Update::builder()
+            .table_name(self.quota())
+            .set_key(Some(usage_key(user, at)));
+        for (i, (attr, value)) in [
+            (item::COST, n(delta.cost.value())),
+            (item::INPUT_TOKENS, n(delta.input_tokens)),
+            (item::OUTPUT_TOKENS, n(delta.output_tokens)),
+            (item::REQUESTS, n(1)),
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            adds.push(format!("#m{i} :v{i}, #d{i} :v{i}"));
+            update = update
+                .expression_attribute_names(format!("#m{i}"), attr)
+                .expression_attribute_names(format!("#d{i}"), item::day_attr(&day, attr))
+                .expression_attribute_values(format!(":v{i}"), value);
+        }
+        let update = update
+            .update_expression(format!("ADD {} SET #ttl = :ttl", adds.join(", ")))
+            .expression_attribute_names("#ttl", TTL)
+            .expression_attribute_values(
+                ":ttl",
+                n(epoch(
+                    month.resets_at + Duration::days(USAGE_RETENTION_DAYS),
+                )),
+            )
+            .build()
+            .expect("required fields set");
+        let mut marker = key(keys::user_pk(user), keys::request_sk(request));
+        marker.insert("recordedAt".into(), time(at));
+        marker.insert("cost".into(), n(delta.cost.value()));
+        marker.insert("inputTokens".into(), n(delta.input_tokens));
+        marker.insert("outputTokens".into(), n(delta.output_tokens));
+        marker.insert(
+            TTL.into(),
+            n(epoch(at + Duration::days(REQUEST_MARKER_DAYS))),
+        );
+        let marker = Put::builder()
+            .table_name(self.quota())
+            .set_item(Some(marker))
+            .condition_expression("attribute_not_exists(pk)")
+            .return_values_on_condition_check_failure(ALL_OLD)
+            .build()
+            .expect("required fields set");
+        let items = vec![
+            TransactWriteItem::builder().update(update).build(),
+            TransactWriteItem::builder().put(marker).build(),
+        ];
+        match self.transact_retrying(items).await? {
+            Ok(()) => Ok(RecordOutcome::Recorded),
+            Err(c) => match c.condition_failed(1).and_then(|r| r.item.as_ref()) {
+                Some(old) => Ok(RecordOutcome::Duplicate {
+                    recorded_at: item::get_time(old, "recordedAt")?,
+                    cost: Money::from_stored(item::get_n(old, "cost")?),
+                }),
+                None if c.condition_failed(1).is_some() => {
+                    // The emulator may not return the old image; the marker exists all the same.
+                    Ok(RecordOutcome::Duplicate {
+                        recorded_at: at,
+                        cost: delta.cost,
+                    })
+                }
+                None => Err(Error::Store("record usage cancelled".into())),
+            },
+        }
+    }
+
+    /// Stores an event unless the same news (see [`QuotaEvent::dedupe_key`])
+    /// was stored already this period; returns whether it was stored. The
+    /// flag lives on the user's usage row, so the next check already sees it
+    /// and does not try again.
+    pub async fn record_event_once(&self, event: &QuotaEvent) -> Result<bool, Error> {
+        let flag = format!("{}{}", item::EVENT_FLAG_PREFIX, event.dedupe_key());
+        let mark = Update::builder()
+            .table_name(self.quota())
+            .set_key(Some(usage_key(&event.user_id, event.occurred_at)))
+            .update_expression("SET #flag = :id")
+            .condition_expression("attribute_not_exists(#flag)")
+            .expression_attribute_names("#flag", flag)
+            .expression_attribute_values(":id", s(event.event_id.as_str()))
+            .build()
+            .expect("required fields set");
+        let expires = epoch(event.occurred_at + Duration::days(EVENT_RETENTION_DAYS));
+        let put = Put::builder()
+            .table_name(self.events())
+            .set_item(Some(item::event_to_item(event, expires)))
+            .build()
+            .expect("required fields set");
+        let items = vec![
+            TransactWriteItem::builder().update(mark).build(),
+            TransactWriteItem::builder().put(put).build(),
+        ];
+        match self.transact_retrying(items).await? {
+            Ok(()) => Ok(true),
+            Err(c) if c.condition_failed(0).is_some() => Ok(false),
+            Err(_) => Err(Error::Store("record event cancelled".into())),
+        }
+    }
+}
