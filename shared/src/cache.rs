@@ -14,9 +14,7 @@ impl ConfigCache {
     /// The cached configuration if it is exactly at `version`.
     pub fn get(&self, version: u64) -> Option<Arc<SharedConfig>> {
         let slot = self.slot.read().unwrap_or_else(|e| e.into_inner());
-        slot.as_ref()
-            .filter(|(v, _)| *v == version)
-            .map(|(_, c)| c.clone())
+        slot.as_ref().filter(|(v, _)| *v == version).map(|(_, c)| c.clone())
     }
 
     /// Keeps `config` as read at `version`. The refill reads the configuration
@@ -30,11 +28,7 @@ impl ConfigCache {
     }
 
     pub fn version(&self) -> Option<u64> {
-        self.slot
-            .read()
-            .unwrap_or_else(|e| e.into_inner())
-            .as_ref()
-            .map(|(v, _)| *v)
+        self.slot.read().unwrap_or_else(|e| e.into_inner()).as_ref().map(|(v, _)| *v)
     }
 }
 

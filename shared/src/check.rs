@@ -47,12 +47,7 @@ pub struct Checker<S> {
 
 impl<S: CheckStore> Checker<S> {
     pub fn new(store: S, no_match: NoMatchPolicy, failure_mode: FailureMode) -> Self {
-        Self {
-            store,
-            cache: ConfigCache::default(),
-            no_match,
-            failure_mode,
-        }
+        Self { store, cache: ConfigCache::default(), no_match, failure_mode }
     }
 
     pub fn store(&self) -> &S {
@@ -67,11 +62,7 @@ impl<S: CheckStore> Checker<S> {
         }
     }
 
-    async fn try_check(
-        &self,
-        request: &CheckRequest,
-        now: DateTime<Utc>,
-    ) -> Result<CheckOutcome, Error> {
+    async fn try_check(&self, request: &CheckRequest, now: DateTime<Utc>) -> Result<CheckOutcome, Error> {
         let subject = &request.subject;
         let view = self.store.load_user_view(&subject.user_id, now).await?;
         let config = self.config_at(view.config_version).await?;
@@ -86,16 +77,12 @@ impl<S: CheckStore> Checker<S> {
         };
         let decision = decide::decide(tier, &view.usage, now);
         if decision.decision == Verdict::Block {
-            self.note_block(tier, &decision, &view.usage, request, now)
-                .await;
+            self.note_block(tier, &decision, &view.usage, request, now).await;
         }
         Ok(CheckOutcome {
             decision,
             matched_by: resolution.matched_by,
-            tier: Some(TierSummary {
-                tier_id: tier.tier_id.clone(),
-                tier_name: tier.tier_name.clone(),
-            }),
+            tier: Some(TierSummary { tier_id: tier.tier_id.clone(), tier_name: tier.tier_name.clone() }),
             degraded: false,
         })
     }

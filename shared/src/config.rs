@@ -33,11 +33,7 @@ pub enum ConfigError {
     #[error("{0} is not set")]
     Missing(&'static str),
     #[error("{name} is {value:?}; expected one of {expected}")]
-    Invalid {
-        name: &'static str,
-        value: String,
-        expected: &'static str,
-    },
+    Invalid { name: &'static str, value: String, expected: &'static str },
 }
 
 impl Config {
@@ -47,11 +43,7 @@ impl Config {
 
     /// Reads settings through `get`, so tests need not touch the process env.
     pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
-        let required = |name: &'static str| {
-            get(name)
-                .filter(|v| !v.is_empty())
-                .ok_or(ConfigError::Missing(name))
-        };
+        let required = |name: &'static str| get(name).filter(|v| !v.is_empty()).ok_or(ConfigError::Missing(name));
         let no_match_policy = match get("QUOTA_NO_MATCH_POLICY").as_deref() {
             None | Some("") | Some("allow") => NoMatchPolicy::Allow,
             Some("block") => NoMatchPolicy::Block,
@@ -75,10 +67,7 @@ impl Config {
             }
         };
         Ok(Self {
-            tables: TableNames {
-                quota: required("QUOTA_TABLE")?,
-                events: required("EVENTS_TABLE")?,
-            },
+            tables: TableNames { quota: required("QUOTA_TABLE")?, events: required("EVENTS_TABLE")? },
             no_match_policy,
             failure_mode,
         })
@@ -91,17 +80,13 @@ mod tests {
     use std::collections::HashMap;
 
     fn lookup(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
-        let map: HashMap<String, String> = pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
+        let map: HashMap<String, String> = pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
         move |k| map.get(k).cloned()
     }
 
     #[test]
     fn defaults_are_allow_and_fail_open() {
-        let c =
-            Config::from_lookup(lookup(&[("QUOTA_TABLE", "q"), ("EVENTS_TABLE", "e")])).unwrap();
+        let c = Config::from_lookup(lookup(&[("QUOTA_TABLE", "q"), ("EVENTS_TABLE", "e")])).unwrap();
         assert_eq!(c.no_match_policy, NoMatchPolicy::Allow);
         assert_eq!(c.failure_mode, FailureMode::Open);
         assert_eq!(c.tables.quota, "q");
@@ -109,22 +94,13 @@ mod tests {
 
     #[test]
     fn fails_fast_on_missing_or_bad_values() {
-        assert_eq!(
-            Config::from_lookup(lookup(&[("EVENTS_TABLE", "e")])),
-            Err(ConfigError::Missing("QUOTA_TABLE"))
-        );
+        assert_eq!(Config::from_lookup(lookup(&[("EVENTS_TABLE", "e")])), Err(ConfigError::Missing("QUOTA_TABLE")));
         let bad = Config::from_lookup(lookup(&[
             ("QUOTA_TABLE", "q"),
             ("EVENTS_TABLE", "e"),
             ("QUOTA_FAILURE_MODE", "maybe"),
         ]));
-        assert!(matches!(
-            bad,
-            Err(ConfigError::Invalid {
-                name: "QUOTA_FAILURE_MODE",
-                ..
-            })
-        ));
+        assert!(matches!(bad, Err(ConfigError::Invalid { name: "QUOTA_FAILURE_MODE", .. })));
         let c = Config::from_lookup(lookup(&[
             ("QUOTA_TABLE", "q"),
             ("EVENTS_TABLE", "e"),
@@ -132,9 +108,6 @@ mod tests {
             ("QUOTA_FAILURE_MODE", "closed"),
         ]))
         .unwrap();
-        assert_eq!(
-            (c.no_match_policy, c.failure_mode),
-            (NoMatchPolicy::Block, FailureMode::Closed)
-        );
+        assert_eq!((c.no_match_policy, c.failure_mode), (NoMatchPolicy::Block, FailureMode::Closed));
     }
 }

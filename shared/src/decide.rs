@@ -84,10 +84,7 @@ impl Decision {
     /// When a blocked user may try again.
     pub fn retry_at(&self) -> Option<DateTime<Utc>> {
         let w = self.blocking_window?;
-        self.windows
-            .iter()
-            .find(|s| s.period == w)
-            .map(|s| s.resets_at)
+        self.windows.iter().find(|s| s.period == w).map(|s| s.resets_at)
     }
 }
 
@@ -112,11 +109,7 @@ fn thresholds(tier: &Tier) -> Vec<u8> {
     t
 }
 
-pub fn window_statuses(
-    tier: Option<&Tier>,
-    usage: &UsageSnapshot,
-    now: DateTime<Utc>,
-) -> Vec<WindowStatus> {
+pub fn window_statuses(tier: Option<&Tier>, usage: &UsageSnapshot, now: DateTime<Utc>) -> Vec<WindowStatus> {
     Window::ALL
         .into_iter()
         .map(|window| {
@@ -151,10 +144,7 @@ pub fn decide(tier: &Tier, usage: &UsageSnapshot, now: DateTime<Utc>) -> Decisio
             blocking_window: None,
         };
     }
-    let over: Vec<&WindowStatus> = windows
-        .iter()
-        .filter(|w| w.limit.is_some_and(|l| w.usage >= l))
-        .collect();
+    let over: Vec<&WindowStatus> = windows.iter().filter(|w| w.limit.is_some_and(|l| w.usage >= l)).collect();
     // The window that resets last is the one that really keeps the user out.
     if let Some(worst) = over.iter().max_by_key(|w| w.resets_at) {
         let limit = worst.limit.expect("over a limit means a limit");
@@ -168,18 +158,10 @@ pub fn decide(tier: &Tier, usage: &UsageSnapshot, now: DateTime<Utc>) -> Decisio
         let blocks = tier.action_on_limit == LimitAction::Block;
         return Decision {
             allowed: !blocks,
-            decision: if blocks {
-                Verdict::Block
-            } else {
-                Verdict::Warn
-            },
+            decision: if blocks { Verdict::Block } else { Verdict::Warn },
             warning_level: WarningLevel(Some(100)),
             blocking_window: blocks.then_some(worst.period),
-            message: if blocks {
-                text
-            } else {
-                format!("{text} This tier only warns.")
-            },
+            message: if blocks { text } else { format!("{text} This tier only warns.") },
             windows,
         };
     }
@@ -187,11 +169,7 @@ pub fn decide(tier: &Tier, usage: &UsageSnapshot, now: DateTime<Utc>) -> Decisio
     let mut warned: Option<&WindowStatus> = None;
     for w in &windows {
         let Some(limit) = w.limit else { continue };
-        if let Some(t) = thresholds(tier)
-            .into_iter()
-            .rev()
-            .find(|t| reached(w.usage, limit, *t))
-        {
+        if let Some(t) = thresholds(tier).into_iter().rev().find(|t| reached(w.usage, limit, *t)) {
             if WarningLevel(Some(t)) > level {
                 level = WarningLevel(Some(t));
                 warned = Some(w);
@@ -225,11 +203,7 @@ pub fn decide(tier: &Tier, usage: &UsageSnapshot, now: DateTime<Utc>) -> Decisio
 }
 
 /// The decision for a user no tier applies to.
-pub fn decide_unmatched(
-    policy: NoMatchPolicy,
-    usage: &UsageSnapshot,
-    now: DateTime<Utc>,
-) -> Decision {
+pub fn decide_unmatched(policy: NoMatchPolicy, usage: &UsageSnapshot, now: DateTime<Utc>) -> Decision {
     let windows = window_statuses(None, usage, now);
     match policy {
         NoMatchPolicy::Allow => Decision {
@@ -255,5 +229,130 @@ fn capitalised(w: Window) -> &'static str {
     match w {
         Window::Daily => "Daily",
         Window::Monthly => "Monthly",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{UsageDelta, UsageTotals};
+    use crate::testing::{at, money, tier};
+
+    fn usage(daily: &str, monthly: &str) -> UsageSnapshot {
+        let t = |c: &str| UsageTotals { cost: money(c), ..Default::default() };
+        UsageSnapshot { daily: t(daily), monthly: t(monthly), ..Default::default() }
+    }
+
+    fn now() -> DateTime<Utc> {
+        at("2026-11-27T10:00:00Z")
+    }
+
+    #[test]
+    fn within_limits_allows() {
+        let d = decide(&tier("t", "100", "10"), &usage("1", "12.5"), now());
+        assert!(d.allowed);
+        assert_eq!(d.decision, Verdict::Allow);
+        assert_eq!(d.warning_level, WarningLevel(None));
+        let monthly = &d.windows[1];
+        assert_eq!(monthly.period, Window::Monthly);
+        assert_eq!(monthly.remaining, Some(money("87.5")));
+        assert_eq!(monthly.percentage_used, Some(Percentage(Decimal::new(125, 1))));
+        assert_eq!(monthly.resets_at, at("2026-12-01T00:00:00Z"));
+        let json = serde_json::to_value(&d).unwrap();
+        assert_eq!(json["windows"][1]["usage"], "12.50");
+        assert_eq!(json["windows"][1]["percentageUsed"], 12.5);
+        assert_eq!(json["windows"][1]["resetsAt"], "2026-12-01T00:00:00Z");
+        assert_eq!(json["warningLevel"], "none");
+    }
+
+    #[test]
+    fn over_the_limit_blocks() {
+        let d = decide(&tier("t", "100", ""), &usage("0", "100.01"), now());
+        assert!(!d.allowed);
+        assert_eq!(d.decision, Verdict::Block);
+        assert_eq!(d.windows[1].remaining, Some(Money::ZERO));
+        assert_eq!(d.retry_at(), Some(at("2026-12-01T00:00:00Z")));
+    }
+
+    #[test]
+    fn exactly_at_the_limit_blocks_and_a_cent_below_does_not() {
+        assert_eq!(decide(&tier("t", "100", ""), &usage("0", "100"), now()).decision, Verdict::Block);
+        assert_eq!(decide(&tier("t", "100", ""), &usage("0", "99.99"), now()).decision, Verdict::Warn);
+    }
+
+    #[test]
+    fn daily_and_monthly_limits_are_both_enforced() {
+        let t = tier("t", "100", "10");
+        let daily = decide(&t, &usage("10", "20"), now());
+        assert_eq!(daily.decision, Verdict::Block);
+        assert_eq!(daily.blocking_window, Some(Window::Daily));
+        assert_eq!(daily.retry_at(), Some(at("2026-11-28T00:00:00Z")));
+        let monthly = decide(&t, &usage("1", "100"), now());
+        assert_eq!(monthly.blocking_window, Some(Window::Monthly));
+        // Both over: the user is out until the later reset.
+        let both = decide(&t, &usage("10", "100"), now());
+        assert_eq!(both.blocking_window, Some(Window::Monthly));
+        // A daily-only tier ignores monthly totals.
+        assert_eq!(decide(&tier("t", "", "10"), &usage("1", "5000"), now()).decision, Verdict::Allow);
+    }
+
+    #[test]
+    fn unlimited_never_blocks() {
+        let d = decide(&tier("u", "", ""), &usage("1000000", "1000000"), now());
+        assert!(d.allowed);
+        assert_eq!(d.decision, Verdict::Allow);
+        assert!(d.windows.iter().all(|w| w.limit.is_none() && w.remaining.is_none()));
+    }
+
+    #[test]
+    fn soft_and_ninety_percent_warn() {
+        let t = tier("t", "100", "");
+        let at80 = decide(&t, &usage("0", "80"), now());
+        assert_eq!((at80.decision, at80.warning_level), (Verdict::Warn, WarningLevel(Some(80))));
+        assert_eq!(decide(&t, &usage("0", "79.99"), now()).decision, Verdict::Allow);
+        let at90 = decide(&t, &usage("0", "90"), now());
+        assert_eq!(at90.warning_level, WarningLevel(Some(90)));
+        assert_eq!(serde_json::to_value(&at90).unwrap()["warningLevel"], "90%");
+        let mut high = t.clone();
+        high.soft_limit_percentage = 95;
+        assert_eq!(decide(&high, &usage("0", "91"), now()).warning_level, WarningLevel(Some(90)));
+        assert_eq!(decide(&high, &usage("0", "96"), now()).warning_level, WarningLevel(Some(95)));
+        high.soft_limit_percentage = 0;
+        assert_eq!(decide(&high, &usage("0", "50"), now()).decision, Verdict::Allow);
+    }
+
+    #[test]
+    fn the_window_closest_to_its_limit_sets_the_warning() {
+        let d = decide(&tier("t", "100", "10"), &usage("9.5", "81"), now());
+        assert_eq!(d.warning_level, WarningLevel(Some(90)));
+        assert!(d.message.contains("daily"), "{}", d.message);
+    }
+
+    #[test]
+    fn warn_only_tiers_let_requests_through_over_the_limit() {
+        let mut t = tier("t", "100", "");
+        t.action_on_limit = LimitAction::Warn;
+        let d = decide(&t, &usage("0", "150"), now());
+        assert!(d.allowed);
+        assert_eq!((d.decision, d.warning_level), (Verdict::Warn, WarningLevel(Some(100))));
+        assert_eq!(d.retry_at(), None);
+    }
+
+    #[test]
+    fn no_match_follows_the_policy() {
+        let u = usage("0", "0");
+        assert!(decide_unmatched(NoMatchPolicy::Allow, &u, now()).allowed);
+        let blocked = decide_unmatched(NoMatchPolicy::Block, &u, now());
+        assert!(!blocked.allowed);
+        assert!(blocked.message.contains("policy"));
+    }
+
+    #[test]
+    fn a_recorded_request_moves_usage_by_its_exact_cost() {
+        let before = usage("9.99", "99.99");
+        let after = before.plus(&UsageDelta { cost: money("0.01"), input_tokens: 5, output_tokens: 7 });
+        assert_eq!(after.daily.cost, money("10"));
+        assert_eq!(after.monthly.requests, 1);
+        assert_eq!(decide(&tier("t", "100", "10"), &after, now()).decision, Verdict::Block);
     }
 }

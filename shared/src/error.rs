@@ -13,10 +13,7 @@ pub struct FieldError {
 
 impl FieldError {
     pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
-        Self {
-            field: field.into(),
-            message: message.into(),
-        }
+        Self { field: field.into(), message: message.into() }
     }
 }
 
@@ -45,11 +42,7 @@ impl FieldErrors {
     }
 
     pub fn into_result(self) -> Result<(), Error> {
-        if self.0.is_empty() {
-            Ok(())
-        } else {
-            Err(Error::Validation(self))
-        }
+        if self.0.is_empty() { Ok(()) } else { Err(Error::Validation(self)) }
     }
 }
 
@@ -61,11 +54,7 @@ impl From<FieldError> for FieldErrors {
 
 impl std::fmt::Display for FieldErrors {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let parts: Vec<String> = self
-            .0
-            .iter()
-            .map(|e| format!("{}: {}", e.field, e.message))
-            .collect();
+        let parts: Vec<String> = self.0.iter().map(|e| format!("{}: {}", e.field, e.message)).collect();
         f.write_str(&parts.join("; "))
     }
 }
@@ -97,11 +86,7 @@ pub enum Error {
     #[error("{0}")]
     Conflict(String),
     #[error("{entity} {id} was changed by someone else (expected version {expected})")]
-    PreconditionFailed {
-        entity: Entity,
-        id: String,
-        expected: u64,
-    },
+    PreconditionFailed { entity: Entity, id: String, expected: u64 },
     #[error("invalid pagination token")]
     InvalidCursor,
     /// The store could not be reached or answered with an error; details stay in logs.

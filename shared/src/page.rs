@@ -16,10 +16,7 @@ pub struct PageRequest {
 
 impl Default for PageRequest {
     fn default() -> Self {
-        Self {
-            limit: DEFAULT_PAGE_SIZE,
-            next_token: None,
-        }
+        Self { limit: DEFAULT_PAGE_SIZE, next_token: None }
     }
 }
 
@@ -32,10 +29,7 @@ impl PageRequest {
             Some(raw) => match raw.parse::<u32>() {
                 Ok(n) if (1..=MAX_PAGE_SIZE).contains(&n) => n,
                 _ => {
-                    errors.push(
-                        "limit",
-                        format!("must be a whole number from 1 to {MAX_PAGE_SIZE}"),
-                    );
+                    errors.push("limit", format!("must be a whole number from 1 to {MAX_PAGE_SIZE}"));
                     DEFAULT_PAGE_SIZE
                 }
             },

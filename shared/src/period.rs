@@ -35,11 +35,7 @@ fn midnight(date: NaiveDate) -> DateTime<Utc> {
 }
 
 fn first_of_next_month(date: NaiveDate) -> NaiveDate {
-    let (y, m) = if date.month() == 12 {
-        (date.year() + 1, 1)
-    } else {
-        (date.year(), date.month() + 1)
-    };
+    let (y, m) = if date.month() == 12 { (date.year() + 1, 1) } else { (date.year(), date.month() + 1) };
     NaiveDate::from_ymd_opt(y, m, 1).expect("first of a month exists")
 }
 
@@ -47,18 +43,10 @@ impl Period {
     pub fn containing(window: Window, at: DateTime<Utc>) -> Self {
         let date = at.date_naive();
         match window {
-            Window::Daily => Period {
-                window,
-                start: midnight(date),
-                resets_at: midnight(date) + Duration::days(1),
-            },
+            Window::Daily => Period { window, start: midnight(date), resets_at: midnight(date) + Duration::days(1) },
             Window::Monthly => {
                 let first = date.with_day(1).expect("day 1 exists");
-                Period {
-                    window,
-                    start: midnight(first),
-                    resets_at: midnight(first_of_next_month(date)),
-                }
+                Period { window, start: midnight(first), resets_at: midnight(first_of_next_month(date)) }
             }
         }
     }
@@ -120,10 +108,7 @@ mod tests {
         let p = Period::containing(Window::Monthly, at("2026-11-30T23:59:59Z"));
         assert_eq!(p.key(), "2026-11");
         assert_eq!(p.resets_at, at("2026-12-01T00:00:00Z"));
-        assert_eq!(
-            Period::containing(Window::Monthly, at("2026-12-01T00:00:00Z")).key(),
-            "2026-12"
-        );
+        assert_eq!(Period::containing(Window::Monthly, at("2026-12-01T00:00:00Z")).key(), "2026-12");
     }
 
     #[test]
@@ -132,10 +117,7 @@ mod tests {
         assert_eq!(d.resets_at, at("2027-01-01T00:00:00Z"));
         let m = Period::containing(Window::Monthly, at("2026-12-31T12:00:00Z"));
         assert_eq!(m.resets_at, at("2027-01-01T00:00:00Z"));
-        assert_eq!(
-            Period::containing(Window::Monthly, at("2027-01-01T00:00:00Z")).key(),
-            "2027-01"
-        );
+        assert_eq!(Period::containing(Window::Monthly, at("2027-01-01T00:00:00Z")).key(), "2027-01");
     }
 
     #[test]
@@ -154,10 +136,7 @@ mod tests {
         // 01:30 in UTC+02:00 is still the previous UTC day.
         let p = Period::containing(Window::Daily, at("2026-12-01T01:30:00+02:00"));
         assert_eq!(p.key(), "2026-11-30");
-        assert_eq!(
-            Period::containing(Window::Monthly, at("2026-12-01T01:30:00+02:00")).key(),
-            "2026-11"
-        );
+        assert_eq!(Period::containing(Window::Monthly, at("2026-12-01T01:30:00+02:00")).key(), "2026-11");
     }
 
     #[test]

@@ -6,8 +6,7 @@
 //! assignments and disabled or missing tiers are skipped and the cascade goes on.
 
 use crate::model::{
-    Assignment, AssignmentId, AssignmentType, DomainPattern, Email, JwtRole, Target, Tier, TierId,
-    UserId,
+    Assignment, AssignmentId, AssignmentType, DomainPattern, Email, JwtRole, Target, Tier, TierId, UserId,
 };
 use serde::{Serialize, Serializer};
 use std::collections::HashMap;
@@ -100,26 +99,17 @@ fn class(kind: AssignmentType) -> u8 {
 fn matches(a: &Assignment, subject: &Subject) -> Option<MatchedBy> {
     match &a.target {
         Target::DirectUser(u) => (u == &subject.user_id).then_some(MatchedBy::DirectUser),
-        Target::JwtRole(r) => subject
-            .roles
-            .contains(r)
-            .then(|| MatchedBy::JwtRole(r.clone())),
-        Target::EmailDomain(d) => subject
-            .email
-            .as_ref()
-            .is_some_and(|e| d.matches(e))
-            .then(|| MatchedBy::EmailDomain(d.clone())),
+        Target::JwtRole(r) => subject.roles.contains(r).then(|| MatchedBy::JwtRole(r.clone())),
+        Target::EmailDomain(d) => {
+            subject.email.as_ref().is_some_and(|e| d.matches(e)).then(|| MatchedBy::EmailDomain(d.clone()))
+        }
         Target::DefaultTier => Some(MatchedBy::DefaultTier),
     }
 }
 
 /// Resolves the subject's tier from the shared configuration and the user's
 /// own direct assignment (which lives with the user, not in the shared config).
-pub fn resolve<'a>(
-    config: &'a SharedConfig,
-    direct: Option<&Assignment>,
-    subject: &Subject,
-) -> Resolution<'a> {
+pub fn resolve<'a>(config: &'a SharedConfig, direct: Option<&Assignment>, subject: &Subject) -> Resolution<'a> {
     let mut matched: Vec<(&Assignment, MatchedBy)> = direct
         .into_iter()
         .chain(config.assignments.iter())
@@ -149,11 +139,7 @@ pub fn resolve<'a>(
             } else if chosen.is_some() {
                 Outcome::Outranked
             } else {
-                chosen = Some((
-                    tier.expect("checked above"),
-                    by.clone(),
-                    a.assignment_id.clone(),
-                ));
+                chosen = Some((tier.expect("checked above"), by.clone(), a.assignment_id.clone()));
                 Outcome::Selected
             };
             Candidate {
@@ -167,17 +153,138 @@ pub fn resolve<'a>(
         })
         .collect();
     match chosen {
-        Some((tier, matched_by, id)) => Resolution {
-            tier: Some(tier),
-            matched_by,
-            assignment_id: Some(id),
-            candidates,
-        },
-        None => Resolution {
-            tier: None,
-            matched_by: MatchedBy::None,
-            assignment_id: None,
-            candidates,
-        },
+        Some((tier, matched_by, id)) => {
+            Resolution { tier: Some(tier), matched_by, assignment_id: Some(id), candidates }
+        }
+        None => Resolution { tier: None, matched_by: MatchedBy::None, assignment_id: None, candidates },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testing::{assignment, tier};
+
+    fn role(r: &str) -> JwtRole {
+        JwtRole::parse(r).unwrap()
+    }
+
+    fn subject(user: &str, roles: &[&str], email: Option<&str>) -> Subject {
+        Subject {
+            user_id: UserId::parse(user).unwrap(),
+            roles: roles.iter().map(|r| role(r)).collect(),
+            email: email.map(|e| Email::parse(e).unwrap()),
+        }
+    }
+
+    /// basic (default), staff (role Staff), faculty (role Faculty, priority
+    /// 250), uni (domain uni.edu) and vip, used by direct assignments.
+    fn config() -> SharedConfig {
+        let tiers = ["basic", "staff", "faculty", "uni", "vip"]
+            .into_iter()
+            .map(|id| (TierId::parse(id).unwrap(), tier(id, "100", "")))
+            .collect();
+        let mut faculty = assignment("a-faculty", "faculty", Target::JwtRole(role("Faculty")));
+        faculty.priority = 250;
+        SharedConfig {
+            tiers,
+            assignments: vec![
+                assignment("a-default", "basic", Target::DefaultTier),
+                assignment("a-staff", "staff", Target::JwtRole(role("Staff"))),
+                faculty,
+                assignment("a-uni", "uni", Target::EmailDomain(DomainPattern::parse("uni.edu").unwrap())),
+            ],
+        }
+    }
+
+    fn direct(user: &str, tier: &str) -> Assignment {
+        assignment("a-direct", tier, Target::DirectUser(UserId::parse(user).unwrap()))
+    }
+
+    fn tier_of(r: &Resolution<'_>) -> Option<String> {
+        r.tier.map(|t| t.tier_id.to_string())
+    }
+
+    #[test]
+    fn direct_user_beats_role_beats_domain_beats_default() {
+        let c = config();
+        let d = direct("u1", "vip");
+        let s = subject("u1", &["Staff"], Some("a@uni.edu"));
+        let r = resolve(&c, Some(&d), &s);
+        assert_eq!((tier_of(&r).as_deref(), r.matched_by.to_string().as_str()), (Some("vip"), "direct_user"));
+        let r = resolve(&c, None, &s);
+        assert_eq!((tier_of(&r).as_deref(), r.matched_by.to_string().as_str()), (Some("staff"), "jwt_role:Staff"));
+        let r = resolve(&c, None, &subject("u1", &[], Some("a@uni.edu")));
+        assert_eq!((tier_of(&r).as_deref(), r.matched_by.to_string().as_str()), (Some("uni"), "email_domain:uni.edu"));
+        let r = resolve(&c, None, &subject("u1", &["Nobody"], Some("a@else.org")));
+        assert_eq!((tier_of(&r).as_deref(), r.matched_by.to_string().as_str()), (Some("basic"), "default_tier"));
+    }
+
+    #[test]
+    fn a_direct_assignment_for_someone_else_does_not_apply() {
+        let c = config();
+        let d = direct("u2", "vip");
+        let r = resolve(&c, Some(&d), &subject("u1", &[], None));
+        assert_eq!(tier_of(&r).as_deref(), Some("basic"));
+    }
+
+    #[test]
+    fn multiple_roles_take_the_highest_priority() {
+        let c = config();
+        let r = resolve(&c, None, &subject("u1", &["Staff", "Faculty"], None));
+        assert_eq!(tier_of(&r).as_deref(), Some("faculty"));
+        assert_eq!(r.matched_by, MatchedBy::JwtRole(role("Faculty")));
+        let staff = r.candidates.iter().find(|c| c.assignment_id.as_str() == "a-staff").unwrap();
+        assert_eq!(staff.outcome, Outcome::Outranked);
+    }
+
+    #[test]
+    fn equal_priorities_break_by_assignment_id_whatever_the_order() {
+        let mut c = config();
+        c.assignments.push(assignment("a-00-first", "vip", Target::JwtRole(role("Staff"))));
+        let mut reversed = c.clone();
+        reversed.assignments.reverse();
+        let forward = resolve(&c, None, &subject("u1", &["Staff"], None));
+        let backward = resolve(&reversed, None, &subject("u1", &["Staff"], None));
+        assert_eq!(tier_of(&forward).as_deref(), Some("vip"));
+        assert_eq!(forward.tier, backward.tier);
+        assert_eq!(forward.candidates, backward.candidates);
+    }
+
+    #[test]
+    fn disabled_assignment_is_skipped_and_the_cascade_goes_on() {
+        let mut c = config();
+        c.assignments.iter_mut().find(|a| a.assignment_id.as_str() == "a-staff").unwrap().enabled = false;
+        let r = resolve(&c, None, &subject("u1", &["Staff"], None));
+        assert_eq!(tier_of(&r).as_deref(), Some("basic"));
+        assert_eq!(r.candidates[0].outcome, Outcome::AssignmentDisabled);
+        let mut d = direct("u1", "vip");
+        d.enabled = false;
+        let r = resolve(&c, Some(&d), &subject("u1", &[], None));
+        assert_eq!(tier_of(&r).as_deref(), Some("basic"));
+    }
+
+    #[test]
+    fn disabled_or_missing_tier_is_skipped() {
+        let mut c = config();
+        c.tiers.get_mut(&TierId::parse("staff").unwrap()).unwrap().enabled = false;
+        let d = direct("u1", "gone");
+        let r = resolve(&c, Some(&d), &subject("u1", &["Staff"], None));
+        assert_eq!(tier_of(&r).as_deref(), Some("basic"));
+        let outcomes: Vec<Outcome> = r.candidates.iter().map(|c| c.outcome).collect();
+        assert_eq!(outcomes, [Outcome::TierMissing, Outcome::TierDisabled, Outcome::Selected]);
+    }
+
+    #[test]
+    fn no_quota_configured_resolves_to_none() {
+        let empty = SharedConfig::default();
+        let r = resolve(&empty, None, &subject("u1", &["Staff"], None));
+        assert_eq!(r.tier, None);
+        assert_eq!(r.matched_by, MatchedBy::None);
+        assert!(r.candidates.is_empty());
+        let mut c = config();
+        c.assignments.retain(|a| a.target != Target::DefaultTier);
+        let r = resolve(&c, None, &subject("u1", &[], None));
+        assert_eq!(r.matched_by.to_string(), "none");
     }
 }

@@ -8,9 +8,7 @@ use chrono::{DateTime, Utc};
 use std::sync::atomic::{AtomicU32, Ordering};
 
 pub fn at(rfc3339: &str) -> DateTime<Utc> {
-    DateTime::parse_from_rfc3339(rfc3339)
-        .expect("valid test time")
-        .with_timezone(&Utc)
+    DateTime::parse_from_rfc3339(rfc3339).expect("valid test time").with_timezone(&Utc)
 }
 
 pub fn money(s: &str) -> Money {
@@ -57,16 +55,10 @@ pub async fn fresh_store() -> DynamoStore {
     );
     let n = NEXT_TABLE.fetch_add(1, Ordering::Relaxed);
     let run = uuid::Uuid::new_v4().simple().to_string();
-    let tables = TableNames {
-        quota: format!("quota-{}-{n}", &run[..8]),
-        events: format!("events-{}-{n}", &run[..8]),
-    };
+    let tables = TableNames { quota: format!("quota-{}-{n}", &run[..8]), events: format!("events-{}-{n}", &run[..8]) };
     let counter = RequestCounter::default();
     let store = DynamoStore::new(dynamodb_client(&counter).await, tables, counter);
-    store
-        .create_tables()
-        .await
-        .expect("tables created in the emulator");
+    store.create_tables().await.expect("tables created in the emulator");
     store.requests().reset();
     store
 }

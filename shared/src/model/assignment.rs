@@ -18,12 +18,8 @@ pub enum AssignmentType {
 }
 
 impl AssignmentType {
-    pub const ALL: [AssignmentType; 4] = [
-        AssignmentType::DirectUser,
-        AssignmentType::JwtRole,
-        AssignmentType::EmailDomain,
-        AssignmentType::DefaultTier,
-    ];
+    pub const ALL: [AssignmentType; 4] =
+        [AssignmentType::DirectUser, AssignmentType::JwtRole, AssignmentType::EmailDomain, AssignmentType::DefaultTier];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -88,11 +84,8 @@ impl Target {
         email_domain: Option<DomainPattern>,
     ) -> Result<Target, Error> {
         let mut errors = FieldErrors::default();
-        let given = [
-            ("userId", user_id.is_some()),
-            ("jwtRole", jwt_role.is_some()),
-            ("emailDomain", email_domain.is_some()),
-        ];
+        let given =
+            [("userId", user_id.is_some()), ("jwtRole", jwt_role.is_some()), ("emailDomain", email_domain.is_some())];
         let needed = match kind {
             AssignmentType::DirectUser => Some("userId"),
             AssignmentType::JwtRole => Some("jwtRole"),
@@ -101,25 +94,17 @@ impl Target {
         };
         for (field, present) in given {
             if Some(field) == needed && !present {
-                errors.push(
-                    field,
-                    format!("is required for assignmentType {}", kind.as_str()),
-                );
+                errors.push(field, format!("is required for assignmentType {}", kind.as_str()));
             }
             if Some(field) != needed && present {
-                errors.push(
-                    field,
-                    format!("does not apply to assignmentType {}", kind.as_str()),
-                );
+                errors.push(field, format!("does not apply to assignmentType {}", kind.as_str()));
             }
         }
         errors.into_result()?;
         Ok(match kind {
             AssignmentType::DirectUser => Target::DirectUser(user_id.expect("checked above")),
             AssignmentType::JwtRole => Target::JwtRole(jwt_role.expect("checked above")),
-            AssignmentType::EmailDomain => {
-                Target::EmailDomain(email_domain.expect("checked above"))
-            }
+            AssignmentType::EmailDomain => Target::EmailDomain(email_domain.expect("checked above")),
             AssignmentType::DefaultTier => Target::DefaultTier,
         })
     }
@@ -200,25 +185,15 @@ pub struct NewAssignment {
 
 pub fn validate_priority(priority: u32) -> Result<(), Error> {
     if priority > MAX_PRIORITY {
-        return Err(Error::field(
-            "priority",
-            format!("must be between 0 and {MAX_PRIORITY}"),
-        ));
+        return Err(Error::field("priority", format!("must be between 0 and {MAX_PRIORITY}")));
     }
     Ok(())
 }
 
 impl NewAssignment {
     pub fn into_assignment(self, actor: &str, now: DateTime<Utc>) -> Result<Assignment, Error> {
-        let target = Target::from_parts(
-            self.assignment_type,
-            self.user_id,
-            self.jwt_role,
-            self.email_domain,
-        )?;
-        let priority = self
-            .priority
-            .unwrap_or_else(|| self.assignment_type.default_priority());
+        let target = Target::from_parts(self.assignment_type, self.user_id, self.jwt_role, self.email_domain)?;
+        let priority = self.priority.unwrap_or_else(|| self.assignment_type.default_priority());
         validate_priority(priority)?;
         Ok(Assignment {
             assignment_id: AssignmentId::generate(),
@@ -244,26 +219,17 @@ mod tests {
 
     #[test]
     fn type_specific_fields_are_required_and_exclusive() {
-        let a = create(
-            serde_json::json!({"tierId": "basic", "assignmentType": "direct_user", "userId": "u1"}),
-        )
-        .unwrap();
+        let a =
+            create(serde_json::json!({"tierId": "basic", "assignmentType": "direct_user", "userId": "u1"})).unwrap();
         assert_eq!(a.target, Target::DirectUser(UserId::parse("u1").unwrap()));
         assert_eq!(a.priority, 300);
-        assert!(
-            create(serde_json::json!({"tierId": "basic", "assignmentType": "direct_user"}))
-                .is_err()
-        );
-        assert!(
-            create(
-                serde_json::json!({"tierId": "basic", "assignmentType": "jwt_role", "userId": "u1"})
-            )
-            .is_err()
-        );
-        let d = create(serde_json::json!({"tierId": "basic", "assignmentType": "default_tier"}))
-            .unwrap();
+        assert!(create(serde_json::json!({"tierId": "basic", "assignmentType": "direct_user"})).is_err());
+        assert!(create(serde_json::json!({"tierId": "basic", "assignmentType": "jwt_role", "userId": "u1"})).is_err());
+        let d = create(serde_json::json!({"tierId": "basic", "assignmentType": "default_tier"})).unwrap();
         assert_eq!(d.priority, 100);
-        assert!(create(serde_json::json!({"tierId": "basic", "assignmentType": "default_tier", "jwtRole": "x"})).is_err());
+        assert!(
+            create(serde_json::json!({"tierId": "basic", "assignmentType": "default_tier", "jwtRole": "x"})).is_err()
+        );
         let e = create(serde_json::json!({"tierId": "b", "assignmentType": "email_domain", "emailDomain": "Uni.edu", "priority": 7})).unwrap();
         assert_eq!(e.target.value(), "uni.edu");
         assert_eq!(e.priority, 7);
@@ -271,14 +237,23 @@ mod tests {
 
     #[test]
     fn bad_priority_and_type_are_rejected() {
-        assert!(create(serde_json::json!({"tierId": "b", "assignmentType": "jwt_role", "jwtRole": "r", "priority": -1})).is_err());
-        assert!(create(serde_json::json!({"tierId": "b", "assignmentType": "jwt_role", "jwtRole": "r", "priority": 1_000_001})).is_err());
+        assert!(
+            create(serde_json::json!({"tierId": "b", "assignmentType": "jwt_role", "jwtRole": "r", "priority": -1}))
+                .is_err()
+        );
+        assert!(
+            create(
+                serde_json::json!({"tierId": "b", "assignmentType": "jwt_role", "jwtRole": "r", "priority": 1_000_001})
+            )
+            .is_err()
+        );
         assert!(create(serde_json::json!({"tierId": "b", "assignmentType": "group"})).is_err());
     }
 
     #[test]
     fn serialises_flat_camel_case() {
-        let a = create(serde_json::json!({"tierId": "basic", "assignmentType": "jwt_role", "jwtRole": "Faculty"})).unwrap();
+        let a =
+            create(serde_json::json!({"tierId": "basic", "assignmentType": "jwt_role", "jwtRole": "Faculty"})).unwrap();
         let json = serde_json::to_value(&a).unwrap();
         assert_eq!(json["assignmentType"], "jwt_role");
         assert_eq!(json["jwtRole"], "Faculty");

@@ -26,11 +26,6 @@ impl Audit {
 
     /// The audit of the next version of the same record.
     pub fn touched(&self, actor: &str, now: DateTime<Utc>) -> Self {
-        Self {
-            updated_at: now,
-            updated_by: actor.to_string(),
-            version: self.version + 1,
-            ..self.clone()
-        }
+        Self { updated_at: now, updated_by: actor.to_string(), version: self.version + 1, ..self.clone() }
     }
 }

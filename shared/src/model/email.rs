@@ -11,23 +11,15 @@ fn validate_domain(field: &str, domain: &str) -> Result<(), FieldError> {
     for label in domain.split('.') {
         let ok = !label.is_empty()
             && label.len() <= 63
-            && label
-                .chars()
-                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+            && label.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
             && !label.starts_with('-')
             && !label.ends_with('-');
         if !ok {
-            return Err(FieldError::new(
-                field,
-                format!("{domain:?} is not a valid domain name"),
-            ));
+            return Err(FieldError::new(field, format!("{domain:?} is not a valid domain name")));
         }
     }
     if !domain.contains('.') {
-        return Err(FieldError::new(
-            field,
-            "domain needs at least two labels (uni.edu)",
-        ));
+        return Err(FieldError::new(field, "domain needs at least two labels (uni.edu)"));
     }
     Ok(())
 }
@@ -43,14 +35,10 @@ impl Email {
 
     pub fn parse(raw: &str) -> Result<Self, FieldError> {
         if raw.len() > 320 {
-            return Err(FieldError::new(
-                Self::FIELD,
-                "must be at most 320 characters",
-            ));
+            return Err(FieldError::new(Self::FIELD, "must be at most 320 characters"));
         }
-        let (local, domain) = raw
-            .rsplit_once('@')
-            .ok_or_else(|| FieldError::new(Self::FIELD, "must look like name@domain"))?;
+        let (local, domain) =
+            raw.rsplit_once('@').ok_or_else(|| FieldError::new(Self::FIELD, "must look like name@domain"))?;
         if local.is_empty() {
             return Err(FieldError::new(Self::FIELD, "must look like name@domain"));
         }
@@ -87,10 +75,9 @@ impl DomainPattern {
 
     pub fn matches(&self, email: &Email) -> bool {
         match self.0.strip_prefix("*.") {
-            Some(parent) => email
-                .domain()
-                .strip_suffix(parent)
-                .is_some_and(|head| head.len() > 1 && head.ends_with('.')),
+            Some(parent) => {
+                email.domain().strip_suffix(parent).is_some_and(|head| head.len() > 1 && head.ends_with('.'))
+            }
             None => email.domain() == self.0,
         }
     }
@@ -137,23 +124,12 @@ mod tests {
 
     #[test]
     fn rejects_bad_domains_and_emails() {
-        for bad in [
-            "",
-            "edu",
-            "uni..edu",
-            "-uni.edu",
-            "uni.edu#x",
-            "*.",
-            "a b.edu",
-        ] {
+        for bad in ["", "edu", "uni..edu", "-uni.edu", "uni.edu#x", "*.", "a b.edu"] {
             assert!(DomainPattern::parse(bad).is_err(), "{bad:?}");
         }
         for bad in ["nobody", "@uni.edu", "a@", "a@uni", "a@uni.edu/x"] {
             assert!(Email::parse(bad).is_err(), "{bad:?}");
         }
-        assert_eq!(
-            DomainPattern::parse("@uni.edu").unwrap().as_str(),
-            "uni.edu"
-        );
+        assert_eq!(DomainPattern::parse("@uni.edu").unwrap().as_str(), "uni.edu");
     }
 }

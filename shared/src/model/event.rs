@@ -16,11 +16,7 @@ pub enum EventType {
 }
 
 impl EventType {
-    pub const ALL: [EventType; 3] = [
-        EventType::Block,
-        EventType::Warning,
-        EventType::OverrideApplied,
-    ];
+    pub const ALL: [EventType; 3] = [EventType::Block, EventType::Warning, EventType::OverrideApplied];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -87,50 +83,18 @@ mod tests {
             limit: None,
             percentage: Decimal::ZERO,
             session_id: None,
-            occurred_at: DateTime::parse_from_rfc3339(at)
-                .unwrap()
-                .with_timezone(&Utc),
+            occurred_at: DateTime::parse_from_rfc3339(at).unwrap().with_timezone(&Utc),
         }
     }
 
     #[test]
     fn dedupe_key_is_per_kind_threshold_window_and_period() {
-        let a = event(
-            EventType::Block,
-            Window::Daily,
-            None,
-            "2026-11-27T01:00:00Z",
-        );
-        let b = event(
-            EventType::Block,
-            Window::Daily,
-            None,
-            "2026-11-27T23:00:00Z",
-        );
-        let c = event(
-            EventType::Block,
-            Window::Daily,
-            None,
-            "2026-11-28T00:00:00Z",
-        );
-        let m = event(
-            EventType::Block,
-            Window::Monthly,
-            None,
-            "2026-11-27T01:00:00Z",
-        );
-        let w80 = event(
-            EventType::Warning,
-            Window::Daily,
-            Some(80),
-            "2026-11-27T01:00:00Z",
-        );
-        let w90 = event(
-            EventType::Warning,
-            Window::Daily,
-            Some(90),
-            "2026-11-27T01:00:00Z",
-        );
+        let a = event(EventType::Block, Window::Daily, None, "2026-11-27T01:00:00Z");
+        let b = event(EventType::Block, Window::Daily, None, "2026-11-27T23:00:00Z");
+        let c = event(EventType::Block, Window::Daily, None, "2026-11-28T00:00:00Z");
+        let m = event(EventType::Block, Window::Monthly, None, "2026-11-27T01:00:00Z");
+        let w80 = event(EventType::Warning, Window::Daily, Some(80), "2026-11-27T01:00:00Z");
+        let w90 = event(EventType::Warning, Window::Daily, Some(90), "2026-11-27T01:00:00Z");
         assert_eq!(a.dedupe_key(), b.dedupe_key());
         assert_ne!(a.dedupe_key(), c.dedupe_key());
         assert_ne!(a.dedupe_key(), m.dedupe_key());

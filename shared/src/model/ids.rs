@@ -16,26 +16,15 @@ fn role_char(c: char) -> bool {
     id_char(c) || c == '/'
 }
 
-fn validate(
-    field: &str,
-    raw: &str,
-    max: usize,
-    allowed: fn(char) -> bool,
-) -> Result<(), FieldError> {
+fn validate(field: &str, raw: &str, max: usize, allowed: fn(char) -> bool) -> Result<(), FieldError> {
     if raw.is_empty() {
         return Err(FieldError::new(field, "must not be empty"));
     }
     if raw.len() > max {
-        return Err(FieldError::new(
-            field,
-            format!("must be at most {max} characters"),
-        ));
+        return Err(FieldError::new(field, format!("must be at most {max} characters")));
     }
     if let Some(bad) = raw.chars().find(|c| !allowed(*c)) {
-        return Err(FieldError::new(
-            field,
-            format!("contains {bad:?}; allowed are letters, digits and . _ - : @ + ="),
-        ));
+        return Err(FieldError::new(field, format!("contains {bad:?}; allowed are letters, digits and . _ - : @ + =")));
     }
     Ok(())
 }
@@ -124,13 +113,7 @@ mod tests {
 
     #[test]
     fn accepts_common_id_shapes() {
-        for ok in [
-            "basic",
-            "user-1",
-            "a.b@uni.edu",
-            "auth0:x",
-            "0f8fad5b-d9cb-469f-a165-70867728950e",
-        ] {
+        for ok in ["basic", "user-1", "a.b@uni.edu", "auth0:x", "0f8fad5b-d9cb-469f-a165-70867728950e"] {
             assert!(UserId::parse(ok).is_ok(), "{ok}");
         }
     }

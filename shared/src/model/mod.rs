@@ -9,9 +9,7 @@ mod money;
 pub(crate) mod tier;
 mod usage;
 
-pub use assignment::{
-    Assignment, AssignmentType, MAX_PRIORITY, NewAssignment, Target, validate_priority,
-};
+pub use assignment::{Assignment, AssignmentType, MAX_PRIORITY, NewAssignment, Target, validate_priority};
 pub use audit::Audit;
 pub use email::{DomainPattern, Email};
 pub use event::{EventType, QuotaEvent};

@@ -32,17 +32,11 @@ impl Money {
             return Err(FieldError::new(field, "must not be negative"));
         }
         if value > MAX_AMOUNT {
-            return Err(FieldError::new(
-                field,
-                format!("must be at most {MAX_AMOUNT}"),
-            ));
+            return Err(FieldError::new(field, format!("must be at most {MAX_AMOUNT}")));
         }
         let value = value.normalize();
         if value.scale() > MAX_SCALE {
-            return Err(FieldError::new(
-                field,
-                format!("must have at most {MAX_SCALE} decimal places"),
-            ));
+            return Err(FieldError::new(field, format!("must have at most {MAX_SCALE} decimal places")));
         }
         Ok(Money(value))
     }
@@ -62,11 +56,7 @@ impl Money {
     }
 
     pub fn saturating_sub(self, other: Money) -> Money {
-        if other.0 >= self.0 {
-            Money::ZERO
-        } else {
-            Money(self.0 - other.0)
-        }
+        if other.0 >= self.0 { Money::ZERO } else { Money(self.0 - other.0) }
     }
 
     pub fn plus(self, other: Money) -> Money {

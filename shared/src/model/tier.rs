@@ -73,15 +73,10 @@ impl NewTier {
         let tier = Tier {
             tier_id: self.tier_id,
             tier_name: self.tier_name.trim().to_string(),
-            description: self
-                .description
-                .map(|d| d.trim().to_string())
-                .filter(|d| !d.is_empty()),
+            description: self.description.map(|d| d.trim().to_string()).filter(|d| !d.is_empty()),
             monthly_cost_limit: self.monthly_cost_limit,
             daily_cost_limit: self.daily_cost_limit,
-            soft_limit_percentage: self
-                .soft_limit_percentage
-                .unwrap_or(DEFAULT_SOFT_LIMIT_PERCENTAGE),
+            soft_limit_percentage: self.soft_limit_percentage.unwrap_or(DEFAULT_SOFT_LIMIT_PERCENTAGE),
             action_on_limit: self.action_on_limit.unwrap_or_default(),
             unlimited: self.unlimited.unwrap_or(false),
             enabled: self.enabled.unwrap_or(true),
@@ -99,25 +94,13 @@ impl Tier {
         if self.tier_name.is_empty() {
             errors.push("tierName", "must not be empty");
         } else if self.tier_name.chars().count() > MAX_NAME_LEN {
-            errors.push(
-                "tierName",
-                format!("must be at most {MAX_NAME_LEN} characters"),
-            );
+            errors.push("tierName", format!("must be at most {MAX_NAME_LEN} characters"));
         }
-        if self
-            .description
-            .as_ref()
-            .is_some_and(|d| d.chars().count() > MAX_DESCRIPTION_LEN)
+        if self.description.as_ref().is_some_and(|d| d.chars().count() > MAX_DESCRIPTION_LEN) {
+            errors.push("description", format!("must be at most {MAX_DESCRIPTION_LEN} characters"));
+        }
+        for (field, limit) in [("monthlyCostLimit", self.monthly_cost_limit), ("dailyCostLimit", self.daily_cost_limit)]
         {
-            errors.push(
-                "description",
-                format!("must be at most {MAX_DESCRIPTION_LEN} characters"),
-            );
-        }
-        for (field, limit) in [
-            ("monthlyCostLimit", self.monthly_cost_limit),
-            ("dailyCostLimit", self.daily_cost_limit),
-        ] {
             if limit.is_some_and(Money::is_zero) {
                 errors.push(field, "must be greater than zero");
             }
@@ -130,10 +113,7 @@ impl Tier {
             errors.push("unlimited", "an unlimited tier takes no cost limits");
         }
         if !self.unlimited && !has_limit {
-            errors.push(
-                "monthlyCostLimit",
-                "set monthlyCostLimit and/or dailyCostLimit, or unlimited: true",
-            );
+            errors.push("monthlyCostLimit", "set monthlyCostLimit and/or dailyCostLimit, or unlimited: true");
         }
         errors.into_result()
     }
@@ -156,9 +136,7 @@ pub(crate) mod tests {
     use crate::error::Error;
 
     pub fn now() -> DateTime<Utc> {
-        DateTime::parse_from_rfc3339("2026-11-27T10:00:00Z")
-            .unwrap()
-            .with_timezone(&Utc)
+        DateTime::parse_from_rfc3339("2026-11-27T10:00:00Z").unwrap().with_timezone(&Utc)
     }
 
     fn new_tier(json: serde_json::Value) -> Result<Tier, Error> {
@@ -176,7 +154,8 @@ pub(crate) mod tests {
 
     #[test]
     fn defaults_and_camel_case_round_trip() {
-        let t = new_tier(serde_json::json!({"tierId": "basic", "tierName": " Basic ", "monthlyCostLimit": "100"})).unwrap();
+        let t =
+            new_tier(serde_json::json!({"tierId": "basic", "tierName": " Basic ", "monthlyCostLimit": "100"})).unwrap();
         assert_eq!(t.tier_name, "Basic");
         assert_eq!(t.soft_limit_percentage, 80);
         assert_eq!(t.action_on_limit, LimitAction::Block);
@@ -198,24 +177,14 @@ pub(crate) mod tests {
             "softLimitPercentage": 101
         }))
         .unwrap_err();
-        assert_eq!(
-            fields(err),
-            [
-                "tierName",
-                "monthlyCostLimit",
-                "dailyCostLimit",
-                "softLimitPercentage"
-            ]
-        );
+        assert_eq!(fields(err), ["tierName", "monthlyCostLimit", "dailyCostLimit", "softLimitPercentage"]);
     }
 
     #[test]
     fn unlimited_is_explicit_and_exclusive() {
-        assert!(
-            new_tier(serde_json::json!({"tierId": "u", "tierName": "U", "unlimited": true}))
-                .is_ok()
-        );
-        let err = new_tier(serde_json::json!({"tierId": "u", "tierName": "U", "unlimited": true, "dailyCostLimit": 5})).unwrap_err();
+        assert!(new_tier(serde_json::json!({"tierId": "u", "tierName": "U", "unlimited": true})).is_ok());
+        let err = new_tier(serde_json::json!({"tierId": "u", "tierName": "U", "unlimited": true, "dailyCostLimit": 5}))
+            .unwrap_err();
         assert_eq!(fields(err), ["unlimited"]);
         let err = new_tier(serde_json::json!({"tierId": "u", "tierName": "U"})).unwrap_err();
         assert_eq!(fields(err), ["monthlyCostLimit"]);
@@ -223,15 +192,16 @@ pub(crate) mod tests {
 
     #[test]
     fn rejects_unknown_fields_wrong_types_and_bad_ids() {
-        assert!(new_tier(serde_json::json!({"tierId": "b", "tierName": "B", "monthlyCostLimit": 1, "bogus": 1})).is_err());
         assert!(
-            new_tier(serde_json::json!({"tierId": "b", "tierName": "B", "monthlyCostLimit": -1}))
-                .is_err()
+            new_tier(serde_json::json!({"tierId": "b", "tierName": "B", "monthlyCostLimit": 1, "bogus": 1})).is_err()
         );
+        assert!(new_tier(serde_json::json!({"tierId": "b", "tierName": "B", "monthlyCostLimit": -1})).is_err());
+        assert!(new_tier(serde_json::json!({"tierId": "b#x", "tierName": "B", "monthlyCostLimit": 1})).is_err());
         assert!(
-            new_tier(serde_json::json!({"tierId": "b#x", "tierName": "B", "monthlyCostLimit": 1}))
-                .is_err()
+            new_tier(
+                serde_json::json!({"tierId": "b", "tierName": "B", "monthlyCostLimit": 1, "softLimitPercentage": -5})
+            )
+            .is_err()
         );
-        assert!(new_tier(serde_json::json!({"tierId": "b", "tierName": "B", "monthlyCostLimit": 1, "softLimitPercentage": -5})).is_err());
     }
 }

@@ -45,10 +45,7 @@ pub struct UsageDelta {
 impl UsageDelta {
     pub fn validate(&self) -> Result<(), Error> {
         let mut errors = FieldErrors::default();
-        for (field, n) in [
-            ("inputTokens", self.input_tokens),
-            ("outputTokens", self.output_tokens),
-        ] {
+        for (field, n) in [("inputTokens", self.input_tokens), ("outputTokens", self.output_tokens)] {
             if n > MAX_TOKENS {
                 errors.push(field, format!("must be at most {MAX_TOKENS}"));
             }
@@ -75,10 +72,6 @@ impl UsageSnapshot {
     }
 
     pub fn plus(&self, d: &UsageDelta) -> Self {
-        Self {
-            daily: self.daily.plus(d),
-            monthly: self.monthly.plus(d),
-            recorded_events: self.recorded_events.clone(),
-        }
+        Self { daily: self.daily.plus(d), monthly: self.monthly.plus(d), recorded_events: self.recorded_events.clone() }
     }
 }

@@ -6,12 +6,9 @@
 
 use super::dynamo::{ALL_OLD, DynamoStore, store_error};
 use super::item::{
-    self, Item, assignment_copy, assignment_copy_key, assignment_from_item, assignment_to_item,
-    key, n, s,
+    self, Item, assignment_copy, assignment_copy_key, assignment_from_item, assignment_to_item, key, n, s,
 };
-use super::schema::{
-    ASSIGNMENTS_BY_TARGET, ASSIGNMENTS_BY_TIER, GSI1_PK, GSI1_SK, GSI2_PK, GSI2_SK, PK, SK,
-};
+use super::schema::{ASSIGNMENTS_BY_TARGET, ASSIGNMENTS_BY_TIER, GSI1_PK, GSI1_SK, GSI2_PK, GSI2_SK, PK, SK};
 use super::{cursor, keys};
 use crate::error::{Entity, Error};
 use crate::model::{Assignment, AssignmentId, AssignmentType, Target, TierId};
@@ -52,18 +49,12 @@ fn count_change(table: &str, tier: &TierId, by: i64) -> TransactWriteItem {
 }
 
 fn delete(table: &str, key: Item, condition: Option<(&str, u64)>) -> TransactWriteItem {
-    let mut d = Delete::builder()
-        .table_name(table)
-        .set_key(Some(key))
-        .return_values_on_condition_check_failure(ALL_OLD);
+    let mut d =
+        Delete::builder().table_name(table).set_key(Some(key)).return_values_on_condition_check_failure(ALL_OLD);
     if let Some((expr, version)) = condition {
-        d = d
-            .condition_expression(expr)
-            .expression_attribute_values(":expected", n(version));
+        d = d.condition_expression(expr).expression_attribute_values(":expected", n(version));
     }
-    TransactWriteItem::builder()
-        .delete(d.build().expect("required fields set"))
-        .build()
+    TransactWriteItem::builder().delete(d.build().expect("required fields set")).build()
 }
 
 /// Only one direct assignment per user: its copy's key is the user's.
@@ -74,13 +65,8 @@ fn copy_condition(a: &Assignment) -> Option<&'static str> {
 }
 
 fn direct_taken(a: &Assignment, existing: Option<&Item>) -> Error {
-    let other = existing
-        .and_then(|i| item::opt_s(i, "assignmentId"))
-        .unwrap_or("another assignment");
-    Error::Conflict(format!(
-        "user {} already has a direct assignment ({other})",
-        a.target.value()
-    ))
+    let other = existing.and_then(|i| item::opt_s(i, "assignmentId")).unwrap_or("another assignment");
+    Error::Conflict(format!("user {} already has a direct assignment ({other})", a.target.value()))
 }
 
 fn unknown_tier(tier: &TierId) -> Error {
@@ -88,21 +74,14 @@ fn unknown_tier(tier: &TierId) -> Error {
 }
 
 fn not_found(id: &AssignmentId) -> Error {
-    Error::NotFound {
-        entity: Entity::Assignment,
-        id: id.to_string(),
-    }
+    Error::NotFound { entity: Entity::Assignment, id: id.to_string() }
 }
 
 impl DynamoStore {
     pub async fn create_assignment(&self, a: &Assignment) -> Result<(), Error> {
         let table = self.quota();
         let mut items = vec![
-            put(
-                table,
-                assignment_to_item(a),
-                Some("attribute_not_exists(pk)"),
-            ),
+            put(table, assignment_to_item(a), Some("attribute_not_exists(pk)")),
             put(table, assignment_copy(a), copy_condition(a)),
             count_change(table, &a.tier_id, 1),
         ];
@@ -152,11 +131,7 @@ impl DynamoStore {
             items.push(delete(table, assignment_copy_key(old), None));
         }
         let copy_index = items.len();
-        items.push(put(
-            table,
-            assignment_copy(new),
-            if moved { copy_condition(new) } else { None },
-        ));
+        items.push(put(table, assignment_copy(new), if moved { copy_condition(new) } else { None }));
         let new_tier_index = items.len() + 1;
         if old.tier_id != new.tier_id {
             items.push(count_change(table, &old.tier_id, -1));
@@ -172,13 +147,10 @@ impl DynamoStore {
                     expected: old.audit.version,
                 },
                 Some(_) => not_found(&old.assignment_id),
-                None if c.condition_failed(copy_index).is_some() => direct_taken(
-                    new,
-                    c.condition_failed(copy_index).and_then(|r| r.item.as_ref()),
-                ),
-                None if old.tier_id != new.tier_id
-                    && c.condition_failed(new_tier_index).is_some() =>
-                {
+                None if c.condition_failed(copy_index).is_some() => {
+                    direct_taken(new, c.condition_failed(copy_index).and_then(|r| r.item.as_ref()))
+                }
+                None if old.tier_id != new.tier_id && c.condition_failed(new_tier_index).is_some() => {
                     unknown_tier(&new.tier_id)
                 }
                 None => Error::Store("update assignment cancelled".into()),
@@ -192,10 +164,7 @@ impl DynamoStore {
         id: &AssignmentId,
         expected_version: Option<u64>,
     ) -> Result<Assignment, Error> {
-        let a = self
-            .get_assignment(id)
-            .await?
-            .ok_or_else(|| not_found(id))?;
+        let a = self.get_assignment(id).await?.ok_or_else(|| not_found(id))?;
         if expected_version.is_some_and(|v| v != a.audit.version) {
             return Err(Error::PreconditionFailed {
                 entity: Entity::Assignment,
@@ -238,11 +207,7 @@ impl DynamoStore {
         page: &PageRequest,
     ) -> Result<Page<Assignment>, Error> {
         let token = page.next_token.as_deref();
-        let mut q = self
-            .client
-            .query()
-            .table_name(self.quota())
-            .limit(page.limit as i32);
+        let mut q = self.client.query().table_name(self.quota()).limit(page.limit as i32);
         if let Some(tier) = &filter.tier_id {
             let pk = keys::tier_gsi_pk(tier);
             let start = cursor::decode(token, &[PK, SK, GSI2_PK, GSI2_SK], (GSI2_PK, &pk))?;
@@ -265,17 +230,13 @@ impl DynamoStore {
                     AssignmentType::EmailDomain => "emailDomain",
                     AssignmentType::DefaultTier => "assignmentType",
                 };
-                q = q
-                    .expression_attribute_names("#value", attr)
-                    .expression_attribute_values(":value", s(value));
+                q = q.expression_attribute_names("#value", attr).expression_attribute_values(":value", s(value));
             }
             if !conditions.is_empty() {
                 q = q.filter_expression(conditions.join(" AND "));
             }
         } else {
-            let prefix = filter
-                .kind
-                .map(|k| keys::target_prefix(k, filter.value.as_deref()));
+            let prefix = filter.kind.map(|k| keys::target_prefix(k, filter.value.as_deref()));
             let start = cursor::decode_within(
                 token,
                 &[PK, SK, GSI1_PK, GSI1_SK],
@@ -296,15 +257,8 @@ impl DynamoStore {
             };
         }
         let out = q.send().await.map_err(|e| store_error("Query", e))?;
-        let items = out
-            .items()
-            .iter()
-            .map(assignment_from_item)
-            .collect::<Result<_, _>>()?;
-        Ok(Page {
-            items,
-            next_token: cursor::encode(out.last_evaluated_key()),
-        })
+        let items = out.items().iter().map(assignment_from_item).collect::<Result<_, _>>()?;
+        Ok(Page { items, next_token: cursor::encode(out.last_evaluated_key()) })
     }
 
     /// Reads all tiers and shared assignments with one consistent Query (more

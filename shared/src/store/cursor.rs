@@ -12,21 +12,15 @@ use std::collections::BTreeMap;
 
 pub fn encode(last_key: Option<&Item>) -> Option<String> {
     let key = last_key?;
-    let flat: BTreeMap<&str, &str> = key
-        .iter()
-        .filter_map(|(k, v)| v.as_s().ok().map(|s| (k.as_str(), s.as_str())))
-        .collect();
+    let flat: BTreeMap<&str, &str> =
+        key.iter().filter_map(|(k, v)| v.as_s().ok().map(|s| (k.as_str(), s.as_str()))).collect();
     let json = serde_json::to_vec(&flat).expect("string map serialises");
     Some(URL_SAFE_NO_PAD.encode(json))
 }
 
 /// `attrs` are the key attributes of the queried table or index;
 /// `partition` is the (attribute, value) every token must carry.
-pub fn decode(
-    token: Option<&str>,
-    attrs: &[&str],
-    partition: (&str, &str),
-) -> Result<Option<Item>, Error> {
+pub fn decode(token: Option<&str>, attrs: &[&str], partition: (&str, &str)) -> Result<Option<Item>, Error> {
     decode_within(token, attrs, partition, None)
 }
 
@@ -39,11 +33,8 @@ pub fn decode_within(
     sort_prefix: Option<(&str, &str)>,
 ) -> Result<Option<Item>, Error> {
     let Some(token) = token else { return Ok(None) };
-    let bytes = URL_SAFE_NO_PAD
-        .decode(token)
-        .map_err(|_| Error::InvalidCursor)?;
-    let flat: BTreeMap<String, String> =
-        serde_json::from_slice(&bytes).map_err(|_| Error::InvalidCursor)?;
+    let bytes = URL_SAFE_NO_PAD.decode(token).map_err(|_| Error::InvalidCursor)?;
+    let flat: BTreeMap<String, String> = serde_json::from_slice(&bytes).map_err(|_| Error::InvalidCursor)?;
     let same_keys = flat.len() == attrs.len() && attrs.iter().all(|a| flat.contains_key(*a));
     if !same_keys || flat.get(partition.0).map(String::as_str) != Some(partition.1) {
         return Err(Error::InvalidCursor);
@@ -53,11 +44,7 @@ pub fn decode_within(
             return Err(Error::InvalidCursor);
         }
     }
-    Ok(Some(
-        flat.into_iter()
-            .map(|(k, v)| (k, AttributeValue::S(v)))
-            .collect(),
-    ))
+    Ok(Some(flat.into_iter().map(|(k, v)| (k, AttributeValue::S(v))).collect()))
 }
 
 #[cfg(test)]
@@ -67,32 +54,13 @@ mod tests {
 
     #[test]
     fn round_trips_and_refuses_foreign_tokens() {
-        let key: Item = [
-            ("pk".to_string(), s("CONFIG")),
-            ("sk".to_string(), s("TIER#b")),
-        ]
-        .into();
+        let key: Item = [("pk".to_string(), s("CONFIG")), ("sk".to_string(), s("TIER#b"))].into();
         let token = encode(Some(&key)).unwrap();
-        assert_eq!(
-            decode(Some(&token), &["pk", "sk"], ("pk", "CONFIG")).unwrap(),
-            Some(key)
-        );
-        assert!(matches!(
-            decode(Some(&token), &["pk", "sk"], ("pk", "USER#x")),
-            Err(Error::InvalidCursor)
-        ));
-        assert!(matches!(
-            decode(Some(&token), &["pk", "sk", "gsi1pk"], ("pk", "CONFIG")),
-            Err(Error::InvalidCursor)
-        ));
-        assert!(matches!(
-            decode(Some("%%%"), &["pk"], ("pk", "CONFIG")),
-            Err(Error::InvalidCursor)
-        ));
-        assert!(matches!(
-            decode(Some("bm90IGpzb24"), &["pk"], ("pk", "CONFIG")),
-            Err(Error::InvalidCursor)
-        ));
+        assert_eq!(decode(Some(&token), &["pk", "sk"], ("pk", "CONFIG")).unwrap(), Some(key));
+        assert!(matches!(decode(Some(&token), &["pk", "sk"], ("pk", "USER#x")), Err(Error::InvalidCursor)));
+        assert!(matches!(decode(Some(&token), &["pk", "sk", "gsi1pk"], ("pk", "CONFIG")), Err(Error::InvalidCursor)));
+        assert!(matches!(decode(Some("%%%"), &["pk"], ("pk", "CONFIG")), Err(Error::InvalidCursor)));
+        assert!(matches!(decode(Some("bm90IGpzb24"), &["pk"], ("pk", "CONFIG")), Err(Error::InvalidCursor)));
         assert_eq!(decode(None, &["pk"], ("pk", "CONFIG")).unwrap(), None);
     }
 }

@@ -22,22 +22,14 @@ pub struct DynamoStore {
 /// and in tests `AWS_ENDPOINT_URL_DYNAMODB` points it at the emulator; the
 /// code path is otherwise the production one.
 pub async fn dynamodb_client(counter: &RequestCounter) -> Client {
-    let shared = aws_config::defaults(aws_config::BehaviorVersion::latest())
-        .load()
-        .await;
-    let conf = aws_sdk_dynamodb::config::Builder::from(&shared)
-        .interceptor(counter.clone())
-        .build();
+    let shared = aws_config::defaults(aws_config::BehaviorVersion::latest()).load().await;
+    let conf = aws_sdk_dynamodb::config::Builder::from(&shared).interceptor(counter.clone()).build();
     Client::from_conf(conf)
 }
 
 impl DynamoStore {
     pub fn new(client: Client, tables: TableNames, counter: RequestCounter) -> Self {
-        Self {
-            client,
-            tables,
-            counter,
-        }
+        Self { client, tables, counter }
     }
 
     /// Connects with the default AWS configuration (see [`dynamodb_client`]).
@@ -99,27 +91,15 @@ impl DynamoStore {
 
     /// Runs a transaction once. A cancelled one comes back as the reason codes,
     /// one per item, with the item's old image where a condition failed.
-    pub(crate) async fn transact(
-        &self,
-        items: Vec<TransactWriteItem>,
-    ) -> Result<Result<(), Cancelled>, Error> {
-        match self
-            .client
-            .transact_write_items()
-            .set_transact_items(Some(items))
-            .send()
-            .await
-        {
+    pub(crate) async fn transact(&self, items: Vec<TransactWriteItem>) -> Result<Result<(), Cancelled>, Error> {
+        match self.client.transact_write_items().set_transact_items(Some(items)).send().await {
             Ok(_) => Ok(Ok(())),
             Err(SdkError::ServiceError(e)) => match e.into_err() {
                 TransactWriteItemsError::TransactionCanceledException(c) => {
                     let reasons = c
                         .cancellation_reasons()
                         .iter()
-                        .map(|r| Reason {
-                            code: r.code().unwrap_or("None").to_string(),
-                            item: r.item().cloned(),
-                        })
+                        .map(|r| Reason { code: r.code().unwrap_or("None").to_string(), item: r.item().cloned() })
                         .collect();
                     Ok(Err(Cancelled { reasons }))
                 }
@@ -144,9 +124,7 @@ pub(crate) struct Cancelled {
 impl Cancelled {
     /// The reason for the item at `index`, if its condition failed.
     pub fn condition_failed(&self, index: usize) -> Option<&Reason> {
-        self.reasons
-            .get(index)
-            .filter(|r| r.code == "ConditionalCheckFailed")
+        self.reasons.get(index).filter(|r| r.code == "ConditionalCheckFailed")
     }
 
     /// Another transaction touched the same items at the same time.
@@ -163,8 +141,7 @@ pub(crate) fn store_error(operation: &str, err: impl std::error::Error) -> Error
     Error::Store(format!("{operation} failed"))
 }
 
-pub(crate) const ALL_OLD: ReturnValuesOnConditionCheckFailure =
-    ReturnValuesOnConditionCheckFailure::AllOld;
+pub(crate) const ALL_OLD: ReturnValuesOnConditionCheckFailure = ReturnValuesOnConditionCheckFailure::AllOld;
 
 /// How often a transaction that lost a race with another is tried again.
 pub(crate) const CONFLICT_RETRIES: usize = 8;

@@ -36,24 +36,15 @@ impl DynamoStore {
         range: TimeRange,
         page: &PageRequest,
     ) -> Result<Page<QuotaEvent>, Error> {
-        let (index, pk_attr, sk_attr, pk, attrs): (Option<&str>, &str, &str, String, &[&str]) =
-            match scope {
-                EventScope::User(u) => (None, PK, SK, keys::user_pk(u), &[PK, SK]),
-                EventScope::Tier(t) => (
-                    Some(EVENTS_BY_TIER),
-                    GSI1_PK,
-                    GSI1_SK,
-                    keys::tier_gsi_pk(t),
-                    &[PK, SK, GSI1_PK, GSI1_SK],
-                ),
-                EventScope::Type(k) => (
-                    Some(EVENTS_BY_TYPE),
-                    GSI2_PK,
-                    GSI2_SK,
-                    keys::event_type_pk(*k),
-                    &[PK, SK, GSI2_PK, GSI2_SK],
-                ),
-            };
+        let (index, pk_attr, sk_attr, pk, attrs): (Option<&str>, &str, &str, String, &[&str]) = match scope {
+            EventScope::User(u) => (None, PK, SK, keys::user_pk(u), &[PK, SK]),
+            EventScope::Tier(t) => {
+                (Some(EVENTS_BY_TIER), GSI1_PK, GSI1_SK, keys::tier_gsi_pk(t), &[PK, SK, GSI1_PK, GSI1_SK])
+            }
+            EventScope::Type(k) => {
+                (Some(EVENTS_BY_TYPE), GSI2_PK, GSI2_SK, keys::event_type_pk(*k), &[PK, SK, GSI2_PK, GSI2_SK])
+            }
+        };
         let start = cursor::decode(page.next_token.as_deref(), attrs, (pk_attr, &pk))?;
         let mut q = self
             .client
@@ -84,19 +75,8 @@ impl DynamoStore {
         if range.from.is_some() || range.to.is_some() {
             q = q.expression_attribute_names("#sk", sk_attr);
         }
-        let out = q
-            .key_condition_expression(condition)
-            .send()
-            .await
-            .map_err(|e| store_error("Query", e))?;
-        let items = out
-            .items()
-            .iter()
-            .map(event_from_item)
-            .collect::<Result<_, _>>()?;
-        Ok(Page {
-            items,
-            next_token: cursor::encode(out.last_evaluated_key()),
-        })
+        let out = q.key_condition_expression(condition).send().await.map_err(|e| store_error("Query", e))?;
+        let items = out.items().iter().map(event_from_item).collect::<Result<_, _>>()?;
+        Ok(Page { items, next_token: cursor::encode(out.last_evaluated_key()) })
     }
 }

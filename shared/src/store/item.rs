@@ -5,9 +5,8 @@ use super::keys;
 use super::schema::{GSI1_PK, GSI1_SK, GSI2_PK, GSI2_SK, PK, SK, TTL};
 use crate::error::Error;
 use crate::model::{
-    Assignment, AssignmentId, AssignmentType, Audit, DomainPattern, EventId, EventType, JwtRole,
-    LimitAction, Money, QuotaEvent, SessionId, Target, Tier, TierId, UsageSnapshot, UsageTotals,
-    UserId,
+    Assignment, AssignmentId, AssignmentType, Audit, DomainPattern, EventId, EventType, JwtRole, LimitAction, Money,
+    QuotaEvent, SessionId, Target, Tier, TierId, UsageSnapshot, UsageTotals, UserId,
 };
 use crate::period::{Period, Window};
 use aws_sdk_dynamodb::types::AttributeValue;
@@ -35,27 +34,16 @@ pub fn time(t: DateTime<Utc>) -> AttributeValue {
 }
 
 fn corrupt(name: &str, item: &Item) -> Error {
-    let at = item
-        .get(PK)
-        .and_then(|v| v.as_s().ok())
-        .cloned()
-        .unwrap_or_default();
-    Error::Store(format!(
-        "stored item {at} has a missing or malformed {name}"
-    ))
+    let at = item.get(PK).and_then(|v| v.as_s().ok()).cloned().unwrap_or_default();
+    Error::Store(format!("stored item {at} has a missing or malformed {name}"))
 }
 
 pub fn get_s<'a>(item: &'a Item, name: &str) -> Result<&'a str, Error> {
-    item.get(name)
-        .and_then(|v| v.as_s().ok())
-        .map(String::as_str)
-        .ok_or_else(|| corrupt(name, item))
+    item.get(name).and_then(|v| v.as_s().ok()).map(String::as_str).ok_or_else(|| corrupt(name, item))
 }
 
 pub fn opt_s<'a>(item: &'a Item, name: &str) -> Option<&'a str> {
-    item.get(name)
-        .and_then(|v| v.as_s().ok())
-        .map(String::as_str)
+    item.get(name).and_then(|v| v.as_s().ok()).map(String::as_str)
 }
 
 pub fn get_n<T: FromStr>(item: &Item, name: &str) -> Result<T, Error> {
@@ -71,16 +59,11 @@ pub fn opt_n<T: FromStr>(item: &Item, name: &str) -> Result<Option<T>, Error> {
 }
 
 pub fn get_bool(item: &Item, name: &str) -> Result<bool, Error> {
-    item.get(name)
-        .and_then(|v| v.as_bool().ok())
-        .copied()
-        .ok_or_else(|| corrupt(name, item))
+    item.get(name).and_then(|v| v.as_bool().ok()).copied().ok_or_else(|| corrupt(name, item))
 }
 
 pub fn get_time(item: &Item, name: &str) -> Result<DateTime<Utc>, Error> {
-    DateTime::parse_from_rfc3339(get_s(item, name)?)
-        .map(|t| t.with_timezone(&Utc))
-        .map_err(|_| corrupt(name, item))
+    DateTime::parse_from_rfc3339(get_s(item, name)?).map(|t| t.with_timezone(&Utc)).map_err(|_| corrupt(name, item))
 }
 
 fn money(item: &Item, name: &str) -> Result<Money, Error> {
@@ -91,11 +74,7 @@ fn opt_money(item: &Item, name: &str) -> Result<Option<Money>, Error> {
     Ok(opt_n::<Decimal>(item, name)?.map(Money::from_stored))
 }
 
-fn id<T>(
-    item: &Item,
-    name: &str,
-    parse: impl Fn(String) -> Result<T, crate::error::FieldError>,
-) -> Result<T, Error> {
+fn id<T>(item: &Item, name: &str, parse: impl Fn(String) -> Result<T, crate::error::FieldError>) -> Result<T, Error> {
     parse(get_s(item, name)?.to_string()).map_err(|_| corrupt(name, item))
 }
 
@@ -119,19 +98,10 @@ fn audit(item: &Item) -> Result<Audit, Error> {
 
 /// The attributes a tier update may change (everything but id and creation).
 pub fn tier_mutable_attributes(t: &Tier) -> Vec<(&'static str, AttributeValue)> {
-    let opt_money = |m: Option<Money>| {
-        m.map(|m| n(m.value()))
-            .unwrap_or(AttributeValue::Null(true))
-    };
+    let opt_money = |m: Option<Money>| m.map(|m| n(m.value())).unwrap_or(AttributeValue::Null(true));
     vec![
         ("tierName", s(&t.tier_name)),
-        (
-            "description",
-            t.description
-                .as_ref()
-                .map(s)
-                .unwrap_or(AttributeValue::Null(true)),
-        ),
+        ("description", t.description.as_ref().map(s).unwrap_or(AttributeValue::Null(true))),
         ("monthlyCostLimit", opt_money(t.monthly_cost_limit)),
         ("dailyCostLimit", opt_money(t.daily_cost_limit)),
         ("softLimitPercentage", n(t.soft_limit_percentage)),
@@ -198,24 +168,11 @@ fn assignment_attributes(a: &Assignment) -> Item {
 /// The canonical item, with the index keys that list it.
 pub fn assignment_to_item(a: &Assignment) -> Item {
     let mut item = assignment_attributes(a);
-    item.extend(key(
-        keys::assignment_pk(&a.assignment_id),
-        keys::ASSIGNMENT_SK,
-    ));
+    item.extend(key(keys::assignment_pk(&a.assignment_id), keys::ASSIGNMENT_SK));
     item.insert(GSI1_PK.into(), s(keys::ASSIGNMENTS_GSI_PK));
-    item.insert(
-        GSI1_SK.into(),
-        s(keys::target_sk(
-            a.target.kind(),
-            a.target.value(),
-            &a.assignment_id,
-        )),
-    );
+    item.insert(GSI1_SK.into(), s(keys::target_sk(a.target.kind(), a.target.value(), &a.assignment_id)));
     item.insert(GSI2_PK.into(), s(keys::tier_gsi_pk(&a.tier_id)));
-    item.insert(
-        GSI2_SK.into(),
-        s(keys::shared_assignment_sk(&a.assignment_id)),
-    );
+    item.insert(GSI2_SK.into(), s(keys::shared_assignment_sk(&a.assignment_id)));
     item
 }
 
@@ -224,10 +181,7 @@ pub fn assignment_to_item(a: &Assignment) -> Item {
 pub fn assignment_copy_key(a: &Assignment) -> Item {
     match &a.target {
         Target::DirectUser(u) => key(keys::user_pk(u), keys::ASSIGNMENT_SK),
-        _ => key(
-            keys::CONFIG_PK,
-            keys::shared_assignment_sk(&a.assignment_id),
-        ),
+        _ => key(keys::CONFIG_PK, keys::shared_assignment_sk(&a.assignment_id)),
     }
 }
 
@@ -238,14 +192,11 @@ pub fn assignment_copy(a: &Assignment) -> Item {
 }
 
 pub fn assignment_from_item(item: &Item) -> Result<Assignment, Error> {
-    let kind = AssignmentType::parse(get_s(item, "assignmentType")?)
-        .ok_or_else(|| corrupt("assignmentType", item))?;
+    let kind = AssignmentType::parse(get_s(item, "assignmentType")?).ok_or_else(|| corrupt("assignmentType", item))?;
     let target = match kind {
         AssignmentType::DirectUser => Target::DirectUser(id(item, "userId", UserId::parse)?),
         AssignmentType::JwtRole => Target::JwtRole(id(item, "jwtRole", JwtRole::parse)?),
-        AssignmentType::EmailDomain => {
-            Target::EmailDomain(id(item, "emailDomain", |d| DomainPattern::parse(&d))?)
-        }
+        AssignmentType::EmailDomain => Target::EmailDomain(id(item, "emailDomain", |d| DomainPattern::parse(&d))?),
         AssignmentType::DefaultTier => Target::DefaultTier,
     };
     Ok(Assignment {
@@ -289,20 +240,12 @@ pub fn usage_from_item(item: Option<&Item>, at: DateTime<Utc>) -> Result<UsageSn
     Ok(UsageSnapshot {
         daily: totals(item, |n| day_attr(&day, n))?,
         monthly: totals(item, str::to_string)?,
-        recorded_events: item
-            .keys()
-            .filter_map(|k| k.strip_prefix(EVENT_FLAG_PREFIX))
-            .map(str::to_string)
-            .collect(),
+        recorded_events: item.keys().filter_map(|k| k.strip_prefix(EVENT_FLAG_PREFIX)).map(str::to_string).collect(),
     })
 }
 
 pub fn event_sk(e: &QuotaEvent) -> String {
-    format!(
-        "{}#{}",
-        e.occurred_at.to_rfc3339_opts(SecondsFormat::Millis, true),
-        e.event_id
-    )
+    format!("{}#{}", e.occurred_at.to_rfc3339_opts(SecondsFormat::Millis, true), e.event_id)
 }
 
 pub fn event_to_item(e: &QuotaEvent, expires_at: i64) -> Item {
@@ -346,13 +289,9 @@ pub fn event_from_item(item: &Item) -> Result<QuotaEvent, Error> {
     };
     Ok(QuotaEvent {
         event_id: id(item, "eventId", EventId::parse)?,
-        event_type: EventType::parse(get_s(item, "eventType")?)
-            .ok_or_else(|| corrupt("eventType", item))?,
+        event_type: EventType::parse(get_s(item, "eventType")?).ok_or_else(|| corrupt("eventType", item))?,
         user_id: id(item, "userId", UserId::parse)?,
-        tier_id: opt_s(item, "tierId")
-            .map(TierId::parse)
-            .transpose()
-            .map_err(|_| corrupt("tierId", item))?,
+        tier_id: opt_s(item, "tierId").map(TierId::parse).transpose().map_err(|_| corrupt("tierId", item))?,
         window,
         threshold: opt_n(item, "threshold")?,
         usage: money(item, "usage")?,

@@ -38,9 +38,7 @@ pub fn version_pk(shard: u32) -> String {
 /// A stable shard for a user, so one user's checks always read the same copy.
 pub fn version_shard(user: &UserId) -> u32 {
     // FNV-1a: stable across processes and releases, unlike std's hasher.
-    let hash = user.as_str().bytes().fold(0x811c_9dc5_u32, |h, b| {
-        (h ^ u32::from(b)).wrapping_mul(0x0100_0193)
-    });
+    let hash = user.as_str().bytes().fold(0x811c_9dc5_u32, |h, b| (h ^ u32::from(b)).wrapping_mul(0x0100_0193));
     hash % VERSION_SHARDS
 }
 
@@ -97,9 +95,8 @@ mod tests {
     fn version_shards_are_stable_and_spread() {
         let u = UserId::parse("alice").unwrap();
         assert_eq!(version_shard(&u), version_shard(&u));
-        let used: std::collections::BTreeSet<u32> = (0..200)
-            .map(|i| version_shard(&UserId::parse(format!("user-{i}")).unwrap()))
-            .collect();
+        let used: std::collections::BTreeSet<u32> =
+            (0..200).map(|i| version_shard(&UserId::parse(format!("user-{i}")).unwrap())).collect();
         assert_eq!(used.len() as u32, VERSION_SHARDS);
     }
 

@@ -17,9 +17,7 @@ pub use assignments::AssignmentFilter;
 pub use dynamo::{DynamoStore, dynamodb_client};
 pub use events::{EventScope, TimeRange};
 pub use metrics::RequestCounter;
-pub use usage::{
-    EVENT_RETENTION_DAYS, REQUEST_MARKER_DAYS, RecordOutcome, USAGE_RETENTION_DAYS, UserView,
-};
+pub use usage::{EVENT_RETENTION_DAYS, REQUEST_MARKER_DAYS, RecordOutcome, USAGE_RETENTION_DAYS, UserView};
 
 use crate::error::Error;
 use crate::model::{QuotaEvent, UserId};
@@ -30,16 +28,10 @@ use std::future::Future;
 /// What the checker needs from storage. Implemented by [`DynamoStore`]; the
 /// checker is tested through it against the emulator.
 pub trait CheckStore: Send + Sync {
-    fn load_user_view(
-        &self,
-        user: &UserId,
-        now: DateTime<Utc>,
-    ) -> impl Future<Output = Result<UserView, Error>> + Send;
+    fn load_user_view(&self, user: &UserId, now: DateTime<Utc>)
+    -> impl Future<Output = Result<UserView, Error>> + Send;
     fn load_shared_config(&self) -> impl Future<Output = Result<SharedConfig, Error>> + Send;
-    fn record_event_once(
-        &self,
-        event: &QuotaEvent,
-    ) -> impl Future<Output = Result<bool, Error>> + Send;
+    fn record_event_once(&self, event: &QuotaEvent) -> impl Future<Output = Result<bool, Error>> + Send;
 }
 
 impl CheckStore for DynamoStore {

@@ -110,9 +110,6 @@ mod tests {
             std::fs::write(path, &want).unwrap();
         }
         let have = std::fs::read_to_string(path).unwrap_or_default();
-        assert_eq!(
-            have, want,
-            "schema/tables.json is stale: run `UPDATE_SCHEMA=1 cargo test -p quota-shared schema`"
-        );
+        assert_eq!(have, want, "schema/tables.json is stale: run `UPDATE_SCHEMA=1 cargo test -p quota-shared schema`");
     }
 }

@@ -5,30 +5,21 @@ use super::dynamo::{DynamoStore, store_error};
 use super::schema::{EVENTS_TABLE, QUOTA_TABLE, TableDef};
 use crate::error::Error;
 use aws_sdk_dynamodb::types::{
-    AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection,
-    ProjectionType, ScalarAttributeType, TimeToLiveSpecification,
+    AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection, ProjectionType,
+    ScalarAttributeType, TimeToLiveSpecification,
 };
 
 fn key_schema(pk: &str, sk: &str) -> Vec<KeySchemaElement> {
     [(pk, KeyType::Hash), (sk, KeyType::Range)]
         .into_iter()
-        .map(|(name, kind)| {
-            KeySchemaElement::builder()
-                .attribute_name(name)
-                .key_type(kind)
-                .build()
-                .expect("set")
-        })
+        .map(|(name, kind)| KeySchemaElement::builder().attribute_name(name).key_type(kind).build().expect("set"))
         .collect()
 }
 
 impl DynamoStore {
     /// Creates both tables (with indexes and TTL) unless they exist.
     pub async fn create_tables(&self) -> Result<(), Error> {
-        for (def, name) in [
-            (QUOTA_TABLE, self.quota().to_string()),
-            (EVENTS_TABLE, self.events().to_string()),
-        ] {
+        for (def, name) in [(QUOTA_TABLE, self.quota().to_string()), (EVENTS_TABLE, self.events().to_string())] {
             self.create_table(&def, &name).await?;
         }
         Ok(())
@@ -59,21 +50,14 @@ impl DynamoStore {
                 GlobalSecondaryIndex::builder()
                     .index_name(index.name)
                     .set_key_schema(Some(key_schema(index.partition_key, index.sort_key)))
-                    .projection(
-                        Projection::builder()
-                            .projection_type(ProjectionType::All)
-                            .build(),
-                    )
+                    .projection(Projection::builder().projection_type(ProjectionType::All).build())
                     .build()
                     .expect("set"),
             );
         }
         match req.send().await {
             Ok(_) => {}
-            Err(e)
-                if e.as_service_error()
-                    .is_some_and(|s| s.is_resource_in_use_exception()) =>
-            {
+            Err(e) if e.as_service_error().is_some_and(|s| s.is_resource_in_use_exception()) => {
                 return Ok(());
             }
             Err(e) => return Err(store_error("CreateTable", e)),

@@ -22,10 +22,9 @@ impl DynamoStore {
         items.extend(self.version_bumps());
         match self.transact_retrying(items).await? {
             Ok(()) => Ok(()),
-            Err(c) if c.condition_failed(0).is_some() => Err(Error::Conflict(format!(
-                "tier {} already exists",
-                tier.tier_id
-            ))),
+            Err(c) if c.condition_failed(0).is_some() => {
+                Err(Error::Conflict(format!("tier {} already exists", tier.tier_id)))
+            }
             Err(c) => Err(Error::Store(format!(
                 "create tier cancelled: {:?}",
                 c.reasons.iter().map(|r| &r.code).collect::<Vec<_>>()
@@ -47,13 +46,8 @@ impl DynamoStore {
     }
 
     /// Tiers in id order, optionally only enabled (or disabled) ones.
-    pub async fn list_tiers(
-        &self,
-        page: &PageRequest,
-        enabled: Option<bool>,
-    ) -> Result<Page<Tier>, Error> {
-        let mut start =
-            cursor::decode(page.next_token.as_deref(), &[PK, SK], (PK, keys::CONFIG_PK))?;
+    pub async fn list_tiers(&self, page: &PageRequest, enabled: Option<bool>) -> Result<Page<Tier>, Error> {
+        let mut start = cursor::decode(page.next_token.as_deref(), &[PK, SK], (PK, keys::CONFIG_PK))?;
         let mut tiers = Vec::new();
         // A filter is applied after the limit, so keep reading until the page is
         // full; `Limit` = what is missing makes the last key the page's end.
@@ -82,10 +76,7 @@ impl DynamoStore {
                 break;
             }
         }
-        Ok(Page {
-            items: tiers,
-            next_token: cursor::encode(start.as_ref()),
-        })
+        Ok(Page { items: tiers, next_token: cursor::encode(start.as_ref()) })
     }
 
     /// Replaces a tier's mutable fields if it is still at `expected_version`.
@@ -107,11 +98,7 @@ impl DynamoStore {
                 .expression_attribute_names(format!("#a{i}"), name)
                 .expression_attribute_values(format!(":a{i}"), value);
         }
-        let mut items = vec![
-            TransactWriteItem::builder()
-                .update(update.build().expect("required fields set"))
-                .build(),
-        ];
+        let mut items = vec![TransactWriteItem::builder().update(update.build().expect("required fields set")).build()];
         items.extend(self.version_bumps());
         match self.transact_retrying(items).await? {
             Ok(()) => Ok(()),
@@ -128,11 +115,7 @@ impl DynamoStore {
     }
 
     /// Deletes a tier no assignment uses; 409 while one does.
-    pub async fn delete_tier(
-        &self,
-        id: &TierId,
-        expected_version: Option<u64>,
-    ) -> Result<(), Error> {
+    pub async fn delete_tier(&self, id: &TierId, expected_version: Option<u64>) -> Result<(), Error> {
         let mut condition =
             "attribute_exists(pk) AND (attribute_not_exists(assignmentCount) OR assignmentCount = :zero)".to_string();
         let mut delete = Delete::builder()
@@ -142,14 +125,10 @@ impl DynamoStore {
             .return_values_on_condition_check_failure(ALL_OLD);
         if let Some(v) = expected_version {
             condition.push_str(" AND #version = :expected");
-            delete = delete
-                .expression_attribute_names("#version", "version")
-                .expression_attribute_values(":expected", n(v));
+            delete =
+                delete.expression_attribute_names("#version", "version").expression_attribute_values(":expected", n(v));
         }
-        let delete = delete
-            .condition_expression(condition)
-            .build()
-            .expect("required fields set");
+        let delete = delete.condition_expression(condition).build().expect("required fields set");
         let mut items = vec![TransactWriteItem::builder().delete(delete).build()];
         items.extend(self.version_bumps());
         match self.transact_retrying(items).await? {
@@ -164,25 +143,13 @@ impl DynamoStore {
 }
 
 fn not_found(id: &TierId) -> Error {
-    Error::NotFound {
-        entity: Entity::Tier,
-        id: id.to_string(),
-    }
+    Error::NotFound { entity: Entity::Tier, id: id.to_string() }
 }
 
 fn delete_refusal(id: &TierId, old: &Item, expected: Option<u64>) -> Error {
-    let in_use: u64 = item::opt_n(old, "assignmentCount")
-        .ok()
-        .flatten()
-        .unwrap_or(0);
+    let in_use: u64 = item::opt_n(old, "assignmentCount").ok().flatten().unwrap_or(0);
     if in_use > 0 {
-        return Error::Conflict(format!(
-            "tier {id} is used by {in_use} assignment(s); delete or move them first"
-        ));
+        return Error::Conflict(format!("tier {id} is used by {in_use} assignment(s); delete or move them first"));
     }
-    Error::PreconditionFailed {
-        entity: Entity::Tier,
-        id: id.to_string(),
-        expected: expected.unwrap_or_default(),
-    }
+    Error::PreconditionFailed { entity: Entity::Tier, id: id.to_string(), expected: expected.unwrap_or_default() }
 }

@@ -32,10 +32,7 @@ pub enum RecordOutcome {
     Recorded,
     /// This request id was counted before (at that time, with that cost);
     /// nothing was added.
-    Duplicate {
-        recorded_at: DateTime<Utc>,
-        cost: Money,
-    },
+    Duplicate { recorded_at: DateTime<Utc>, cost: Money },
 }
 
 fn epoch(t: DateTime<Utc>) -> i64 {
@@ -43,32 +40,18 @@ fn epoch(t: DateTime<Utc>) -> i64 {
 }
 
 fn usage_key(user: &UserId, at: DateTime<Utc>) -> Item {
-    key(
-        keys::user_pk(user),
-        keys::usage_sk(&Period::containing(Window::Monthly, at)),
-    )
+    key(keys::user_pk(user), keys::usage_sk(&Period::containing(Window::Monthly, at)))
 }
 
 impl DynamoStore {
     /// The configuration version, the user's direct assignment and this
     /// month's usage, read consistently in a single BatchGetItem.
-    pub async fn load_user_view(
-        &self,
-        user: &UserId,
-        now: DateTime<Utc>,
-    ) -> Result<UserView, Error> {
-        let version_key = key(
-            keys::version_pk(keys::version_shard(user)),
-            keys::VERSION_SK,
-        );
+    pub async fn load_user_view(&self, user: &UserId, now: DateTime<Utc>) -> Result<UserView, Error> {
+        let version_key = key(keys::version_pk(keys::version_shard(user)), keys::VERSION_SK);
         let direct_key = key(keys::user_pk(user), keys::ASSIGNMENT_SK);
         let usage_key = usage_key(user, now);
         let mut pending = KeysAndAttributes::builder()
-            .set_keys(Some(vec![
-                version_key.clone(),
-                direct_key.clone(),
-                usage_key.clone(),
-            ]))
+            .set_keys(Some(vec![version_key.clone(), direct_key.clone(), usage_key.clone()]))
             .consistent_read(true)
             .build()
             .expect("keys set");
@@ -85,11 +68,7 @@ impl DynamoStore {
             if let Some(items) = out.responses().and_then(|r| r.get(self.quota())) {
                 found.extend(items.iter().cloned());
             }
-            match out
-                .unprocessed_keys()
-                .and_then(|u| u.get(self.quota()))
-                .filter(|k| !k.keys().is_empty())
-            {
+            match out.unprocessed_keys().and_then(|u| u.get(self.quota())).filter(|k| !k.keys().is_empty()) {
                 Some(rest) if attempt < 5 => {
                     pending = rest.clone();
                     tokio::time::sleep(std::time::Duration::from_millis(10 << attempt)).await;
@@ -98,30 +77,20 @@ impl DynamoStore {
                 None => break,
             }
         }
-        let find = |k: &Item| {
-            found
-                .iter()
-                .find(|i| i.get(PK) == k.get(PK) && i.get(SK) == k.get(SK))
-        };
+        let find = |k: &Item| found.iter().find(|i| i.get(PK) == k.get(PK) && i.get(SK) == k.get(SK));
         Ok(UserView {
             config_version: find(&version_key)
                 .map(|i| item::opt_n(i, "configVersion"))
                 .transpose()?
                 .flatten()
                 .unwrap_or(0),
-            direct: find(&direct_key)
-                .map(item::assignment_from_item)
-                .transpose()?,
+            direct: find(&direct_key).map(item::assignment_from_item).transpose()?,
             usage: item::usage_from_item(find(&usage_key), now)?,
         })
     }
 
     /// This month's (and today's) usage of one user.
-    pub async fn get_usage(
-        &self,
-        user: &UserId,
-        at: DateTime<Utc>,
-    ) -> Result<UsageSnapshot, Error> {
+    pub async fn get_usage(&self, user: &UserId, at: DateTime<Utc>) -> Result<UsageSnapshot, Error> {
         let out = self
             .client
             .get_item()
@@ -147,9 +116,7 @@ impl DynamoStore {
         let month = Period::containing(Window::Monthly, at);
         let day = Period::containing(Window::Daily, at);
         let mut adds = Vec::new();
-        let mut update = Update::builder()
-            .table_name(self.quota())
-            .set_key(Some(usage_key(user, at)));
+        let mut update = Update::builder().table_name(self.quota()).set_key(Some(usage_key(user, at)));
         for (i, (attr, value)) in [
             (item::COST, n(delta.cost.value())),
             (item::INPUT_TOKENS, n(delta.input_tokens)),
@@ -168,12 +135,7 @@ impl DynamoStore {
         let update = update
             .update_expression(format!("ADD {} SET #ttl = :ttl", adds.join(", ")))
             .expression_attribute_names("#ttl", TTL)
-            .expression_attribute_values(
-                ":ttl",
-                n(epoch(
-                    month.resets_at + Duration::days(USAGE_RETENTION_DAYS),
-                )),
-            )
+            .expression_attribute_values(":ttl", n(epoch(month.resets_at + Duration::days(USAGE_RETENTION_DAYS))))
             .build()
             .expect("required fields set");
         let mut marker = key(keys::user_pk(user), keys::request_sk(request));
@@ -181,10 +143,7 @@ impl DynamoStore {
         marker.insert("cost".into(), n(delta.cost.value()));
         marker.insert("inputTokens".into(), n(delta.input_tokens));
         marker.insert("outputTokens".into(), n(delta.output_tokens));
-        marker.insert(
-            TTL.into(),
-            n(epoch(at + Duration::days(REQUEST_MARKER_DAYS))),
-        );
+        marker.insert(TTL.into(), n(epoch(at + Duration::days(REQUEST_MARKER_DAYS))));
         let marker = Put::builder()
             .table_name(self.quota())
             .set_item(Some(marker))
@@ -192,10 +151,8 @@ impl DynamoStore {
             .return_values_on_condition_check_failure(ALL_OLD)
             .build()
             .expect("required fields set");
-        let items = vec![
-            TransactWriteItem::builder().update(update).build(),
-            TransactWriteItem::builder().put(marker).build(),
-        ];
+        let items =
+            vec![TransactWriteItem::builder().update(update).build(), TransactWriteItem::builder().put(marker).build()];
         match self.transact_retrying(items).await? {
             Ok(()) => Ok(RecordOutcome::Recorded),
             Err(c) => match c.condition_failed(1).and_then(|r| r.item.as_ref()) {
@@ -205,10 +162,7 @@ impl DynamoStore {
                 }),
                 None if c.condition_failed(1).is_some() => {
                     // The emulator may not return the old image; the marker exists all the same.
-                    Ok(RecordOutcome::Duplicate {
-                        recorded_at: at,
-                        cost: delta.cost,
-                    })
+                    Ok(RecordOutcome::Duplicate { recorded_at: at, cost: delta.cost })
                 }
                 None => Err(Error::Store("record usage cancelled".into())),
             },
@@ -236,10 +190,8 @@ impl DynamoStore {
             .set_item(Some(item::event_to_item(event, expires)))
             .build()
             .expect("required fields set");
-        let items = vec![
-            TransactWriteItem::builder().update(mark).build(),
-            TransactWriteItem::builder().put(put).build(),
-        ];
+        let items =
+            vec![TransactWriteItem::builder().update(mark).build(), TransactWriteItem::builder().put(put).build()];
         match self.transact_retrying(items).await? {
             Ok(()) => Ok(true),
             Err(c) if c.condition_failed(0).is_some() => Ok(false),

@@ -1,0 +1,100 @@
+//! Drives every repository operation and counts what was sent: no Scan may
+//! appear, and each operation costs the requests the design says.
+
+use quota_shared::model::{EventType, RequestId, Target, TierId, UsageDelta, UserId};
+use quota_shared::page::PageRequest;
+use quota_shared::store::{AssignmentFilter, DynamoStore, EventScope, TimeRange};
+use quota_shared::testing::{assignment, at, fresh_store, money, tier};
+use std::collections::BTreeMap;
+
+async fn counted<F: std::future::Future>(store: &DynamoStore, f: F) -> BTreeMap<String, u64> {
+    store.requests().reset();
+    f.await;
+    store.requests().snapshot()
+}
+
+fn ops(pairs: &[(&str, u64)]) -> BTreeMap<String, u64> {
+    pairs.iter().map(|(k, v)| (k.to_string(), *v)).collect()
+}
+
+#[tokio::test]
+async fn every_operation_sends_the_expected_requests_and_never_a_scan() {
+    let store = fresh_store().await;
+    let now = at("2026-11-27T10:00:00Z");
+    let basic = TierId::parse("basic").unwrap();
+    let u1 = UserId::parse("u1").unwrap();
+    let tx = ops(&[("TransactWriteItems", 1)]);
+    let page = PageRequest::default();
+
+    assert_eq!(counted(&store, async { store.create_tier(&tier("basic", "10", "")).await.unwrap() }).await, tx);
+    assert_eq!(counted(&store, async { store.get_tier(&basic).await.unwrap() }).await, ops(&[("GetItem", 1)]));
+    assert_eq!(counted(&store, async { store.list_tiers(&page, None).await.unwrap() }).await, ops(&[("Query", 1)]));
+    let mut t = tier("basic", "20", "");
+    t.audit.version = 2;
+    assert_eq!(counted(&store, async { store.update_tier(&t, 1).await.unwrap() }).await, tx);
+
+    let a = assignment("a1", "basic", Target::DirectUser(u1.clone()));
+    assert_eq!(counted(&store, async { store.create_assignment(&a).await.unwrap() }).await, tx);
+    assert_eq!(
+        counted(&store, async { store.get_assignment(&a.assignment_id).await.unwrap() }).await,
+        ops(&[("GetItem", 1)])
+    );
+    let filter = AssignmentFilter::default();
+    assert_eq!(
+        counted(&store, async { store.list_assignments(&filter, &page).await.unwrap() }).await,
+        ops(&[("Query", 1)])
+    );
+    let by_tier = AssignmentFilter { tier_id: Some(basic.clone()), ..Default::default() };
+    assert_eq!(
+        counted(&store, async { store.list_assignments(&by_tier, &page).await.unwrap() }).await,
+        ops(&[("Query", 1)])
+    );
+    let mut b = a.clone();
+    b.priority = 301;
+    b.audit.version = 2;
+    assert_eq!(counted(&store, async { store.update_assignment(&a, &b).await.unwrap() }).await, tx);
+
+    assert_eq!(counted(&store, async { store.load_shared_config().await.unwrap() }).await, ops(&[("Query", 1)]));
+    assert_eq!(
+        counted(&store, async { store.load_user_view(&u1, now).await.unwrap() }).await,
+        ops(&[("BatchGetItem", 1)])
+    );
+    let d = UsageDelta { cost: money("1"), input_tokens: 1, output_tokens: 1 };
+    let r = RequestId::parse("r1").unwrap();
+    assert_eq!(counted(&store, async { store.record_usage(&u1, &r, &d, now).await.unwrap() }).await, tx);
+    assert_eq!(counted(&store, async { store.record_usage(&u1, &r, &d, now).await.unwrap() }).await, tx, "a retry too");
+    assert_eq!(counted(&store, async { store.get_usage(&u1, now).await.unwrap() }).await, ops(&[("GetItem", 1)]));
+    for scope in [EventScope::User(u1.clone()), EventScope::Tier(basic.clone()), EventScope::Type(EventType::Block)] {
+        let sent =
+            counted(&store, async { store.list_events(&scope, TimeRange::default(), &page).await.unwrap() }).await;
+        assert_eq!(sent, ops(&[("Query", 1)]));
+    }
+
+    // Delete reads the assignment first to know its copy and tier.
+    let sent = counted(&store, async { store.delete_assignment(&a.assignment_id, None).await.unwrap() }).await;
+    assert_eq!(sent, ops(&[("GetItem", 1), ("TransactWriteItems", 1)]));
+    assert_eq!(counted(&store, async { store.delete_tier(&basic, None).await.unwrap() }).await, tx);
+}
+
+/// Belt and braces: no source file of the workspace calls Scan at all.
+#[test]
+fn no_source_file_calls_scan() {
+    let root = concat!(env!("CARGO_MANIFEST_DIR"), "/..");
+    let mut offenders = Vec::new();
+    let mut dirs =
+        vec![std::path::PathBuf::from(root).join("shared/src"), std::path::PathBuf::from(root).join("functions")];
+    while let Some(dir) = dirs.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                dirs.push(path);
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                let text = std::fs::read_to_string(&path).unwrap();
+                if text.contains(".scan()") || text.contains("ScanInput") || text.contains("scan_paginator") {
+                    offenders.push(path);
+                }
+            }
+        }
+    }
+    assert!(offenders.is_empty(), "Scan used in {offenders:?}");
+}
