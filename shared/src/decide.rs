@@ -169,11 +169,11 @@ pub fn decide(tier: &Tier, usage: &UsageSnapshot, now: DateTime<Utc>) -> Decisio
     let mut warned: Option<&WindowStatus> = None;
     for w in &windows {
         let Some(limit) = w.limit else { continue };
-        if let Some(t) = thresholds(tier).into_iter().rev().find(|t| reached(w.usage, limit, *t)) {
-            if WarningLevel(Some(t)) > level {
-                level = WarningLevel(Some(t));
-                warned = Some(w);
-            }
+        if let Some(t) = thresholds(tier).into_iter().rev().find(|t| reached(w.usage, limit, *t))
+            && WarningLevel(Some(t)) > level
+        {
+            level = WarningLevel(Some(t));
+            warned = Some(w);
         }
     }
     match warned {

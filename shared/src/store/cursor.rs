@@ -39,10 +39,10 @@ pub fn decode_within(
     if !same_keys || flat.get(partition.0).map(String::as_str) != Some(partition.1) {
         return Err(Error::InvalidCursor);
     }
-    if let Some((attr, prefix)) = sort_prefix {
-        if !flat.get(attr).is_some_and(|v| v.starts_with(prefix)) {
-            return Err(Error::InvalidCursor);
-        }
+    if let Some((attr, prefix)) = sort_prefix
+        && !flat.get(attr).is_some_and(|v| v.starts_with(prefix))
+    {
+        return Err(Error::InvalidCursor);
     }
     Ok(Some(flat.into_iter().map(|(k, v)| (k, AttributeValue::S(v))).collect()))
 }

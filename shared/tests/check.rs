@@ -1,0 +1,191 @@
+//! The checker against the emulator: the seed system's behaviours (cache,
+//! invalidation, blocks and their events, store failures) and the promise of
+//! one round trip per check on a warm container.
+
+use quota_shared::check::{CheckRequest, Checker};
+use quota_shared::config::{FailureMode, TableNames};
+use quota_shared::decide::{NoMatchPolicy, Verdict};
+use quota_shared::model::{EventType, JwtRole, RequestId, SessionId, Target, UsageDelta, UserId};
+use quota_shared::page::PageRequest;
+use quota_shared::resolve::Subject;
+use quota_shared::store::{DynamoStore, EventScope, RequestCounter, TimeRange, dynamodb_client};
+use quota_shared::testing::{assignment, at, fresh_store, money, tier};
+
+fn request(user: &str, roles: &[&str]) -> CheckRequest {
+    CheckRequest {
+        subject: Subject {
+            user_id: UserId::parse(user).unwrap(),
+            roles: roles.iter().map(|r| JwtRole::parse(*r).unwrap()).collect(),
+            email: None,
+        },
+        session_id: Some(SessionId::parse("sess-1").unwrap()),
+    }
+}
+
+async fn seeded() -> Checker<DynamoStore> {
+    let store = fresh_store().await;
+    store.create_tier(&tier("basic", "10", "")).await.unwrap();
+    store.create_tier(&tier("staff", "100", "20")).await.unwrap();
+    store.create_assignment(&assignment("a-default", "basic", Target::DefaultTier)).await.unwrap();
+    store
+        .create_assignment(&assignment("a-staff", "staff", Target::JwtRole(JwtRole::parse("Staff").unwrap())))
+        .await
+        .unwrap();
+    Checker::new(store, NoMatchPolicy::Allow, FailureMode::Open)
+}
+
+async fn spend(checker: &Checker<DynamoStore>, user: &str, id: &str, cost: &str) {
+    let d = UsageDelta { cost: money(cost), input_tokens: 0, output_tokens: 0 };
+    let now = at("2026-11-27T10:00:00Z");
+    checker.store().record_usage(&UserId::parse(user).unwrap(), &RequestId::parse(id).unwrap(), &d, now).await.unwrap();
+}
+
+#[tokio::test]
+async fn a_warm_check_is_one_round_trip_and_a_cold_one_adds_a_single_query() {
+    let checker = seeded().await;
+    let now = at("2026-11-27T10:00:00Z");
+    let counter = checker.store().requests().clone();
+    counter.reset();
+    let first = checker.check(&request("u1", &["Staff"]), now).await;
+    assert_eq!(first.tier.as_ref().map(|t| t.tier_id.as_str()), Some("staff"));
+    assert_eq!(counter.snapshot(), [("BatchGetItem".into(), 1), ("Query".into(), 1)].into());
+    counter.reset();
+    for user in ["u1", "u2", "u3"] {
+        checker.check(&request(user, &[]), now).await;
+    }
+    assert_eq!(counter.snapshot(), [("BatchGetItem".into(), 3)].into(), "cache hits read no configuration");
+}
+
+#[tokio::test]
+async fn an_admin_change_is_visible_to_the_very_next_check() {
+    let checker = seeded().await;
+    let now = at("2026-11-27T10:00:00Z");
+    assert_eq!(checker.check(&request("u1", &[]), now).await.matched_by.to_string(), "default_tier");
+    checker.store().create_tier(&tier("vip", "1000", "")).await.unwrap();
+    let direct = assignment("a-vip", "vip", Target::DirectUser(UserId::parse("u1").unwrap()));
+    checker.store().create_assignment(&direct).await.unwrap();
+    let counter = checker.store().requests().clone();
+    counter.reset();
+    let after = checker.check(&request("u1", &[]), now).await;
+    assert_eq!(after.matched_by.to_string(), "direct_user");
+    assert_eq!(after.tier.unwrap().tier_id.as_str(), "vip");
+    assert_eq!(counter.snapshot(), [("BatchGetItem".into(), 1), ("Query".into(), 1)].into(), "one refill");
+
+    // Disabling the role's tier is seen at once, and the cascade goes on.
+    let mut staff = checker.store().get_tier(&"staff".parse_tier()).await.unwrap().unwrap();
+    staff.enabled = false;
+    staff.audit = staff.audit.touched("admin", now);
+    checker.store().update_tier(&staff, 1).await.unwrap();
+    let r = checker.check(&request("u2", &["Staff"]), now).await;
+    assert_eq!(r.matched_by.to_string(), "default_tier");
+}
+
+trait ParseTier {
+    fn parse_tier(&self) -> quota_shared::model::TierId;
+}
+impl ParseTier for str {
+    fn parse_tier(&self) -> quota_shared::model::TierId {
+        quota_shared::model::TierId::parse(self).unwrap()
+    }
+}
+
+#[tokio::test]
+async fn within_limit_allows_and_exactly_at_the_limit_blocks() {
+    let checker = seeded().await;
+    let now = at("2026-11-27T10:00:00Z");
+    spend(&checker, "u1", "r1", "9.99").await;
+    let near = checker.check(&request("u1", &[]), now).await;
+    assert!(near.decision.allowed);
+    assert_eq!(near.decision.decision, Verdict::Warn);
+    spend(&checker, "u1", "r2", "0.01").await;
+    let at_limit = checker.check(&request("u1", &[]), now).await;
+    assert!(!at_limit.decision.allowed);
+    assert_eq!(at_limit.decision.decision, Verdict::Block);
+    assert_eq!(at_limit.decision.retry_at(), Some(at("2026-12-01T00:00:00Z")));
+}
+
+#[tokio::test]
+async fn the_daily_limit_blocks_before_the_monthly_one() {
+    let checker = seeded().await;
+    spend(&checker, "u1", "r1", "20").await;
+    let r = checker.check(&request("u1", &["Staff"]), at("2026-11-27T10:00:00Z")).await;
+    assert_eq!(r.decision.decision, Verdict::Block);
+    assert_eq!(r.decision.retry_at(), Some(at("2026-11-28T00:00:00Z")));
+    // The next day the same user is within both limits again.
+    let next_day = checker.check(&request("u1", &["Staff"]), at("2026-11-28T00:00:00Z")).await;
+    assert!(next_day.decision.allowed);
+}
+
+#[tokio::test]
+async fn a_block_records_one_event_with_the_session_and_repeats_write_nothing() {
+    let checker = seeded().await;
+    let now = at("2026-11-27T10:00:00Z");
+    spend(&checker, "u1", "r1", "12").await;
+    let counter = checker.store().requests().clone();
+    counter.reset();
+    assert_eq!(checker.check(&request("u1", &[]), now).await.decision.decision, Verdict::Block);
+    assert_eq!(counter.get("TransactWriteItems"), 1, "the first block is recorded");
+    counter.reset();
+    for _ in 0..5 {
+        assert_eq!(checker.check(&request("u1", &[]), now).await.decision.decision, Verdict::Block);
+    }
+    assert_eq!(counter.snapshot(), [("BatchGetItem".into(), 5)].into(), "repeats are reads only");
+
+    let user = UserId::parse("u1").unwrap();
+    let events = checker
+        .store()
+        .list_events(&EventScope::User(user), TimeRange::default(), &PageRequest::default())
+        .await
+        .unwrap();
+    assert_eq!(events.items.len(), 1);
+    let e = &events.items[0];
+    assert_eq!(e.event_type, EventType::Block);
+    assert_eq!(e.session_id.as_ref().map(|s| s.as_str()), Some("sess-1"));
+    assert_eq!(e.tier_id.as_ref().map(|t| t.as_str()), Some("basic"));
+    assert_eq!((e.usage, e.limit), (money("12"), Some(money("10"))));
+    assert_eq!(e.percentage, rust_decimal::Decimal::new(120, 0));
+}
+
+#[tokio::test]
+async fn unlimited_tiers_and_unmatched_users_follow_their_rules() {
+    let store = fresh_store().await;
+    store.create_tier(&tier("free-for-all", "", "")).await.unwrap();
+    store
+        .create_assignment(&assignment("a1", "free-for-all", Target::JwtRole(JwtRole::parse("Admin").unwrap())))
+        .await
+        .unwrap();
+    let allow = Checker::new(store, NoMatchPolicy::Allow, FailureMode::Open);
+    let now = at("2026-11-27T10:00:00Z");
+    spend(&allow, "boss", "r1", "100000").await;
+    let boss = allow.check(&request("boss", &["Admin"]), now).await;
+    assert!(boss.decision.allowed);
+    assert_eq!(boss.decision.decision, Verdict::Allow);
+    let nobody = allow.check(&request("nobody", &[]), now).await;
+    assert!(nobody.decision.allowed);
+    assert_eq!(nobody.matched_by.to_string(), "none");
+
+    let block = Checker::new(fresh_store().await, NoMatchPolicy::Block, FailureMode::Open);
+    let refused = block.check(&request("nobody", &[]), now).await;
+    assert!(!refused.decision.allowed);
+    assert!(!refused.degraded);
+}
+
+async fn unreachable_store() -> DynamoStore {
+    // Tables that do not exist make every request fail, as an outage would.
+    let counter = RequestCounter::default();
+    let tables = TableNames { quota: "missing-quota".into(), events: "missing-events".into() };
+    DynamoStore::new(dynamodb_client(&counter).await, tables, counter)
+}
+
+#[tokio::test]
+async fn a_store_failure_fails_open_by_default_and_closed_when_configured() {
+    let now = at("2026-11-27T10:00:00Z");
+    let open = Checker::new(unreachable_store().await, NoMatchPolicy::Allow, FailureMode::Open);
+    let r = open.check(&request("u1", &[]), now).await;
+    assert!(r.decision.allowed && r.degraded);
+    assert!(r.decision.message.contains("fail-open"));
+    let closed = Checker::new(unreachable_store().await, NoMatchPolicy::Allow, FailureMode::Closed);
+    let r = closed.check(&request("u1", &[]), now).await;
+    assert!(!r.decision.allowed && r.degraded);
+    assert_eq!(r.decision.decision, Verdict::Block);
+}

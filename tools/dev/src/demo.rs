@@ -1,0 +1,97 @@
+//! The demo data `make run` loads: four tiers, one assignment of each type,
+//! and some usage so that every decision shows up.
+
+use chrono::Utc;
+use quota_shared::check::{CheckRequest, Checker};
+use quota_shared::config::Config;
+use quota_shared::error::Error;
+use quota_shared::model::{Email, JwtRole, Money, NewAssignment, NewTier, RequestId, SessionId, UsageDelta, UserId};
+use quota_shared::resolve::Subject;
+use quota_shared::store::DynamoStore;
+
+const ACTOR: &str = "demo-seed";
+
+fn tier(json: &str) -> NewTier {
+    serde_json_from(json)
+}
+
+fn assignment(json: &str) -> NewAssignment {
+    serde_json_from(json)
+}
+
+fn serde_json_from<T: serde::de::DeserializeOwned>(json: &str) -> T {
+    serde_json::from_str(json).expect("demo data is valid")
+}
+
+pub async fn seed(store: &DynamoStore, config: &Config) -> Result<(), Error> {
+    store.create_tables().await?;
+    let now = Utc::now();
+    let tiers = [
+        r#"{"tierId":"basic","tierName":"Basic","description":"Everyone","monthlyCostLimit":"10","dailyCostLimit":"2"}"#,
+        r#"{"tierId":"staff","tierName":"Staff","monthlyCostLimit":"50","dailyCostLimit":"10"}"#,
+        r#"{"tierId":"faculty","tierName":"Faculty","monthlyCostLimit":"100","softLimitPercentage":75}"#,
+        r#"{"tierId":"internal","tierName":"Internal","unlimited":true}"#,
+    ];
+    for json in tiers {
+        match store.create_tier(&tier(json).into_tier(ACTOR, now)?).await {
+            Ok(()) | Err(Error::Conflict(_)) => {}
+            Err(e) => return Err(e),
+        }
+    }
+    let assignments = [
+        r#"{"tierId":"basic","assignmentType":"default_tier"}"#,
+        r#"{"tierId":"staff","assignmentType":"jwt_role","jwtRole":"Staff"}"#,
+        r#"{"tierId":"faculty","assignmentType":"jwt_role","jwtRole":"Faculty"}"#,
+        r#"{"tierId":"staff","assignmentType":"email_domain","emailDomain":"uni.edu"}"#,
+        r#"{"tierId":"internal","assignmentType":"direct_user","userId":"alice"}"#,
+    ];
+    let existing = store.load_shared_config().await?;
+    if existing.assignments.is_empty() {
+        for json in assignments {
+            match store.create_assignment(&assignment(json).into_assignment(ACTOR, now)?).await {
+                Ok(()) | Err(Error::Conflict(_)) => {}
+                Err(e) => return Err(e),
+            }
+        }
+    }
+    // bob is near his daily limit, carol over it.
+    for (user, request, cost) in [("bob", "demo-bob-1", "1.70"), ("carol", "demo-carol-1", "2.05")] {
+        let delta =
+            UsageDelta { cost: Money::parse("cost", cost).expect("valid"), input_tokens: 1200, output_tokens: 300 };
+        store
+            .record_usage(&UserId::parse(user).expect("valid"), &RequestId::parse(request).expect("valid"), &delta, now)
+            .await?;
+    }
+
+    let checker = Checker::new(store.clone(), config.no_match_policy, config.failure_mode);
+    println!("demo data loaded into {} and {}; what check answers now:", config.tables.quota, config.tables.events);
+    println!("{:<8} {:<28} {:<10} {:<9} message", "user", "matchedBy", "tier", "decision");
+    for (user, roles, email) in [
+        ("alice", vec![], None),
+        ("dave", vec!["Faculty"], None),
+        ("erin", vec![], Some("erin@uni.edu")),
+        ("bob", vec![], None),
+        ("carol", vec![], None),
+    ] {
+        let request = CheckRequest {
+            subject: Subject {
+                user_id: UserId::parse(user).expect("valid"),
+                roles: roles.into_iter().map(|r| JwtRole::parse(r).expect("valid")).collect(),
+                email: email.map(|e| Email::parse(e).expect("valid")),
+            },
+            session_id: Some(SessionId::parse("demo").expect("valid")),
+        };
+        let out = checker.check(&request, now).await;
+        let tier = out.tier.as_ref().map(|t| t.tier_id.to_string()).unwrap_or_else(|| "-".into());
+        let verdict = serde_json::to_value(out.decision.decision).expect("serialises");
+        println!(
+            "{:<8} {:<28} {:<10} {:<9} {}",
+            user,
+            out.matched_by.to_string(),
+            tier,
+            verdict.as_str().unwrap_or(""),
+            out.decision.message
+        );
+    }
+    Ok(())
+}

@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Runs a command with the DynamoDB emulator up and the SDK pointed at it:
+#   tools/with-emulator.sh cargo test --workspace
+# Starts moto on a free port (installing it on first use), exports the
+# endpoint and dummy credentials, and stops the emulator afterwards if this
+# script started it. The command's exit status is returned.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+started=0
+if [ ! -f "$root/.local/moto.pid" ] || ! kill -0 "$(cat "$root/.local/moto.pid")" 2>/dev/null; then
+  started=1
+fi
+url=$("$root/tools/emulator.sh" start)
+cleanup() { if [ "$started" = 1 ]; then "$root/tools/emulator.sh" stop; fi; }
+trap cleanup EXIT
+export AWS_ENDPOINT_URL_DYNAMODB="$url"
+export AWS_ACCESS_KEY_ID=${AWS_ACCESS_KEY_ID:-local}
+export AWS_SECRET_ACCESS_KEY=${AWS_SECRET_ACCESS_KEY:-local}
+export AWS_REGION=${AWS_REGION:-us-east-1}
+# The SDK must not look for real credentials or instance metadata.
+export AWS_EC2_METADATA_DISABLED=true
+echo "emulator: $url" >&2
+"$@"
