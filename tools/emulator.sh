@@ -27,7 +27,7 @@ case "${1:-}" in
       cat "$state/moto.url"; exit 0
     fi
     port=${2:-$(free_port)}
-    "$venv/bin/moto_server" -H 127.0.0.1 -p "$port" >"$state/moto.log" 2>&1 &
+    "$venv/bin/python" "$root/tools/moto_serial.py" 127.0.0.1 "$port" >"$state/moto.log" 2>&1 &
     echo $! >"$state/moto.pid"
     url="http://127.0.0.1:$port"
     for _ in $(seq 1 100); do

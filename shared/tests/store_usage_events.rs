@@ -43,7 +43,7 @@ async fn the_same_request_id_counts_once() {
 async fn parallel_records_sum_exactly() {
     let store = Arc::new(fresh_store().await);
     let now = at("2026-11-27T10:00:00Z");
-    let tasks: Vec<_> = (0..40)
+    let tasks: Vec<_> = (0..100)
         .map(|i| {
             let store = store.clone();
             tokio::spawn(
@@ -55,10 +55,10 @@ async fn parallel_records_sum_exactly() {
         assert_eq!(t.await.unwrap().unwrap(), RecordOutcome::Recorded);
     }
     let usage = store.get_usage(&user("u1"), now).await.unwrap();
-    assert_eq!(usage.monthly.cost, money("0.40"));
-    assert_eq!(usage.daily.cost, money("0.40"));
-    assert_eq!(usage.monthly.requests, 40);
-    assert_eq!(usage.monthly.input_tokens, 4000);
+    assert_eq!(usage.monthly.cost, money("1.00"));
+    assert_eq!(usage.daily.cost, money("1.00"));
+    assert_eq!(usage.monthly.requests, 100);
+    assert_eq!(usage.monthly.input_tokens, 10000);
 }
 
 #[tokio::test]
