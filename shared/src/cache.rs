@@ -2,8 +2,12 @@
 //! configuration version it was read at. A check compares the tag with the
 //! version it reads anyway, so an admin change is seen by the very next check.
 
-use crate::resolve::SharedConfig;
-use std::sync::{Arc, RwLock};
+use crate::model::UserId;
+use crate::resolve::{SharedConfig, Subject};
+use crate::store::UserView;
+use lru::LruCache;
+use std::num::NonZeroUsize;
+use std::sync::{Arc, Mutex, RwLock};
 
 #[derive(Debug, Default)]
 pub struct ConfigCache {
@@ -32,6 +36,37 @@ impl ConfigCache {
     }
 }
 
+/// What this container last read or wrote about a user: the view of their
+/// latest check (or record) and who they were. A record uses it as its
+/// expected state, so that on a warm container it needs no read; a wrong
+/// guess costs one retry, never a wrong total.
+#[derive(Debug, Clone, PartialEq)]
+pub struct UserEntry {
+    /// The UTC day the usage was read for; another day's daily totals are useless.
+    pub day: String,
+    pub view: UserView,
+    pub subject: Subject,
+}
+
+pub struct UserCache {
+    entries: Mutex<LruCache<UserId, UserEntry>>,
+}
+
+impl UserCache {
+    pub fn new(capacity: usize) -> Self {
+        Self { entries: Mutex::new(LruCache::new(NonZeroUsize::new(capacity.max(1)).expect("at least 1"))) }
+    }
+
+    pub fn get(&self, user: &UserId, day: &str) -> Option<UserEntry> {
+        let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
+        entries.get(user).filter(|e| e.day == day).cloned()
+    }
+
+    pub fn put(&self, user: UserId, entry: UserEntry) {
+        self.entries.lock().unwrap_or_else(|e| e.into_inner()).put(user, entry);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -45,5 +80,32 @@ mod tests {
         assert!(cache.get(4).is_none());
         cache.put(2, Arc::new(SharedConfig::default()));
         assert_eq!(cache.version(), Some(3));
+    }
+}
+
+#[cfg(test)]
+mod user_cache_tests {
+    use super::*;
+    use crate::model::UsageSnapshot;
+
+    fn entry(day: &str) -> UserEntry {
+        UserEntry {
+            day: day.into(),
+            view: UserView { config_version: 1, direct: None, usage: UsageSnapshot::default() },
+            subject: Subject { user_id: UserId::parse("u").unwrap(), roles: vec![], email: None },
+        }
+    }
+
+    #[test]
+    fn entries_are_per_day_and_bounded() {
+        let cache = UserCache::new(2);
+        let u = |s: &str| UserId::parse(s).unwrap();
+        cache.put(u("a"), entry("2026-11-27"));
+        assert!(cache.get(&u("a"), "2026-11-27").is_some());
+        assert!(cache.get(&u("a"), "2026-11-28").is_none(), "yesterday's daily totals are not today's");
+        cache.put(u("b"), entry("2026-11-27"));
+        cache.put(u("c"), entry("2026-11-27"));
+        assert!(cache.get(&u("a"), "2026-11-27").is_none(), "least recently used goes first");
+        assert!(cache.get(&u("c"), "2026-11-27").is_some());
     }
 }

@@ -2,11 +2,12 @@
 //! a block event the first time a window blocks. Reads go through
 //! [`CheckStore`]; on a warm container that is one round trip.
 
-use crate::cache::ConfigCache;
+use crate::cache::{ConfigCache, UserCache, UserEntry};
 use crate::config::FailureMode;
 use crate::decide::{self, Decision, NoMatchPolicy, Verdict, WarningLevel};
 use crate::error::Error;
 use crate::model::{EventId, EventType, QuotaEvent, SessionId, Tier, TierId, UsageSnapshot};
+use crate::period::{Period, Window};
 use crate::resolve::{self, MatchedBy, SharedConfig, Subject};
 use crate::store::CheckStore;
 use chrono::{DateTime, Utc};
@@ -38,16 +39,26 @@ pub struct CheckOutcome {
     pub degraded: bool,
 }
 
+/// How many users' last views a container keeps for the record path.
+pub const USER_CACHE_CAPACITY: usize = 10_000;
+
 pub struct Checker<S> {
-    store: S,
+    pub(crate) store: S,
     cache: ConfigCache,
-    no_match: NoMatchPolicy,
+    pub(crate) users: UserCache,
+    pub(crate) no_match: NoMatchPolicy,
     failure_mode: FailureMode,
 }
 
 impl<S: CheckStore> Checker<S> {
     pub fn new(store: S, no_match: NoMatchPolicy, failure_mode: FailureMode) -> Self {
-        Self { store, cache: ConfigCache::default(), no_match, failure_mode }
+        Self {
+            store,
+            cache: ConfigCache::default(),
+            users: UserCache::new(USER_CACHE_CAPACITY),
+            no_match,
+            failure_mode,
+        }
     }
 
     pub fn store(&self) -> &S {
@@ -67,6 +78,14 @@ impl<S: CheckStore> Checker<S> {
         let view = self.store.load_user_view(&subject.user_id, now).await?;
         let config = self.config_at(view.config_version).await?;
         let resolution = resolve::resolve(&config, view.direct.as_ref(), subject);
+        self.users.put(
+            subject.user_id.clone(),
+            UserEntry {
+                day: Period::containing(Window::Daily, now).key(),
+                view: view.clone(),
+                subject: subject.clone(),
+            },
+        );
         let Some(tier) = resolution.tier else {
             return Ok(CheckOutcome {
                 decision: decide::decide_unmatched(self.no_match, &view.usage, now),
@@ -89,7 +108,7 @@ impl<S: CheckStore> Checker<S> {
 
     /// The shared configuration at `version`: from the cache, or read once
     /// (the only extra round trip, right after an admin change).
-    async fn config_at(&self, version: u64) -> Result<Arc<SharedConfig>, Error> {
+    pub(crate) async fn config_at(&self, version: u64) -> Result<Arc<SharedConfig>, Error> {
         if let Some(config) = self.cache.get(version) {
             return Ok(config);
         }
@@ -136,7 +155,7 @@ impl<S: CheckStore> Checker<S> {
         }
     }
 
-    fn degraded(&self, error: &Error, now: DateTime<Utc>) -> CheckOutcome {
+    pub(crate) fn degraded(&self, error: &Error, now: DateTime<Utc>) -> CheckOutcome {
         let open = self.failure_mode == FailureMode::Open;
         tracing::error!(error = %error, fail_open = open, metric = "QuotaStoreFailure", "quota check could not read the store");
         CheckOutcome {

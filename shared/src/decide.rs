@@ -88,7 +88,7 @@ impl Decision {
     }
 }
 
-fn percentage(usage: Money, limit: Money) -> Percentage {
+pub fn percentage(usage: Money, limit: Money) -> Percentage {
     let p = usage.value() * Decimal::ONE_HUNDRED / limit.value();
     Percentage(p.round_dp_with_strategy(2, RoundingStrategy::ToZero))
 }
@@ -98,7 +98,8 @@ fn reached(usage: Money, limit: Money, threshold: u8) -> bool {
     usage.value() * Decimal::ONE_HUNDRED >= limit.value() * Decimal::from(threshold)
 }
 
-fn thresholds(tier: &Tier) -> Vec<u8> {
+/// The warning thresholds of a tier, ascending: its soft percentage and 90.
+pub fn thresholds(tier: &Tier) -> Vec<u8> {
     let mut t = vec![HARD_WARNING_PERCENTAGE];
     // 0 means "no soft warning": warning at 0 % would warn on every request.
     if tier.soft_limit_percentage > 0 && tier.soft_limit_percentage < 100 {
@@ -107,6 +108,18 @@ fn thresholds(tier: &Tier) -> Vec<u8> {
     t.sort_unstable();
     t.dedup();
     t
+}
+
+/// Every (window, threshold) the usage has reached, for tiers that limit.
+pub fn warnings_reached(tier: &Tier, usage: &UsageSnapshot) -> Vec<(Window, u8)> {
+    Window::ALL
+        .into_iter()
+        .filter_map(|w| tier.limit(w).map(|l| (w, l)))
+        .flat_map(|(w, limit)| {
+            let used = usage.totals(w).cost;
+            thresholds(tier).into_iter().filter(move |t| reached(used, limit, *t)).map(move |t| (w, t))
+        })
+        .collect()
 }
 
 pub fn window_statuses(tier: Option<&Tier>, usage: &UsageSnapshot, now: DateTime<Utc>) -> Vec<WindowStatus> {

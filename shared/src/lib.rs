@@ -9,6 +9,7 @@ pub mod error;
 pub mod model;
 pub mod page;
 pub mod period;
+pub mod record;
 pub mod resolve;
 pub mod store;
 pub mod testing;

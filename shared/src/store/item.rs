@@ -244,6 +244,30 @@ pub fn usage_from_item(item: Option<&Item>, at: DateTime<Utc>) -> Result<UsageSn
     })
 }
 
+/// The state after a request, kept on its idempotency marker.
+pub fn marker_state_attributes(state: &UsageSnapshot) -> Item {
+    let mut item = Item::new();
+    for (window, t) in [("daily", &state.daily), ("monthly", &state.monthly)] {
+        item.insert(format!("{window}:{COST}"), n(t.cost.value()));
+        item.insert(format!("{window}:{INPUT_TOKENS}"), n(t.input_tokens));
+        item.insert(format!("{window}:{OUTPUT_TOKENS}"), n(t.output_tokens));
+        item.insert(format!("{window}:{REQUESTS}"), n(t.requests));
+    }
+    item
+}
+
+/// The state a marker kept, if it kept one (markers of unguarded records do not).
+pub fn marker_state(item: &Item) -> Result<Option<UsageSnapshot>, Error> {
+    if !item.contains_key(&format!("monthly:{REQUESTS}")) {
+        return Ok(None);
+    }
+    Ok(Some(UsageSnapshot {
+        daily: totals(item, |n| format!("daily:{n}"))?,
+        monthly: totals(item, |n| format!("monthly:{n}"))?,
+        recorded_events: Default::default(),
+    }))
+}
+
 pub fn event_sk(e: &QuotaEvent) -> String {
     format!("{}#{}", e.occurred_at.to_rfc3339_opts(SecondsFormat::Millis, true), e.event_id)
 }

@@ -26,6 +26,30 @@ pub struct UserView {
     pub usage: UsageSnapshot,
 }
 
+/// One guarded attempt to record a request (see [`DynamoStore::record_usage_guarded`]).
+#[derive(Debug, Clone, Copy)]
+pub struct RecordPlan<'a> {
+    pub user: &'a UserId,
+    pub request: &'a RequestId,
+    pub delta: &'a UsageDelta,
+    pub at: DateTime<Utc>,
+    /// The usage the caller believes is stored now; the write only happens
+    /// if that is still true, so `expected + delta` is exactly the new state.
+    pub expected: &'a UsageSnapshot,
+    /// Events the new state triggers, stored and flagged in the same transaction.
+    pub events: &'a [QuotaEvent],
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum GuardedRecord {
+    /// Counted; the stored state is now `expected + delta`.
+    Recorded,
+    /// Counted before; the state right after that first recording, when known.
+    Duplicate { recorded_at: DateTime<Utc>, state: Option<UsageSnapshot> },
+    /// The stored usage was not `expected`; this is what it is. Nothing written.
+    Stale(UsageSnapshot),
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RecordOutcome {
     /// Counted now.
@@ -41,6 +65,75 @@ fn epoch(t: DateTime<Utc>) -> i64 {
 
 fn usage_key(user: &UserId, at: DateTime<Utc>) -> Item {
     key(keys::user_pk(user), keys::usage_sk(&Period::containing(Window::Monthly, at)))
+}
+
+/// ADDs a request to the month's and the day's counters and sets the event
+/// flags `#f{i}` (to the events' ids); the caller adds its condition.
+fn usage_update(
+    table: &str,
+    user: &UserId,
+    delta: &UsageDelta,
+    at: DateTime<Utc>,
+    events: &[QuotaEvent],
+) -> aws_sdk_dynamodb::types::builders::UpdateBuilder {
+    let month = Period::containing(Window::Monthly, at);
+    let day = Period::containing(Window::Daily, at);
+    let mut adds = Vec::new();
+    let mut update = Update::builder().table_name(table).set_key(Some(usage_key(user, at)));
+    for (i, (attr, value)) in [
+        (item::COST, n(delta.cost.value())),
+        (item::INPUT_TOKENS, n(delta.input_tokens)),
+        (item::OUTPUT_TOKENS, n(delta.output_tokens)),
+        (item::REQUESTS, n(1)),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        adds.push(format!("#m{i} :v{i}, #d{i} :v{i}"));
+        update = update
+            .expression_attribute_names(format!("#m{i}"), attr)
+            .expression_attribute_names(format!("#d{i}"), item::day_attr(&day, attr))
+            .expression_attribute_values(format!(":v{i}"), value);
+    }
+    let mut sets = vec!["#ttl = :ttl".to_string()];
+    for (i, event) in events.iter().enumerate() {
+        sets.push(format!("#f{i} = :f{i}"));
+        update = update
+            .expression_attribute_names(format!("#f{i}"), format!("{}{}", item::EVENT_FLAG_PREFIX, event.dedupe_key()))
+            .expression_attribute_values(format!(":f{i}"), s(event.event_id.as_str()));
+    }
+    update
+        .update_expression(format!("ADD {} SET {}", adds.join(", "), sets.join(", ")))
+        .expression_attribute_names("#ttl", TTL)
+        .expression_attribute_values(":ttl", n(epoch(month.resets_at + Duration::days(USAGE_RETENTION_DAYS))))
+}
+
+/// The idempotency marker: what the request added and, when known, the
+/// state right after it, so that a retry can answer what the first call did.
+fn marker_put(
+    table: &str,
+    user: &UserId,
+    request: &RequestId,
+    delta: &UsageDelta,
+    at: DateTime<Utc>,
+    state: Option<&UsageSnapshot>,
+) -> Put {
+    let mut marker = key(keys::user_pk(user), keys::request_sk(request));
+    marker.insert("recordedAt".into(), time(at));
+    marker.insert("cost".into(), n(delta.cost.value()));
+    marker.insert("inputTokens".into(), n(delta.input_tokens));
+    marker.insert("outputTokens".into(), n(delta.output_tokens));
+    marker.insert(TTL.into(), n(epoch(at + Duration::days(REQUEST_MARKER_DAYS))));
+    if let Some(state) = state {
+        marker.extend(item::marker_state_attributes(state));
+    }
+    Put::builder()
+        .table_name(table)
+        .set_item(Some(marker))
+        .condition_expression("attribute_not_exists(pk)")
+        .return_values_on_condition_check_failure(ALL_OLD)
+        .build()
+        .expect("required fields set")
 }
 
 impl DynamoStore {
@@ -113,59 +206,75 @@ impl DynamoStore {
         delta: &UsageDelta,
         at: DateTime<Utc>,
     ) -> Result<RecordOutcome, Error> {
-        let month = Period::containing(Window::Monthly, at);
-        let day = Period::containing(Window::Daily, at);
-        let mut adds = Vec::new();
-        let mut update = Update::builder().table_name(self.quota()).set_key(Some(usage_key(user, at)));
-        for (i, (attr, value)) in [
-            (item::COST, n(delta.cost.value())),
-            (item::INPUT_TOKENS, n(delta.input_tokens)),
-            (item::OUTPUT_TOKENS, n(delta.output_tokens)),
-            (item::REQUESTS, n(1)),
-        ]
-        .into_iter()
-        .enumerate()
-        {
-            adds.push(format!("#m{i} :v{i}, #d{i} :v{i}"));
-            update = update
-                .expression_attribute_names(format!("#m{i}"), attr)
-                .expression_attribute_names(format!("#d{i}"), item::day_attr(&day, attr))
-                .expression_attribute_values(format!(":v{i}"), value);
-        }
-        let update = update
-            .update_expression(format!("ADD {} SET #ttl = :ttl", adds.join(", ")))
-            .expression_attribute_names("#ttl", TTL)
-            .expression_attribute_values(":ttl", n(epoch(month.resets_at + Duration::days(USAGE_RETENTION_DAYS))))
-            .build()
-            .expect("required fields set");
-        let mut marker = key(keys::user_pk(user), keys::request_sk(request));
-        marker.insert("recordedAt".into(), time(at));
-        marker.insert("cost".into(), n(delta.cost.value()));
-        marker.insert("inputTokens".into(), n(delta.input_tokens));
-        marker.insert("outputTokens".into(), n(delta.output_tokens));
-        marker.insert(TTL.into(), n(epoch(at + Duration::days(REQUEST_MARKER_DAYS))));
-        let marker = Put::builder()
-            .table_name(self.quota())
-            .set_item(Some(marker))
-            .condition_expression("attribute_not_exists(pk)")
-            .return_values_on_condition_check_failure(ALL_OLD)
-            .build()
-            .expect("required fields set");
+        let update = usage_update(self.quota(), user, delta, at, &[]).build().expect("required fields set");
+        let marker = marker_put(self.quota(), user, request, delta, at, None);
         let items =
             vec![TransactWriteItem::builder().update(update).build(), TransactWriteItem::builder().put(marker).build()];
         match self.transact_retrying(items).await? {
             Ok(()) => Ok(RecordOutcome::Recorded),
-            Err(c) => match c.condition_failed(1).and_then(|r| r.item.as_ref()) {
-                Some(old) => Ok(RecordOutcome::Duplicate {
-                    recorded_at: item::get_time(old, "recordedAt")?,
-                    cost: Money::from_stored(item::get_n(old, "cost")?),
-                }),
-                None if c.condition_failed(1).is_some() => {
-                    // The emulator may not return the old image; the marker exists all the same.
-                    Ok(RecordOutcome::Duplicate { recorded_at: at, cost: delta.cost })
+            Err(c) => match c.condition_failed(1) {
+                Some(r) => {
+                    let (recorded_at, cost) = match &r.item {
+                        Some(old) => {
+                            (item::get_time(old, "recordedAt")?, Money::from_stored(item::get_n(old, "cost")?))
+                        }
+                        // The emulator may not return the old image; the marker exists all the same.
+                        None => (at, delta.cost),
+                    };
+                    Ok(RecordOutcome::Duplicate { recorded_at, cost })
                 }
                 None => Err(Error::Store("record usage cancelled".into())),
             },
+        }
+    }
+
+    /// Records a request only if the stored usage still is `plan.expected`
+    /// (its request count acts as the row's version), together with the
+    /// request's marker and the events the new state triggers: one
+    /// transaction, and the caller knows the exact new state without reading it.
+    pub async fn record_usage_guarded(&self, plan: RecordPlan<'_>) -> Result<GuardedRecord, Error> {
+        let post = plan.expected.plus(plan.delta);
+        // `#m3` is the month's request count, which every record moves by one.
+        let mut conditions = vec![if plan.expected.monthly.requests == 0 {
+            "(attribute_not_exists(#m3) OR #m3 = :expected)".to_string()
+        } else {
+            "#m3 = :expected".to_string()
+        }];
+        // An event flag set meanwhile (by a check's block) must not be written twice.
+        conditions.extend((0..plan.events.len()).map(|i| format!("attribute_not_exists(#f{i})")));
+        let update = usage_update(self.quota(), plan.user, plan.delta, plan.at, plan.events)
+            .condition_expression(conditions.join(" AND "))
+            .expression_attribute_values(":expected", n(plan.expected.monthly.requests))
+            .return_values_on_condition_check_failure(ALL_OLD)
+            .build()
+            .expect("required fields set");
+        let marker = marker_put(self.quota(), plan.user, plan.request, plan.delta, plan.at, Some(&post));
+        let mut items =
+            vec![TransactWriteItem::builder().update(update).build(), TransactWriteItem::builder().put(marker).build()];
+        for event in plan.events {
+            let expires = epoch(event.occurred_at + Duration::days(EVENT_RETENTION_DAYS));
+            let put = Put::builder()
+                .table_name(self.events())
+                .set_item(Some(item::event_to_item(event, expires)))
+                .build()
+                .expect("required fields set");
+            items.push(TransactWriteItem::builder().put(put).build());
+        }
+        match self.transact_retrying(items).await? {
+            Ok(()) => Ok(GuardedRecord::Recorded),
+            Err(c) => {
+                if let Some(r) = c.condition_failed(1) {
+                    let old = r.item.as_ref();
+                    return Ok(GuardedRecord::Duplicate {
+                        recorded_at: old.map(|o| item::get_time(o, "recordedAt")).transpose()?.unwrap_or(plan.at),
+                        state: old.map(item::marker_state).transpose()?.flatten(),
+                    });
+                }
+                match c.condition_failed(0) {
+                    Some(r) => Ok(GuardedRecord::Stale(item::usage_from_item(r.item.as_ref(), plan.at)?)),
+                    None => Err(Error::Store("guarded record cancelled".into())),
+                }
+            }
         }
     }
 

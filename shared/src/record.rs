@@ -1,0 +1,172 @@
+//! Recording a request's cost: exactly once per request id, atomically for
+//! the day and the month, and answering with the new state (and the warning
+//! thresholds this request crossed) in the shape of a check.
+//!
+//! On a warm container the expected state comes from this container's last
+//! check or record of the user, so the record is one transaction. If another
+//! request changed the usage meanwhile, the transaction is refused with the
+//! current usage, and the next attempt uses that: totals are always exact,
+//! and so is the returned state.
+
+use crate::cache::UserEntry;
+use crate::check::{CheckOutcome, Checker, TierSummary};
+use crate::decide::{self, WarningLevel};
+use crate::error::Error;
+use crate::model::{EventId, EventType, QuotaEvent, RequestId, SessionId, Tier, UsageDelta, UsageSnapshot};
+use crate::period::{Period, Window};
+use crate::resolve::{self, MatchedBy, Subject};
+use crate::store::{CheckStore, GuardedRecord, RecordOutcome, RecordPlan, UserView};
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+/// Guarded attempts before falling back to an unguarded record and a read.
+pub const GUARDED_ATTEMPTS: usize = 4;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RecordRequest {
+    /// Roles and email may be empty; the last check's are used then.
+    pub subject: Subject,
+    pub request_id: RequestId,
+    pub delta: UsageDelta,
+    pub session_id: Option<SessionId>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Crossing {
+    pub period: Window,
+    pub threshold: WarningLevel,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RecordAnswer {
+    #[serde(flatten)]
+    pub state: CheckOutcome,
+    pub request_id: RequestId,
+    /// True when this request id had been recorded before; nothing was added.
+    pub duplicate: bool,
+    /// Warning thresholds this request reached first in their period.
+    pub crossed: Vec<Crossing>,
+}
+
+impl<S: CheckStore> Checker<S> {
+    pub async fn record(&self, request: &RecordRequest, now: DateTime<Utc>) -> Result<RecordAnswer, Error> {
+        request.delta.validate()?;
+        let user = &request.subject.user_id;
+        let day = Period::containing(Window::Daily, now).key();
+        let cached = self.users.get(user, &day);
+        let subject = match &cached {
+            Some(e) if request.subject.roles.is_empty() && request.subject.email.is_none() => e.subject.clone(),
+            _ => request.subject.clone(),
+        };
+        let mut view = match cached {
+            Some(e) => e.view,
+            None => self.store.load_user_view(user, now).await?,
+        };
+        let config = self.config_at(view.config_version).await?;
+        let resolution = resolve::resolve(&config, view.direct.as_ref(), &subject);
+        let tier = resolution.tier;
+
+        for _ in 0..GUARDED_ATTEMPTS {
+            let post = view.usage.plus(&request.delta);
+            let events = tier.map(|t| new_warnings(t, &view.usage, &post, request, now)).unwrap_or_default();
+            let plan = RecordPlan {
+                user,
+                request: &request.request_id,
+                delta: &request.delta,
+                at: now,
+                expected: &view.usage,
+                events: &events,
+            };
+            match self.store.record_usage_guarded(plan).await? {
+                GuardedRecord::Recorded => {
+                    let mut usage = post;
+                    usage.recorded_events.extend(events.iter().map(QuotaEvent::dedupe_key));
+                    view.usage = usage.clone();
+                    self.users.put(user.clone(), UserEntry { day: day.clone(), view, subject });
+                    let crossed = events
+                        .iter()
+                        .filter_map(|e| Some(Crossing { period: e.window?, threshold: WarningLevel(e.threshold) }))
+                        .collect();
+                    return Ok(self.answer(request, tier, &resolution.matched_by, &usage, false, crossed, now));
+                }
+                GuardedRecord::Duplicate { state, .. } => {
+                    let usage = match state {
+                        Some(s) => s,
+                        None => self.store.get_usage(user, now).await?,
+                    };
+                    return Ok(self.answer(request, tier, &resolution.matched_by, &usage, true, vec![], now));
+                }
+                GuardedRecord::Stale(current) => view.usage = current,
+            }
+        }
+        // Many records of one user at once: count without the guard, then read.
+        tracing::warn!(user = %user, "guarded record kept losing races; recording unguarded");
+        let outcome = self.store.record_usage(user, &request.request_id, &request.delta, now).await?;
+        let usage = self.store.get_usage(user, now).await?;
+        self.users.put(user.clone(), UserEntry { day, view: UserView { usage: usage.clone(), ..view }, subject });
+        let duplicate = matches!(outcome, RecordOutcome::Duplicate { .. });
+        Ok(self.answer(request, tier, &resolution.matched_by, &usage, duplicate, vec![], now))
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn answer(
+        &self,
+        request: &RecordRequest,
+        tier: Option<&Tier>,
+        matched_by: &MatchedBy,
+        usage: &UsageSnapshot,
+        duplicate: bool,
+        crossed: Vec<Crossing>,
+        now: DateTime<Utc>,
+    ) -> RecordAnswer {
+        let decision = match tier {
+            Some(t) => decide::decide(t, usage, now),
+            None => decide::decide_unmatched(self.no_match, usage, now),
+        };
+        RecordAnswer {
+            state: CheckOutcome {
+                decision,
+                matched_by: matched_by.clone(),
+                tier: tier.map(|t| TierSummary { tier_id: t.tier_id.clone(), tier_name: t.tier_name.clone() }),
+                degraded: false,
+            },
+            request_id: request.request_id.clone(),
+            duplicate,
+            crossed,
+        }
+    }
+}
+
+/// Warning events for thresholds `post` has reached whose event was not
+/// recorded yet in this period (one event per user, threshold and period).
+fn new_warnings(
+    tier: &Tier,
+    pre: &UsageSnapshot,
+    post: &UsageSnapshot,
+    request: &RecordRequest,
+    now: DateTime<Utc>,
+) -> Vec<QuotaEvent> {
+    decide::warnings_reached(tier, post)
+        .into_iter()
+        .map(|(window, threshold)| {
+            let used = post.totals(window).cost;
+            let limit = tier.limit(window);
+            QuotaEvent {
+                event_id: EventId::generate(),
+                event_type: EventType::Warning,
+                user_id: request.subject.user_id.clone(),
+                tier_id: Some(tier.tier_id.clone()),
+                window: Some(window),
+                threshold: Some(threshold),
+                usage: used,
+                limit,
+                percentage: limit.map(|l| decide::percentage(used, l).0).unwrap_or_default(),
+                session_id: request.session_id.clone(),
+                occurred_at: now,
+            }
+        })
+        .filter(|e| !pre.recorded_events.contains(&e.dedupe_key()))
+        .collect()
+}

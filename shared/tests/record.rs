@@ -1,0 +1,178 @@
+//! Recording usage through the checker: exactly once, exact state, one
+//! transaction on a warm container, warnings once per threshold and period.
+
+use quota_shared::check::{CheckRequest, Checker};
+use quota_shared::config::FailureMode;
+use quota_shared::decide::{NoMatchPolicy, Verdict, WarningLevel};
+use quota_shared::model::{EventType, JwtRole, RequestId, SessionId, Target, UsageDelta, UserId};
+use quota_shared::page::PageRequest;
+use quota_shared::period::Window;
+use quota_shared::record::{Crossing, RecordRequest};
+use quota_shared::resolve::Subject;
+use quota_shared::store::{DynamoStore, EventScope, TimeRange};
+use quota_shared::testing::{assignment, at, fresh_store, money, tier};
+use std::sync::Arc;
+
+fn subject(user: &str) -> Subject {
+    Subject { user_id: UserId::parse(user).unwrap(), roles: vec![], email: None }
+}
+
+fn record(user: &str, id: &str, cost: &str) -> RecordRequest {
+    RecordRequest {
+        subject: subject(user),
+        request_id: RequestId::parse(id).unwrap(),
+        delta: UsageDelta { cost: money(cost), input_tokens: 10, output_tokens: 5 },
+        session_id: Some(SessionId::parse("s1").unwrap()),
+    }
+}
+
+fn check(user: &str) -> CheckRequest {
+    CheckRequest { subject: subject(user), session_id: None }
+}
+
+async fn seeded_store() -> DynamoStore {
+    let store = fresh_store().await;
+    store.create_tier(&tier("basic", "10", "")).await.unwrap();
+    store.create_assignment(&assignment("a-default", "basic", Target::DefaultTier)).await.unwrap();
+    store
+}
+
+fn checker(store: DynamoStore) -> Checker<DynamoStore> {
+    Checker::new(store, NoMatchPolicy::Allow, FailureMode::Open)
+}
+
+const NOW: &str = "2026-11-27T10:00:00Z";
+
+#[tokio::test]
+async fn after_a_check_a_record_is_one_transaction_and_returns_the_exact_state() {
+    let c = checker(seeded_store().await);
+    c.check(&check("u1"), at(NOW)).await;
+    let counter = c.store().requests().clone();
+    counter.reset();
+    let answer = c.record(&record("u1", "r1", "1.25"), at(NOW)).await.unwrap();
+    assert_eq!(counter.snapshot(), [("TransactWriteItems".into(), 1)].into());
+    assert!(!answer.duplicate);
+    assert_eq!(answer.state.decision.windows[1].usage, money("1.25"));
+    assert_eq!(answer.state.decision.windows[1].remaining, Some(money("8.75")));
+    assert_eq!(answer.state.matched_by.to_string(), "default_tier");
+    counter.reset();
+    let second = c.record(&record("u1", "r2", "0.75"), at(NOW)).await.unwrap();
+    assert_eq!(counter.snapshot(), [("TransactWriteItems".into(), 1)].into(), "the record's own state is reused");
+    assert_eq!(second.state.decision.windows[1].usage, money("2"));
+    assert_eq!(c.store().get_usage(&UserId::parse("u1").unwrap(), at(NOW)).await.unwrap().monthly.cost, money("2"));
+}
+
+#[tokio::test]
+async fn a_cold_record_reads_once_then_writes_once() {
+    let c = checker(seeded_store().await);
+    let counter = c.store().requests().clone();
+    counter.reset();
+    c.record(&record("u1", "r1", "1"), at(NOW)).await.unwrap();
+    assert_eq!(
+        counter.snapshot(),
+        [("BatchGetItem".into(), 1), ("Query".into(), 1), ("TransactWriteItems".into(), 1)].into(),
+        "view, config refill, transaction"
+    );
+}
+
+#[tokio::test]
+async fn a_record_elsewhere_costs_one_retry_and_totals_stay_exact() {
+    let store = seeded_store().await;
+    let here = checker(store.clone());
+    let elsewhere = checker(store);
+    here.check(&check("u1"), at(NOW)).await;
+    elsewhere.record(&record("u1", "other", "3"), at(NOW)).await.unwrap();
+    let counter = here.store().requests().clone();
+    counter.reset();
+    let answer = here.record(&record("u1", "mine", "1"), at(NOW)).await.unwrap();
+    assert_eq!(counter.snapshot(), [("TransactWriteItems".into(), 2)].into(), "refused once with the current usage");
+    assert_eq!(answer.state.decision.windows[1].usage, money("4"));
+}
+
+#[tokio::test]
+async fn a_retried_request_id_counts_once_and_answers_the_same_state() {
+    let c = checker(seeded_store().await);
+    let first = c.record(&record("u1", "r1", "2.5"), at(NOW)).await.unwrap();
+    c.record(&record("u1", "r2", "1"), at(NOW)).await.unwrap();
+    let retry = c.record(&record("u1", "r1", "2.5"), at(NOW)).await.unwrap();
+    assert!(retry.duplicate);
+    assert_eq!(retry.state.decision.windows, first.state.decision.windows, "what the first call answered");
+    let usage = c.store().get_usage(&UserId::parse("u1").unwrap(), at(NOW)).await.unwrap();
+    assert_eq!((usage.monthly.cost, usage.monthly.requests), (money("3.5"), 2));
+}
+
+#[tokio::test]
+async fn warnings_are_reported_and_stored_once_per_threshold_and_period() {
+    let c = checker(seeded_store().await);
+    let a = c.record(&record("u1", "r1", "7.99"), at(NOW)).await.unwrap();
+    assert!(a.crossed.is_empty());
+    let b = c.record(&record("u1", "r2", "0.01"), at(NOW)).await.unwrap();
+    assert_eq!(b.crossed, [Crossing { period: Window::Monthly, threshold: WarningLevel(Some(80)) }]);
+    assert_eq!(b.state.decision.decision, Verdict::Warn);
+    let again = c.record(&record("u1", "r3", "0.5"), at(NOW)).await.unwrap();
+    assert!(again.crossed.is_empty(), "80% was reported already");
+    let ninety = c.record(&record("u1", "r4", "0.6"), at(NOW)).await.unwrap();
+    assert_eq!(ninety.crossed, [Crossing { period: Window::Monthly, threshold: WarningLevel(Some(90)) }]);
+    // A fresh container (no cached state) does not report them again either.
+    let other = checker(c.store().clone());
+    assert!(other.record(&record("u1", "r5", "0.1"), at(NOW)).await.unwrap().crossed.is_empty());
+
+    let user = UserId::parse("u1").unwrap();
+    let events =
+        c.store().list_events(&EventScope::User(user), TimeRange::default(), &PageRequest::default()).await.unwrap();
+    let thresholds: Vec<Option<u8>> = events.items.iter().map(|e| e.threshold).collect();
+    assert_eq!(thresholds, [Some(90), Some(80)]);
+    assert!(events.items.iter().all(|e| e.event_type == EventType::Warning));
+    assert_eq!(events.items[1].session_id.as_ref().map(|s| s.as_str()), Some("s1"));
+}
+
+#[tokio::test]
+async fn a_jump_past_both_thresholds_reports_both() {
+    let c = checker(seeded_store().await);
+    let a = c.record(&record("u1", "r1", "9.5"), at(NOW)).await.unwrap();
+    let levels: Vec<WarningLevel> = a.crossed.iter().map(|x| x.threshold).collect();
+    assert_eq!(levels, [WarningLevel(Some(80)), WarningLevel(Some(90))]);
+}
+
+#[tokio::test]
+async fn parallel_records_through_one_container_sum_exactly() {
+    let c = Arc::new(checker(seeded_store().await));
+    c.check(&check("u1"), at(NOW)).await;
+    let tasks: Vec<_> = (0..20)
+        .map(|i| {
+            let c = c.clone();
+            tokio::spawn(async move { c.record(&record("u1", &format!("r{i}"), "0.05"), at(NOW)).await })
+        })
+        .collect();
+    for t in tasks {
+        assert!(!t.await.unwrap().unwrap().duplicate);
+    }
+    let usage = c.store().get_usage(&UserId::parse("u1").unwrap(), at(NOW)).await.unwrap();
+    assert_eq!((usage.monthly.cost, usage.monthly.requests), (money("1"), 20));
+}
+
+#[tokio::test]
+async fn the_last_checks_roles_resolve_the_record_when_it_has_none() {
+    let store = seeded_store().await;
+    store.create_tier(&tier("staff", "100", "")).await.unwrap();
+    store
+        .create_assignment(&assignment("a-staff", "staff", Target::JwtRole(JwtRole::parse("Staff").unwrap())))
+        .await
+        .unwrap();
+    let c = checker(store);
+    let mut with_roles = check("u1");
+    with_roles.subject.roles = vec![JwtRole::parse("Staff").unwrap()];
+    c.check(&with_roles, at(NOW)).await;
+    let answer = c.record(&record("u1", "r1", "1"), at(NOW)).await.unwrap();
+    assert_eq!(answer.state.tier.unwrap().tier_id.as_str(), "staff");
+}
+
+#[tokio::test]
+async fn out_of_range_tokens_are_refused_and_nothing_is_written() {
+    let c = checker(seeded_store().await);
+    let mut bad = record("u1", "r1", "1");
+    bad.delta.input_tokens = 2_000_000_000;
+    assert!(matches!(c.record(&bad, at(NOW)).await, Err(quota_shared::Error::Validation(_))));
+    let usage = c.store().get_usage(&UserId::parse("u1").unwrap(), at(NOW)).await.unwrap();
+    assert_eq!(usage.monthly.requests, 0);
+}
