@@ -65,6 +65,7 @@ pub enum Entity {
     Tier,
     Assignment,
     Request,
+    Route,
 }
 
 impl std::fmt::Display for Entity {
@@ -73,6 +74,7 @@ impl std::fmt::Display for Entity {
             Entity::Tier => "tier",
             Entity::Assignment => "assignment",
             Entity::Request => "request",
+            Entity::Route => "route",
         })
     }
 }
@@ -89,6 +91,14 @@ pub enum Error {
     PreconditionFailed { entity: Entity, id: String, expected: u64 },
     #[error("invalid pagination token")]
     InvalidCursor,
+    #[error("{0}")]
+    Unauthorized(String),
+    #[error("{0}")]
+    Forbidden(String),
+    #[error("request body is larger than {limit} bytes")]
+    PayloadTooLarge { limit: usize },
+    #[error("{0}")]
+    UnsupportedMediaType(String),
     /// The store could not be reached or answered with an error; details stay in logs.
     #[error("store unavailable: {0}")]
     Store(String),

@@ -6,6 +6,7 @@ pub mod check;
 pub mod config;
 pub mod decide;
 pub mod error;
+pub mod http;
 pub mod model;
 pub mod page;
 pub mod period;

@@ -1,7 +1,27 @@
-//! The check function. Its routes arrive with the admin API and check issues;
-//! until then this binary only proves the workspace layout builds.
+use check_fn::{invoke, routes};
+use lambda_runtime::{Error, LambdaEvent, service_fn};
+use quota_shared::config::Config;
+use quota_shared::store::DynamoStore;
+use serde_json::Value;
 
-fn main() {
-    eprintln!("the check function is not wired yet");
-    std::process::exit(1);
+#[tokio::main]
+async fn main() -> Result<(), Error> {
+    lambda_runtime::tracing::init_default_subscriber();
+    let config = Config::from_env()?;
+    let store = DynamoStore::connect(config.tables.clone()).await;
+    let app = check_fn::app(store, &config);
+    let router = routes::router(app.clone());
+    lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| {
+        let (app, router) = (app.clone(), router.clone());
+        // Boxed: the handler's future type is otherwise too deep for rustc.
+        Box::pin(async move {
+            let answer = if invoke::is_http_event(&event.payload) {
+                invoke::http(router, event.payload).await
+            } else {
+                invoke::direct(&app, event.payload).await
+            };
+            Ok::<Value, Error>(answer)
+        })
+    }))
+    .await
 }

@@ -52,6 +52,13 @@ impl Email {
     }
 }
 
+impl<'de> Deserialize<'de> for Email {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let raw = String::deserialize(d)?;
+        Self::parse(&raw).map_err(|e| serde::de::Error::custom(e.message))
+    }
+}
+
 /// `uni.edu` matches exactly that domain; `*.uni.edu` matches its subdomains
 /// (`cs.uni.edu`) but not `uni.edu` itself, so both can get different tiers.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]

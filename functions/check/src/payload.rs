@@ -1,0 +1,96 @@
+//! The check and record bodies (the same for direct invokes and HTTP),
+//! parsed into domain requests at the edge.
+
+use quota_shared::check::CheckRequest;
+use quota_shared::error::{Error, FieldErrors};
+use quota_shared::model::{Email, JwtRole, Money, RequestId, SessionId, UsageDelta, UserId};
+use quota_shared::record::RecordRequest;
+use quota_shared::resolve::Subject;
+use serde::Deserialize;
+
+/// More roles than this is not a real user.
+pub const MAX_ROLES: usize = 100;
+pub const MAX_MODEL_LEN: usize = 200;
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct CheckPayload {
+    /// "check"; optional over HTTP, where the path says it.
+    #[serde(default)]
+    pub action: Option<String>,
+    pub user_id: UserId,
+    #[serde(default)]
+    pub roles: Vec<JwtRole>,
+    #[serde(default)]
+    pub email: Option<Email>,
+    #[serde(default)]
+    pub session_id: Option<SessionId>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct RecordPayload {
+    #[serde(default)]
+    pub action: Option<String>,
+    pub user_id: UserId,
+    pub request_id: RequestId,
+    /// A JSON string ("0.0123") or number; kept exact either way.
+    pub cost: Money,
+    #[serde(default)]
+    pub input_tokens: u64,
+    #[serde(default)]
+    pub output_tokens: u64,
+    /// The model that served the request; logged, not stored.
+    #[serde(default)]
+    pub model: Option<String>,
+    #[serde(default)]
+    pub session_id: Option<SessionId>,
+    /// As in check; when absent, the roles of the user's last check are used.
+    #[serde(default)]
+    pub roles: Vec<JwtRole>,
+    #[serde(default)]
+    pub email: Option<Email>,
+}
+
+fn expect_action(given: Option<&str>, wanted: &str, errors: &mut FieldErrors) {
+    if given.is_some_and(|a| a != wanted) {
+        errors.push("action", format!("must be \"{wanted}\" here"));
+    }
+}
+
+impl CheckPayload {
+    pub fn into_request(self) -> Result<CheckRequest, Error> {
+        let mut errors = FieldErrors::default();
+        expect_action(self.action.as_deref(), "check", &mut errors);
+        if self.roles.len() > MAX_ROLES {
+            errors.push("roles", format!("at most {MAX_ROLES} roles"));
+        }
+        errors.into_result()?;
+        Ok(CheckRequest {
+            subject: Subject { user_id: self.user_id, roles: self.roles, email: self.email },
+            session_id: self.session_id,
+        })
+    }
+}
+
+impl RecordPayload {
+    pub fn into_request(self) -> Result<RecordRequest, Error> {
+        let mut errors = FieldErrors::default();
+        expect_action(self.action.as_deref(), "record", &mut errors);
+        if self.roles.len() > MAX_ROLES {
+            errors.push("roles", format!("at most {MAX_ROLES} roles"));
+        }
+        if self.model.as_ref().is_some_and(|m| m.len() > MAX_MODEL_LEN) {
+            errors.push("model", format!("must be at most {MAX_MODEL_LEN} characters"));
+        }
+        errors.into_result()?;
+        let delta = UsageDelta { cost: self.cost, input_tokens: self.input_tokens, output_tokens: self.output_tokens };
+        delta.validate()?;
+        Ok(RecordRequest {
+            subject: Subject { user_id: self.user_id, roles: self.roles, email: self.email },
+            request_id: self.request_id,
+            delta,
+            session_id: self.session_id,
+        })
+    }
+}

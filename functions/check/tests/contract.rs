@@ -1,0 +1,165 @@
+//! The check function's contract, driven by the `events/check` fixtures
+//! (direct invokes and API Gateway HTTP events) against the emulator.
+
+use check_fn::{App, invoke, routes};
+use quota_shared::config::{Config, FailureMode, TableNames};
+use quota_shared::decide::NoMatchPolicy;
+use quota_shared::model::{JwtRole, Target, UserId};
+use quota_shared::testing::{assignment, fresh_store, money, tier};
+use serde_json::Value;
+use std::path::PathBuf;
+
+fn events_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../events/check")
+}
+
+fn fixture(name: &str) -> Value {
+    let text = std::fs::read_to_string(events_dir().join(name)).unwrap_or_else(|e| panic!("{name}: {e}"));
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{name} is not JSON: {e}"))
+}
+
+/// Faculty get a tier of 1.00 a month; everyone else has none.
+async fn app() -> App {
+    let store = fresh_store().await;
+    store.create_tier(&tier("faculty", "1", "")).await.unwrap();
+    let a = assignment("a-fac", "faculty", Target::JwtRole(JwtRole::parse("Faculty").unwrap()));
+    store.create_assignment(&a).await.unwrap();
+    let config = Config {
+        tables: TableNames { quota: String::new(), events: String::new() },
+        no_match_policy: NoMatchPolicy::Allow,
+        failure_mode: FailureMode::Open,
+    };
+    check_fn::app(store, &config)
+}
+
+async fn requests_of(app: &App, user: &str) -> u64 {
+    let now = chrono::Utc::now();
+    app.store().get_usage(&UserId::parse(user).unwrap(), now).await.unwrap().monthly.requests
+}
+
+async fn run(app: &App, name: &str) -> Value {
+    let event = fixture(name);
+    if invoke::is_http_event(&event) {
+        invoke::http(routes::router(app.clone()), event).await
+    } else {
+        invoke::direct(app, event).await
+    }
+}
+
+fn body(http: &Value) -> Value {
+    serde_json::from_str(http["body"].as_str().unwrap()).unwrap()
+}
+
+#[tokio::test]
+async fn check_answers_in_the_documented_shape() {
+    let app = app().await;
+    let out = run(&app, "check.json").await;
+    assert_eq!(out["allowed"], true);
+    assert_eq!(out["decision"], "allow");
+    assert_eq!(out["matchedBy"], "jwt_role:Faculty");
+    assert_eq!(out["tier"]["tierId"], "faculty");
+    assert_eq!(out["tier"]["tierName"], "FACULTY");
+    assert_eq!(out["warningLevel"], "none");
+    let monthly = &out["windows"][1];
+    assert_eq!(monthly["period"], "monthly");
+    assert_eq!(
+        (monthly["usage"].as_str(), monthly["limit"].as_str(), monthly["remaining"].as_str()),
+        (Some("0.00"), Some("1.00"), Some("1.00"))
+    );
+    assert_eq!(monthly["percentageUsed"], 0.0);
+    assert!(monthly["resetsAt"].as_str().unwrap().ends_with("T00:00:00Z"));
+    assert!(out["message"].as_str().is_some());
+}
+
+#[tokio::test]
+async fn record_counts_once_per_request_id_and_keeps_the_cost_exact() {
+    let app = app().await;
+    run(&app, "check.json").await;
+    let first = run(&app, "record.json").await;
+    assert_eq!(first["duplicate"], false, "{first}");
+    assert_eq!(first["windows"][1]["usage"], "0.0123");
+    assert_eq!(first["requestId"], "r-123");
+    let retry = run(&app, "record.json").await;
+    assert_eq!(retry["duplicate"], true);
+    assert_eq!(retry["windows"], first["windows"], "a retry answers what the first call did");
+    let as_number = run(&app, "record-cost-as-number.json").await;
+    assert_eq!(as_number["windows"][1]["usage"], "0.0246", "0.0123 sent as a JSON number stays exact");
+    assert_eq!(requests_of(&app, "u1").await, 2);
+}
+
+#[tokio::test]
+async fn bad_payloads_get_a_clear_error_and_write_nothing() {
+    let app = app().await;
+    for (name, field) in [
+        ("error-negative-cost.json", "cost"),
+        ("error-non-numeric-cost.json", "cost"),
+        ("error-missing-user.json", "userId"),
+        ("error-bad-user-id.json", "userId"),
+        ("error-unknown-action.json", "action"),
+        ("error-wrong-type.json", "inputTokens"),
+    ] {
+        let out = run(&app, name).await;
+        assert_eq!(out["status"], 400, "{name}: {out}");
+        assert_eq!(out["type"], "urn:quota:problem:invalid-input", "{name}");
+        assert_eq!(out["errors"][0]["field"], field, "{name}: {out}");
+        assert!(out.get("allowed").is_none(), "{name}: an error never says allowed");
+    }
+    assert_eq!(requests_of(&app, "u1").await, 0);
+}
+
+#[tokio::test]
+async fn http_events_go_through_the_same_routes() {
+    let app = app().await;
+    let ok = run(&app, "http-check.json").await;
+    assert_eq!(ok["statusCode"], 200, "{ok}");
+    assert_eq!(ok["headers"]["content-type"], "application/json");
+    assert_eq!(body(&ok)["matchedBy"], "jwt_role:Faculty");
+    let usage = run(&app, "http-usage.json").await;
+    assert_eq!(usage["statusCode"], 200, "{usage}");
+    assert_eq!(body(&usage)["windows"][1]["usage"], "0.50");
+    let bad = run(&app, "http-error-malformed.json").await;
+    assert_eq!(bad["statusCode"], 400);
+    assert_eq!(bad["headers"]["content-type"], "application/problem+json");
+}
+
+#[tokio::test]
+async fn a_block_over_http_is_429_with_retry_after() {
+    let app = app().await;
+    let user = UserId::parse("u1").unwrap();
+    let d = quota_shared::model::UsageDelta { cost: money("1"), input_tokens: 0, output_tokens: 0 };
+    let r = quota_shared::model::RequestId::parse("spent").unwrap();
+    app.store().record_usage(&user, &r, &d, chrono::Utc::now()).await.unwrap();
+    let blocked = run(&app, "http-check.json").await;
+    assert_eq!(blocked["statusCode"], 429, "{blocked}");
+    let retry: i64 = blocked["headers"]["retry-after"].as_str().unwrap().parse().unwrap();
+    assert!((1..=31 * 24 * 3600).contains(&retry), "{retry}");
+    assert_eq!(body(&blocked)["decision"], "block");
+    // The direct invoke answers the same decision without HTTP semantics.
+    assert_eq!(run(&app, "check.json").await["allowed"], false);
+}
+
+#[tokio::test]
+async fn every_fixture_is_exercised_by_a_test() {
+    let covered = [
+        "check.json",
+        "record.json",
+        "record-cost-as-number.json",
+        "error-negative-cost.json",
+        "error-non-numeric-cost.json",
+        "error-missing-user.json",
+        "error-bad-user-id.json",
+        "error-unknown-action.json",
+        "error-wrong-type.json",
+        "http-check.json",
+        "http-usage.json",
+        "http-error-malformed.json",
+    ];
+    let mut present: Vec<String> = std::fs::read_dir(events_dir())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    present.sort();
+    let mut want: Vec<String> = covered.iter().map(|s| s.to_string()).collect();
+    want.sort();
+    assert_eq!(present, want, "a fixture without a test (or a test without its fixture)");
+}

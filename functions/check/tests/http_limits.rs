@@ -1,0 +1,53 @@
+//! What the HTTP layer refuses before any handler runs.
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode, header};
+use check_fn::routes;
+use http_body_util::BodyExt;
+use quota_shared::config::{Config, FailureMode, TableNames};
+use quota_shared::decide::NoMatchPolicy;
+use quota_shared::testing::fresh_store;
+use tower::ServiceExt;
+
+async fn router() -> axum::Router {
+    let config = Config {
+        tables: TableNames { quota: String::new(), events: String::new() },
+        no_match_policy: NoMatchPolicy::Allow,
+        failure_mode: FailureMode::Open,
+    };
+    routes::router(check_fn::app(fresh_store().await, &config))
+}
+
+async fn send(router: axum::Router, content_type: &str, body: Vec<u8>) -> (StatusCode, String, serde_json::Value) {
+    let request =
+        Request::post(routes::CHECK_PATH).header(header::CONTENT_TYPE, content_type).body(Body::from(body)).unwrap();
+    let response = router.oneshot(request).await.unwrap();
+    let status = response.status();
+    let ct = response.headers().get(header::CONTENT_TYPE).unwrap().to_str().unwrap().to_string();
+    let bytes = response.into_body().collect().await.unwrap().to_bytes();
+    (status, ct, serde_json::from_slice(&bytes).unwrap())
+}
+
+#[tokio::test]
+async fn oversized_bodies_get_413() {
+    let big = format!(r#"{{"userId":"u1","sessionId":"{}"}}"#, "x".repeat(100_000));
+    let (status, ct, body) = send(router().await, "application/json", big.into_bytes()).await;
+    assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
+    assert_eq!(ct, "application/problem+json");
+    assert_eq!(body["status"], 413);
+}
+
+#[tokio::test]
+async fn non_json_bodies_get_415() {
+    let (status, _, body) = send(router().await, "text/plain", b"userId=u1".to_vec()).await;
+    assert_eq!(status, StatusCode::UNSUPPORTED_MEDIA_TYPE);
+    assert_eq!(body["type"], "urn:quota:problem:unsupported-media-type");
+}
+
+#[tokio::test]
+async fn a_wrong_action_in_the_body_is_refused() {
+    let (status, _, body) =
+        send(router().await, "application/json", br#"{"action":"record","userId":"u1"}"#.to_vec()).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(body["errors"][0]["field"], "action");
+}
