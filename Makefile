@@ -8,13 +8,14 @@ SHELL := /bin/bash
 export QUOTA_TABLE ?= quota-local
 export EVENTS_TABLE ?= quota-events-local
 EMULATOR_PORT ?= 8000
+HTTP_ADDR ?= 127.0.0.1:8080
 # Little debug info keeps the dev build fast on small machines.
 export CARGO_PROFILE_DEV_DEBUG ?= line-tables-only
 
 .PHONY: help setup run test lint fmt emulator-stop clean
 
 help:
-	@echo "make run    emulator + tables + demo data, and what check answers for the demo users"
+	@echo "make run    emulator + tables + demo data, the API on http://$(HTTP_ADDR)"
 	@echo "make test   every test (unit, repository against the emulator); installs what it needs"
 	@echo "make lint   cargo fmt --check and clippy -D warnings"
 	@echo "make setup  install the emulator into .venv"
@@ -30,13 +31,9 @@ run: setup
 	@url=$$(tools/emulator.sh start $(EMULATOR_PORT)) && \
 	  export AWS_ENDPOINT_URL_DYNAMODB=$$url AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local \
 	         AWS_REGION=us-east-1 AWS_EC2_METADATA_DISABLED=true && \
-	  cargo run --quiet -p quota-dev -- seed && \
-	  echo && \
-	  echo "DynamoDB emulator with demo data: $$url (tables $(QUOTA_TABLE), $(EVENTS_TABLE))" && \
-	  echo "The HTTP API is not served yet (it arrives with the admin API issue)." && \
-	  echo "Stop with Ctrl-C, or 'make emulator-stop' from another shell." && \
-	  trap 'tools/emulator.sh stop; exit 0' INT TERM && \
-	  while kill -0 $$(cat .local/moto.pid) 2>/dev/null; do sleep 1; done
+	  echo "DynamoDB emulator: $$url (tables $(QUOTA_TABLE), $(EVENTS_TABLE))" && \
+	  trap 'tools/emulator.sh stop' EXIT && \
+	  cargo run --quiet -p quota-dev -- serve $(HTTP_ADDR)
 
 test: setup
 	tools/with-emulator.sh cargo test --workspace --all-targets

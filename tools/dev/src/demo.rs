@@ -55,7 +55,11 @@ pub async fn seed(store: &DynamoStore, config: &Config) -> Result<(), Error> {
         }
     }
     // bob is near his daily limit, carol over it.
-    for (user, request, cost) in [("bob", "demo-bob-1", "1.70"), ("carol", "demo-carol-1", "2.05")] {
+    // Request ids carry the day, so a restart the same day adds nothing and
+    // a run on a later day shows the same picture.
+    let day = now.format("%Y-%m-%d");
+    for (user, cost) in [("bob", "1.70"), ("carol", "2.05")] {
+        let request = format!("demo-{user}-{day}");
         let delta =
             UsageDelta { cost: Money::parse("cost", cost).expect("valid"), input_tokens: 1200, output_tokens: 300 };
         store
