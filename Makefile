@@ -12,12 +12,13 @@ HTTP_ADDR ?= 127.0.0.1:8080
 # Little debug info keeps the dev build fast on small machines.
 export CARGO_PROFILE_DEV_DEBUG ?= line-tables-only
 
-.PHONY: help setup run test lint fmt emulator-stop clean
+.PHONY: help setup run test lint fmt bench emulator-stop clean
 
 help:
 	@echo "make run    emulator + tables + demo data, the API on http://$(HTTP_ADDR)"
 	@echo "make test   every test (unit, repository against the emulator); installs what it needs"
 	@echo "make lint   cargo fmt --check and clippy -D warnings"
+	@echo "make bench  request counts, throughput, CPU per call, binary size, cold start, memory"
 	@echo "make setup  install the emulator into .venv"
 
 .venv/bin/moto_server: tools/requirements.txt
@@ -37,6 +38,13 @@ run: setup
 
 test: setup
 	tools/with-emulator.sh cargo test --workspace --all-targets
+
+# Builds the release binary (the deployed one is measured too), then prints
+# the bench tables; needs the emulator, which it starts.
+bench: setup
+	cargo build --release -p check
+	mkdir -p target/bench-release && cp target/release/check target/bench-release/check
+	tools/with-emulator.sh cargo bench -p check --bench check
 
 lint:
 	cargo fmt --all -- --check

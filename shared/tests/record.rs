@@ -176,3 +176,41 @@ async fn out_of_range_tokens_are_refused_and_nothing_is_written() {
     let usage = c.store().get_usage(&UserId::parse("u1").unwrap(), at(NOW)).await.unwrap();
     assert_eq!(usage.monthly.requests, 0);
 }
+
+/// Chat turns of one user running at once near the limit: each checks, and
+/// if allowed spends. Usage can pass the limit only by what was already let
+/// through when it was reached: at most (turns in flight) x (cost of a turn).
+#[tokio::test]
+async fn overshoot_is_bounded_by_the_requests_in_flight() {
+    let c = Arc::new(checker(seeded_store().await));
+    let user = UserId::parse("u1").unwrap();
+    let pre = quota_shared::model::UsageDelta { cost: money("9.95"), input_tokens: 0, output_tokens: 0 };
+    c.store().record_usage(&user, &RequestId::parse("pre").unwrap(), &pre, at(NOW)).await.unwrap();
+    let in_flight: u32 = 5;
+    let turn_cost = "0.10";
+    let tasks: Vec<_> = (0..in_flight)
+        .map(|i| {
+            let c = c.clone();
+            tokio::spawn(async move {
+                let allowed = c.check(&check("u1"), at(NOW)).await.decision.allowed;
+                if allowed {
+                    c.record(&record("u1", &format!("turn-{i}"), turn_cost), at(NOW)).await.unwrap();
+                }
+                allowed
+            })
+        })
+        .collect();
+    let mut allowed = 0;
+    for t in tasks {
+        allowed += u32::from(t.await.unwrap());
+    }
+    let spent = c.store().get_usage(&user, at(NOW)).await.unwrap().monthly.cost;
+    let times =
+        |n: u32| quota_shared::model::Money::from_stored(money(turn_cost).value() * rust_decimal::Decimal::from(n));
+    let bound = money("10").plus(times(in_flight));
+    assert!(allowed >= 1, "usage was below the limit, so the first turns pass");
+    assert!(spent <= bound, "{spent:?} exceeds the documented bound {bound:?}");
+    assert_eq!(spent, money("9.95").plus(times(allowed)));
+    // Once over, every check blocks.
+    assert!(!c.check(&check("u1"), at(NOW)).await.decision.allowed);
+}

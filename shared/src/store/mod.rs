@@ -14,7 +14,7 @@ mod tiers;
 mod usage;
 
 pub use assignments::AssignmentFilter;
-pub use dynamo::{DynamoStore, dynamodb_client};
+pub use dynamo::{DynamoStore, dynamodb_client, tuned};
 pub use events::{EventScope, TimeRange};
 pub use metrics::RequestCounter;
 pub use usage::{

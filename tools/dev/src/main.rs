@@ -37,7 +37,9 @@ async fn main() {
         });
         println!("\nserving on http://{addr}");
         println!("  POST /api/quota/check   POST /api/quota/usage");
-        println!("try:\n  curl -s http://{addr}/api/quota/check -H 'content-type: application/json' -d @events/check/check.json");
+        println!(
+            "try:\n  curl -s http://{addr}/api/quota/check -H 'content-type: application/json' -d @events/check/check.json"
+        );
         if let Err(e) = axum::serve(listener, router).await {
             eprintln!("server stopped: {e}");
             std::process::exit(1);

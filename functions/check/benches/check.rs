@@ -1,0 +1,379 @@
+//! `make bench`: what a check and a record cost, printed as tables.
+//!
+//! 1. DynamoDB requests per operation, counted from the requests sent.
+//! 2. Throughput and latency against the local emulator, 1 and 4 callers.
+//! 3. The function's own cost per call, with DynamoDB answered from memory.
+//! 4. The release binary: size, start-to-ready, latency through the real
+//!    Lambda runtime loop, and peak memory under that load.
+//!
+//! Needs the emulator (`make bench` starts it) and, for 4, the release
+//! binary (`make bench` builds it). Nothing here asserts on time.
+
+mod runtime_api;
+mod stub;
+
+use chrono::{DateTime, Utc};
+use quota_shared::check::{CheckRequest, Checker};
+use quota_shared::config::FailureMode;
+use quota_shared::decide::{self, NoMatchPolicy};
+use quota_shared::model::{JwtRole, RequestId, Target, UsageDelta, UserId};
+use quota_shared::record::RecordRequest;
+use quota_shared::resolve::{self, Subject};
+use quota_shared::store::DynamoStore;
+use quota_shared::testing::{assignment, at, fresh_store, money, tier};
+use serde_json::json;
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+const NOW: &str = "2026-11-27T10:00:00Z";
+
+// The same allocator as the deployed binary, so the CPU figures match it.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
+fn main() {
+    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("runtime");
+    rt.block_on(async {
+        // QUOTA_BENCH=stub runs only the in-process part (no emulator), e.g. under perf.
+        let only_stub = std::env::var("QUOTA_BENCH").is_ok_and(|v| v == "stub");
+        println!("# check function bench ({})\n", env!("CARGO_PKG_NAME"));
+        if !only_stub {
+            requests_per_operation().await;
+            throughput_against_emulator().await;
+        }
+        own_cost_with_stub().await;
+        if !only_stub {
+            release_binary().await;
+        }
+    });
+}
+
+fn subject(user: &str) -> Subject {
+    Subject {
+        user_id: UserId::parse(user).expect("valid"),
+        roles: vec![JwtRole::parse("Staff").expect("valid")],
+        email: None,
+    }
+}
+
+fn check_request(user: &str) -> CheckRequest {
+    CheckRequest { subject: subject(user), session_id: None }
+}
+
+fn record_request(user: &str, id: &str) -> RecordRequest {
+    RecordRequest {
+        subject: subject(user),
+        request_id: RequestId::parse(id).expect("valid"),
+        delta: UsageDelta { cost: money("0.0123"), input_tokens: 1200, output_tokens: 300 },
+        session_id: None,
+    }
+}
+
+async fn seeded() -> DynamoStore {
+    let store = fresh_store().await;
+    store.create_tier(&tier("basic", "1000", "100")).await.expect("seed");
+    store.create_tier(&tier("staff", "5000", "")).await.expect("seed");
+    store.create_assignment(&assignment("a-default", "basic", Target::DefaultTier)).await.expect("seed");
+    store
+        .create_assignment(&assignment("a-staff", "staff", Target::JwtRole(JwtRole::parse("Staff").expect("valid"))))
+        .await
+        .expect("seed");
+    store
+}
+
+fn checker(store: DynamoStore) -> Checker<DynamoStore> {
+    Checker::new(store, NoMatchPolicy::Allow, FailureMode::Open)
+}
+
+fn row(name: &str, counts: &BTreeMap<String, u64>) {
+    let get = |k: &str| counts.get(k).copied().unwrap_or(0);
+    let total: u64 = counts.values().sum();
+    println!(
+        "| {name} | {} | {} | {} | {} | {total} |",
+        get("BatchGetItem"),
+        get("Query"),
+        get("GetItem"),
+        get("TransactWriteItems")
+    );
+    assert_eq!(get("Scan"), 0, "a Scan was sent");
+}
+
+async fn requests_per_operation() {
+    let now = at(NOW);
+    let store = seeded().await;
+    let c = checker(store.clone());
+    let counter = store.requests().clone();
+    async fn counted<F: std::future::Future>(
+        counter: &quota_shared::store::RequestCounter,
+        f: F,
+    ) -> BTreeMap<String, u64> {
+        counter.reset();
+        f.await;
+        counter.snapshot()
+    }
+    println!("## DynamoDB requests per operation (counted from what the SDK sent, emulator)\n");
+    println!("| operation | BatchGetItem | Query | GetItem | TransactWriteItems | round trips |");
+    println!("|---|---|---|---|---|---|");
+    row("check, new container", &counted(&counter, c.check(&check_request("u1"), now)).await);
+    row("check, warm", &counted(&counter, c.check(&check_request("u2"), now)).await);
+    store.create_tier(&tier("extra", "1", "")).await.expect("admin write");
+    row("check, right after an admin change", &counted(&counter, c.check(&check_request("u1"), now)).await);
+    row(
+        "record, after a check in this container",
+        &counted(&counter, c.record(&record_request("u1", "r1"), now)).await,
+    );
+    row("record, retry of the same requestId", &counted(&counter, c.record(&record_request("u1", "r1"), now)).await);
+    let other = checker(store.clone());
+    row("record, new container", &counted(&counter, other.record(&record_request("u1", "r2"), now)).await);
+    row(
+        "record, after a record in another container",
+        &counted(&counter, c.record(&record_request("u1", "r3"), now)).await,
+    );
+    let blocked = UsageDelta { cost: money("200"), input_tokens: 0, output_tokens: 0 };
+    store
+        .record_usage(&UserId::parse("u9").expect("valid"), &RequestId::parse("big").expect("valid"), &blocked, now)
+        .await
+        .expect("spend");
+    let mut plain = check_request("u9");
+    plain.subject.roles.clear();
+    c.check(&check_request("u8"), now).await;
+    row("check, first block of the window", &counted(&counter, c.check(&plain, now)).await);
+    row("check, repeated block", &counted(&counter, c.check(&plain, now)).await);
+    println!();
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    if sorted.is_empty() {
+        return Duration::ZERO;
+    }
+    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[i]
+}
+
+fn ms(d: Duration) -> String {
+    format!("{:.2}", d.as_secs_f64() * 1000.0)
+}
+
+async fn drive(callers: usize, per_caller: usize, c: Arc<Checker<DynamoStore>>, records: bool) -> (f64, Vec<Duration>) {
+    let now = at(NOW);
+    let started = Instant::now();
+    let tasks: Vec<_> = (0..callers)
+        .map(|k| {
+            let c = c.clone();
+            tokio::spawn(async move {
+                let user = format!("load-{records}-{callers}-{k}");
+                c.check(&check_request(&user), now).await;
+                let mut lat = Vec::with_capacity(per_caller);
+                for i in 0..per_caller {
+                    let t = Instant::now();
+                    if records {
+                        c.record(&record_request(&user, &format!("{user}-{i}")), now).await.expect("record");
+                    } else {
+                        c.check(&check_request(&user), now).await;
+                    }
+                    lat.push(t.elapsed());
+                }
+                lat
+            })
+        })
+        .collect();
+    let mut all = Vec::new();
+    for t in tasks {
+        all.extend(t.await.expect("task"));
+    }
+    let rate = all.len() as f64 / started.elapsed().as_secs_f64();
+    all.sort();
+    (rate, all)
+}
+
+async fn throughput_against_emulator() {
+    println!("## Against the local emulator (moto, one request at a time; see README)\n");
+    println!("| operation | callers | calls | per second | p50 ms | p99 ms |");
+    println!("|---|---|---|---|---|---|");
+    for records in [false, true] {
+        for callers in [1, 4] {
+            // Fresh tables per row: moto copies a whole table for each
+            // transaction, so a grown table would slow the rows that follow.
+            let c = Arc::new(checker(seeded().await));
+            let per = 150;
+            let (rate, lat) = drive(callers, per, c.clone(), records).await;
+            let name = if records { "record" } else { "check" };
+            println!(
+                "| {name} | {callers} | {} | {rate:.0} | {} | {} |",
+                lat.len(),
+                ms(percentile(&lat, 0.5)),
+                ms(percentile(&lat, 0.99))
+            );
+        }
+    }
+    println!();
+}
+
+/// User + system CPU time of this process so far.
+fn cpu_time() -> Duration {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    // Fields after the command name (which may hold spaces) start after ')'.
+    let rest = stat.rsplit_once(')').map(|(_, r)| r).unwrap_or("");
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let ticks: u64 = fields.get(11).and_then(|u| u.parse().ok()).unwrap_or(0)
+        + fields.get(12).and_then(|s| s.parse().ok()).unwrap_or(0);
+    // Linux reports in USER_HZ, which is 100 on every mainstream build.
+    Duration::from_millis(ticks * 10)
+}
+
+async fn per_call<F, Fut, T>(n: usize, mut f: F) -> (Duration, Duration)
+where
+    F: FnMut(usize) -> Fut,
+    Fut: std::future::Future<Output = T>,
+{
+    for i in 0..n / 10 {
+        std::hint::black_box(f(i).await);
+    }
+    let (cpu0, wall0) = (cpu_time(), Instant::now());
+    for i in 0..n {
+        std::hint::black_box(f(n + i).await);
+    }
+    let cpu = (cpu_time() - cpu0) / n as u32;
+    let wall = wall0.elapsed() / n as u32;
+    (cpu, wall)
+}
+
+fn us(d: Duration) -> String {
+    format!("{:.1}", d.as_secs_f64() * 1e6)
+}
+
+async fn own_cost_with_stub() {
+    let now: DateTime<Utc> = at(NOW);
+    let user = UserId::parse("bench-user").expect("valid");
+    println!("## The function's own cost per call (DynamoDB answered in-process, no network)\n");
+    println!("| path | calls | CPU µs per call | wall µs per call | requests per call |");
+    println!("|---|---|---|---|---|");
+    let warm = checker(stub::stub_store(&user, now));
+    let req = check_request("bench-user");
+    warm.check(&req, now).await;
+    let n = 20_000;
+    let counter = warm.store().requests().clone();
+    counter.reset();
+    let (cpu, wall) = per_call(n, |_| warm.check(&req, now)).await;
+    let per = counter.total() as f64 / (n + n / 10) as f64;
+    println!("| check, warm (SDK + resolve + decide) | {n} | {} | {} | {per:.1} |", us(cpu), us(wall));
+
+    counter.reset();
+    let (cpu, wall) = per_call(n, |i| {
+        let r = record_request("bench-user", &format!("r{i}"));
+        let w = &warm;
+        async move {
+            w.record(&r, now).await.expect("record");
+        }
+    })
+    .await;
+    let per = counter.total() as f64 / (n + n / 10) as f64;
+    println!("| record, warm (SDK + guarded transaction) | {n} | {} | {} | {per:.1} |", us(cpu), us(wall));
+
+    let cold_n = 2_000;
+    let (cpu, wall) = per_call(cold_n, |_| {
+        let store = stub::stub_store(&user, now);
+        let req = &req;
+        async move {
+            checker(store).check(req, now).await;
+        }
+    })
+    .await;
+    println!("| check, new container (client + config refill) | {cold_n} | {} | {} | 2.0 |", us(cpu), us(wall));
+
+    // The domain logic alone, for scale.
+    let config = warm.store().load_shared_config().await.expect("stub config");
+    let view = warm.store().load_user_view(&user, now).await.expect("stub view");
+    let (cpu, wall) = per_call(200_000, |_| {
+        let r = resolve::resolve(&config, view.direct.as_ref(), &req.subject);
+        let d = decide::decide(r.tier.expect("resolves"), &view.usage, now);
+        std::hint::black_box(d);
+        std::future::ready(())
+    })
+    .await;
+    println!("| resolve + decide only | 200000 | {} | {} | 0 |", us(cpu), us(wall));
+    println!();
+}
+
+fn vm_field(pid: u32, field: &str) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let line = status.lines().find(|l| l.starts_with(field))?;
+    line.split_whitespace().nth(1)?.parse().ok()
+}
+
+async fn release_binary() {
+    // A copy `make bench` takes of the release build: `cargo bench` itself
+    // rebuilds target/release/check with the bench profile.
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../target/bench-release/check");
+    println!("## The release binary through the real Lambda runtime loop (emulator behind it)\n");
+    let Ok(meta) = std::fs::metadata(path) else {
+        println!("target/bench-release/check not found: run `make bench`, which builds and copies it.\n");
+        return;
+    };
+    let store = seeded().await;
+    let tables = store.table_names().clone();
+    let api = runtime_api::RuntimeApi::start().await;
+    let spawned = Instant::now();
+    let mut child = tokio::process::Command::new(path)
+        .env("AWS_LAMBDA_RUNTIME_API", &api.addr)
+        .env("AWS_LAMBDA_FUNCTION_NAME", "check")
+        .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128")
+        .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
+        .env("AWS_LAMBDA_LOG_GROUP_NAME", "/aws/lambda/check")
+        .env("AWS_LAMBDA_LOG_STREAM_NAME", "bench")
+        .env("AWS_LAMBDA_LOG_LEVEL", "WARN")
+        .env("QUOTA_TABLE", &tables.quota)
+        .env("EVENTS_TABLE", &tables.events)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("spawn the release binary");
+    let pid = child.id().expect("pid");
+    let ready = loop {
+        if let Some(t) = api.ready_at() {
+            break t - spawned;
+        }
+        if spawned.elapsed() > Duration::from_secs(10) {
+            println!("the binary did not ask for an event within 10 s\n");
+            return;
+        }
+        tokio::time::sleep(Duration::from_micros(200)).await;
+    };
+    let rss_idle = vm_field(pid, "VmRSS:").unwrap_or(0);
+    let mut checks = Vec::new();
+    let mut records = Vec::new();
+    for i in 0..400 {
+        let user = format!("bin-{}", i % 20);
+        let (answer, t) = api.invoke(json!({"action": "check", "userId": user, "roles": ["Staff"]})).await;
+        assert!(answer.get("allowed").is_some(), "unexpected answer {answer}");
+        checks.push(t);
+        let (answer, t) = api
+            .invoke(json!({"action": "record", "userId": user, "requestId": format!("bin-{i}"), "cost": "0.0123", "inputTokens": 1200, "outputTokens": 300}))
+            .await;
+        assert!(answer.get("duplicate").is_some(), "unexpected answer {answer}");
+        records.push(t);
+    }
+    checks.sort();
+    records.sort();
+    let peak = vm_field(pid, "VmHWM:").unwrap_or(0);
+    let _ = child.kill().await;
+    println!("| measure | value |");
+    println!("|---|---|");
+    println!("| binary size (release: lto, codegen-units=1, strip, panic=abort) | {:.2} MB |", meta.len() as f64 / 1e6);
+    println!("| process start to first `next` request (ready) | {} ms |", ms(ready));
+    println!("| resident memory when ready | {:.1} MB |", rss_idle as f64 / 1024.0);
+    println!("| peak resident memory after 400 checks + 400 records | {:.1} MB |", peak as f64 / 1024.0);
+    println!(
+        "| check through the runtime loop, p50 / p99 | {} / {} ms |",
+        ms(percentile(&checks, 0.5)),
+        ms(percentile(&checks, 0.99))
+    );
+    println!(
+        "| record through the runtime loop, p50 / p99 | {} / {} ms |",
+        ms(percentile(&records, 0.5)),
+        ms(percentile(&records, 0.99))
+    );
+    println!();
+}
