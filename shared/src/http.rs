@@ -203,3 +203,62 @@ mod tests {
         assert_eq!(json["errors"][0]["field"], "tierId");
     }
 }
+
+/// State every admin function shares: the repository and the token verifier.
+#[derive(Clone)]
+pub struct AdminState {
+    pub store: crate::store::DynamoStore,
+    pub verifier: std::sync::Arc<crate::auth::Verifier>,
+    /// What the inspector reports for users no tier applies to.
+    pub no_match: crate::decide::NoMatchPolicy,
+}
+
+/// Extracting an [`Admin`](crate::auth::Admin) authenticates the request:
+/// 401 without or with a bad token, 403 for a valid token without the role.
+impl axum::extract::FromRequestParts<AdminState> for crate::auth::Admin {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut axum::http::request::Parts, state: &AdminState) -> Result<Self, ApiError> {
+        let header = parts.headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok());
+        state.verifier.admin(header).await.map_err(ApiError)
+    }
+}
+
+/// The ETag of a record at `version`.
+pub fn etag(version: u64) -> HeaderValue {
+    HeaderValue::from_str(&format!("\"{version}\"")).expect("digits are a valid header value")
+}
+
+/// The version an `If-Match` header asks for; `None` when absent or `*`.
+pub fn if_match(headers: &axum::http::HeaderMap) -> Result<Option<u64>, Error> {
+    let Some(raw) = headers.get(header::IF_MATCH) else { return Ok(None) };
+    let raw = raw.to_str().unwrap_or("").trim();
+    if raw == "*" {
+        return Ok(None);
+    }
+    raw.trim_matches('"')
+        .parse()
+        .map(Some)
+        .map_err(|_| Error::field("If-Match", "must be an ETag this API returned, like \"3\""))
+}
+
+/// A JSON answer with an ETag for `version`.
+pub fn json_with_etag<T: Serialize>(status: StatusCode, value: &T, version: u64) -> Response {
+    let mut response = json_response(status, value);
+    response.headers_mut().insert(header::ETAG, etag(version));
+    response
+}
+
+/// Rejects query parameters other than `allowed`, so typos do not pass silently.
+pub fn only_params(query: &std::collections::HashMap<String, String>, allowed: &[&str]) -> Result<(), Error> {
+    let mut errors = FieldErrors::default();
+    for key in query.keys().filter(|k| !allowed.contains(&k.as_str())) {
+        errors.push(key.clone(), format!("is not a query parameter here (allowed: {})", allowed.join(", ")));
+    }
+    errors.into_result()
+}
+
+/// The problem answer for paths no route serves.
+pub async fn no_route() -> ApiError {
+    ApiError(Error::NotFound { entity: crate::error::Entity::Route, id: "for this method and path".into() })
+}

@@ -1,6 +1,7 @@
 //! The quota service's shared crate: domain model, resolution, decision,
 //! periods, the DynamoDB repository and configuration.
 
+pub mod auth;
 pub mod cache;
 pub mod check;
 pub mod config;

@@ -183,6 +183,60 @@ pub struct NewAssignment {
     pub enabled: Option<bool>,
 }
 
+/// The body of a PATCH. The type cannot change (delete and create instead);
+/// the matching value may, for the type the assignment has.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct AssignmentPatch {
+    #[serde(default)]
+    pub tier_id: Option<TierId>,
+    #[serde(default)]
+    pub assignment_type: Option<AssignmentType>,
+    #[serde(default)]
+    pub user_id: Option<UserId>,
+    #[serde(default)]
+    pub jwt_role: Option<JwtRole>,
+    #[serde(default)]
+    pub email_domain: Option<DomainPattern>,
+    #[serde(default)]
+    pub priority: Option<u32>,
+    #[serde(default)]
+    pub enabled: Option<bool>,
+}
+
+impl Assignment {
+    /// The next version with `patch` applied and validated.
+    pub fn patched(&self, patch: AssignmentPatch, actor: &str, now: DateTime<Utc>) -> Result<Assignment, Error> {
+        let kind = self.target.kind();
+        let mut errors = FieldErrors::default();
+        if patch.assignment_type.is_some_and(|t| t != kind) {
+            errors.push("assignmentType", "cannot change; delete this assignment and create another");
+        }
+        let value_given = patch.user_id.is_some() || patch.jwt_role.is_some() || patch.email_domain.is_some();
+        let nothing = patch.tier_id.is_none() && patch.priority.is_none() && patch.enabled.is_none() && !value_given;
+        if nothing {
+            errors.push("body", "names no field to change");
+        }
+        errors.into_result()?;
+        let mut next = self.clone();
+        if value_given {
+            next.target = Target::from_parts(kind, patch.user_id, patch.jwt_role, patch.email_domain)?;
+        }
+        if let Some(t) = patch.tier_id {
+            next.tier_id = t;
+        }
+        if let Some(p) = patch.priority {
+            validate_priority(p)?;
+            next.priority = p;
+        }
+        if let Some(e) = patch.enabled {
+            next.enabled = e;
+        }
+        next.audit = self.audit.touched(actor, now);
+        Ok(next)
+    }
+}
+
 pub fn validate_priority(priority: u32) -> Result<(), Error> {
     if priority > MAX_PRIORITY {
         return Err(Error::field("priority", format!("must be between 0 and {MAX_PRIORITY}")));
@@ -248,6 +302,19 @@ mod tests {
             .is_err()
         );
         assert!(create(serde_json::json!({"tierId": "b", "assignmentType": "group"})).is_err());
+    }
+
+    #[test]
+    fn patches_keep_the_type_and_check_the_value() {
+        let a =
+            create(serde_json::json!({"tierId": "basic", "assignmentType": "jwt_role", "jwtRole": "Staff"})).unwrap();
+        let p = |v: serde_json::Value| serde_json::from_value::<AssignmentPatch>(v).unwrap();
+        let next = a.patched(p(serde_json::json!({"jwtRole": "Faculty", "priority": 250})), "b", now()).unwrap();
+        assert_eq!((next.target.value(), next.priority, next.audit.version), ("Faculty", 250, 2));
+        assert!(a.patched(p(serde_json::json!({"userId": "u1"})), "b", now()).is_err(), "userId is not a role");
+        assert!(a.patched(p(serde_json::json!({"assignmentType": "direct_user"})), "b", now()).is_err());
+        assert!(a.patched(p(serde_json::json!({})), "b", now()).is_err());
+        assert!(a.patched(p(serde_json::json!({"priority": 2_000_000})), "b", now()).is_err());
     }
 
     #[test]

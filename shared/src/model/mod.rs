@@ -1,5 +1,7 @@
 //! The domain's data: plain types, validated when built.
 
+use serde::Deserialize;
+
 mod assignment;
 mod audit;
 mod email;
@@ -9,11 +11,19 @@ mod money;
 pub(crate) mod tier;
 mod usage;
 
-pub use assignment::{Assignment, AssignmentType, MAX_PRIORITY, NewAssignment, Target, validate_priority};
+pub use assignment::{
+    Assignment, AssignmentPatch, AssignmentType, MAX_PRIORITY, NewAssignment, Target, validate_priority,
+};
 pub use audit::Audit;
 pub use email::{DomainPattern, Email};
 pub use event::{EventType, QuotaEvent};
 pub use ids::{AssignmentId, EventId, JwtRole, RequestId, SessionId, TierId, UserId};
 pub use money::Money;
-pub use tier::{DEFAULT_SOFT_LIMIT_PERCENTAGE, LimitAction, NewTier, Tier};
+pub use tier::{DEFAULT_SOFT_LIMIT_PERCENTAGE, LimitAction, NewTier, Tier, TierPatch};
 pub use usage::{MAX_TOKENS, UsageDelta, UsageSnapshot, UsageTotals};
+
+/// For PATCH fields that may be set to null: absent is `None`, `null` is
+/// `Some(None)`, a value is `Some(Some(v))`.
+fn present<'de, T: serde::Deserialize<'de>, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Option<T>>, D::Error> {
+    Ok(Some(Option::deserialize(d)?))
+}

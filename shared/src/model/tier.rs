@@ -87,7 +87,73 @@ impl NewTier {
     }
 }
 
+/// The body of a PATCH: only the fields present change; `null` clears the
+/// nullable ones (description and the limits).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct TierPatch {
+    #[serde(default)]
+    pub tier_name: Option<String>,
+    #[serde(default, deserialize_with = "super::present")]
+    pub description: Option<Option<String>>,
+    #[serde(default, deserialize_with = "super::present")]
+    pub monthly_cost_limit: Option<Option<Money>>,
+    #[serde(default, deserialize_with = "super::present")]
+    pub daily_cost_limit: Option<Option<Money>>,
+    #[serde(default)]
+    pub soft_limit_percentage: Option<u8>,
+    #[serde(default)]
+    pub action_on_limit: Option<LimitAction>,
+    #[serde(default)]
+    pub unlimited: Option<bool>,
+    #[serde(default)]
+    pub enabled: Option<bool>,
+}
+
 impl Tier {
+    /// The next version of this tier with `patch` applied and validated.
+    pub fn patched(&self, patch: TierPatch, actor: &str, now: DateTime<Utc>) -> Result<Tier, Error> {
+        let empty = patch.tier_name.is_none()
+            && patch.description.is_none()
+            && patch.monthly_cost_limit.is_none()
+            && patch.daily_cost_limit.is_none()
+            && patch.soft_limit_percentage.is_none()
+            && patch.action_on_limit.is_none()
+            && patch.unlimited.is_none()
+            && patch.enabled.is_none();
+        if empty {
+            return Err(Error::field("body", "names no field to change"));
+        }
+        let mut next = self.clone();
+        if let Some(name) = patch.tier_name {
+            next.tier_name = name.trim().to_string();
+        }
+        if let Some(d) = patch.description {
+            next.description = d.map(|d| d.trim().to_string()).filter(|d| !d.is_empty());
+        }
+        if let Some(m) = patch.monthly_cost_limit {
+            next.monthly_cost_limit = m;
+        }
+        if let Some(d) = patch.daily_cost_limit {
+            next.daily_cost_limit = d;
+        }
+        if let Some(p) = patch.soft_limit_percentage {
+            next.soft_limit_percentage = p;
+        }
+        if let Some(a) = patch.action_on_limit {
+            next.action_on_limit = a;
+        }
+        if let Some(u) = patch.unlimited {
+            next.unlimited = u;
+        }
+        if let Some(e) = patch.enabled {
+            next.enabled = e;
+        }
+        next.audit = self.audit.touched(actor, now);
+        next.validate()?;
+        Ok(next)
+    }
+
     /// The rules every stored tier satisfies, checked on create and update.
     pub fn validate(&self) -> Result<(), Error> {
         let mut errors = FieldErrors::default();
@@ -188,6 +254,27 @@ pub(crate) mod tests {
         assert_eq!(fields(err), ["unlimited"]);
         let err = new_tier(serde_json::json!({"tierId": "u", "tierName": "U"})).unwrap_err();
         assert_eq!(fields(err), ["monthlyCostLimit"]);
+    }
+
+    #[test]
+    fn patches_change_only_what_they_name_and_null_clears() {
+        let t = new_tier(serde_json::json!({"tierId": "b", "tierName": "B", "monthlyCostLimit": 10, "dailyCostLimit": 2, "description": "x"})).unwrap();
+        let p: TierPatch =
+            serde_json::from_value(serde_json::json!({"dailyCostLimit": null, "tierName": "Bee"})).unwrap();
+        let next = t.patched(p, "other", now()).unwrap();
+        assert_eq!(next.daily_cost_limit, None);
+        assert_eq!(next.monthly_cost_limit, t.monthly_cost_limit);
+        assert_eq!(next.description.as_deref(), Some("x"));
+        assert_eq!((next.tier_name.as_str(), next.audit.version, next.audit.updated_by.as_str()), ("Bee", 2, "other"));
+        assert_eq!(next.audit.created_by, "admin");
+        let clear_all: TierPatch =
+            serde_json::from_value(serde_json::json!({"monthlyCostLimit": null, "dailyCostLimit": null})).unwrap();
+        assert!(t.patched(clear_all, "a", now()).is_err(), "a tier needs a limit or unlimited");
+        assert!(t.patched(TierPatch::default(), "a", now()).is_err(), "an empty patch is refused");
+        assert!(
+            serde_json::from_value::<TierPatch>(serde_json::json!({"tierId": "c"})).is_err(),
+            "the id cannot change"
+        );
     }
 
     #[test]

@@ -1,0 +1,134 @@
+//! /api/admin/quota/assignments[/{assignmentId}]
+
+use axum::Router;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use chrono::Utc;
+use quota_shared::auth::Admin;
+use quota_shared::error::{Entity, Error, FieldErrors};
+use quota_shared::http::{
+    AdminState, ApiError, JsonBody, if_match, json_response, json_with_etag, no_route, only_params,
+};
+use quota_shared::model::{
+    AssignmentId, AssignmentPatch, AssignmentType, DomainPattern, JwtRole, NewAssignment, TierId, UserId,
+};
+use quota_shared::page::PageRequest;
+use quota_shared::store::AssignmentFilter;
+use std::collections::HashMap;
+
+pub const ASSIGNMENTS_PATH: &str = "/api/admin/quota/assignments";
+
+pub fn router(state: AdminState) -> Router {
+    Router::new()
+        .route(ASSIGNMENTS_PATH, get(list).post(create))
+        .route(&format!("{ASSIGNMENTS_PATH}/{{assignment_id}}"), get(read).patch(update).delete(remove))
+        .fallback(no_route)
+        .with_state(state)
+}
+
+fn assignment_id(raw: &str) -> Result<AssignmentId, Error> {
+    AssignmentId::parse(raw).map_err(|e| Error::Validation(e.into()))
+}
+
+fn not_found(raw: String) -> Error {
+    Error::NotFound { entity: Entity::Assignment, id: raw }
+}
+
+async fn create(
+    State(s): State<AdminState>,
+    admin: Admin,
+    JsonBody(body): JsonBody<NewAssignment>,
+) -> Result<Response, ApiError> {
+    let a = body.into_assignment(&admin.actor, Utc::now())?;
+    s.store.create_assignment(&a).await?;
+    tracing::info!(actor = %admin.actor, action = "assignment.create", assignment_id = %a.assignment_id, tier_id = %a.tier_id, "admin write");
+    let mut response = json_with_etag(StatusCode::CREATED, &a, a.audit.version);
+    let location = format!("{ASSIGNMENTS_PATH}/{}", a.assignment_id);
+    response.headers_mut().insert(header::LOCATION, HeaderValue::from_str(&location).expect("ids are header-safe"));
+    Ok(response)
+}
+
+/// `assignmentType`, `tierId`, and one of `userId` / `jwtRole` / `emailDomain`
+/// (which implies its type).
+fn filter(q: &HashMap<String, String>) -> Result<AssignmentFilter, Error> {
+    let mut errors = FieldErrors::default();
+    let kind = q.get("assignmentType").and_then(|raw| {
+        let parsed = AssignmentType::parse(raw);
+        if parsed.is_none() {
+            errors.push("assignmentType", "must be direct_user, jwt_role, email_domain or default_tier");
+        }
+        parsed
+    });
+    let tier_id = q.get("tierId").and_then(|raw| errors.check(TierId::parse(raw.as_str())));
+    let mut values = Vec::new();
+    if let Some(u) = q.get("userId").and_then(|raw| errors.check(UserId::parse(raw.as_str()))) {
+        values.push((AssignmentType::DirectUser, u.to_string()));
+    }
+    if let Some(r) = q.get("jwtRole").and_then(|raw| errors.check(JwtRole::parse(raw.as_str()))) {
+        values.push((AssignmentType::JwtRole, r.to_string()));
+    }
+    if let Some(d) = q.get("emailDomain").and_then(|raw| errors.check(DomainPattern::parse(raw))) {
+        values.push((AssignmentType::EmailDomain, d.to_string()));
+    }
+    if values.len() > 1 {
+        errors.push("userId", "filter by one of userId, jwtRole and emailDomain at a time");
+    }
+    let value = values.into_iter().next();
+    if let (Some(k), Some((implied, _))) = (kind, &value)
+        && k != *implied
+    {
+        errors.push("assignmentType", format!("does not go with that filter (it implies {})", implied.as_str()));
+    }
+    errors.into_result()?;
+    Ok(AssignmentFilter { kind: value.as_ref().map(|(k, _)| *k).or(kind), value: value.map(|(_, v)| v), tier_id })
+}
+
+async fn list(
+    State(s): State<AdminState>,
+    _: Admin,
+    Query(q): Query<HashMap<String, String>>,
+) -> Result<Response, ApiError> {
+    only_params(&q, &["limit", "nextToken", "assignmentType", "tierId", "userId", "jwtRole", "emailDomain"])?;
+    let page = PageRequest::parse(q.get("limit").map(String::as_str), q.get("nextToken").map(String::as_str))?;
+    let filter = filter(&q)?;
+    Ok(json_response(StatusCode::OK, &s.store.list_assignments(&filter, &page).await?))
+}
+
+async fn read(State(s): State<AdminState>, _: Admin, Path(raw): Path<String>) -> Result<Response, ApiError> {
+    let id = assignment_id(&raw)?;
+    let a = s.store.get_assignment(&id).await?.ok_or_else(|| not_found(raw))?;
+    Ok(json_with_etag(StatusCode::OK, &a, a.audit.version))
+}
+
+async fn update(
+    State(s): State<AdminState>,
+    admin: Admin,
+    Path(raw): Path<String>,
+    headers: HeaderMap,
+    JsonBody(patch): JsonBody<AssignmentPatch>,
+) -> Result<Response, ApiError> {
+    let id = assignment_id(&raw)?;
+    let expected = if_match(&headers)?;
+    let current = s.store.get_assignment(&id).await?.ok_or_else(|| not_found(raw.clone()))?;
+    if let Some(v) = expected.filter(|v| *v != current.audit.version) {
+        return Err(Error::PreconditionFailed { entity: Entity::Assignment, id: raw, expected: v }.into());
+    }
+    let next = current.patched(patch, &admin.actor, Utc::now())?;
+    s.store.update_assignment(&current, &next).await?;
+    tracing::info!(actor = %admin.actor, action = "assignment.update", assignment_id = %id, version = next.audit.version, "admin write");
+    Ok(json_with_etag(StatusCode::OK, &next, next.audit.version))
+}
+
+async fn remove(
+    State(s): State<AdminState>,
+    admin: Admin,
+    Path(raw): Path<String>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let id = assignment_id(&raw)?;
+    s.store.delete_assignment(&id, if_match(&headers)?).await?;
+    tracing::info!(actor = %admin.actor, action = "assignment.delete", assignment_id = %id, "admin write");
+    Ok(StatusCode::NO_CONTENT.into_response())
+}

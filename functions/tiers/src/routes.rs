@@ -1,0 +1,98 @@
+//! /api/admin/quota/tiers[/{tierId}]
+
+use axum::Router;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use chrono::Utc;
+use quota_shared::auth::Admin;
+use quota_shared::error::{Entity, Error};
+use quota_shared::http::{
+    AdminState, ApiError, JsonBody, if_match, json_response, json_with_etag, no_route, only_params,
+};
+use quota_shared::model::{NewTier, TierId, TierPatch};
+use quota_shared::page::PageRequest;
+use std::collections::HashMap;
+
+pub const TIERS_PATH: &str = "/api/admin/quota/tiers";
+
+pub fn router(state: AdminState) -> Router {
+    Router::new()
+        .route(TIERS_PATH, get(list).post(create))
+        .route(&format!("{TIERS_PATH}/{{tier_id}}"), get(read).patch(update).delete(remove))
+        .fallback(no_route)
+        .with_state(state)
+}
+
+fn tier_id(raw: &str) -> Result<TierId, Error> {
+    TierId::parse(raw).map_err(|e| Error::Validation(e.into()))
+}
+
+async fn create(
+    State(s): State<AdminState>,
+    admin: Admin,
+    JsonBody(body): JsonBody<NewTier>,
+) -> Result<Response, ApiError> {
+    let tier = body.into_tier(&admin.actor, Utc::now())?;
+    s.store.create_tier(&tier).await?;
+    tracing::info!(actor = %admin.actor, action = "tier.create", tier_id = %tier.tier_id, "admin write");
+    let mut response = json_with_etag(StatusCode::CREATED, &tier, tier.audit.version);
+    let location = format!("{TIERS_PATH}/{}", tier.tier_id);
+    response.headers_mut().insert(header::LOCATION, HeaderValue::from_str(&location).expect("ids are header-safe"));
+    Ok(response)
+}
+
+async fn list(
+    State(s): State<AdminState>,
+    _: Admin,
+    Query(q): Query<HashMap<String, String>>,
+) -> Result<Response, ApiError> {
+    only_params(&q, &["limit", "nextToken", "enabled"])?;
+    let page = PageRequest::parse(q.get("limit").map(String::as_str), q.get("nextToken").map(String::as_str))?;
+    let enabled = match q.get("enabled").map(String::as_str) {
+        None => None,
+        Some("true") => Some(true),
+        Some("false") => Some(false),
+        Some(_) => return Err(Error::field("enabled", "must be true or false").into()),
+    };
+    Ok(json_response(StatusCode::OK, &s.store.list_tiers(&page, enabled).await?))
+}
+
+async fn read(State(s): State<AdminState>, _: Admin, Path(raw): Path<String>) -> Result<Response, ApiError> {
+    let id = tier_id(&raw)?;
+    let tier = s.store.get_tier(&id).await?.ok_or(Error::NotFound { entity: Entity::Tier, id: raw })?;
+    Ok(json_with_etag(StatusCode::OK, &tier, tier.audit.version))
+}
+
+async fn update(
+    State(s): State<AdminState>,
+    admin: Admin,
+    Path(raw): Path<String>,
+    headers: HeaderMap,
+    JsonBody(patch): JsonBody<TierPatch>,
+) -> Result<Response, ApiError> {
+    let id = tier_id(&raw)?;
+    let expected = if_match(&headers)?;
+    let current = s.store.get_tier(&id).await?.ok_or(Error::NotFound { entity: Entity::Tier, id: raw.clone() })?;
+    if let Some(v) = expected.filter(|v| *v != current.audit.version) {
+        return Err(Error::PreconditionFailed { entity: Entity::Tier, id: raw, expected: v }.into());
+    }
+    let next = current.patched(patch, &admin.actor, Utc::now())?;
+    // Conditional on the version read, so a change in between is never lost.
+    s.store.update_tier(&next, current.audit.version).await?;
+    tracing::info!(actor = %admin.actor, action = "tier.update", tier_id = %id, version = next.audit.version, "admin write");
+    Ok(json_with_etag(StatusCode::OK, &next, next.audit.version))
+}
+
+async fn remove(
+    State(s): State<AdminState>,
+    admin: Admin,
+    Path(raw): Path<String>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let id = tier_id(&raw)?;
+    s.store.delete_tier(&id, if_match(&headers)?).await?;
+    tracing::info!(actor = %admin.actor, action = "tier.delete", tier_id = %id, "admin write");
+    Ok(StatusCode::NO_CONTENT.into_response())
+}

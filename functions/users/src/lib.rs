@@ -1,0 +1,5 @@
+//! The users function: the inspector that shows how a user's quota resolves.
+
+mod routes;
+
+pub use routes::{USERS_PATH, router};

@@ -1,0 +1,217 @@
+//! Admin token verification: every way a token can be wrong, for both the
+//! local shared secret and real identity providers' JWKS (file and URL).
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use jsonwebtoken::{Algorithm, EncodingKey, Header, encode};
+use quota_shared::Error;
+use quota_shared::auth::{AuthConfig, KeySource, Verifier, mint_local_token};
+use serde_json::{Value, json};
+
+const SECRET: &str = "a-test-secret-that-is-long-enough-0123";
+const KEYS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/keys");
+
+fn config(keys: KeySource) -> AuthConfig {
+    AuthConfig {
+        issuer: "https://issuer.test".into(),
+        audience: "quota-admin".into(),
+        admin_claim: "roles".into(),
+        admin_role: "admin".into(),
+        keys,
+    }
+}
+
+fn hs() -> AuthConfig {
+    config(KeySource::Secret(SECRET.as_bytes().to_vec()))
+}
+
+fn jwks() -> String {
+    std::fs::read_to_string(format!("{KEYS}/jwks.json")).unwrap()
+}
+
+fn now() -> i64 {
+    chrono::Utc::now().timestamp()
+}
+
+fn claims(extra: Value) -> Value {
+    let mut c = json!({"sub": "u-admin", "email": "admin@uni.edu", "iss": "https://issuer.test", "aud": "quota-admin",
+                       "exp": now() + 600, "roles": ["admin"]});
+    for (k, v) in extra.as_object().unwrap() {
+        c[k] = v.clone();
+    }
+    c
+}
+
+fn sign(alg: Algorithm, kid: Option<&str>, key: &EncodingKey, claims: &Value) -> String {
+    let mut header = Header::new(alg);
+    header.kid = kid.map(str::to_string);
+    encode(&header, claims, key).unwrap()
+}
+
+fn hs_token(extra: Value) -> String {
+    sign(Algorithm::HS256, None, &EncodingKey::from_secret(SECRET.as_bytes()), &claims(extra))
+}
+
+fn pem(name: &str) -> Vec<u8> {
+    std::fs::read(format!("{KEYS}/{name}")).unwrap()
+}
+
+async fn verify(cfg: AuthConfig, token: &str) -> Result<String, Error> {
+    Verifier::new(cfg).unwrap().admin(Some(&format!("Bearer {token}"))).await.map(|a| a.actor)
+}
+
+fn is_401(r: &Result<String, Error>, why: &str) {
+    match r {
+        Err(Error::Unauthorized(m)) => assert!(m.contains(why), "expected {why:?} in {m:?}"),
+        other => panic!("expected 401 ({why}), got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn a_valid_admin_token_names_the_actor() {
+    assert_eq!(verify(hs(), &hs_token(json!({}))).await.unwrap(), "admin@uni.edu");
+    let minted = mint_local_token(&hs(), "ops", &["admin"], now() + 60).unwrap();
+    assert_eq!(verify(hs(), &minted).await.unwrap(), "ops");
+}
+
+#[tokio::test]
+async fn missing_or_malformed_headers_are_401() {
+    let v = Verifier::new(hs()).unwrap();
+    for header in [None, Some(""), Some("Bearer "), Some("Basic dXNlcjpwYXNz"), Some("Bearer not.a.jwt")] {
+        assert!(matches!(v.admin(header).await, Err(Error::Unauthorized(_))), "{header:?}");
+    }
+}
+
+#[tokio::test]
+async fn expired_premature_and_foreign_tokens_are_401() {
+    is_401(&verify(hs(), &hs_token(json!({"exp": now() - 120}))).await, "expired");
+    is_401(&verify(hs(), &hs_token(json!({"nbf": now() + 600}))).await, "not valid yet");
+    is_401(&verify(hs(), &hs_token(json!({"iss": "https://evil.test"}))).await, "wrong issuer");
+    is_401(&verify(hs(), &hs_token(json!({"aud": "another-app"}))).await, "wrong audience");
+    let other = sign(
+        Algorithm::HS256,
+        None,
+        &EncodingKey::from_secret(b"another-secret-of-enough-length-000"),
+        &claims(json!({})),
+    );
+    is_401(&verify(hs(), &other).await, "bad signature");
+    let mut no_exp = claims(json!({}));
+    no_exp.as_object_mut().unwrap().remove("exp");
+    let t = sign(Algorithm::HS256, None, &EncodingKey::from_secret(SECRET.as_bytes()), &no_exp);
+    is_401(&verify(hs(), &t).await, "missing a required claim");
+}
+
+#[tokio::test]
+async fn alg_none_is_refused() {
+    let header = URL_SAFE_NO_PAD.encode(br#"{"alg":"none","typ":"JWT"}"#);
+    let body = URL_SAFE_NO_PAD.encode(claims(json!({})).to_string());
+    for token in [format!("{header}.{body}."), format!("{header}.{body}")] {
+        assert!(matches!(verify(hs(), &token).await, Err(Error::Unauthorized(_))), "{token}");
+    }
+}
+
+#[tokio::test]
+async fn a_valid_token_without_the_admin_role_is_403() {
+    let r = verify(hs(), &hs_token(json!({"roles": ["Staff"]}))).await;
+    assert!(matches!(r, Err(Error::Forbidden(_))), "{r:?}");
+    let r = verify(hs(), &hs_token(json!({"roles": null}))).await;
+    assert!(matches!(r, Err(Error::Forbidden(_))), "{r:?}");
+}
+
+#[tokio::test]
+async fn the_admin_claim_is_configurable_and_may_be_a_string() {
+    let mut cognito = hs();
+    cognito.admin_claim = "cognito:groups".into();
+    cognito.admin_role = "QuotaAdmins".into();
+    let t = hs_token(json!({"cognito:groups": ["Staff", "QuotaAdmins"], "roles": []}));
+    assert!(verify(cognito.clone(), &t).await.is_ok());
+    let t = hs_token(json!({"cognito:groups": "Staff QuotaAdmins"}));
+    assert!(verify(cognito.clone(), &t).await.is_ok());
+    let t = hs_token(json!({"cognito:groups": ["Staff"], "roles": ["QuotaAdmins"]}));
+    assert!(matches!(verify(cognito, &t).await, Err(Error::Forbidden(_))), "only the configured claim counts");
+}
+
+#[tokio::test]
+async fn rs256_and_es256_verify_against_the_jwks() {
+    let rsa = EncodingKey::from_rsa_pem(&pem("rsa-private.pem")).unwrap();
+    let ec = EncodingKey::from_ec_pem(&pem("ec-private.pem")).unwrap();
+    let cfg = config(KeySource::Jwks(jwks()));
+    assert!(verify(cfg.clone(), &sign(Algorithm::RS256, Some("test-rsa"), &rsa, &claims(json!({})))).await.is_ok());
+    assert!(verify(cfg.clone(), &sign(Algorithm::ES256, Some("test-ec"), &ec, &claims(json!({})))).await.is_ok());
+    // A key the JWKS does not publish, under a known kid or an unknown one.
+    let other = EncodingKey::from_rsa_pem(&pem("other-rsa-private.pem")).unwrap();
+    is_401(
+        &verify(cfg.clone(), &sign(Algorithm::RS256, Some("test-rsa"), &other, &claims(json!({})))).await,
+        "bad signature",
+    );
+    is_401(
+        &verify(cfg.clone(), &sign(Algorithm::RS256, Some("nope"), &other, &claims(json!({})))).await,
+        "unknown signing key",
+    );
+    // The EC key id with an RSA algorithm does not fit.
+    is_401(
+        &verify(cfg.clone(), &sign(Algorithm::RS256, Some("test-ec"), &rsa, &claims(json!({})))).await,
+        "unknown signing key",
+    );
+    // Expiry is checked for asymmetric tokens too.
+    let expired = sign(Algorithm::RS256, Some("test-rsa"), &rsa, &claims(json!({"exp": now() - 120})));
+    is_401(&verify(cfg, &expired).await, "expired");
+}
+
+#[tokio::test]
+async fn hs256_signed_with_the_public_key_is_refused_when_keys_are_asymmetric() {
+    // The classic algorithm confusion: HMAC keyed with the published RSA key.
+    let public = pem("rsa-public.pem");
+    let forged = sign(Algorithm::HS256, Some("test-rsa"), &EncodingKey::from_secret(&public), &claims(json!({})));
+    is_401(&verify(config(KeySource::Jwks(jwks())), &forged).await, "algorithm not accepted");
+    // And an RS256 token is refused where only the shared secret is configured.
+    let rsa = EncodingKey::from_rsa_pem(&pem("rsa-private.pem")).unwrap();
+    is_401(
+        &verify(hs(), &sign(Algorithm::RS256, Some("test-rsa"), &rsa, &claims(json!({})))).await,
+        "algorithm not accepted",
+    );
+}
+
+#[tokio::test]
+async fn keys_are_fetched_from_a_jwks_url() {
+    let body = jwks();
+    let app =
+        axum::Router::new().route("/.well-known/jwks.json", axum::routing::get(move || async move { body.clone() }));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/.well-known/jwks.json", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    let rsa = EncodingKey::from_rsa_pem(&pem("rsa-private.pem")).unwrap();
+    let v = Verifier::new(config(KeySource::JwksUrl(url))).unwrap();
+    let token = sign(Algorithm::RS256, Some("test-rsa"), &rsa, &claims(json!({})));
+    assert_eq!(v.admin(Some(&format!("Bearer {token}"))).await.unwrap().actor, "admin@uni.edu");
+    let unknown = sign(Algorithm::RS256, Some("rotated-away"), &rsa, &claims(json!({})));
+    assert!(matches!(v.admin(Some(&format!("Bearer {unknown}"))).await, Err(Error::Unauthorized(_))));
+}
+
+#[test]
+fn configuration_needs_exactly_one_key_source_and_a_strong_secret() {
+    let env = |pairs: &'static [(&'static str, &'static str)]| {
+        move |k: &str| pairs.iter().find(|(n, _)| *n == k).map(|(_, v)| v.to_string())
+    };
+    assert!(AuthConfig::from_lookup(env(&[("AUTH_ISSUER", "i"), ("AUTH_AUDIENCE", "a")])).is_err());
+    assert!(
+        AuthConfig::from_lookup(env(&[("AUTH_ISSUER", "i"), ("AUTH_AUDIENCE", "a"), ("AUTH_HS256_SECRET", "short")]))
+            .is_err()
+    );
+    let ok = AuthConfig::from_lookup(env(&[
+        ("AUTH_ISSUER", "i"),
+        ("AUTH_AUDIENCE", "a"),
+        ("AUTH_HS256_SECRET", "0123456789abcdef0123456789abcdef"),
+    ]))
+    .unwrap();
+    assert_eq!((ok.admin_claim.as_str(), ok.admin_role.as_str()), ("roles", "admin"));
+    assert!(
+        AuthConfig::from_lookup(env(&[
+            ("AUTH_ISSUER", "i"),
+            ("AUTH_AUDIENCE", "a"),
+            ("AUTH_HS256_SECRET", "0123456789abcdef0123456789abcdef"),
+            ("AUTH_JWKS_URL", "https://x")
+        ]))
+        .is_err()
+    );
+}
