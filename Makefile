@@ -9,14 +9,20 @@ export QUOTA_TABLE ?= quota-local
 export EVENTS_TABLE ?= quota-events-local
 EMULATOR_PORT ?= 8000
 HTTP_ADDR ?= 127.0.0.1:8080
+# Local admin auth: HS256 with a development secret (never used in AWS, where
+# the stage's identity provider and its JWKS are configured instead).
+export AUTH_ISSUER ?= quota-local
+export AUTH_AUDIENCE ?= quota-admin
+export AUTH_HS256_SECRET ?= local-dev-secret-change-me-0123456789abcdef
 # Little debug info keeps the dev build fast on small machines.
 export CARGO_PROFILE_DEV_DEBUG ?= line-tables-only
 
-.PHONY: help setup run test lint fmt bench emulator-stop clean
+.PHONY: help setup run token test lint fmt bench emulator-stop clean
 
 help:
 	@echo "make run    emulator + tables + demo data, the API on http://$(HTTP_ADDR)"
 	@echo "make test   every test (unit, repository against the emulator); installs what it needs"
+	@echo "make token  a local admin JWT for the admin API under make run"
 	@echo "make lint   cargo fmt --check and clippy -D warnings"
 	@echo "make bench  request counts, throughput, CPU per call, binary size, cold start, memory"
 	@echo "make setup  install the emulator into .venv"
@@ -35,6 +41,10 @@ run: setup
 	  echo "DynamoDB emulator: $$url (tables $(QUOTA_TABLE), $(EVENTS_TABLE))" && \
 	  trap 'tools/emulator.sh stop' EXIT && \
 	  cargo run --quiet -p quota-dev -- serve $(HTTP_ADDR)
+
+# A local admin token: make token [SUB=alice] [ROLES="admin"]
+token:
+	@cargo run --quiet -p quota-dev -- token $(or $(SUB),local-admin) $(or $(ROLES),admin)
 
 test: setup
 	tools/with-emulator.sh cargo test --workspace --all-targets

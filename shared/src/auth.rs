@@ -185,10 +185,10 @@ impl Verifier {
         if let Some(found) = self.find(alg, kid)? {
             return Ok(found);
         }
-        if self.refresh().await? {
-            if let Some(found) = self.find(alg, kid)? {
-                return Ok(found);
-            }
+        if self.refresh().await?
+            && let Some(found) = self.find(alg, kid)?
+        {
+            return Ok(found);
         }
         Err(unauthorized("unknown signing key"))
     }

@@ -2,4 +2,4 @@
 
 mod routes;
 
-pub use routes::{ASSIGNMENTS_PATH, router};
+pub use routes::{ASSIGNMENTS_PATH, router, routes};

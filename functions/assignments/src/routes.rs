@@ -20,11 +20,16 @@ use std::collections::HashMap;
 
 pub const ASSIGNMENTS_PATH: &str = "/api/admin/quota/assignments";
 
+/// The function's router: its routes, and problem+json for any other path.
 pub fn router(state: AdminState) -> Router {
+    routes(state).fallback(no_route)
+}
+
+/// The routes alone, for merging into the local stack.
+pub fn routes(state: AdminState) -> Router {
     Router::new()
         .route(ASSIGNMENTS_PATH, get(list).post(create))
         .route(&format!("{ASSIGNMENTS_PATH}/{{assignment_id}}"), get(read).patch(update).delete(remove))
-        .fallback(no_route)
         .with_state(state)
 }
 

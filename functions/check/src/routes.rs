@@ -10,12 +10,18 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use chrono::Utc;
 use quota_shared::check::CheckOutcome;
-use quota_shared::http::{ApiError, JsonBody, json_response};
+use quota_shared::http::{ApiError, JsonBody, json_response, no_route};
 
 pub const CHECK_PATH: &str = "/api/quota/check";
 pub const USAGE_PATH: &str = "/api/quota/usage";
 
+/// The function's router: its routes, and problem+json for any other path.
 pub fn router(app: App) -> Router {
+    routes(app).fallback(no_route)
+}
+
+/// The routes alone, for merging into the local stack.
+pub fn routes(app: App) -> Router {
     Router::new().route(CHECK_PATH, post(check)).route(USAGE_PATH, post(record)).with_state(app)
 }
 

@@ -21,8 +21,14 @@ pub const USERS_PATH: &str = "/api/admin/quota/users";
 /// How many of the user's latest events the inspector shows.
 pub const RECENT_EVENTS: u32 = 20;
 
+/// The function's router: its routes, and problem+json for any other path.
 pub fn router(state: AdminState) -> Router {
-    Router::new().route(&format!("{USERS_PATH}/{{user_id}}"), get(inspect)).fallback(no_route).with_state(state)
+    routes(state).fallback(no_route)
+}
+
+/// The routes alone, for merging into the local stack.
+pub fn routes(state: AdminState) -> Router {
+    Router::new().route(&format!("{USERS_PATH}/{{user_id}}"), get(inspect)).with_state(state)
 }
 
 #[derive(Serialize)]

@@ -213,7 +213,11 @@ impl Assignment {
             errors.push("assignmentType", "cannot change; delete this assignment and create another");
         }
         let value_given = patch.user_id.is_some() || patch.jwt_role.is_some() || patch.email_domain.is_some();
-        let nothing = patch.tier_id.is_none() && patch.priority.is_none() && patch.enabled.is_none() && !value_given;
+        let nothing = patch.tier_id.is_none()
+            && patch.priority.is_none()
+            && patch.enabled.is_none()
+            && patch.assignment_type.is_none()
+            && !value_given;
         if nothing {
             errors.push("body", "names no field to change");
         }

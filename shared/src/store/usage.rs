@@ -59,6 +59,15 @@ pub enum RecordOutcome {
     Duplicate { recorded_at: DateTime<Utc>, cost: Money },
 }
 
+/// Names the call that wrote a marker. When the SDK retries a transaction
+/// whose first attempt did commit (a timeout on the way back), the retry finds
+/// the marker of its own call: that is this call's success, not a duplicate.
+const NONCE: &str = "nonce";
+
+fn own_marker(old: Option<&Item>, nonce: &str) -> bool {
+    old.and_then(|o| item::opt_s(o, NONCE)) == Some(nonce)
+}
+
 fn epoch(t: DateTime<Utc>) -> i64 {
     t.timestamp()
 }
@@ -117,8 +126,10 @@ fn marker_put(
     delta: &UsageDelta,
     at: DateTime<Utc>,
     state: Option<&UsageSnapshot>,
+    nonce: &str,
 ) -> Put {
     let mut marker = key(keys::user_pk(user), keys::request_sk(request));
+    marker.insert(NONCE.into(), s(nonce));
     marker.insert("recordedAt".into(), time(at));
     marker.insert("cost".into(), n(delta.cost.value()));
     marker.insert("inputTokens".into(), n(delta.input_tokens));
@@ -207,12 +218,14 @@ impl DynamoStore {
         at: DateTime<Utc>,
     ) -> Result<RecordOutcome, Error> {
         let update = usage_update(self.quota(), user, delta, at, &[]).build().expect("required fields set");
-        let marker = marker_put(self.quota(), user, request, delta, at, None);
+        let nonce = uuid::Uuid::new_v4().to_string();
+        let marker = marker_put(self.quota(), user, request, delta, at, None, &nonce);
         let items =
             vec![TransactWriteItem::builder().update(update).build(), TransactWriteItem::builder().put(marker).build()];
         match self.transact_retrying(items).await? {
             Ok(()) => Ok(RecordOutcome::Recorded),
             Err(c) => match c.condition_failed(1) {
+                Some(r) if own_marker(r.item.as_ref(), &nonce) => Ok(RecordOutcome::Recorded),
                 Some(r) => {
                     let (recorded_at, cost) = match &r.item {
                         Some(old) => {
@@ -248,7 +261,8 @@ impl DynamoStore {
             .return_values_on_condition_check_failure(ALL_OLD)
             .build()
             .expect("required fields set");
-        let marker = marker_put(self.quota(), plan.user, plan.request, plan.delta, plan.at, Some(&post));
+        let nonce = uuid::Uuid::new_v4().to_string();
+        let marker = marker_put(self.quota(), plan.user, plan.request, plan.delta, plan.at, Some(&post), &nonce);
         let mut items =
             vec![TransactWriteItem::builder().update(update).build(), TransactWriteItem::builder().put(marker).build()];
         for event in plan.events {
@@ -265,6 +279,9 @@ impl DynamoStore {
             Err(c) => {
                 if let Some(r) = c.condition_failed(1) {
                     let old = r.item.as_ref();
+                    if own_marker(old, &nonce) {
+                        return Ok(GuardedRecord::Recorded);
+                    }
                     return Ok(GuardedRecord::Duplicate {
                         recorded_at: old.map(|o| item::get_time(o, "recordedAt")).transpose()?.unwrap_or(plan.at),
                         state: old.map(item::marker_state).transpose()?.flatten(),

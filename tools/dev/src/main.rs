@@ -1,48 +1,74 @@
 //! Developer commands, run by the Makefile:
 //! - `quota-dev seed`: create the tables and load the demo data;
-//! - `quota-dev serve [ADDR]`: seed, then serve every function's routes on one
-//!   local base URL with the deployed paths (default 127.0.0.1:8080).
+//! - `quota-dev serve [ADDR]`: seed, then serve every function on one local
+//!   base URL with the deployed paths (default 127.0.0.1:8080);
+//! - `quota-dev token [SUBJECT] [ROLE...]`: print a local admin token.
 //!
-//! Both use `QUOTA_TABLE`, `EVENTS_TABLE` and `AWS_ENDPOINT_URL_DYNAMODB`.
+//! They read `QUOTA_TABLE`, `EVENTS_TABLE`, `AWS_ENDPOINT_URL_DYNAMODB` and
+//! the `AUTH_*` settings, as the functions do.
 
-mod demo;
-
+use quota_dev::{demo, local_router};
+use quota_shared::auth::{AuthConfig, Verifier, mint_local_token};
 use quota_shared::config::Config;
 use quota_shared::store::DynamoStore;
+use std::sync::Arc;
+
+fn fail(what: &str, e: impl std::fmt::Display) -> ! {
+    eprintln!("{what}: {e}");
+    std::process::exit(2);
+}
+
+/// Local tokens live half a day.
+const TOKEN_SECONDS: i64 = 12 * 3600;
 
 #[tokio::main]
 async fn main() {
-    let mut args = std::env::args().skip(1);
-    let command = args.next().unwrap_or_default();
-    if command != "seed" && command != "serve" {
-        eprintln!("usage: quota-dev seed | quota-dev serve [ADDR]");
-        std::process::exit(2);
-    }
-    let config = Config::from_env().unwrap_or_else(|e| {
-        eprintln!("configuration: {e}");
-        std::process::exit(2);
-    });
-    let store = DynamoStore::connect(config.tables.clone()).await;
-    if let Err(e) = demo::seed(&store, &config).await {
-        eprintln!("seeding failed: {e}");
-        std::process::exit(1);
-    }
-    if command == "serve" {
-        let addr = args.next().unwrap_or_else(|| "127.0.0.1:8080".into());
-        tracing_subscriber::fmt().with_env_filter(std::env::var("RUST_LOG").unwrap_or_else(|_| "info".into())).init();
-        let router = check_fn::routes::router(check_fn::app(store, &config));
-        let listener = tokio::net::TcpListener::bind(&addr).await.unwrap_or_else(|e| {
-            eprintln!("cannot listen on {addr}: {e}");
-            std::process::exit(1);
-        });
-        println!("\nserving on http://{addr}");
-        println!("  POST /api/quota/check   POST /api/quota/usage");
-        println!(
-            "try:\n  curl -s http://{addr}/api/quota/check -H 'content-type: application/json' -d @events/check/check.json"
-        );
-        if let Err(e) = axum::serve(listener, router).await {
-            eprintln!("server stopped: {e}");
-            std::process::exit(1);
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let auth = AuthConfig::from_env().unwrap_or_else(|e| fail("auth configuration", e));
+    let token = |subject: &str, roles: &[&str]| {
+        mint_local_token(&auth, subject, roles, chrono::Utc::now().timestamp() + TOKEN_SECONDS)
+            .unwrap_or_else(|| fail("token", "minting needs AUTH_HS256_SECRET"))
+    };
+    match args.first().map(String::as_str) {
+        Some("token") => {
+            let subject = args.get(1).map(String::as_str).unwrap_or("local-admin");
+            let roles: Vec<&str> =
+                if args.len() > 2 { args[2..].iter().map(String::as_str).collect() } else { vec!["admin"] };
+            println!("{}", token(subject, &roles));
         }
+        Some(cmd @ ("seed" | "serve")) => {
+            let config = Config::from_env().unwrap_or_else(|e| fail("configuration", e));
+            let store = DynamoStore::connect(config.tables.clone()).await;
+            if let Err(e) = demo::seed(&store, &config).await {
+                fail("seeding failed", e);
+            }
+            if cmd == "serve" {
+                let addr = args.get(1).cloned().unwrap_or_else(|| "127.0.0.1:8080".into());
+                serve(&addr, store, &config, auth.clone(), token("local-admin", &["admin"])).await;
+            }
+        }
+        _ => fail("usage", "quota-dev seed | serve [ADDR] | token [SUBJECT] [ROLE...]"),
+    }
+}
+
+async fn serve(addr: &str, store: DynamoStore, config: &Config, auth: AuthConfig, token: String) {
+    tracing_subscriber::fmt().with_env_filter(std::env::var("RUST_LOG").unwrap_or_else(|_| "info".into())).init();
+    let verifier = Arc::new(Verifier::new(auth).unwrap_or_else(|e| fail("auth configuration", e)));
+    let router = local_router(store, verifier, config);
+    let listener = tokio::net::TcpListener::bind(addr).await.unwrap_or_else(|e| fail(&format!("listen on {addr}"), e));
+    println!("\nserving every function on http://{addr}");
+    println!(
+        "  admin:  /api/admin/quota/tiers[/{{id}}]  /api/admin/quota/assignments[/{{id}}]  /api/admin/quota/users/{{id}}"
+    );
+    println!("  check:  POST /api/quota/check  POST /api/quota/usage");
+    println!("\ntry (this token is valid for 12 hours; `make token` mints another):\n");
+    println!("  export TOKEN={token}");
+    println!("  curl -s http://{addr}/api/admin/quota/tiers -H \"Authorization: Bearer $TOKEN\"");
+    println!("  curl -s http://{addr}/api/admin/quota/users/bob -H \"Authorization: Bearer $TOKEN\"");
+    println!(
+        "  curl -s http://{addr}/api/quota/check -H 'content-type: application/json' -d '{{\"userId\":\"carol\"}}'\n"
+    );
+    if let Err(e) = axum::serve(listener, router).await {
+        fail("server stopped", e);
     }
 }

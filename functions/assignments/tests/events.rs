@@ -1,0 +1,100 @@
+//! Every `events/assignments` fixture through the function's router.
+
+use quota_shared::testing::tier;
+use testkit::{Answer, admin_state, fixture, fixture_names, run_event};
+
+const USED: [&str; 17] = [
+    "create-default.json",
+    "create-direct.json",
+    "create-role.json",
+    "create-direct-twice.json",
+    "create-unknown-tier.json",
+    "create-missing-user.json",
+    "create-negative-priority.json",
+    "list.json",
+    "list-by-role.json",
+    "list-by-user.json",
+    "list-unknown-filter.json",
+    "list-not-admin.json",
+    "get.json",
+    "get-missing.json",
+    "update.json",
+    "update-change-type.json",
+    "delete.json",
+];
+
+fn fields(a: &Answer, status: u16) -> Vec<String> {
+    assert_eq!(a.status, status, "{:?}", a.body);
+    assert_eq!(a.headers["content-type"], "application/problem+json");
+    a.body["errors"]
+        .as_array()
+        .map(|e| e.iter().map(|x| x["field"].as_str().unwrap().to_string()).collect())
+        .unwrap_or_default()
+}
+
+fn ids(a: &Answer) -> Vec<String> {
+    let mut v: Vec<String> =
+        a.body["items"].as_array().unwrap().iter().map(|i| i["assignmentId"].as_str().unwrap().to_string()).collect();
+    v.sort();
+    v
+}
+
+#[tokio::test]
+async fn assignments_from_creation_to_deletion() {
+    let state = admin_state().await;
+    state.store.create_tier(&tier("basic", "10", "")).await.unwrap();
+    let run = |name: &'static str, id: String| {
+        let router = assignments_fn::router(state.clone());
+        async move { run_event(router, &fixture("assignments", name, &[("ASSIGNMENT_ID", &id)])).await }
+    };
+    let none = String::new;
+
+    // Rejected: nothing written.
+    assert_eq!(fields(&run("create-unknown-tier.json", none()).await, 400), ["tierId"]);
+    assert_eq!(fields(&run("create-missing-user.json", none()).await, 400), ["userId"]);
+    assert_eq!(fields(&run("create-negative-priority.json", none()).await, 400), ["priority"]);
+    fields(&run("list-not-admin.json", none()).await, 403);
+    assert!(state.store.load_shared_config().await.unwrap().assignments.is_empty());
+
+    let default = run("create-default.json", none()).await;
+    assert_eq!(default.status, 201, "{:?}", default.body);
+    assert_eq!(default.body["priority"], 100);
+    let direct = run("create-direct.json", none()).await;
+    assert_eq!((direct.status, direct.body["userId"].as_str()), (201, Some("u1")));
+    let direct_id = direct.body["assignmentId"].as_str().unwrap().to_string();
+    assert_eq!(direct.headers["location"], format!("/api/admin/quota/assignments/{direct_id}").as_str());
+    let role = run("create-role.json", none()).await;
+    assert_eq!((role.status, role.body["priority"].as_u64()), (201, Some(250)));
+    fields(&run("create-direct-twice.json", none()).await, 409);
+
+    let all = run("list.json", none()).await;
+    assert_eq!(all.body["items"].as_array().unwrap().len(), 2, "limit=2");
+    assert!(all.body["nextToken"].is_string());
+    assert_eq!(ids(&run("list-by-role.json", none()).await), [role.body["assignmentId"].as_str().unwrap()]);
+    assert_eq!(ids(&run("list-by-user.json", none()).await), [direct_id.as_str()]);
+    assert_eq!(fields(&run("list-unknown-filter.json", none()).await, 400), ["color"]);
+
+    let got = run("get.json", direct_id.clone()).await;
+    assert_eq!((got.status, got.headers["etag"].to_str().unwrap()), (200, "\"1\""));
+    fields(&run("get-missing.json", none()).await, 404);
+
+    let updated = run("update.json", direct_id.clone()).await;
+    assert_eq!(updated.status, 200, "{:?}", updated.body);
+    assert_eq!((updated.body["priority"].as_u64(), updated.body["enabled"].as_bool()), (Some(310), Some(false)));
+    fields(&run("update.json", direct_id.clone()).await, 412);
+    assert_eq!(fields(&run("update-change-type.json", direct_id.clone()).await, 400), ["assignmentType"]);
+
+    let deleted = run("delete.json", direct_id.clone()).await;
+    assert_eq!(deleted.status, 204);
+    fields(&run("get.json", direct_id.clone()).await, 404);
+    fields(&run("delete.json", direct_id).await, 404);
+    // u1 may have a direct assignment again.
+    assert_eq!(run("create-direct-twice.json", none()).await.status, 201);
+}
+
+#[test]
+fn every_fixture_is_used() {
+    let mut used: Vec<String> = USED.iter().map(|s| s.to_string()).collect();
+    used.sort();
+    assert_eq!(fixture_names("assignments"), used);
+}

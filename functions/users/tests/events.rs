@@ -1,0 +1,95 @@
+//! Every `events/users` fixture through the inspector's router.
+
+use quota_shared::model::{
+    DomainPattern, EventId, EventType, JwtRole, QuotaEvent, RequestId, Target, UsageDelta, UserId,
+};
+use quota_shared::testing::{assignment, money, tier};
+use testkit::{admin_state, fixture, fixture_names, run_event};
+
+#[tokio::test]
+async fn the_inspector_shows_the_whole_cascade_usage_and_events() {
+    let state = admin_state().await;
+    let store = &state.store;
+    for t in [tier("basic", "10", ""), tier("faculty", "100", "20"), tier("uni", "50", "")] {
+        store.create_tier(&t).await.unwrap();
+    }
+    let mut off = tier("staff", "30", "");
+    off.enabled = false;
+    store.create_tier(&off).await.unwrap();
+    store.create_assignment(&assignment("a-default", "basic", Target::DefaultTier)).await.unwrap();
+    store
+        .create_assignment(&assignment("a-fac", "faculty", Target::JwtRole(JwtRole::parse("Faculty").unwrap())))
+        .await
+        .unwrap();
+    store
+        .create_assignment(&assignment("a-staff", "staff", Target::JwtRole(JwtRole::parse("Staff").unwrap())))
+        .await
+        .unwrap();
+    let domain = Target::EmailDomain(DomainPattern::parse("uni.edu").unwrap());
+    store.create_assignment(&assignment("a-uni", "uni", domain)).await.unwrap();
+    let u1 = UserId::parse("u1").unwrap();
+    let now = chrono::Utc::now();
+    let spent = UsageDelta { cost: money("12.5"), input_tokens: 100, output_tokens: 10 };
+    store.record_usage(&u1, &RequestId::parse("r1").unwrap(), &spent, now).await.unwrap();
+    let event = QuotaEvent {
+        event_id: EventId::generate(),
+        event_type: EventType::Warning,
+        user_id: u1.clone(),
+        tier_id: None,
+        window: None,
+        threshold: Some(80),
+        usage: money("12.5"),
+        limit: None,
+        percentage: rust_decimal::Decimal::ZERO,
+        session_id: None,
+        occurred_at: now,
+    };
+    store.record_event_once(&event).await.unwrap();
+
+    let run = |name: &'static str| {
+        let router = users_fn::router(state.clone());
+        async move { run_event(router, &fixture("users", name, &[])).await }
+    };
+    let a = run("inspect.json").await;
+    assert_eq!(a.status, 200, "{:?}", a.body);
+    let b = &a.body;
+    assert_eq!(b["matchedBy"], "jwt_role:Faculty");
+    assert_eq!(b["tier"]["tierId"], "faculty");
+    let outcomes: Vec<(&str, &str)> = b["candidates"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| (c["assignmentId"].as_str().unwrap(), c["outcome"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        outcomes,
+        [("a-fac", "selected"), ("a-staff", "tier_disabled"), ("a-uni", "outranked"), ("a-default", "outranked")]
+    );
+    assert_eq!(b["usage"]["monthly"]["cost"], "12.50");
+    assert_eq!(b["windows"][1]["remaining"], "87.50");
+    assert_eq!(b["decision"], "allow");
+    assert_eq!(b["emailDomain"], "uni.edu");
+    assert_eq!(b["recentEvents"][0]["threshold"], 80);
+    assert_eq!(b["configVersion"], 8);
+
+    let nobody = run("inspect-unknown-user.json").await;
+    assert_eq!((nobody.status, nobody.body["matchedBy"].as_str()), (200, Some("default_tier")));
+    assert_eq!(nobody.body["usage"]["monthly"]["requests"], 0);
+    let bad = run("inspect-bad-email.json").await;
+    assert_eq!((bad.status, bad.body["errors"][0]["field"].as_str()), (400, Some("email")));
+    let bad = run("inspect-bad-id.json").await;
+    assert_eq!((bad.status, bad.body["errors"][0]["field"].as_str()), (400, Some("userId")));
+    assert_eq!(run("inspect-no-token.json").await.status, 401);
+}
+
+#[test]
+fn every_fixture_is_used() {
+    let used = [
+        "inspect-bad-email.json",
+        "inspect-bad-id.json",
+        "inspect-no-token.json",
+        "inspect-unknown-user.json",
+        "inspect.json",
+    ];
+    assert_eq!(fixture_names("users"), used);
+}

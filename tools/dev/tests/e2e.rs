@@ -1,0 +1,288 @@
+//! End to end over real HTTP: the local stack (`make run`'s router) on a
+//! random port, driven with reqwest like an admin console and a chat backend.
+
+use quota_shared::auth::Verifier;
+use quota_shared::config::{Config, FailureMode};
+use quota_shared::decide::NoMatchPolicy;
+use reqwest::{Client, Method, StatusCode};
+use serde_json::{Value, json};
+use std::sync::Arc;
+use testkit::{LOCAL_AUDIENCE, LOCAL_ISSUER, bearer, local_auth};
+
+struct Stack {
+    base: String,
+    http: Client,
+    admin: String,
+}
+
+async fn stack() -> Stack {
+    let store = quota_shared::testing::fresh_store().await;
+    let config = Config {
+        tables: store.table_names().clone(),
+        no_match_policy: NoMatchPolicy::Allow,
+        failure_mode: FailureMode::Open,
+    };
+    let router = quota_dev::local_router(store, Arc::new(Verifier::new(local_auth()).unwrap()), &config);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+    Stack { base, http: Client::new(), admin: bearer("admin@uni.edu", &["admin"]) }
+}
+
+impl Stack {
+    async fn send(
+        &self,
+        method: Method,
+        path: &str,
+        auth: Option<&str>,
+        body: Option<Value>,
+        if_match: Option<&str>,
+    ) -> (StatusCode, reqwest::header::HeaderMap, Value) {
+        let mut req = self.http.request(method, format!("{}{path}", self.base));
+        if let Some(a) = auth {
+            req = req.header("authorization", a);
+        }
+        if let Some(m) = if_match {
+            req = req.header("if-match", m);
+        }
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        let resp = req.send().await.unwrap();
+        let (status, headers) = (resp.status(), resp.headers().clone());
+        let text = resp.text().await.unwrap();
+        (status, headers, if text.is_empty() { Value::Null } else { serde_json::from_str(&text).unwrap() })
+    }
+
+    async fn admin(&self, method: Method, path: &str, body: Option<Value>) -> (StatusCode, Value) {
+        let (s, _, b) = self.send(method, path, Some(&self.admin), body, None).await;
+        (s, b)
+    }
+
+    async fn config_version(&self) -> u64 {
+        self.admin(Method::GET, "/api/admin/quota/users/probe", None).await.1["configVersion"].as_u64().unwrap()
+    }
+}
+
+#[tokio::test]
+async fn an_admin_change_reaches_the_next_check_and_the_inspector() {
+    let s = stack().await;
+    let (st, _) = s
+        .admin(
+            Method::POST,
+            "/api/admin/quota/tiers",
+            Some(json!({"tierId": "faculty", "tierName": "Faculty", "monthlyCostLimit": "1"})),
+        )
+        .await;
+    assert_eq!(st, StatusCode::CREATED);
+    let check = json!({"userId": "u1", "roles": ["Faculty"]});
+    let (_, _, before) = s.send(Method::POST, "/api/quota/check", None, Some(check.clone()), None).await;
+    assert_eq!(before["matchedBy"], "none");
+    let (st, _) = s
+        .admin(
+            Method::POST,
+            "/api/admin/quota/assignments",
+            Some(json!({"tierId": "faculty", "assignmentType": "jwt_role", "jwtRole": "Faculty"})),
+        )
+        .await;
+    assert_eq!(st, StatusCode::CREATED);
+    let (_, _, after) = s.send(Method::POST, "/api/quota/check", None, Some(check.clone()), None).await;
+    assert_eq!(after["matchedBy"], "jwt_role:Faculty", "visible to the very next check");
+    let record = json!({"userId": "u1", "requestId": "r1", "cost": "1.00", "roles": ["Faculty"]});
+    let (st, _, rec) = s.send(Method::POST, "/api/quota/usage", None, Some(record), None).await;
+    assert_eq!((st, rec["decision"].as_str()), (StatusCode::OK, Some("block")));
+    let (st, headers, blocked) = s.send(Method::POST, "/api/quota/check", None, Some(check), None).await;
+    assert_eq!(st, StatusCode::TOO_MANY_REQUESTS);
+    assert!(headers.contains_key("retry-after"));
+    assert_eq!(blocked["allowed"], false);
+    let (_, inspect) = s.admin(Method::GET, "/api/admin/quota/users/u1?roles=Faculty", None).await;
+    assert_eq!(inspect["tier"]["tierId"], "faculty");
+    assert_eq!(inspect["usage"]["monthly"]["cost"], "1.00");
+    assert_eq!(inspect["recentEvents"][0]["eventType"], "block");
+}
+
+#[tokio::test]
+async fn lists_page_through_everything_once() {
+    let s = stack().await;
+    for i in 0..7 {
+        let body = json!({"tierId": format!("t{i}"), "tierName": format!("T{i}"), "dailyCostLimit": 1});
+        assert_eq!(s.admin(Method::POST, "/api/admin/quota/tiers", Some(body)).await.0, StatusCode::CREATED);
+    }
+    let mut seen = Vec::new();
+    let mut token: Option<String> = None;
+    let mut pages = 0;
+    loop {
+        let path = match &token {
+            Some(t) => format!("/api/admin/quota/tiers?limit=3&nextToken={t}"),
+            None => "/api/admin/quota/tiers?limit=3".into(),
+        };
+        let (st, page) = s.admin(Method::GET, &path, None).await;
+        assert_eq!(st, StatusCode::OK);
+        pages += 1;
+        seen.extend(page["items"].as_array().unwrap().iter().map(|t| t["tierId"].as_str().unwrap().to_string()));
+        token = page["nextToken"].as_str().map(str::to_string);
+        if token.is_none() {
+            break;
+        }
+    }
+    assert_eq!(seen, ["t0", "t1", "t2", "t3", "t4", "t5", "t6"]);
+    assert_eq!(pages, 3);
+    let (st, body) = s.admin(Method::GET, "/api/admin/quota/tiers?nextToken=forged", None).await;
+    assert_eq!((st, body["errors"][0]["field"].as_str()), (StatusCode::BAD_REQUEST, Some("nextToken")));
+}
+
+#[tokio::test]
+async fn two_admins_cannot_silently_overwrite_each_other() {
+    let s = stack().await;
+    s.admin(
+        Method::POST,
+        "/api/admin/quota/tiers",
+        Some(json!({"tierId": "b", "tierName": "B", "monthlyCostLimit": 5})),
+    )
+    .await;
+    let (_, headers, _) = s.send(Method::GET, "/api/admin/quota/tiers/b", Some(&s.admin), None, None).await;
+    let etag = headers["etag"].to_str().unwrap().to_string();
+    let alice = bearer("alice", &["admin"]);
+    let bob = bearer("bob", &["admin"]);
+    let (st, h, body) = s
+        .send(
+            Method::PATCH,
+            "/api/admin/quota/tiers/b",
+            Some(&alice),
+            Some(json!({"monthlyCostLimit": 7})),
+            Some(&etag),
+        )
+        .await;
+    assert_eq!((st, h["etag"].to_str().unwrap()), (StatusCode::OK, "\"2\""));
+    assert_eq!(body["updatedBy"], "alice");
+    let (st, _, problem) = s
+        .send(Method::PATCH, "/api/admin/quota/tiers/b", Some(&bob), Some(json!({"monthlyCostLimit": 9})), Some(&etag))
+        .await;
+    assert_eq!(st, StatusCode::PRECONDITION_FAILED);
+    assert_eq!(problem["type"], "urn:quota:problem:precondition-failed");
+    let (_, now) = s.admin(Method::GET, "/api/admin/quota/tiers/b", None).await;
+    assert_eq!(now["monthlyCostLimit"], "7.00");
+    let (st, _, _) = s.send(Method::DELETE, "/api/admin/quota/tiers/b", Some(&bob), None, Some(&etag)).await;
+    assert_eq!(st, StatusCode::PRECONDITION_FAILED, "a stale delete is refused too");
+}
+
+fn token_with(claims: Value, secret: &[u8], alg: jsonwebtoken::Algorithm) -> String {
+    let t =
+        jsonwebtoken::encode(&jsonwebtoken::Header::new(alg), &claims, &jsonwebtoken::EncodingKey::from_secret(secret))
+            .unwrap();
+    format!("Bearer {t}")
+}
+
+#[tokio::test]
+async fn every_bad_token_is_refused_and_writes_nothing() {
+    let s = stack().await;
+    let secret = testkit::LOCAL_SECRET.as_bytes();
+    let now = chrono::Utc::now().timestamp();
+    let claims = |extra: Value| {
+        let mut c =
+            json!({"sub": "x", "iss": LOCAL_ISSUER, "aud": LOCAL_AUDIENCE, "exp": now + 600, "roles": ["admin"]});
+        for (k, v) in extra.as_object().unwrap() {
+            c[k] = v.clone();
+        }
+        c
+    };
+    use base64::Engine;
+    let none = format!(
+        "Bearer {}.{}.",
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(br#"{"alg":"none"}"#),
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(claims(json!({})).to_string())
+    );
+    let cases = [
+        ("missing", None, 401),
+        ("expired", Some(token_with(claims(json!({"exp": now - 3600})), secret, jsonwebtoken::Algorithm::HS256)), 401),
+        ("wrong issuer", Some(token_with(claims(json!({"iss": "evil"})), secret, jsonwebtoken::Algorithm::HS256)), 401),
+        (
+            "wrong audience",
+            Some(token_with(claims(json!({"aud": "other"})), secret, jsonwebtoken::Algorithm::HS256)),
+            401,
+        ),
+        (
+            "wrong key",
+            Some(token_with(
+                claims(json!({})),
+                b"some-other-secret-long-enough-000000",
+                jsonwebtoken::Algorithm::HS256,
+            )),
+            401,
+        ),
+        ("alg none", Some(none), 401),
+        ("HS512", Some(token_with(claims(json!({})), secret, jsonwebtoken::Algorithm::HS512)), 401),
+        ("not an admin", Some(bearer("staff", &["Staff"])), 403),
+    ];
+    for (name, auth, status) in cases {
+        let body = json!({"tierId": "sneaky", "tierName": "S", "unlimited": true});
+        let (st, headers, problem) =
+            s.send(Method::POST, "/api/admin/quota/tiers", auth.as_deref(), Some(body), None).await;
+        assert_eq!(st.as_u16(), status, "{name}: {problem}");
+        assert_eq!(headers["content-type"], "application/problem+json", "{name}");
+    }
+    assert_eq!(s.admin(Method::GET, "/api/admin/quota/tiers/sneaky", None).await.0, StatusCode::NOT_FOUND);
+    assert_eq!(s.config_version().await, 0);
+}
+
+#[tokio::test]
+async fn rejected_writes_change_nothing() {
+    let s = stack().await;
+    s.admin(
+        Method::POST,
+        "/api/admin/quota/tiers",
+        Some(json!({"tierId": "basic", "tierName": "Basic", "monthlyCostLimit": 10})),
+    )
+    .await;
+    s.admin(
+        Method::POST,
+        "/api/admin/quota/assignments",
+        Some(json!({"tierId": "basic", "assignmentType": "direct_user", "userId": "u1"})),
+    )
+    .await;
+    let version = s.config_version().await;
+    let (_, tiers_before) = s.admin(Method::GET, "/api/admin/quota/tiers", None).await;
+    let (_, assignments_before) = s.admin(Method::GET, "/api/admin/quota/assignments", None).await;
+    let rejected = [
+        (Method::POST, "/api/admin/quota/tiers", json!({"tierId": "x", "tierName": "X", "monthlyCostLimit": 0}), 400),
+        (
+            Method::POST,
+            "/api/admin/quota/tiers",
+            json!({"tierId": "basic", "tierName": "again", "unlimited": true}),
+            409,
+        ),
+        (
+            Method::POST,
+            "/api/admin/quota/tiers",
+            json!({"tierId": "x", "tierName": "x".repeat(70_000), "unlimited": true}),
+            413,
+        ),
+        (Method::PATCH, "/api/admin/quota/tiers/basic", json!({"softLimitPercentage": 150}), 400),
+        (Method::PATCH, "/api/admin/quota/tiers/basic", json!({"unlimited": true}), 400),
+        (
+            Method::POST,
+            "/api/admin/quota/assignments",
+            json!({"tierId": "ghost", "assignmentType": "default_tier"}),
+            400,
+        ),
+        (
+            Method::POST,
+            "/api/admin/quota/assignments",
+            json!({"tierId": "basic", "assignmentType": "direct_user", "userId": "u1"}),
+            409,
+        ),
+        (Method::POST, "/api/admin/quota/assignments", json!({"tierId": "basic", "assignmentType": "jwt_role"}), 400),
+        (Method::DELETE, "/api/admin/quota/tiers/basic", Value::Null, 409),
+        (Method::DELETE, "/api/admin/quota/tiers/bad%23id", Value::Null, 400),
+    ];
+    for (method, path, body, status) in rejected {
+        let body = (!body.is_null()).then_some(body);
+        let (st, _, problem) = s.send(method.clone(), path, Some(&s.admin), body, None).await;
+        assert_eq!(st.as_u16(), status, "{method} {path}: {problem}");
+    }
+    assert_eq!(s.config_version().await, version, "no admin write happened");
+    assert_eq!(s.admin(Method::GET, "/api/admin/quota/tiers", None).await.1, tiers_before);
+    assert_eq!(s.admin(Method::GET, "/api/admin/quota/assignments", None).await.1, assignments_before);
+    let (st, _, problem) = s.send(Method::GET, "/api/admin/nothing-here", Some(&s.admin), None, None).await;
+    assert_eq!((st, problem["status"].as_u64()), (StatusCode::NOT_FOUND, Some(404)));
+}

@@ -1,0 +1,127 @@
+"""Writes the admin API's sample Lambda events (API Gateway HTTP API,
+payload v2) into events/{tiers,assignments,users}/.
+
+Tokens are signed HS256 with the local development secret (the one `make run`
+uses; see tools/testkit) and expire in 2100, so the fixtures never rot. Each
+fixture is run by a test in its function's crate. Regenerate with
+`python3 tools/gen_admin_events.py` after changing this file.
+"""
+
+import base64
+import hashlib
+import hmac
+import json
+import os
+
+SECRET = b"local-dev-secret-change-me-0123456789abcdef"
+ISSUER = "quota-local"
+AUDIENCE = "quota-admin"
+EXP_2100 = 4102444800
+ROOT = os.path.join(os.path.dirname(__file__), "..", "events")
+
+
+def b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def token(sub: str, roles: list[str], **extra) -> str:
+    header = {"alg": "HS256", "typ": "JWT"}
+    claims = {"sub": sub, "iss": ISSUER, "aud": AUDIENCE, "exp": EXP_2100, "roles": roles, **extra}
+    signing_input = b64(json.dumps(header).encode()) + "." + b64(json.dumps(claims).encode())
+    sig = hmac.new(SECRET, signing_input.encode(), hashlib.sha256).digest()
+    return signing_input + "." + b64(sig)
+
+
+ADMIN = "Bearer " + token("admin@uni.edu", ["admin"], email="admin@uni.edu")
+STAFF = "Bearer " + token("staff@uni.edu", ["Staff"])
+EXPIRED = "Bearer " + token("admin@uni.edu", ["admin"], exp=1700000000)
+
+
+def event(method, path, route, body=None, query="", auth=ADMIN, headers=None, path_params=None):
+    h = {"content-type": "application/json", "host": "api.example.com", "user-agent": "admin-console/1.0"}
+    if auth:
+        h["authorization"] = auth
+    h.update(headers or {})
+    e = {
+        "version": "2.0",
+        "routeKey": f"{method} {route}",
+        "rawPath": path,
+        "rawQueryString": query,
+        "headers": h,
+        "requestContext": {
+            "accountId": "123456789012", "apiId": "api", "domainName": "api.example.com", "domainPrefix": "api",
+            "http": {"method": method, "path": path, "protocol": "HTTP/1.1", "sourceIp": "203.0.113.9",
+                     "userAgent": "admin-console/1.0"},
+            "requestId": "fixture", "routeKey": f"{method} {route}", "stage": "$default",
+            "time": "27/Nov/2026:10:00:00 +0000", "timeEpoch": 1795777200000,
+        },
+        "isBase64Encoded": False,
+    }
+    if query:
+        e["queryStringParameters"] = dict(p.split("=", 1) for p in query.split("&"))
+    if path_params:
+        e["pathParameters"] = path_params
+    if body is not None:
+        e["body"] = body if isinstance(body, str) else json.dumps(body)
+    return e
+
+
+def write(function, name, e):
+    d = os.path.join(ROOT, function)
+    os.makedirs(d, exist_ok=True)
+    with open(os.path.join(d, name), "w") as f:
+        json.dump(e, f, indent=2)
+        f.write("\n")
+
+
+T = "/api/admin/quota/tiers"
+TR = T + "/{tierId}"
+basic = {"tierId": "basic", "tierName": "Basic", "monthlyCostLimit": "10", "dailyCostLimit": "2"}
+write("tiers", "create.json", event("POST", T, T, basic))
+write("tiers", "create-invalid.json", event("POST", T, T, {"tierId": "bad#id", "tierName": "", "monthlyCostLimit": -5, "softLimitPercentage": 101}))
+write("tiers", "create-malformed.json", event("POST", T, T, '{"tierId": "basic", '))
+write("tiers", "create-unknown-field.json", event("POST", T, T, {**basic, "color": "red"}))
+write("tiers", "create-no-token.json", event("POST", T, T, basic, auth=None))
+write("tiers", "create-expired-token.json", event("POST", T, T, basic, auth=EXPIRED))
+write("tiers", "create-not-admin.json", event("POST", T, T, basic, auth=STAFF))
+write("tiers", "list.json", event("GET", T, T, query="limit=1"))
+write("tiers", "list-enabled.json", event("GET", T, T, query="enabled=true"))
+write("tiers", "list-bad-limit.json", event("GET", T, T, query="limit=1000"))
+write("tiers", "get.json", event("GET", T + "/basic", TR, path_params={"tierId": "basic"}))
+write("tiers", "get-missing.json", event("GET", T + "/nope", TR, path_params={"tierId": "nope"}))
+write("tiers", "update.json", event("PATCH", T + "/basic", TR, {"tierName": "Basic plus", "dailyCostLimit": None},
+                                    headers={"if-match": '"1"'}, path_params={"tierId": "basic"}))
+write("tiers", "update-stale.json", event("PATCH", T + "/basic", TR, {"enabled": False},
+                                          headers={"if-match": '"1"'}, path_params={"tierId": "basic"}))
+write("tiers", "delete-in-use.json", event("DELETE", T + "/basic", TR, path_params={"tierId": "basic"}))
+write("tiers", "delete.json", event("DELETE", T + "/basic", TR, path_params={"tierId": "basic"}))
+
+A = "/api/admin/quota/assignments"
+AR = A + "/{assignmentId}"
+write("assignments", "create-default.json", event("POST", A, A, {"tierId": "basic", "assignmentType": "default_tier"}))
+write("assignments", "create-direct.json", event("POST", A, A, {"tierId": "basic", "assignmentType": "direct_user", "userId": "u1"}))
+write("assignments", "create-role.json", event("POST", A, A, {"tierId": "basic", "assignmentType": "jwt_role", "jwtRole": "Faculty", "priority": 250}))
+write("assignments", "create-direct-twice.json", event("POST", A, A, {"tierId": "basic", "assignmentType": "direct_user", "userId": "u1"}))
+write("assignments", "create-unknown-tier.json", event("POST", A, A, {"tierId": "ghost", "assignmentType": "default_tier"}))
+write("assignments", "create-missing-user.json", event("POST", A, A, {"tierId": "basic", "assignmentType": "direct_user"}))
+write("assignments", "create-negative-priority.json", event("POST", A, A, {"tierId": "basic", "assignmentType": "jwt_role", "jwtRole": "X", "priority": -1}))
+write("assignments", "list.json", event("GET", A, A, query="limit=2"))
+write("assignments", "list-by-role.json", event("GET", A, A, query="jwtRole=Faculty"))
+write("assignments", "list-by-user.json", event("GET", A, A, query="userId=u1"))
+write("assignments", "list-unknown-filter.json", event("GET", A, A, query="color=red"))
+write("assignments", "get.json", event("GET", A + "/ASSIGNMENT_ID", AR, path_params={"assignmentId": "ASSIGNMENT_ID"}))
+write("assignments", "get-missing.json", event("GET", A + "/no-such-id", AR, path_params={"assignmentId": "no-such-id"}))
+write("assignments", "update.json", event("PATCH", A + "/ASSIGNMENT_ID", AR, {"priority": 310, "enabled": False},
+                                          headers={"if-match": '"1"'}, path_params={"assignmentId": "ASSIGNMENT_ID"}))
+write("assignments", "update-change-type.json", event("PATCH", A + "/ASSIGNMENT_ID", AR, {"assignmentType": "jwt_role"},
+                                                      path_params={"assignmentId": "ASSIGNMENT_ID"}))
+write("assignments", "delete.json", event("DELETE", A + "/ASSIGNMENT_ID", AR, path_params={"assignmentId": "ASSIGNMENT_ID"}))
+write("assignments", "list-not-admin.json", event("GET", A, A, auth=STAFF))
+
+U = "/api/admin/quota/users"
+UR = U + "/{userId}"
+write("users", "inspect.json", event("GET", U + "/u1", UR, query="roles=Faculty,Staff&email=u1@uni.edu", path_params={"userId": "u1"}))
+write("users", "inspect-unknown-user.json", event("GET", U + "/nobody", UR, path_params={"userId": "nobody"}))
+write("users", "inspect-bad-email.json", event("GET", U + "/u1", UR, query="email=not-an-email", path_params={"userId": "u1"}))
+write("users", "inspect-bad-id.json", event("GET", U + "/u%23x", UR, path_params={"userId": "u#x"}))
+write("users", "inspect-no-token.json", event("GET", U + "/u1", UR, auth=None, path_params={"userId": "u1"}))
