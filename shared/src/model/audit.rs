@@ -6,8 +6,10 @@ use serde::Serialize;
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Audit {
+    #[serde(serialize_with = "super::millis")]
     pub created_at: DateTime<Utc>,
     pub created_by: String,
+    #[serde(serialize_with = "super::millis")]
     pub updated_at: DateTime<Utc>,
     pub updated_by: String,
     pub version: u64,

@@ -51,6 +51,7 @@ pub struct QuotaEvent {
     pub percentage: Decimal,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub session_id: Option<SessionId>,
+    #[serde(serialize_with = "super::millis")]
     pub occurred_at: DateTime<Utc>,
 }
 

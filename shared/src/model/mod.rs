@@ -27,3 +27,9 @@ pub use usage::{MAX_TOKENS, UsageDelta, UsageSnapshot, UsageTotals};
 fn present<'de, T: serde::Deserialize<'de>, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Option<T>>, D::Error> {
     Ok(Some(Option::deserialize(d)?))
 }
+
+/// Instants as RFC 3339 UTC with milliseconds, the precision they are stored
+/// with, so a create answers exactly what a later read does.
+pub(crate) fn millis<S: serde::Serializer>(t: &chrono::DateTime<chrono::Utc>, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(&t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true))
+}

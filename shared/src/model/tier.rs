@@ -233,6 +233,7 @@ pub(crate) mod tests {
         assert_eq!(json["dailyCostLimit"], serde_json::Value::Null);
         assert_eq!(json["actionOnLimit"], "block");
         assert_eq!(json["createdBy"], "admin");
+        assert_eq!(json["createdAt"], "2026-11-27T10:00:00.000Z", "millisecond precision, as stored");
         assert_eq!(json["version"], 1);
     }
 
