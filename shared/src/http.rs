@@ -213,6 +213,17 @@ pub struct AdminState {
     pub no_match: crate::decide::NoMatchPolicy,
 }
 
+impl AdminState {
+    /// The composition root of every admin function: settings from the
+    /// environment (failing fast), the verifier, and the repository.
+    pub async fn from_env() -> Result<Self, Box<dyn std::error::Error + Send + Sync>> {
+        let config = crate::config::Config::from_env()?;
+        let verifier = crate::auth::Verifier::new(crate::auth::AuthConfig::from_env()?)?;
+        let store = crate::store::DynamoStore::connect(config.tables).await;
+        Ok(Self { store, verifier: std::sync::Arc::new(verifier), no_match: config.no_match_policy })
+    }
+}
+
 /// Extracting an [`Admin`](crate::auth::Admin) authenticates the request:
 /// 401 without or with a bad token, 403 for a valid token without the role.
 impl axum::extract::FromRequestParts<AdminState> for crate::auth::Admin {
@@ -247,6 +258,28 @@ pub fn json_with_etag<T: Serialize>(status: StatusCode, value: &T, version: u64)
     let mut response = json_response(status, value);
     response.headers_mut().insert(header::ETAG, etag(version));
     response
+}
+
+/// 201 with the new record, its ETag and its Location.
+pub fn created<T: Serialize>(value: &T, version: u64, location: &str) -> Response {
+    let mut response = json_with_etag(StatusCode::CREATED, value, version);
+    if let Ok(v) = HeaderValue::from_str(location) {
+        response.headers_mut().insert(header::LOCATION, v);
+    }
+    response
+}
+
+/// 412 unless the `If-Match` version (when one was sent) is the current one.
+pub fn ensure_version(
+    expected: Option<u64>,
+    current: u64,
+    entity: crate::error::Entity,
+    id: &str,
+) -> Result<(), Error> {
+    match expected {
+        Some(v) if v != current => Err(Error::PreconditionFailed { entity, id: id.to_string(), expected: v }),
+        _ => Ok(()),
+    }
 }
 
 /// Rejects query parameters other than `allowed`, so typos do not pass silently.

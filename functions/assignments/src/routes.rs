@@ -2,14 +2,15 @@
 
 use axum::Router;
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use chrono::Utc;
 use quota_shared::auth::Admin;
 use quota_shared::error::{Entity, Error, FieldErrors};
 use quota_shared::http::{
-    AdminState, ApiError, JsonBody, if_match, json_response, json_with_etag, no_route, only_params,
+    AdminState, ApiError, JsonBody, created, ensure_version, if_match, json_response, json_with_etag, no_route,
+    only_params,
 };
 use quota_shared::model::{
     AssignmentId, AssignmentPatch, AssignmentType, DomainPattern, JwtRole, NewAssignment, TierId, UserId,
@@ -49,10 +50,7 @@ async fn create(
     let a = body.into_assignment(&admin.actor, Utc::now())?;
     s.store.create_assignment(&a).await?;
     tracing::info!(actor = %admin.actor, action = "assignment.create", assignment_id = %a.assignment_id, tier_id = %a.tier_id, "admin write");
-    let mut response = json_with_etag(StatusCode::CREATED, &a, a.audit.version);
-    let location = format!("{ASSIGNMENTS_PATH}/{}", a.assignment_id);
-    response.headers_mut().insert(header::LOCATION, HeaderValue::from_str(&location).expect("ids are header-safe"));
-    Ok(response)
+    Ok(created(&a, a.audit.version, &format!("{ASSIGNMENTS_PATH}/{}", a.assignment_id)))
 }
 
 /// `assignmentType`, `tierId`, and one of `userId` / `jwtRole` / `emailDomain`
@@ -117,9 +115,7 @@ async fn update(
     let id = assignment_id(&raw)?;
     let expected = if_match(&headers)?;
     let current = s.store.get_assignment(&id).await?.ok_or_else(|| not_found(raw.clone()))?;
-    if let Some(v) = expected.filter(|v| *v != current.audit.version) {
-        return Err(Error::PreconditionFailed { entity: Entity::Assignment, id: raw, expected: v }.into());
-    }
+    ensure_version(expected, current.audit.version, Entity::Assignment, &raw)?;
     let next = current.patched(patch, &admin.actor, Utc::now())?;
     s.store.update_assignment(&current, &next).await?;
     tracing::info!(actor = %admin.actor, action = "assignment.update", assignment_id = %id, version = next.audit.version, "admin write");

@@ -2,14 +2,15 @@
 
 use axum::Router;
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use chrono::Utc;
 use quota_shared::auth::Admin;
 use quota_shared::error::{Entity, Error};
 use quota_shared::http::{
-    AdminState, ApiError, JsonBody, if_match, json_response, json_with_etag, no_route, only_params,
+    AdminState, ApiError, JsonBody, created, ensure_version, if_match, json_response, json_with_etag, no_route,
+    only_params,
 };
 use quota_shared::model::{NewTier, TierId, TierPatch};
 use quota_shared::page::PageRequest;
@@ -42,10 +43,7 @@ async fn create(
     let tier = body.into_tier(&admin.actor, Utc::now())?;
     s.store.create_tier(&tier).await?;
     tracing::info!(actor = %admin.actor, action = "tier.create", tier_id = %tier.tier_id, "admin write");
-    let mut response = json_with_etag(StatusCode::CREATED, &tier, tier.audit.version);
-    let location = format!("{TIERS_PATH}/{}", tier.tier_id);
-    response.headers_mut().insert(header::LOCATION, HeaderValue::from_str(&location).expect("ids are header-safe"));
-    Ok(response)
+    Ok(created(&tier, tier.audit.version, &format!("{TIERS_PATH}/{}", tier.tier_id)))
 }
 
 async fn list(
@@ -80,9 +78,7 @@ async fn update(
     let id = tier_id(&raw)?;
     let expected = if_match(&headers)?;
     let current = s.store.get_tier(&id).await?.ok_or(Error::NotFound { entity: Entity::Tier, id: raw.clone() })?;
-    if let Some(v) = expected.filter(|v| *v != current.audit.version) {
-        return Err(Error::PreconditionFailed { entity: Entity::Tier, id: raw, expected: v }.into());
-    }
+    ensure_version(expected, current.audit.version, Entity::Tier, &raw)?;
     let next = current.patched(patch, &admin.actor, Utc::now())?;
     // Conditional on the version read, so a change in between is never lost.
     s.store.update_tier(&next, current.audit.version).await?;
