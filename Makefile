@@ -17,7 +17,13 @@ export AUTH_HS256_SECRET ?= local-dev-secret-change-me-0123456789abcdef
 # Little debug info keeps the dev build fast on small machines.
 export CARGO_PROFILE_DEV_DEBUG ?= line-tables-only
 
-.PHONY: help setup run token test lint fmt bench emulator-stop clean
+# Deployment: STAGE=dev|prod, ARCH=arm64 (default, what Lambda runs) or x86_64.
+STAGE ?= dev
+ARCH ?= arm64
+FUNCTIONS := tiers assignments users check
+CDK := cd infra && npx cdk -c stage=$(STAGE) -c arch=$(ARCH)
+
+.PHONY: help setup run token test infra-test lint fmt bench build synth deploy invoke emulator-stop clean
 
 help:
 	@echo "make run    emulator + tables + demo data, the API on http://$(HTTP_ADDR)"
@@ -25,6 +31,8 @@ help:
 	@echo "make token  a local admin JWT for the admin API under make run"
 	@echo "make lint   cargo fmt --check and clippy -D warnings"
 	@echo "make bench  request counts, throughput, CPU per call, binary size, cold start, memory"
+	@echo "make build  release zips with cargo-lambda (ARCH=arm64|x86_64)"
+	@echo "make synth / deploy STAGE=dev|prod   CDK; make invoke FN=check EVENT=events/check/check.json"
 	@echo "make setup  install the emulator into .venv"
 
 .venv/bin/moto_server: tools/requirements.txt
@@ -33,6 +41,38 @@ help:
 	@touch $@
 
 setup: .venv/bin/moto_server
+
+infra/node_modules/.package-lock.json: infra/package-lock.json
+	cd infra && npm ci --no-audit --no-fund
+
+# CDK template assertions (node --test), then cfn-lint over the templates they
+# write. W3005 (a DependsOn that a GetAtt already implies) is CDK's own habit.
+infra-test: setup infra/node_modules/.package-lock.json
+	cd infra && npm test
+	.venv/bin/cfn-lint --ignore-checks W3005 -- infra/cdk.out.test/*.template.json
+
+.venv/bin/cargo-lambda: tools/requirements-lambda.txt | .venv/bin/moto_server
+	.venv/bin/pip install --quiet --disable-pip-version-check -r tools/requirements-lambda.txt
+	@touch $@
+
+# Release zips for every function: target/lambda/<function>/bootstrap.zip.
+# ARCH=arm64 needs `rustup target add aarch64-unknown-linux-gnu` once.
+build: .venv/bin/cargo-lambda
+	PATH="$(CURDIR)/.venv/bin:$$PATH" cargo lambda build --release --output-format zip \
+	  $(if $(filter x86_64,$(ARCH)),--x86-64,--arm64) $(addprefix --bin ,$(FUNCTIONS))
+
+synth: infra/node_modules/.package-lock.json
+	cd infra && npx tsc
+	$(CDK) synth
+
+# Needs AWS credentials and a bootstrapped account (see README, Deploy).
+deploy: build infra/node_modules/.package-lock.json
+	cd infra && npx tsc
+	$(CDK) deploy
+
+# make invoke FN=check EVENT=events/check/check.json [STAGE=dev]
+invoke: .venv/bin/cargo-lambda
+	PATH="$(CURDIR)/.venv/bin:$$PATH" cargo lambda invoke --remote quota-$(STAGE)-$(FN) --data-file $(EVENT)
 
 run: setup
 	@url=$$(tools/emulator.sh start $(EMULATOR_PORT)) && \
@@ -46,8 +86,8 @@ run: setup
 token:
 	@cargo run --quiet -p quota-dev -- token $(or $(SUB),local-admin) $(or $(ROLES),admin)
 
-test: setup
-	tools/with-emulator.sh cargo test --workspace --all-targets
+test: setup infra-test
+	tools/with-emulator.sh cargo test --workspace
 
 # Builds the release binary (the deployed one is measured too), then prints
 # the bench tables; needs the emulator, which it starts.

@@ -96,6 +96,8 @@ impl<S: CheckStore> Checker<S> {
         };
         let decision = decide::decide(tier, &view.usage, now);
         if decision.decision == Verdict::Block {
+            // Counted by a CloudWatch metric filter on `metric` (infra/).
+            tracing::info!(metric = "QuotaBlocked", user = %subject.user_id, tier = %tier.tier_id, "check blocked");
             self.note_block(tier, &decision, &view.usage, request, now).await;
         }
         Ok(CheckOutcome {

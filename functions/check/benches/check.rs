@@ -33,6 +33,12 @@ const NOW: &str = "2026-11-27T10:00:00Z";
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() {
+    // `cargo test --all-targets` runs bench binaries without `--bench`: the
+    // bench needs the emulator and minutes, so it only runs under `cargo bench`.
+    if !std::env::args().any(|a| a == "--bench") {
+        println!("check bench: run it with `make bench`");
+        return;
+    }
     let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("runtime");
     rt.block_on(async {
         // QUOTA_BENCH=stub runs only the in-process part (no emulator), e.g. under perf.

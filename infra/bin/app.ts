@@ -1,0 +1,18 @@
+#!/usr/bin/env node
+// The CDK app: one stack per stage, chosen with `-c stage=dev|prod`, built for
+// `-c arch=arm64|x86_64` from the zips `make build` leaves in target/lambda.
+import * as path from 'path';
+import { App } from 'aws-cdk-lib';
+import { QuotaStack, stageSettings, Arch } from '../lib/quota-stack';
+
+const app = new App();
+const stage = String(app.node.tryGetContext('stage') ?? 'dev');
+const arch = String(app.node.tryGetContext('arch') ?? 'arm64') as Arch;
+const settings = stageSettings(app.node.tryGetContext('stages'), stage);
+new QuotaStack(app, `Quota-${stage}`, {
+  stage,
+  arch,
+  settings,
+  lambdaDir: path.join(__dirname, '..', '..', '..', 'target', 'lambda'),
+  env: { account: process.env.CDK_DEFAULT_ACCOUNT, region: process.env.CDK_DEFAULT_REGION },
+});

@@ -1,0 +1,302 @@
+// The quota service's stack: the two tables (from the same definitions the
+// Rust repository uses), one Lambda per function crate, the HTTP API with a
+// JWT authorizer for admins and IAM auth for the chat backend, least-
+// privilege IAM, and the alarms ops expect.
+import * as fs from 'fs';
+import * as path from 'path';
+import { CfnOutput, Duration, RemovalPolicy, Stack, StackProps } from 'aws-cdk-lib';
+import * as apigw from 'aws-cdk-lib/aws-apigatewayv2';
+import { HttpIamAuthorizer, HttpJwtAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
+import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import { Construct } from 'constructs';
+
+export type Arch = 'arm64' | 'x86_64';
+export type FunctionName = 'tiers' | 'assignments' | 'users' | 'check';
+export const FUNCTIONS: FunctionName[] = ['tiers', 'assignments', 'users', 'check'];
+
+/** Per-stage settings, from the `stages` context in cdk.json. */
+export interface StageSettings {
+  jwtIssuer: string;
+  jwtAudience: string;
+  adminOrigin: string;
+  adminClaim: string;
+  adminRole: string;
+  throttleRate: number;
+  throttleBurst: number;
+}
+
+export function stageSettings(stages: Record<string, StageSettings> | undefined, stage: string): StageSettings {
+  const s = stages?.[stage];
+  if (!s) {
+    throw new Error(`no settings for stage "${stage}" in the "stages" context (cdk.json)`);
+  }
+  for (const key of ['jwtIssuer', 'jwtAudience', 'adminOrigin', 'adminClaim', 'adminRole'] as const) {
+    if (!s[key]) throw new Error(`stage "${stage}" lacks ${key}`);
+  }
+  return s;
+}
+
+interface IndexDef { name: string; partitionKey: string; sortKey: string; projection: string }
+interface TableDef { logicalName: string; partitionKey: string; sortKey: string; ttlAttribute: string; indexes: IndexDef[] }
+
+/** shared/schema/tables.json, written from the Rust definitions (a Rust test keeps it current). */
+export function tableDefinitions(): TableDef[] {
+  const file = path.join(__dirname, '..', '..', '..', 'shared', 'schema', 'tables.json');
+  return JSON.parse(fs.readFileSync(file, 'utf8')) as TableDef[];
+}
+
+export interface QuotaStackProps extends StackProps {
+  stage: string;
+  arch: Arch;
+  settings: StageSettings;
+  /** Where `make build` leaves `<function>/bootstrap.zip`. */
+  lambdaDir: string;
+  /** Replaces the built zips (tests synthesize without compiling Rust). */
+  code?: (fn: FunctionName) => lambda.Code;
+}
+
+/** Memory and timeout, set on purpose: the check is the hot path (more
+ * memory is more CPU, so lower latency; its SDK gives up after 3 s); admin
+ * calls are rare and light. The bench measured ~12 MB peak RSS. */
+const SIZING: Record<FunctionName, { memory: number; timeout: number }> = {
+  tiers: { memory: 128, timeout: 10 },
+  assignments: { memory: 128, timeout: 10 },
+  users: { memory: 128, timeout: 10 },
+  check: { memory: 256, timeout: 5 },
+};
+
+/** The partition keys (table or index) each function may touch; IAM enforces
+ * them with dynamodb:LeadingKeys, so e.g. the check cannot write a tier. */
+const QUOTA_READ_KEYS: Record<FunctionName, string[]> = {
+  tiers: ['CONFIG', 'VERSION#*'],
+  assignments: ['CONFIG', 'VERSION#*', 'ASSIGNMENT#*', 'USER#*', 'ASSIGNMENTS', 'TIER#*'],
+  users: ['CONFIG', 'VERSION#*', 'USER#*'],
+  check: ['CONFIG', 'VERSION#*', 'USER#*'],
+};
+const QUOTA_WRITE_KEYS: Record<FunctionName, string[]> = {
+  tiers: ['CONFIG', 'VERSION#*'],
+  assignments: ['CONFIG', 'VERSION#*', 'ASSIGNMENT#*', 'USER#*'],
+  users: [],
+  check: ['USER#*'],
+};
+
+export class QuotaStack extends Stack {
+  readonly tables: Record<string, dynamodb.Table> = {};
+  readonly functions = {} as Record<FunctionName, lambda.Function>;
+  readonly api: apigw.HttpApi;
+
+  constructor(scope: Construct, id: string, props: QuotaStackProps) {
+    super(scope, id, props);
+    const { stage, settings } = props;
+    const prod = stage === 'prod';
+    const name = (s: string) => `quota-${stage}-${s}`;
+    const removal = prod ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY;
+
+    for (const def of tableDefinitions()) {
+      const table = new dynamodb.Table(this, `${def.logicalName}Table`, {
+        tableName: name(def.logicalName),
+        partitionKey: { name: def.partitionKey, type: dynamodb.AttributeType.STRING },
+        sortKey: { name: def.sortKey, type: dynamodb.AttributeType.STRING },
+        billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
+        pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+        encryption: dynamodb.TableEncryption.AWS_MANAGED,
+        timeToLiveAttribute: def.ttlAttribute,
+        removalPolicy: removal,
+        deletionProtection: prod,
+      });
+      for (const index of def.indexes) {
+        table.addGlobalSecondaryIndex({
+          indexName: index.name,
+          partitionKey: { name: index.partitionKey, type: dynamodb.AttributeType.STRING },
+          sortKey: { name: index.sortKey, type: dynamodb.AttributeType.STRING },
+          projectionType: dynamodb.ProjectionType.ALL,
+        });
+      }
+      this.tables[def.logicalName] = table;
+    }
+    const quota = this.tables['quota'];
+    const events = this.tables['events'];
+
+    for (const fn of FUNCTIONS) {
+      const logGroup = new logs.LogGroup(this, `${fn}Logs`, {
+        logGroupName: `/aws/lambda/${name(fn)}`,
+        retention: prod ? logs.RetentionDays.THREE_MONTHS : logs.RetentionDays.ONE_WEEK,
+        removalPolicy: removal,
+      });
+      this.functions[fn] = new lambda.Function(this, `${fn}Function`, {
+        functionName: name(fn),
+        runtime: lambda.Runtime.PROVIDED_AL2023,
+        architecture: props.arch === 'x86_64' ? lambda.Architecture.X86_64 : lambda.Architecture.ARM_64,
+        handler: 'bootstrap',
+        code: props.code?.(fn) ?? lambda.Code.fromAsset(path.join(props.lambdaDir, fn, 'bootstrap.zip')),
+        memorySize: SIZING[fn].memory,
+        timeout: Duration.seconds(SIZING[fn].timeout),
+        loggingFormat: lambda.LoggingFormat.JSON,
+        applicationLogLevelV2: lambda.ApplicationLogLevel.INFO,
+        systemLogLevelV2: lambda.SystemLogLevel.WARN,
+        logGroup,
+        environment: {
+          QUOTA_TABLE: quota.tableName,
+          EVENTS_TABLE: events.tableName,
+          QUOTA_NO_MATCH_POLICY: 'allow',
+          QUOTA_FAILURE_MODE: 'open',
+          AUTH_ISSUER: settings.jwtIssuer,
+          AUTH_AUDIENCE: settings.jwtAudience,
+          AUTH_JWKS_URL: `${settings.jwtIssuer.replace(/\/$/, '')}/.well-known/jwks.json`,
+          AUTH_ADMIN_CLAIM: settings.adminClaim,
+          AUTH_ADMIN_ROLE: settings.adminRole,
+        },
+      });
+      this.grant(fn, quota, events);
+    }
+
+    this.api = new apigw.HttpApi(this, 'Api', {
+      apiName: name('api'),
+      corsPreflight: {
+        allowOrigins: [settings.adminOrigin],
+        allowMethods: [
+          apigw.CorsHttpMethod.GET,
+          apigw.CorsHttpMethod.POST,
+          apigw.CorsHttpMethod.PATCH,
+          apigw.CorsHttpMethod.DELETE,
+          apigw.CorsHttpMethod.OPTIONS,
+        ],
+        allowHeaders: ['authorization', 'content-type', 'if-match'],
+        exposeHeaders: ['etag', 'location', 'retry-after'],
+        maxAge: Duration.hours(1),
+      },
+    });
+    const defaultStage = this.api.defaultStage?.node.defaultChild as apigw.CfnStage;
+    defaultStage.defaultRouteSettings = {
+      throttlingRateLimit: settings.throttleRate,
+      throttlingBurstLimit: settings.throttleBurst,
+    };
+    const jwt = new HttpJwtAuthorizer('AdminJwt', settings.jwtIssuer, { jwtAudience: [settings.jwtAudience] });
+    const iamAuth = new HttpIamAuthorizer();
+    const M = apigw.HttpMethod;
+    const integration = (fn: FunctionName) => new HttpLambdaIntegration(`${fn}Integration`, this.functions[fn]);
+    const admin = '/api/admin/quota';
+    const routes: [string, apigw.HttpMethod[], FunctionName, apigw.IHttpRouteAuthorizer][] = [
+      [`${admin}/tiers`, [M.GET, M.POST], 'tiers', jwt],
+      [`${admin}/tiers/{tierId}`, [M.GET, M.PATCH, M.DELETE], 'tiers', jwt],
+      [`${admin}/assignments`, [M.GET, M.POST], 'assignments', jwt],
+      [`${admin}/assignments/{assignmentId}`, [M.GET, M.PATCH, M.DELETE], 'assignments', jwt],
+      [`${admin}/users/{userId}`, [M.GET], 'users', jwt],
+      ['/api/quota/check', [M.POST], 'check', iamAuth],
+      ['/api/quota/usage', [M.POST], 'check', iamAuth],
+    ];
+    const integrations = new Map<FunctionName, HttpLambdaIntegration>();
+    for (const [routePath, methods, fn, authorizer] of routes) {
+      if (!integrations.has(fn)) integrations.set(fn, integration(fn));
+      this.api.addRoutes({ path: routePath, methods, integration: integrations.get(fn)!, authorizer });
+    }
+    new CfnOutput(this, 'ApiUrl', { value: this.api.apiEndpoint, description: 'Base URL of the quota API' });
+    new CfnOutput(this, 'CheckFunctionName', {
+      value: this.functions.check.functionName,
+      description: 'What the chat backend invokes directly',
+    });
+
+    this.alarms(name, quota, events);
+  }
+
+  /** Least privilege: only the actions and partitions each function uses.
+   * Transactions are authorised per item action (Put/Update/Delete). */
+  private grant(fn: FunctionName, quota: dynamodb.Table, events: dynamodb.Table) {
+    const role = this.functions[fn];
+    const leading = (keys: string[]) => ({ 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': keys } });
+    const reads = fn === 'tiers' ? ['dynamodb:GetItem', 'dynamodb:Query'] : ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:Query'];
+    const quotaResources = fn === 'assignments' ? [quota.tableArn, `${quota.tableArn}/index/*`] : [quota.tableArn];
+    role.addToRolePolicy(new iam.PolicyStatement({
+      actions: reads,
+      resources: quotaResources,
+      conditions: leading(QUOTA_READ_KEYS[fn]),
+    }));
+    const writes: Record<FunctionName, string[]> = {
+      tiers: ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
+      assignments: ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
+      users: [],
+      check: ['dynamodb:PutItem', 'dynamodb:UpdateItem'],
+    };
+    if (writes[fn].length > 0) {
+      role.addToRolePolicy(new iam.PolicyStatement({
+        actions: writes[fn],
+        resources: [quota.tableArn],
+        conditions: leading(QUOTA_WRITE_KEYS[fn]),
+      }));
+    }
+    if (fn === 'check') {
+      role.addToRolePolicy(new iam.PolicyStatement({ actions: ['dynamodb:PutItem'], resources: [events.tableArn] }));
+    }
+    if (fn === 'users') {
+      role.addToRolePolicy(new iam.PolicyStatement({
+        actions: ['dynamodb:Query'],
+        resources: [events.tableArn],
+        conditions: leading(['USER#*']),
+      }));
+    }
+  }
+
+  private alarms(name: (s: string) => string, quota: dynamodb.Table, events: dynamodb.Table) {
+    const period = Duration.minutes(5);
+    for (const fn of FUNCTIONS) {
+      const f = this.functions[fn];
+      new cloudwatch.Alarm(this, `${fn}ErrorsAlarm`, {
+        alarmName: name(`${fn}-errors`),
+        metric: f.metricErrors({ period }),
+        threshold: 1,
+        evaluationPeriods: 1,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      });
+      new cloudwatch.Alarm(this, `${fn}ThrottlesAlarm`, {
+        alarmName: name(`${fn}-throttles`),
+        metric: f.metricThrottles({ period }),
+        threshold: 1,
+        evaluationPeriods: 1,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      });
+    }
+    const O = dynamodb.Operation;
+    for (const [label, table] of [['quota', quota], ['events', events]] as const) {
+      new cloudwatch.Alarm(this, `${label}ThrottledAlarm`, {
+        alarmName: name(`${label}-table-throttled`),
+        metric: table.metricThrottledRequestsForOperations({
+          operations: [O.GET_ITEM, O.BATCH_GET_ITEM, O.QUERY, O.PUT_ITEM, O.UPDATE_ITEM, O.DELETE_ITEM, O.TRANSACT_WRITE_ITEMS],
+          period,
+        }),
+        threshold: 1,
+        evaluationPeriods: 1,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      });
+    }
+    // The check logs `metric` fields (JSON logs); these count them.
+    const checkLogs = this.functions.check.logGroup;
+    new logs.MetricFilter(this, 'BlockedChecks', {
+      logGroup: checkLogs,
+      filterPattern: logs.FilterPattern.stringValue('$.fields.metric', '=', 'QuotaBlocked'),
+      metricNamespace: 'QuotaService',
+      metricName: 'BlockedChecks',
+      metricValue: '1',
+      defaultValue: 0,
+    });
+    const failures = new logs.MetricFilter(this, 'StoreFailures', {
+      logGroup: checkLogs,
+      filterPattern: logs.FilterPattern.stringValue('$.fields.metric', '=', 'QuotaStoreFailure'),
+      metricNamespace: 'QuotaService',
+      metricName: 'StoreFailures',
+      metricValue: '1',
+      defaultValue: 0,
+    });
+    new cloudwatch.Alarm(this, 'StoreFailuresAlarm', {
+      alarmName: name('store-failures'),
+      metric: failures.metric({ period, statistic: 'Sum' }),
+      threshold: 1,
+      evaluationPeriods: 1,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+  }
+}

@@ -1,0 +1,228 @@
+// Template assertions for everything the stack promises, synthesized without
+// compiling Rust: the functions' code is a stand-in directory.
+import { test } from 'node:test';
+import * as assert from 'node:assert/strict';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { App } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import { Arch, FUNCTIONS, QuotaStack, stageSettings } from '../lib/quota-stack';
+
+const cdkJson = JSON.parse(fs.readFileSync(path.join(__dirname, '..', '..', 'cdk.json'), 'utf8'));
+const stubDir = fs.mkdtempSync(path.join(os.tmpdir(), 'quota-stub-'));
+fs.writeFileSync(path.join(stubDir, 'bootstrap'), '#!/bin/sh\n');
+
+function synth(stage: string, arch: Arch = 'arm64'): Template {
+  const app = new App();
+  const stack = new QuotaStack(app, `Quota-${stage}`, {
+    stage,
+    arch,
+    settings: stageSettings(cdkJson.context.stages, stage),
+    lambdaDir: '/nonexistent',
+    code: () => lambda.Code.fromAsset(stubDir),
+  });
+  return Template.fromStack(stack);
+}
+
+const dev = synth('dev');
+const prod = synth('prod');
+const schema = JSON.parse(fs.readFileSync(path.join(__dirname, '..', '..', '..', 'shared', 'schema', 'tables.json'), 'utf8'));
+
+test('tables follow the shared schema: keys, every index, TTL, on demand, PITR, encryption', () => {
+  for (const def of schema) {
+    dev.hasResourceProperties('AWS::DynamoDB::Table', {
+      TableName: `quota-dev-${def.logicalName}`,
+      KeySchema: [
+        { AttributeName: def.partitionKey, KeyType: 'HASH' },
+        { AttributeName: def.sortKey, KeyType: 'RANGE' },
+      ],
+      BillingMode: 'PAY_PER_REQUEST',
+      PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+      SSESpecification: { SSEEnabled: true },
+      TimeToLiveSpecification: { AttributeName: def.ttlAttribute, Enabled: true },
+      GlobalSecondaryIndexes: def.indexes.map((i: { name: string; partitionKey: string; sortKey: string }) => ({
+        IndexName: i.name,
+        KeySchema: [
+          { AttributeName: i.partitionKey, KeyType: 'HASH' },
+          { AttributeName: i.sortKey, KeyType: 'RANGE' },
+        ],
+        Projection: { ProjectionType: 'ALL' },
+      })),
+    });
+  }
+  dev.resourceCountIs('AWS::DynamoDB::Table', schema.length);
+});
+
+test('prod keeps its tables on stack deletion and protects them; dev may delete them', () => {
+  const tables = (t: Template) => Object.values(t.findResources('AWS::DynamoDB::Table'));
+  for (const t of tables(prod)) {
+    assert.equal(t.DeletionPolicy, 'Retain');
+    assert.equal(t.UpdateReplacePolicy, 'Retain');
+    assert.equal(t.Properties.DeletionProtectionEnabled, true);
+  }
+  for (const t of tables(dev)) {
+    assert.equal(t.DeletionPolicy, 'Delete');
+    assert.notEqual(t.Properties.DeletionProtectionEnabled, true);
+  }
+});
+
+test('one Lambda per function crate, provided.al2023, arm64 by default, sized and logged on purpose', () => {
+  dev.resourceCountIs('AWS::Lambda::Function', FUNCTIONS.length);
+  for (const fn of FUNCTIONS) {
+    dev.hasResourceProperties('AWS::Lambda::Function', {
+      FunctionName: `quota-dev-${fn}`,
+      Runtime: 'provided.al2023',
+      Handler: 'bootstrap',
+      Architectures: ['arm64'],
+      MemorySize: fn === 'check' ? 256 : 128,
+      Timeout: fn === 'check' ? 5 : 10,
+      LoggingConfig: Match.objectLike({ LogFormat: 'JSON', ApplicationLogLevel: 'INFO' }),
+      Environment: {
+        Variables: Match.objectLike({
+          QUOTA_TABLE: Match.anyValue(),
+          EVENTS_TABLE: Match.anyValue(),
+          AUTH_ISSUER: cdkJson.context.stages.dev.jwtIssuer,
+          AUTH_AUDIENCE: cdkJson.context.stages.dev.jwtAudience,
+          AUTH_ADMIN_CLAIM: 'cognito:groups',
+        }),
+      },
+    });
+    dev.hasResourceProperties('AWS::Logs::LogGroup', { LogGroupName: `/aws/lambda/quota-dev-${fn}`, RetentionInDays: 7 });
+  }
+  prod.hasResourceProperties('AWS::Logs::LogGroup', { LogGroupName: '/aws/lambda/quota-prod-check', RetentionInDays: 90 });
+  const x86 = synth('dev', 'x86_64');
+  for (const f of Object.values(x86.findResources('AWS::Lambda::Function'))) {
+    assert.deepEqual(f.Properties.Architectures, ['x86_64']);
+  }
+});
+
+const ADMIN_ROUTES = [
+  'GET /api/admin/quota/tiers',
+  'POST /api/admin/quota/tiers',
+  'GET /api/admin/quota/tiers/{tierId}',
+  'PATCH /api/admin/quota/tiers/{tierId}',
+  'DELETE /api/admin/quota/tiers/{tierId}',
+  'GET /api/admin/quota/assignments',
+  'POST /api/admin/quota/assignments',
+  'GET /api/admin/quota/assignments/{assignmentId}',
+  'PATCH /api/admin/quota/assignments/{assignmentId}',
+  'DELETE /api/admin/quota/assignments/{assignmentId}',
+  'GET /api/admin/quota/users/{userId}',
+];
+const CHECK_ROUTES = ['POST /api/quota/check', 'POST /api/quota/usage'];
+
+test('the HTTP API has exactly the documented routes: JWT for admins, IAM for the chat backend', () => {
+  const routes = Object.values(dev.findResources('AWS::ApiGatewayV2::Route')).map((r) => r.Properties);
+  assert.deepEqual(routes.map((r) => r.RouteKey).sort(), [...ADMIN_ROUTES, ...CHECK_ROUTES].sort());
+  for (const r of routes) {
+    const expected = CHECK_ROUTES.includes(r.RouteKey) ? 'AWS_IAM' : 'JWT';
+    assert.equal(r.AuthorizationType, expected, r.RouteKey);
+  }
+  dev.hasResourceProperties('AWS::ApiGatewayV2::Authorizer', {
+    AuthorizerType: 'JWT',
+    JwtConfiguration: { Issuer: cdkJson.context.stages.dev.jwtIssuer, Audience: [cdkJson.context.stages.dev.jwtAudience] },
+  });
+  dev.hasResourceProperties('AWS::ApiGatewayV2::Integration', { IntegrationType: 'AWS_PROXY', PayloadFormatVersion: '2.0' });
+});
+
+test('the API is throttled, allows the admin console origin, and outputs its URL', () => {
+  dev.hasResourceProperties('AWS::ApiGatewayV2::Stage', {
+    StageName: '$default',
+    DefaultRouteSettings: { ThrottlingRateLimit: 50, ThrottlingBurstLimit: 100 },
+  });
+  prod.hasResourceProperties('AWS::ApiGatewayV2::Stage', {
+    DefaultRouteSettings: { ThrottlingRateLimit: 500, ThrottlingBurstLimit: 1000 },
+  });
+  dev.hasResourceProperties('AWS::ApiGatewayV2::Api', {
+    CorsConfiguration: Match.objectLike({
+      AllowOrigins: [cdkJson.context.stages.dev.adminOrigin],
+      AllowHeaders: ['authorization', 'content-type', 'if-match'],
+      ExposeHeaders: ['etag', 'location', 'retry-after'],
+    }),
+  });
+  dev.hasOutput('ApiUrl', {});
+  dev.hasOutput('CheckFunctionName', {});
+});
+
+type Statement = { Action: string | string[]; Resource: unknown; Condition?: Record<string, Record<string, string[]>> };
+
+function statements(t: Template): Statement[] {
+  return Object.values(t.findResources('AWS::IAM::Policy')).flatMap((p) => p.Properties.PolicyDocument.Statement);
+}
+
+function actions(s: Statement): string[] {
+  return Array.isArray(s.Action) ? s.Action : [s.Action];
+}
+
+test('no policy allows Scan or a wildcard DynamoDB action', () => {
+  const all = statements(dev).flatMap(actions);
+  assert.ok(all.length > 0);
+  for (const a of all) {
+    assert.notEqual(a.toLowerCase(), 'dynamodb:scan');
+    assert.ok(!/^dynamodb:.*\*/.test(a) && a !== '*', `wildcard action ${a}`);
+  }
+  for (const s of statements(dev).filter((s) => actions(s).some((a) => a.startsWith('dynamodb:')))) {
+    assert.notEqual(s.Resource, '*', 'DynamoDB actions are scoped to our tables');
+  }
+});
+
+function policyOf(t: Template, fn: string): Statement[] {
+  const fnRes = Object.entries(t.findResources('AWS::Lambda::Function')).find(([, r]) => r.Properties.FunctionName === `quota-dev-${fn}`)!;
+  const roleRef = (fnRes[1].Properties.Role as { 'Fn::GetAtt': string[] })['Fn::GetAtt'][0];
+  return Object.values(t.findResources('AWS::IAM::Policy'))
+    .filter((p) => (p.Properties.Roles as { Ref: string }[]).some((r) => r.Ref === roleRef))
+    .flatMap((p) => p.Properties.PolicyDocument.Statement);
+}
+
+test('each function gets only the actions and partitions it uses', () => {
+  const check = policyOf(dev, 'check');
+  const checkWrites = check.filter((s) => actions(s).includes('dynamodb:UpdateItem'));
+  assert.equal(checkWrites.length, 1);
+  assert.deepEqual(checkWrites[0].Condition, { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['USER#*'] } });
+  assert.ok(!check.flatMap(actions).includes('dynamodb:DeleteItem'), 'the check never deletes');
+  const users = policyOf(dev, 'users');
+  for (const a of users.flatMap(actions)) {
+    assert.ok(['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:Query'].includes(a) || !a.startsWith('dynamodb:'), `users may only read, not ${a}`);
+  }
+  const tiers = policyOf(dev, 'tiers');
+  const tierKeys = tiers.flatMap((s) => s.Condition?.['ForAllValues:StringLike']?.['dynamodb:LeadingKeys'] ?? []);
+  assert.ok(!tierKeys.includes('USER#*'), 'the tiers function cannot touch users or usage');
+});
+
+test('alarms: function errors and throttles, table throttling, store failures; blocked checks are a metric', () => {
+  for (const fn of FUNCTIONS) {
+    dev.hasResourceProperties('AWS::CloudWatch::Alarm', { AlarmName: `quota-dev-${fn}-errors`, MetricName: 'Errors' });
+    dev.hasResourceProperties('AWS::CloudWatch::Alarm', { AlarmName: `quota-dev-${fn}-throttles`, MetricName: 'Throttles' });
+  }
+  dev.hasResourceProperties('AWS::CloudWatch::Alarm', { AlarmName: 'quota-dev-quota-table-throttled' });
+  dev.hasResourceProperties('AWS::CloudWatch::Alarm', { AlarmName: 'quota-dev-store-failures' });
+  dev.hasResourceProperties('AWS::Logs::MetricFilter', {
+    FilterPattern: '{ $.fields.metric = "QuotaBlocked" }',
+    MetricTransformations: [Match.objectLike({ MetricNamespace: 'QuotaService', MetricName: 'BlockedChecks' })],
+  });
+});
+
+test('stages cannot collide: every named resource carries the stage', () => {
+  const names = (t: Template) =>
+    [
+      ...Object.values(t.findResources('AWS::DynamoDB::Table')).map((r) => r.Properties.TableName),
+      ...Object.values(t.findResources('AWS::Lambda::Function')).map((r) => r.Properties.FunctionName),
+      ...Object.values(t.findResources('AWS::CloudWatch::Alarm')).map((r) => r.Properties.AlarmName),
+    ] as string[];
+  const d = names(dev);
+  const p = names(prod);
+  assert.ok(d.every((n) => n.startsWith('quota-dev-')));
+  assert.ok(p.every((n) => n.startsWith('quota-prod-')));
+  assert.throws(() => stageSettings(cdkJson.context.stages, 'qa'), /no settings for stage "qa"/);
+});
+
+test('templates are written for cfn-lint (make test lints them)', () => {
+  const out = path.join(__dirname, '..', '..', 'cdk.out.test');
+  fs.mkdirSync(out, { recursive: true });
+  for (const [stage, t] of [['dev', dev], ['prod', prod]] as const) {
+    fs.writeFileSync(path.join(out, `Quota-${stage}.template.json`), JSON.stringify(t.toJSON(), null, 1));
+  }
+  assert.ok(fs.existsSync(path.join(out, 'Quota-prod.template.json')));
+});
