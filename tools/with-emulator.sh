@@ -17,6 +17,8 @@ export AWS_ENDPOINT_URL_DYNAMODB="$url"
 export AWS_ACCESS_KEY_ID=${AWS_ACCESS_KEY_ID:-local}
 export AWS_SECRET_ACCESS_KEY=${AWS_SECRET_ACCESS_KEY:-local}
 export AWS_REGION=${AWS_REGION:-us-east-1}
+# moto answers one request at a time: give the SDK time under parallel tests.
+export QUOTA_DYNAMODB_ATTEMPT_TIMEOUT_MS=${QUOTA_DYNAMODB_ATTEMPT_TIMEOUT_MS:-30000}
 # The SDK must not look for real credentials or instance metadata.
 export AWS_EC2_METADATA_DISABLED=true
 echo "emulator: $url" >&2

@@ -23,8 +23,22 @@ pub struct DynamoStore {
 /// code path is otherwise the production one.
 pub async fn dynamodb_client(counter: &RequestCounter) -> Client {
     let shared = aws_config::defaults(aws_config::BehaviorVersion::latest()).load().await;
-    let conf = tuned(aws_sdk_dynamodb::config::Builder::from(&shared), counter).build();
-    Client::from_conf(conf)
+    let mut builder = tuned(aws_sdk_dynamodb::config::Builder::from(&shared), counter);
+    // The emulator applies requests one at a time, so under test load an
+    // answer can take seconds; `tools/with-emulator.sh` raises the limit.
+    if let Some(ms) = std::env::var("QUOTA_DYNAMODB_ATTEMPT_TIMEOUT_MS").ok().and_then(|v| v.parse::<u64>().ok()) {
+        builder = builder.timeout_config(timeouts(std::time::Duration::from_millis(ms)));
+    }
+    Client::from_conf(builder.build())
+}
+
+/// Attempt timeout `attempt`, connect within the same, give up after three attempts' worth.
+fn timeouts(attempt: std::time::Duration) -> aws_sdk_dynamodb::config::timeout::TimeoutConfig {
+    aws_sdk_dynamodb::config::timeout::TimeoutConfig::builder()
+        .connect_timeout(attempt)
+        .operation_attempt_timeout(attempt)
+        .operation_timeout(attempt * 3)
+        .build()
 }
 
 /// The client settings of the hot path, shared with the benchmarks so that
@@ -34,8 +48,6 @@ pub fn tuned(
     counter: &RequestCounter,
 ) -> aws_sdk_dynamodb::config::Builder {
     use aws_sdk_dynamodb::config::StalledStreamProtectionConfig;
-    use aws_sdk_dynamodb::config::timeout::TimeoutConfig;
-    use std::time::Duration;
     builder
         .interceptor(counter.clone())
         // Guards long downloads; our answers are a few KB, and it cost 13 % of
@@ -43,13 +55,7 @@ pub fn tuned(
         .stalled_stream_protection(StalledStreamProtectionConfig::disabled())
         // DynamoDB answers in milliseconds: a stuck attempt is retried after
         // 1 s, and after 3 s the check gives up and the failure mode answers.
-        .timeout_config(
-            TimeoutConfig::builder()
-                .connect_timeout(Duration::from_secs(1))
-                .operation_attempt_timeout(Duration::from_secs(1))
-                .operation_timeout(Duration::from_secs(3))
-                .build(),
-        )
+        .timeout_config(timeouts(std::time::Duration::from_secs(1)))
 }
 
 impl DynamoStore {
