@@ -90,7 +90,9 @@ fn no_source_file_calls_scan() {
                 dirs.push(path);
             } else if path.extension().is_some_and(|e| e == "rs") {
                 let text = std::fs::read_to_string(&path).unwrap();
-                if text.contains(".scan()") || text.contains("ScanInput") || text.contains("scan_paginator") {
+                // Spelled in pieces so this file does not match its own search.
+                let needles = [[".sc", "an()"].concat(), ["Scan", "Input"].concat(), ["scan_", "paginator"].concat()];
+                if needles.iter().any(|n| text.contains(n.as_str())) {
                     offenders.push(path);
                 }
             }

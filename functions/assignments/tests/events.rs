@@ -23,15 +23,6 @@ const USED: [&str; 17] = [
     "delete.json",
 ];
 
-fn fields(a: &Answer, status: u16) -> Vec<String> {
-    assert_eq!(a.status, status, "{:?}", a.body);
-    assert_eq!(a.headers["content-type"], "application/problem+json");
-    a.body["errors"]
-        .as_array()
-        .map(|e| e.iter().map(|x| x["field"].as_str().unwrap().to_string()).collect())
-        .unwrap_or_default()
-}
-
 fn ids(a: &Answer) -> Vec<String> {
     let mut v: Vec<String> =
         a.body["items"].as_array().unwrap().iter().map(|i| i["assignmentId"].as_str().unwrap().to_string()).collect();
@@ -50,10 +41,10 @@ async fn assignments_from_creation_to_deletion() {
     let none = String::new;
 
     // Rejected: nothing written.
-    assert_eq!(fields(&run("create-unknown-tier.json", none()).await, 400), ["tierId"]);
-    assert_eq!(fields(&run("create-missing-user.json", none()).await, 400), ["userId"]);
-    assert_eq!(fields(&run("create-negative-priority.json", none()).await, 400), ["priority"]);
-    fields(&run("list-not-admin.json", none()).await, 403);
+    assert_eq!(run("create-unknown-tier.json", none()).await.problem_fields(400), ["tierId"]);
+    assert_eq!(run("create-missing-user.json", none()).await.problem_fields(400), ["userId"]);
+    assert_eq!(run("create-negative-priority.json", none()).await.problem_fields(400), ["priority"]);
+    run("list-not-admin.json", none()).await.problem_fields(403);
     assert!(state.store.load_shared_config().await.unwrap().assignments.is_empty());
 
     let default = run("create-default.json", none()).await;
@@ -65,29 +56,29 @@ async fn assignments_from_creation_to_deletion() {
     assert_eq!(direct.headers["location"], format!("/api/admin/quota/assignments/{direct_id}").as_str());
     let role = run("create-role.json", none()).await;
     assert_eq!((role.status, role.body["priority"].as_u64()), (201, Some(250)));
-    fields(&run("create-direct-twice.json", none()).await, 409);
+    run("create-direct-twice.json", none()).await.problem_fields(409);
 
     let all = run("list.json", none()).await;
     assert_eq!(all.body["items"].as_array().unwrap().len(), 2, "limit=2");
     assert!(all.body["nextToken"].is_string());
     assert_eq!(ids(&run("list-by-role.json", none()).await), [role.body["assignmentId"].as_str().unwrap()]);
     assert_eq!(ids(&run("list-by-user.json", none()).await), [direct_id.as_str()]);
-    assert_eq!(fields(&run("list-unknown-filter.json", none()).await, 400), ["color"]);
+    assert_eq!(run("list-unknown-filter.json", none()).await.problem_fields(400), ["color"]);
 
     let got = run("get.json", direct_id.clone()).await;
     assert_eq!((got.status, got.headers["etag"].to_str().unwrap()), (200, "\"1\""));
-    fields(&run("get-missing.json", none()).await, 404);
+    run("get-missing.json", none()).await.problem_fields(404);
 
     let updated = run("update.json", direct_id.clone()).await;
     assert_eq!(updated.status, 200, "{:?}", updated.body);
     assert_eq!((updated.body["priority"].as_u64(), updated.body["enabled"].as_bool()), (Some(310), Some(false)));
-    fields(&run("update.json", direct_id.clone()).await, 412);
-    assert_eq!(fields(&run("update-change-type.json", direct_id.clone()).await, 400), ["assignmentType"]);
+    run("update.json", direct_id.clone()).await.problem_fields(412);
+    assert_eq!(run("update-change-type.json", direct_id.clone()).await.problem_fields(400), ["assignmentType"]);
 
     let deleted = run("delete.json", direct_id.clone()).await;
     assert_eq!(deleted.status, 204);
-    fields(&run("get.json", direct_id.clone()).await, 404);
-    fields(&run("delete.json", direct_id).await, 404);
+    run("get.json", direct_id.clone()).await.problem_fields(404);
+    run("delete.json", direct_id).await.problem_fields(404);
     // u1 may have a direct assignment again.
     assert_eq!(run("create-direct-twice.json", none()).await.status, 201);
 }

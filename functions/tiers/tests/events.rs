@@ -3,7 +3,7 @@
 
 use quota_shared::model::{Target, TierId};
 use quota_shared::testing::assignment;
-use testkit::{Answer, admin_state, fixture, fixture_names, run_event};
+use testkit::{admin_state, fixture, fixture_names, run_event};
 
 const USED: [&str; 16] = [
     "create-no-token.json",
@@ -24,16 +24,6 @@ const USED: [&str; 16] = [
     "delete.json",
 ];
 
-fn problem(a: &Answer, status: u16) -> Vec<String> {
-    assert_eq!(a.status, status, "{:?}", a.body);
-    assert_eq!(a.headers["content-type"], "application/problem+json");
-    assert_eq!(a.body["status"], status);
-    a.body["errors"]
-        .as_array()
-        .map(|e| e.iter().map(|x| x["field"].as_str().unwrap().to_string()).collect())
-        .unwrap_or_default()
-}
-
 #[tokio::test]
 async fn a_tier_from_creation_to_deletion() {
     let state = admin_state().await;
@@ -43,13 +33,13 @@ async fn a_tier_from_creation_to_deletion() {
     };
 
     // Everything rejected first: afterwards nothing may have been written.
-    problem(&run("create-no-token.json").await, 401);
-    problem(&run("create-expired-token.json").await, 401);
-    problem(&run("create-not-admin.json").await, 403);
-    let fields = problem(&run("create-invalid.json").await, 400);
+    run("create-no-token.json").await.problem_fields(401);
+    run("create-expired-token.json").await.problem_fields(401);
+    run("create-not-admin.json").await.problem_fields(403);
+    let fields = run("create-invalid.json").await.problem_fields(400);
     assert_eq!(fields, ["tierId"], "the id is checked while parsing");
-    assert_eq!(problem(&run("create-malformed.json").await, 400), ["body"]);
-    assert_eq!(problem(&run("create-unknown-field.json").await, 400), ["color"]);
+    assert_eq!(run("create-malformed.json").await.problem_fields(400), ["body"]);
+    assert_eq!(run("create-unknown-field.json").await.problem_fields(400), ["color"]);
     let user = quota_shared::model::UserId::parse("anyone").unwrap();
     assert_eq!(
         state.store.load_user_view(&user, chrono::Utc::now()).await.unwrap().config_version,
@@ -63,12 +53,12 @@ async fn a_tier_from_creation_to_deletion() {
     assert_eq!(created.headers["location"], "/api/admin/quota/tiers/basic");
     assert_eq!(created.body["createdBy"], "admin@uni.edu");
     assert_eq!(created.body["monthlyCostLimit"], "10.00");
-    assert_eq!(problem(&run("create.json").await, 409), Vec::<String>::new());
+    assert_eq!(run("create.json").await.problem_fields(409), Vec::<String>::new());
 
     let got = run("get.json").await;
     assert_eq!((got.status, got.body["tierName"].as_str()), (200, Some("Basic")));
     assert_eq!(got.headers["etag"], "\"1\"");
-    problem(&run("get-missing.json").await, 404);
+    run("get-missing.json").await.problem_fields(404);
 
     state.store.create_tier(&quota_shared::testing::tier("second", "5", "")).await.unwrap();
     let page = run("list.json").await;
@@ -76,7 +66,7 @@ async fn a_tier_from_creation_to_deletion() {
     assert_eq!(page.body["items"].as_array().unwrap().len(), 1);
     assert!(page.body["nextToken"].is_string(), "limit=1 of 2 leaves a next page");
     assert_eq!(run("list-enabled.json").await.body["items"].as_array().unwrap().len(), 2);
-    assert_eq!(problem(&run("list-bad-limit.json").await, 400), ["limit"]);
+    assert_eq!(run("list-bad-limit.json").await.problem_fields(400), ["limit"]);
 
     let updated = run("update.json").await;
     assert_eq!(updated.status, 200, "{:?}", updated.body);
@@ -85,16 +75,16 @@ async fn a_tier_from_creation_to_deletion() {
     assert_eq!(updated.body["dailyCostLimit"], serde_json::Value::Null);
     assert_eq!(updated.body["updatedBy"], "admin@uni.edu");
     // Another admin still holding ETag "1": refused, and the tier is untouched.
-    problem(&run("update-stale.json").await, 412);
+    run("update-stale.json").await.problem_fields(412);
     assert!(state.store.get_tier(&TierId::parse("basic").unwrap()).await.unwrap().unwrap().enabled);
 
     let a = assignment("a1", "basic", Target::DefaultTier);
     state.store.create_assignment(&a).await.unwrap();
-    problem(&run("delete-in-use.json").await, 409);
+    run("delete-in-use.json").await.problem_fields(409);
     state.store.delete_assignment(&a.assignment_id, None).await.unwrap();
     let deleted = run("delete.json").await;
     assert_eq!((deleted.status, deleted.body.clone()), (204, serde_json::Value::Null));
-    problem(&run("get.json").await, 404);
+    run("get.json").await.problem_fields(404);
 }
 
 #[test]

@@ -87,3 +87,16 @@ pub async fn run_event(router: Router, event_json: &str) -> Answer {
     let body = if bytes.is_empty() { Value::Null } else { serde_json::from_slice(&bytes).expect("JSON body") };
     Answer { status, headers, body }
 }
+
+impl Answer {
+    /// Asserts a problem+json answer with `status`; returns the fields it names.
+    pub fn problem_fields(&self, status: u16) -> Vec<String> {
+        assert_eq!(self.status, status, "{:?}", self.body);
+        assert_eq!(self.headers["content-type"], "application/problem+json");
+        assert_eq!(self.body["status"], status);
+        self.body["errors"]
+            .as_array()
+            .map(|e| e.iter().filter_map(|x| x["field"].as_str().map(str::to_string)).collect())
+            .unwrap_or_default()
+    }
+}
