@@ -23,6 +23,8 @@ export const FUNCTIONS: FunctionName[] = ['tiers', 'assignments', 'users', 'chec
 export interface StageSettings {
   jwtIssuer: string;
   jwtAudience: string;
+  /** Defaults to `<jwtIssuer>/.well-known/jwks.json` (where Cognito publishes it). */
+  jwksUrl?: string;
   adminOrigin: string;
   adminClaim: string;
   adminRole: string;
@@ -147,7 +149,7 @@ export class QuotaStack extends Stack {
           QUOTA_FAILURE_MODE: 'open',
           AUTH_ISSUER: settings.jwtIssuer,
           AUTH_AUDIENCE: settings.jwtAudience,
-          AUTH_JWKS_URL: `${settings.jwtIssuer.replace(/\/$/, '')}/.well-known/jwks.json`,
+          AUTH_JWKS_URL: settings.jwksUrl ?? `${settings.jwtIssuer.replace(/\/$/, '')}/.well-known/jwks.json`,
           AUTH_ADMIN_CLAIM: settings.adminClaim,
           AUTH_ADMIN_ROLE: settings.adminRole,
         },
