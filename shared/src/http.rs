@@ -100,11 +100,16 @@ pub fn json_response<T: Serialize>(status: StatusCode, value: &T) -> Response {
 /// Deserializes JSON into `T`, naming the field that did not fit.
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Error> {
     let de = &mut serde_json::Deserializer::from_slice(bytes);
-    serde_path_to_error::deserialize(de).map_err(|e| {
-        let path = e.path().to_string();
-        let message = e.inner().to_string();
-        Error::Validation(FieldErrors::from(field_error(&path, &message)))
-    })
+    serde_path_to_error::deserialize(de).map_err(path_error)
+}
+
+/// Like [`parse_json`], for a payload the Lambda runtime already parsed.
+pub fn parse_value<T: DeserializeOwned>(value: serde_json::Value) -> Result<T, Error> {
+    serde_path_to_error::deserialize(value).map_err(path_error)
+}
+
+fn path_error<E: std::fmt::Display>(e: serde_path_to_error::Error<E>) -> Error {
+    Error::Validation(FieldErrors::from(field_error(&e.path().to_string(), &e.inner().to_string())))
 }
 
 /// Turns serde's message into a field and a message without positions.

@@ -8,7 +8,7 @@ use axum::Router;
 use chrono::Utc;
 use http_body_util::BodyExt;
 use quota_shared::error::Error;
-use quota_shared::http::{Problem, parse_json};
+use quota_shared::http::{Problem, parse_value};
 use serde_json::{Value, json};
 use tower::ServiceExt;
 
@@ -33,15 +33,14 @@ pub async fn direct(app: &App, payload: Value) -> Value {
 }
 
 async fn answer(app: &App, payload: Value) -> Result<Value, Error> {
-    let bytes = serde_json::to_vec(&payload).expect("a Value serialises");
     let now = Utc::now();
     match payload.get("action").and_then(Value::as_str) {
         Some("check") => {
-            let request = parse_json::<CheckPayload>(&bytes)?.into_request()?;
+            let request = parse_value::<CheckPayload>(payload)?.into_request()?;
             Ok(serde_json::to_value(app.check(&request, now).await).expect("serialises"))
         }
         Some("record") => {
-            let request = parse_json::<RecordPayload>(&bytes)?.into_request()?;
+            let request = parse_value::<RecordPayload>(payload)?.into_request()?;
             Ok(serde_json::to_value(app.record(&request, now).await?).expect("serialises"))
         }
         _ => Err(Error::field("action", "must be \"check\" or \"record\"")),
