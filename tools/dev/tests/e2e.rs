@@ -220,6 +220,7 @@ async fn every_bad_token_is_refused_and_writes_nothing() {
             s.send(Method::POST, "/api/admin/quota/tiers", auth.as_deref(), Some(body), None).await;
         assert_eq!(st.as_u16(), status, "{name}: {problem}");
         assert_eq!(headers["content-type"], "application/problem+json", "{name}");
+        assert_eq!(headers.get("www-authenticate").is_some(), status == 401, "{name}");
     }
     assert_eq!(s.admin(Method::GET, "/api/admin/quota/tiers/sneaky", None).await.0, StatusCode::NOT_FOUND);
     assert_eq!(s.config_version().await, 0);
