@@ -86,6 +86,11 @@ impl Decision {
         let w = self.blocking_window?;
         self.windows.iter().find(|s| s.period == w).map(|s| s.resets_at)
     }
+
+    /// Whole seconds until a blocked user may try again (for Retry-After).
+    pub fn retry_after_seconds(&self, now: DateTime<Utc>) -> Option<i64> {
+        self.blocking_window.map(|w| Period::containing(w, now).seconds_until_reset(now))
+    }
 }
 
 pub fn percentage(usage: Money, limit: Money) -> Percentage {

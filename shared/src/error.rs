@@ -64,7 +64,6 @@ impl std::fmt::Display for FieldErrors {
 pub enum Entity {
     Tier,
     Assignment,
-    Request,
     Route,
 }
 
@@ -73,7 +72,6 @@ impl std::fmt::Display for Entity {
         f.write_str(match self {
             Entity::Tier => "tier",
             Entity::Assignment => "assignment",
-            Entity::Request => "request",
             Entity::Route => "route",
         })
     }

@@ -40,8 +40,8 @@ pub fn check_response(outcome: &CheckOutcome, now: chrono::DateTime<Utc>) -> Res
     }
     let status = if outcome.degraded { StatusCode::SERVICE_UNAVAILABLE } else { StatusCode::TOO_MANY_REQUESTS };
     let mut response = json_response(status, outcome);
-    let retry = match outcome.decision.retry_at() {
-        Some(at) => (at - now).num_seconds().max(1),
+    let retry = match outcome.decision.retry_after_seconds(now) {
+        Some(seconds) => seconds,
         None if outcome.degraded => 5,
         // Blocked by the no-match policy: nothing resets it by itself.
         None => return response,

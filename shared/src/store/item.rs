@@ -218,6 +218,11 @@ pub const REQUESTS: &str = "requests";
 /// Prefix of the flags that say an event was already recorded this month.
 pub const EVENT_FLAG_PREFIX: &str = "ev:";
 
+/// The usage-row attribute saying this event was stored this period.
+pub fn event_flag(event: &QuotaEvent) -> String {
+    format!("{EVENT_FLAG_PREFIX}{}", event.dedupe_key())
+}
+
 pub fn day_attr(day: &Period, name: &str) -> String {
     format!("d{:02}:{name}", day.day_of_month())
 }

@@ -108,13 +108,24 @@ fn usage_update(
     for (i, event) in events.iter().enumerate() {
         sets.push(format!("#f{i} = :f{i}"));
         update = update
-            .expression_attribute_names(format!("#f{i}"), format!("{}{}", item::EVENT_FLAG_PREFIX, event.dedupe_key()))
+            .expression_attribute_names(format!("#f{i}"), item::event_flag(event))
             .expression_attribute_values(format!(":f{i}"), s(event.event_id.as_str()));
     }
     update
         .update_expression(format!("ADD {} SET {}", adds.join(", "), sets.join(", ")))
         .expression_attribute_names("#ttl", TTL)
         .expression_attribute_values(":ttl", n(epoch(month.resets_at + Duration::days(USAGE_RETENTION_DAYS))))
+}
+
+/// Stores an event (with its retention TTL) as part of a transaction.
+fn event_put(table: &str, event: &QuotaEvent) -> TransactWriteItem {
+    let expires = epoch(event.occurred_at + Duration::days(EVENT_RETENTION_DAYS));
+    let put = Put::builder()
+        .table_name(table)
+        .set_item(Some(item::event_to_item(event, expires)))
+        .build()
+        .expect("required fields set");
+    TransactWriteItem::builder().put(put).build()
 }
 
 /// The idempotency marker: what the request added and, when known, the
@@ -265,15 +276,7 @@ impl DynamoStore {
         let marker = marker_put(self.quota(), plan.user, plan.request, plan.delta, plan.at, Some(&post), &nonce);
         let mut items =
             vec![TransactWriteItem::builder().update(update).build(), TransactWriteItem::builder().put(marker).build()];
-        for event in plan.events {
-            let expires = epoch(event.occurred_at + Duration::days(EVENT_RETENTION_DAYS));
-            let put = Put::builder()
-                .table_name(self.events())
-                .set_item(Some(item::event_to_item(event, expires)))
-                .build()
-                .expect("required fields set");
-            items.push(TransactWriteItem::builder().put(put).build());
-        }
+        items.extend(plan.events.iter().map(|e| event_put(self.events(), e)));
         match self.transact_retrying(items).await? {
             Ok(()) => Ok(GuardedRecord::Recorded),
             Err(c) => {
@@ -300,24 +303,16 @@ impl DynamoStore {
     /// flag lives on the user's usage row, so the next check already sees it
     /// and does not try again.
     pub async fn record_event_once(&self, event: &QuotaEvent) -> Result<bool, Error> {
-        let flag = format!("{}{}", item::EVENT_FLAG_PREFIX, event.dedupe_key());
         let mark = Update::builder()
             .table_name(self.quota())
             .set_key(Some(usage_key(&event.user_id, event.occurred_at)))
             .update_expression("SET #flag = :id")
             .condition_expression("attribute_not_exists(#flag)")
-            .expression_attribute_names("#flag", flag)
+            .expression_attribute_names("#flag", item::event_flag(event))
             .expression_attribute_values(":id", s(event.event_id.as_str()))
             .build()
             .expect("required fields set");
-        let expires = epoch(event.occurred_at + Duration::days(EVENT_RETENTION_DAYS));
-        let put = Put::builder()
-            .table_name(self.events())
-            .set_item(Some(item::event_to_item(event, expires)))
-            .build()
-            .expect("required fields set");
-        let items =
-            vec![TransactWriteItem::builder().update(mark).build(), TransactWriteItem::builder().put(put).build()];
+        let items = vec![TransactWriteItem::builder().update(mark).build(), event_put(self.events(), event)];
         match self.transact_retrying(items).await? {
             Ok(()) => Ok(true),
             Err(c) if c.condition_failed(0).is_some() => Ok(false),
