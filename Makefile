@@ -87,6 +87,7 @@ token:
 	@cargo run --quiet -p quota-dev -- token $(or $(SUB),local-admin) $(or $(ROLES),admin)
 
 test: setup infra-test
+	.venv/bin/python -m unittest discover -s tools/tests
 	tools/with-emulator.sh cargo test --workspace
 
 # Builds the release binary (the deployed one is measured too), then prints
@@ -95,6 +96,7 @@ bench: setup
 	cargo build --release -p check
 	mkdir -p target/bench-release && cp target/release/check target/bench-release/check
 	tools/with-emulator.sh cargo bench -p check --bench check
+	.venv/bin/python tools/bench_emulator.py
 
 lint:
 	cargo fmt --all -- --check
