@@ -9,11 +9,12 @@ export QUOTA_TABLE ?= quota-local
 export EVENTS_TABLE ?= quota-events-local
 EMULATOR_PORT ?= 8000
 HTTP_ADDR ?= 127.0.0.1:8080
-# Local admin auth: HS256 with a development secret (never used in AWS, where
-# the stage's identity provider and its JWKS are configured instead).
-export AUTH_ISSUER ?= quota-local
-export AUTH_AUDIENCE ?= quota-admin
-export AUTH_HS256_SECRET ?= local-dev-secret-change-me-0123456789abcdef
+# Local admin auth: HS256 with a development secret, from its only copy
+# (never used in AWS, where the stage's identity provider is configured).
+local_auth = $(shell sed -n 's/^$(1)=//p' tools/local-auth.env)
+export AUTH_ISSUER ?= $(call local_auth,AUTH_ISSUER)
+export AUTH_AUDIENCE ?= $(call local_auth,AUTH_AUDIENCE)
+export AUTH_HS256_SECRET ?= $(call local_auth,AUTH_HS256_SECRET)
 # Little debug info keeps the dev build fast on small machines.
 export CARGO_PROFILE_DEV_DEBUG ?= line-tables-only
 

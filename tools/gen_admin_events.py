@@ -2,7 +2,7 @@
 payload v2) into events/{tiers,assignments,users}/.
 
 Tokens are signed HS256 with the local development secret (the one `make run`
-uses; see tools/testkit) and expire in 2100, so the fixtures never rot. Each
+uses; see tools/local-auth.env) and expire in 2100, so the fixtures never rot. Each
 fixture is run by a test in its function's crate. Regenerate with
 `python3 tools/gen_admin_events.py` after changing this file.
 """
@@ -13,9 +13,17 @@ import hmac
 import json
 import os
 
-SECRET = b"local-dev-secret-change-me-0123456789abcdef"
-ISSUER = "quota-local"
-AUDIENCE = "quota-admin"
+
+def local_auth() -> dict[str, str]:
+    path = os.path.join(os.path.dirname(__file__), "local-auth.env")
+    with open(path) as f:
+        lines = [line.strip() for line in f if line.strip() and not line.startswith("#")]
+    return dict(line.split("=", 1) for line in lines)
+
+
+SECRET = local_auth()["AUTH_HS256_SECRET"].encode()
+ISSUER = local_auth()["AUTH_ISSUER"]
+AUDIENCE = local_auth()["AUTH_AUDIENCE"]
 EXP_2100 = 4102444800
 ROOT = os.path.join(os.path.dirname(__file__), "..", "events")
 

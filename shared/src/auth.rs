@@ -4,6 +4,7 @@
 //! accepted algorithms follow from the key source alone, never from the
 //! token, so `alg: none` and HS256-with-the-public-key forgeries fail.
 
+use crate::config::ConfigError;
 use crate::error::Error;
 use jsonwebtoken::jwk::{AlgorithmParameters, Jwk, JwkSet};
 use jsonwebtoken::{Algorithm, DecodingKey, Validation, decode, decode_header};
@@ -11,7 +12,6 @@ use serde::Deserialize;
 use serde_json::Value;
 use std::sync::RwLock;
 use std::time::{Duration, Instant};
-use thiserror::Error as ThisError;
 
 /// Clock skew tolerated on exp and nbf.
 pub const LEEWAY_SECONDS: u64 = 30;
@@ -37,46 +37,6 @@ pub struct AuthConfig {
     /// The role in that claim that makes the caller an admin.
     pub admin_role: String,
     pub keys: KeySource,
-}
-
-#[derive(Debug, ThisError, PartialEq, Eq)]
-pub enum AuthConfigError {
-    #[error("{0} is not set")]
-    Missing(&'static str),
-    #[error("set exactly one of AUTH_HS256_SECRET, AUTH_JWKS_FILE and AUTH_JWKS_URL")]
-    KeySource,
-    #[error("AUTH_HS256_SECRET must be at least 32 bytes")]
-    WeakSecret,
-    #[error("cannot read AUTH_JWKS_FILE: {0}")]
-    JwksFile(String),
-}
-
-impl AuthConfig {
-    pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Self, AuthConfigError> {
-        let get = |k: &str| get(k).filter(|v| !v.is_empty());
-        let issuer = get("AUTH_ISSUER").ok_or(AuthConfigError::Missing("AUTH_ISSUER"))?;
-        let audience = get("AUTH_AUDIENCE").ok_or(AuthConfigError::Missing("AUTH_AUDIENCE"))?;
-        let keys = match (get("AUTH_HS256_SECRET"), get("AUTH_JWKS_FILE"), get("AUTH_JWKS_URL")) {
-            (Some(secret), None, None) if secret.len() < 32 => return Err(AuthConfigError::WeakSecret),
-            (Some(secret), None, None) => KeySource::Secret(secret.into_bytes()),
-            (None, Some(file), None) => KeySource::Jwks(
-                std::fs::read_to_string(&file).map_err(|e| AuthConfigError::JwksFile(format!("{file}: {e}")))?,
-            ),
-            (None, None, Some(url)) => KeySource::JwksUrl(url),
-            _ => return Err(AuthConfigError::KeySource),
-        };
-        Ok(Self {
-            issuer,
-            audience,
-            admin_claim: get("AUTH_ADMIN_CLAIM").unwrap_or_else(|| "roles".into()),
-            admin_role: get("AUTH_ADMIN_ROLE").unwrap_or_else(|| "admin".into()),
-            keys,
-        })
-    }
-
-    pub fn from_env() -> Result<Self, AuthConfigError> {
-        Self::from_lookup(|k| std::env::var(k).ok())
-    }
 }
 
 /// Who made an admin request, for audit fields and logs.
@@ -120,10 +80,10 @@ fn roles(value: Option<&Value>) -> Vec<String> {
 }
 
 impl Verifier {
-    pub fn new(config: AuthConfig) -> Result<Self, AuthConfigError> {
+    pub fn new(config: AuthConfig) -> Result<Self, ConfigError> {
         let keys = match &config.keys {
             KeySource::Jwks(json) => {
-                serde_json::from_str(json).map_err(|e| AuthConfigError::JwksFile(format!("not a JWKS: {e}")))?
+                serde_json::from_str(json).map_err(|e| ConfigError::JwksFile(format!("not a JWKS: {e}")))?
             }
             _ => JwkSet { keys: vec![] },
         };

@@ -1,19 +1,54 @@
 //! The check: resolve the user's tier, read their usage, decide, and record
 //! a block event the first time a window blocks. Reads go through
-//! [`CheckStore`]; on a warm container that is one round trip.
+//! [`CheckStore`], which this module defines and the DynamoDB repository
+//! implements; on a warm container a check is one round trip.
 
 use crate::cache::{ConfigCache, UserCache, UserEntry};
 use crate::config::FailureMode;
 use crate::decide::{self, Decision, NoMatchPolicy, Verdict, WarningLevel};
 use crate::error::Error;
-use crate::model::{EventId, EventType, QuotaEvent, SessionId, Tier, TierId, UsageSnapshot};
+use crate::model::{Assignment, EventId, EventType, QuotaEvent, SessionId, Tier, TierId, UsageSnapshot, UserId};
+use crate::model::{RequestId, UsageDelta};
 use crate::period::{Period, Window};
+use crate::record::{GuardedRecord, RecordOutcome, RecordPlan};
 use crate::resolve::{self, MatchedBy, SharedConfig, Subject};
-use crate::store::CheckStore;
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 use serde::Serialize;
+use std::future::Future;
 use std::sync::Arc;
+
+/// Everything a check reads about one user, from one round trip.
+#[derive(Debug, Clone, PartialEq)]
+pub struct UserView {
+    pub config_version: u64,
+    pub direct: Option<Assignment>,
+    pub usage: UsageSnapshot,
+}
+
+/// What the check and the record need from storage. The DynamoDB repository
+/// implements it (`store/`); the checker is tested through it against the emulator.
+pub trait CheckStore: Send + Sync {
+    /// The configuration version, the user's direct assignment and this
+    /// month's usage, in one consistent read.
+    fn load_user_view(&self, user: &UserId, now: DateTime<Utc>)
+    -> impl Future<Output = Result<UserView, Error>> + Send;
+    /// Every tier and every assignment not tied to one user.
+    fn load_shared_config(&self) -> impl Future<Output = Result<SharedConfig, Error>> + Send;
+    /// Stores the event unless its dedupe key was stored this period; true when stored.
+    fn record_event_once(&self, event: &QuotaEvent) -> impl Future<Output = Result<bool, Error>> + Send;
+    /// One guarded attempt to record a request (see [`RecordPlan`]).
+    fn record_usage_guarded(&self, plan: RecordPlan<'_>) -> impl Future<Output = Result<GuardedRecord, Error>> + Send;
+    /// Records a request without the guard, exactly once per request id.
+    fn record_usage(
+        &self,
+        user: &UserId,
+        request: &RequestId,
+        delta: &UsageDelta,
+        at: DateTime<Utc>,
+    ) -> impl Future<Output = Result<RecordOutcome, Error>> + Send;
+    fn get_usage(&self, user: &UserId, at: DateTime<Utc>) -> impl Future<Output = Result<UsageSnapshot, Error>> + Send;
+}
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CheckRequest {
@@ -37,6 +72,29 @@ pub struct CheckOutcome {
     pub tier: Option<TierSummary>,
     /// True when the store could not be read and the failure mode answered.
     pub degraded: bool,
+}
+
+impl CheckOutcome {
+    /// The answer for a resolved tier (or none) and the usage at `now`: the
+    /// one place that turns a resolution into a decision.
+    pub fn judge(
+        tier: Option<&Tier>,
+        matched_by: MatchedBy,
+        usage: &UsageSnapshot,
+        no_match: NoMatchPolicy,
+        now: DateTime<Utc>,
+    ) -> Self {
+        let decision = match tier {
+            Some(t) => decide::decide(t, usage, now),
+            None => decide::decide_unmatched(no_match, usage, now),
+        };
+        CheckOutcome {
+            decision,
+            matched_by,
+            tier: tier.map(|t| TierSummary { tier_id: t.tier_id.clone(), tier_name: t.tier_name.clone() }),
+            degraded: false,
+        }
+    }
 }
 
 /// How many users' last views a container keeps for the record path.
@@ -86,26 +144,15 @@ impl<S: CheckStore> Checker<S> {
                 subject: subject.clone(),
             },
         );
-        let Some(tier) = resolution.tier else {
-            return Ok(CheckOutcome {
-                decision: decide::decide_unmatched(self.no_match, &view.usage, now),
-                matched_by: MatchedBy::None,
-                tier: None,
-                degraded: false,
-            });
-        };
-        let decision = decide::decide(tier, &view.usage, now);
-        if decision.decision == Verdict::Block {
+        let outcome = CheckOutcome::judge(resolution.tier, resolution.matched_by, &view.usage, self.no_match, now);
+        if let Some(tier) = resolution.tier
+            && outcome.decision.decision == Verdict::Block
+        {
             // Counted by a CloudWatch metric filter on `metric` (infra/).
             tracing::info!(metric = "QuotaBlocked", user = %subject.user_id, tier = %tier.tier_id, "check blocked");
-            self.note_block(tier, &decision, &view.usage, request, now).await;
+            self.note_block(tier, &outcome.decision, &view.usage, request, now).await;
         }
-        Ok(CheckOutcome {
-            decision,
-            matched_by: resolution.matched_by,
-            tier: Some(TierSummary { tier_id: tier.tier_id.clone(), tier_name: tier.tier_name.clone() }),
-            degraded: false,
-        })
+        Ok(outcome)
     }
 
     /// The shared configuration at `version`: from the cache, or read once

@@ -1,7 +1,10 @@
-//! Settings from the environment, read once per container; a missing or
-//! malformed setting stops the process at start, not on the first request.
+//! Every setting the functions read from the environment, read once per
+//! container and in one place; a missing or malformed setting stops the
+//! process at start, not on the first request.
 
+use crate::auth::{AuthConfig, KeySource};
 use crate::decide::NoMatchPolicy;
+use std::time::Duration;
 use thiserror::Error;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -21,19 +24,70 @@ pub enum FailureMode {
     Closed,
 }
 
+/// DynamoDB answers in milliseconds: a stuck attempt is retried after 1 s,
+/// and after three attempts the check gives up and the failure mode answers.
+pub const DEFAULT_DYNAMODB_ATTEMPT_TIMEOUT: Duration = Duration::from_secs(1);
+
+/// The settings of every function.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Config {
     pub tables: TableNames,
     pub no_match_policy: NoMatchPolicy,
     pub failure_mode: FailureMode,
+    /// Per attempt of a DynamoDB call; the call gives up after three attempts.
+    pub dynamodb_attempt_timeout: Duration,
+}
+
+/// The settings of an admin function: the common ones and the token verifier's.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AdminConfig {
+    pub config: Config,
+    pub auth: AuthConfig,
 }
 
 #[derive(Debug, Error, PartialEq, Eq)]
 pub enum ConfigError {
     #[error("{0} is not set")]
     Missing(&'static str),
-    #[error("{name} is {value:?}; expected one of {expected}")]
+    #[error("{name} is {value:?}; expected {expected}")]
     Invalid { name: &'static str, value: String, expected: &'static str },
+    #[error("set exactly one of AUTH_HS256_SECRET, AUTH_JWKS_FILE and AUTH_JWKS_URL")]
+    KeySource,
+    #[error("AUTH_HS256_SECRET must be at least 32 bytes")]
+    WeakSecret,
+    #[error("cannot read AUTH_JWKS_FILE: {0}")]
+    JwksFile(String),
+}
+
+/// A settings source: the process environment, or a map in tests. Empty
+/// values count as unset.
+struct Settings<F>(F);
+
+impl<F: Fn(&str) -> Option<String>> Settings<F> {
+    fn get(&self, name: &str) -> Option<String> {
+        (self.0)(name).filter(|v| !v.is_empty())
+    }
+
+    fn required(&self, name: &'static str) -> Result<String, ConfigError> {
+        self.get(name).ok_or(ConfigError::Missing(name))
+    }
+
+    /// One of `choices` (the first is the default when unset).
+    fn choice<T: Copy>(
+        &self,
+        name: &'static str,
+        choices: &[(&str, T)],
+        expected: &'static str,
+    ) -> Result<T, ConfigError> {
+        match self.get(name) {
+            None => Ok(choices[0].1),
+            Some(v) => choices.iter().find(|(k, _)| *k == v).map(|(_, t)| *t).ok_or(ConfigError::Invalid {
+                name,
+                value: v,
+                expected,
+            }),
+        }
+    }
 }
 
 impl Config {
@@ -43,34 +97,75 @@ impl Config {
 
     /// Reads settings through `get`, so tests need not touch the process env.
     pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
-        let required = |name: &'static str| get(name).filter(|v| !v.is_empty()).ok_or(ConfigError::Missing(name));
-        let no_match_policy = match get("QUOTA_NO_MATCH_POLICY").as_deref() {
-            None | Some("") | Some("allow") => NoMatchPolicy::Allow,
-            Some("block") => NoMatchPolicy::Block,
-            Some(v) => {
-                return Err(ConfigError::Invalid {
-                    name: "QUOTA_NO_MATCH_POLICY",
-                    value: v.into(),
-                    expected: "allow, block",
-                });
-            }
-        };
-        let failure_mode = match get("QUOTA_FAILURE_MODE").as_deref() {
-            None | Some("") | Some("open") => FailureMode::Open,
-            Some("closed") => FailureMode::Closed,
-            Some(v) => {
-                return Err(ConfigError::Invalid {
-                    name: "QUOTA_FAILURE_MODE",
-                    value: v.into(),
-                    expected: "open, closed",
-                });
-            }
+        let settings = Settings(get);
+        let no_match_policy = settings.choice(
+            "QUOTA_NO_MATCH_POLICY",
+            &[("allow", NoMatchPolicy::Allow), ("block", NoMatchPolicy::Block)],
+            "one of allow, block",
+        )?;
+        let failure_mode = settings.choice(
+            "QUOTA_FAILURE_MODE",
+            &[("open", FailureMode::Open), ("closed", FailureMode::Closed)],
+            "one of open, closed",
+        )?;
+        let dynamodb_attempt_timeout = match settings.get("QUOTA_DYNAMODB_ATTEMPT_TIMEOUT_MS") {
+            None => DEFAULT_DYNAMODB_ATTEMPT_TIMEOUT,
+            Some(v) => match v.parse::<u64>() {
+                Ok(ms) if (1..=600_000).contains(&ms) => Duration::from_millis(ms),
+                _ => {
+                    return Err(ConfigError::Invalid {
+                        name: "QUOTA_DYNAMODB_ATTEMPT_TIMEOUT_MS",
+                        value: v,
+                        expected: "milliseconds from 1 to 600000",
+                    });
+                }
+            },
         };
         Ok(Self {
-            tables: TableNames { quota: required("QUOTA_TABLE")?, events: required("EVENTS_TABLE")? },
+            tables: TableNames { quota: settings.required("QUOTA_TABLE")?, events: settings.required("EVENTS_TABLE")? },
             no_match_policy,
             failure_mode,
+            dynamodb_attempt_timeout,
         })
+    }
+}
+
+impl AuthConfig {
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_lookup(|k| std::env::var(k).ok())
+    }
+
+    pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let settings = Settings(get);
+        let issuer = settings.required("AUTH_ISSUER")?;
+        let audience = settings.required("AUTH_AUDIENCE")?;
+        let keys =
+            match (settings.get("AUTH_HS256_SECRET"), settings.get("AUTH_JWKS_FILE"), settings.get("AUTH_JWKS_URL")) {
+                (Some(secret), None, None) if secret.len() < 32 => return Err(ConfigError::WeakSecret),
+                (Some(secret), None, None) => KeySource::Secret(secret.into_bytes()),
+                (None, Some(file), None) => KeySource::Jwks(
+                    std::fs::read_to_string(&file).map_err(|e| ConfigError::JwksFile(format!("{file}: {e}")))?,
+                ),
+                (None, None, Some(url)) => KeySource::JwksUrl(url),
+                _ => return Err(ConfigError::KeySource),
+            };
+        Ok(Self {
+            issuer,
+            audience,
+            admin_claim: settings.get("AUTH_ADMIN_CLAIM").unwrap_or_else(|| "roles".into()),
+            admin_role: settings.get("AUTH_ADMIN_ROLE").unwrap_or_else(|| "admin".into()),
+            keys,
+        })
+    }
+}
+
+impl AdminConfig {
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_lookup(|k| std::env::var(k).ok())
+    }
+
+    pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        Ok(Self { config: Config::from_lookup(&get)?, auth: AuthConfig::from_lookup(&get)? })
     }
 }
 
@@ -90,6 +185,7 @@ mod tests {
         assert_eq!(c.no_match_policy, NoMatchPolicy::Allow);
         assert_eq!(c.failure_mode, FailureMode::Open);
         assert_eq!(c.tables.quota, "q");
+        assert_eq!(c.dynamodb_attempt_timeout, DEFAULT_DYNAMODB_ATTEMPT_TIMEOUT);
     }
 
     #[test]
@@ -109,5 +205,40 @@ mod tests {
         ]))
         .unwrap();
         assert_eq!((c.no_match_policy, c.failure_mode), (NoMatchPolicy::Block, FailureMode::Closed));
+    }
+
+    #[test]
+    fn a_malformed_timeout_stops_the_start_instead_of_being_ignored() {
+        for bad in ["soon", "0", "-5", "1.5", "99999999999"] {
+            let c = Config::from_lookup(lookup(&[
+                ("QUOTA_TABLE", "q"),
+                ("EVENTS_TABLE", "e"),
+                ("QUOTA_DYNAMODB_ATTEMPT_TIMEOUT_MS", bad),
+            ]));
+            assert!(matches!(c, Err(ConfigError::Invalid { name: "QUOTA_DYNAMODB_ATTEMPT_TIMEOUT_MS", .. })), "{bad}");
+        }
+        let c = Config::from_lookup(lookup(&[
+            ("QUOTA_TABLE", "q"),
+            ("EVENTS_TABLE", "e"),
+            ("QUOTA_DYNAMODB_ATTEMPT_TIMEOUT_MS", "30000"),
+        ]))
+        .unwrap();
+        assert_eq!(c.dynamodb_attempt_timeout, Duration::from_secs(30));
+    }
+
+    #[test]
+    fn admin_settings_need_both_parts() {
+        let tables = [("QUOTA_TABLE", "q"), ("EVENTS_TABLE", "e")];
+        assert_eq!(AdminConfig::from_lookup(lookup(&tables)), Err(ConfigError::Missing("AUTH_ISSUER")));
+        let secret = "s".repeat(32);
+        let all = [
+            ("QUOTA_TABLE", "q"),
+            ("EVENTS_TABLE", "e"),
+            ("AUTH_ISSUER", "i"),
+            ("AUTH_AUDIENCE", "a"),
+            ("AUTH_HS256_SECRET", secret.as_str()),
+        ];
+        let admin = AdminConfig::from_lookup(lookup(&all)).unwrap();
+        assert_eq!((admin.config.tables.quota.as_str(), admin.auth.admin_role.as_str()), ("q", "admin"));
     }
 }

@@ -81,12 +81,6 @@ pub struct Decision {
 }
 
 impl Decision {
-    /// When a blocked user may try again.
-    pub fn retry_at(&self) -> Option<DateTime<Utc>> {
-        let w = self.blocking_window?;
-        self.windows.iter().find(|s| s.period == w).map(|s| s.resets_at)
-    }
-
     /// Whole seconds until a blocked user may try again (for Retry-After).
     pub fn retry_after_seconds(&self, now: DateTime<Utc>) -> Option<i64> {
         self.blocking_window.map(|w| Period::containing(w, now).seconds_until_reset(now))
@@ -256,6 +250,11 @@ mod tests {
     use crate::model::{UsageDelta, UsageTotals};
     use crate::testing::{at, money, tier};
 
+    /// When a blocked user may try again, from Retry-After's seconds.
+    fn retry_at(d: &Decision, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
+        d.retry_after_seconds(now).map(|s| now + chrono::Duration::seconds(s))
+    }
+
     fn usage(daily: &str, monthly: &str) -> UsageSnapshot {
         let t = |c: &str| UsageTotals { cost: money(c), ..Default::default() };
         UsageSnapshot { daily: t(daily), monthly: t(monthly), ..Default::default() }
@@ -289,7 +288,7 @@ mod tests {
         assert!(!d.allowed);
         assert_eq!(d.decision, Verdict::Block);
         assert_eq!(d.windows[1].remaining, Some(Money::ZERO));
-        assert_eq!(d.retry_at(), Some(at("2026-12-01T00:00:00Z")));
+        assert_eq!(retry_at(&d, now()), Some(at("2026-12-01T00:00:00Z")));
     }
 
     #[test]
@@ -304,7 +303,7 @@ mod tests {
         let daily = decide(&t, &usage("10", "20"), now());
         assert_eq!(daily.decision, Verdict::Block);
         assert_eq!(daily.blocking_window, Some(Window::Daily));
-        assert_eq!(daily.retry_at(), Some(at("2026-11-28T00:00:00Z")));
+        assert_eq!(retry_at(&daily, now()), Some(at("2026-11-28T00:00:00Z")));
         let monthly = decide(&t, &usage("1", "100"), now());
         assert_eq!(monthly.blocking_window, Some(Window::Monthly));
         // Both over: the user is out until the later reset.
@@ -353,7 +352,7 @@ mod tests {
         let d = decide(&t, &usage("0", "150"), now());
         assert!(d.allowed);
         assert_eq!((d.decision, d.warning_level), (Verdict::Warn, WarningLevel(Some(100))));
-        assert_eq!(d.retry_at(), None);
+        assert_eq!(retry_at(&d, now()), None);
     }
 
     #[test]

@@ -14,6 +14,7 @@ pub mod period;
 pub mod record;
 pub mod resolve;
 pub mod store;
+#[cfg(any(test, feature = "testing"))]
 pub mod testing;
 
 pub use error::{Error, Result};

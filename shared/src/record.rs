@@ -9,15 +9,50 @@
 //! and so is the returned state.
 
 use crate::cache::UserEntry;
-use crate::check::{CheckOutcome, Checker, TierSummary};
+use crate::check::{CheckOutcome, CheckStore, Checker, UserView};
 use crate::decide::{self, WarningLevel};
 use crate::error::Error;
-use crate::model::{EventId, EventType, QuotaEvent, RequestId, SessionId, Tier, UsageDelta, UsageSnapshot};
+use crate::model::{
+    EventId, EventType, Money, QuotaEvent, RequestId, SessionId, Tier, UsageDelta, UsageSnapshot, UserId,
+};
 use crate::period::{Period, Window};
 use crate::resolve::{self, MatchedBy, Subject};
-use crate::store::{CheckStore, GuardedRecord, RecordOutcome, RecordPlan, UserView};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
+
+/// One guarded attempt to record a request: the store writes only if the
+/// stored usage still is `expected`, so `expected + delta` is exactly the new
+/// state, and the caller knows it without reading it back.
+#[derive(Debug, Clone, Copy)]
+pub struct RecordPlan<'a> {
+    pub user: &'a UserId,
+    pub request: &'a RequestId,
+    pub delta: &'a UsageDelta,
+    pub at: DateTime<Utc>,
+    /// The usage the caller believes is stored now.
+    pub expected: &'a UsageSnapshot,
+    /// Events the new state triggers, stored and flagged in the same write.
+    pub events: &'a [QuotaEvent],
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum GuardedRecord {
+    /// Counted; the stored state is now `expected + delta`.
+    Recorded,
+    /// Counted before; the state right after that first recording, when known.
+    Duplicate { state: Option<UsageSnapshot> },
+    /// The stored usage was not `expected`; this is what it is. Nothing written.
+    Stale(UsageSnapshot),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RecordOutcome {
+    /// Counted now.
+    Recorded,
+    /// This request id was counted before (at that time, with that cost);
+    /// nothing was added.
+    Duplicate { recorded_at: DateTime<Utc>, cost: Money },
+}
 
 /// Guarded attempts before falling back to an unguarded record and a read.
 pub const GUARDED_ATTEMPTS: usize = 4;
@@ -91,7 +126,7 @@ impl<S: CheckStore> Checker<S> {
                         .collect();
                     return Ok(self.answer(request, tier, &resolution.matched_by, &usage, false, crossed, now));
                 }
-                GuardedRecord::Duplicate { state, .. } => {
+                GuardedRecord::Duplicate { state } => {
                     let usage = match state {
                         Some(s) => s,
                         None => self.store.get_usage(user, now).await?,
@@ -121,17 +156,8 @@ impl<S: CheckStore> Checker<S> {
         crossed: Vec<Crossing>,
         now: DateTime<Utc>,
     ) -> RecordAnswer {
-        let decision = match tier {
-            Some(t) => decide::decide(t, usage, now),
-            None => decide::decide_unmatched(self.no_match, usage, now),
-        };
         RecordAnswer {
-            state: CheckOutcome {
-                decision,
-                matched_by: matched_by.clone(),
-                tier: tier.map(|t| TierSummary { tier_id: t.tier_id.clone(), tier_name: t.tier_name.clone() }),
-                degraded: false,
-            },
+            state: CheckOutcome::judge(tier, matched_by.clone(), usage, self.no_match, now),
             request_id: request.request_id.clone(),
             duplicate,
             crossed,

@@ -8,8 +8,8 @@ use quota_shared::decide::{NoMatchPolicy, Verdict};
 use quota_shared::model::{EventType, JwtRole, RequestId, SessionId, Target, UsageDelta, UserId};
 use quota_shared::page::PageRequest;
 use quota_shared::resolve::Subject;
-use quota_shared::store::{DynamoStore, EventScope, RequestCounter, TimeRange, dynamodb_client};
-use quota_shared::testing::{assignment, at, fresh_store, money, tier};
+use quota_shared::store::{DynamoStore, EventScope, TimeRange, dynamodb_client};
+use testkit::{assignment, at, fresh_store, money, tier};
 
 fn request(user: &str, roles: &[&str]) -> CheckRequest {
     CheckRequest {
@@ -101,7 +101,10 @@ async fn within_limit_allows_and_exactly_at_the_limit_blocks() {
     let at_limit = checker.check(&request("u1", &[]), now).await;
     assert!(!at_limit.decision.allowed);
     assert_eq!(at_limit.decision.decision, Verdict::Block);
-    assert_eq!(at_limit.decision.retry_at(), Some(at("2026-12-01T00:00:00Z")));
+    assert_eq!(
+        at_limit.decision.retry_after_seconds(now).map(|s| now + chrono::Duration::seconds(s)),
+        Some(at("2026-12-01T00:00:00Z"))
+    );
 }
 
 #[tokio::test]
@@ -110,7 +113,12 @@ async fn the_daily_limit_blocks_before_the_monthly_one() {
     spend(&checker, "u1", "r1", "20").await;
     let r = checker.check(&request("u1", &["Staff"]), at("2026-11-27T10:00:00Z")).await;
     assert_eq!(r.decision.decision, Verdict::Block);
-    assert_eq!(r.decision.retry_at(), Some(at("2026-11-28T00:00:00Z")));
+    assert_eq!(
+        r.decision
+            .retry_after_seconds(at("2026-11-27T10:00:00Z"))
+            .map(|s| at("2026-11-27T10:00:00Z") + chrono::Duration::seconds(s)),
+        Some(at("2026-11-28T00:00:00Z"))
+    );
     // The next day the same user is within both limits again.
     let next_day = checker.check(&request("u1", &["Staff"]), at("2026-11-28T00:00:00Z")).await;
     assert!(next_day.decision.allowed);
@@ -172,9 +180,8 @@ async fn unlimited_tiers_and_unmatched_users_follow_their_rules() {
 
 async fn unreachable_store() -> DynamoStore {
     // Tables that do not exist make every request fail, as an outage would.
-    let counter = RequestCounter::default();
     let tables = TableNames { quota: "missing-quota".into(), events: "missing-events".into() };
-    DynamoStore::new(dynamodb_client(&counter).await, tables, counter)
+    DynamoStore::new(dynamodb_client(std::time::Duration::from_secs(30), None).await, tables)
 }
 
 #[tokio::test]

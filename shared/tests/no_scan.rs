@@ -4,8 +4,8 @@
 use quota_shared::model::{EventType, RequestId, Target, TierId, UsageDelta, UserId};
 use quota_shared::page::PageRequest;
 use quota_shared::store::{AssignmentFilter, DynamoStore, EventScope, TimeRange};
-use quota_shared::testing::{assignment, at, fresh_store, money, tier};
 use std::collections::BTreeMap;
+use testkit::{assignment, at, fresh_store, money, tier};
 
 async fn counted<F: std::future::Future>(store: &DynamoStore, f: F) -> BTreeMap<String, u64> {
     store.requests().reset();

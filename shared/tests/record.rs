@@ -10,8 +10,8 @@ use quota_shared::period::Window;
 use quota_shared::record::{Crossing, RecordRequest};
 use quota_shared::resolve::Subject;
 use quota_shared::store::{DynamoStore, EventScope, TimeRange};
-use quota_shared::testing::{assignment, at, fresh_store, money, tier};
 use std::sync::Arc;
+use testkit::{assignment, at, fresh_store, money, tier};
 
 fn subject(user: &str) -> Subject {
     Subject { user_id: UserId::parse(user).unwrap(), roles: vec![], email: None }

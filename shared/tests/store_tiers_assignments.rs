@@ -4,7 +4,7 @@ use quota_shared::Error;
 use quota_shared::model::{AssignmentType, DomainPattern, JwtRole, Target, TierId, UserId};
 use quota_shared::page::PageRequest;
 use quota_shared::store::AssignmentFilter;
-use quota_shared::testing::{assignment, at, fresh_store, tier};
+use testkit::{assignment, at, fresh_store, tier};
 
 fn page(limit: u32, token: Option<String>) -> PageRequest {
     PageRequest { limit, next_token: token }
@@ -20,7 +20,7 @@ async fn tier_lifecycle_with_conditional_writes() {
 
     let mut changed = basic.clone();
     changed.tier_name = "Basic plus".into();
-    changed.daily_cost_limit = Some(quota_shared::testing::money("5"));
+    changed.daily_cost_limit = Some(testkit::money("5"));
     changed.audit = basic.audit.touched("admin2", at("2026-11-27T12:00:00Z"));
     store.update_tier(&changed, 1).await.unwrap();
     assert_eq!(store.get_tier(&basic.tier_id).await.unwrap(), Some(changed.clone()));

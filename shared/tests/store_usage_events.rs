@@ -4,10 +4,11 @@
 use quota_shared::model::{EventId, EventType, QuotaEvent, RequestId, SessionId, TierId, UsageDelta, UserId};
 use quota_shared::page::PageRequest;
 use quota_shared::period::Window;
-use quota_shared::store::{EventScope, RecordOutcome, TimeRange};
-use quota_shared::testing::{assignment, at, fresh_store, money, tier};
+use quota_shared::record::RecordOutcome;
+use quota_shared::store::{EventScope, TimeRange};
 use rust_decimal::Decimal;
 use std::sync::Arc;
+use testkit::{assignment, at, fresh_store, money, tier};
 
 fn delta(cost: &str) -> UsageDelta {
     UsageDelta { cost: money(cost), input_tokens: 100, output_tokens: 20 }

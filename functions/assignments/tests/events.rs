@@ -1,6 +1,6 @@
 //! Every `events/assignments` fixture through the function's router.
 
-use quota_shared::testing::tier;
+use testkit::tier;
 use testkit::{Answer, admin_state, fixture, fixture_names, run_event};
 
 const USED: [&str; 17] = [

@@ -20,11 +20,11 @@ use quota_shared::model::{JwtRole, RequestId, Target, UsageDelta, UserId};
 use quota_shared::record::RecordRequest;
 use quota_shared::resolve::{self, Subject};
 use quota_shared::store::DynamoStore;
-use quota_shared::testing::{assignment, at, fresh_store, money, tier};
 use serde_json::json;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+use testkit::{assignment, at, fresh_store, money, tier};
 
 const NOW: &str = "2026-11-27T10:00:00Z";
 
@@ -255,17 +255,18 @@ async fn own_cost_with_stub() {
     println!("## The function's own cost per call (DynamoDB answered in-process, no network)\n");
     println!("| path | calls | CPU µs per call | wall µs per call | requests per call |");
     println!("|---|---|---|---|---|");
-    let warm = checker(stub::stub_store(&user, now));
+    let (store, sent) = stub::stub_store(&user, now);
+    let warm = checker(store);
     let req = check_request("bench-user");
     warm.check(&req, now).await;
     let n = 20_000;
-    let counter = warm.store().requests().clone();
-    counter.reset();
+    let counter = sent.clone();
+    counter.store(0, std::sync::atomic::Ordering::Relaxed);
     let (cpu, wall) = per_call(n, |_| warm.check(&req, now)).await;
-    let per = counter.total() as f64 / (n + n / 10) as f64;
+    let per = counter.load(std::sync::atomic::Ordering::Relaxed) as f64 / (n + n / 10) as f64;
     println!("| check, warm (SDK + resolve + decide) | {n} | {} | {} | {per:.1} |", us(cpu), us(wall));
 
-    counter.reset();
+    counter.store(0, std::sync::atomic::Ordering::Relaxed);
     let (cpu, wall) = per_call(n, |i| {
         let r = record_request("bench-user", &format!("r{i}"));
         let w = &warm;
@@ -274,12 +275,12 @@ async fn own_cost_with_stub() {
         }
     })
     .await;
-    let per = counter.total() as f64 / (n + n / 10) as f64;
+    let per = counter.load(std::sync::atomic::Ordering::Relaxed) as f64 / (n + n / 10) as f64;
     println!("| record, warm (SDK + guarded transaction) | {n} | {} | {} | {per:.1} |", us(cpu), us(wall));
 
     let cold_n = 2_000;
     let (cpu, wall) = per_call(cold_n, |_| {
-        let store = stub::stub_store(&user, now);
+        let (store, _) = stub::stub_store(&user, now);
         let req = &req;
         async move {
             checker(store).check(req, now).await;

@@ -10,21 +10,27 @@ use aws_smithy_runtime_api::client::orchestrator::{HttpRequest, HttpResponse};
 use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
 use aws_smithy_runtime_api::http::StatusCode;
 use aws_smithy_types::body::SdkBody;
+use quota_shared::config::DEFAULT_DYNAMODB_ATTEMPT_TIMEOUT;
 use quota_shared::config::TableNames;
 use quota_shared::model::UserId;
 use quota_shared::period::{Period, Window};
-use quota_shared::store::{DynamoStore, RequestCounter, keys, tuned};
+use quota_shared::store::{DynamoStore, keys, tuned};
 use serde_json::json;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 #[derive(Debug, Clone)]
 struct Stub {
     batch_get: Arc<String>,
     query: Arc<String>,
+    sent: Arc<AtomicU64>,
 }
 
 impl HttpConnector for Stub {
     fn call(&self, request: HttpRequest) -> HttpConnectorFuture {
+        // Counted here rather than by the store's opt-in interceptor, so the
+        // store measured is the production one.
+        self.sent.fetch_add(1, Ordering::Relaxed);
         let target = request.headers().get("x-amz-target").unwrap_or_default();
         let body = if target.ends_with("BatchGetItem") {
             self.batch_get.as_str().to_string()
@@ -49,7 +55,8 @@ pub const TABLE: &str = "quota-bench";
 /// A store whose every read returns: config version 5, no direct assignment,
 /// a month of usage for `user` on `day` (3.50, of which 1.25 today), and a
 /// configuration with one tier (basic: 100 a month, 10 a day) as the default.
-pub fn stub_store(user: &UserId, at: chrono::DateTime<chrono::Utc>) -> DynamoStore {
+/// The counter is the number of requests the store sent.
+pub fn stub_store(user: &UserId, at: chrono::DateTime<chrono::Utc>) -> (DynamoStore, Arc<AtomicU64>) {
     let month = Period::containing(Window::Monthly, at);
     let day = Period::containing(Window::Daily, at).day_of_month();
     let d = |name: &str| format!("d{day:02}:{name}");
@@ -73,15 +80,16 @@ pub fn stub_store(user: &UserId, at: chrono::DateTime<chrono::Utc>) -> DynamoSto
         item.as_object_mut().expect("object").extend(audit.as_object().expect("object").clone());
     }
     let query = json!({"Items": [tier, default], "Count": 2, "ScannedCount": 2});
-    let stub = Stub { batch_get: Arc::new(batch_get.to_string()), query: Arc::new(query.to_string()) };
-    let counter = RequestCounter::default();
+    let sent = Arc::new(AtomicU64::new(0));
+    let stub =
+        Stub { batch_get: Arc::new(batch_get.to_string()), query: Arc::new(query.to_string()), sent: sent.clone() };
     let builder = aws_sdk_dynamodb::config::Builder::new()
         .behavior_version(BehaviorVersion::latest())
         .region(Region::new("us-east-1"))
         .credentials_provider(Credentials::new("bench", "bench", None, None, "stub"))
         .endpoint_url("http://stub.invalid")
         .http_client(stub);
-    let conf = tuned(builder, &counter).build();
+    let conf = tuned(builder, DEFAULT_DYNAMODB_ATTEMPT_TIMEOUT).build();
     let tables = TableNames { quota: TABLE.into(), events: "events-bench".into() };
-    DynamoStore::new(aws_sdk_dynamodb::Client::from_conf(conf), tables, counter)
+    (DynamoStore::new(aws_sdk_dynamodb::Client::from_conf(conf), tables), sent)
 }

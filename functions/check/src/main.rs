@@ -13,7 +13,7 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 async fn main() -> Result<(), Error> {
     lambda_runtime::tracing::init_default_subscriber();
     let config = Config::from_env()?;
-    let store = DynamoStore::connect(config.tables.clone()).await;
+    let store = DynamoStore::connect(&config).await;
     let app = check_fn::app(store, &config);
     let router = routes::router(app.clone());
     lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| {

@@ -85,7 +85,6 @@ impl RecordPayload {
         }
         errors.into_result()?;
         let delta = UsageDelta { cost: self.cost, input_tokens: self.input_tokens, output_tokens: self.output_tokens };
-        delta.validate()?;
         Ok(RecordRequest {
             subject: Subject { user_id: self.user_id, roles: self.roles, email: self.email },
             request_id: self.request_id,

@@ -5,16 +5,11 @@ use check_fn::{App, invoke, routes};
 use quota_shared::config::{Config, FailureMode, TableNames};
 use quota_shared::decide::NoMatchPolicy;
 use quota_shared::model::{JwtRole, Target, UserId};
-use quota_shared::testing::{assignment, fresh_store, money, tier};
 use serde_json::Value;
-use std::path::PathBuf;
-
-fn events_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../events/check")
-}
+use testkit::{assignment, fresh_store, money, tier};
 
 fn fixture(name: &str) -> Value {
-    let text = std::fs::read_to_string(events_dir().join(name)).unwrap_or_else(|e| panic!("{name}: {e}"));
+    let text = testkit::fixture("check", name, &[]);
     serde_json::from_str(&text).unwrap_or_else(|e| panic!("{name} is not JSON: {e}"))
 }
 
@@ -28,6 +23,7 @@ async fn app() -> App {
         tables: TableNames { quota: String::new(), events: String::new() },
         no_match_policy: NoMatchPolicy::Allow,
         failure_mode: FailureMode::Open,
+        dynamodb_attempt_timeout: quota_shared::config::DEFAULT_DYNAMODB_ATTEMPT_TIMEOUT,
     };
     check_fn::app(store, &config)
 }
@@ -154,11 +150,7 @@ async fn every_fixture_is_exercised_by_a_test() {
         "http-usage.json",
         "http-error-malformed.json",
     ];
-    let mut present: Vec<String> = std::fs::read_dir(events_dir())
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .collect();
-    present.sort();
+    let present = testkit::fixture_names("check");
     let mut want: Vec<String> = covered.iter().map(|s| s.to_string()).collect();
     want.sort();
     assert_eq!(present, want, "a fixture without a test (or a test without its fixture)");

@@ -6,7 +6,7 @@ use check_fn::routes;
 use http_body_util::BodyExt;
 use quota_shared::config::{Config, FailureMode, TableNames};
 use quota_shared::decide::NoMatchPolicy;
-use quota_shared::testing::fresh_store;
+use testkit::fresh_store;
 use tower::ServiceExt;
 
 async fn router() -> axum::Router {
@@ -14,6 +14,7 @@ async fn router() -> axum::Router {
         tables: TableNames { quota: String::new(), events: String::new() },
         no_match_policy: NoMatchPolicy::Allow,
         failure_mode: FailureMode::Open,
+        dynamodb_attempt_timeout: quota_shared::config::DEFAULT_DYNAMODB_ATTEMPT_TIMEOUT,
     };
     routes::router(check_fn::app(fresh_store().await, &config))
 }

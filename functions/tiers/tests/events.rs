@@ -2,7 +2,7 @@
 //! the Lambda runtime delivers it, in the order of a tier's life.
 
 use quota_shared::model::{Target, TierId};
-use quota_shared::testing::assignment;
+use testkit::assignment;
 use testkit::{admin_state, fixture, fixture_names, run_event};
 
 const USED: [&str; 16] = [
@@ -60,7 +60,7 @@ async fn a_tier_from_creation_to_deletion() {
     assert_eq!(got.headers["etag"], "\"1\"");
     run("get-missing.json").await.problem_fields(404);
 
-    state.store.create_tier(&quota_shared::testing::tier("second", "5", "")).await.unwrap();
+    state.store.create_tier(&testkit::tier("second", "5", "")).await.unwrap();
     let page = run("list.json").await;
     assert_eq!(page.status, 200);
     assert_eq!(page.body["items"].as_array().unwrap().len(), 1);

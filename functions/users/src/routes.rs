@@ -7,7 +7,8 @@ use axum::response::Response;
 use axum::routing::get;
 use chrono::Utc;
 use quota_shared::auth::Admin;
-use quota_shared::decide::{self, Decision};
+use quota_shared::check::CheckOutcome;
+use quota_shared::decide::Decision;
 use quota_shared::error::{Error, FieldErrors};
 use quota_shared::http::{AdminState, ApiError, json_response, no_route, only_params};
 use quota_shared::model::{AssignmentId, Email, JwtRole, QuotaEvent, Tier, UsageTotals, UserId};
@@ -94,10 +95,8 @@ async fn inspect(
         )
         .await?;
     let resolution = resolve::resolve(&config, view.direct.as_ref(), &subject);
-    let decision = match resolution.tier {
-        Some(t) => decide::decide(t, &view.usage, now),
-        None => decide::decide_unmatched(s.no_match, &view.usage, now),
-    };
+    let decision =
+        CheckOutcome::judge(resolution.tier, resolution.matched_by.clone(), &view.usage, s.no_match, now).decision;
     let inspection = Inspection {
         email_domain: subject.email.as_ref().map(|e| e.domain().to_string()),
         user_id: subject.user_id,

@@ -3,8 +3,8 @@
 use quota_shared::model::{
     DomainPattern, EventId, EventType, JwtRole, QuotaEvent, RequestId, Target, UsageDelta, UserId,
 };
-use quota_shared::testing::{assignment, money, tier};
 use testkit::{admin_state, fixture, fixture_names, run_event};
+use testkit::{assignment, money, tier};
 
 #[tokio::test]
 async fn the_inspector_shows_the_whole_cascade_usage_and_events() {

@@ -4,36 +4,37 @@
 use super::item::{Item, key, n};
 use super::keys;
 use super::metrics::RequestCounter;
-use crate::config::TableNames;
+use crate::config::{Config, TableNames};
 use crate::error::Error;
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::error::{DisplayErrorContext, SdkError};
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{ReturnValuesOnConditionCheckFailure, TransactWriteItem, Update};
+use std::time::Duration;
 
 #[derive(Debug, Clone)]
 pub struct DynamoStore {
     pub(crate) client: Client,
     pub(crate) tables: TableNames,
-    counter: RequestCounter,
+    /// Only in tests and benches: counting locks and allocates on every call.
+    counter: Option<RequestCounter>,
 }
 
 /// Builds the SDK client from the standard AWS configuration chain. Locally
 /// and in tests `AWS_ENDPOINT_URL_DYNAMODB` points it at the emulator; the
-/// code path is otherwise the production one.
-pub async fn dynamodb_client(counter: &RequestCounter) -> Client {
+/// code path is otherwise the production one. With a `counter`, every
+/// request sent is counted by operation.
+pub async fn dynamodb_client(attempt_timeout: Duration, counter: Option<&RequestCounter>) -> Client {
     let shared = aws_config::defaults(aws_config::BehaviorVersion::latest()).load().await;
-    let mut builder = tuned(aws_sdk_dynamodb::config::Builder::from(&shared), counter);
-    // The emulator applies requests one at a time, so under test load an
-    // answer can take seconds; `tools/with-emulator.sh` raises the limit.
-    if let Some(ms) = std::env::var("QUOTA_DYNAMODB_ATTEMPT_TIMEOUT_MS").ok().and_then(|v| v.parse::<u64>().ok()) {
-        builder = builder.timeout_config(timeouts(std::time::Duration::from_millis(ms)));
+    let mut builder = tuned(aws_sdk_dynamodb::config::Builder::from(&shared), attempt_timeout);
+    if let Some(counter) = counter {
+        builder = builder.interceptor(counter.clone());
     }
     Client::from_conf(builder.build())
 }
 
 /// Attempt timeout `attempt`, connect within the same, give up after three attempts' worth.
-fn timeouts(attempt: std::time::Duration) -> aws_sdk_dynamodb::config::timeout::TimeoutConfig {
+fn timeouts(attempt: Duration) -> aws_sdk_dynamodb::config::timeout::TimeoutConfig {
     aws_sdk_dynamodb::config::timeout::TimeoutConfig::builder()
         .connect_timeout(attempt)
         .operation_attempt_timeout(attempt)
@@ -45,38 +46,44 @@ fn timeouts(attempt: std::time::Duration) -> aws_sdk_dynamodb::config::timeout::
 /// they measure what runs in production.
 pub fn tuned(
     builder: aws_sdk_dynamodb::config::Builder,
-    counter: &RequestCounter,
+    attempt_timeout: Duration,
 ) -> aws_sdk_dynamodb::config::Builder {
     use aws_sdk_dynamodb::config::StalledStreamProtectionConfig;
     builder
-        .interceptor(counter.clone())
         // Guards long downloads; our answers are a few KB, and it cost 13 % of
         // a warm check's CPU (make bench).
         .stalled_stream_protection(StalledStreamProtectionConfig::disabled())
-        // DynamoDB answers in milliseconds: a stuck attempt is retried after
-        // 1 s, and after 3 s the check gives up and the failure mode answers.
-        .timeout_config(timeouts(std::time::Duration::from_secs(1)))
+        // Production keeps the 1 s default (config.rs); the emulator applies
+        // requests one at a time, so `tools/with-emulator.sh` raises it.
+        .timeout_config(timeouts(attempt_timeout))
 }
 
 impl DynamoStore {
-    pub fn new(client: Client, tables: TableNames, counter: RequestCounter) -> Self {
-        Self { client, tables, counter }
+    pub fn new(client: Client, tables: TableNames) -> Self {
+        Self { client, tables, counter: None }
     }
 
-    /// Connects with the default AWS configuration (see [`dynamodb_client`]).
-    pub async fn connect(tables: TableNames) -> Self {
-        let counter = RequestCounter::default();
-        let client = dynamodb_client(&counter).await;
-        Self::new(client, tables, counter)
+    /// A store whose client was built with `counter` (see [`dynamodb_client`]),
+    /// so that [`DynamoStore::requests`] reports what it sent.
+    pub fn counted(client: Client, tables: TableNames, counter: RequestCounter) -> Self {
+        Self { client, tables, counter: Some(counter) }
+    }
+
+    /// Connects with the default AWS configuration and the configured timeouts.
+    pub async fn connect(config: &Config) -> Self {
+        let client = dynamodb_client(config.dynamodb_attempt_timeout, None).await;
+        Self::new(client, config.tables.clone())
     }
 
     pub fn table_names(&self) -> &TableNames {
         &self.tables
     }
 
-    /// The requests this store has sent, by operation.
+    /// The requests this store has sent, by operation. Only stores built
+    /// with [`DynamoStore::counted`] count; asking another one is a bug in
+    /// the test that asks.
     pub fn requests(&self) -> &RequestCounter {
-        &self.counter
+        self.counter.as_ref().expect("request counting is on only for DynamoStore::counted stores")
     }
 
     pub(crate) fn quota(&self) -> &str {
@@ -117,7 +124,7 @@ impl DynamoStore {
             match self.transact(items.clone()).await? {
                 Err(c) if c.is_conflict() && attempt < CONFLICT_RETRIES => {
                     attempt += 1;
-                    tokio::time::sleep(std::time::Duration::from_millis(5 << attempt)).await;
+                    tokio::time::sleep(Duration::from_millis(5 << attempt)).await;
                 }
                 other => return Ok(other),
             }

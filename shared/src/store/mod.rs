@@ -1,5 +1,6 @@
-//! Storage: the DynamoDB repository and the trait the checker reads through.
-//! The SDK and `AttributeValue` appear only below this module.
+//! Storage: the DynamoDB repository, implementing the traits the domain
+//! declares (`check::CheckStore`). The SDK and `AttributeValue` appear only
+//! below this module; it depends on the domain, never the reverse.
 
 mod assignments;
 mod cursor;
@@ -17,33 +18,14 @@ pub use assignments::AssignmentFilter;
 pub use dynamo::{DynamoStore, dynamodb_client, tuned};
 pub use events::{EventScope, TimeRange};
 pub use metrics::RequestCounter;
-pub use usage::{
-    EVENT_RETENTION_DAYS, GuardedRecord, REQUEST_MARKER_DAYS, RecordOutcome, RecordPlan, USAGE_RETENTION_DAYS, UserView,
-};
+pub use usage::{EVENT_RETENTION_DAYS, REQUEST_MARKER_DAYS, USAGE_RETENTION_DAYS};
 
+use crate::check::{CheckStore, UserView};
 use crate::error::Error;
 use crate::model::{QuotaEvent, RequestId, UsageDelta, UsageSnapshot, UserId};
+use crate::record::{GuardedRecord, RecordOutcome, RecordPlan};
 use crate::resolve::SharedConfig;
 use chrono::{DateTime, Utc};
-use std::future::Future;
-
-/// What the checker needs from storage. Implemented by [`DynamoStore`]; the
-/// checker is tested through it against the emulator.
-pub trait CheckStore: Send + Sync {
-    fn load_user_view(&self, user: &UserId, now: DateTime<Utc>)
-    -> impl Future<Output = Result<UserView, Error>> + Send;
-    fn load_shared_config(&self) -> impl Future<Output = Result<SharedConfig, Error>> + Send;
-    fn record_event_once(&self, event: &QuotaEvent) -> impl Future<Output = Result<bool, Error>> + Send;
-    fn record_usage_guarded(&self, plan: RecordPlan<'_>) -> impl Future<Output = Result<GuardedRecord, Error>> + Send;
-    fn record_usage(
-        &self,
-        user: &UserId,
-        request: &RequestId,
-        delta: &UsageDelta,
-        at: DateTime<Utc>,
-    ) -> impl Future<Output = Result<RecordOutcome, Error>> + Send;
-    fn get_usage(&self, user: &UserId, at: DateTime<Utc>) -> impl Future<Output = Result<UsageSnapshot, Error>> + Send;
-}
 
 impl CheckStore for DynamoStore {
     async fn load_user_view(&self, user: &UserId, now: DateTime<Utc>) -> Result<UserView, Error> {

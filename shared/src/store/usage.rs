@@ -5,9 +5,11 @@ use super::dynamo::{ALL_OLD, DynamoStore, store_error};
 use super::item::{self, Item, key, n, s, time};
 use super::keys;
 use super::schema::{PK, SK, TTL};
+use crate::check::UserView;
 use crate::error::Error;
-use crate::model::{Assignment, Money, QuotaEvent, RequestId, UsageDelta, UsageSnapshot, UserId};
+use crate::model::{Money, QuotaEvent, RequestId, UsageDelta, UsageSnapshot, UserId};
 use crate::period::{Period, Window};
+use crate::record::{GuardedRecord, RecordOutcome, RecordPlan};
 use aws_sdk_dynamodb::types::{KeysAndAttributes, Put, TransactWriteItem, Update};
 use chrono::{DateTime, Duration, Utc};
 
@@ -17,47 +19,6 @@ pub const REQUEST_MARKER_DAYS: i64 = 7;
 pub const USAGE_RETENTION_DAYS: i64 = 400;
 /// Events stay this long for the inspector and reports.
 pub const EVENT_RETENTION_DAYS: i64 = 90;
-
-/// Everything a check reads about one user, from one round trip.
-#[derive(Debug, Clone, PartialEq)]
-pub struct UserView {
-    pub config_version: u64,
-    pub direct: Option<Assignment>,
-    pub usage: UsageSnapshot,
-}
-
-/// One guarded attempt to record a request (see [`DynamoStore::record_usage_guarded`]).
-#[derive(Debug, Clone, Copy)]
-pub struct RecordPlan<'a> {
-    pub user: &'a UserId,
-    pub request: &'a RequestId,
-    pub delta: &'a UsageDelta,
-    pub at: DateTime<Utc>,
-    /// The usage the caller believes is stored now; the write only happens
-    /// if that is still true, so `expected + delta` is exactly the new state.
-    pub expected: &'a UsageSnapshot,
-    /// Events the new state triggers, stored and flagged in the same transaction.
-    pub events: &'a [QuotaEvent],
-}
-
-#[derive(Debug, Clone, PartialEq)]
-pub enum GuardedRecord {
-    /// Counted; the stored state is now `expected + delta`.
-    Recorded,
-    /// Counted before; the state right after that first recording, when known.
-    Duplicate { recorded_at: DateTime<Utc>, state: Option<UsageSnapshot> },
-    /// The stored usage was not `expected`; this is what it is. Nothing written.
-    Stale(UsageSnapshot),
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum RecordOutcome {
-    /// Counted now.
-    Recorded,
-    /// This request id was counted before (at that time, with that cost);
-    /// nothing was added.
-    Duplicate { recorded_at: DateTime<Utc>, cost: Money },
-}
 
 /// Names the call that wrote a marker. When the SDK retries a transaction
 /// whose first attempt did commit (a timeout on the way back), the retry finds
@@ -285,10 +246,7 @@ impl DynamoStore {
                     if own_marker(old, &nonce) {
                         return Ok(GuardedRecord::Recorded);
                     }
-                    return Ok(GuardedRecord::Duplicate {
-                        recorded_at: old.map(|o| item::get_time(o, "recordedAt")).transpose()?.unwrap_or(plan.at),
-                        state: old.map(item::marker_state).transpose()?.flatten(),
-                    });
+                    return Ok(GuardedRecord::Duplicate { state: old.map(item::marker_state).transpose()?.flatten() });
                 }
                 match c.condition_failed(0) {
                     Some(r) => Ok(GuardedRecord::Stale(item::usage_from_item(r.item.as_ref(), plan.at)?)),

@@ -38,7 +38,7 @@ async fn main() {
         }
         Some(cmd @ ("seed" | "serve")) => {
             let config = Config::from_env().unwrap_or_else(|e| fail("configuration", e));
-            let store = DynamoStore::connect(config.tables.clone()).await;
+            let store = DynamoStore::connect(&config).await;
             if let Err(e) = demo::seed(&store, &config).await {
                 fail("seeding failed", e);
             }

@@ -7,7 +7,7 @@ use quota_shared::decide::NoMatchPolicy;
 use reqwest::{Client, Method, StatusCode};
 use serde_json::{Value, json};
 use std::sync::Arc;
-use testkit::{LOCAL_AUDIENCE, LOCAL_ISSUER, bearer, local_auth};
+use testkit::{bearer, local_audience, local_auth, local_issuer, local_secret};
 
 struct Stack {
     base: String,
@@ -16,11 +16,12 @@ struct Stack {
 }
 
 async fn stack() -> Stack {
-    let store = quota_shared::testing::fresh_store().await;
+    let store = testkit::fresh_store().await;
     let config = Config {
         tables: store.table_names().clone(),
         no_match_policy: NoMatchPolicy::Allow,
         failure_mode: FailureMode::Open,
+        dynamodb_attempt_timeout: quota_shared::config::DEFAULT_DYNAMODB_ATTEMPT_TIMEOUT,
     };
     let router = quota_dev::local_router(store, Arc::new(Verifier::new(local_auth()).unwrap()), &config);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -176,11 +177,11 @@ fn token_with(claims: Value, secret: &[u8], alg: jsonwebtoken::Algorithm) -> Str
 #[tokio::test]
 async fn every_bad_token_is_refused_and_writes_nothing() {
     let s = stack().await;
-    let secret = testkit::LOCAL_SECRET.as_bytes();
+    let secret = local_secret().as_bytes();
     let now = chrono::Utc::now().timestamp();
     let claims = |extra: Value| {
         let mut c =
-            json!({"sub": "x", "iss": LOCAL_ISSUER, "aud": LOCAL_AUDIENCE, "exp": now + 600, "roles": ["admin"]});
+            json!({"sub": "x", "iss": local_issuer(), "aud": local_audience(), "exp": now + 600, "roles": ["admin"]});
         for (k, v) in extra.as_object().unwrap() {
             c[k] = v.clone();
         }

@@ -1,36 +1,82 @@
-//! Helpers the function tests share: the local auth settings, an admin
-//! state on fresh emulator tables, tokens, and a runner that feeds the
-//! `events/` fixtures through `lambda_http`'s own event parsing to a router.
+//! The one home of test helpers (tests and benches of every crate): domain
+//! builders, a store on fresh emulator tables, the local auth settings,
+//! tokens, and a runner that feeds the `events/` fixtures through
+//! `lambda_http`'s own event parsing to a router.
 
 use axum::Router;
 use http_body_util::BodyExt;
 use quota_shared::auth::{AuthConfig, KeySource, Verifier, mint_local_token};
+use quota_shared::config::TableNames;
 use quota_shared::decide::NoMatchPolicy;
 use quota_shared::http::AdminState;
+use quota_shared::store::{DynamoStore, RequestCounter, dynamodb_client};
 use serde_json::Value;
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU32, Ordering};
 use tower::ServiceExt;
 
-/// The local (and fixture) auth settings; the Makefile exports the same.
-pub const LOCAL_ISSUER: &str = "quota-local";
-pub const LOCAL_AUDIENCE: &str = "quota-admin";
-pub const LOCAL_SECRET: &str = "local-dev-secret-change-me-0123456789abcdef";
+pub use quota_shared::testing::{assignment, at, money, tier};
 
+/// The local settings file, the only copy of the local secret.
+const LOCAL_AUTH_ENV: &str = include_str!("../../local-auth.env");
+
+fn local_setting(name: &str) -> &'static str {
+    LOCAL_AUTH_ENV
+        .lines()
+        .find_map(|line| line.strip_prefix(name).and_then(|rest| rest.strip_prefix('=')))
+        .unwrap_or_else(|| panic!("tools/local-auth.env has no {name}"))
+}
+
+pub fn local_issuer() -> &'static str {
+    local_setting("AUTH_ISSUER")
+}
+
+pub fn local_audience() -> &'static str {
+    local_setting("AUTH_AUDIENCE")
+}
+
+pub fn local_secret() -> &'static str {
+    local_setting("AUTH_HS256_SECRET")
+}
+
+/// The local (and fixture) auth settings, as `make run` uses them.
 pub fn local_auth() -> AuthConfig {
     AuthConfig {
-        issuer: LOCAL_ISSUER.into(),
-        audience: LOCAL_AUDIENCE.into(),
+        issuer: local_issuer().into(),
+        audience: local_audience().into(),
         admin_claim: "roles".into(),
         admin_role: "admin".into(),
-        keys: KeySource::Secret(LOCAL_SECRET.as_bytes().to_vec()),
+        keys: KeySource::Secret(local_secret().as_bytes().to_vec()),
     }
+}
+
+static NEXT_TABLE: AtomicU32 = AtomicU32::new(0);
+
+/// A store on fresh, uniquely named tables in the emulator that
+/// `AWS_ENDPOINT_URL_DYNAMODB` points at (`make test` starts one). It counts
+/// the requests it sends (`store.requests()`).
+pub async fn fresh_store() -> DynamoStore {
+    assert!(
+        std::env::var_os("AWS_ENDPOINT_URL_DYNAMODB").is_some(),
+        "AWS_ENDPOINT_URL_DYNAMODB is not set: run the tests through `make test`, which starts the emulator"
+    );
+    let n = NEXT_TABLE.fetch_add(1, Ordering::Relaxed);
+    let run = uuid::Uuid::new_v4().simple().to_string();
+    let tables = TableNames { quota: format!("quota-{}-{n}", &run[..8]), events: format!("events-{}-{n}", &run[..8]) };
+    let counter = RequestCounter::default();
+    // The emulator applies requests one at a time: parallel tests wait.
+    let client = dynamodb_client(std::time::Duration::from_secs(30), Some(&counter)).await;
+    let store = DynamoStore::counted(client, tables, counter);
+    store.create_tables().await.expect("tables created in the emulator");
+    store.requests().reset();
+    store
 }
 
 /// An admin state on fresh tables in the emulator.
 pub async fn admin_state() -> AdminState {
     AdminState {
-        store: quota_shared::testing::fresh_store().await,
+        store: fresh_store().await,
         verifier: Arc::new(Verifier::new(local_auth()).expect("local auth is valid")),
         no_match: NoMatchPolicy::Allow,
     }
@@ -42,6 +88,7 @@ pub fn bearer(subject: &str, roles: &[&str]) -> String {
     format!("Bearer {token}")
 }
 
+/// Where a function's sample Lambda events live.
 pub fn events_dir(function: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../events").join(function)
 }

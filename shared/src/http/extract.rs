@@ -1,0 +1,119 @@
+//! Parsing requests at the edge: a JSON body extractor that caps the size
+//! and names the offending field, and the query-parameter allow-list.
+
+use super::problem::ApiError;
+use crate::error::{Error, FieldError, FieldErrors};
+use axum::body::Bytes;
+use axum::extract::{FromRequest, Request};
+use axum::http::header;
+use serde::de::DeserializeOwned;
+
+/// Bodies above this are refused with 413; every body we accept is far smaller.
+pub const MAX_BODY_BYTES: usize = 64 * 1024;
+
+/// Deserializes JSON into `T`, naming the field that did not fit.
+pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Error> {
+    let de = &mut serde_json::Deserializer::from_slice(bytes);
+    serde_path_to_error::deserialize(de).map_err(path_error)
+}
+
+/// Like [`parse_json`], for a payload the Lambda runtime already parsed.
+pub fn parse_value<T: DeserializeOwned>(value: serde_json::Value) -> Result<T, Error> {
+    serde_path_to_error::deserialize(value).map_err(path_error)
+}
+
+fn path_error<E: std::fmt::Display>(e: serde_path_to_error::Error<E>) -> Error {
+    Error::Validation(FieldErrors::from(field_error(&e.path().to_string(), &e.inner().to_string())))
+}
+
+/// Turns serde's message into a field and a message without positions.
+fn field_error(path: &str, message: &str) -> FieldError {
+    let message = match message.rfind(" at line ") {
+        Some(i) => &message[..i],
+        None => message,
+    };
+    // Missing and unknown fields are reported at the parent; name the field itself.
+    for prefix in ["missing field `", "unknown field `"] {
+        if let Some(rest) = message.strip_prefix(prefix)
+            && let Some(end) = rest.find('`')
+        {
+            let name = &rest[..end];
+            let field = match path {
+                "." => name.to_string(),
+                p if p == name || p.ends_with(&format!(".{name}")) => p.to_string(),
+                p => format!("{p}.{name}"),
+            };
+            let what =
+                if prefix.starts_with("missing") { "is required".to_string() } else { "is not a known field".into() };
+            return FieldError::new(field, what);
+        }
+    }
+    // Syntax errors have no usable path ("." or "?").
+    let field = if path == "." || path.contains('?') { "body".to_string() } else { path.to_string() };
+    FieldError::new(field, message)
+}
+
+/// The request body as `T`: JSON, at most [`MAX_BODY_BYTES`], with 400 /
+/// 413 / 415 as problem+json when it is not.
+pub struct JsonBody<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for JsonBody<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let content_type = req.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).map(str::to_string);
+        if let Some(ct) = content_type
+            && !ct.starts_with("application/json")
+        {
+            return Err(ApiError(Error::UnsupportedMediaType(format!("expected application/json, got {ct}"))));
+        }
+        let bytes = Bytes::from_request(req, state)
+            .await
+            .map_err(|_| ApiError(Error::PayloadTooLarge { limit: MAX_BODY_BYTES }))?;
+        if bytes.len() > MAX_BODY_BYTES {
+            return Err(ApiError(Error::PayloadTooLarge { limit: MAX_BODY_BYTES }));
+        }
+        if bytes.is_empty() {
+            return Err(ApiError(Error::field("body", "a JSON body is required")));
+        }
+        parse_json(&bytes).map(JsonBody).map_err(ApiError)
+    }
+}
+
+/// Rejects query parameters other than `allowed`, so typos do not pass silently.
+pub fn only_params(query: &std::collections::HashMap<String, String>, allowed: &[&str]) -> Result<(), Error> {
+    let mut errors = FieldErrors::default();
+    for key in query.keys().filter(|k| !allowed.contains(&k.as_str())) {
+        errors.push(key.clone(), format!("is not a query parameter here (allowed: {})", allowed.join(", ")));
+    }
+    errors.into_result()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::NewTier;
+
+    fn fields(e: Error) -> Vec<(String, String)> {
+        match e {
+            Error::Validation(f) => f.0.into_iter().map(|e| (e.field, e.message)).collect(),
+            other => panic!("expected validation, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn names_the_field_for_type_missing_and_unknown_errors() {
+        let wrong = parse_json::<NewTier>(br#"{"tierId":"b","tierName":5}"#).unwrap_err();
+        assert_eq!(fields(wrong)[0].0, "tierName");
+        let missing = parse_json::<NewTier>(br#"{"tierId":"b"}"#).unwrap_err();
+        assert_eq!(fields(missing), [("tierName".to_string(), "is required".to_string())]);
+        let unknown = parse_json::<NewTier>(br#"{"tierId":"b","tierName":"B","bogus":1}"#).unwrap_err();
+        assert_eq!(fields(unknown), [("bogus".to_string(), "is not a known field".to_string())]);
+        let bad_id = parse_json::<NewTier>(br#"{"tierId":"a#b","tierName":"B"}"#).unwrap_err();
+        let f = fields(bad_id);
+        assert_eq!(f[0].0, "tierId");
+        assert!(!f[0].1.contains("line"), "{}", f[0].1);
+        let malformed = parse_json::<NewTier>(b"{not json").unwrap_err();
+        assert_eq!(fields(malformed)[0].0, "body");
+    }
+}

@@ -1,0 +1,11 @@
+//! The HTTP surface every function shares: errors as problem+json
+//! (`problem`), request parsing (`extract`), and what admin routes add
+//! (`admin`: state, authentication, ETags).
+
+pub mod admin;
+pub mod extract;
+pub mod problem;
+
+pub use admin::{AdminState, created, ensure_version, etag, if_match, json_with_etag};
+pub use extract::{JsonBody, MAX_BODY_BYTES, only_params, parse_json, parse_value};
+pub use problem::{ApiError, PROBLEM_JSON, Problem, json_response, no_route, problem_response};
