@@ -1,6 +1,8 @@
 //! The quota service's shared crate: domain model, resolution, decision,
 //! periods, the DynamoDB repository and configuration.
 
+mod names;
+
 pub mod auth;
 pub mod cache;
 pub mod check;

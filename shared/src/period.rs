@@ -2,24 +2,31 @@
 //! instant each one resets.
 
 use chrono::{DateTime, Datelike, Duration, NaiveDate, TimeZone, Utc};
-use serde::{Deserialize, Serialize};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    strum::IntoStaticStr,
+    strum::EnumString,
+    strum::VariantNames,
+)]
+#[strum(serialize_all = "snake_case")]
 pub enum Window {
     Daily,
     Monthly,
 }
 
-impl Window {
-    pub const ALL: [Window; 2] = [Window::Daily, Window::Monthly];
+crate::names::named_enum!(Window);
 
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Window::Daily => "daily",
-            Window::Monthly => "monthly",
-        }
-    }
+impl Window {
+    /// Both windows, the shorter first (the order answers list them in).
+    pub const ALL: [Window; 2] = [Window::Daily, Window::Monthly];
 }
 
 /// One concrete window: which kind, when it started and when it resets.

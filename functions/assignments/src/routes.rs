@@ -18,6 +18,7 @@ use quota_shared::model::{
 use quota_shared::page::PageRequest;
 use quota_shared::store::AssignmentFilter;
 use std::collections::HashMap;
+use strum::VariantNames;
 
 pub const ASSIGNMENTS_PATH: &str = "/api/admin/quota/assignments";
 
@@ -60,7 +61,7 @@ fn filter(q: &HashMap<String, String>) -> Result<AssignmentFilter, Error> {
     let kind = q.get("assignmentType").and_then(|raw| {
         let parsed = AssignmentType::parse(raw);
         if parsed.is_none() {
-            errors.push("assignmentType", "must be direct_user, jwt_role, email_domain or default_tier");
+            errors.push("assignmentType", format!("must be one of {}", AssignmentType::VARIANTS.join(", ")));
         }
         parsed
     });

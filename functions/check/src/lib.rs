@@ -1,6 +1,6 @@
-//! The check function: `check` before an LLM request, `record` after it.
+//! The check function: `check` before an LLM request, `record` after it,
+//! over HTTP (API Gateway) and by direct invoke.
 
-pub mod invoke;
 pub mod payload;
 pub mod routes;
 

@@ -1,8 +1,6 @@
-use check_fn::{invoke, routes};
-use lambda_runtime::{Error, LambdaEvent, service_fn};
+use check_fn::routes;
 use quota_shared::config::Config;
 use quota_shared::store::DynamoStore;
-use serde_json::Value;
 
 // The SDK allocates a lot per request; mimalloc measured 25 % less CPU per
 // check than glibc's malloc (make bench).
@@ -10,23 +8,11 @@ use serde_json::Value;
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 #[tokio::main]
-async fn main() -> Result<(), Error> {
-    lambda_runtime::tracing::init_default_subscriber();
+async fn main() -> Result<(), lambda_http::Error> {
+    lambda_http::tracing::init_default_subscriber();
     let config = Config::from_env()?;
     let store = DynamoStore::connect(&config).await;
-    let app = check_fn::app(store, &config);
-    let router = routes::router(app.clone());
-    lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| {
-        let (app, router) = (app.clone(), router.clone());
-        // Boxed: the handler's future type is otherwise too deep for rustc.
-        Box::pin(async move {
-            let answer = if invoke::is_http_event(&event.payload) {
-                invoke::http(router, event.payload).await
-            } else {
-                invoke::direct(&app, event.payload).await
-            };
-            Ok::<Value, Error>(answer)
-        })
-    }))
-    .await
+    // API Gateway events and the chat backend's direct invokes (lambda_http's
+    // pass-through, see routes::INVOKE_PATH) both arrive at the router.
+    lambda_http::run(routes::router(check_fn::app(store, &config))).await
 }

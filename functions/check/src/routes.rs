@@ -1,5 +1,8 @@
-//! The HTTP routes, for chat backends outside AWS: the same bodies as the
-//! direct invoke, a block answered with 429 and Retry-After.
+//! The function's routes. Over HTTP (chat backends outside AWS) a block is
+//! answered with 429 and Retry-After. A direct invoke (the chat backend in
+//! AWS) carries a bare JSON payload with an `action`: lambda_http's
+//! pass-through hands it to the router as `POST /events`, and its answer's
+//! JSON body (the outcome, or a problem object) is what the invoker gets.
 
 use crate::App;
 use crate::payload::{CheckPayload, RecordPayload};
@@ -10,14 +13,21 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use chrono::Utc;
 use quota_shared::check::CheckOutcome;
-use quota_shared::http::{ApiError, JsonBody, json_response, no_route};
+use quota_shared::error::Error;
+use quota_shared::http::{ApiError, JsonBody, json_response, no_route, parse_value};
+use serde_json::Value;
 
 pub const CHECK_PATH: &str = "/api/quota/check";
 pub const USAGE_PATH: &str = "/api/quota/usage";
+/// Where lambda_http's pass-through puts a payload that is no HTTP event.
+/// API Gateway routes only the paths above here, so only a direct invoke
+/// reaches it.
+pub const INVOKE_PATH: &str = "/events";
 
-/// The function's router: its routes, and problem+json for any other path.
+/// The Lambda's router: the HTTP routes, the direct invoke, and
+/// problem+json for any other path.
 pub fn router(app: App) -> Router {
-    routes(app).fallback(no_route)
+    routes(app.clone()).merge(Router::new().route(INVOKE_PATH, post(direct)).with_state(app)).fallback(no_route)
 }
 
 /// The routes alone, for merging into the local stack.
@@ -48,6 +58,23 @@ pub fn check_response(outcome: &CheckOutcome, now: chrono::DateTime<Utc>) -> Res
     };
     response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(retry));
     response
+}
+
+/// A direct invoke: the check or record answer (a block is an answer, not
+/// an error), or a problem object for a bad payload.
+async fn direct(State(app): State<App>, JsonBody(payload): JsonBody<Value>) -> Result<Response, ApiError> {
+    let now = Utc::now();
+    match payload.get("action").and_then(Value::as_str) {
+        Some("check") => {
+            let request = parse_value::<CheckPayload>(payload)?.into_request()?;
+            Ok(json_response(StatusCode::OK, &app.check(&request, now).await))
+        }
+        Some("record") => {
+            let request = parse_value::<RecordPayload>(payload)?.into_request()?;
+            Ok(json_response(StatusCode::OK, &app.record(&request, now).await?))
+        }
+        _ => Err(Error::field("action", "must be \"check\" or \"record\"").into()),
+    }
 }
 
 async fn record(State(app): State<App>, JsonBody(body): JsonBody<RecordPayload>) -> Result<Response, ApiError> {

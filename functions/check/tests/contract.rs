@@ -1,17 +1,12 @@
 //! The check function's contract, driven by the `events/check` fixtures
 //! (direct invokes and API Gateway HTTP events) against the emulator.
 
-use check_fn::{App, invoke, routes};
+use check_fn::{App, routes};
 use quota_shared::config::{Config, FailureMode, TableNames};
 use quota_shared::decide::NoMatchPolicy;
 use quota_shared::model::{JwtRole, Target, UserId};
 use serde_json::Value;
 use testkit::{assignment, fresh_store, money, tier};
-
-fn fixture(name: &str) -> Value {
-    let text = testkit::fixture("check", name, &[]);
-    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{name} is not JSON: {e}"))
-}
 
 /// Faculty get a tier of 1.00 a month; everyone else has none.
 async fn app() -> App {
@@ -33,13 +28,16 @@ async fn requests_of(app: &App, user: &str) -> u64 {
     app.store().get_usage(&UserId::parse(user).unwrap(), now).await.unwrap().monthly.requests
 }
 
+/// What the Lambda runtime would answer for the fixture: it goes through
+/// lambda_http's own event parsing (pass-through for direct invokes) and
+/// response shaping, to the function's router.
 async fn run(app: &App, name: &str) -> Value {
-    let event = fixture(name);
-    if invoke::is_http_event(&event) {
-        invoke::http(routes::router(app.clone()), event).await
-    } else {
-        invoke::direct(app, event).await
-    }
+    let text = testkit::fixture("check", name, &[]);
+    let request: lambda_http::request::LambdaRequest = serde_json::from_str(&text).expect("a Lambda payload");
+    let event = lambda_http::LambdaEvent::new(request, lambda_http::Context::default());
+    let mut adapter = lambda_http::Adapter::from(routes::router(app.clone()));
+    let answer = lambda_http::Service::call(&mut adapter, event).await.expect("the router is infallible");
+    serde_json::to_value(answer).expect("serialises")
 }
 
 fn body(http: &Value) -> Value {

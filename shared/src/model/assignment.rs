@@ -8,8 +8,20 @@ use serde::{Deserialize, Serialize};
 /// The largest priority an admin may set; keeps zero-padded sort keys short.
 pub const MAX_PRIORITY: u32 = 1_000_000;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    strum::IntoStaticStr,
+    strum::EnumString,
+    strum::VariantNames,
+)]
+#[strum(serialize_all = "snake_case")]
 pub enum AssignmentType {
     DirectUser,
     JwtRole,
@@ -17,23 +29,9 @@ pub enum AssignmentType {
     DefaultTier,
 }
 
+crate::names::named_enum!(AssignmentType);
+
 impl AssignmentType {
-    pub const ALL: [AssignmentType; 4] =
-        [AssignmentType::DirectUser, AssignmentType::JwtRole, AssignmentType::EmailDomain, AssignmentType::DefaultTier];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            AssignmentType::DirectUser => "direct_user",
-            AssignmentType::JwtRole => "jwt_role",
-            AssignmentType::EmailDomain => "email_domain",
-            AssignmentType::DefaultTier => "default_tier",
-        }
-    }
-
-    pub fn parse(raw: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|t| t.as_str() == raw)
-    }
-
     /// The priority an assignment of this type gets when none is given.
     pub fn default_priority(self) -> u32 {
         match self {

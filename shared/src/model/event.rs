@@ -5,31 +5,17 @@ use super::{EventId, Money, SessionId, TierId, UserId};
 use crate::period::{Period, Window};
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, strum::IntoStaticStr, strum::EnumString, strum::VariantNames)]
+#[strum(serialize_all = "snake_case")]
 pub enum EventType {
     Block,
     Warning,
     OverrideApplied,
 }
 
-impl EventType {
-    pub const ALL: [EventType; 3] = [EventType::Block, EventType::Warning, EventType::OverrideApplied];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            EventType::Block => "block",
-            EventType::Warning => "warning",
-            EventType::OverrideApplied => "override_applied",
-        }
-    }
-
-    pub fn parse(raw: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|t| t.as_str() == raw)
-    }
-}
+crate::names::named_enum!(EventType);
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]

@@ -11,22 +11,15 @@ pub const MAX_DESCRIPTION_LEN: usize = 1000;
 
 /// What happens at the limit: `block` refuses further requests, `warn` lets
 /// them through with a warning (for tiers that only monitor).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
-#[serde(rename_all = "lowercase")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, strum::IntoStaticStr, strum::EnumString, strum::VariantNames)]
+#[strum(serialize_all = "snake_case")]
 pub enum LimitAction {
     #[default]
     Block,
     Warn,
 }
 
-impl LimitAction {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            LimitAction::Block => "block",
-            LimitAction::Warn => "warn",
-        }
-    }
-}
+crate::names::named_enum!(LimitAction);
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]

@@ -126,11 +126,7 @@ pub fn tier_to_item(t: &Tier) -> Item {
 }
 
 pub fn tier_from_item(item: &Item) -> Result<Tier, Error> {
-    let action = match get_s(item, "actionOnLimit")? {
-        "block" => LimitAction::Block,
-        "warn" => LimitAction::Warn,
-        _ => return Err(corrupt("actionOnLimit", item)),
-    };
+    let action = LimitAction::parse(get_s(item, "actionOnLimit")?).ok_or_else(|| corrupt("actionOnLimit", item))?;
     Ok(Tier {
         tier_id: id(item, "tierId", TierId::parse)?,
         tier_name: get_s(item, "tierName")?.to_string(),
@@ -310,12 +306,7 @@ pub fn event_to_item(e: &QuotaEvent, expires_at: i64) -> Item {
 }
 
 pub fn event_from_item(item: &Item) -> Result<QuotaEvent, Error> {
-    let window = match opt_s(item, "window") {
-        None => None,
-        Some("daily") => Some(Window::Daily),
-        Some("monthly") => Some(Window::Monthly),
-        Some(_) => return Err(corrupt("window", item)),
-    };
+    let window = opt_s(item, "window").map(|w| Window::parse(w).ok_or_else(|| corrupt("window", item))).transpose()?;
     Ok(QuotaEvent {
         event_id: id(item, "eventId", EventId::parse)?,
         event_type: EventType::parse(get_s(item, "eventType")?).ok_or_else(|| corrupt("eventType", item))?,

@@ -1,0 +1,69 @@
+//! Enums that are stored and sent as names (`direct_user`, `block`, ...).
+//! strum's `serialize_all` is the one spelling: `as_str`, `parse`, serde and
+//! the DynamoDB item mapping all go through it, so a new variant is added in
+//! one place.
+
+/// Gives a strum-named enum `as_str`, `parse`, and serde as that name (an
+/// unknown name is refused with serde's usual "unknown variant, expected one
+/// of ..." message).
+macro_rules! named_enum {
+    ($t:ty) => {
+        impl $t {
+            pub fn as_str(self) -> &'static str {
+                self.into()
+            }
+
+            pub fn parse(raw: &str) -> Option<Self> {
+                raw.parse().ok()
+            }
+        }
+
+        impl serde::Serialize for $t {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.serialize_str(self.as_str())
+            }
+        }
+
+        impl<'de> serde::Deserialize<'de> for $t {
+            fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                let raw = <std::borrow::Cow<'de, str>>::deserialize(d)?;
+                <$t>::parse(&raw).ok_or_else(|| {
+                    <D::Error as serde::de::Error>::unknown_variant(&raw, <$t as strum::VariantNames>::VARIANTS)
+                })
+            }
+        }
+    };
+}
+
+pub(crate) use named_enum;
+
+#[cfg(test)]
+mod tests {
+    use crate::model::{AssignmentType, EventType, LimitAction};
+    use crate::period::Window;
+    use strum::VariantNames;
+
+    fn round_trips<T>()
+    where
+        T: VariantNames + serde::Serialize + serde::de::DeserializeOwned + PartialEq + std::fmt::Debug,
+    {
+        for name in T::VARIANTS {
+            let value: T = serde_json::from_value(serde_json::json!(name)).expect("every name parses");
+            assert_eq!(serde_json::to_value(&value).unwrap(), serde_json::json!(name));
+        }
+        let err = serde_json::from_value::<T>(serde_json::json!("nope")).unwrap_err().to_string();
+        assert!(err.starts_with("unknown variant `nope`, expected `"), "{err}");
+    }
+
+    #[test]
+    fn serde_as_str_and_parse_spell_every_name_alike() {
+        round_trips::<AssignmentType>();
+        round_trips::<EventType>();
+        round_trips::<LimitAction>();
+        round_trips::<Window>();
+        assert_eq!(AssignmentType::DirectUser.as_str(), "direct_user");
+        assert_eq!(EventType::parse("override_applied"), Some(EventType::OverrideApplied));
+        assert_eq!(Window::parse("Daily"), None, "names are exact");
+        assert_eq!(LimitAction::Warn.as_str(), "warn");
+    }
+}
