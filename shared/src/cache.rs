@@ -4,7 +4,7 @@
 
 use crate::check::UserView;
 use crate::model::UserId;
-use crate::resolve::{SharedConfig, Subject};
+use crate::resolve::SharedConfig;
 use lru::LruCache;
 use std::num::NonZeroUsize;
 use std::sync::{Arc, Mutex, RwLock};
@@ -33,15 +33,15 @@ impl ConfigCache {
 }
 
 /// What this container last read or wrote about a user: the view of their
-/// latest check (or record) and who they were. A record uses it as its
-/// expected state, so that on a warm container it needs no read; a wrong
-/// guess costs one retry, never a wrong total.
+/// latest check (or record). A record uses it as its expected state, so that
+/// on a warm container it needs no read; a wrong guess costs one retry,
+/// never a wrong total. (Who the user is never comes from here: a record
+/// judges only with what it is told, see `record::judgement`.)
 #[derive(Debug, Clone, PartialEq)]
 pub struct UserEntry {
     /// The UTC day the usage was read for; another day's daily totals are useless.
     pub day: String,
     pub view: UserView,
-    pub subject: Subject,
 }
 
 pub struct UserCache {
@@ -89,7 +89,6 @@ mod user_cache_tests {
         UserEntry {
             day: day.into(),
             view: UserView { config_version: 1, direct: None, usage: UsageSnapshot::default() },
-            subject: Subject { user_id: UserId::parse("u").unwrap(), roles: vec![], email: None },
         }
     }
 

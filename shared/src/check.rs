@@ -5,6 +5,7 @@
 
 use crate::cache::{ConfigCache, UserCache, UserEntry};
 use crate::config::FailureMode;
+use crate::context::QuotaContext;
 use crate::decide::{self, Decision, NoMatchPolicy, Verdict, WarningLevel};
 use crate::error::Error;
 use crate::model::{Assignment, EventId, EventType, QuotaEvent, SessionId, Tier, TierId, UsageSnapshot, UserId};
@@ -72,6 +73,10 @@ pub struct CheckOutcome {
     pub tier: Option<TierSummary>,
     /// True when the store could not be read and the failure mode answered.
     pub degraded: bool,
+    /// What this answer judged, for the record of the same turn to pass back
+    /// (see `context`); absent when nothing was judged.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub quota_context: Option<String>,
 }
 
 impl CheckOutcome {
@@ -93,6 +98,39 @@ impl CheckOutcome {
             matched_by,
             tier: tier.map(|t| TierSummary { tier_id: t.tier_id.clone(), tier_name: t.tier_name.clone() }),
             degraded: false,
+            quota_context: None,
+        }
+    }
+
+    /// The `quotaContext` of an answer that judged `user` with `tier`.
+    pub fn context_for(user: &UserId, tier: Option<&Tier>, matched_by: &MatchedBy, config_version: u64) -> String {
+        QuotaContext {
+            user_id: user.clone(),
+            tier_id: tier.map(|t| t.tier_id.clone()),
+            matched_by: if tier.is_some() { matched_by.clone() } else { MatchedBy::None },
+            config_version,
+        }
+        .encode()
+    }
+
+    /// A record's answer when it could not know its check's tier: the usage,
+    /// and no limit, verdict, warning or tier.
+    pub fn unjudged(usage: &UsageSnapshot, now: DateTime<Utc>) -> Self {
+        CheckOutcome {
+            decision: Decision {
+                allowed: true,
+                decision: Verdict::Allow,
+                warning_level: WarningLevel(None),
+                windows: decide::window_statuses(None, usage, now),
+                message: "Recorded, not judged: pass the check's quotaContext (or the same roles and email) \
+                          to have limits and warnings applied."
+                    .into(),
+                blocking_window: None,
+            },
+            matched_by: MatchedBy::Unresolved,
+            tier: None,
+            degraded: false,
+            quota_context: None,
         }
     }
 }
@@ -138,13 +176,15 @@ impl<S: CheckStore> Checker<S> {
         let resolution = resolve::resolve(&config, view.direct.as_ref(), subject);
         self.users.put(
             subject.user_id.clone(),
-            UserEntry {
-                day: Period::containing(Window::Daily, now).key(),
-                view: view.clone(),
-                subject: subject.clone(),
-            },
+            UserEntry { day: Period::containing(Window::Daily, now).key(), view: view.clone() },
         );
-        let outcome = CheckOutcome::judge(resolution.tier, resolution.matched_by, &view.usage, self.no_match, now);
+        let mut outcome = CheckOutcome::judge(resolution.tier, resolution.matched_by, &view.usage, self.no_match, now);
+        outcome.quota_context = Some(CheckOutcome::context_for(
+            &subject.user_id,
+            resolution.tier,
+            &outcome.matched_by,
+            view.config_version,
+        ));
         if let Some(tier) = resolution.tier
             && outcome.decision.decision == Verdict::Block
         {
@@ -223,6 +263,7 @@ impl<S: CheckStore> Checker<S> {
             matched_by: MatchedBy::None,
             tier: None,
             degraded: true,
+            quota_context: None,
         }
     }
 }

@@ -7,6 +7,7 @@ pub mod auth;
 pub mod cache;
 pub mod check;
 pub mod config;
+pub mod context;
 pub mod decide;
 pub mod error;
 pub mod http;

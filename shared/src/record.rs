@@ -10,13 +10,14 @@
 
 use crate::cache::UserEntry;
 use crate::check::{CheckOutcome, CheckStore, Checker, UserView};
+use crate::context::QuotaContext;
 use crate::decide::{self, WarningLevel};
 use crate::error::Error;
 use crate::model::{
-    EventId, EventType, Money, QuotaEvent, RequestId, SessionId, Tier, UsageDelta, UsageSnapshot, UserId,
+    Assignment, EventId, EventType, Money, QuotaEvent, RequestId, SessionId, Tier, UsageDelta, UsageSnapshot, UserId,
 };
 use crate::period::{Period, Window};
-use crate::resolve::{self, MatchedBy, Subject};
+use crate::resolve::{self, MatchedBy, SharedConfig, Subject};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
@@ -59,8 +60,10 @@ pub const GUARDED_ATTEMPTS: usize = 4;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RecordRequest {
-    /// Roles and email may be empty; the last check's are used then.
+    /// Roles and email as the chat backend knows them; may be empty.
     pub subject: Subject,
+    /// What the check of the same turn judged (its answer's `quotaContext`).
+    pub context: Option<QuotaContext>,
     pub request_id: RequestId,
     pub delta: UsageDelta,
     pub session_id: Option<SessionId>,
@@ -81,8 +84,46 @@ pub struct RecordAnswer {
     pub request_id: RequestId,
     /// True when this request id had been recorded before; nothing was added.
     pub duplicate: bool,
+    /// False when the record could not know the tier its check judged: the
+    /// usage is counted, but no limit, warning or tier is answered or stored.
+    pub judged: bool,
     /// Warning thresholds this request reached first in their period.
     pub crossed: Vec<Crossing>,
+}
+
+/// The tier a record judges with: the one its check judged, or none at all.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Judgement<'c> {
+    Judged { tier: Option<&'c Tier>, matched_by: MatchedBy },
+    Unjudged,
+}
+
+/// Decides, without I/O, which tier a record judges with, so that it never
+/// stores or answers a warning, block or tier that the check of the same
+/// turn would not:
+/// 1. the check's `quotaContext`, when given: its tier, if that still exists
+///    and is enabled (else nothing is judged);
+/// 2. else the roles / email given, resolved as a check given them would;
+/// 3. else, without any identity: the resolution only if identity cannot
+///    change it (a direct assignment wins, or no role / email-domain
+///    assignment is in use); otherwise nothing is judged.
+pub fn judgement<'c>(config: &'c SharedConfig, direct: Option<&Assignment>, request: &RecordRequest) -> Judgement<'c> {
+    if let Some(context) = &request.context {
+        return match &context.tier_id {
+            None => Judgement::Judged { tier: None, matched_by: MatchedBy::None },
+            Some(id) => match config.tiers.get(id).filter(|t| t.enabled) {
+                Some(tier) => Judgement::Judged { tier: Some(tier), matched_by: context.matched_by.clone() },
+                None => Judgement::Unjudged,
+            },
+        };
+    }
+    let resolution = resolve::resolve(config, direct, &request.subject);
+    let told_identity = !request.subject.roles.is_empty() || request.subject.email.is_some();
+    if told_identity || resolution.matched_by == MatchedBy::DirectUser || !config.depends_on_identity() {
+        Judgement::Judged { tier: resolution.tier, matched_by: resolution.matched_by }
+    } else {
+        Judgement::Unjudged
+    }
 }
 
 impl<S: CheckStore> Checker<S> {
@@ -90,18 +131,19 @@ impl<S: CheckStore> Checker<S> {
         request.delta.validate()?;
         let user = &request.subject.user_id;
         let day = Period::containing(Window::Daily, now).key();
-        let cached = self.users.get(user, &day);
-        let subject = match &cached {
-            Some(e) if request.subject.roles.is_empty() && request.subject.email.is_none() => e.subject.clone(),
-            _ => request.subject.clone(),
-        };
-        let mut view = match cached {
+        let mut view = match self.users.get(user, &day) {
             Some(e) => e.view,
             None => self.store.load_user_view(user, now).await?,
         };
         let config = self.config_at(view.config_version).await?;
-        let resolution = resolve::resolve(&config, view.direct.as_ref(), &subject);
-        let tier = resolution.tier;
+        let judgement = judgement(&config, view.direct.as_ref(), request);
+        if judgement == Judgement::Unjudged {
+            tracing::info!(user = %user, "record without quotaContext or identity for an identity-dependent tier; not judged");
+        }
+        let tier = match &judgement {
+            Judgement::Judged { tier, .. } => *tier,
+            Judgement::Unjudged => None,
+        };
 
         for _ in 0..GUARDED_ATTEMPTS {
             let post = view.usage.plus(&request.delta);
@@ -119,19 +161,20 @@ impl<S: CheckStore> Checker<S> {
                     let mut usage = post;
                     usage.recorded_events.extend(events.iter().map(QuotaEvent::dedupe_key));
                     view.usage = usage.clone();
-                    self.users.put(user.clone(), UserEntry { day: day.clone(), view, subject });
+                    self.users.put(user.clone(), UserEntry { day: day.clone(), view: view.clone() });
                     let crossed = events
                         .iter()
                         .filter_map(|e| Some(Crossing { period: e.window?, threshold: WarningLevel(e.threshold) }))
                         .collect();
-                    return Ok(self.answer(request, tier, &resolution.matched_by, &usage, false, crossed, now));
+                    return Ok(self.answer(request, &judgement, &view, false, crossed, now));
                 }
                 GuardedRecord::Duplicate { state } => {
                     let usage = match state {
                         Some(s) => s,
                         None => self.store.get_usage(user, now).await?,
                     };
-                    return Ok(self.answer(request, tier, &resolution.matched_by, &usage, true, vec![], now));
+                    let at_first = UserView { usage, ..view.clone() };
+                    return Ok(self.answer(request, &judgement, &at_first, true, vec![], now));
                 }
                 GuardedRecord::Stale(current) => view.usage = current,
             }
@@ -139,29 +182,31 @@ impl<S: CheckStore> Checker<S> {
         // Many records of one user at once: count without the guard, then read.
         tracing::warn!(user = %user, "guarded record kept losing races; recording unguarded");
         let outcome = self.store.record_usage(user, &request.request_id, &request.delta, now).await?;
-        let usage = self.store.get_usage(user, now).await?;
-        self.users.put(user.clone(), UserEntry { day, view: UserView { usage: usage.clone(), ..view }, subject });
+        view.usage = self.store.get_usage(user, now).await?;
+        self.users.put(user.clone(), UserEntry { day, view: view.clone() });
         let duplicate = matches!(outcome, RecordOutcome::Duplicate { .. });
-        Ok(self.answer(request, tier, &resolution.matched_by, &usage, duplicate, vec![], now))
+        Ok(self.answer(request, &judgement, &view, duplicate, vec![], now))
     }
 
-    #[allow(clippy::too_many_arguments)]
     fn answer(
         &self,
         request: &RecordRequest,
-        tier: Option<&Tier>,
-        matched_by: &MatchedBy,
-        usage: &UsageSnapshot,
+        judgement: &Judgement<'_>,
+        view: &UserView,
         duplicate: bool,
         crossed: Vec<Crossing>,
         now: DateTime<Utc>,
     ) -> RecordAnswer {
-        RecordAnswer {
-            state: CheckOutcome::judge(tier, matched_by.clone(), usage, self.no_match, now),
-            request_id: request.request_id.clone(),
-            duplicate,
-            crossed,
-        }
+        let user = &request.subject.user_id;
+        let (state, judged) = match judgement {
+            Judgement::Judged { tier, matched_by } => {
+                let mut state = CheckOutcome::judge(*tier, matched_by.clone(), &view.usage, self.no_match, now);
+                state.quota_context = Some(CheckOutcome::context_for(user, *tier, matched_by, view.config_version));
+                (state, true)
+            }
+            Judgement::Unjudged => (CheckOutcome::unjudged(&view.usage, now), false),
+        };
+        RecordAnswer { state, request_id: request.request_id.clone(), duplicate, judged, crossed }
     }
 }
 

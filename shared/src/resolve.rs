@@ -34,7 +34,28 @@ pub enum MatchedBy {
     JwtRole(JwtRole),
     EmailDomain(DomainPattern),
     DefaultTier,
+    /// No tier applies; the no-match policy decides.
     None,
+    /// A record that was not told enough to know the tier its check judged
+    /// (see `record`): usage counted, nothing judged.
+    Unresolved,
+}
+
+impl MatchedBy {
+    /// Reads back what `Display` wrote.
+    pub fn parse(raw: &str) -> Option<Self> {
+        Some(match raw {
+            "direct_user" => MatchedBy::DirectUser,
+            "default_tier" => MatchedBy::DefaultTier,
+            "none" => MatchedBy::None,
+            "unresolved" => MatchedBy::Unresolved,
+            _ => match raw.split_once(':')? {
+                ("jwt_role", role) => MatchedBy::JwtRole(JwtRole::parse(role).ok()?),
+                ("email_domain", domain) => MatchedBy::EmailDomain(DomainPattern::parse(domain).ok()?),
+                _ => return None,
+            },
+        })
+    }
 }
 
 impl fmt::Display for MatchedBy {
@@ -45,6 +66,7 @@ impl fmt::Display for MatchedBy {
             MatchedBy::EmailDomain(d) => write!(f, "email_domain:{d}"),
             MatchedBy::DefaultTier => f.write_str("default_tier"),
             MatchedBy::None => f.write_str("none"),
+            MatchedBy::Unresolved => f.write_str("unresolved"),
         }
     }
 }
@@ -104,6 +126,18 @@ fn matches(a: &Assignment, subject: &Subject) -> Option<MatchedBy> {
             subject.email.as_ref().is_some_and(|e| d.matches(e)).then(|| MatchedBy::EmailDomain(d.clone()))
         }
         Target::DefaultTier => Some(MatchedBy::DefaultTier),
+    }
+}
+
+impl SharedConfig {
+    /// Whether a user's roles or email can change their tier: some usable
+    /// role or email-domain assignment exists.
+    pub fn depends_on_identity(&self) -> bool {
+        self.assignments.iter().any(|a| {
+            a.enabled
+                && matches!(a.target, Target::JwtRole(_) | Target::EmailDomain(_))
+                && self.tiers.get(&a.tier_id).is_some_and(|t| t.enabled)
+        })
     }
 }
 

@@ -3,8 +3,9 @@
 
 use quota_shared::check::{CheckRequest, Checker};
 use quota_shared::config::FailureMode;
+use quota_shared::context::QuotaContext;
 use quota_shared::decide::{NoMatchPolicy, Verdict, WarningLevel};
-use quota_shared::model::{EventType, JwtRole, RequestId, SessionId, Target, UsageDelta, UserId};
+use quota_shared::model::{EventType, JwtRole, QuotaEvent, RequestId, SessionId, Target, UsageDelta, UserId};
 use quota_shared::page::PageRequest;
 use quota_shared::period::Window;
 use quota_shared::record::{Crossing, RecordRequest};
@@ -20,6 +21,7 @@ fn subject(user: &str) -> Subject {
 fn record(user: &str, id: &str, cost: &str) -> RecordRequest {
     RecordRequest {
         subject: subject(user),
+        context: None,
         request_id: RequestId::parse(id).unwrap(),
         delta: UsageDelta { cost: money(cost), input_tokens: 10, output_tokens: 5 },
         session_id: Some(SessionId::parse("s1").unwrap()),
@@ -151,20 +153,75 @@ async fn parallel_records_through_one_container_sum_exactly() {
     assert_eq!((usage.monthly.cost, usage.monthly.requests), (money("1"), 20));
 }
 
-#[tokio::test]
-async fn the_last_checks_roles_resolve_the_record_when_it_has_none() {
+/// A Faculty user (tier by role) whose record arrives on a container that
+/// never checked her: the record must not judge her by the default tier.
+async fn role_tiered() -> DynamoStore {
     let store = seeded_store().await;
-    store.create_tier(&tier("staff", "100", "")).await.unwrap();
+    store.create_tier(&tier("faculty", "100", "")).await.unwrap();
     store
-        .create_assignment(&assignment("a-staff", "staff", Target::JwtRole(JwtRole::parse("Staff").unwrap())))
+        .create_assignment(&assignment("a-fac", "faculty", Target::JwtRole(JwtRole::parse("Faculty").unwrap())))
         .await
         .unwrap();
-    let c = checker(store);
-    let mut with_roles = check("u1");
-    with_roles.subject.roles = vec![JwtRole::parse("Staff").unwrap()];
-    c.check(&with_roles, at(NOW)).await;
-    let answer = c.record(&record("u1", "r1", "1"), at(NOW)).await.unwrap();
-    assert_eq!(answer.state.tier.unwrap().tier_id.as_str(), "staff");
+    store
+}
+
+async fn warning_events(store: &DynamoStore, user: &str) -> Vec<QuotaEvent> {
+    let scope = EventScope::User(UserId::parse(user).unwrap());
+    let page = store.list_events(&scope, TimeRange::default(), &PageRequest { limit: 100, next_token: None }).await;
+    page.unwrap().items.into_iter().filter(|e| e.event_type == EventType::Warning).collect()
+}
+
+#[tokio::test]
+async fn a_record_told_nothing_on_a_new_container_counts_but_judges_nothing() {
+    let store = role_tiered().await;
+    let new_container = checker(store.clone());
+    // 9 of the default tier's 10 would cross 80 % and 90 %: false for Faculty.
+    let answer = new_container.record(&record("rolly1", "r1", "9"), at(NOW)).await.unwrap();
+    assert!(!answer.judged);
+    assert_eq!(answer.state.matched_by.to_string(), "unresolved");
+    assert_eq!((answer.state.tier.as_ref(), answer.crossed.len()), (None, 0));
+    assert_eq!(answer.state.decision.warning_level.0, None);
+    assert!(answer.state.quota_context.is_none());
+    assert!(warning_events(&store, "rolly1").await.is_empty());
+    let usage = store.get_usage(&UserId::parse("rolly1").unwrap(), at(NOW)).await.unwrap();
+    assert_eq!((usage.monthly.cost, usage.monthly.requests), (money("9"), 1), "the usage is counted all the same");
+}
+
+#[tokio::test]
+async fn the_checks_context_makes_any_container_judge_the_real_tier_and_store_its_warning_once() {
+    let store = role_tiered().await;
+    let (checking, recording) = (checker(store.clone()), checker(store.clone()));
+    let mut faculty = check("dana");
+    faculty.subject.roles = vec![JwtRole::parse("Faculty").unwrap()];
+    let checked = checking.check(&faculty, at(NOW)).await;
+    let token = checked.quota_context.clone().expect("a judged check hands out its context");
+    let context = QuotaContext::decode(&token, &UserId::parse("dana").unwrap()).unwrap();
+    let with = |id: &str, cost: &str| RecordRequest { context: Some(context.clone()), ..record("dana", id, cost) };
+
+    let first = recording.record(&with("r1", "9"), at(NOW)).await.unwrap();
+    assert!(first.judged);
+    assert_eq!(first.state.tier.as_ref().unwrap().tier_id.as_str(), "faculty");
+    assert_eq!(first.state.matched_by.to_string(), "jwt_role:Faculty");
+    assert!(first.crossed.is_empty(), "9 of 100 crosses nothing");
+    // The real 80 % crossing (81 of 100), recorded on yet another container.
+    let crossing = checker(store.clone()).record(&with("r2", "72"), at(NOW)).await.unwrap();
+    assert_eq!(crossing.crossed.len(), 1);
+    assert_eq!(crossing.state.decision.warning_level.0, Some(80));
+    let again = recording.record(&with("r3", "1"), at(NOW)).await.unwrap();
+    assert!(again.crossed.is_empty(), "stored once per threshold and period");
+    let events = warning_events(&store, "dana").await;
+    assert_eq!(events.len(), 1, "{events:?}");
+    assert_eq!((events[0].tier_id.as_ref().unwrap().as_str(), events[0].threshold), ("faculty", Some(80)));
+}
+
+#[tokio::test]
+async fn roles_given_to_the_record_resolve_as_the_check_with_them_would() {
+    let c = checker(role_tiered().await);
+    let mut told = record("u1", "r1", "1");
+    told.subject.roles = vec![JwtRole::parse("Faculty").unwrap()];
+    let answer = c.record(&told, at(NOW)).await.unwrap();
+    assert!(answer.judged);
+    assert_eq!(answer.state.tier.unwrap().tier_id.as_str(), "faculty");
 }
 
 #[tokio::test]

@@ -70,6 +70,7 @@ fn check_request(user: &str) -> CheckRequest {
 fn record_request(user: &str, id: &str) -> RecordRequest {
     RecordRequest {
         subject: subject(user),
+        context: None,
         request_id: RequestId::parse(id).expect("valid"),
         delta: UsageDelta { cost: money("0.0123"), input_tokens: 1200, output_tokens: 300 },
         session_id: None,

@@ -2,6 +2,7 @@
 //! parsed into domain requests at the edge.
 
 use quota_shared::check::CheckRequest;
+use quota_shared::context::QuotaContext;
 use quota_shared::error::{Error, FieldErrors};
 use quota_shared::model::{Email, JwtRole, Money, RequestId, SessionId, UsageDelta, UserId};
 use quota_shared::record::RecordRequest;
@@ -45,7 +46,11 @@ pub struct RecordPayload {
     pub model: Option<String>,
     #[serde(default)]
     pub session_id: Option<SessionId>,
-    /// As in check; when absent, the roles of the user's last check are used.
+    /// The check's answer's `quotaContext`: the record then judges warnings
+    /// against the tier that check judged, on any container.
+    #[serde(default)]
+    pub quota_context: Option<String>,
+    /// As in check; used when no `quotaContext` is given.
     #[serde(default)]
     pub roles: Vec<JwtRole>,
     #[serde(default)]
@@ -83,10 +88,13 @@ impl RecordPayload {
         if self.model.as_ref().is_some_and(|m| m.len() > MAX_MODEL_LEN) {
             errors.push("model", format!("must be at most {MAX_MODEL_LEN} characters"));
         }
+        let context =
+            self.quota_context.as_deref().and_then(|raw| errors.check(QuotaContext::decode(raw, &self.user_id)));
         errors.into_result()?;
         let delta = UsageDelta { cost: self.cost, input_tokens: self.input_tokens, output_tokens: self.output_tokens };
         Ok(RecordRequest {
             subject: Subject { user_id: self.user_id, roles: self.roles, email: self.email },
+            context,
             request_id: self.request_id,
             delta,
             session_id: self.session_id,
