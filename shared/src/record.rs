@@ -241,3 +241,82 @@ fn new_warnings(
         .filter(|e| !pre.recorded_events.contains(&e.dedupe_key()))
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{JwtRole, Target};
+    use crate::testing::{assignment, money, tier};
+
+    fn config(with_role: bool) -> SharedConfig {
+        let mut config = SharedConfig::default();
+        for t in [tier("basic", "10", ""), tier("faculty", "100", "")] {
+            config.tiers.insert(t.tier_id.clone(), t);
+        }
+        config.assignments.push(assignment("a-default", "basic", Target::DefaultTier));
+        if with_role {
+            config.assignments.push(assignment(
+                "a-fac",
+                "faculty",
+                Target::JwtRole(JwtRole::parse("Faculty").unwrap()),
+            ));
+        }
+        config
+    }
+
+    fn request(roles: &[&str], context: Option<QuotaContext>) -> RecordRequest {
+        RecordRequest {
+            subject: Subject {
+                user_id: UserId::parse("u").unwrap(),
+                roles: roles.iter().map(|r| JwtRole::parse(*r).unwrap()).collect(),
+                email: None,
+            },
+            context,
+            request_id: RequestId::parse("r").unwrap(),
+            delta: UsageDelta { cost: money("1"), input_tokens: 0, output_tokens: 0 },
+            session_id: None,
+        }
+    }
+
+    fn context(tier: Option<&str>, matched_by: MatchedBy) -> Option<QuotaContext> {
+        Some(QuotaContext {
+            user_id: UserId::parse("u").unwrap(),
+            tier_id: tier.map(|t| crate::model::TierId::parse(t).unwrap()),
+            matched_by,
+            config_version: 1,
+        })
+    }
+
+    fn tier_of(j: &Judgement<'_>) -> Option<String> {
+        match j {
+            Judgement::Judged { tier, .. } => Some(tier.map(|t| t.tier_id.to_string()).unwrap_or_default()),
+            Judgement::Unjudged => None,
+        }
+    }
+
+    #[test]
+    fn the_context_decides_over_whatever_else_the_record_says() {
+        let c = config(true);
+        let faculty = context(Some("faculty"), MatchedBy::JwtRole(JwtRole::parse("Faculty").unwrap()));
+        assert_eq!(tier_of(&judgement(&c, None, &request(&[], faculty.clone()))), Some("faculty".into()));
+        assert_eq!(tier_of(&judgement(&c, None, &request(&["Other"], faculty))), Some("faculty".into()));
+        let none = judgement(&c, None, &request(&["Faculty"], context(None, MatchedBy::None)));
+        assert_eq!(none, Judgement::Judged { tier: None, matched_by: MatchedBy::None }, "no tier: the no-match policy");
+        let gone = context(Some("deleted"), MatchedBy::DefaultTier);
+        assert_eq!(judgement(&c, None, &request(&[], gone)), Judgement::Unjudged);
+    }
+
+    #[test]
+    fn without_a_context_only_an_identity_that_cannot_matter_may_be_missing() {
+        let c = config(true);
+        assert_eq!(tier_of(&judgement(&c, None, &request(&["Faculty"], None))), Some("faculty".into()));
+        assert_eq!(tier_of(&judgement(&c, None, &request(&["Other"], None))), Some("basic".into()), "told roles");
+        assert_eq!(judgement(&c, None, &request(&[], None)), Judgement::Unjudged, "roles could change the tier");
+        let direct = assignment("a-u", "faculty", Target::DirectUser(UserId::parse("u").unwrap()));
+        assert_eq!(tier_of(&judgement(&c, Some(&direct), &request(&[], None))), Some("faculty".into()), "direct wins");
+        assert_eq!(tier_of(&judgement(&config(false), None, &request(&[], None))), Some("basic".into()));
+        let mut disabled = config(true);
+        disabled.assignments[1].enabled = false;
+        assert_eq!(tier_of(&judgement(&disabled, None, &request(&[], None))), Some("basic".into()));
+    }
+}

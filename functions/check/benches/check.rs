@@ -9,7 +9,6 @@
 //! Needs the emulator (`make bench` starts it) and, for 4, the release
 //! binary (`make bench` builds it). Nothing here asserts on time.
 
-mod runtime_api;
 mod stub;
 
 use chrono::{DateTime, Utc};
@@ -24,6 +23,7 @@ use serde_json::json;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+use testkit::runtime_api::Container;
 use testkit::{assignment, at, fresh_store, money, tier};
 
 const NOW: &str = "2026-11-27T10:00:00Z";
@@ -321,23 +321,8 @@ async fn release_binary() {
     };
     let store = seeded().await;
     let tables = store.table_names().clone();
-    let api = runtime_api::RuntimeApi::start().await;
     let spawned = Instant::now();
-    let mut child = tokio::process::Command::new(path)
-        .env("AWS_LAMBDA_RUNTIME_API", &api.addr)
-        .env("AWS_LAMBDA_FUNCTION_NAME", "check")
-        .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128")
-        .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
-        .env("AWS_LAMBDA_LOG_GROUP_NAME", "/aws/lambda/check")
-        .env("AWS_LAMBDA_LOG_STREAM_NAME", "bench")
-        .env("AWS_LAMBDA_LOG_LEVEL", "WARN")
-        .env("QUOTA_TABLE", &tables.quota)
-        .env("EVENTS_TABLE", &tables.events)
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .kill_on_drop(true)
-        .spawn()
-        .expect("spawn the release binary");
+    let Container { api, process: mut child } = Container::start(path, &tables).await;
     let pid = child.id().expect("pid");
     let ready = loop {
         if let Some(t) = api.ready_at() {
@@ -357,8 +342,10 @@ async fn release_binary() {
         let (answer, t) = api.invoke(json!({"action": "check", "userId": user, "roles": ["Staff"]})).await;
         assert!(answer.get("allowed").is_some(), "unexpected answer {answer}");
         checks.push(t);
+        let context = answer["quotaContext"].clone();
         let (answer, t) = api
-            .invoke(json!({"action": "record", "userId": user, "requestId": format!("bin-{i}"), "cost": "0.0123", "inputTokens": 1200, "outputTokens": 300}))
+            .invoke(json!({"action": "record", "userId": user, "requestId": format!("bin-{i}"), "cost": "0.0123",
+                "inputTokens": 1200, "outputTokens": 300, "quotaContext": context}))
             .await;
         assert!(answer.get("duplicate").is_some(), "unexpected answer {answer}");
         records.push(t);

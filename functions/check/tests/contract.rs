@@ -63,6 +63,7 @@ async fn check_answers_in_the_documented_shape() {
     assert_eq!(monthly["percentageUsed"], 0.0);
     assert!(monthly["resetsAt"].as_str().unwrap().ends_with("T00:00:00Z"));
     assert!(out["message"].as_str().is_some());
+    assert!(out["quotaContext"].as_str().is_some_and(|c| c.starts_with("qc1.")), "{out}");
 }
 
 #[tokio::test]
@@ -73,11 +74,16 @@ async fn record_counts_once_per_request_id_and_keeps_the_cost_exact() {
     assert_eq!(first["duplicate"], false, "{first}");
     assert_eq!(first["windows"][1]["usage"], "0.0123");
     assert_eq!(first["requestId"], "r-123");
+    // Its quotaContext says what the check judged: faculty, by role.
+    assert_eq!((first["judged"].as_bool(), first["tier"]["tierId"].as_str()), (Some(true), Some("faculty")));
+    assert_eq!(first["matchedBy"], "jwt_role:Faculty");
     let retry = run(&app, "record.json").await;
     assert_eq!(retry["duplicate"], true);
     assert_eq!(retry["windows"], first["windows"], "a retry answers what the first call did");
     let as_number = run(&app, "record-cost-as-number.json").await;
     assert_eq!(as_number["windows"][1]["usage"], "0.0246", "0.0123 sent as a JSON number stays exact");
+    // No context and no roles, and the tier depends on roles: counted, not judged.
+    assert_eq!((as_number["judged"].as_bool(), as_number["matchedBy"].as_str()), (Some(false), Some("unresolved")));
     assert_eq!(requests_of(&app, "u1").await, 2);
 }
 
@@ -91,6 +97,7 @@ async fn bad_payloads_get_a_clear_error_and_write_nothing() {
         ("error-bad-user-id.json", "userId"),
         ("error-unknown-action.json", "action"),
         ("error-wrong-type.json", "inputTokens"),
+        ("error-foreign-context.json", "quotaContext"),
     ] {
         let out = run(&app, name).await;
         assert_eq!(out["status"], 400, "{name}: {out}");
@@ -144,6 +151,7 @@ async fn every_fixture_is_exercised_by_a_test() {
         "error-bad-user-id.json",
         "error-unknown-action.json",
         "error-wrong-type.json",
+        "error-foreign-context.json",
         "http-check.json",
         "http-usage.json",
         "http-error-malformed.json",

@@ -18,6 +18,8 @@ use tower::ServiceExt;
 
 pub use quota_shared::testing::{assignment, at, money, tier};
 
+pub mod runtime_api;
+
 /// The local settings file, the only copy of the local secret.
 const LOCAL_AUTH_ENV: &str = include_str!("../../local-auth.env");
 

@@ -1,6 +1,8 @@
-//! Just enough of the Lambda Runtime API to run the real release binary here:
-//! it hands out events on `/next`, collects `/response`s, and notes when the
-//! process first asked for work (that is when it was ready).
+//! Just enough of the Lambda Runtime API to run a real function binary
+//! here, as a Lambda container would: it hands out events on `/next`,
+//! collects `/response`s, and notes when the process first asked for work
+//! (that is when it was ready). Used by the check function's tests (several
+//! processes as several containers) and by `make bench`.
 
 use axum::Router;
 use axum::body::Bytes;
@@ -29,7 +31,7 @@ pub struct RuntimeApi {
 
 async fn next(State(s): State<Shared>) -> (HeaderMap, String) {
     s.first_next.lock().expect("lock").get_or_insert_with(Instant::now);
-    let (id, event) = s.queue.lock().await.recv().await.expect("bench keeps the queue open");
+    let (id, event) = s.queue.lock().await.recv().await.expect("the caller keeps the queue open");
     let mut headers = HeaderMap::new();
     headers.insert("lambda-runtime-aws-request-id", HeaderValue::from_str(&id).expect("ascii"));
     headers.insert("lambda-runtime-deadline-ms", HeaderValue::from(u64::MAX / 2));
@@ -89,7 +91,7 @@ impl RuntimeApi {
         let id = {
             let mut n = self.next_id.lock().expect("lock");
             *n += 1;
-            format!("bench-{n}")
+            format!("invocation-{n}")
         };
         let (tx, rx) = oneshot::channel();
         self.shared.waiting.lock().expect("lock").insert(id.clone(), tx);
@@ -98,5 +100,41 @@ impl RuntimeApi {
         let answer =
             tokio::time::timeout(Duration::from_secs(30), rx).await.expect("answer in time").expect("answered");
         (answer, started.elapsed())
+    }
+}
+
+/// A function binary running as one Lambda container against its own
+/// runtime API, pointed at `tables` in the emulator; killed when dropped.
+pub struct Container {
+    pub api: RuntimeApi,
+    pub process: tokio::process::Child,
+}
+
+impl Container {
+    /// Starts `binary` with the Lambda environment and the quota settings,
+    /// inheriting the emulator endpoint from this process.
+    pub async fn start(binary: &str, tables: &quota_shared::config::TableNames) -> Container {
+        let api = RuntimeApi::start().await;
+        let process = tokio::process::Command::new(binary)
+            .env("AWS_LAMBDA_RUNTIME_API", &api.addr)
+            .env("AWS_LAMBDA_FUNCTION_NAME", "check")
+            .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128")
+            .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
+            .env("AWS_LAMBDA_LOG_GROUP_NAME", "/aws/lambda/check")
+            .env("AWS_LAMBDA_LOG_STREAM_NAME", "local")
+            .env("AWS_LAMBDA_LOG_LEVEL", "WARN")
+            .env("QUOTA_TABLE", &tables.quota)
+            .env("EVENTS_TABLE", &tables.events)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .kill_on_drop(true)
+            .spawn()
+            .unwrap_or_else(|e| panic!("spawn {binary}: {e}"));
+        Container { api, process }
+    }
+
+    /// Invokes the function and returns its answer.
+    pub async fn invoke(&self, event: Value) -> Value {
+        self.api.invoke(event).await.0
     }
 }
