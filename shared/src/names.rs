@@ -3,11 +3,19 @@
 //! the DynamoDB item mapping all go through it, so a new variant is added in
 //! one place.
 
-/// Gives a strum-named enum `as_str`, `parse`, and serde as that name (an
-/// unknown name is refused with serde's usual "unknown variant, expected one
-/// of ..." message).
+/// Declares a fieldless enum named in snake_case by strum, with `as_str`,
+/// `parse`, and serde as that name (an unknown name is refused with serde's
+/// usual "unknown variant, expected ..." message).
 macro_rules! named_enum {
-    ($t:ty) => {
+    ($(#[$meta:meta])* $vis:vis enum $t:ident { $($(#[$vmeta:meta])* $variant:ident),* $(,)? }) => {
+        $(#[$meta])*
+        #[derive(
+            Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord,
+            strum::IntoStaticStr, strum::EnumString, strum::VariantNames,
+        )]
+        #[strum(serialize_all = "snake_case")]
+        $vis enum $t { $($(#[$vmeta])* $variant),* }
+
         impl $t {
             pub fn as_str(self) -> &'static str {
                 self.into()

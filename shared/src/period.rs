@@ -3,26 +3,12 @@
 
 use chrono::{DateTime, Datelike, Duration, NaiveDate, TimeZone, Utc};
 
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Hash,
-    PartialOrd,
-    Ord,
-    strum::IntoStaticStr,
-    strum::EnumString,
-    strum::VariantNames,
-)]
-#[strum(serialize_all = "snake_case")]
-pub enum Window {
-    Daily,
-    Monthly,
+crate::names::named_enum! {
+    pub enum Window {
+        Daily,
+        Monthly,
+    }
 }
-
-crate::names::named_enum!(Window);
 
 impl Window {
     /// Both windows, the shorter first (the order answers list them in).

@@ -8,28 +8,14 @@ use serde::{Deserialize, Serialize};
 /// The largest priority an admin may set; keeps zero-padded sort keys short.
 pub const MAX_PRIORITY: u32 = 1_000_000;
 
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Hash,
-    PartialOrd,
-    Ord,
-    strum::IntoStaticStr,
-    strum::EnumString,
-    strum::VariantNames,
-)]
-#[strum(serialize_all = "snake_case")]
-pub enum AssignmentType {
-    DirectUser,
-    JwtRole,
-    EmailDomain,
-    DefaultTier,
+crate::names::named_enum! {
+    pub enum AssignmentType {
+        DirectUser,
+        JwtRole,
+        EmailDomain,
+        DefaultTier,
+    }
 }
-
-crate::names::named_enum!(AssignmentType);
 
 impl AssignmentType {
     /// The priority an assignment of this type gets when none is given.

@@ -7,15 +7,13 @@ use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 use serde::Serialize;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, strum::IntoStaticStr, strum::EnumString, strum::VariantNames)]
-#[strum(serialize_all = "snake_case")]
-pub enum EventType {
-    Block,
-    Warning,
-    OverrideApplied,
+crate::names::named_enum! {
+    pub enum EventType {
+        Block,
+        Warning,
+        OverrideApplied,
+    }
 }
-
-crate::names::named_enum!(EventType);
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]

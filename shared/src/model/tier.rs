@@ -9,17 +9,16 @@ pub const DEFAULT_SOFT_LIMIT_PERCENTAGE: u8 = 80;
 pub const MAX_NAME_LEN: usize = 100;
 pub const MAX_DESCRIPTION_LEN: usize = 1000;
 
-/// What happens at the limit: `block` refuses further requests, `warn` lets
-/// them through with a warning (for tiers that only monitor).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, strum::IntoStaticStr, strum::EnumString, strum::VariantNames)]
-#[strum(serialize_all = "snake_case")]
-pub enum LimitAction {
-    #[default]
-    Block,
-    Warn,
+crate::names::named_enum! {
+    /// What happens at the limit: `block` refuses further requests, `warn` lets
+    /// them through with a warning (for tiers that only monitor).
+    #[derive(Default)]
+    pub enum LimitAction {
+        #[default]
+        Block,
+        Warn,
+    }
 }
-
-crate::names::named_enum!(LimitAction);
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
