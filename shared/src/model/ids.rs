@@ -93,6 +93,10 @@ define_id!(
     /// Server-generated event id.
     EventId, "eventId", 128, id_char
 );
+define_id!(
+    /// Server-generated override id (time-ordered).
+    OverrideId, "overrideId", 64, id_char
+);
 
 impl AssignmentId {
     /// A new time-ordered id, so ties between equal priorities break by age.
@@ -102,6 +106,14 @@ impl AssignmentId {
 }
 
 impl EventId {
+    pub fn generate() -> Self {
+        Self(uuid::Uuid::now_v7().to_string())
+    }
+}
+
+impl OverrideId {
+    /// A new time-ordered id: the newer of two overrides created in the same
+    /// millisecond still wins deterministically.
     pub fn generate() -> Self {
         Self(uuid::Uuid::now_v7().to_string())
     }

@@ -8,6 +8,7 @@ mod email;
 mod event;
 mod ids;
 mod money;
+mod overrides;
 pub(crate) mod tier;
 mod usage;
 
@@ -17,8 +18,12 @@ pub use assignment::{
 pub use audit::Audit;
 pub use email::{DomainPattern, Email};
 pub use event::{EventType, QuotaEvent};
-pub use ids::{AssignmentId, EventId, JwtRole, RequestId, SessionId, TierId, UserId};
+pub use ids::{AssignmentId, EventId, JwtRole, OverrideId, RequestId, SessionId, TierId, UserId};
 pub use money::Money;
+pub use overrides::{
+    MAX_OVERRIDE_DAYS, MAX_OVERRIDES_IN_EFFECT, MAX_REASON_LEN, NewOverride, Override, OverridePatch, OverrideStatus,
+    OverrideType, OverrideView, deciding_override,
+};
 pub use tier::{DEFAULT_SOFT_LIMIT_PERCENTAGE, LimitAction, NewTier, Tier, TierPatch};
 pub use usage::{MAX_TOKENS, UsageDelta, UsageSnapshot, UsageTotals};
 
