@@ -88,7 +88,12 @@ mod user_cache_tests {
     fn entry(day: &str) -> UserEntry {
         UserEntry {
             day: day.into(),
-            view: UserView { config_version: 1, direct: None, usage: UsageSnapshot::default() },
+            view: UserView {
+                config_version: 1,
+                direct: None,
+                overrides: Default::default(),
+                usage: UsageSnapshot::default(),
+            },
         }
     }
 

@@ -3,12 +3,15 @@
 //! [`CheckStore`], which this module defines and the DynamoDB repository
 //! implements; on a warm container a check is one round trip.
 
+use crate::basis::{Basis, OverrideSummary};
 use crate::cache::{ConfigCache, UserCache, UserEntry};
 use crate::config::FailureMode;
 use crate::context::QuotaContext;
 use crate::decide::{self, Decision, NoMatchPolicy, Verdict, WarningLevel};
 use crate::error::Error;
-use crate::model::{Assignment, EventId, EventType, QuotaEvent, SessionId, Tier, TierId, UsageSnapshot, UserId};
+use crate::model::{
+    Assignment, EventId, EventType, QuotaEvent, SessionId, TierId, UsageSnapshot, UserId, UserOverrides,
+};
 use crate::model::{RequestId, UsageDelta};
 use crate::period::{Period, Window};
 use crate::record::{GuardedRecord, RecordOutcome, RecordPlan};
@@ -24,6 +27,8 @@ use std::sync::Arc;
 pub struct UserView {
     pub config_version: u64,
     pub direct: Option<Assignment>,
+    /// The user's overrides not yet expired, and which were applied.
+    pub overrides: UserOverrides,
     pub usage: UsageSnapshot,
 }
 
@@ -49,6 +54,8 @@ pub trait CheckStore: Send + Sync {
         at: DateTime<Utc>,
     ) -> impl Future<Output = Result<RecordOutcome, Error>> + Send;
     fn get_usage(&self, user: &UserId, at: DateTime<Utc>) -> impl Future<Output = Result<UsageSnapshot, Error>> + Send;
+    /// Stores an `override_applied` event unless its override had one; true when stored.
+    fn record_override_applied(&self, event: &QuotaEvent) -> impl Future<Output = Result<bool, Error>> + Send;
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -70,7 +77,11 @@ pub struct CheckOutcome {
     #[serde(flatten)]
     pub decision: Decision,
     pub matched_by: MatchedBy,
+    /// The tier the cascade resolved (also while an override decides).
     pub tier: Option<TierSummary>,
+    /// The active override that decided, when one did.
+    #[serde(rename = "override", skip_serializing_if = "Option::is_none")]
+    pub override_summary: Option<OverrideSummary>,
     /// True when the store could not be read and the failure mode answered.
     pub degraded: bool,
     /// What this answer judged, for the record of the same turn to pass back
@@ -80,34 +91,30 @@ pub struct CheckOutcome {
 }
 
 impl CheckOutcome {
-    /// The answer for a resolved tier (or none) and the usage at `now`: the
-    /// one place that turns a resolution into a decision.
-    pub fn judge(
-        tier: Option<&Tier>,
-        matched_by: MatchedBy,
-        usage: &UsageSnapshot,
-        no_match: NoMatchPolicy,
-        now: DateTime<Utc>,
-    ) -> Self {
-        let decision = match tier {
-            Some(t) => decide::decide(t, usage, now),
+    /// The answer for what decides (tier and override) and the usage at
+    /// `now`: the one place that turns a resolution into a decision.
+    pub fn judge(basis: &Basis<'_>, usage: &UsageSnapshot, no_match: NoMatchPolicy, now: DateTime<Utc>) -> Self {
+        let decision = match basis.rules() {
+            Some(rules) => decide::decide(&rules, usage, now),
             None => decide::decide_unmatched(no_match, usage, now),
         };
         CheckOutcome {
             decision,
-            matched_by,
-            tier: tier.map(|t| TierSummary { tier_id: t.tier_id.clone(), tier_name: t.tier_name.clone() }),
+            matched_by: basis.answer_match(),
+            tier: basis.tier.map(|t| TierSummary { tier_id: t.tier_id.clone(), tier_name: t.tier_name.clone() }),
+            override_summary: basis.override_summary(),
             degraded: false,
             quota_context: None,
         }
     }
 
-    /// The `quotaContext` of an answer that judged `user` with `tier`.
-    pub fn context_for(user: &UserId, tier: Option<&Tier>, matched_by: &MatchedBy, config_version: u64) -> String {
+    /// The `quotaContext` of an answer that judged `user` on `basis`.
+    pub fn context_for(user: &UserId, basis: &Basis<'_>, config_version: u64) -> String {
         QuotaContext {
             user_id: user.clone(),
-            tier_id: tier.map(|t| t.tier_id.clone()),
-            matched_by: if tier.is_some() { matched_by.clone() } else { MatchedBy::None },
+            tier_id: basis.tier.map(|t| t.tier_id.clone()),
+            matched_by: if basis.tier.is_some() { basis.matched_by.clone() } else { MatchedBy::None },
+            override_id: basis.decided_by.map(|o| o.override_id.clone()),
             config_version,
         }
         .encode()
@@ -129,6 +136,7 @@ impl CheckOutcome {
             },
             matched_by: MatchedBy::Unresolved,
             tier: None,
+            override_summary: None,
             degraded: false,
             quota_context: None,
         }
@@ -178,21 +186,57 @@ impl<S: CheckStore> Checker<S> {
             subject.user_id.clone(),
             UserEntry { day: Period::containing(Window::Daily, now).key(), view: view.clone() },
         );
-        let mut outcome = CheckOutcome::judge(resolution.tier, resolution.matched_by, &view.usage, self.no_match, now);
-        outcome.quota_context = Some(CheckOutcome::context_for(
-            &subject.user_id,
-            resolution.tier,
-            &outcome.matched_by,
-            view.config_version,
-        ));
-        if let Some(tier) = resolution.tier
-            && outcome.decision.decision == Verdict::Block
-        {
+        let basis = Basis::at(&resolution, &view.overrides, now);
+        let mut outcome = CheckOutcome::judge(&basis, &view.usage, self.no_match, now);
+        outcome.quota_context = Some(CheckOutcome::context_for(&subject.user_id, &basis, view.config_version));
+        if basis.rules().is_some() && outcome.decision.decision == Verdict::Block {
             // Counted by a CloudWatch metric filter on `metric` (infra/).
-            tracing::info!(metric = "QuotaBlocked", user = %subject.user_id, tier = %tier.tier_id, "check blocked");
-            self.note_block(tier, &outcome.decision, &view.usage, request, now).await;
+            tracing::info!(metric = "QuotaBlocked", user = %subject.user_id, matched_by = %outcome.matched_by, "check blocked");
+            self.note_block(&basis, &outcome.decision, &view.usage, request, now).await;
         }
+        self.note_override_applied(&basis, &view, &outcome, request.session_id.as_ref(), now).await;
         Ok(outcome)
+    }
+
+    /// Stores the `override_applied` event the first time an override
+    /// decides (a check or a record); the flag on the user's overrides item
+    /// makes it once per override. Logged, never turned into a wrong answer.
+    pub(crate) async fn note_override_applied(
+        &self,
+        basis: &Basis<'_>,
+        view: &UserView,
+        outcome: &CheckOutcome,
+        session: Option<&SessionId>,
+        now: DateTime<Utc>,
+    ) {
+        let Some(o) = basis.decided_by else { return };
+        if view.overrides.applied.contains(&o.override_id) {
+            return;
+        }
+        let monthly = outcome.decision.windows.iter().find(|w| w.period == Window::Monthly);
+        let event = QuotaEvent {
+            event_id: EventId::generate(),
+            event_type: EventType::OverrideApplied,
+            user_id: o.user_id.clone(),
+            tier_id: basis.tier.map(|t| t.tier_id.clone()),
+            override_id: Some(o.override_id.clone()),
+            window: None,
+            threshold: None,
+            usage: monthly.map(|w| w.usage).unwrap_or_default(),
+            limit: monthly.and_then(|w| w.limit),
+            percentage: monthly.and_then(|w| w.percentage_used).map(|p| p.0).unwrap_or(Decimal::ZERO),
+            session_id: session.cloned(),
+            occurred_at: now,
+        };
+        match self.store.record_override_applied(&event).await {
+            Ok(_) => {
+                if let Some(mut entry) = self.users.get(&o.user_id, &Period::containing(Window::Daily, now).key()) {
+                    entry.view.overrides.applied.insert(o.override_id.clone());
+                    self.users.put(o.user_id.clone(), entry);
+                }
+            }
+            Err(e) => tracing::warn!(error = %e, user = %o.user_id, "could not record override_applied event"),
+        }
     }
 
     /// The shared configuration at `version`: from the cache, or read once
@@ -211,7 +255,7 @@ impl<S: CheckStore> Checker<S> {
     /// nothing. A failure here is logged, never turned into a wrong answer.
     async fn note_block(
         &self,
-        tier: &Tier,
+        basis: &Basis<'_>,
         decision: &Decision,
         usage: &UsageSnapshot,
         request: &CheckRequest,
@@ -227,7 +271,8 @@ impl<S: CheckStore> Checker<S> {
             event_id: EventId::generate(),
             event_type: EventType::Block,
             user_id: request.subject.user_id.clone(),
-            tier_id: Some(tier.tier_id.clone()),
+            tier_id: basis.tier.map(|t| t.tier_id.clone()),
+            override_id: basis.decided_by.map(|o| o.override_id.clone()),
             window: Some(window),
             threshold: None,
             usage: status.usage,
@@ -262,6 +307,7 @@ impl<S: CheckStore> Checker<S> {
             },
             matched_by: MatchedBy::None,
             tier: None,
+            override_summary: None,
             degraded: true,
             quota_context: None,
         }

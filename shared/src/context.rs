@@ -8,7 +8,7 @@
 //! rather than build it, and bound to its user: another user's context is refused.
 
 use crate::error::FieldError;
-use crate::model::{TierId, UserId};
+use crate::model::{OverrideId, TierId, UserId};
 use crate::resolve::MatchedBy;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -22,9 +22,12 @@ pub const MAX_CONTEXT_LEN: usize = 2048;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct QuotaContext {
     pub user_id: UserId,
-    /// The tier the check judged with; `None` when no tier applied.
+    /// The tier the cascade resolved; `None` when no tier applied.
     pub tier_id: Option<TierId>,
+    /// How the cascade matched it.
     pub matched_by: MatchedBy,
+    /// The override that decided instead, if one did.
+    pub override_id: Option<OverrideId>,
     /// The configuration version the check read (for logs and diagnosis).
     pub config_version: u64,
 }
@@ -36,6 +39,8 @@ struct Wire {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     t: Option<String>,
     m: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    o: Option<String>,
     v: u64,
 }
 
@@ -49,6 +54,7 @@ impl QuotaContext {
             u: self.user_id.to_string(),
             t: self.tier_id.as_ref().map(ToString::to_string),
             m: self.matched_by.to_string(),
+            o: self.override_id.as_ref().map(ToString::to_string),
             v: self.config_version,
         };
         let json = serde_json::to_vec(&wire).expect("plain strings serialise");
@@ -67,12 +73,13 @@ impl QuotaContext {
             user_id: UserId::parse(wire.u).map_err(|_| invalid())?,
             tier_id: wire.t.map(TierId::parse).transpose().map_err(|_| invalid())?,
             matched_by: MatchedBy::parse(&wire.m).ok_or_else(invalid)?,
+            override_id: wire.o.map(OverrideId::parse).transpose().map_err(|_| invalid())?,
             config_version: wire.v,
         };
         // A tier without a match, or a match without a tier, was never issued.
         let consistent = match (&context.tier_id, &context.matched_by) {
             (None, MatchedBy::None) => true,
-            (Some(_), MatchedBy::None | MatchedBy::Unresolved) | (None, _) => false,
+            (Some(_), MatchedBy::None | MatchedBy::Unresolved | MatchedBy::Override) | (None, _) => false,
             (Some(_), _) => true,
         };
         if !consistent {
@@ -100,14 +107,21 @@ mod tests {
             user_id: user("dana"),
             tier_id: Some(TierId::parse("faculty").unwrap()),
             matched_by: MatchedBy::JwtRole(JwtRole::parse("Faculty").unwrap()),
+            override_id: Some(OverrideId::generate()),
             config_version: 7,
         };
         let token = c.encode();
-        assert!(token.starts_with("qc1.") && token.len() < 200, "{token}");
+        assert!(token.starts_with("qc1.") && token.len() < 250, "{token}");
         assert_eq!(QuotaContext::decode(&token, &user("dana")), Ok(c));
         let other = QuotaContext::decode(&token, &user("eve")).unwrap_err();
         assert_eq!(other.message, "was answered for another user");
-        let none = QuotaContext { user_id: user("x"), tier_id: None, matched_by: MatchedBy::None, config_version: 0 };
+        let none = QuotaContext {
+            user_id: user("x"),
+            tier_id: None,
+            matched_by: MatchedBy::None,
+            override_id: None,
+            config_version: 0,
+        };
         assert_eq!(QuotaContext::decode(&none.encode(), &user("x")), Ok(none));
     }
 
@@ -125,6 +139,8 @@ mod tests {
             forge(r#"{"u":"a#b","t":"t","m":"default_tier","v":1}"#),
             forge(r#"{"u":"a","t":"t","m":"jwt_role:","v":1}"#),
             forge(r#"{"u":"a","t":"t","m":"unresolved","v":1}"#),
+            forge(r#"{"u":"a","t":"t","m":"override","v":1}"#),
+            forge(r#"{"u":"a","t":"t","m":"default_tier","o":"a#b","v":1}"#),
             forge(r#"{"u":"a","t":"t","m":"default_tier","v":-1}"#),
             forge(r#"{"u":"a","t":"t","m":"default_tier","v":1,"x":1}"#),
             "qc1.".to_string() + &"A".repeat(MAX_CONTEXT_LEN),

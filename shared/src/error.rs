@@ -64,6 +64,7 @@ impl std::fmt::Display for FieldErrors {
 pub enum Entity {
     Tier,
     Assignment,
+    Override,
     Route,
 }
 
@@ -72,6 +73,7 @@ impl std::fmt::Display for Entity {
         f.write_str(match self {
             Entity::Tier => "tier",
             Entity::Assignment => "assignment",
+            Entity::Override => "override",
             Entity::Route => "route",
         })
     }

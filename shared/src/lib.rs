@@ -4,6 +4,7 @@
 mod names;
 
 pub mod auth;
+pub mod basis;
 pub mod cache;
 pub mod check;
 pub mod config;

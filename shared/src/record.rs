@@ -8,13 +8,14 @@
 //! current usage, and the next attempt uses that: totals are always exact,
 //! and so is the returned state.
 
+use crate::basis::Basis;
 use crate::cache::UserEntry;
 use crate::check::{CheckOutcome, CheckStore, Checker, UserView};
 use crate::context::QuotaContext;
 use crate::decide::{self, WarningLevel};
 use crate::error::Error;
 use crate::model::{
-    Assignment, EventId, EventType, Money, QuotaEvent, RequestId, SessionId, Tier, UsageDelta, UsageSnapshot, UserId,
+    EventId, EventType, Money, QuotaEvent, RequestId, SessionId, Tier, UsageDelta, UsageSnapshot, UserId,
 };
 use crate::period::{Period, Window};
 use crate::resolve::{self, MatchedBy, SharedConfig, Subject};
@@ -94,33 +95,48 @@ pub struct RecordAnswer {
 /// The tier a record judges with: the one its check judged, or none at all.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Judgement<'c> {
-    Judged { tier: Option<&'c Tier>, matched_by: MatchedBy },
+    Judged(Basis<'c>),
     Unjudged,
 }
 
-/// Decides, without I/O, which tier a record judges with, so that it never
-/// stores or answers a warning, block or tier that the check of the same
-/// turn would not:
-/// 1. the check's `quotaContext`, when given: its tier, if that still exists
-///    and is enabled (else nothing is judged);
-/// 2. else the roles / email given, resolved as a check given them would;
-/// 3. else, without any identity: the resolution only if identity cannot
-///    change it (a direct assignment wins, or no role / email-domain
+/// Decides, without I/O, what a record judges with, so that it never stores
+/// or answers a warning, block or tier that the check of the same turn
+/// would not:
+/// 1. the check's `quotaContext`, when given: its tier and override, if they
+///    still exist and are enabled (else nothing is judged);
+/// 2. else the roles / email given, resolved as a check given them would
+///    (an override active now beats it, as in a check);
+/// 3. else, without any identity: the same, only if identity cannot change
+///    the tier (a direct assignment wins, or no role / email-domain
 ///    assignment is in use); otherwise nothing is judged.
-pub fn judgement<'c>(config: &'c SharedConfig, direct: Option<&Assignment>, request: &RecordRequest) -> Judgement<'c> {
+pub fn judgement<'c>(
+    config: &'c SharedConfig,
+    view: &'c UserView,
+    request: &RecordRequest,
+    now: DateTime<Utc>,
+) -> Judgement<'c> {
     if let Some(context) = &request.context {
-        return match &context.tier_id {
-            None => Judgement::Judged { tier: None, matched_by: MatchedBy::None },
+        let tier = match &context.tier_id {
+            None => None,
             Some(id) => match config.tiers.get(id).filter(|t| t.enabled) {
-                Some(tier) => Judgement::Judged { tier: Some(tier), matched_by: context.matched_by.clone() },
-                None => Judgement::Unjudged,
+                Some(tier) => Some(tier),
+                None => return Judgement::Unjudged,
             },
         };
+        let decided_by = match &context.override_id {
+            None => None,
+            Some(id) => match view.overrides.overrides.iter().find(|o| &o.override_id == id && o.enabled) {
+                Some(o) => Some(o),
+                None => return Judgement::Unjudged,
+            },
+        };
+        let matched_by = if tier.is_some() { context.matched_by.clone() } else { MatchedBy::None };
+        return Judgement::Judged(Basis { tier, matched_by, decided_by });
     }
-    let resolution = resolve::resolve(config, direct, &request.subject);
+    let resolution = resolve::resolve(config, view.direct.as_ref(), &request.subject);
     let told_identity = !request.subject.roles.is_empty() || request.subject.email.is_some();
     if told_identity || resolution.matched_by == MatchedBy::DirectUser || !config.depends_on_identity() {
-        Judgement::Judged { tier: resolution.tier, matched_by: resolution.matched_by }
+        Judgement::Judged(Basis::at(&resolution, &view.overrides, now))
     } else {
         Judgement::Unjudged
     }
@@ -136,18 +152,22 @@ impl<S: CheckStore> Checker<S> {
             None => self.store.load_user_view(user, now).await?,
         };
         let config = self.config_at(view.config_version).await?;
-        let judgement = judgement(&config, view.direct.as_ref(), request);
+        let frozen = view.clone();
+        let judgement = judgement(&config, &frozen, request, now);
         if judgement == Judgement::Unjudged {
             tracing::info!(user = %user, "record without quotaContext or identity for an identity-dependent tier; not judged");
         }
-        let tier = match &judgement {
-            Judgement::Judged { tier, .. } => *tier,
+        let rules = match &judgement {
+            Judgement::Judged(basis) => basis.rules(),
             Judgement::Unjudged => None,
         };
 
         for _ in 0..GUARDED_ATTEMPTS {
             let post = view.usage.plus(&request.delta);
-            let events = tier.map(|t| new_warnings(t, &view.usage, &post, request, now)).unwrap_or_default();
+            let events = match (&judgement, &rules) {
+                (Judgement::Judged(basis), Some(rules)) => new_warnings(rules, basis, &view.usage, &post, request, now),
+                _ => vec![],
+            };
             let plan = RecordPlan {
                 user,
                 request: &request.request_id,
@@ -166,7 +186,12 @@ impl<S: CheckStore> Checker<S> {
                         .iter()
                         .filter_map(|e| Some(Crossing { period: e.window?, threshold: WarningLevel(e.threshold) }))
                         .collect();
-                    return Ok(self.answer(request, &judgement, &view, false, crossed, now));
+                    let answer = self.answer(request, &judgement, &view, false, crossed, now);
+                    if let Judgement::Judged(basis) = &judgement {
+                        let session = request.session_id.as_ref();
+                        self.note_override_applied(basis, &view, &answer.state, session, now).await;
+                    }
+                    return Ok(answer);
                 }
                 GuardedRecord::Duplicate { state } => {
                     let usage = match state {
@@ -199,9 +224,9 @@ impl<S: CheckStore> Checker<S> {
     ) -> RecordAnswer {
         let user = &request.subject.user_id;
         let (state, judged) = match judgement {
-            Judgement::Judged { tier, matched_by } => {
-                let mut state = CheckOutcome::judge(*tier, matched_by.clone(), &view.usage, self.no_match, now);
-                state.quota_context = Some(CheckOutcome::context_for(user, *tier, matched_by, view.config_version));
+            Judgement::Judged(basis) => {
+                let mut state = CheckOutcome::judge(basis, &view.usage, self.no_match, now);
+                state.quota_context = Some(CheckOutcome::context_for(user, basis, view.config_version));
                 (state, true)
             }
             Judgement::Unjudged => (CheckOutcome::unjudged(&view.usage, now), false),
@@ -213,22 +238,24 @@ impl<S: CheckStore> Checker<S> {
 /// Warning events for thresholds `post` has reached whose event was not
 /// recorded yet in this period (one event per user, threshold and period).
 fn new_warnings(
-    tier: &Tier,
+    rules: &Tier,
+    basis: &Basis<'_>,
     pre: &UsageSnapshot,
     post: &UsageSnapshot,
     request: &RecordRequest,
     now: DateTime<Utc>,
 ) -> Vec<QuotaEvent> {
-    decide::warnings_reached(tier, post)
+    decide::warnings_reached(rules, post)
         .into_iter()
         .map(|(window, threshold)| {
             let used = post.totals(window).cost;
-            let limit = tier.limit(window);
+            let limit = rules.limit(window);
             QuotaEvent {
                 event_id: EventId::generate(),
                 event_type: EventType::Warning,
                 user_id: request.subject.user_id.clone(),
-                tier_id: Some(tier.tier_id.clone()),
+                tier_id: basis.tier.map(|t| t.tier_id.clone()),
+                override_id: basis.decided_by.map(|o| o.override_id.clone()),
                 window: Some(window),
                 threshold: Some(threshold),
                 usage: used,
@@ -245,8 +272,10 @@ fn new_warnings(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{JwtRole, Target};
-    use crate::testing::{assignment, money, tier};
+    use crate::model::{Assignment, Audit, JwtRole, Override, OverrideId, OverrideType, Target, UserOverrides};
+    use crate::testing::{assignment, at, money, tier};
+
+    const NOW: &str = "2026-11-27T10:00:00Z";
 
     fn config(with_role: bool) -> SharedConfig {
         let mut config = SharedConfig::default();
@@ -264,6 +293,30 @@ mod tests {
         config
     }
 
+    fn view(direct: Option<Assignment>, overrides: Vec<Override>) -> UserView {
+        UserView {
+            config_version: 1,
+            direct,
+            overrides: UserOverrides { overrides, ..Default::default() },
+            usage: UsageSnapshot::default(),
+        }
+    }
+
+    fn unlimited(from: &str, until: &str) -> Override {
+        Override {
+            override_id: OverrideId::generate(),
+            user_id: UserId::parse("u").unwrap(),
+            override_type: OverrideType::Unlimited,
+            monthly_cost_limit: None,
+            daily_cost_limit: None,
+            valid_from: at(from),
+            valid_until: at(until),
+            reason: "on call".into(),
+            enabled: true,
+            audit: Audit::new("admin", at("2026-11-01T00:00:00Z")),
+        }
+    }
+
     fn request(roles: &[&str], context: Option<QuotaContext>) -> RecordRequest {
         RecordRequest {
             subject: Subject {
@@ -278,45 +331,64 @@ mod tests {
         }
     }
 
-    fn context(tier: Option<&str>, matched_by: MatchedBy) -> Option<QuotaContext> {
+    fn context(tier: Option<&str>, matched_by: MatchedBy, over: Option<&Override>) -> Option<QuotaContext> {
         Some(QuotaContext {
             user_id: UserId::parse("u").unwrap(),
             tier_id: tier.map(|t| crate::model::TierId::parse(t).unwrap()),
             matched_by,
+            override_id: over.map(|o| o.override_id.clone()),
             config_version: 1,
         })
     }
 
-    fn tier_of(j: &Judgement<'_>) -> Option<String> {
-        match j {
-            Judgement::Judged { tier, .. } => Some(tier.map(|t| t.tier_id.to_string()).unwrap_or_default()),
+    /// The tier judged with ("" for none), `+override` when one decides; None when unjudged.
+    fn judged(c: &SharedConfig, v: &UserView, r: &RecordRequest) -> Option<String> {
+        match judgement(c, v, r, at(NOW)) {
+            Judgement::Judged(b) => Some(format!(
+                "{}{}",
+                b.tier.map(|t| t.tier_id.to_string()).unwrap_or_default(),
+                if b.decided_by.is_some() { "+override" } else { "" }
+            )),
             Judgement::Unjudged => None,
         }
     }
 
     #[test]
     fn the_context_decides_over_whatever_else_the_record_says() {
-        let c = config(true);
-        let faculty = context(Some("faculty"), MatchedBy::JwtRole(JwtRole::parse("Faculty").unwrap()));
-        assert_eq!(tier_of(&judgement(&c, None, &request(&[], faculty.clone()))), Some("faculty".into()));
-        assert_eq!(tier_of(&judgement(&c, None, &request(&["Other"], faculty))), Some("faculty".into()));
-        let none = judgement(&c, None, &request(&["Faculty"], context(None, MatchedBy::None)));
-        assert_eq!(none, Judgement::Judged { tier: None, matched_by: MatchedBy::None }, "no tier: the no-match policy");
-        let gone = context(Some("deleted"), MatchedBy::DefaultTier);
-        assert_eq!(judgement(&c, None, &request(&[], gone)), Judgement::Unjudged);
+        let (c, v) = (config(true), view(None, vec![]));
+        let faculty = || context(Some("faculty"), MatchedBy::JwtRole(JwtRole::parse("Faculty").unwrap()), None);
+        assert_eq!(judged(&c, &v, &request(&[], faculty())).as_deref(), Some("faculty"));
+        assert_eq!(judged(&c, &v, &request(&["Other"], faculty())).as_deref(), Some("faculty"));
+        let none = request(&["Faculty"], context(None, MatchedBy::None, None));
+        assert_eq!(judged(&c, &v, &none).as_deref(), Some(""), "no tier: the no-match policy");
+        let gone = request(&[], context(Some("deleted"), MatchedBy::DefaultTier, None));
+        assert_eq!(judged(&c, &v, &gone), None);
     }
 
     #[test]
     fn without_a_context_only_an_identity_that_cannot_matter_may_be_missing() {
-        let c = config(true);
-        assert_eq!(tier_of(&judgement(&c, None, &request(&["Faculty"], None))), Some("faculty".into()));
-        assert_eq!(tier_of(&judgement(&c, None, &request(&["Other"], None))), Some("basic".into()), "told roles");
-        assert_eq!(judgement(&c, None, &request(&[], None)), Judgement::Unjudged, "roles could change the tier");
-        let direct = assignment("a-u", "faculty", Target::DirectUser(UserId::parse("u").unwrap()));
-        assert_eq!(tier_of(&judgement(&c, Some(&direct), &request(&[], None))), Some("faculty".into()), "direct wins");
-        assert_eq!(tier_of(&judgement(&config(false), None, &request(&[], None))), Some("basic".into()));
+        let (c, v) = (config(true), view(None, vec![]));
+        assert_eq!(judged(&c, &v, &request(&["Faculty"], None)).as_deref(), Some("faculty"));
+        assert_eq!(judged(&c, &v, &request(&["Other"], None)).as_deref(), Some("basic"), "told roles");
+        assert_eq!(judged(&c, &v, &request(&[], None)), None, "roles could change the tier");
+        let direct = view(Some(assignment("a-u", "faculty", Target::DirectUser(UserId::parse("u").unwrap()))), vec![]);
+        assert_eq!(judged(&c, &direct, &request(&[], None)).as_deref(), Some("faculty"), "direct wins");
+        assert_eq!(judged(&config(false), &v, &request(&[], None)).as_deref(), Some("basic"));
         let mut disabled = config(true);
         disabled.assignments[1].enabled = false;
-        assert_eq!(tier_of(&judgement(&disabled, None, &request(&[], None))), Some("basic".into()));
+        assert_eq!(judged(&disabled, &v, &request(&[], None)).as_deref(), Some("basic"));
+    }
+
+    #[test]
+    fn an_override_in_the_context_is_judged_while_it_exists_and_an_active_one_beats_the_tier() {
+        let c = config(false);
+        let o = unlimited("2026-11-01T00:00:00Z", "2026-12-01T00:00:00Z");
+        let v = view(None, vec![o.clone()]);
+        let told = request(&[], context(Some("basic"), MatchedBy::DefaultTier, Some(&o)));
+        assert_eq!(judged(&c, &v, &told).as_deref(), Some("basic+override"));
+        assert_eq!(judged(&c, &view(None, vec![]), &told), None, "a deleted override judges nothing");
+        assert_eq!(judged(&c, &v, &request(&[], None)).as_deref(), Some("basic+override"), "active now");
+        let later = view(None, vec![unlimited("2026-11-28T00:00:00Z", "2026-12-01T00:00:00Z")]);
+        assert_eq!(judged(&c, &later, &request(&[], None)).as_deref(), Some("basic"), "upcoming: not yet");
     }
 }

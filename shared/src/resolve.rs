@@ -6,7 +6,7 @@
 //! assignments and disabled or missing tiers are skipped and the cascade goes on.
 
 use crate::model::{
-    Assignment, AssignmentId, AssignmentType, DomainPattern, Email, JwtRole, Target, Tier, TierId, UserId,
+    Assignment, AssignmentId, AssignmentType, DomainPattern, Email, JwtRole, OverrideId, Target, Tier, TierId, UserId,
 };
 use serde::{Serialize, Serializer};
 use std::collections::HashMap;
@@ -39,6 +39,8 @@ pub enum MatchedBy {
     /// A record that was not told enough to know the tier its check judged
     /// (see `record`): usage counted, nothing judged.
     Unresolved,
+    /// An active override decides (the answer's `override` says which).
+    Override,
 }
 
 impl MatchedBy {
@@ -49,6 +51,7 @@ impl MatchedBy {
             "default_tier" => MatchedBy::DefaultTier,
             "none" => MatchedBy::None,
             "unresolved" => MatchedBy::Unresolved,
+            "override" => MatchedBy::Override,
             _ => match raw.split_once(':')? {
                 ("jwt_role", role) => MatchedBy::JwtRole(JwtRole::parse(role).ok()?),
                 ("email_domain", domain) => MatchedBy::EmailDomain(DomainPattern::parse(domain).ok()?),
@@ -67,6 +70,7 @@ impl fmt::Display for MatchedBy {
             MatchedBy::DefaultTier => f.write_str("default_tier"),
             MatchedBy::None => f.write_str("none"),
             MatchedBy::Unresolved => f.write_str("unresolved"),
+            MatchedBy::Override => f.write_str("override"),
         }
     }
 }
@@ -77,7 +81,7 @@ impl Serialize for MatchedBy {
     }
 }
 
-/// What became of one candidate assignment, for the inspector.
+/// What became of one candidate (an override or an assignment), for the inspector.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Outcome {
@@ -85,18 +89,33 @@ pub enum Outcome {
     AssignmentDisabled,
     TierMissing,
     TierDisabled,
-    /// Usable, but another assignment was chosen first.
+    /// Usable, but another candidate was chosen first.
     Outranked,
+    OverrideDisabled,
+    OverrideUpcoming,
+    OverrideExpired,
+}
+
+/// Where a candidate comes from: an assignment (with its type) or an override.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all_fields = "camelCase")]
+pub enum CandidateSource {
+    #[serde(rename = "overrideId")]
+    Override(OverrideId),
+    #[serde(untagged)]
+    Assignment { assignment_id: AssignmentId, assignment_type: AssignmentType },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Candidate {
-    pub assignment_id: AssignmentId,
-    pub assignment_type: AssignmentType,
+    #[serde(flatten)]
+    pub source: CandidateSource,
     pub matched_by: MatchedBy,
-    pub tier_id: TierId,
-    pub priority: u32,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tier_id: Option<TierId>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub priority: Option<u32>,
     pub outcome: Outcome,
 }
 
@@ -177,11 +196,13 @@ pub fn resolve<'a>(config: &'a SharedConfig, direct: Option<&Assignment>, subjec
                 Outcome::Selected
             };
             Candidate {
-                assignment_id: a.assignment_id.clone(),
-                assignment_type: a.target.kind(),
+                source: CandidateSource::Assignment {
+                    assignment_id: a.assignment_id.clone(),
+                    assignment_type: a.target.kind(),
+                },
                 matched_by: by,
-                tier_id: a.tier_id.clone(),
-                priority: a.priority,
+                tier_id: Some(a.tier_id.clone()),
+                priority: Some(a.priority),
                 outcome,
             }
         })
@@ -268,7 +289,11 @@ mod tests {
         let r = resolve(&c, None, &subject("u1", &["Staff", "Faculty"], None));
         assert_eq!(tier_of(&r).as_deref(), Some("faculty"));
         assert_eq!(r.matched_by, MatchedBy::JwtRole(role("Faculty")));
-        let staff = r.candidates.iter().find(|c| c.assignment_id.as_str() == "a-staff").unwrap();
+        let staff = r
+            .candidates
+            .iter()
+            .find(|c| matches!(&c.source, CandidateSource::Assignment { assignment_id, .. } if assignment_id.as_str() == "a-staff"))
+            .unwrap();
         assert_eq!(staff.outcome, Outcome::Outranked);
     }
 

@@ -113,6 +113,7 @@ fn event(kind: EventType, u: &str, tier: &str, at_: &str, session: Option<&str>)
         event_type: kind,
         user_id: user(u),
         tier_id: Some(TierId::parse(tier).unwrap()),
+        override_id: None,
         window: Some(Window::Monthly),
         threshold: (kind == EventType::Warning).then_some(80),
         usage: money("10"),

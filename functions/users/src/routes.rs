@@ -5,15 +5,19 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::get;
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use quota_shared::auth::Admin;
+use quota_shared::basis::{Basis, OverrideSummary};
 use quota_shared::check::CheckOutcome;
 use quota_shared::decide::Decision;
 use quota_shared::error::{Error, FieldErrors};
 use quota_shared::http::{AdminState, ApiError, json_response, no_route, only_params};
-use quota_shared::model::{AssignmentId, Email, JwtRole, QuotaEvent, Tier, UsageTotals, UserId};
+use quota_shared::model::{
+    AssignmentId, Email, JwtRole, Override, OverrideId, OverrideStatus, OverrideView, QuotaEvent, Tier, UsageTotals,
+    UserId,
+};
 use quota_shared::page::PageRequest;
-use quota_shared::resolve::{self, Candidate, MatchedBy, Subject};
+use quota_shared::resolve::{self, Candidate, CandidateSource, MatchedBy, Outcome, Subject};
 use quota_shared::store::{EventScope, TimeRange};
 use serde::Serialize;
 use std::collections::HashMap;
@@ -39,16 +43,34 @@ struct Usage {
     monthly: UsageTotals,
 }
 
+/// One of the user's overrides, as the inspector shows it.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct InspectedOverride {
+    #[serde(flatten)]
+    view: OverrideView,
+    /// True for the one active override that decides.
+    decides: bool,
+}
+
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
 struct Inspection {
     user_id: UserId,
     roles: Vec<JwtRole>,
     email_domain: Option<String>,
+    /// `override` while one decides, else how the cascade matched.
     matched_by: MatchedBy,
     assignment_id: Option<AssignmentId>,
+    /// The tier the cascade resolved (an override does not change it).
     tier: Option<Tier>,
-    /// Every assignment that matched, in cascade order, and what became of it.
+    /// The override that decides, if any.
+    #[serde(rename = "override", skip_serializing_if = "Option::is_none")]
+    override_summary: Option<OverrideSummary>,
+    /// The user's overrides not yet expired, newest first, with their status.
+    overrides: Vec<InspectedOverride>,
+    /// Every override and assignment that matched, in cascade order, and
+    /// what became of it.
     candidates: Vec<Candidate>,
     #[serde(flatten)]
     decision: Decision,
@@ -95,20 +117,57 @@ async fn inspect(
         )
         .await?;
     let resolution = resolve::resolve(&config, view.direct.as_ref(), &subject);
-    let decision =
-        CheckOutcome::judge(resolution.tier, resolution.matched_by.clone(), &view.usage, s.no_match, now).decision;
+    let basis = Basis::at(&resolution, &view.overrides, now);
+    let outcome = CheckOutcome::judge(&basis, &view.usage, s.no_match, now);
+    let deciding = basis.decided_by.map(|o| o.override_id.clone());
+    let mut overrides: Vec<&Override> = view.overrides.overrides.iter().collect();
+    overrides.sort_by(|a, b| b.valid_from.cmp(&a.valid_from).then(b.override_id.cmp(&a.override_id)));
+    let mut candidates = override_candidates(&overrides, deciding.as_ref(), now);
+    candidates.extend(resolution.candidates.into_iter().map(|mut c| {
+        if deciding.is_some() && c.outcome == Outcome::Selected {
+            c.outcome = Outcome::Outranked;
+        }
+        c
+    }));
     let inspection = Inspection {
         email_domain: subject.email.as_ref().map(|e| e.domain().to_string()),
         user_id: subject.user_id,
         roles: subject.roles,
-        matched_by: resolution.matched_by,
+        matched_by: outcome.matched_by,
         assignment_id: resolution.assignment_id,
         tier: resolution.tier.cloned(),
-        candidates: resolution.candidates,
-        decision,
+        override_summary: outcome.override_summary,
+        overrides: overrides
+            .iter()
+            .map(|o| InspectedOverride { view: o.view(now), decides: Some(&o.override_id) == deciding.as_ref() })
+            .collect(),
+        candidates,
+        decision: outcome.decision,
         usage: Usage { daily: view.usage.daily, monthly: view.usage.monthly },
         recent_events: events.items,
         config_version: view.config_version,
     };
     Ok(json_response(StatusCode::OK, &inspection))
+}
+
+/// The user's overrides as cascade candidates (they come before every
+/// assignment): the deciding one is selected, other active ones outranked,
+/// the rest say why they do not apply.
+fn override_candidates(overrides: &[&Override], deciding: Option<&OverrideId>, now: DateTime<Utc>) -> Vec<Candidate> {
+    overrides
+        .iter()
+        .map(|o| Candidate {
+            source: CandidateSource::Override(o.override_id.clone()),
+            matched_by: MatchedBy::Override,
+            tier_id: None,
+            priority: None,
+            outcome: match o.status(now) {
+                OverrideStatus::Active if Some(&o.override_id) == deciding => Outcome::Selected,
+                OverrideStatus::Active => Outcome::Outranked,
+                OverrideStatus::Upcoming => Outcome::OverrideUpcoming,
+                OverrideStatus::Expired => Outcome::OverrideExpired,
+                OverrideStatus::Disabled => Outcome::OverrideDisabled,
+            },
+        })
+        .collect()
 }

@@ -36,6 +36,7 @@ async fn the_inspector_shows_the_whole_cascade_usage_and_events() {
         event_type: EventType::Warning,
         user_id: u1.clone(),
         tier_id: None,
+        override_id: None,
         window: None,
         threshold: Some(80),
         usage: money("12.5"),

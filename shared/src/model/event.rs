@@ -1,7 +1,7 @@
 //! Quota events: blocks, warnings and overrides applied, for the inspector
 //! and for reports by user, tier, type and time.
 
-use super::{EventId, Money, SessionId, TierId, UserId};
+use super::{EventId, Money, OverrideId, SessionId, TierId, UserId};
 use crate::period::{Period, Window};
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
@@ -23,6 +23,9 @@ pub struct QuotaEvent {
     pub user_id: UserId,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub tier_id: Option<TierId>,
+    /// The override that decided, when one did (its limits were the ones).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub override_id: Option<OverrideId>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub window: Option<Window>,
     /// The warning threshold crossed (80, 90), for warnings.
@@ -40,14 +43,20 @@ pub struct QuotaEvent {
 }
 
 impl QuotaEvent {
-    /// Names the event's kind within its window and period: two events with the
-    /// same key are the same news, so only the first one is stored.
+    /// Names the event's kind within its window and period (and the override
+    /// that decided, if one did: its limits are other news than the tier's):
+    /// two events with the same key are the same news, so only the first one
+    /// is stored.
     pub fn dedupe_key(&self) -> String {
         let window = self.window.unwrap_or(Window::Monthly);
         let period = Period::containing(window, self.occurred_at).key();
-        match self.threshold {
+        let key = match self.threshold {
             Some(t) => format!("{}{t}:{period}", self.event_type.as_str()),
             None => format!("{}:{period}", self.event_type.as_str()),
+        };
+        match &self.override_id {
+            Some(o) => format!("{key}@{o}"),
+            None => key,
         }
     }
 }
@@ -62,6 +71,7 @@ mod tests {
             event_type: kind,
             user_id: UserId::parse("u1").unwrap(),
             tier_id: None,
+            override_id: None,
             window: Some(window),
             threshold,
             usage: Money::ZERO,

@@ -22,7 +22,7 @@ pub use ids::{AssignmentId, EventId, JwtRole, OverrideId, RequestId, SessionId, 
 pub use money::Money;
 pub use overrides::{
     MAX_OVERRIDE_DAYS, MAX_OVERRIDES_IN_EFFECT, MAX_REASON_LEN, NewOverride, Override, OverridePatch, OverrideStatus,
-    OverrideType, OverrideView, deciding_override,
+    OverrideType, OverrideView, UserOverrides, deciding_override,
 };
 pub use tier::{DEFAULT_SOFT_LIMIT_PERCENTAGE, LimitAction, NewTier, Tier, TierPatch};
 pub use usage::{MAX_TOKENS, UsageDelta, UsageSnapshot, UsageTotals};

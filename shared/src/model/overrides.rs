@@ -223,6 +223,16 @@ impl Override {
     }
 }
 
+/// A user's overrides as the check reads them (one item, with the user):
+/// every override not yet expired, and which ones have had their
+/// `override_applied` event, under a version every write of it moves.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct UserOverrides {
+    pub overrides: Vec<Override>,
+    pub applied: std::collections::BTreeSet<OverrideId>,
+    pub version: u64,
+}
+
 /// The override that decides for a user at `now`: among the active ones, the
 /// most recently created (ids are time-ordered and break ties). Disabled,
 /// upcoming and expired ones are never chosen, so they never hide an active one.

@@ -103,6 +103,22 @@ pub struct TierPatch {
 }
 
 impl Tier {
+    /// An enabled, blocking tier with default settings and no limits yet.
+    pub fn template(tier_id: TierId, name: &str, at: DateTime<Utc>) -> Tier {
+        Tier {
+            tier_id,
+            tier_name: name.into(),
+            description: None,
+            monthly_cost_limit: None,
+            daily_cost_limit: None,
+            soft_limit_percentage: DEFAULT_SOFT_LIMIT_PERCENTAGE,
+            action_on_limit: LimitAction::Block,
+            unlimited: true,
+            enabled: true,
+            audit: Audit::new("system", at),
+        }
+    }
+
     /// The next version of this tier with `patch` applied and validated.
     pub fn patched(&self, patch: TierPatch, actor: &str, now: DateTime<Utc>) -> Result<Tier, Error> {
         let empty = patch.tier_name.is_none()

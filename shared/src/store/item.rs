@@ -6,7 +6,8 @@ use super::schema::{GSI1_PK, GSI1_SK, GSI2_PK, GSI2_SK, PK, SK, TTL};
 use crate::error::Error;
 use crate::model::{
     Assignment, AssignmentId, AssignmentType, Audit, DomainPattern, EventId, EventType, JwtRole, LimitAction, Money,
-    QuotaEvent, SessionId, Target, Tier, TierId, UsageSnapshot, UsageTotals, UserId,
+    Override, OverrideId, OverrideType, QuotaEvent, SessionId, Target, Tier, TierId, UsageSnapshot, UsageTotals,
+    UserId, UserOverrides,
 };
 use crate::period::{Period, Window};
 use aws_sdk_dynamodb::types::AttributeValue;
@@ -284,6 +285,9 @@ pub fn event_to_item(e: &QuotaEvent, expires_at: i64) -> Item {
         item.insert(GSI1_PK.into(), s(keys::tier_gsi_pk(t)));
         item.insert(GSI1_SK.into(), s(&sk));
     }
+    if let Some(o) = &e.override_id {
+        item.insert("overrideId".into(), s(o.as_str()));
+    }
     item.insert(GSI2_PK.into(), s(keys::event_type_pk(e.event_type)));
     item.insert(GSI2_SK.into(), s(&sk));
     if let Some(w) = e.window {
@@ -312,6 +316,10 @@ pub fn event_from_item(item: &Item) -> Result<QuotaEvent, Error> {
         event_type: EventType::parse(get_s(item, "eventType")?).ok_or_else(|| corrupt("eventType", item))?,
         user_id: id(item, "userId", UserId::parse)?,
         tier_id: opt_s(item, "tierId").map(TierId::parse).transpose().map_err(|_| corrupt("tierId", item))?,
+        override_id: opt_s(item, "overrideId")
+            .map(OverrideId::parse)
+            .transpose()
+            .map_err(|_| corrupt("overrideId", item))?,
         window,
         threshold: opt_n(item, "threshold")?,
         usage: money(item, "usage")?,
@@ -323,4 +331,91 @@ pub fn event_from_item(item: &Item) -> Result<QuotaEvent, Error> {
             .map_err(|_| corrupt("sessionId", item))?,
         occurred_at: get_time(item, "occurredAt")?,
     })
+}
+
+/// An override's own attributes (no keys): the canonical item and the
+/// user's copy carry the same ones.
+pub fn override_attributes(o: &Override) -> Item {
+    let mut item = Item::new();
+    item.insert("entity".into(), s("override"));
+    item.insert("overrideId".into(), s(o.override_id.as_str()));
+    item.insert("userId".into(), s(o.user_id.as_str()));
+    item.insert("overrideType".into(), s(o.override_type.as_str()));
+    if let Some(m) = o.monthly_cost_limit {
+        item.insert("monthlyCostLimit".into(), n(m.value()));
+    }
+    if let Some(d) = o.daily_cost_limit {
+        item.insert("dailyCostLimit".into(), n(d.value()));
+    }
+    item.insert("validFrom".into(), time(o.valid_from));
+    item.insert("validUntil".into(), time(o.valid_until));
+    item.insert("reason".into(), s(&o.reason));
+    item.insert("enabled".into(), AttributeValue::Bool(o.enabled));
+    put_audit(&mut item, &o.audit);
+    item
+}
+
+/// The canonical item, with the index keys that list it (all overrides, and
+/// the user's), both sorted by `validFrom`.
+pub fn override_to_item(o: &Override) -> Item {
+    let mut item = override_attributes(o);
+    item.extend(key(keys::override_pk(&o.override_id), keys::OVERRIDE_SK));
+    let sort = keys::override_sort(o.valid_from, &o.override_id);
+    item.insert(GSI1_PK.into(), s(keys::OVERRIDES_GSI_PK));
+    item.insert(GSI1_SK.into(), s(&sort));
+    item.insert(GSI2_PK.into(), s(keys::user_overrides_pk(&o.user_id)));
+    item.insert(GSI2_SK.into(), s(sort));
+    item
+}
+
+pub fn override_from_item(item: &Item) -> Result<Override, Error> {
+    let kind = OverrideType::parse(get_s(item, "overrideType")?).ok_or_else(|| corrupt("overrideType", item))?;
+    Ok(Override {
+        override_id: id(item, "overrideId", OverrideId::parse)?,
+        user_id: id(item, "userId", UserId::parse)?,
+        override_type: kind,
+        monthly_cost_limit: opt_money(item, "monthlyCostLimit")?,
+        daily_cost_limit: opt_money(item, "dailyCostLimit")?,
+        valid_from: get_time(item, "validFrom")?,
+        valid_until: get_time(item, "validUntil")?,
+        reason: get_s(item, "reason")?.to_string(),
+        enabled: get_bool(item, "enabled")?,
+        audit: audit(item)?,
+    })
+}
+
+pub const OVERRIDES_ATTR: &str = "overrides";
+pub const APPLIED_ATTR: &str = "applied";
+pub const COPY_VERSION_ATTR: &str = "copyVersion";
+
+pub fn user_overrides_to_item(user: &UserId, copy: &UserOverrides) -> Item {
+    let mut item = key(keys::user_pk(user), keys::OVERRIDES_SK);
+    let map =
+        copy.overrides.iter().map(|o| (o.override_id.to_string(), AttributeValue::M(override_attributes(o)))).collect();
+    item.insert(OVERRIDES_ATTR.into(), AttributeValue::M(map));
+    let applied = copy.applied.iter().map(|id| (id.to_string(), AttributeValue::Bool(true))).collect();
+    item.insert(APPLIED_ATTR.into(), AttributeValue::M(applied));
+    item.insert(COPY_VERSION_ATTR.into(), n(copy.version));
+    item
+}
+
+pub fn user_overrides_from_item(item: Option<&Item>) -> Result<UserOverrides, Error> {
+    let Some(item) = item else { return Ok(UserOverrides::default()) };
+    let overrides = match item.get(OVERRIDES_ATTR) {
+        Some(AttributeValue::M(map)) => map
+            .values()
+            .map(|v| v.as_m().map_err(|_| corrupt(OVERRIDES_ATTR, item)).and_then(override_from_item))
+            .collect::<Result<Vec<_>, _>>()?,
+        None => vec![],
+        Some(_) => return Err(corrupt(OVERRIDES_ATTR, item)),
+    };
+    let applied = match item.get(APPLIED_ATTR) {
+        Some(AttributeValue::M(map)) => map
+            .keys()
+            .map(|k| OverrideId::parse(k.as_str()).map_err(|_| corrupt(APPLIED_ATTR, item)))
+            .collect::<Result<_, _>>()?,
+        None => Default::default(),
+        Some(_) => return Err(corrupt(APPLIED_ATTR, item)),
+    };
+    Ok(UserOverrides { overrides, applied, version: opt_n(item, COPY_VERSION_ATTR)?.unwrap_or(0) })
 }

@@ -9,14 +9,16 @@
 //! | shared assignment (copy)     | CONFIG              | ASSIGNMENT#{id}        |
 //! | assignment (canonical)       | ASSIGNMENT#{id}     | ASSIGNMENT             |
 //! | direct assignment (copy)     | USER#{userId}       | ASSIGNMENT             |
-//! | overrides (reserved)         | USER#{userId}       | OVERRIDES              |
+//! | override (canonical)         | OVERRIDE#{id}       | OVERRIDE               |
+//! | the user's overrides (copy)  | USER#{userId}       | OVERRIDES              |
 //! | usage of a month             | USER#{userId}       | USAGE#{yyyy-mm}        |
 //! | idempotency marker           | USER#{userId}       | REQUEST#{requestId}    |
 //!
 //! events table: pk USER#{userId}, sk {occurredAt}#{eventId}.
 
-use crate::model::{AssignmentId, AssignmentType, EventType, TierId, UserId};
+use crate::model::{AssignmentId, AssignmentType, EventType, OverrideId, TierId, UserId};
 use crate::period::Period;
+use chrono::{DateTime, SecondsFormat, Utc};
 
 /// The version is kept in this many identical copies, all bumped by every
 /// admin write; each check reads one (chosen by user) so no single item takes
@@ -30,6 +32,29 @@ pub const ASSIGNMENT_SK: &str = "ASSIGNMENT";
 pub const VERSION_SK: &str = "VERSION";
 pub const OVERRIDES_SK: &str = "OVERRIDES";
 pub const ASSIGNMENTS_GSI_PK: &str = "ASSIGNMENTS";
+pub const OVERRIDE_SK: &str = "OVERRIDE";
+pub const OVERRIDES_GSI_PK: &str = "OVERRIDES";
+
+pub fn override_pk(id: &OverrideId) -> String {
+    format!("OVERRIDE#{id}")
+}
+
+/// Partition of one user's overrides in the byTier index (overloaded: user
+/// ids cannot contain `#`, so this never meets a `TIER#` partition).
+pub fn user_overrides_pk(user: &UserId) -> String {
+    format!("OVERRIDES#{user}")
+}
+
+/// Sort key of an override in both listing indexes: `validFrom` (fixed-width
+/// RFC 3339 with milliseconds, so text order is time order), then the id.
+pub fn override_sort(valid_from: DateTime<Utc>, id: &OverrideId) -> String {
+    format!("{}#{id}", valid_from.to_rfc3339_opts(SecondsFormat::Millis, true))
+}
+
+/// Sorts after every override sort key that starts at or before `t`.
+pub fn override_sort_after(t: DateTime<Utc>) -> String {
+    format!("{}#~", t.to_rfc3339_opts(SecondsFormat::Millis, true))
+}
 
 pub fn version_pk(shard: u32) -> String {
     format!("VERSION#{shard}")

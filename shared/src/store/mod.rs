@@ -9,6 +9,7 @@ mod events;
 pub(crate) mod item;
 pub mod keys;
 mod metrics;
+mod overrides;
 pub mod schema;
 mod setup;
 mod tiers;
@@ -18,6 +19,7 @@ pub use assignments::AssignmentFilter;
 pub use dynamo::{DynamoStore, dynamodb_client, tuned};
 pub use events::{EventScope, TimeRange};
 pub use metrics::RequestCounter;
+pub use overrides::OverrideFilter;
 pub use usage::{EVENT_RETENTION_DAYS, REQUEST_MARKER_DAYS, USAGE_RETENTION_DAYS};
 
 use crate::check::{CheckStore, UserView};
@@ -56,5 +58,9 @@ impl CheckStore for DynamoStore {
 
     async fn get_usage(&self, user: &UserId, at: DateTime<Utc>) -> Result<UsageSnapshot, Error> {
         DynamoStore::get_usage(self, user, at).await
+    }
+
+    async fn record_override_applied(&self, event: &QuotaEvent) -> Result<bool, Error> {
+        DynamoStore::record_override_applied(self, event).await
     }
 }

@@ -79,7 +79,7 @@ fn usage_update(
 }
 
 /// Stores an event (with its retention TTL) as part of a transaction.
-fn event_put(table: &str, event: &QuotaEvent) -> TransactWriteItem {
+pub(super) fn event_put(table: &str, event: &QuotaEvent) -> TransactWriteItem {
     let expires = epoch(event.occurred_at + Duration::days(EVENT_RETENTION_DAYS));
     let put = Put::builder()
         .table_name(table)
@@ -120,18 +120,19 @@ fn marker_put(
 }
 
 impl DynamoStore {
-    /// The configuration version, the user's direct assignment and this
-    /// month's usage, read consistently in a single BatchGetItem.
+    /// The configuration version, the user's direct assignment, overrides and
+    /// this month's usage, read consistently in a single BatchGetItem.
     pub async fn load_user_view(&self, user: &UserId, now: DateTime<Utc>) -> Result<UserView, Error> {
         let version_key = key(keys::version_pk(keys::version_shard(user)), keys::VERSION_SK);
         let direct_key = key(keys::user_pk(user), keys::ASSIGNMENT_SK);
+        let overrides_key = key(keys::user_pk(user), keys::OVERRIDES_SK);
         let usage_key = usage_key(user, now);
         let mut pending = KeysAndAttributes::builder()
-            .set_keys(Some(vec![version_key.clone(), direct_key.clone(), usage_key.clone()]))
+            .set_keys(Some(vec![version_key.clone(), direct_key.clone(), overrides_key.clone(), usage_key.clone()]))
             .consistent_read(true)
             .build()
             .expect("keys set");
-        let mut found: Vec<Item> = Vec::with_capacity(3);
+        let mut found: Vec<Item> = Vec::with_capacity(4);
         // BatchGetItem may hand back keys it did not get to; ask again for them.
         for attempt in 0.. {
             let out = self
@@ -161,6 +162,7 @@ impl DynamoStore {
                 .flatten()
                 .unwrap_or(0),
             direct: find(&direct_key).map(item::assignment_from_item).transpose()?,
+            overrides: item::user_overrides_from_item(find(&overrides_key))?,
             usage: item::usage_from_item(find(&usage_key), now)?,
         })
     }

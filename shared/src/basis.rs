@@ -1,0 +1,119 @@
+//! What decides for a user: the tier the cascade resolved and, beating it,
+//! an active override. Pure; the check, the record and the inspector all
+//! judge through it.
+
+use crate::model::{Override, OverrideId, OverrideType, Tier, TierId, UserOverrides, deciding_override};
+use crate::period::Window;
+use crate::resolve::{MatchedBy, Resolution};
+use chrono::{DateTime, SecondsFormat, Utc};
+use serde::{Serialize, Serializer};
+use std::borrow::Cow;
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Basis<'a> {
+    /// The tier the cascade resolved: the answer's `tier`, under an override too.
+    pub tier: Option<&'a Tier>,
+    /// How the cascade matched it.
+    pub matched_by: MatchedBy,
+    /// The active override that decides instead, if any.
+    pub decided_by: Option<&'a Override>,
+}
+
+/// The answer's `override`: which override decided, and until when.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct OverrideSummary {
+    pub override_id: OverrideId,
+    pub override_type: OverrideType,
+    #[serde(serialize_with = "rfc3339")]
+    pub valid_until: DateTime<Utc>,
+}
+
+fn rfc3339<S: Serializer>(t: &DateTime<Utc>, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(&t.to_rfc3339_opts(SecondsFormat::Millis, true))
+}
+
+impl<'a> Basis<'a> {
+    /// The cascade's resolution, beaten by the user's override active at `now`.
+    pub fn at(resolution: &Resolution<'a>, overrides: &'a UserOverrides, now: DateTime<Utc>) -> Self {
+        Basis {
+            tier: resolution.tier,
+            matched_by: resolution.matched_by.clone(),
+            decided_by: deciding_override(&overrides.overrides, now),
+        }
+    }
+
+    /// The rules the decision applies: the tier's, or under an override its
+    /// limits (a window it sets no limit for is not limited) with the tier's
+    /// other settings (soft percentage, action), or the defaults without a tier.
+    pub fn rules(&self) -> Option<Cow<'a, Tier>> {
+        let Some(o) = self.decided_by else { return self.tier.map(Cow::Borrowed) };
+        let mut rules = match self.tier {
+            Some(t) => t.clone(),
+            None => Tier::template(TierId::parse("override").expect("a valid id"), "Override", o.audit.created_at),
+        };
+        rules.monthly_cost_limit = o.limit(Window::Monthly);
+        rules.daily_cost_limit = o.limit(Window::Daily);
+        rules.unlimited = o.override_type == OverrideType::Unlimited;
+        rules.enabled = true;
+        Some(Cow::Owned(rules))
+    }
+
+    /// What the answer says matched: `override`, or the cascade's match.
+    pub fn answer_match(&self) -> MatchedBy {
+        if self.decided_by.is_some() { MatchedBy::Override } else { self.matched_by.clone() }
+    }
+
+    pub fn override_summary(&self) -> Option<OverrideSummary> {
+        self.decided_by.map(|o| OverrideSummary {
+            override_id: o.override_id.clone(),
+            override_type: o.override_type,
+            valid_until: o.valid_until,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{Audit, Money, OverrideId, UserId};
+    use crate::testing::{at, money, tier};
+
+    fn over(kind: OverrideType, monthly: Option<Money>) -> Override {
+        Override {
+            override_id: OverrideId::generate(),
+            user_id: UserId::parse("dana").unwrap(),
+            override_type: kind,
+            monthly_cost_limit: monthly,
+            daily_cost_limit: None,
+            valid_from: at("2026-11-01T00:00:00Z"),
+            valid_until: at("2026-12-01T00:00:00Z"),
+            reason: "demo".into(),
+            enabled: true,
+            audit: Audit::new("admin", at("2026-10-31T00:00:00Z")),
+        }
+    }
+
+    #[test]
+    fn an_override_replaces_the_limits_and_keeps_the_tiers_other_settings() {
+        let mut t = tier("basic", "10", "1");
+        t.soft_limit_percentage = 50;
+        let o = over(OverrideType::CustomLimit, Some(money("50")));
+        let basis = Basis { tier: Some(&t), matched_by: MatchedBy::DefaultTier, decided_by: Some(&o) };
+        let rules = basis.rules().unwrap();
+        assert_eq!((rules.limit(Window::Monthly), rules.limit(Window::Daily)), (Some(money("50")), None));
+        assert_eq!(rules.soft_limit_percentage, 50);
+        assert_eq!(basis.answer_match(), MatchedBy::Override);
+    }
+
+    #[test]
+    fn an_unlimited_override_without_any_tier_decides_without_limits() {
+        let o = over(OverrideType::Unlimited, None);
+        let basis = Basis { tier: None, matched_by: MatchedBy::None, decided_by: Some(&o) };
+        let rules = basis.rules().expect("an override decides even where no tier applies");
+        assert!(rules.unlimited);
+        assert_eq!(rules.limit(Window::Monthly), None);
+        let plain = Basis { tier: None, matched_by: MatchedBy::None, decided_by: None };
+        assert!(plain.rules().is_none());
+    }
+}
