@@ -1,9 +1,11 @@
 //! Drives every repository operation and counts what was sent: no Scan may
 //! appear, and each operation costs the requests the design says.
 
-use quota_shared::model::{EventType, RequestId, Target, TierId, UsageDelta, UserId};
+use quota_shared::model::{
+    EventType, NewOverride, OverrideStatus, OverrideType, RequestId, Target, TierId, UsageDelta, UserId,
+};
 use quota_shared::page::PageRequest;
-use quota_shared::store::{AssignmentFilter, DynamoStore, EventScope, TimeRange};
+use quota_shared::store::{AssignmentFilter, DynamoStore, EventScope, OverrideFilter, TimeRange};
 use std::collections::BTreeMap;
 use testkit::{assignment, at, fresh_store, money, tier};
 
@@ -69,6 +71,42 @@ async fn every_operation_sends_the_expected_requests_and_never_a_scan() {
             counted(&store, async { store.list_events(&scope, TimeRange::default(), &page).await.unwrap() }).await;
         assert_eq!(sent, ops(&[("Query", 1)]));
     }
+
+    // Overrides: writes read the user's copy first (one GetItem) and write it
+    // with the canonical item in one transaction; lists are one Query each
+    // (more only when a status filter leaves a page short).
+    let new = NewOverride {
+        user_id: u1.clone(),
+        override_type: OverrideType::Unlimited,
+        monthly_cost_limit: None,
+        daily_cost_limit: None,
+        valid_from: None,
+        valid_until: at("2026-12-01T00:00:00Z"),
+        reason: "on call".into(),
+        enabled: None,
+    };
+    let o = new.into_override("admin", now).unwrap();
+    let write = ops(&[("GetItem", 1), ("TransactWriteItems", 1)]);
+    assert_eq!(counted(&store, async { store.create_override(&o, now).await.unwrap() }).await, write);
+    let sent = counted(&store, async { store.get_override(&o.override_id).await.unwrap() }).await;
+    assert_eq!(sent, ops(&[("GetItem", 1)]));
+    for filter in [
+        OverrideFilter::default(),
+        OverrideFilter { user: Some(u1.clone()), status: None },
+        OverrideFilter { user: Some(u1.clone()), status: Some(OverrideStatus::Active) },
+    ] {
+        let sent = counted(&store, async { store.list_overrides(&filter, &page, now).await.unwrap() }).await;
+        assert_eq!(sent, ops(&[("Query", 1)]), "{filter:?}");
+    }
+    let mut p = o.clone();
+    p.audit.version = 2;
+    assert_eq!(counted(&store, async { store.update_override(&p, 1, now).await.unwrap() }).await, write);
+    assert_eq!(
+        counted(&store, async { store.load_user_view(&u1, now).await.unwrap() }).await,
+        ops(&[("BatchGetItem", 1)]),
+        "the check reads the overrides in its one BatchGetItem"
+    );
+    assert_eq!(counted(&store, async { store.delete_override(&p, now).await.unwrap() }).await, write);
 
     // Delete reads the assignment first to know its copy and tier.
     let sent = counted(&store, async { store.delete_assignment(&a.assignment_id, None).await.unwrap() }).await;
