@@ -1,5 +1,5 @@
 """Writes the admin API's sample Lambda events (API Gateway HTTP API,
-payload v2) into events/{tiers,assignments,users}/.
+payload v2) into events/{tiers,assignments,overrides,users}/.
 
 Tokens are signed HS256 with the local development secret (the one `make run`
 uses; see tools/local-auth.env) and expire in 2100, so the fixtures never rot. Each
@@ -133,3 +133,34 @@ write("users", "inspect-unknown-user.json", event("GET", U + "/nobody", UR, path
 write("users", "inspect-bad-email.json", event("GET", U + "/u1", UR, query="email=not-an-email", path_params={"userId": "u1"}))
 write("users", "inspect-bad-id.json", event("GET", U + "/u%23x", UR, path_params={"userId": "u#x"}))
 write("users", "inspect-no-token.json", event("GET", U + "/u1", UR, auth=None, path_params={"userId": "u1"}))
+
+O = "/api/admin/quota/overrides"
+OR = O + "/{overrideId}"
+# Far-future dates, so the fixtures stay valid (validUntil must not be past).
+dana = {"userId": "dana", "overrideType": "custom_limit", "monthlyCostLimit": "50", "dailyCostLimit": "10",
+        "validFrom": "2099-12-01T00:00:00Z", "validUntil": "2099-12-08T00:00:00Z", "reason": "conference demo"}
+bot = {"userId": "oncall-bot", "overrideType": "unlimited", "validFrom": "2099-11-01T00:00:00Z",
+       "validUntil": "2099-11-05T00:00:00Z", "reason": "on call this week"}
+write("overrides", "create.json", event("POST", O, O, dana))
+write("overrides", "create-unlimited.json", event("POST", O, O, bot))
+write("overrides", "create-invalid.json", event("POST", O, O, {**dana, "monthlyCostLimit": None, "dailyCostLimit": None,
+                                                               "validUntil": "2099-11-30T00:00:00Z", "reason": " "}))
+write("overrides", "create-unlimited-with-limit.json", event("POST", O, O, {**bot, "monthlyCostLimit": "5"}))
+write("overrides", "create-past.json", event("POST", O, O, {**dana, "validFrom": "2020-01-01T00:00:00Z",
+                                                            "validUntil": "2020-01-08T00:00:00Z"}))
+write("overrides", "create-too-long.json", event("POST", O, O, {**dana, "validUntil": "2101-06-01T00:00:00Z"}))
+write("overrides", "create-over-precise.json", event("POST", O, O, {**dana, "monthlyCostLimit": "0.00000000001"}))
+write("overrides", "create-unknown-field.json", event("POST", O, O, {**dana, "priority": 1}))
+write("overrides", "create-bad-user.json", event("POST", O, O, {**dana, "userId": "a#b"}))
+write("overrides", "create-not-admin.json", event("POST", O, O, dana, auth=STAFF))
+write("overrides", "list.json", event("GET", O, O, query="limit=1"))
+write("overrides", "list-by-user-and-status.json", event("GET", O, O, query="userId=dana&status=upcoming"))
+write("overrides", "list-bad-status.json", event("GET", O, O, query="status=soon"))
+write("overrides", "get.json", event("GET", O + "/OVERRIDE_ID", OR, path_params={"overrideId": "OVERRIDE_ID"}))
+write("overrides", "get-missing.json", event("GET", O + "/no-such-id", OR, path_params={"overrideId": "no-such-id"}))
+write("overrides", "update.json", event("PATCH", O + "/OVERRIDE_ID", OR,
+                                        {"validUntil": "2099-12-15T00:00:00Z", "reason": "conference, extended"},
+                                        headers={"if-match": '"1"'}, path_params={"overrideId": "OVERRIDE_ID"}))
+write("overrides", "update-user.json", event("PATCH", O + "/OVERRIDE_ID", OR, {"userId": "eve"},
+                                             path_params={"overrideId": "OVERRIDE_ID"}))
+write("overrides", "delete.json", event("DELETE", O + "/OVERRIDE_ID", OR, path_params={"overrideId": "OVERRIDE_ID"}))

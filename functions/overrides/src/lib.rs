@@ -1,0 +1,5 @@
+//! The overrides function: temporary per-user exceptions to the tiers.
+
+mod routes;
+
+pub use routes::{OVERRIDES_PATH, router, routes};

@@ -1,0 +1,120 @@
+//! /api/admin/quota/overrides[/{overrideId}]
+
+use axum::Router;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use chrono::Utc;
+use quota_shared::auth::Admin;
+use quota_shared::error::{Entity, Error, FieldErrors};
+use quota_shared::http::{
+    AdminState, ApiError, JsonBody, created, ensure_version, if_match, json_response, json_with_etag, no_route,
+    only_params,
+};
+use quota_shared::model::{NewOverride, OverrideId, OverridePatch, OverrideStatus, UserId};
+use quota_shared::page::PageRequest;
+use quota_shared::store::OverrideFilter;
+use std::collections::HashMap;
+use strum::VariantNames;
+
+pub const OVERRIDES_PATH: &str = "/api/admin/quota/overrides";
+
+/// The function's router: its routes, and problem+json for any other path.
+pub fn router(state: AdminState) -> Router {
+    routes(state).fallback(no_route)
+}
+
+/// The routes alone, for merging into the local stack.
+pub fn routes(state: AdminState) -> Router {
+    Router::new()
+        .route(OVERRIDES_PATH, get(list).post(create))
+        .route(&format!("{OVERRIDES_PATH}/{{override_id}}"), get(read).patch(update).delete(remove))
+        .with_state(state)
+}
+
+fn override_id(raw: &str) -> Result<OverrideId, Error> {
+    OverrideId::parse(raw).map_err(|e| Error::Validation(e.into()))
+}
+
+fn not_found(raw: String) -> Error {
+    Error::NotFound { entity: Entity::Override, id: raw }
+}
+
+async fn create(
+    State(s): State<AdminState>,
+    admin: Admin,
+    JsonBody(body): JsonBody<NewOverride>,
+) -> Result<Response, ApiError> {
+    let now = Utc::now();
+    let o = body.into_override(&admin.actor, now)?;
+    s.store.create_override(&o, now).await?;
+    tracing::info!(actor = %admin.actor, action = "override.create", override_id = %o.override_id, user_id = %o.user_id, "admin write");
+    Ok(created(&o.view(now), o.audit.version, &format!("{OVERRIDES_PATH}/{}", o.override_id)))
+}
+
+/// `userId` and `status`, each optional, combinable.
+fn filter(q: &HashMap<String, String>) -> Result<OverrideFilter, Error> {
+    let mut errors = FieldErrors::default();
+    let user = q.get("userId").and_then(|raw| errors.check(UserId::parse(raw.as_str())));
+    let status = q.get("status").and_then(|raw| {
+        let parsed = OverrideStatus::parse(raw);
+        if parsed.is_none() {
+            errors.push("status", format!("must be one of {}", OverrideStatus::VARIANTS.join(", ")));
+        }
+        parsed
+    });
+    errors.into_result()?;
+    Ok(OverrideFilter { user, status })
+}
+
+async fn list(
+    State(s): State<AdminState>,
+    _: Admin,
+    Query(q): Query<HashMap<String, String>>,
+) -> Result<Response, ApiError> {
+    only_params(&q, &["limit", "nextToken", "userId", "status"])?;
+    let page = PageRequest::parse(q.get("limit").map(String::as_str), q.get("nextToken").map(String::as_str))?;
+    let filter = filter(&q)?;
+    Ok(json_response(StatusCode::OK, &s.store.list_overrides(&filter, &page, Utc::now()).await?))
+}
+
+async fn read(State(s): State<AdminState>, _: Admin, Path(raw): Path<String>) -> Result<Response, ApiError> {
+    let id = override_id(&raw)?;
+    let o = s.store.get_override(&id).await?.ok_or_else(|| not_found(raw))?;
+    Ok(json_with_etag(StatusCode::OK, &o.view(Utc::now()), o.audit.version))
+}
+
+async fn update(
+    State(s): State<AdminState>,
+    admin: Admin,
+    Path(raw): Path<String>,
+    headers: HeaderMap,
+    JsonBody(patch): JsonBody<OverridePatch>,
+) -> Result<Response, ApiError> {
+    let id = override_id(&raw)?;
+    let expected = if_match(&headers)?;
+    let current = s.store.get_override(&id).await?.ok_or_else(|| not_found(raw.clone()))?;
+    ensure_version(expected, current.audit.version, Entity::Override, &raw)?;
+    let now = Utc::now();
+    let next = current.patched(patch, &admin.actor, now)?;
+    // Conditional on the version read, so a change in between is never lost.
+    s.store.update_override(&next, current.audit.version, now).await?;
+    tracing::info!(actor = %admin.actor, action = "override.update", override_id = %id, version = next.audit.version, "admin write");
+    Ok(json_with_etag(StatusCode::OK, &next.view(now), next.audit.version))
+}
+
+async fn remove(
+    State(s): State<AdminState>,
+    admin: Admin,
+    Path(raw): Path<String>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let id = override_id(&raw)?;
+    let expected = if_match(&headers)?;
+    let current = s.store.get_override(&id).await?.ok_or_else(|| not_found(raw.clone()))?;
+    ensure_version(expected, current.audit.version, Entity::Override, &raw)?;
+    s.store.delete_override(&current, Utc::now()).await?;
+    tracing::info!(actor = %admin.actor, action = "override.delete", override_id = %id, "admin write");
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
