@@ -16,8 +16,8 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 
 export type Arch = 'arm64' | 'x86_64';
-export type FunctionName = 'tiers' | 'assignments' | 'users' | 'check';
-export const FUNCTIONS: FunctionName[] = ['tiers', 'assignments', 'users', 'check'];
+export type FunctionName = 'tiers' | 'assignments' | 'overrides' | 'users' | 'check';
+export const FUNCTIONS: FunctionName[] = ['tiers', 'assignments', 'overrides', 'users', 'check'];
 
 /** Per-stage settings, from the `stages` context in cdk.json. */
 export interface StageSettings {
@@ -68,6 +68,7 @@ export interface QuotaStackProps extends StackProps {
 const SIZING: Record<FunctionName, { memory: number; timeout: number }> = {
   tiers: { memory: 128, timeout: 10 },
   assignments: { memory: 128, timeout: 10 },
+  overrides: { memory: 128, timeout: 10 },
   users: { memory: 128, timeout: 10 },
   check: { memory: 256, timeout: 5 },
 };
@@ -77,12 +78,15 @@ const SIZING: Record<FunctionName, { memory: number; timeout: number }> = {
 const QUOTA_READ_KEYS: Record<FunctionName, string[]> = {
   tiers: ['CONFIG', 'VERSION#*'],
   assignments: ['CONFIG', 'VERSION#*', 'ASSIGNMENT#*', 'USER#*', 'ASSIGNMENTS', 'TIER#*'],
+  // The canonical item, the user's copy, and the two listing index partitions.
+  overrides: ['OVERRIDE#*', 'USER#*', 'OVERRIDES', 'OVERRIDES#*'],
   users: ['CONFIG', 'VERSION#*', 'USER#*'],
   check: ['CONFIG', 'VERSION#*', 'USER#*'],
 };
 const QUOTA_WRITE_KEYS: Record<FunctionName, string[]> = {
   tiers: ['CONFIG', 'VERSION#*'],
   assignments: ['CONFIG', 'VERSION#*', 'ASSIGNMENT#*', 'USER#*'],
+  overrides: ['OVERRIDE#*', 'USER#*'],
   users: [],
   check: ['USER#*'],
 };
@@ -188,6 +192,8 @@ export class QuotaStack extends Stack {
       [`${admin}/tiers/{tierId}`, [M.GET, M.PATCH, M.DELETE], 'tiers', jwt],
       [`${admin}/assignments`, [M.GET, M.POST], 'assignments', jwt],
       [`${admin}/assignments/{assignmentId}`, [M.GET, M.PATCH, M.DELETE], 'assignments', jwt],
+      [`${admin}/overrides`, [M.GET, M.POST], 'overrides', jwt],
+      [`${admin}/overrides/{overrideId}`, [M.GET, M.PATCH, M.DELETE], 'overrides', jwt],
       [`${admin}/users/{userId}`, [M.GET], 'users', jwt],
       ['/api/quota/check', [M.POST], 'check', iamAuth],
       ['/api/quota/usage', [M.POST], 'check', iamAuth],
@@ -211,8 +217,11 @@ export class QuotaStack extends Stack {
   private grant(fn: FunctionName, quota: dynamodb.Table, events: dynamodb.Table) {
     const role = this.functions[fn];
     const leading = (keys: string[]) => ({ 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': keys } });
-    const reads = fn === 'tiers' ? ['dynamodb:GetItem', 'dynamodb:Query'] : ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:Query'];
-    const quotaResources = fn === 'assignments' ? [quota.tableArn, `${quota.tableArn}/index/*`] : [quota.tableArn];
+    const reads = fn === 'tiers' || fn === 'overrides'
+      ? ['dynamodb:GetItem', 'dynamodb:Query']
+      : ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:Query'];
+    const listsByIndex = fn === 'assignments' || fn === 'overrides';
+    const quotaResources = listsByIndex ? [quota.tableArn, `${quota.tableArn}/index/*`] : [quota.tableArn];
     role.addToRolePolicy(new iam.PolicyStatement({
       actions: reads,
       resources: quotaResources,
@@ -221,6 +230,8 @@ export class QuotaStack extends Stack {
     const writes: Record<FunctionName, string[]> = {
       tiers: ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
       assignments: ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
+      // Writes are whole-item Puts (the canonical item and the user's copy) and Deletes.
+      overrides: ['dynamodb:PutItem', 'dynamodb:DeleteItem'],
       users: [],
       check: ['dynamodb:PutItem', 'dynamodb:UpdateItem'],
     };

@@ -109,6 +109,11 @@ const ADMIN_ROUTES = [
   'GET /api/admin/quota/assignments/{assignmentId}',
   'PATCH /api/admin/quota/assignments/{assignmentId}',
   'DELETE /api/admin/quota/assignments/{assignmentId}',
+  'GET /api/admin/quota/overrides',
+  'POST /api/admin/quota/overrides',
+  'GET /api/admin/quota/overrides/{overrideId}',
+  'PATCH /api/admin/quota/overrides/{overrideId}',
+  'DELETE /api/admin/quota/overrides/{overrideId}',
   'GET /api/admin/quota/users/{userId}',
 ];
 const CHECK_ROUTES = ['POST /api/quota/check', 'POST /api/quota/usage'];
@@ -186,6 +191,15 @@ test('each function gets only the actions and partitions it uses', () => {
   for (const a of users.flatMap(actions)) {
     assert.ok(['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:Query'].includes(a) || !a.startsWith('dynamodb:'), `users may only read, not ${a}`);
   }
+  const overrides = policyOf(dev, 'overrides');
+  const overrideWrites = overrides.filter((s) => actions(s).includes('dynamodb:PutItem'));
+  assert.equal(overrideWrites.length, 1);
+  assert.deepEqual(overrideWrites[0].Condition, {
+    'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['OVERRIDE#*', 'USER#*'] },
+  });
+  assert.ok(!overrides.flatMap(actions).includes('dynamodb:UpdateItem'), 'overrides only put and delete');
+  const overrideKeys = overrides.flatMap((s) => s.Condition?.['ForAllValues:StringLike']?.['dynamodb:LeadingKeys'] ?? []);
+  assert.ok(!overrideKeys.includes('CONFIG'), 'the overrides function cannot touch tiers or assignments');
   const tiers = policyOf(dev, 'tiers');
   const tierKeys = tiers.flatMap((s) => s.Condition?.['ForAllValues:StringLike']?.['dynamodb:LeadingKeys'] ?? []);
   assert.ok(!tierKeys.includes('USER#*'), 'the tiers function cannot touch users or usage');
