@@ -15,10 +15,11 @@ use chrono::{DateTime, Utc};
 use quota_shared::check::{CheckRequest, Checker};
 use quota_shared::config::FailureMode;
 use quota_shared::decide::{self, NoMatchPolicy};
-use quota_shared::model::{JwtRole, RequestId, Target, UsageDelta, UserId};
+use quota_shared::model::{JwtRole, NewOverride, OverrideStatus, OverrideType, RequestId, Target, UsageDelta, UserId};
+use quota_shared::page::PageRequest;
 use quota_shared::record::RecordRequest;
 use quota_shared::resolve::{self, Subject};
-use quota_shared::store::DynamoStore;
+use quota_shared::store::{DynamoStore, OverrideFilter};
 use serde_json::json;
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -41,9 +42,15 @@ fn main() {
     }
     let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("runtime");
     rt.block_on(async {
-        // QUOTA_BENCH=stub runs only the in-process part (no emulator), e.g. under perf.
-        let only_stub = std::env::var("QUOTA_BENCH").is_ok_and(|v| v == "stub");
+        // QUOTA_BENCH=stub runs only the in-process part (no emulator), e.g. under
+        // perf; QUOTA_BENCH=requests only the request counts.
+        let part = std::env::var("QUOTA_BENCH").unwrap_or_default();
+        let only_stub = part == "stub";
         println!("# check function bench ({})\n", env!("CARGO_PKG_NAME"));
+        if part == "requests" {
+            requests_per_operation().await;
+            return;
+        }
         if !only_stub {
             requests_per_operation().await;
             throughput_against_emulator().await;
@@ -147,6 +154,38 @@ async fn requests_per_operation() {
     c.check(&check_request("u8"), now).await;
     row("check, first block of the window", &counted(&counter, c.check(&plain, now)).await);
     row("check, repeated block", &counted(&counter, c.check(&plain, now)).await);
+
+    let dana = UserId::parse("dana").expect("valid");
+    let grant = NewOverride {
+        user_id: dana.clone(),
+        override_type: OverrideType::CustomLimit,
+        monthly_cost_limit: Some(money("50")),
+        daily_cost_limit: None,
+        valid_from: Some(at("2026-11-01T00:00:00Z")),
+        valid_until: at("2026-12-01T00:00:00Z"),
+        reason: "bench".into(),
+        enabled: None,
+    }
+    .into_override("bench", now)
+    .expect("valid override");
+    row(
+        "create override",
+        &counted(&counter, async { store.create_override(&grant, now).await.expect("create") }).await,
+    );
+    row("check, first decided by an override", &counted(&counter, c.check(&check_request("dana"), now)).await);
+    row("check, warm, override active", &counted(&counter, c.check(&check_request("dana"), now)).await);
+    row("record, override active", &counted(&counter, c.record(&record_request("dana", "o1"), now)).await);
+    let active = OverrideFilter { user: None, status: Some(OverrideStatus::Active) };
+    let page = PageRequest::default();
+    row(
+        "list overrides, status=active",
+        &counted(&counter, async { store.list_overrides(&active, &page, now).await.expect("list") }).await,
+    );
+    let mine = OverrideFilter { user: Some(dana), status: None };
+    row(
+        "list overrides, userId=dana",
+        &counted(&counter, async { store.list_overrides(&mine, &page, now).await.expect("list") }).await,
+    );
     println!();
 }
 
