@@ -288,3 +288,63 @@ async fn rejected_writes_change_nothing() {
     let (st, _, problem) = s.send(Method::GET, "/api/admin/nothing-here", Some(&s.admin), None, None).await;
     assert_eq!((st, problem["status"].as_u64()), (StatusCode::NOT_FOUND, Some(404)));
 }
+
+/// The issue's "give Dana 50 USD this month" and "lift the limit for the
+/// on-call bot", end to end: the admin grants, the check applies, the
+/// inspector explains, PATCH and DELETE reach the very next check.
+#[tokio::test]
+async fn an_override_granted_over_http_decides_the_next_check_and_the_inspector_shows_it() {
+    let s = stack().await;
+    let tier = json!({"tierId": "basic", "tierName": "Basic", "monthlyCostLimit": "1"});
+    assert_eq!(s.admin(Method::POST, "/api/admin/quota/tiers", Some(tier)).await.0, StatusCode::CREATED);
+    let default = json!({"tierId": "basic", "assignmentType": "default_tier"});
+    assert_eq!(s.admin(Method::POST, "/api/admin/quota/assignments", Some(default)).await.0, StatusCode::CREATED);
+    let spend = json!({"userId": "dana", "requestId": "r1", "cost": "5"});
+    s.send(Method::POST, "/api/quota/usage", None, Some(spend), None).await;
+    let check = || s.send(Method::POST, "/api/quota/check", None, Some(json!({"userId": "dana"})), None);
+    assert_eq!(check().await.0, StatusCode::TOO_MANY_REQUESTS, "5 of basic's 1");
+
+    let until = (chrono::Utc::now() + chrono::Duration::days(7)).to_rfc3339();
+    let grant = json!({"userId": "dana", "overrideType": "custom_limit", "monthlyCostLimit": "50",
+        "validUntil": until, "reason": "conference demo"});
+    let (st, headers, created) =
+        s.send(Method::POST, "/api/admin/quota/overrides", Some(&s.admin), Some(grant), None).await;
+    assert_eq!(st, StatusCode::CREATED, "{created}");
+    assert_eq!(created["status"], "active");
+    let id = created["overrideId"].as_str().unwrap().to_string();
+    assert_eq!(headers["location"], format!("/api/admin/quota/overrides/{id}").as_str());
+
+    let (st, _, allowed) = check().await;
+    assert_eq!(st, StatusCode::OK, "{allowed}");
+    assert_eq!((allowed["matchedBy"].as_str(), allowed["tier"]["tierId"].as_str()), (Some("override"), Some("basic")));
+    assert_eq!(allowed["override"]["overrideId"], id.as_str());
+    assert_eq!(allowed["windows"][1]["limit"], "50.00");
+
+    let (_, inspection) = s.admin(Method::GET, "/api/admin/quota/users/dana", None).await;
+    assert_eq!(inspection["matchedBy"], "override");
+    assert_eq!(inspection["overrides"][0]["decides"], true);
+    assert_eq!(inspection["overrides"][0]["status"], "active");
+    assert_eq!(inspection["candidates"][0]["overrideId"], id.as_str());
+    assert_eq!(inspection["candidates"][0]["outcome"], "selected");
+    assert_eq!(inspection["candidates"][1]["outcome"], "outranked", "the default assignment, beaten");
+
+    let (st, _, listed) =
+        s.send(Method::GET, "/api/admin/quota/overrides?userId=dana&status=active", Some(&s.admin), None, None).await;
+    assert_eq!((st, listed["items"].as_array().map(Vec::len)), (StatusCode::OK, Some(1)));
+
+    let path = format!("/api/admin/quota/overrides/{id}");
+    let (st, _, disabled) =
+        s.send(Method::PATCH, &path, Some(&s.admin), Some(json!({"enabled": false})), Some("\"1\"")).await;
+    assert_eq!((st, disabled["status"].as_str()), (StatusCode::OK, Some("disabled")));
+    assert_eq!(check().await.0, StatusCode::TOO_MANY_REQUESTS, "disabled: the tier decides again");
+    s.send(Method::PATCH, &path, Some(&s.admin), Some(json!({"enabled": true})), None).await;
+    assert_eq!(check().await.0, StatusCode::OK);
+    let (st, _, _) = s.send(Method::DELETE, &path, Some(&s.admin), None, Some("\"3\"")).await;
+    assert_eq!(st, StatusCode::NO_CONTENT);
+    assert_eq!(check().await.0, StatusCode::TOO_MANY_REQUESTS, "deleted: the very next check");
+
+    let bad = json!({"userId": "dana", "overrideType": "unlimited", "monthlyCostLimit": "5",
+        "validUntil": until, "reason": "x"});
+    let (st, _, problem) = s.send(Method::POST, "/api/admin/quota/overrides", Some(&s.admin), Some(bad), None).await;
+    assert_eq!((st, problem["errors"][0]["field"].as_str()), (StatusCode::BAD_REQUEST, Some("monthlyCostLimit")));
+}
