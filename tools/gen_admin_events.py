@@ -125,6 +125,10 @@ write("assignments", "update-change-type.json", event("PATCH", A + "/ASSIGNMENT_
                                                       path_params={"assignmentId": "ASSIGNMENT_ID"}))
 write("assignments", "delete.json", event("DELETE", A + "/ASSIGNMENT_ID", AR, path_params={"assignmentId": "ASSIGNMENT_ID"}))
 write("assignments", "list-not-admin.json", event("GET", A, A, auth=STAFF))
+write("assignments", "create-regex-domain.json", event("POST", A, A, {"tierId": "basic", "assignmentType": "email_domain",
+                                                                      "emailDomain": "regex:(cs|math)\\.uni\\.edu"}))
+write("assignments", "create-bad-regex-domain.json", event("POST", A, A, {"tierId": "basic", "assignmentType": "email_domain",
+                                                                          "emailDomain": "regex:(cs|math"}))
 
 U = "/api/admin/quota/users"
 UR = U + "/{userId}"

@@ -1,12 +1,14 @@
 //! Who gets which tier: the resolution cascade, pure and without I/O.
 //!
 //! Order: direct user > JWT role > email domain > default. Inside a class the
-//! highest priority wins and equal priorities go to the older assignment (ids
-//! are time-ordered), so the answer never depends on storage order. Disabled
+//! highest priority wins; among email domains of one priority an exact domain
+//! beats a wildcard beats a regex; then the older assignment wins (ids are
+//! time-ordered), so the answer never depends on storage order. Disabled
 //! assignments and disabled or missing tiers are skipped and the cascade goes on.
 
 use crate::model::{
-    Assignment, AssignmentId, AssignmentType, DomainPattern, Email, JwtRole, OverrideId, Target, Tier, TierId, UserId,
+    Assignment, AssignmentId, AssignmentType, DomainPattern, Email, JwtRole, OverrideId, PatternKind, Target, Tier,
+    TierId, UserId,
 };
 use serde::{Serialize, Serializer};
 use std::collections::HashMap;
@@ -137,6 +139,15 @@ fn class(kind: AssignmentType) -> u8 {
     }
 }
 
+/// Inside the email-domain class and one priority: exact before wildcard
+/// before regex (the more specific pattern wins).
+fn specificity(a: &Assignment) -> Option<PatternKind> {
+    match &a.target {
+        Target::EmailDomain(d) => Some(d.kind()),
+        _ => None,
+    }
+}
+
 fn matches(a: &Assignment, subject: &Subject) -> Option<MatchedBy> {
     match &a.target {
         Target::DirectUser(u) => (u == &subject.user_id).then_some(MatchedBy::DirectUser),
@@ -172,6 +183,7 @@ pub fn resolve<'a>(config: &'a SharedConfig, direct: Option<&Assignment>, subjec
         class(a.target.kind())
             .cmp(&class(b.target.kind()))
             .then(b.priority.cmp(&a.priority))
+            .then(specificity(a).cmp(&specificity(b)))
             .then(a.assignment_id.cmp(&b.assignment_id))
     });
     // One assignment may be both the direct one and present in the config
@@ -345,5 +357,35 @@ mod tests {
         c.assignments.retain(|a| a.target != Target::DefaultTier);
         let r = resolve(&c, None, &subject("u1", &[], None));
         assert_eq!(r.matched_by.to_string(), "none");
+    }
+
+    #[test]
+    fn among_email_domains_priority_then_exact_then_wildcard_then_regex_then_age_decide() {
+        let mut c = config();
+        let pattern = |p: &str| Target::EmailDomain(DomainPattern::parse(p).unwrap());
+        c.assignments = vec![
+            assignment("a-1-regex", "staff", pattern("regex:.*\\.uni\\.edu")),
+            assignment("a-2-wild", "faculty", pattern("*.uni.edu")),
+            assignment("a-3-exact", "uni", pattern("cs.uni.edu")),
+        ];
+        let cs = subject("u1", &[], Some("a@cs.uni.edu"));
+        let r = resolve(&c, None, &cs);
+        assert_eq!(r.matched_by.to_string(), "email_domain:cs.uni.edu", "exact beats wildcard beats regex");
+        let outcomes: Vec<_> = r.candidates.iter().map(|c| (c.matched_by.to_string(), c.outcome)).collect();
+        assert_eq!(
+            outcomes,
+            [
+                ("email_domain:cs.uni.edu".to_string(), Outcome::Selected),
+                ("email_domain:*.uni.edu".to_string(), Outcome::Outranked),
+                ("email_domain:regex:.*\\.uni\\.edu".to_string(), Outcome::Outranked),
+            ],
+            "the candidates say which pattern matched"
+        );
+        c.assignments[0].priority = 200;
+        let r = resolve(&c, None, &cs);
+        assert_eq!(r.matched_by.to_string(), "email_domain:regex:.*\\.uni\\.edu", "priority first");
+        let math = subject("u1", &[], Some("a@math.uni.edu"));
+        c.assignments[0].priority = 150;
+        assert_eq!(resolve(&c, None, &math).matched_by.to_string(), "email_domain:*.uni.edu");
     }
 }

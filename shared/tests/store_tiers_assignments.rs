@@ -226,3 +226,28 @@ async fn shared_config_holds_tiers_and_shared_assignments_but_not_direct_ones() 
     let ids: Vec<&str> = config.assignments.iter().map(|a| a.assignment_id.as_str()).collect();
     assert_eq!(ids, ["a1"]);
 }
+
+#[tokio::test]
+async fn a_regex_domain_with_a_key_delimiter_is_stored_listed_and_resolved() {
+    let store = fresh_store().await;
+    store.create_tier(&tier("labs", "10", "")).await.unwrap();
+    let pattern = DomainPattern::parse("regex:(lab#1|lab2)\\.uni\\.edu|x[0-9]+\\.uni\\.edu").unwrap();
+    let a = assignment("a-re", "labs", Target::EmailDomain(pattern.clone()));
+    store.create_assignment(&a).await.unwrap();
+    let exact = assignment("a-ex", "labs", Target::EmailDomain(DomainPattern::parse("lab2.uni.edu").unwrap()));
+    store.create_assignment(&exact).await.unwrap();
+    let by_value =
+        AssignmentFilter { kind: Some(AssignmentType::EmailDomain), value: Some(pattern.to_string()), tier_id: None };
+    let page = store.list_assignments(&by_value, &PageRequest::default()).await.unwrap();
+    assert_eq!(page.items.iter().map(|a| a.assignment_id.as_str()).collect::<Vec<_>>(), ["a-re"]);
+    let got = store.get_assignment(&a.assignment_id).await.unwrap().unwrap();
+    assert_eq!(got.target, a.target, "the pattern reads back as written");
+    let config = store.load_shared_config().await.unwrap();
+    let subject = quota_shared::resolve::Subject {
+        user_id: quota_shared::model::UserId::parse("u").unwrap(),
+        roles: vec![],
+        email: Some(quota_shared::model::Email::parse("a@x42.uni.edu").unwrap()),
+    };
+    let r = quota_shared::resolve::resolve(&config, None, &subject);
+    assert_eq!(r.matched_by.to_string(), format!("email_domain:{pattern}"));
+}

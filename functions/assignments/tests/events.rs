@@ -3,7 +3,9 @@
 use testkit::tier;
 use testkit::{Answer, admin_state, fixture, fixture_names, run_event};
 
-const USED: [&str; 17] = [
+const USED: [&str; 19] = [
+    "create-regex-domain.json",
+    "create-bad-regex-domain.json",
     "create-default.json",
     "create-direct.json",
     "create-role.json",
@@ -45,6 +47,7 @@ async fn assignments_from_creation_to_deletion() {
     assert_eq!(run("create-missing-user.json", none()).await.problem_fields(400), ["userId"]);
     assert_eq!(run("create-negative-priority.json", none()).await.problem_fields(400), ["priority"]);
     run("list-not-admin.json", none()).await.problem_fields(403);
+    assert_eq!(run("create-bad-regex-domain.json", none()).await.problem_fields(400), ["emailDomain"]);
     assert!(state.store.load_shared_config().await.unwrap().assignments.is_empty());
 
     let default = run("create-default.json", none()).await;
@@ -57,6 +60,11 @@ async fn assignments_from_creation_to_deletion() {
     let role = run("create-role.json", none()).await;
     assert_eq!((role.status, role.body["priority"].as_u64()), (201, Some(250)));
     run("create-direct-twice.json", none()).await.problem_fields(409);
+
+    let regex = run("create-regex-domain.json", none()).await;
+    assert_eq!((regex.status, regex.body["emailDomain"].as_str()), (201, Some("regex:(cs|math)\\.uni\\.edu")));
+    let regex_id = regex.body["assignmentId"].as_str().unwrap().to_string();
+    assert_eq!(run("delete.json", regex_id).await.status, 204);
 
     let all = run("list.json", none()).await;
     assert_eq!(all.body["items"].as_array().unwrap().len(), 2, "limit=2");

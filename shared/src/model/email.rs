@@ -1,8 +1,10 @@
 //! Email addresses and the domain patterns that email-domain assignments match.
 
 use crate::error::FieldError;
+use regex::{Regex, RegexBuilder};
 use serde::{Deserialize, Deserializer, Serialize};
 use std::fmt;
+use std::sync::Arc;
 
 fn validate_domain(field: &str, domain: &str) -> Result<(), FieldError> {
     if domain.is_empty() || domain.len() > 253 {
@@ -59,40 +61,139 @@ impl<'de> Deserialize<'de> for Email {
     }
 }
 
+/// Longest `regex:` pattern accepted.
+pub const MAX_PATTERN_LEN: usize = 256;
+/// The compiled size a pattern may take; bigger ones are refused at write time.
+const REGEX_SIZE_LIMIT: usize = 256 * 1024;
+pub const REGEX_PREFIX: &str = "regex:";
+
+/// How specific a pattern is; inside the email-domain class (and one
+/// priority) the more specific wins.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum PatternKind {
+    Exact,
+    Wildcard,
+    Regex,
+}
+
 /// `uni.edu` matches exactly that domain; `*.uni.edu` matches its subdomains
-/// (`cs.uni.edu`) but not `uni.edu` itself, so both can get different tiers.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
-#[serde(transparent)]
-pub struct DomainPattern(String);
+/// (`cs.uni.edu`) but not `uni.edu` itself, so both can get different tiers;
+/// `regex:<pattern>` matches the whole lower-cased domain (anchored at both
+/// ends, case-insensitive) with the `regex` crate, in linear time.
+#[derive(Clone)]
+pub struct DomainPattern {
+    text: String,
+    regex: Option<Arc<Regex>>,
+}
 
 impl DomainPattern {
     pub const FIELD: &'static str = "emailDomain";
+    /// What a regex pattern's text starts with (for key encoding).
+    pub const REGEX_KEY_PREFIX: &'static str = REGEX_PREFIX;
 
     pub fn parse(raw: &str) -> Result<Self, FieldError> {
-        let lower = raw.trim().to_ascii_lowercase();
+        let trimmed = raw.trim();
+        if let Some(pattern) = trimmed.strip_prefix(REGEX_PREFIX) {
+            return Self::regex(pattern);
+        }
+        let lower = trimmed.to_ascii_lowercase();
         let lower = lower.strip_prefix('@').unwrap_or(&lower).to_string();
         let bare = lower.strip_prefix("*.").unwrap_or(&lower);
         validate_domain(Self::FIELD, bare)?;
-        Ok(Self(lower))
+        Ok(Self { text: lower, regex: None })
+    }
+
+    fn regex(pattern: &str) -> Result<Self, FieldError> {
+        if pattern.is_empty() || pattern.chars().count() > MAX_PATTERN_LEN {
+            return Err(FieldError::new(
+                Self::FIELD,
+                format!("a regex: pattern must be 1 to {MAX_PATTERN_LEN} characters"),
+            ));
+        }
+        let compiled = RegexBuilder::new(&format!("^(?:{pattern})$"))
+            .case_insensitive(true)
+            .size_limit(REGEX_SIZE_LIMIT)
+            .dfa_size_limit(REGEX_SIZE_LIMIT)
+            .build()
+            .map_err(|e| {
+                let why = match e {
+                    regex::Error::CompiledTooBig(_) => "it is too large once compiled".to_string(),
+                    other => other.to_string().lines().last().unwrap_or("invalid").trim().to_string(),
+                };
+                FieldError::new(Self::FIELD, format!("is not a usable regex: pattern ({why})"))
+            })?;
+        Ok(Self { text: format!("{REGEX_PREFIX}{pattern}"), regex: Some(Arc::new(compiled)) })
     }
 
     pub fn as_str(&self) -> &str {
-        &self.0
+        &self.text
+    }
+
+    pub fn kind(&self) -> PatternKind {
+        if self.regex.is_some() {
+            PatternKind::Regex
+        } else if self.text.starts_with("*.") {
+            PatternKind::Wildcard
+        } else {
+            PatternKind::Exact
+        }
     }
 
     pub fn matches(&self, email: &Email) -> bool {
-        match self.0.strip_prefix("*.") {
+        if let Some(re) = &self.regex {
+            return re.is_match(email.domain());
+        }
+        match self.text.strip_prefix("*.") {
             Some(parent) => {
                 email.domain().strip_suffix(parent).is_some_and(|head| head.len() > 1 && head.ends_with('.'))
             }
-            None => email.domain() == self.0,
+            None => email.domain() == self.text,
         }
+    }
+}
+
+// Identity is the pattern's text; the compiled regex follows from it.
+impl PartialEq for DomainPattern {
+    fn eq(&self, other: &Self) -> bool {
+        self.text == other.text
+    }
+}
+
+impl Eq for DomainPattern {}
+
+impl std::hash::Hash for DomainPattern {
+    fn hash<H: std::hash::Hasher>(&self, h: &mut H) {
+        self.text.hash(h);
+    }
+}
+
+impl PartialOrd for DomainPattern {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for DomainPattern {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.text.cmp(&other.text)
+    }
+}
+
+impl fmt::Debug for DomainPattern {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "DomainPattern({:?})", self.text)
     }
 }
 
 impl fmt::Display for DomainPattern {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
+        f.write_str(&self.text)
+    }
+}
+
+impl Serialize for DomainPattern {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.text)
     }
 }
 
@@ -138,5 +239,30 @@ mod tests {
             assert!(Email::parse(bad).is_err(), "{bad:?}");
         }
         assert_eq!(DomainPattern::parse("@uni.edu").unwrap().as_str(), "uni.edu");
+    }
+
+    #[test]
+    fn regex_patterns_match_the_whole_domain_case_insensitively() {
+        let p = DomainPattern::parse("regex:(cs|math)\\.uni\\.(edu|org)").unwrap();
+        assert_eq!(p.kind(), PatternKind::Regex);
+        assert!(p.matches(&email("a@cs.uni.edu")));
+        assert!(p.matches(&email("a@MATH.uni.org")));
+        assert!(!p.matches(&email("a@x.cs.uni.edu")), "anchored at the start");
+        assert!(!p.matches(&email("a@cs.uni.edu.evil.com")), "anchored at the end");
+        assert_eq!(p.as_str(), "regex:(cs|math)\\.uni\\.(edu|org)");
+        assert_eq!(DomainPattern::parse("*.uni.edu").unwrap().kind(), PatternKind::Wildcard);
+        assert_eq!(DomainPattern::parse("uni.edu").unwrap().kind(), PatternKind::Exact);
+    }
+
+    #[test]
+    fn invalid_empty_and_oversized_regexes_are_refused() {
+        for bad in ["regex:", "regex:(", "regex:a{99999}", "regex:[z-a]"] {
+            let e = DomainPattern::parse(bad).unwrap_err();
+            assert_eq!(e.field, "emailDomain", "{bad}");
+        }
+        assert!(DomainPattern::parse(&format!("regex:{}", "a".repeat(257))).is_err());
+        assert!(DomainPattern::parse(&format!("regex:{}", "a".repeat(256))).is_ok());
+        let huge = DomainPattern::parse("regex:(\\w{50}){50}").unwrap_err();
+        assert!(huge.message.contains("too large"), "{}", huge.message);
     }
 }

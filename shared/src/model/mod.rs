@@ -16,7 +16,7 @@ pub use assignment::{
     Assignment, AssignmentPatch, AssignmentType, MAX_PRIORITY, NewAssignment, Target, validate_priority,
 };
 pub use audit::Audit;
-pub use email::{DomainPattern, Email};
+pub use email::{DomainPattern, Email, MAX_PATTERN_LEN, PatternKind};
 pub use event::{EventType, QuotaEvent};
 pub use ids::{AssignmentId, EventId, JwtRole, OverrideId, RequestId, SessionId, TierId, UserId};
 pub use money::Money;

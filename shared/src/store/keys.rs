@@ -91,15 +91,28 @@ pub fn request_sk(request: &crate::model::RequestId) -> String {
     format!("REQUEST#{request}")
 }
 
+/// A target value as it may stand in a key: ids and domains cannot contain
+/// `#`, but a `regex:` pattern can, so its pattern is base64url-encoded.
+fn key_value(value: &str) -> std::borrow::Cow<'_, str> {
+    use base64::Engine;
+    match value.strip_prefix(crate::model::DomainPattern::REGEX_KEY_PREFIX) {
+        Some(pattern) => {
+            let encoded = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(pattern);
+            format!("{}{encoded}", crate::model::DomainPattern::REGEX_KEY_PREFIX).into()
+        }
+        None => value.into(),
+    }
+}
+
 /// Sort key in the byTarget index; the value is empty for default assignments.
 pub fn target_sk(kind: AssignmentType, value: &str, id: &AssignmentId) -> String {
-    format!("{}#{value}#{id}", kind.as_str())
+    format!("{}#{}#{id}", kind.as_str(), key_value(value))
 }
 
 /// The prefix that selects one type, or one type and value, in byTarget.
 pub fn target_prefix(kind: AssignmentType, value: Option<&str>) -> String {
     match value {
-        Some(v) => format!("{}#{v}#", kind.as_str()),
+        Some(v) => format!("{}#{}#", kind.as_str(), key_value(v)),
         None => format!("{}#", kind.as_str()),
     }
 }
@@ -128,6 +141,9 @@ mod tests {
     #[test]
     fn target_prefixes_do_not_overlap_between_values() {
         let id = AssignmentId::parse("a1").unwrap();
+        let re = target_sk(AssignmentType::EmailDomain, "regex:a#b|c", &id);
+        assert_eq!(re.matches('#').count(), 2, "{re}");
+        assert!(re.starts_with(&target_prefix(AssignmentType::EmailDomain, Some("regex:a#b|c"))));
         let fac = target_sk(AssignmentType::JwtRole, "Faculty", &id);
         assert!(fac.starts_with(&target_prefix(AssignmentType::JwtRole, Some("Faculty"))));
         assert!(!fac.starts_with(&target_prefix(AssignmentType::JwtRole, Some("Fac"))));
