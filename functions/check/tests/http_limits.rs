@@ -52,3 +52,52 @@ async fn a_wrong_action_in_the_body_is_refused() {
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert_eq!(body["errors"][0]["field"], "action");
 }
+
+async fn post(
+    router: axum::Router,
+    path: &str,
+    content_type: Option<&str>,
+    body: &[u8],
+) -> (StatusCode, serde_json::Value) {
+    let mut request = Request::post(path);
+    if let Some(ct) = content_type {
+        request = request.header(header::CONTENT_TYPE, ct);
+    }
+    let response = router.oneshot(request.body(Body::from(body.to_vec())).unwrap()).await.unwrap();
+    let status = response.status();
+    let bytes = response.into_body().collect().await.unwrap().to_bytes();
+    (status, serde_json::from_slice(&bytes).unwrap())
+}
+
+#[tokio::test]
+async fn trailing_data_after_the_body_is_refused_and_nothing_is_written() {
+    let store = fresh_store().await;
+    let config = Config {
+        tables: store.table_names().clone(),
+        no_match_policy: NoMatchPolicy::Allow,
+        failure_mode: FailureMode::Open,
+        dynamodb_attempt_timeout: quota_shared::config::DEFAULT_DYNAMODB_ATTEMPT_TIMEOUT,
+    };
+    let app = check_fn::app(store.clone(), &config);
+    let body = br#"{"userId":"tg","requestId":"t1","cost":"0.5"}{"cost":"-5"}"#;
+    let (status, problem) = post(routes::router(app), routes::USAGE_PATH, Some("application/json"), body).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{problem}");
+    assert_eq!(problem["errors"][0]["field"], "body");
+    let user = quota_shared::model::UserId::parse("tg").unwrap();
+    assert_eq!(store.get_usage(&user, chrono::Utc::now()).await.unwrap().monthly.requests, 0);
+}
+
+#[tokio::test]
+async fn only_json_media_types_are_read_and_a_body_needs_one() {
+    let r = router().await;
+    let body = br#"{"userId":"u1"}"#;
+    for (ct, want) in [
+        (Some("application/jsonpx"), StatusCode::UNSUPPORTED_MEDIA_TYPE),
+        (None, StatusCode::UNSUPPORTED_MEDIA_TYPE),
+        (Some("Application/JSON"), StatusCode::OK),
+        (Some("application/json; charset=utf-8"), StatusCode::OK),
+    ] {
+        let (status, answer) = post(r.clone(), routes::CHECK_PATH, ct, body).await;
+        assert_eq!(status, want, "{ct:?}: {answer}");
+    }
+}

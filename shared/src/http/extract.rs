@@ -11,10 +11,14 @@ use serde::de::DeserializeOwned;
 /// Bodies above this are refused with 413; every body we accept is far smaller.
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
 
-/// Deserializes JSON into `T`, naming the field that did not fit.
+/// Deserializes one JSON value into `T`, naming the field that did not fit.
+/// Anything but whitespace after the value is refused: a second value must
+/// never slip through unseen (or be written by a lenient reader downstream).
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Error> {
     let de = &mut serde_json::Deserializer::from_slice(bytes);
-    serde_path_to_error::deserialize(de).map_err(path_error)
+    let value = serde_path_to_error::deserialize(&mut *de).map_err(path_error)?;
+    de.end().map_err(|_| Error::field("body", "has data after the JSON value"))?;
+    Ok(value)
 }
 
 /// Like [`parse_json`], for a payload the Lambda runtime already parsed.
@@ -61,15 +65,25 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for JsonBody<T> {
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        let content_type = req.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).map(str::to_string);
-        if let Some(ct) = content_type
-            && !ct.starts_with("application/json")
-        {
-            return Err(ApiError(Error::UnsupportedMediaType(format!("expected application/json, got {ct}"))));
+        let content_type = req.headers().get(header::CONTENT_TYPE).map(|v| v.to_str().unwrap_or("(not text)"));
+        match content_type {
+            Some(ct) if is_json(ct) => {}
+            Some(ct) => {
+                let shown: String = ct.chars().take(100).collect();
+                return Err(ApiError(Error::UnsupportedMediaType(format!("expected application/json, got {shown}"))));
+            }
+            None => {
+                return Err(ApiError(Error::UnsupportedMediaType("Content-Type: application/json is required".into())));
+            }
         }
-        let bytes = Bytes::from_request(req, state)
-            .await
-            .map_err(|_| ApiError(Error::PayloadTooLarge { limit: MAX_BODY_BYTES }))?;
+        let bytes = Bytes::from_request(req, state).await.map_err(|rejection| {
+            if rejection.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+                ApiError(Error::PayloadTooLarge { limit: MAX_BODY_BYTES })
+            } else {
+                // The client stopped sending or sent a broken body: say so.
+                ApiError(Error::field("body", "could not be read completely"))
+            }
+        })?;
         if bytes.len() > MAX_BODY_BYTES {
             return Err(ApiError(Error::PayloadTooLarge { limit: MAX_BODY_BYTES }));
         }
@@ -78,6 +92,16 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for JsonBody<T> {
         }
         parse_json(&bytes).map(JsonBody).map_err(ApiError)
     }
+}
+
+/// `application/json` or a `+json` type (`application/merge-patch+json`),
+/// case-insensitive, with any parameters (`; charset=utf-8`); nothing else.
+pub fn is_json(content_type: &str) -> bool {
+    let essence = content_type.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+    let Some((kind, subtype)) = essence.split_once('/') else { return false };
+    let token = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_alphanumeric() || b"!#$&-^_.+".contains(&b));
+    let suffixed = subtype.strip_suffix("+json").is_some_and(|head| !head.is_empty());
+    kind == "application" && token(subtype) && (subtype == "json" || suffixed)
 }
 
 /// Rejects query parameters other than `allowed`, so typos do not pass silently.
@@ -115,5 +139,32 @@ mod tests {
         assert!(!f[0].1.contains("line"), "{}", f[0].1);
         let malformed = parse_json::<NewTier>(b"{not json").unwrap_err();
         assert_eq!(fields(malformed)[0].0, "body");
+        let trailing = parse_json::<serde_json::Value>(br#"{"cost":"0.5"}{"cost":"-5"}"#).unwrap_err();
+        assert_eq!(fields(trailing), [("body".to_string(), "has data after the JSON value".to_string())]);
+        assert!(parse_json::<serde_json::Value>(b" {} \n\t").is_ok(), "trailing whitespace is fine");
+    }
+
+    #[test]
+    fn json_media_types_match_exactly_and_case_insensitively() {
+        for ok in [
+            "application/json",
+            "Application/JSON",
+            "application/json; charset=utf-8",
+            "application/merge-patch+json",
+            " application/json ;charset=UTF-8",
+        ] {
+            assert!(is_json(ok), "{ok}");
+        }
+        for bad in [
+            "application/jsonpx",
+            "application/json-seq",
+            "text/json",
+            "application/+json",
+            "json",
+            "",
+            "application/x json",
+        ] {
+            assert!(!is_json(bad), "{bad}");
+        }
     }
 }
