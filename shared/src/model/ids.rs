@@ -26,7 +26,27 @@ fn validate(field: &str, raw: &str, max: usize, allowed: fn(char) -> bool) -> Re
     if let Some(bad) = raw.chars().find(|c| !allowed(*c)) {
         return Err(FieldError::new(field, format!("contains {bad:?}; allowed are letters, digits and . _ - : @ + =")));
     }
+    // A path segment of its own in every URL the API answers (Location).
+    if raw == "." || raw == ".." {
+        return Err(FieldError::new(field, "must not be . or .."));
+    }
     Ok(())
+}
+
+/// Refuses control characters (NUL, CR/LF, ...) and the bidirectional
+/// overrides and isolates that make a text display other than it reads
+/// (U+202A..U+202E, U+2066..U+2069, and the marks U+200E/U+200F, U+061C) in
+/// free text an admin writes and others read (names, descriptions, reasons).
+pub fn check_text(field: &str, text: &str) -> Result<(), FieldError> {
+    let bidi =
+        |c: char| matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{200E}' | '\u{200F}' | '\u{061C}');
+    match text.chars().find(|c| c.is_control() || bidi(*c)) {
+        Some(c) => Err(FieldError::new(
+            field,
+            format!("must not contain control or bidi characters (found U+{:04X})", c as u32),
+        )),
+        None => Ok(()),
+    }
 }
 
 macro_rules! define_id {
@@ -136,6 +156,23 @@ mod tests {
             let err = UserId::parse(bad).unwrap_err();
             assert_eq!(err.field, "userId", "{bad:?}");
         }
+    }
+
+    #[test]
+    fn dot_segments_are_not_ids() {
+        for bad in [".", ".."] {
+            assert_eq!(TierId::parse(bad).unwrap_err().message, "must not be . or ..");
+        }
+        assert!(TierId::parse("...").is_ok());
+        assert!(TierId::parse(".hidden").is_ok());
+    }
+
+    #[test]
+    fn free_text_refuses_controls_and_bidi_overrides() {
+        for bad in ["a\u{0}b", "line\r\nbreak", "tab\there", "evil\u{202E}gpj.exe", "x\u{2066}y"] {
+            assert!(check_text("reason", bad).is_err(), "{bad:?}");
+        }
+        assert!(check_text("reason", "Konferenz in München — 50 € 🎉").is_ok());
     }
 
     #[test]

@@ -194,7 +194,9 @@ impl Override {
         } else if self.valid_until - self.valid_from > Duration::days(MAX_OVERRIDE_DAYS) {
             errors.push("validUntil", format!("must be at most {MAX_OVERRIDE_DAYS} days after validFrom"));
         }
-        if self.reason.is_empty() {
+        if let Err(e) = super::check_text("reason", &self.reason) {
+            errors.push(e.field, e.message);
+        } else if self.reason.is_empty() {
             errors.push("reason", "must not be empty");
         } else if self.reason.chars().count() > MAX_REASON_LEN {
             errors.push("reason", format!("must be at most {MAX_REASON_LEN} characters"));

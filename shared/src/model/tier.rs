@@ -165,6 +165,11 @@ impl Tier {
     /// The rules every stored tier satisfies, checked on create and update.
     pub fn validate(&self) -> Result<(), Error> {
         let mut errors = FieldErrors::default();
+        for (field, text) in [("tierName", Some(&self.tier_name)), ("description", self.description.as_ref())] {
+            if let Some(Err(e)) = text.map(|t| super::check_text(field, t)) {
+                errors.push(e.field, e.message);
+            }
+        }
         if self.tier_name.is_empty() {
             errors.push("tierName", "must not be empty");
         } else if self.tier_name.chars().count() > MAX_NAME_LEN {
@@ -299,5 +304,21 @@ pub(crate) mod tests {
             )
             .is_err()
         );
+    }
+
+    #[test]
+    fn names_and_descriptions_refuse_control_and_bidi_characters() {
+        for (field, json) in [
+            ("tierName", serde_json::json!({"tierId": "b", "tierName": "Ba\u{0}sic", "unlimited": true})),
+            (
+                "description",
+                serde_json::json!({"tierId": "b", "tierName": "B", "description": "x\u{202E}y", "unlimited": true}),
+            ),
+        ] {
+            match new_tier(json) {
+                Err(Error::Validation(f)) => assert_eq!(f.0[0].field, field),
+                other => panic!("{field}: {other:?}"),
+            }
+        }
     }
 }
