@@ -251,3 +251,13 @@ async fn a_regex_domain_with_a_key_delimiter_is_stored_listed_and_resolved() {
     let r = quota_shared::resolve::resolve(&config, None, &subject);
     assert_eq!(r.matched_by.to_string(), format!("email_domain:{pattern}"));
 }
+
+#[tokio::test]
+async fn a_stale_version_on_a_tier_in_use_is_a_failed_precondition_before_a_conflict() {
+    let store = fresh_store().await;
+    store.create_tier(&tier("basic", "10", "")).await.unwrap();
+    store.create_assignment(&assignment("a1", "basic", Target::DefaultTier)).await.unwrap();
+    let id = TierId::parse("basic").unwrap();
+    assert!(matches!(store.delete_tier(&id, Some(99)).await, Err(Error::PreconditionFailed { .. })));
+    assert!(matches!(store.delete_tier(&id, Some(1)).await, Err(Error::Conflict(_))), "current version, in use");
+}

@@ -9,8 +9,8 @@ use chrono::Utc;
 use quota_shared::auth::Admin;
 use quota_shared::error::{Entity, Error, FieldErrors};
 use quota_shared::http::{
-    AdminState, ApiError, JsonBody, created, ensure_version, if_match, json_response, json_with_etag, no_route,
-    only_params,
+    AdminState, ApiError, JsonBody, created, ensure_problem, ensure_version, if_match, json_response, json_with_etag,
+    no_route, only_params,
 };
 use quota_shared::model::{
     AssignmentId, AssignmentPatch, AssignmentType, DomainPattern, JwtRole, NewAssignment, TierId, UserId,
@@ -24,7 +24,7 @@ pub const ASSIGNMENTS_PATH: &str = "/api/admin/quota/assignments";
 
 /// The function's router: its routes, and problem+json for any other path.
 pub fn router(state: AdminState) -> Router {
-    routes(state).fallback(no_route)
+    routes(state).fallback(no_route).layer(axum::middleware::map_response(ensure_problem))
 }
 
 /// The routes alone, for merging into the local stack.
@@ -114,7 +114,7 @@ async fn update(
     JsonBody(patch): JsonBody<AssignmentPatch>,
 ) -> Result<Response, ApiError> {
     let id = assignment_id(&raw)?;
-    let expected = if_match(&headers)?;
+    let expected = if_match(&headers, Entity::Assignment, &raw)?;
     let current = s.store.get_assignment(&id).await?.ok_or_else(|| not_found(raw.clone()))?;
     ensure_version(expected, current.audit.version, Entity::Assignment, &raw)?;
     let next = current.patched(patch, &admin.actor, Utc::now())?;
@@ -130,7 +130,7 @@ async fn remove(
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let id = assignment_id(&raw)?;
-    s.store.delete_assignment(&id, if_match(&headers)?).await?;
+    s.store.delete_assignment(&id, if_match(&headers, Entity::Assignment, &raw)?).await?;
     tracing::info!(actor = %admin.actor, action = "assignment.delete", assignment_id = %id, "admin write");
     Ok(StatusCode::NO_CONTENT.into_response())
 }

@@ -14,7 +14,7 @@ use axum::routing::post;
 use chrono::Utc;
 use quota_shared::check::CheckOutcome;
 use quota_shared::error::Error;
-use quota_shared::http::{ApiError, JsonBody, json_response, no_route, parse_value};
+use quota_shared::http::{ApiError, JsonBody, ensure_problem, json_response, no_route, parse_value};
 use serde_json::Value;
 
 pub const CHECK_PATH: &str = "/api/quota/check";
@@ -27,7 +27,10 @@ pub const INVOKE_PATH: &str = "/events";
 /// The Lambda's router: the HTTP routes, the direct invoke, and
 /// problem+json for any other path.
 pub fn router(app: App) -> Router {
-    routes(app.clone()).merge(Router::new().route(INVOKE_PATH, post(direct)).with_state(app)).fallback(no_route)
+    routes(app.clone())
+        .merge(Router::new().route(INVOKE_PATH, post(direct)).with_state(app))
+        .fallback(no_route)
+        .layer(axum::middleware::map_response(ensure_problem))
 }
 
 /// The routes alone, for merging into the local stack.

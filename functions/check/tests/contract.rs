@@ -134,7 +134,7 @@ async fn a_block_over_http_is_429_with_retry_after() {
     assert_eq!(blocked["statusCode"], 429, "{blocked}");
     let retry: i64 = blocked["headers"]["retry-after"].as_str().unwrap().parse().unwrap();
     assert!((1..=31 * 24 * 3600).contains(&retry), "{retry}");
-    assert_eq!(body(&blocked)["decision"], "block");
+    assert_eq!(body(&blocked)["decision"], "block", "{blocked}");
     // The direct invoke answers the same decision without HTTP semantics.
     assert_eq!(run(&app, "check.json").await["allowed"], false);
 }

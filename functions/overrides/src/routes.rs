@@ -9,8 +9,8 @@ use chrono::Utc;
 use quota_shared::auth::Admin;
 use quota_shared::error::{Entity, Error, FieldErrors};
 use quota_shared::http::{
-    AdminState, ApiError, JsonBody, created, ensure_version, if_match, json_response, json_with_etag, no_route,
-    only_params,
+    AdminState, ApiError, JsonBody, created, ensure_problem, ensure_version, if_match, json_response, json_with_etag,
+    no_route, only_params,
 };
 use quota_shared::model::{NewOverride, OverrideId, OverridePatch, OverrideStatus, UserId};
 use quota_shared::page::PageRequest;
@@ -22,7 +22,7 @@ pub const OVERRIDES_PATH: &str = "/api/admin/quota/overrides";
 
 /// The function's router: its routes, and problem+json for any other path.
 pub fn router(state: AdminState) -> Router {
-    routes(state).fallback(no_route)
+    routes(state).fallback(no_route).layer(axum::middleware::map_response(ensure_problem))
 }
 
 /// The routes alone, for merging into the local stack.
@@ -93,7 +93,7 @@ async fn update(
     JsonBody(patch): JsonBody<OverridePatch>,
 ) -> Result<Response, ApiError> {
     let id = override_id(&raw)?;
-    let expected = if_match(&headers)?;
+    let expected = if_match(&headers, Entity::Override, &raw)?;
     let current = s.store.get_override(&id).await?.ok_or_else(|| not_found(raw.clone()))?;
     ensure_version(expected, current.audit.version, Entity::Override, &raw)?;
     let now = Utc::now();
@@ -111,7 +111,7 @@ async fn remove(
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let id = override_id(&raw)?;
-    let expected = if_match(&headers)?;
+    let expected = if_match(&headers, Entity::Override, &raw)?;
     let current = s.store.get_override(&id).await?.ok_or_else(|| not_found(raw.clone()))?;
     ensure_version(expected, current.audit.version, Entity::Override, &raw)?;
     s.store.delete_override(&current, Utc::now()).await?;

@@ -9,8 +9,8 @@ use chrono::Utc;
 use quota_shared::auth::Admin;
 use quota_shared::error::{Entity, Error};
 use quota_shared::http::{
-    AdminState, ApiError, JsonBody, created, ensure_version, if_match, json_response, json_with_etag, no_route,
-    only_params,
+    AdminState, ApiError, JsonBody, created, ensure_problem, ensure_version, if_match, json_response, json_with_etag,
+    no_route, only_params,
 };
 use quota_shared::model::{NewTier, TierId, TierPatch};
 use quota_shared::page::PageRequest;
@@ -20,7 +20,7 @@ pub const TIERS_PATH: &str = "/api/admin/quota/tiers";
 
 /// The function's router: its routes, and problem+json for any other path.
 pub fn router(state: AdminState) -> Router {
-    routes(state).fallback(no_route)
+    routes(state).fallback(no_route).layer(axum::middleware::map_response(ensure_problem))
 }
 
 /// The routes alone, for merging into the local stack.
@@ -76,7 +76,7 @@ async fn update(
     JsonBody(patch): JsonBody<TierPatch>,
 ) -> Result<Response, ApiError> {
     let id = tier_id(&raw)?;
-    let expected = if_match(&headers)?;
+    let expected = if_match(&headers, Entity::Tier, &raw)?;
     let current = s.store.get_tier(&id).await?.ok_or(Error::NotFound { entity: Entity::Tier, id: raw.clone() })?;
     ensure_version(expected, current.audit.version, Entity::Tier, &raw)?;
     let next = current.patched(patch, &admin.actor, Utc::now())?;
@@ -93,7 +93,7 @@ async fn remove(
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let id = tier_id(&raw)?;
-    s.store.delete_tier(&id, if_match(&headers)?).await?;
+    s.store.delete_tier(&id, if_match(&headers, Entity::Tier, &raw)?).await?;
     tracing::info!(actor = %admin.actor, action = "tier.delete", tier_id = %id, "admin write");
     Ok(StatusCode::NO_CONTENT.into_response())
 }

@@ -51,16 +51,34 @@ pub fn etag(version: u64) -> HeaderValue {
 }
 
 /// The version an `If-Match` header asks for; `None` when absent or `*`.
-pub fn if_match(headers: &HeaderMap) -> Result<Option<u64>, Error> {
+/// A well-formed entity tag this API never issued (`"stale-etag"`) can
+/// match no version of `id`, so it fails the precondition (412, RFC 9110);
+/// only a header that is no entity tag at all is a bad request.
+pub fn if_match(headers: &HeaderMap, entity: Entity, id: &str) -> Result<Option<u64>, Error> {
     let Some(raw) = headers.get(header::IF_MATCH) else { return Ok(None) };
     let raw = raw.to_str().unwrap_or("").trim();
     if raw == "*" {
         return Ok(None);
     }
-    raw.trim_matches('"')
-        .parse()
-        .map(Some)
-        .map_err(|_| Error::field("If-Match", "must be an ETag this API returned, like \"3\""))
+    let tags: Vec<&str> = raw.split(',').map(str::trim).collect();
+    // An entity tag's opaque part (RFC 9110 8.8.3), weak or strong.
+    fn opaque(tag: &str) -> Option<&str> {
+        let tag = tag.strip_prefix("W/").unwrap_or(tag);
+        let inner = tag.strip_prefix('"')?.strip_suffix('"')?;
+        inner.bytes().all(|b| b == 0x21 || (0x23..=0x7e).contains(&b)).then_some(inner)
+    }
+    if tags.iter().any(|t| opaque(t).is_none()) {
+        return Err(Error::field("If-Match", "must be an ETag this API returned, like \"3\""));
+    }
+    match tags.as_slice() {
+        [one] => match opaque(one).and_then(|v| v.parse::<u64>().ok()) {
+            Some(version) => Ok(Some(version)),
+            None => Err(Error::PreconditionFailed { entity, id: id.to_string(), expected: 0 }),
+        },
+        // Several tags: the versions this API issued among them can only be
+        // one current version, so more than one numeric tag cannot all hold.
+        _ => Err(Error::field("If-Match", "send the one ETag this API returned")),
+    }
 }
 
 /// A JSON answer with an ETag for `version`.
@@ -84,5 +102,29 @@ pub fn ensure_version(expected: Option<u64>, current: u64, entity: Entity, id: &
     match expected {
         Some(v) if v != current => Err(Error::PreconditionFailed { entity, id: id.to_string(), expected: v }),
         _ => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn with(value: &str) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        h.insert(header::IF_MATCH, HeaderValue::from_str(value).unwrap());
+        h
+    }
+
+    #[test]
+    fn if_match_versions_stale_tags_and_malformed_headers() {
+        assert_eq!(if_match(&HeaderMap::new(), Entity::Tier, "t").unwrap(), None);
+        assert_eq!(if_match(&with("*"), Entity::Tier, "t").unwrap(), None);
+        assert_eq!(if_match(&with("\"3\""), Entity::Tier, "t").unwrap(), Some(3));
+        assert_eq!(if_match(&with("W/\"3\""), Entity::Tier, "t").unwrap(), Some(3));
+        let stale = if_match(&with("\"stale-etag\""), Entity::Tier, "t").unwrap_err();
+        assert!(matches!(stale, Error::PreconditionFailed { .. }), "a tag we never issued matches nothing: 412");
+        for malformed in ["3", "\"3", "stale", "\"a\" \"b\""] {
+            assert!(matches!(if_match(&with(malformed), Entity::Tier, "t"), Err(Error::Validation(_))), "{malformed}");
+        }
     }
 }

@@ -96,6 +96,39 @@ pub fn json_response<T: Serialize>(status: StatusCode, value: &T) -> Response {
     }
 }
 
+/// Makes every error answer problem+json, whoever produced it: the router's
+/// 405, axum's path and query rejections (which answer text/plain and may
+/// name internal parameters), or anything added later. Our own answers
+/// (problem+json, or JSON such as the check's 429 with its decision) pass
+/// unchanged; others keep their status and headers (`Allow` on a 405) and
+/// get a generic body for that status.
+pub async fn ensure_problem(response: Response) -> Response {
+    let status = response.status();
+    let ours = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes() == PROBLEM_JSON.as_bytes() || v.as_bytes() == b"application/json");
+    if !(status.is_client_error() || status.is_server_error()) || ours {
+        return response;
+    }
+    let (mut parts, _) = response.into_parts();
+    let (kind, title, detail) = match status.as_u16() {
+        404 => ("urn:quota:problem:not-found", "Not found", "No route serves this method and path."),
+        405 => ("urn:quota:problem:method-not-allowed", "Method not allowed", "This path does not take that method."),
+        413 => ("urn:quota:problem:payload-too-large", "Payload too large", "The request body is too large."),
+        415 => ("urn:quota:problem:unsupported-media-type", "Unsupported media type", "Send application/json."),
+        400..=499 => {
+            ("urn:quota:problem:invalid-input", "Invalid input", "The request's path or query could not be read.")
+        }
+        _ => ("urn:quota:problem:internal", "Internal error", "The request could not be completed; try again."),
+    };
+    let problem = Problem { kind, title, status: status.as_u16(), detail: detail.into(), errors: vec![] };
+    let fresh = problem_response(&problem);
+    parts.headers.remove(header::CONTENT_LENGTH);
+    parts.headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON));
+    Response::from_parts(parts, fresh.into_body())
+}
+
 /// The problem answer for paths no route serves.
 pub async fn no_route() -> ApiError {
     ApiError(Error::NotFound { entity: crate::error::Entity::Route, id: "for this method and path".into() })

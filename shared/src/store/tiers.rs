@@ -147,6 +147,13 @@ fn not_found(id: &TierId) -> Error {
 }
 
 fn delete_refusal(id: &TierId, old: &Item, expected: Option<u64>) -> Error {
+    let current: Option<u64> = item::opt_n(old, "version").ok().flatten();
+    // The precondition comes first (RFC 9110): a stale If-Match is 412 even for a tier in use.
+    if let Some(v) = expected
+        && current != Some(v)
+    {
+        return Error::PreconditionFailed { entity: Entity::Tier, id: id.to_string(), expected: v };
+    }
     let in_use: u64 = item::opt_n(old, "assignmentCount").ok().flatten().unwrap_or(0);
     if in_use > 0 {
         return Error::Conflict(format!("tier {id} is used by {in_use} assignment(s); delete or move them first"));

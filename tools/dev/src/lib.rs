@@ -6,7 +6,7 @@ pub mod demo;
 use axum::Router;
 use quota_shared::auth::Verifier;
 use quota_shared::config::Config;
-use quota_shared::http::{AdminState, no_route};
+use quota_shared::http::{AdminState, ensure_problem, no_route};
 use quota_shared::store::DynamoStore;
 use std::sync::Arc;
 
@@ -21,4 +21,5 @@ pub fn local_router(store: DynamoStore, verifier: Arc<Verifier>, config: &Config
         .merge(users_fn::routes(admin))
         .merge(check_fn::routes::routes(check_fn::app(store, config)))
         .fallback(no_route)
+        .layer(axum::middleware::map_response(ensure_problem))
 }

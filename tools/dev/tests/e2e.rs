@@ -348,3 +348,48 @@ async fn an_override_granted_over_http_decides_the_next_check_and_the_inspector_
     let (st, _, problem) = s.send(Method::POST, "/api/admin/quota/overrides", Some(&s.admin), Some(bad), None).await;
     assert_eq!((st, problem["errors"][0]["field"].as_str()), (StatusCode::BAD_REQUEST, Some("monthlyCostLimit")));
 }
+
+/// Every error is problem+json, including the router's own 404 and 405 and
+/// the path and query rejections, and none names an internal parameter.
+#[tokio::test]
+async fn every_error_answer_is_problem_json() {
+    let s = stack().await;
+    for (method, path, status) in [
+        (Method::PUT, "/api/admin/quota/tiers", StatusCode::METHOD_NOT_ALLOWED),
+        (Method::GET, "/api/admin/quota/tiers/%C0%AF", StatusCode::BAD_REQUEST),
+        (Method::GET, "/api/admin/quota/tiers?limit=%ZZ%C0", StatusCode::BAD_REQUEST),
+        (Method::GET, "/api/admin/quota/nothing-here", StatusCode::NOT_FOUND),
+        (Method::GET, "/api/quota/check", StatusCode::METHOD_NOT_ALLOWED),
+    ] {
+        let resp = s
+            .http
+            .request(method.clone(), format!("{}{path}", s.base))
+            .header("authorization", &s.admin)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), status, "{method} {path}");
+        assert_eq!(resp.headers()["content-type"], "application/problem+json", "{method} {path}");
+        if status == StatusCode::METHOD_NOT_ALLOWED {
+            assert!(resp.headers().contains_key("allow"), "{method} {path}: 405 says what is allowed");
+        }
+        let body: Value = resp.json().await.unwrap();
+        assert_eq!(body["status"], status.as_u16());
+        assert!(!body.to_string().contains("tier_id"), "{body}");
+    }
+}
+
+#[tokio::test]
+async fn a_stale_if_match_is_412_and_a_malformed_one_400() {
+    let s = stack().await;
+    let tier = json!({"tierId": "basic", "tierName": "Basic", "monthlyCostLimit": "1"});
+    s.admin(Method::POST, "/api/admin/quota/tiers", Some(tier)).await;
+    let patch = Some(json!({"tierName": "B"}));
+    let path = "/api/admin/quota/tiers/basic";
+    let (st, _, _) = s.send(Method::PATCH, path, Some(&s.admin), patch.clone(), Some("\"stale-etag\"")).await;
+    assert_eq!(st, StatusCode::PRECONDITION_FAILED);
+    let (st, _, _) = s.send(Method::PATCH, path, Some(&s.admin), patch.clone(), Some("stale")).await;
+    assert_eq!(st, StatusCode::BAD_REQUEST);
+    let (st, _, _) = s.send(Method::DELETE, path, Some(&s.admin), None, Some("\"stale-etag\"")).await;
+    assert_eq!(st, StatusCode::PRECONDITION_FAILED);
+}
