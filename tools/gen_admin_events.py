@@ -136,6 +136,8 @@ write("users", "inspect.json", event("GET", U + "/u1", UR, query="roles=Faculty,
 write("users", "inspect-unknown-user.json", event("GET", U + "/nobody", UR, path_params={"userId": "nobody"}))
 write("users", "inspect-bad-email.json", event("GET", U + "/u1", UR, query="email=not-an-email", path_params={"userId": "u1"}))
 write("users", "inspect-bad-id.json", event("GET", U + "/u%23x", UR, path_params={"userId": "u#x"}))
+write("users", "inspect-too-many-roles.json", event("GET", U + "/u1", UR, query="roles=" + ",".join(f"r{i}" for i in range(101)),
+                                                  path_params={"userId": "u1"}))
 write("users", "inspect-no-token.json", event("GET", U + "/u1", UR, auth=None, path_params={"userId": "u1"}))
 
 O = "/api/admin/quota/overrides"

@@ -22,6 +22,9 @@ pub struct SharedConfig {
     pub assignments: Vec<Assignment>,
 }
 
+/// More roles than this is not a real user (the check and the inspector refuse it).
+pub const MAX_ROLES: usize = 100;
+
 /// The user a check is about, as the chat backend describes them.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Subject {

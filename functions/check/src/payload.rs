@@ -6,11 +6,9 @@ use quota_shared::context::QuotaContext;
 use quota_shared::error::{Error, FieldErrors};
 use quota_shared::model::{Email, JwtRole, Money, RequestId, SessionId, UsageDelta, UserId};
 use quota_shared::record::RecordRequest;
-use quota_shared::resolve::Subject;
+use quota_shared::resolve::{MAX_ROLES, Subject};
 use serde::Deserialize;
 
-/// More roles than this is not a real user.
-pub const MAX_ROLES: usize = 100;
 pub const MAX_MODEL_LEN: usize = 200;
 
 #[derive(Debug, Deserialize)]

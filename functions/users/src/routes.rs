@@ -17,7 +17,7 @@ use quota_shared::model::{
     UserId,
 };
 use quota_shared::page::PageRequest;
-use quota_shared::resolve::{self, Candidate, CandidateSource, MatchedBy, Outcome, Subject};
+use quota_shared::resolve::{self, Candidate, CandidateSource, MAX_ROLES, MatchedBy, Outcome, Subject};
 use quota_shared::store::{EventScope, TimeRange};
 use serde::Serialize;
 use std::collections::HashMap;
@@ -82,16 +82,15 @@ struct Inspection {
 fn subject(user: &str, q: &HashMap<String, String>) -> Result<Subject, Error> {
     let mut errors = FieldErrors::default();
     let user_id = errors.check(UserId::parse(user));
-    let roles = q
-        .get("roles")
-        .map(|raw| {
-            raw.split(',')
-                .map(str::trim)
-                .filter(|r| !r.is_empty())
-                .filter_map(|r| errors.check(JwtRole::parse(r)))
-                .collect()
-        })
-        .unwrap_or_default();
+    let raw_roles: Vec<&str> =
+        q.get("roles").map(|raw| raw.split(',').map(str::trim).filter(|r| !r.is_empty()).collect()).unwrap_or_default();
+    // The same cap as the check's; refused before any role is parsed.
+    let roles: Vec<JwtRole> = if raw_roles.len() > MAX_ROLES {
+        errors.push("roles", format!("at most {MAX_ROLES} roles"));
+        vec![]
+    } else {
+        raw_roles.into_iter().filter_map(|r| errors.check(JwtRole::parse(r))).collect()
+    };
     let email = q.get("email").and_then(|raw| errors.check(Email::parse(raw)));
     errors.into_result()?;
     Ok(Subject { user_id: user_id.expect("checked"), roles, email })

@@ -78,6 +78,8 @@ async fn the_inspector_shows_the_whole_cascade_usage_and_events() {
     assert_eq!(nobody.body["usage"]["monthly"]["requests"], 0);
     let bad = run("inspect-bad-email.json").await;
     assert_eq!((bad.status, bad.body["errors"][0]["field"].as_str()), (400, Some("email")));
+    let many = run("inspect-too-many-roles.json").await;
+    assert_eq!((many.status, many.body["errors"][0]["field"].as_str()), (400, Some("roles")), "the check's cap of 100");
     let bad = run("inspect-bad-id.json").await;
     assert_eq!((bad.status, bad.body["errors"][0]["field"].as_str()), (400, Some("userId")));
     assert_eq!(run("inspect-no-token.json").await.status, 401);
@@ -89,6 +91,7 @@ fn every_fixture_is_used() {
         "inspect-bad-email.json",
         "inspect-bad-id.json",
         "inspect-no-token.json",
+        "inspect-too-many-roles.json",
         "inspect-unknown-user.json",
         "inspect.json",
     ];
