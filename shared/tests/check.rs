@@ -196,3 +196,44 @@ async fn a_store_failure_fails_open_by_default_and_closed_when_configured() {
     assert!(!r.decision.allowed && r.degraded);
     assert_eq!(r.decision.decision, Verdict::Block);
 }
+
+/// Items in the table that no write of ours produces (a zero limit, a
+/// malformed assignment) must neither crash the decision nor switch quotas
+/// off for everyone: they are skipped and the rest decides.
+#[tokio::test]
+async fn malformed_configuration_items_are_skipped_and_everyone_else_is_decided() {
+    use aws_sdk_dynamodb::types::AttributeValue as V;
+    let checker = seeded().await;
+    let tables = checker.store().table_names().clone();
+    let raw = dynamodb_client(std::time::Duration::from_secs(30), None).await;
+    let s = |v: &str| V::S(v.into());
+    let audit = [
+        ("createdAt", s("2026-01-01T00:00:00.000Z")),
+        ("createdBy", s("x")),
+        ("updatedAt", s("2026-01-01T00:00:00.000Z")),
+        ("updatedBy", s("x")),
+        ("version", V::N("1".into())),
+    ];
+    let zero_limit = [
+        ("pk", s("CONFIG")),
+        ("sk", s("TIER#zero")),
+        ("tierId", s("zero")),
+        ("tierName", s("Zero")),
+        ("monthlyCostLimit", V::N("0".into())),
+        ("softLimitPercentage", V::N("80".into())),
+        ("actionOnLimit", s("block")),
+        ("unlimited", V::Bool(false)),
+        ("enabled", V::Bool(true)),
+    ];
+    let broken_assignment =
+        [("pk", s("CONFIG")), ("sk", s("ASSIGNMENT#broken")), ("assignmentType", s("jwt_role")), ("tierId", s("zero"))];
+    for item in [zero_limit.iter().chain(audit.iter()).cloned().collect::<Vec<_>>(), broken_assignment.to_vec()] {
+        let item = item.into_iter().map(|(k, v)| (k.to_string(), v)).collect();
+        raw.put_item().table_name(&tables.quota).set_item(Some(item)).send().await.unwrap();
+    }
+    // A new container (fresh config read) after the bad items landed.
+    let fresh = Checker::new(checker.store().clone(), NoMatchPolicy::Allow, FailureMode::Open);
+    let answer = fresh.check(&request("u1", &["Staff"]), at("2026-11-27T10:00:00Z")).await;
+    assert!(!answer.degraded, "the check still reads the store");
+    assert_eq!(answer.tier.map(|t| t.tier_id.to_string()).as_deref(), Some("staff"));
+}

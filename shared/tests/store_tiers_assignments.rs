@@ -74,6 +74,16 @@ async fn forged_or_foreign_tokens_are_refused() {
     let r = store.list_assignments(&AssignmentFilter::default(), &page(1, Some(tier_token))).await;
     assert!(matches!(r, Err(Error::InvalidCursor)), "{r:?}");
     assert!(matches!(store.list_tiers(&page(1, Some("garbage".into())), None).await, Err(Error::InvalidCursor)));
+    // Well-formed tokens that point outside the tiers (or at nothing) are not ours either.
+    use base64::Engine;
+    let forge = |json: &str| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(json);
+    for forged in [r#"{"pk":"CONFIG","sk":""}"#, r#"{"pk":"CONFIG","sk":"ASSIGNMENT#x"}"#] {
+        let r = store.list_tiers(&page(1, Some(forge(forged))), None).await;
+        assert!(matches!(r, Err(Error::InvalidCursor)), "{forged}: {r:?}");
+    }
+    let unfiltered = r#"{"pk":"ASSIGNMENT#a","sk":"ASSIGNMENT","gsi1pk":"ASSIGNMENTS","gsi1sk":""}"#;
+    let r = store.list_assignments(&AssignmentFilter::default(), &page(1, Some(forge(unfiltered)))).await;
+    assert!(matches!(r, Err(Error::InvalidCursor)), "{r:?}");
 }
 
 #[tokio::test]
@@ -260,4 +270,33 @@ async fn a_stale_version_on_a_tier_in_use_is_a_failed_precondition_before_a_conf
     let id = TierId::parse("basic").unwrap();
     assert!(matches!(store.delete_tier(&id, Some(99)).await, Err(Error::PreconditionFailed { .. })));
     assert!(matches!(store.delete_tier(&id, Some(1)).await, Err(Error::Conflict(_))), "current version, in use");
+}
+
+#[tokio::test]
+async fn a_filtered_list_by_tier_fills_its_pages() {
+    let store = fresh_store().await;
+    store.create_tier(&tier("staff", "10", "")).await.unwrap();
+    // Interleave: direct assignments (filtered out) around two roles.
+    for i in 0..6 {
+        let user = UserId::parse(format!("u{i}")).unwrap();
+        store
+            .create_assignment(&assignment(&format!("a-{i}-direct"), "staff", Target::DirectUser(user)))
+            .await
+            .unwrap();
+    }
+    for r in ["R1", "R2"] {
+        let role = Target::JwtRole(JwtRole::parse(r).unwrap());
+        store.create_assignment(&assignment(&format!("a-9-{r}"), "staff", role)).await.unwrap();
+    }
+    let filter = AssignmentFilter {
+        kind: Some(AssignmentType::JwtRole),
+        value: None,
+        tier_id: Some(TierId::parse("staff").unwrap()),
+    };
+    let first = store.list_assignments(&filter, &page(2, None)).await.unwrap();
+    assert_eq!(first.items.len(), 2, "a full page although 6 of 8 items are filtered out");
+    if let Some(token) = first.next_token {
+        let rest = store.list_assignments(&filter, &page(2, Some(token))).await.unwrap();
+        assert!(rest.items.is_empty() && rest.next_token.is_none());
+    }
 }

@@ -186,6 +186,12 @@ impl Override {
         Ok(next)
     }
 
+    /// Whether an override read back from the store satisfies the rules it
+    /// was written under (guards the decision against corrupt data).
+    pub fn check_stored(&self) -> Result<(), Error> {
+        self.problems().into_result()
+    }
+
     /// The rules every stored override satisfies.
     fn problems(&self) -> FieldErrors {
         let mut errors = FieldErrors::default();

@@ -200,65 +200,77 @@ impl DynamoStore {
     }
 
     /// Lists assignments from the indexes (eventually consistent, as index
-    /// reads are): by tier through byTier, otherwise through byTarget.
+    /// reads are): by tier through byTier, otherwise through byTarget. A
+    /// filter applies after `Limit`, so short reads are topped up (`Limit` =
+    /// what is missing) until the page is full or the list ends.
     pub async fn list_assignments(
         &self,
         filter: &AssignmentFilter,
         page: &PageRequest,
     ) -> Result<Page<Assignment>, Error> {
         let token = page.next_token.as_deref();
-        let mut q = self.client.query().table_name(self.quota()).limit(page.limit as i32);
-        if let Some(tier) = &filter.tier_id {
-            let pk = keys::tier_gsi_pk(tier);
-            let start = cursor::decode(token, &[PK, SK, GSI2_PK, GSI2_SK], (GSI2_PK, &pk))?;
-            q = q
-                .index_name(ASSIGNMENTS_BY_TIER)
-                .key_condition_expression("#pk = :pk")
-                .expression_attribute_names("#pk", GSI2_PK)
-                .expression_attribute_values(":pk", s(pk))
-                .set_exclusive_start_key(start);
-            let mut conditions = Vec::new();
-            if let Some(kind) = filter.kind {
-                conditions.push("assignmentType = :kind");
-                q = q.expression_attribute_values(":kind", s(kind.as_str()));
-            }
-            if let (Some(kind), Some(value)) = (filter.kind, &filter.value) {
-                conditions.push("#value = :value");
-                let attr = match kind {
-                    AssignmentType::DirectUser => "userId",
-                    AssignmentType::JwtRole => "jwtRole",
-                    AssignmentType::EmailDomain => "emailDomain",
-                    AssignmentType::DefaultTier => "assignmentType",
-                };
-                q = q.expression_attribute_names("#value", attr).expression_attribute_values(":value", s(value));
-            }
-            if !conditions.is_empty() {
-                q = q.filter_expression(conditions.join(" AND "));
-            }
-        } else {
-            let prefix = filter.kind.map(|k| keys::target_prefix(k, filter.value.as_deref()));
-            let start = cursor::decode_within(
+        let prefix = filter.kind.map(|k| keys::target_prefix(k, filter.value.as_deref()));
+        let mut start = match &filter.tier_id {
+            Some(tier) => cursor::decode(token, &[PK, SK, GSI2_PK, GSI2_SK], (GSI2_PK, &keys::tier_gsi_pk(tier)))?,
+            None => cursor::decode_within(
                 token,
                 &[PK, SK, GSI1_PK, GSI1_SK],
                 (GSI1_PK, keys::ASSIGNMENTS_GSI_PK),
                 prefix.as_deref().map(|p| (GSI1_SK, p)),
-            )?;
-            q = q
-                .index_name(ASSIGNMENTS_BY_TARGET)
-                .expression_attribute_names("#pk", GSI1_PK)
-                .expression_attribute_values(":pk", s(keys::ASSIGNMENTS_GSI_PK))
-                .set_exclusive_start_key(start);
-            q = match prefix {
-                Some(p) => q
-                    .key_condition_expression("#pk = :pk AND begins_with(#sk, :prefix)")
-                    .expression_attribute_names("#sk", GSI1_SK)
-                    .expression_attribute_values(":prefix", s(p)),
-                None => q.key_condition_expression("#pk = :pk"),
-            };
+            )?,
+        };
+        let mut items = Vec::new();
+        loop {
+            let missing = (page.limit as usize - items.len()) as i32;
+            let mut q =
+                self.client.query().table_name(self.quota()).limit(missing).set_exclusive_start_key(start.take());
+            if let Some(tier) = &filter.tier_id {
+                q = q
+                    .index_name(ASSIGNMENTS_BY_TIER)
+                    .key_condition_expression("#pk = :pk")
+                    .expression_attribute_names("#pk", GSI2_PK)
+                    .expression_attribute_values(":pk", s(keys::tier_gsi_pk(tier)));
+                let mut conditions = Vec::new();
+                if let Some(kind) = filter.kind {
+                    conditions.push("assignmentType = :kind");
+                    q = q.expression_attribute_values(":kind", s(kind.as_str()));
+                }
+                if let (Some(kind), Some(value)) = (filter.kind, &filter.value) {
+                    conditions.push("#value = :value");
+                    let attr = match kind {
+                        AssignmentType::DirectUser => "userId",
+                        AssignmentType::JwtRole => "jwtRole",
+                        AssignmentType::EmailDomain => "emailDomain",
+                        AssignmentType::DefaultTier => "assignmentType",
+                    };
+                    q = q.expression_attribute_names("#value", attr).expression_attribute_values(":value", s(value));
+                }
+                if !conditions.is_empty() {
+                    q = q.filter_expression(conditions.join(" AND "));
+                }
+            } else {
+                q = q
+                    .index_name(ASSIGNMENTS_BY_TARGET)
+                    .expression_attribute_names("#pk", GSI1_PK)
+                    .expression_attribute_values(":pk", s(keys::ASSIGNMENTS_GSI_PK));
+                q = match &prefix {
+                    Some(p) => q
+                        .key_condition_expression("#pk = :pk AND begins_with(#sk, :prefix)")
+                        .expression_attribute_names("#sk", GSI1_SK)
+                        .expression_attribute_values(":prefix", s(p)),
+                    None => q.key_condition_expression("#pk = :pk"),
+                };
+            }
+            let out = q.send().await.map_err(|e| store_error("Query", e))?;
+            for it in out.items() {
+                items.push(assignment_from_item(it)?);
+            }
+            start = out.last_evaluated_key().cloned();
+            if start.is_none() || items.len() >= page.limit as usize {
+                break;
+            }
         }
-        let out = q.send().await.map_err(|e| store_error("Query", e))?;
-        let items = out.items().iter().map(assignment_from_item).collect::<Result<_, _>>()?;
-        Ok(Page { items, next_token: cursor::encode(out.last_evaluated_key()) })
+        Ok(Page { items, next_token: cursor::encode(start.as_ref()) })
     }
 
     /// Reads all tiers and shared assignments with one consistent Query (more
@@ -280,11 +292,19 @@ impl DynamoStore {
                 .map_err(|e| store_error("Query", e))?;
             for it in out.items() {
                 let sk = item::get_s(it, SK)?;
-                if sk.starts_with(keys::TIER_PREFIX) {
-                    let tier = item::tier_from_item(it)?;
-                    config.tiers.insert(tier.tier_id.clone(), tier);
+                // One malformed item must not switch quotas off for everyone:
+                // it is skipped, logged and counted; the rest decides.
+                let read = if sk.starts_with(keys::TIER_PREFIX) {
+                    item::tier_from_item(it).map(|tier| {
+                        config.tiers.insert(tier.tier_id.clone(), tier);
+                    })
                 } else if sk.starts_with(keys::ASSIGNMENT_PREFIX) {
-                    config.assignments.push(assignment_from_item(it)?);
+                    assignment_from_item(it).map(|a| config.assignments.push(a))
+                } else {
+                    Ok(())
+                };
+                if let Err(e) = read {
+                    tracing::error!(metric = "QuotaConfigItemSkipped", sk, error = %e, "skipping a malformed configuration item");
                 }
             }
             start = out.last_evaluated_key().cloned();

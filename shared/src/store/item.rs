@@ -126,7 +126,15 @@ pub fn tier_to_item(t: &Tier) -> Item {
     item
 }
 
+/// A stored tier, held to the rules every written tier satisfies (a zero
+/// limit would divide by zero in the decision).
 pub fn tier_from_item(item: &Item) -> Result<Tier, Error> {
+    let tier = tier_fields(item)?;
+    tier.validate().map_err(|_| corrupt("tier fields", item))?;
+    Ok(tier)
+}
+
+fn tier_fields(item: &Item) -> Result<Tier, Error> {
     let action = LimitAction::parse(get_s(item, "actionOnLimit")?).ok_or_else(|| corrupt("actionOnLimit", item))?;
     Ok(Tier {
         tier_id: id(item, "tierId", TierId::parse)?,
@@ -368,7 +376,14 @@ pub fn override_to_item(o: &Override) -> Item {
     item
 }
 
+/// A stored override, held to the rules every written one satisfies.
 pub fn override_from_item(item: &Item) -> Result<Override, Error> {
+    let o = override_fields(item)?;
+    o.check_stored().map_err(|_| corrupt("override fields", item))?;
+    Ok(o)
+}
+
+fn override_fields(item: &Item) -> Result<Override, Error> {
     let kind = OverrideType::parse(get_s(item, "overrideType")?).ok_or_else(|| corrupt("overrideType", item))?;
     Ok(Override {
         override_id: id(item, "overrideId", OverrideId::parse)?,
@@ -402,10 +417,17 @@ pub fn user_overrides_to_item(user: &UserId, copy: &UserOverrides) -> Item {
 pub fn user_overrides_from_item(item: Option<&Item>) -> Result<UserOverrides, Error> {
     let Some(item) = item else { return Ok(UserOverrides::default()) };
     let overrides = match item.get(OVERRIDES_ATTR) {
+        // A malformed entry is skipped and logged: the user's other overrides still count.
         Some(AttributeValue::M(map)) => map
             .values()
-            .map(|v| v.as_m().map_err(|_| corrupt(OVERRIDES_ATTR, item)).and_then(override_from_item))
-            .collect::<Result<Vec<_>, _>>()?,
+            .filter_map(|v| match v.as_m().map_err(|_| corrupt(OVERRIDES_ATTR, item)).and_then(override_from_item) {
+                Ok(o) => Some(o),
+                Err(e) => {
+                    tracing::error!(metric = "QuotaConfigItemSkipped", error = %e, "skipping a malformed override");
+                    None
+                }
+            })
+            .collect(),
         None => vec![],
         Some(_) => return Err(corrupt(OVERRIDES_ATTR, item)),
     };

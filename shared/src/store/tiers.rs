@@ -47,7 +47,12 @@ impl DynamoStore {
 
     /// Tiers in id order, optionally only enabled (or disabled) ones.
     pub async fn list_tiers(&self, page: &PageRequest, enabled: Option<bool>) -> Result<Page<Tier>, Error> {
-        let mut start = cursor::decode(page.next_token.as_deref(), &[PK, SK], (PK, keys::CONFIG_PK))?;
+        let mut start = cursor::decode_within(
+            page.next_token.as_deref(),
+            &[PK, SK],
+            (PK, keys::CONFIG_PK),
+            Some((SK, keys::TIER_PREFIX)),
+        )?;
         let mut tiers = Vec::new();
         // A filter is applied after the limit, so keep reading until the page is
         // full; `Limit` = what is missing makes the last key the page's end.
