@@ -98,6 +98,7 @@ async fn bad_payloads_get_a_clear_error_and_write_nothing() {
         ("error-unknown-action.json", "action"),
         ("error-wrong-type.json", "inputTokens"),
         ("error-foreign-context.json", "quotaContext"),
+        ("error-over-precise-cost.json", "cost"),
     ] {
         let out = run(&app, name).await;
         assert_eq!(out["status"], 400, "{name}: {out}");
@@ -152,6 +153,7 @@ async fn every_fixture_is_exercised_by_a_test() {
         "error-unknown-action.json",
         "error-wrong-type.json",
         "error-foreign-context.json",
+        "error-over-precise-cost.json",
         "http-check.json",
         "http-usage.json",
         "http-error-malformed.json",

@@ -88,6 +88,33 @@ async fn trailing_data_after_the_body_is_refused_and_nothing_is_written() {
 }
 
 #[tokio::test]
+async fn over_precise_costs_are_refused_as_numbers_and_strings_and_nothing_is_written() {
+    let store = fresh_store().await;
+    let config = Config {
+        tables: store.table_names().clone(),
+        no_match_policy: NoMatchPolicy::Allow,
+        failure_mode: FailureMode::Open,
+        dynamodb_attempt_timeout: quota_shared::config::DEFAULT_DYNAMODB_ATTEMPT_TIMEOUT,
+    };
+    let router = routes::router(check_fn::app(store.clone(), &config));
+    let thirty = format!("0.{}1", "0".repeat(29));
+    for cost in [
+        "0.99999999999999999999999999999".to_string(),
+        format!("\"{thirty}\""),
+        thirty.clone(),
+        "1e-30".into(),
+        "\"1e-30\"".into(),
+    ] {
+        let body = format!(r#"{{"userId":"p","requestId":"r1","cost":{cost}}}"#);
+        let (status, problem) =
+            post(router.clone(), routes::USAGE_PATH, Some("application/json"), body.as_bytes()).await;
+        assert_eq!((status, problem["errors"][0]["field"].as_str()), (StatusCode::BAD_REQUEST, Some("cost")), "{cost}");
+    }
+    let user = quota_shared::model::UserId::parse("p").unwrap();
+    assert_eq!(store.get_usage(&user, chrono::Utc::now()).await.unwrap().monthly.requests, 0);
+}
+
+#[tokio::test]
 async fn only_json_media_types_are_read_and_a_body_needs_one() {
     let r = router().await;
     let body = br#"{"userId":"u1"}"#;

@@ -21,9 +21,24 @@ impl Money {
     pub const ZERO: Money = Money(Decimal::ZERO);
 
     pub fn parse(field: &str, raw: &str) -> Result<Self, FieldError> {
-        let value = Decimal::from_str(raw.trim())
-            .or_else(|_| Decimal::from_scientific(raw.trim()))
-            .map_err(|_| FieldError::new(field, format!("{raw:?} is not a decimal number")))?;
+        let text = raw.trim();
+        let not_a_number = || {
+            let shown: String = raw.chars().take(40).collect();
+            FieldError::new(field, format!("{shown:?} is not a decimal number"))
+        };
+        // Judged on the text, before rust_decimal would round away digits
+        // beyond its 28 (an over-precise cost must be refused, not rounded).
+        let shape = NumberText::read(text).ok_or_else(not_a_number)?;
+        if shape.scale > i64::from(MAX_SCALE) {
+            return Err(FieldError::new(field, format!("must have at most {MAX_SCALE} decimal places")));
+        }
+        if shape.integer_digits > 10 && !shape.negative {
+            return Err(FieldError::new(field, format!("must be at most {MAX_AMOUNT}")));
+        }
+        if shape.integer_digits > 10 {
+            return Err(FieldError::new(field, "must not be negative"));
+        }
+        let value = Decimal::from_str(text).or_else(|_| Decimal::from_scientific(text)).map_err(|_| not_a_number())?;
         Self::from_decimal(field, value)
     }
 
@@ -64,6 +79,40 @@ impl Money {
     }
 }
 
+/// The shape of a decimal number's text (`-12.340e-3`): the decimal places
+/// and integer digits of its value, trailing zeros aside.
+struct NumberText {
+    negative: bool,
+    /// Significant decimal places of the value (may be negative: 1e3 has -3).
+    scale: i64,
+    /// Digits before the decimal point of the value (0 for 0.5).
+    integer_digits: i64,
+}
+
+impl NumberText {
+    fn read(text: &str) -> Option<NumberText> {
+        let (negative, unsigned) = match text.as_bytes().first()? {
+            b'-' => (true, &text[1..]),
+            b'+' => (false, &text[1..]),
+            _ => (false, text),
+        };
+        let (mantissa, exponent) = match unsigned.find(['e', 'E']) {
+            Some(i) => (&unsigned[..i], unsigned[i + 1..].parse::<i64>().ok().filter(|e| e.abs() <= 1000)?),
+            None => (unsigned, 0),
+        };
+        let (int, frac) = mantissa.split_once('.').unwrap_or((mantissa, ""));
+        let digits = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
+        if (int.is_empty() && frac.is_empty()) || !digits(int) || !digits(frac) {
+            return None;
+        }
+        let frac = frac.trim_end_matches('0');
+        let int = int.trim_start_matches('0');
+        let scale = frac.len() as i64 - exponent;
+        let integer_digits = if int.is_empty() { 0 } else { int.len() as i64 + exponent };
+        Some(NumberText { negative, scale, integer_digits })
+    }
+}
+
 impl fmt::Display for Money {
     /// Shown with at least two decimals, as people read money ("12.50").
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -90,7 +139,7 @@ impl Serialize for Money {
 impl<'de> Deserialize<'de> for Money {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         struct Visitor;
-        impl serde::de::Visitor<'_> for Visitor {
+        impl<'de> serde::de::Visitor<'de> for Visitor {
             type Value = Money;
             fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
                 f.write_str("a non-negative decimal number or numeric string")
@@ -103,6 +152,12 @@ impl<'de> Deserialize<'de> for Money {
             }
             fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<Money, E> {
                 Money::from_decimal("", Decimal::from(v)).map_err(|e| E::custom(e.message))
+            }
+            /// A JSON number under serde_json's `arbitrary_precision` (on in
+            /// this workspace): its exact text, whatever its precision.
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, map: A) -> Result<Money, A::Error> {
+                let number = serde_json::Number::deserialize(serde::de::value::MapAccessDeserializer::new(map))?;
+                Money::parse("", number.as_str()).map_err(|e| serde::de::Error::custom(e.message))
             }
             fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<Money, E> {
                 if !v.is_finite() {
@@ -155,6 +210,31 @@ mod tests {
         assert!(serde_json::from_str::<Money>("-1").is_err());
         assert!(serde_json::from_str::<Money>("true").is_err());
         assert!(Money::parse("cost", "-0").unwrap().is_zero());
+    }
+
+    #[test]
+    fn over_precise_amounts_are_refused_in_every_form_not_rounded() {
+        let over_precise = [
+            "0.99999999999999999999999999999".to_string(),
+            format!("0.{}1", "0".repeat(29)),
+            "1e-30".into(),
+            "0.00000000001".into(),
+            "1.5e-10".into(),
+        ];
+        for raw in &over_precise {
+            let e = Money::parse("cost", raw).unwrap_err();
+            assert!(e.message.contains("decimal places"), "{raw}: {}", e.message);
+        }
+        for json in ["1e-30", "0.99999999999999999999999999999", "0.00000000001"] {
+            assert!(serde_json::from_str::<Money>(json).is_err(), "JSON number {json}");
+        }
+        assert_eq!(m("0.10000000000000000000000000000"), m("0.1"), "trailing zeros are not precision");
+        assert_eq!(m("1.5e-9"), m("0.0000000015"));
+        assert_eq!(m("2E3"), m("2000"));
+        for bad in ["1e999999", "1e", ".", "1.2.3", "0x10", "1_000", "NaN", "inf"] {
+            assert!(Money::parse("cost", bad).is_err(), "{bad}");
+        }
+        assert!(Money::parse("cost", "1e10").is_err(), "over the maximum");
     }
 
     #[test]
