@@ -222,7 +222,7 @@ impl<S: CheckStore> Checker<S> {
             override_id: Some(o.override_id.clone()),
             window: None,
             threshold: None,
-            usage: monthly.map(|w| w.usage).unwrap_or_default(),
+            usage: monthly.and_then(|w| w.usage).unwrap_or_default(),
             limit: monthly.and_then(|w| w.limit),
             percentage: monthly.and_then(|w| w.percentage_used).map(|p| p.0).unwrap_or(Decimal::ZERO),
             session_id: session.cloned(),
@@ -275,7 +275,7 @@ impl<S: CheckStore> Checker<S> {
             override_id: basis.decided_by.map(|o| o.override_id.clone()),
             window: Some(window),
             threshold: None,
-            usage: status.usage,
+            usage: status.usage.unwrap_or_default(),
             limit: status.limit,
             percentage: status.percentage_used.map(|p| p.0).unwrap_or(Decimal::ZERO),
             session_id: request.session_id.clone(),
@@ -297,7 +297,7 @@ impl<S: CheckStore> Checker<S> {
                 allowed: open,
                 decision: if open { Verdict::Allow } else { Verdict::Block },
                 warning_level: WarningLevel(None),
-                windows: decide::window_statuses(None, &UsageSnapshot::default(), now),
+                windows: decide::unknown_windows(now),
                 message: if open {
                     "Quota store unavailable; allowed (fail-open).".into()
                 } else {

@@ -55,7 +55,8 @@ impl Serialize for Percentage {
 #[serde(rename_all = "camelCase")]
 pub struct WindowStatus {
     pub period: Window,
-    pub usage: Money,
+    /// `None` (null) when the usage is not known: the store could not be read.
+    pub usage: Option<Money>,
     pub limit: Option<Money>,
     pub remaining: Option<Money>,
     pub percentage_used: Option<Percentage>,
@@ -129,7 +130,7 @@ pub fn window_statuses(tier: Option<&Tier>, usage: &UsageSnapshot, now: DateTime
             let limit = tier.and_then(|t| t.limit(window));
             WindowStatus {
                 period: window,
-                usage: used,
+                usage: Some(used),
                 limit,
                 remaining: limit.map(|l| l.saturating_sub(used)),
                 percentage_used: limit.map(|l| percentage(used, l)),
@@ -144,6 +145,22 @@ fn ts(t: DateTime<Utc>) -> String {
 }
 
 /// The decision for a user whose tier is known.
+/// The windows of an answer that could not read the usage: every figure
+/// unknown (null), only the reset times known.
+pub fn unknown_windows(now: DateTime<Utc>) -> Vec<WindowStatus> {
+    Window::ALL
+        .into_iter()
+        .map(|window| WindowStatus {
+            period: window,
+            usage: None,
+            limit: None,
+            remaining: None,
+            percentage_used: None,
+            resets_at: Period::containing(window, now).resets_at,
+        })
+        .collect()
+}
+
 pub fn decide(tier: &Tier, usage: &UsageSnapshot, now: DateTime<Utc>) -> Decision {
     let windows = window_statuses(Some(tier), usage, now);
     if tier.unlimited {
@@ -156,7 +173,8 @@ pub fn decide(tier: &Tier, usage: &UsageSnapshot, now: DateTime<Utc>) -> Decisio
             blocking_window: None,
         };
     }
-    let over: Vec<&WindowStatus> = windows.iter().filter(|w| w.limit.is_some_and(|l| w.usage >= l)).collect();
+    let over: Vec<&WindowStatus> =
+        windows.iter().filter(|w| w.limit.zip(w.usage).is_some_and(|(l, u)| u >= l)).collect();
     // The window that resets last is the one that really keeps the user out.
     if let Some(worst) = over.iter().max_by_key(|w| w.resets_at) {
         let limit = worst.limit.expect("over a limit means a limit");
@@ -164,7 +182,7 @@ pub fn decide(tier: &Tier, usage: &UsageSnapshot, now: DateTime<Utc>) -> Decisio
             "{} limit of {} reached ({} used); resets at {}.",
             capitalised(worst.period),
             limit,
-            worst.usage,
+            worst.usage.unwrap_or_default(),
             ts(worst.resets_at)
         );
         let blocks = tier.action_on_limit == LimitAction::Block;
@@ -181,7 +199,7 @@ pub fn decide(tier: &Tier, usage: &UsageSnapshot, now: DateTime<Utc>) -> Decisio
     let mut warned: Option<&WindowStatus> = None;
     for w in &windows {
         let Some(limit) = w.limit else { continue };
-        if let Some(t) = thresholds(tier).into_iter().rev().find(|t| reached(w.usage, limit, *t))
+        if let Some(t) = thresholds(tier).into_iter().rev().find(|t| reached(w.usage.unwrap_or_default(), limit, *t))
             && WarningLevel(Some(t)) > level
         {
             level = WarningLevel(Some(t));
@@ -197,7 +215,7 @@ pub fn decide(tier: &Tier, usage: &UsageSnapshot, now: DateTime<Utc>) -> Decisio
                 "{}% of the {} limit used ({} of {}).",
                 level.0.expect("set with warned"),
                 w.period.as_str(),
-                w.usage,
+                w.usage.unwrap_or_default(),
                 w.limit.expect("only limited windows warn")
             ),
             windows,

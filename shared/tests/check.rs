@@ -191,6 +191,11 @@ async fn a_store_failure_fails_open_by_default_and_closed_when_configured() {
     let r = open.check(&request("u1", &[]), now).await;
     assert!(r.decision.allowed && r.degraded);
     assert!(r.decision.message.contains("fail-open"));
+    let json = serde_json::to_value(&r).unwrap();
+    for w in json["windows"].as_array().unwrap() {
+        assert!(w["usage"].is_null(), "unknown usage is null, not 0.00: {w}");
+        assert!(w["resetsAt"].is_string());
+    }
     let closed = Checker::new(unreachable_store().await, NoMatchPolicy::Allow, FailureMode::Closed);
     let r = closed.check(&request("u1", &[]), now).await;
     assert!(!r.decision.allowed && r.degraded);

@@ -54,13 +54,13 @@ async fn after_a_check_a_record_is_one_transaction_and_returns_the_exact_state()
     let answer = c.record(&record("u1", "r1", "1.25"), at(NOW)).await.unwrap();
     assert_eq!(counter.snapshot(), [("TransactWriteItems".into(), 1)].into());
     assert!(!answer.duplicate);
-    assert_eq!(answer.state.decision.windows[1].usage, money("1.25"));
+    assert_eq!(answer.state.decision.windows[1].usage, Some(money("1.25")));
     assert_eq!(answer.state.decision.windows[1].remaining, Some(money("8.75")));
     assert_eq!(answer.state.matched_by.to_string(), "default_tier");
     counter.reset();
     let second = c.record(&record("u1", "r2", "0.75"), at(NOW)).await.unwrap();
     assert_eq!(counter.snapshot(), [("TransactWriteItems".into(), 1)].into(), "the record's own state is reused");
-    assert_eq!(second.state.decision.windows[1].usage, money("2"));
+    assert_eq!(second.state.decision.windows[1].usage, Some(money("2")));
     assert_eq!(c.store().get_usage(&UserId::parse("u1").unwrap(), at(NOW)).await.unwrap().monthly.cost, money("2"));
 }
 
@@ -88,7 +88,7 @@ async fn a_record_elsewhere_costs_one_retry_and_totals_stay_exact() {
     counter.reset();
     let answer = here.record(&record("u1", "mine", "1"), at(NOW)).await.unwrap();
     assert_eq!(counter.snapshot(), [("TransactWriteItems".into(), 2)].into(), "refused once with the current usage");
-    assert_eq!(answer.state.decision.windows[1].usage, money("4"));
+    assert_eq!(answer.state.decision.windows[1].usage, Some(money("4")));
 }
 
 #[tokio::test]
