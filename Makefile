@@ -78,7 +78,10 @@ invoke: .venv/bin/cargo-lambda
 run: setup
 	@url=$$(tools/emulator.sh start $(EMULATOR_PORT)) && \
 	  export AWS_ENDPOINT_URL_DYNAMODB=$$url AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local \
-	         AWS_REGION=us-east-1 AWS_EC2_METADATA_DISABLED=true && \
+	         AWS_REGION=us-east-1 AWS_EC2_METADATA_DISABLED=true \
+	         QUOTA_DYNAMODB_ATTEMPT_TIMEOUT_MS=$${QUOTA_DYNAMODB_ATTEMPT_TIMEOUT_MS:-30000} \
+	         QUOTA_CHECK_BUDGET_MS=$${QUOTA_CHECK_BUDGET_MS:-30000} \
+	         QUOTA_REQUEST_BUDGET_MS=$${QUOTA_REQUEST_BUDGET_MS:-30000} && \
 	  echo "DynamoDB emulator: $$url (tables $(QUOTA_TABLE), $(EVENTS_TABLE))" && \
 	  trap 'tools/emulator.sh stop' EXIT && \
 	  cargo run --quiet -p quota-dev -- serve $(HTTP_ADDR)

@@ -17,8 +17,11 @@ export AWS_ENDPOINT_URL_DYNAMODB="$url"
 export AWS_ACCESS_KEY_ID=${AWS_ACCESS_KEY_ID:-local}
 export AWS_SECRET_ACCESS_KEY=${AWS_SECRET_ACCESS_KEY:-local}
 export AWS_REGION=${AWS_REGION:-us-east-1}
-# moto answers one request at a time: give the SDK time under parallel tests.
+# moto answers one request at a time: give the SDK and the answers' budgets
+# time under parallel tests (production keeps 1 s, 300 ms and 3 s).
 export QUOTA_DYNAMODB_ATTEMPT_TIMEOUT_MS=${QUOTA_DYNAMODB_ATTEMPT_TIMEOUT_MS:-30000}
+export QUOTA_CHECK_BUDGET_MS=${QUOTA_CHECK_BUDGET_MS:-30000}
+export QUOTA_REQUEST_BUDGET_MS=${QUOTA_REQUEST_BUDGET_MS:-30000}
 # The SDK must not look for real credentials or instance metadata.
 export AWS_EC2_METADATA_DISABLED=true
 echo "emulator: $url" >&2

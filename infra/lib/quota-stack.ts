@@ -151,6 +151,8 @@ export class QuotaStack extends Stack {
           EVENTS_TABLE: events.tableName,
           QUOTA_NO_MATCH_POLICY: 'allow',
           QUOTA_FAILURE_MODE: 'open',
+          QUOTA_CHECK_BUDGET_MS: '300',
+          QUOTA_REQUEST_BUDGET_MS: '3000',
           AUTH_ISSUER: settings.jwtIssuer,
           AUTH_AUDIENCE: settings.jwtAudience,
           AUTH_JWKS_URL: settings.jwksUrl ?? `${settings.jwtIssuer.replace(/\/$/, '')}/.well-known/jwks.json`,

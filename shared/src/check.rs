@@ -5,7 +5,7 @@
 
 use crate::basis::{Basis, OverrideSummary};
 use crate::cache::{ConfigCache, UserCache, UserEntry};
-use crate::config::FailureMode;
+use crate::config::{Budgets, FailureMode};
 use crate::context::QuotaContext;
 use crate::decide::{self, Decision, NoMatchPolicy, Verdict, WarningLevel};
 use crate::error::Error;
@@ -152,9 +152,12 @@ pub struct Checker<S> {
     pub(crate) users: UserCache,
     pub(crate) no_match: NoMatchPolicy,
     failure_mode: FailureMode,
+    pub(crate) budgets: Option<Budgets>,
 }
 
 impl<S: CheckStore> Checker<S> {
+    /// A checker without time budgets (tests); the functions set theirs
+    /// with [`Checker::with_budgets`].
     pub fn new(store: S, no_match: NoMatchPolicy, failure_mode: FailureMode) -> Self {
         Self {
             store,
@@ -162,16 +165,32 @@ impl<S: CheckStore> Checker<S> {
             users: UserCache::new(USER_CACHE_CAPACITY),
             no_match,
             failure_mode,
+            budgets: None,
         }
+    }
+
+    /// Bounds the time a check (then the failure mode answers) and a record
+    /// (then it fails as unavailable) may take in all, retries included.
+    pub fn with_budgets(mut self, budgets: Budgets) -> Self {
+        self.budgets = Some(budgets);
+        self
     }
 
     pub fn store(&self) -> &S {
         &self.store
     }
 
-    /// Never fails: a store failure becomes the configured failure answer.
+    /// Never fails: a store failure, or no answer within the check budget,
+    /// becomes the configured failure answer.
     pub async fn check(&self, request: &CheckRequest, now: DateTime<Utc>) -> CheckOutcome {
-        match self.try_check(request, now).await {
+        let attempt = self.try_check(request, now);
+        let result = match self.budgets {
+            Some(b) => tokio::time::timeout(b.check, attempt).await.unwrap_or_else(|_| {
+                Err(Error::Unavailable(format!("no answer within the check budget ({:?})", b.check)))
+            }),
+            None => attempt.await,
+        };
+        match result {
             Ok(outcome) => outcome,
             Err(e) => self.degraded(&e, now),
         }

@@ -28,6 +28,27 @@ pub enum FailureMode {
 /// and after three attempts the check gives up and the failure mode answers.
 pub const DEFAULT_DYNAMODB_ATTEMPT_TIMEOUT: Duration = Duration::from_secs(1);
 
+/// A check answers within this, whatever the store does: past it, the
+/// failure mode answers (the chat backend waits for the check before
+/// every LLM call).
+pub const DEFAULT_CHECK_BUDGET: Duration = Duration::from_millis(300);
+/// A record or an admin request answers within this (503 past it), well
+/// below the functions' Lambda timeouts (5 s for the check, 10 s for admin).
+pub const DEFAULT_REQUEST_BUDGET: Duration = Duration::from_secs(3);
+
+/// How long the work behind one answer may take in all.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Budgets {
+    pub check: Duration,
+    pub request: Duration,
+}
+
+impl Default for Budgets {
+    fn default() -> Self {
+        Budgets { check: DEFAULT_CHECK_BUDGET, request: DEFAULT_REQUEST_BUDGET }
+    }
+}
+
 /// The settings of every function.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Config {
@@ -36,6 +57,7 @@ pub struct Config {
     pub failure_mode: FailureMode,
     /// Per attempt of a DynamoDB call; the call gives up after three attempts.
     pub dynamodb_attempt_timeout: Duration,
+    pub budgets: Budgets,
 }
 
 /// The settings of an admin function: the common ones and the token verifier's.
@@ -70,6 +92,17 @@ impl<F: Fn(&str) -> Option<String>> Settings<F> {
 
     fn required(&self, name: &'static str) -> Result<String, ConfigError> {
         self.get(name).ok_or(ConfigError::Missing(name))
+    }
+
+    /// Milliseconds from 1 to 600000, or `default` when unset.
+    fn millis(&self, name: &'static str, default: Duration) -> Result<Duration, ConfigError> {
+        match self.get(name) {
+            None => Ok(default),
+            Some(v) => match v.parse::<u64>() {
+                Ok(ms) if (1..=600_000).contains(&ms) => Ok(Duration::from_millis(ms)),
+                _ => Err(ConfigError::Invalid { name, value: v, expected: "milliseconds from 1 to 600000" }),
+            },
+        }
     }
 
     /// One of `choices` (the first is the default when unset).
@@ -108,24 +141,18 @@ impl Config {
             &[("open", FailureMode::Open), ("closed", FailureMode::Closed)],
             "one of open, closed",
         )?;
-        let dynamodb_attempt_timeout = match settings.get("QUOTA_DYNAMODB_ATTEMPT_TIMEOUT_MS") {
-            None => DEFAULT_DYNAMODB_ATTEMPT_TIMEOUT,
-            Some(v) => match v.parse::<u64>() {
-                Ok(ms) if (1..=600_000).contains(&ms) => Duration::from_millis(ms),
-                _ => {
-                    return Err(ConfigError::Invalid {
-                        name: "QUOTA_DYNAMODB_ATTEMPT_TIMEOUT_MS",
-                        value: v,
-                        expected: "milliseconds from 1 to 600000",
-                    });
-                }
-            },
+        let dynamodb_attempt_timeout =
+            settings.millis("QUOTA_DYNAMODB_ATTEMPT_TIMEOUT_MS", DEFAULT_DYNAMODB_ATTEMPT_TIMEOUT)?;
+        let budgets = Budgets {
+            check: settings.millis("QUOTA_CHECK_BUDGET_MS", DEFAULT_CHECK_BUDGET)?,
+            request: settings.millis("QUOTA_REQUEST_BUDGET_MS", DEFAULT_REQUEST_BUDGET)?,
         };
         Ok(Self {
             tables: TableNames { quota: settings.required("QUOTA_TABLE")?, events: settings.required("EVENTS_TABLE")? },
             no_match_policy,
             failure_mode,
             dynamodb_attempt_timeout,
+            budgets,
         })
     }
 }
@@ -186,6 +213,7 @@ mod tests {
         assert_eq!(c.failure_mode, FailureMode::Open);
         assert_eq!(c.tables.quota, "q");
         assert_eq!(c.dynamodb_attempt_timeout, DEFAULT_DYNAMODB_ATTEMPT_TIMEOUT);
+        assert_eq!(c.budgets, Budgets { check: Duration::from_millis(300), request: Duration::from_secs(3) });
     }
 
     #[test]
@@ -209,13 +237,11 @@ mod tests {
 
     #[test]
     fn a_malformed_timeout_stops_the_start_instead_of_being_ignored() {
-        for bad in ["soon", "0", "-5", "1.5", "99999999999"] {
-            let c = Config::from_lookup(lookup(&[
-                ("QUOTA_TABLE", "q"),
-                ("EVENTS_TABLE", "e"),
-                ("QUOTA_DYNAMODB_ATTEMPT_TIMEOUT_MS", bad),
-            ]));
-            assert!(matches!(c, Err(ConfigError::Invalid { name: "QUOTA_DYNAMODB_ATTEMPT_TIMEOUT_MS", .. })), "{bad}");
+        for name in ["QUOTA_DYNAMODB_ATTEMPT_TIMEOUT_MS", "QUOTA_CHECK_BUDGET_MS", "QUOTA_REQUEST_BUDGET_MS"] {
+            for bad in ["soon", "0", "-5", "1.5", "99999999999"] {
+                let c = Config::from_lookup(lookup(&[("QUOTA_TABLE", "q"), ("EVENTS_TABLE", "e"), (name, bad)]));
+                assert!(matches!(c, Err(ConfigError::Invalid { name: n, .. }) if n == name), "{name}={bad}");
+            }
         }
         let c = Config::from_lookup(lookup(&[
             ("QUOTA_TABLE", "q"),

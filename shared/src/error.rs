@@ -99,9 +99,12 @@ pub enum Error {
     PayloadTooLarge { limit: usize },
     #[error("{0}")]
     UnsupportedMediaType(String),
-    /// The store could not be reached or answered with an error; details stay in logs.
-    #[error("store unavailable: {0}")]
+    /// The store answered with an error that is not passing; details stay in logs.
+    #[error("store failed: {0}")]
     Store(String),
+    /// The store could not be reached in time, or throttled: try again soon.
+    #[error("store unavailable: {0}")]
+    Unavailable(String),
 }
 
 impl Error {

@@ -242,3 +242,29 @@ async fn malformed_configuration_items_are_skipped_and_everyone_else_is_decided(
     assert!(!answer.degraded, "the check still reads the store");
     assert_eq!(answer.tier.map(|t| t.tier_id.to_string()).as_deref(), Some("staff"));
 }
+
+#[tokio::test]
+async fn a_hanging_store_gets_the_failure_mode_answer_once_the_check_budget_is_spent() {
+    let budgets = quota_shared::config::Budgets {
+        check: std::time::Duration::from_millis(300),
+        request: std::time::Duration::from_millis(300),
+    };
+    let checker =
+        Checker::new(testkit::hanging_store().await, NoMatchPolicy::Allow, FailureMode::Open).with_budgets(budgets);
+    let now = at("2026-11-27T10:00:00Z");
+    // The store's own timeouts are 30 s per attempt here; only the budget ends the wait.
+    let answer = tokio::time::timeout(std::time::Duration::from_secs(20), checker.check(&request("u1", &[]), now))
+        .await
+        .expect("the budget answers long before the store's own timeouts");
+    assert!(answer.degraded && answer.decision.allowed, "fail-open");
+    let delta = UsageDelta { cost: money("1"), input_tokens: 0, output_tokens: 0 };
+    let record = quota_shared::record::RecordRequest {
+        subject: request("u1", &[]).subject,
+        context: None,
+        request_id: RequestId::parse("r1").unwrap(),
+        delta,
+        session_id: None,
+    };
+    let failed = tokio::time::timeout(std::time::Duration::from_secs(20), checker.record(&record, now)).await.unwrap();
+    assert!(matches!(failed, Err(quota_shared::Error::Unavailable(_))), "{failed:?}");
+}

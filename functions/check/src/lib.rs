@@ -13,5 +13,5 @@ pub type App = Arc<Checker<DynamoStore>>;
 
 /// The composition root, used by `main`, the local server and the tests.
 pub fn app(store: DynamoStore, config: &quota_shared::config::Config) -> App {
-    Arc::new(Checker::new(store, config.no_match_policy, config.failure_mode))
+    Arc::new(Checker::new(store, config.no_match_policy, config.failure_mode).with_budgets(config.budgets))
 }

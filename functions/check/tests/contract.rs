@@ -2,8 +2,7 @@
 //! (direct invokes and API Gateway HTTP events) against the emulator.
 
 use check_fn::{App, routes};
-use quota_shared::config::{Config, FailureMode, TableNames};
-use quota_shared::decide::NoMatchPolicy;
+use quota_shared::config::TableNames;
 use quota_shared::model::{JwtRole, Target, UserId};
 use serde_json::Value;
 use testkit::{assignment, fresh_store, money, tier};
@@ -14,12 +13,7 @@ async fn app() -> App {
     store.create_tier(&tier("faculty", "1", "")).await.unwrap();
     let a = assignment("a-fac", "faculty", Target::JwtRole(JwtRole::parse("Faculty").unwrap()));
     store.create_assignment(&a).await.unwrap();
-    let config = Config {
-        tables: TableNames { quota: String::new(), events: String::new() },
-        no_match_policy: NoMatchPolicy::Allow,
-        failure_mode: FailureMode::Open,
-        dynamodb_attempt_timeout: quota_shared::config::DEFAULT_DYNAMODB_ATTEMPT_TIMEOUT,
-    };
+    let config = testkit::config(TableNames { quota: String::new(), events: String::new() });
     check_fn::app(store, &config)
 }
 

@@ -4,18 +4,12 @@ use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
 use check_fn::routes;
 use http_body_util::BodyExt;
-use quota_shared::config::{Config, FailureMode, TableNames};
-use quota_shared::decide::NoMatchPolicy;
+use quota_shared::config::TableNames;
 use testkit::fresh_store;
 use tower::ServiceExt;
 
 async fn router() -> axum::Router {
-    let config = Config {
-        tables: TableNames { quota: String::new(), events: String::new() },
-        no_match_policy: NoMatchPolicy::Allow,
-        failure_mode: FailureMode::Open,
-        dynamodb_attempt_timeout: quota_shared::config::DEFAULT_DYNAMODB_ATTEMPT_TIMEOUT,
-    };
+    let config = testkit::config(TableNames { quota: String::new(), events: String::new() });
     routes::router(check_fn::app(fresh_store().await, &config))
 }
 
@@ -72,12 +66,7 @@ async fn post(
 #[tokio::test]
 async fn trailing_data_after_the_body_is_refused_and_nothing_is_written() {
     let store = fresh_store().await;
-    let config = Config {
-        tables: store.table_names().clone(),
-        no_match_policy: NoMatchPolicy::Allow,
-        failure_mode: FailureMode::Open,
-        dynamodb_attempt_timeout: quota_shared::config::DEFAULT_DYNAMODB_ATTEMPT_TIMEOUT,
-    };
+    let config = testkit::config(store.table_names().clone());
     let app = check_fn::app(store.clone(), &config);
     let body = br#"{"userId":"tg","requestId":"t1","cost":"0.5"}{"cost":"-5"}"#;
     let (status, problem) = post(routes::router(app), routes::USAGE_PATH, Some("application/json"), body).await;
@@ -90,12 +79,7 @@ async fn trailing_data_after_the_body_is_refused_and_nothing_is_written() {
 #[tokio::test]
 async fn over_precise_costs_are_refused_as_numbers_and_strings_and_nothing_is_written() {
     let store = fresh_store().await;
-    let config = Config {
-        tables: store.table_names().clone(),
-        no_match_policy: NoMatchPolicy::Allow,
-        failure_mode: FailureMode::Open,
-        dynamodb_attempt_timeout: quota_shared::config::DEFAULT_DYNAMODB_ATTEMPT_TIMEOUT,
-    };
+    let config = testkit::config(store.table_names().clone());
     let router = routes::router(check_fn::app(store.clone(), &config));
     let thirty = format!("0.{}1", "0".repeat(29));
     for cost in [

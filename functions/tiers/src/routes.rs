@@ -9,8 +9,7 @@ use chrono::Utc;
 use quota_shared::auth::Admin;
 use quota_shared::error::{Entity, Error};
 use quota_shared::http::{
-    AdminState, ApiError, JsonBody, created, ensure_problem, ensure_version, if_match, json_response, json_with_etag,
-    no_route, only_params,
+    AdminState, ApiError, JsonBody, created, ensure_version, if_match, json_response, json_with_etag, only_params,
 };
 use quota_shared::model::{NewTier, TierId, TierPatch};
 use quota_shared::page::PageRequest;
@@ -20,7 +19,7 @@ pub const TIERS_PATH: &str = "/api/admin/quota/tiers";
 
 /// The function's router: its routes, and problem+json for any other path.
 pub fn router(state: AdminState) -> Router {
-    routes(state).fallback(no_route).layer(axum::middleware::map_response(ensure_problem))
+    state.finish(routes(state.clone()))
 }
 
 /// The routes alone, for merging into the local stack.

@@ -11,7 +11,7 @@ use quota_shared::basis::{Basis, OverrideSummary};
 use quota_shared::check::CheckOutcome;
 use quota_shared::decide::Decision;
 use quota_shared::error::{Error, FieldErrors};
-use quota_shared::http::{AdminState, ApiError, ensure_problem, json_response, no_route, only_params};
+use quota_shared::http::{AdminState, ApiError, json_response, only_params};
 use quota_shared::model::{
     AssignmentId, Email, JwtRole, Override, OverrideId, OverrideStatus, OverrideView, QuotaEvent, Tier, UsageTotals,
     UserId,
@@ -28,7 +28,7 @@ pub const RECENT_EVENTS: u32 = 20;
 
 /// The function's router: its routes, and problem+json for any other path.
 pub fn router(state: AdminState) -> Router {
-    routes(state).fallback(no_route).layer(axum::middleware::map_response(ensure_problem))
+    state.finish(routes(state.clone()))
 }
 
 /// The routes alone, for merging into the local stack.

@@ -1,18 +1,23 @@
 //! What the admin routes share: their state (repository, token verifier),
 //! authentication as an extractor, and ETag / If-Match handling.
 
-use super::problem::{ApiError, json_response};
+use super::problem::{ApiError, ensure_problem, json_response, no_route};
 use crate::auth::{Admin, Verifier};
 use crate::config::AdminConfig;
 use crate::decide::NoMatchPolicy;
 use crate::error::{Entity, Error};
 use crate::store::DynamoStore;
+use axum::Router;
 use axum::extract::FromRequestParts;
+use axum::extract::{Request, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::IntoResponse;
 use axum::response::Response;
 use serde::Serialize;
 use std::sync::Arc;
+use std::time::Duration;
 
 /// State every admin function shares: the repository and the token verifier.
 #[derive(Clone)]
@@ -21,6 +26,8 @@ pub struct AdminState {
     pub verifier: Arc<Verifier>,
     /// What the inspector reports for users no tier applies to.
     pub no_match: NoMatchPolicy,
+    /// How long one admin request may take in all (503 past it).
+    pub budget: Duration,
 }
 
 impl AdminState {
@@ -30,7 +37,32 @@ impl AdminState {
         let AdminConfig { config, auth } = AdminConfig::from_env()?;
         let verifier = Verifier::new(auth)?;
         let store = DynamoStore::connect(&config).await;
-        Ok(Self { store, verifier: Arc::new(verifier), no_match: config.no_match_policy })
+        Ok(Self {
+            store,
+            verifier: Arc::new(verifier),
+            no_match: config.no_match_policy,
+            budget: config.budgets.request,
+        })
+    }
+
+    /// An admin function's router from its routes: problem+json for paths it
+    /// does not serve and for every other error, and the request budget.
+    pub fn finish(&self, routes: Router) -> Router {
+        routes
+            .fallback(no_route)
+            .layer(axum::middleware::from_fn_with_state(self.budget, within_budget))
+            .layer(axum::middleware::map_response(ensure_problem))
+    }
+}
+
+/// Answers 503 (problem+json) when the request's work outlasts `budget`.
+pub async fn within_budget(State(budget): State<Duration>, request: Request, next: Next) -> Response {
+    match tokio::time::timeout(budget, next.run(request)).await {
+        Ok(response) => response,
+        Err(_) => {
+            tracing::error!(?budget, "request budget exceeded");
+            ApiError(Error::Unavailable(format!("no answer within the request budget ({budget:?})"))).into_response()
+        }
     }
 }
 

@@ -8,6 +8,8 @@ use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 
 pub const PROBLEM_JSON: &str = "application/problem+json";
+/// Seconds a client waits after a 503 before trying again.
+pub const RETRY_AFTER_UNAVAILABLE: u32 = 2;
 
 /// RFC 9457 problem details, with per-field errors for validation.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -36,6 +38,7 @@ impl Problem {
                 ("urn:quota:problem:unsupported-media-type", "Unsupported media type", 415)
             }
             Error::Store(_) => ("urn:quota:problem:internal", "Internal error", 500),
+            Error::Unavailable(_) => ("urn:quota:problem:unavailable", "Service unavailable", 503),
         };
         let (detail, errors) = match error {
             Error::Validation(f) => ("The request has invalid fields.".to_string(), f.0.clone()),
@@ -44,6 +47,7 @@ impl Problem {
             }
             // Nothing internal leaves the process; the cause is in the logs.
             Error::Store(_) => ("The request could not be completed; try again.".into(), vec![]),
+            Error::Unavailable(_) => ("The quota store is unavailable right now; try again shortly.".into(), vec![]),
             other => (other.to_string(), vec![]),
         };
         Problem { kind, title, status, detail, errors }
@@ -80,6 +84,9 @@ pub fn problem_response(problem: &Problem) -> Response {
     if status == StatusCode::UNAUTHORIZED {
         // RFC 6750: tell the client which scheme to use.
         response.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+    }
+    if status == StatusCode::SERVICE_UNAVAILABLE {
+        response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(RETRY_AFTER_UNAVAILABLE));
     }
     response
 }

@@ -7,7 +7,7 @@ use super::metrics::RequestCounter;
 use crate::config::{Config, TableNames};
 use crate::error::Error;
 use aws_sdk_dynamodb::Client;
-use aws_sdk_dynamodb::error::{DisplayErrorContext, SdkError};
+use aws_sdk_dynamodb::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{ReturnValuesOnConditionCheckFailure, TransactWriteItem, Update};
 use std::time::Duration;
@@ -145,7 +145,7 @@ impl DynamoStore {
                         .collect();
                     Ok(Err(Cancelled { reasons }))
                 }
-                other => Err(store_error("TransactWriteItems", other)),
+                other => Err(service_error("TransactWriteItems", other)),
             },
             Err(e) => Err(store_error("TransactWriteItems", e)),
         }
@@ -176,11 +176,50 @@ impl Cancelled {
 }
 
 /// Logs the full error and returns a generic one; the details of a store
-/// failure never leave the process.
-pub(crate) fn store_error(operation: &str, err: impl std::error::Error) -> Error {
-    let detail = DisplayErrorContext(&err).to_string();
-    tracing::error!(operation, error = %detail, "DynamoDB request failed");
-    Error::Store(format!("{operation} failed"))
+/// failure never leave the process. What passes by itself (no answer in
+/// time, no connection, throttling, DynamoDB's own 5xx) is `Unavailable`
+/// (503, try again); anything else is a `Store` failure (500, a bug to fix).
+pub(crate) fn store_error<E, R>(operation: &str, err: SdkError<E, R>) -> Error
+where
+    E: std::error::Error + ProvideErrorMetadata + Send + Sync + 'static,
+    R: std::fmt::Debug + Send + Sync + 'static,
+{
+    let transient = match &err {
+        SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) | SdkError::ResponseError(_) => true,
+        SdkError::ServiceError(e) => is_transient(e.err().code()),
+        _ => false,
+    };
+    classified(operation, &err, transient)
+}
+
+/// The same, for a service error already taken out of its `SdkError`.
+pub(crate) fn service_error(operation: &str, err: impl std::error::Error + ProvideErrorMetadata) -> Error {
+    let transient = is_transient(err.code());
+    classified(operation, &err, transient)
+}
+
+fn is_transient(code: Option<&str>) -> bool {
+    matches!(
+        code,
+        Some(
+            "ProvisionedThroughputExceededException"
+                | "ThrottlingException"
+                | "RequestLimitExceeded"
+                | "InternalServerError"
+                | "ServiceUnavailable"
+                | "TransactionInProgressException"
+        )
+    )
+}
+
+fn classified(operation: &str, err: &dyn std::error::Error, transient: bool) -> Error {
+    let detail = DisplayErrorContext(err).to_string();
+    tracing::error!(operation, transient, error = %detail, "DynamoDB request failed");
+    if transient {
+        Error::Unavailable(format!("{operation} failed"))
+    } else {
+        Error::Store(format!("{operation} failed"))
+    }
 }
 
 pub(crate) const ALL_OLD: ReturnValuesOnConditionCheckFailure = ReturnValuesOnConditionCheckFailure::AllOld;

@@ -13,7 +13,8 @@ use std::sync::Arc;
 /// All routes of all functions. The check routes carry no JWT (in AWS they
 /// are IAM-protected at API Gateway); the admin routes verify it themselves.
 pub fn local_router(store: DynamoStore, verifier: Arc<Verifier>, config: &Config) -> Router {
-    let admin = AdminState { store: store.clone(), verifier, no_match: config.no_match_policy };
+    let admin =
+        AdminState { store: store.clone(), verifier, no_match: config.no_match_policy, budget: config.budgets.request };
     Router::new()
         .merge(tiers_fn::routes(admin.clone()))
         .merge(assignments_fn::routes(admin.clone()))

@@ -2,8 +2,6 @@
 //! random port, driven with reqwest like an admin console and a chat backend.
 
 use quota_shared::auth::Verifier;
-use quota_shared::config::{Config, FailureMode};
-use quota_shared::decide::NoMatchPolicy;
 use reqwest::{Client, Method, StatusCode};
 use serde_json::{Value, json};
 use std::sync::Arc;
@@ -17,12 +15,7 @@ struct Stack {
 
 async fn stack() -> Stack {
     let store = testkit::fresh_store().await;
-    let config = Config {
-        tables: store.table_names().clone(),
-        no_match_policy: NoMatchPolicy::Allow,
-        failure_mode: FailureMode::Open,
-        dynamodb_attempt_timeout: quota_shared::config::DEFAULT_DYNAMODB_ATTEMPT_TIMEOUT,
-    };
+    let config = testkit::config(store.table_names().clone());
     let router = quota_dev::local_router(store, Arc::new(Verifier::new(local_auth()).unwrap()), &config);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());

@@ -6,7 +6,7 @@
 use axum::Router;
 use http_body_util::BodyExt;
 use quota_shared::auth::{AuthConfig, KeySource, Verifier, mint_local_token};
-use quota_shared::config::TableNames;
+use quota_shared::config::{Budgets, Config, FailureMode, TableNames};
 use quota_shared::decide::NoMatchPolicy;
 use quota_shared::http::AdminState;
 use quota_shared::store::{DynamoStore, RequestCounter, dynamodb_client};
@@ -68,16 +68,63 @@ pub async fn fresh_store() -> DynamoStore {
     let tables = TableNames { quota: format!("quota-{}-{n}", &run[..8]), events: format!("events-{}-{n}", &run[..8]) };
     let counter = RequestCounter::default();
     // The emulator applies requests one at a time: parallel tests wait.
-    let client = dynamodb_client(std::time::Duration::from_secs(30), Some(&counter)).await;
+    let client = dynamodb_client(EMULATOR_BUDGET, Some(&counter)).await;
     let store = DynamoStore::counted(client, tables, counter);
     store.create_tables().await.expect("tables created in the emulator");
     store.requests().reset();
     store
 }
 
+/// The emulator applies requests one at a time, so under parallel tests an
+/// answer can wait seconds: tests get the generous limits `make test` and
+/// `make run` also export, never production's.
+pub const EMULATOR_BUDGET: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// The functions' settings for tables in the emulator.
+pub fn config(tables: TableNames) -> Config {
+    Config {
+        tables,
+        no_match_policy: NoMatchPolicy::Allow,
+        failure_mode: FailureMode::Open,
+        dynamodb_attempt_timeout: EMULATOR_BUDGET,
+        budgets: Budgets { check: EMULATOR_BUDGET, request: EMULATOR_BUDGET },
+    }
+}
+
+/// A store whose endpoint refuses every connection (the store is down).
+pub async fn unreachable_store() -> DynamoStore {
+    store_at("http://127.0.0.1:1".into(), std::time::Duration::from_millis(200)).await
+}
+
+/// A store whose endpoint accepts connections and never answers (the store
+/// hangs): only a time budget ends a request to it.
+pub async fn hanging_store() -> DynamoStore {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((socket, _)) = listener.accept().await {
+            held.push(socket);
+        }
+    });
+    store_at(format!("http://{addr}"), EMULATOR_BUDGET).await
+}
+
+async fn store_at(endpoint: String, attempt_timeout: std::time::Duration) -> DynamoStore {
+    use aws_sdk_dynamodb::config::{BehaviorVersion, Credentials, Region};
+    let builder = aws_sdk_dynamodb::config::Builder::new()
+        .behavior_version(BehaviorVersion::latest())
+        .region(Region::new("us-east-1"))
+        .credentials_provider(Credentials::new("test", "test", None, None, "test"))
+        .endpoint_url(endpoint);
+    let client = aws_sdk_dynamodb::Client::from_conf(quota_shared::store::tuned(builder, attempt_timeout).build());
+    DynamoStore::new(client, TableNames { quota: "quota".into(), events: "events".into() })
+}
+
 /// An admin state on fresh tables in the emulator.
 pub async fn admin_state() -> AdminState {
     AdminState {
+        budget: EMULATOR_BUDGET,
         store: fresh_store().await,
         verifier: Arc::new(Verifier::new(local_auth()).expect("local auth is valid")),
         no_match: NoMatchPolicy::Allow,
