@@ -37,6 +37,9 @@ pub struct AuthConfig {
     /// The role in that claim that makes the caller an admin.
     pub admin_role: String,
     pub keys: KeySource,
+    /// Also accept a token without `aud` whose `client_id` is the audience:
+    /// Cognito's access tokens name the app client that way.
+    pub accept_client_id: bool,
 }
 
 /// Who made an admin request, for audit fields and logs.
@@ -50,13 +53,24 @@ pub struct Admin {
 struct Claims {
     sub: Option<String>,
     email: Option<String>,
+    iss: Option<Value>,
+    aud: Option<Value>,
+    client_id: Option<String>,
     #[serde(flatten)]
     rest: serde_json::Map<String, Value>,
 }
 
+/// A failed JWKS fetch is tried again after this, doubling up to [`JWKS_RETRY_MAX`].
+pub const JWKS_RETRY_FIRST: Duration = Duration::from_millis(250);
+pub const JWKS_RETRY_MAX: Duration = Duration::from_secs(30);
+
 struct KeyCache {
     keys: JwkSet,
+    /// The last successful fetch.
     fetched: Option<Instant>,
+    /// Failed fetches since the last success, and when the next may be tried.
+    failures: u32,
+    retry_at: Option<Instant>,
 }
 
 pub struct Verifier {
@@ -90,7 +104,7 @@ impl Verifier {
         let http = matches!(config.keys, KeySource::JwksUrl(_)).then(|| {
             reqwest::Client::builder().timeout(Duration::from_secs(3)).build().expect("TLS backend available")
         });
-        Ok(Self { config, cache: RwLock::new(KeyCache { keys, fetched: None }), http })
+        Ok(Self { config, cache: RwLock::new(KeyCache { keys, fetched: None, failures: 0, retry_at: None }), http })
     }
 
     /// Verifies the `Authorization` header value and requires the admin role:
@@ -102,11 +116,16 @@ impl Verifier {
             .filter(|t| !t.is_empty())
             .ok_or_else(|| unauthorized("no Bearer token"))?;
         let header = decode_header(token).map_err(|_| unauthorized("malformed token"))?;
+        if has_critical_extensions(token) {
+            // RFC 7515 4.1.11: extensions we do not understand must be refused.
+            return Err(unauthorized("critical header extensions are not supported"));
+        }
         let (key, alg) = self.key_for(header.alg, header.kid.as_deref()).await?;
         let mut validation = Validation::new(alg);
         validation.set_issuer(&[&self.config.issuer]);
-        validation.set_audience(&[&self.config.audience]);
-        validation.set_required_spec_claims(&["exp", "iss", "aud"]);
+        // The audience is checked below: `aud`, or `client_id` for access tokens.
+        validation.validate_aud = false;
+        validation.set_required_spec_claims(&["exp", "iss", "sub"]);
         validation.validate_nbf = true;
         validation.leeway = LEEWAY_SECONDS;
         let data = decode::<Claims>(token, &key, &validation).map_err(|e| {
@@ -123,7 +142,23 @@ impl Verifier {
             })
         })?;
         let claims = data.claims;
-        let actor = claims.email.or(claims.sub).unwrap_or_else(|| "unknown".into());
+        // One issuer, as a string: an array that merely contains ours is not ours.
+        if claims.iss.as_ref().and_then(Value::as_str) != Some(self.config.issuer.as_str()) {
+            return Err(unauthorized("wrong issuer"));
+        }
+        let audience = self.config.audience.as_str();
+        let aud_ok = match &claims.aud {
+            Some(Value::String(a)) => a == audience,
+            Some(Value::Array(all)) => all.iter().any(|a| a.as_str() == Some(audience)),
+            Some(_) => false,
+            None => self.config.accept_client_id && claims.client_id.as_deref() == Some(audience),
+        };
+        if !aud_ok {
+            return Err(unauthorized("wrong audience"));
+        }
+        let sub =
+            claims.sub.filter(|s| !s.trim().is_empty()).ok_or_else(|| unauthorized("missing a required claim"))?;
+        let actor = claims.email.filter(|e| !e.trim().is_empty()).unwrap_or(sub);
         if !roles(claims.rest.get(&self.config.admin_claim)).iter().any(|r| r == &self.config.admin_role) {
             return Err(Error::Forbidden(format!("{actor} is not an admin")));
         }
@@ -176,12 +211,19 @@ impl Verifier {
         Ok(None)
     }
 
-    /// Fetches the JWKS URL again unless that happened recently; true if it did.
+    /// Fetches the JWKS URL again unless a fetch succeeded recently or a
+    /// failed one is backing off; true if new keys arrived. A failure keeps
+    /// the last good keys and is retried soon (250 ms, doubling up to 30 s),
+    /// so one network blip at a cold start does not lock admins out.
     async fn refresh(&self) -> Result<bool, Error> {
         let (KeySource::JwksUrl(url), Some(http)) = (&self.config.keys, &self.http) else { return Ok(false) };
-        let recent =
-            self.cache.read().unwrap_or_else(|e| e.into_inner()).fetched.is_some_and(|t| t.elapsed() < JWKS_REFRESH);
-        if recent {
+        let wait = {
+            let cache = self.cache.read().unwrap_or_else(|e| e.into_inner());
+            let recent = cache.fetched.is_some_and(|t| t.elapsed() < JWKS_REFRESH);
+            let backing_off = cache.retry_at.is_some_and(|t| Instant::now() < t);
+            recent || backing_off
+        };
+        if wait {
             return Ok(false);
         }
         let fetched = async {
@@ -190,22 +232,40 @@ impl Verifier {
         }
         .await;
         let mut cache = self.cache.write().unwrap_or_else(|e| e.into_inner());
-        cache.fetched = Some(Instant::now());
+        let failed = |cache: &mut KeyCache| {
+            cache.failures = cache.failures.saturating_add(1);
+            let backoff = JWKS_RETRY_FIRST.saturating_mul(1 << cache.failures.min(8).saturating_sub(1));
+            cache.retry_at = Some(Instant::now() + backoff.min(JWKS_RETRY_MAX));
+        };
         match fetched.map(|b| serde_json::from_slice::<JwkSet>(&b)) {
             Ok(Ok(keys)) => {
                 cache.keys = keys;
+                cache.fetched = Some(Instant::now());
+                cache.failures = 0;
+                cache.retry_at = None;
                 Ok(true)
             }
             Ok(Err(e)) => {
-                tracing::error!(url, error = %e, "JWKS is not valid JSON Web Key Set");
+                tracing::error!(url, error = %e, "JWKS is not valid JSON Web Key Set; keeping the last good keys");
+                failed(&mut cache);
                 Ok(false)
             }
             Err(e) => {
-                tracing::error!(url, error = %e, "could not fetch the JWKS");
+                tracing::error!(url, error = %e, "could not fetch the JWKS; keeping the last good keys");
+                failed(&mut cache);
                 Ok(false)
             }
         }
     }
+}
+
+/// Whether the token's header carries `crit` (RFC 7515 4.1.11): we
+/// implement no extension, so any critical one makes the token unusable.
+fn has_critical_extensions(token: &str) -> bool {
+    use base64::Engine;
+    let Some(header) = token.split('.').next() else { return true };
+    let Ok(bytes) = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(header) else { return true };
+    serde_json::from_slice::<serde_json::Map<String, Value>>(&bytes).map_or(true, |h| h.contains_key("crit"))
 }
 
 /// Signs an HS256 token for local use (`make token`, tests, fixtures): only

@@ -182,6 +182,11 @@ impl AuthConfig {
             admin_claim: settings.get("AUTH_ADMIN_CLAIM").unwrap_or_else(|| "roles".into()),
             admin_role: settings.get("AUTH_ADMIN_ROLE").unwrap_or_else(|| "admin".into()),
             keys,
+            accept_client_id: settings.choice(
+                "AUTH_ACCEPT_CLIENT_ID",
+                &[("true", true), ("false", false)],
+                "true or false",
+            )?,
         })
     }
 }

@@ -18,6 +18,7 @@ fn config(keys: KeySource) -> AuthConfig {
         admin_claim: "roles".into(),
         admin_role: "admin".into(),
         keys,
+        accept_client_id: true,
     }
 }
 
@@ -186,6 +187,79 @@ async fn keys_are_fetched_from_a_jwks_url() {
     assert_eq!(v.admin(Some(&format!("Bearer {token}"))).await.unwrap().actor, "admin@uni.edu");
     let unknown = sign(Algorithm::RS256, Some("rotated-away"), &rsa, &claims(json!({})));
     assert!(matches!(v.admin(Some(&format!("Bearer {unknown}"))).await, Err(Error::Unauthorized(_))));
+}
+
+#[tokio::test]
+async fn an_issuer_array_a_missing_subject_and_critical_extensions_are_refused() {
+    let with_array = hs_token(json!({"iss": ["https://issuer.test", "evil"]}));
+    is_401(&verify(hs(), &with_array).await, "wrong issuer");
+    let mut no_sub = claims(json!({}));
+    no_sub.as_object_mut().unwrap().remove("sub");
+    let token = sign(Algorithm::HS256, None, &EncodingKey::from_secret(SECRET.as_bytes()), &no_sub);
+    is_401(&verify(hs(), &token).await, "missing a required claim");
+    let empty_sub = hs_token(json!({"sub": " "}));
+    is_401(&verify(hs(), &empty_sub).await, "missing a required claim");
+    // A header with `crit`: signed properly, yet it asks for an extension we lack.
+    let header = URL_SAFE_NO_PAD.encode(r#"{"alg":"HS256","typ":"JWT","crit":["exp"]}"#);
+    let payload = URL_SAFE_NO_PAD.encode(claims(json!({})).to_string());
+    let signing_input = format!("{header}.{payload}");
+    let key = jsonwebtoken::crypto::sign(
+        signing_input.as_bytes(),
+        &EncodingKey::from_secret(SECRET.as_bytes()),
+        Algorithm::HS256,
+    )
+    .unwrap();
+    is_401(&verify(hs(), &format!("{signing_input}.{key}")).await, "critical header");
+}
+
+#[tokio::test]
+async fn access_tokens_name_the_audience_in_client_id_when_configured() {
+    let mut access = claims(json!({"client_id": "quota-admin", "token_use": "access"}));
+    access.as_object_mut().unwrap().remove("aud");
+    let token = sign(Algorithm::HS256, None, &EncodingKey::from_secret(SECRET.as_bytes()), &access);
+    assert_eq!(verify(hs(), &token).await.unwrap(), "admin@uni.edu", "an access token");
+    assert_eq!(verify(hs(), &hs_token(json!({}))).await.unwrap(), "admin@uni.edu", "an id token");
+    let mut strict = hs();
+    strict.accept_client_id = false;
+    is_401(&verify(strict, &token).await, "wrong audience");
+    let mut other_client = access.clone();
+    other_client["client_id"] = json!("someone-else");
+    let token = sign(Algorithm::HS256, None, &EncodingKey::from_secret(SECRET.as_bytes()), &other_client);
+    is_401(&verify(hs(), &token).await, "wrong audience");
+    let both = hs_token(json!({"aud": "other-app", "client_id": "quota-admin"}));
+    is_401(&verify(hs(), &both).await, "wrong audience");
+}
+
+#[tokio::test]
+async fn a_failed_jwks_fetch_is_retried_soon_instead_of_locking_admins_out() {
+    use std::sync::atomic::{AtomicU32, Ordering};
+    let calls = std::sync::Arc::new(AtomicU32::new(0));
+    let body = jwks();
+    let served = calls.clone();
+    let app = axum::Router::new().route(
+        "/jwks.json",
+        axum::routing::get(move || {
+            let (body, served) = (body.clone(), served.clone());
+            async move {
+                // The first fetch fails, as a network blip at a cold start would.
+                if served.fetch_add(1, Ordering::SeqCst) == 0 {
+                    Err(axum::http::StatusCode::SERVICE_UNAVAILABLE)
+                } else {
+                    Ok(body)
+                }
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/jwks.json", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    let rsa = EncodingKey::from_rsa_pem(&pem("rsa-private.pem")).unwrap();
+    let v = Verifier::new(config(KeySource::JwksUrl(url))).unwrap();
+    let token = format!("Bearer {}", sign(Algorithm::RS256, Some("test-rsa"), &rsa, &claims(json!({}))));
+    assert!(matches!(v.admin(Some(&token)).await, Err(Error::Unauthorized(_))), "the blip itself");
+    tokio::time::sleep(quota_shared::auth::JWKS_RETRY_FIRST * 2).await;
+    assert_eq!(v.admin(Some(&token)).await.unwrap().actor, "admin@uni.edu", "retried, not remembered for 5 minutes");
+    assert_eq!(calls.load(Ordering::SeqCst), 2);
 }
 
 #[test]

@@ -50,6 +50,7 @@ pub fn local_auth() -> AuthConfig {
         admin_claim: "roles".into(),
         admin_role: "admin".into(),
         keys: KeySource::Secret(local_secret().as_bytes().to_vec()),
+        accept_client_id: true,
     }
 }
 
