@@ -56,10 +56,11 @@ infra-test: setup infra/node_modules/.package-lock.json
 	.venv/bin/pip install --quiet --disable-pip-version-check -r tools/requirements-lambda.txt
 	@touch $@
 
-# Release zips for every function: target/lambda/<function>/bootstrap.zip.
+# Release zips for every function: target/lambda-$(ARCH)/<function>/bootstrap.zip
+# (the architecture is in the path, so synth/deploy can never pair them wrongly).
 # ARCH=arm64 needs `rustup target add aarch64-unknown-linux-gnu` once.
 build: .venv/bin/cargo-lambda
-	PATH="$(CURDIR)/.venv/bin:$$PATH" cargo lambda build --release --output-format zip \
+	PATH="$(CURDIR)/.venv/bin:$$PATH" cargo lambda build --release --output-format zip --lambda-dir target/lambda-$(ARCH) \
 	  $(if $(filter x86_64,$(ARCH)),--x86-64,--arm64) $(addprefix --bin ,$(FUNCTIONS))
 
 synth: infra/node_modules/.package-lock.json

@@ -1,9 +1,10 @@
 #!/usr/bin/env node
 // The CDK app: one stack per stage, chosen with `-c stage=dev|prod`, built for
-// `-c arch=arm64|x86_64` from the zips `make build` leaves in target/lambda.
+// `-c arch=arm64|x86_64` from the zips `make build ARCH=...` leaves in
+// target/lambda-<arch> (the architecture is in the path, so they cannot mix).
 import * as path from 'path';
 import { App } from 'aws-cdk-lib';
-import { QuotaStack, stageSettings, Arch } from '../lib/quota-stack';
+import { QuotaStack, stageSettings, Arch, lambdaDirFor } from '../lib/quota-stack';
 
 const app = new App();
 const stage = String(app.node.tryGetContext('stage') ?? 'dev');
@@ -13,6 +14,6 @@ new QuotaStack(app, `Quota-${stage}`, {
   stage,
   arch,
   settings,
-  lambdaDir: path.join(__dirname, '..', '..', '..', 'target', 'lambda'),
+  lambdaDir: lambdaDirFor(arch, path.join(__dirname, '..', '..', '..', 'target')),
   env: { account: process.env.CDK_DEFAULT_ACCOUNT, region: process.env.CDK_DEFAULT_REGION },
 });

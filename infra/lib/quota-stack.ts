@@ -43,6 +43,23 @@ export function stageSettings(stages: Record<string, StageSettings> | undefined,
   return s;
 }
 
+/**
+ * Where `make build ARCH=<arch>` leaves the zips: the architecture is part of
+ * the path, so x86_64 zips can never be deployed as arm64 functions (or the
+ * reverse). Throws, naming the command to run, if any zip is missing.
+ */
+export function lambdaDirFor(arch: string, targetDir: string): string {
+  if (arch !== 'arm64' && arch !== 'x86_64') {
+    throw new Error(`arch must be arm64 or x86_64, not "${arch}"`);
+  }
+  const dir = path.join(targetDir, `lambda-${arch}`);
+  const missing = FUNCTIONS.filter((fn) => !fs.existsSync(path.join(dir, fn, 'bootstrap.zip')));
+  if (missing.length > 0) {
+    throw new Error(`no ${arch} build of ${missing.join(', ')} in ${dir}: run \`make build ARCH=${arch}\` first`);
+  }
+  return dir;
+}
+
 interface IndexDef { name: string; partitionKey: string; sortKey: string; projection: string }
 interface TableDef { logicalName: string; partitionKey: string; sortKey: string; ttlAttribute: string; indexes: IndexDef[] }
 

@@ -8,7 +8,7 @@ import * as path from 'path';
 import { App } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import { Arch, FUNCTIONS, QuotaStack, stageSettings } from '../lib/quota-stack';
+import { Arch, FUNCTIONS, QuotaStack, lambdaDirFor, stageSettings } from '../lib/quota-stack';
 
 const cdkJson = JSON.parse(fs.readFileSync(path.join(__dirname, '..', '..', 'cdk.json'), 'utf8'));
 const stubDir = fs.mkdtempSync(path.join(os.tmpdir(), 'quota-stub-'));
@@ -239,4 +239,15 @@ test('templates are written for cfn-lint (make test lints them)', () => {
     fs.writeFileSync(path.join(out, `Quota-${stage}.template.json`), JSON.stringify(t.toJSON(), null, 1));
   }
   assert.ok(fs.existsSync(path.join(out, 'Quota-prod.template.json')));
+});
+
+test('zips are looked up per architecture, so an x86_64 build cannot deploy as arm64', () => {
+  const target = fs.mkdtempSync(path.join(os.tmpdir(), 'quota-target-'));
+  for (const fn of FUNCTIONS) {
+    fs.mkdirSync(path.join(target, 'lambda-x86_64', fn), { recursive: true });
+    fs.writeFileSync(path.join(target, 'lambda-x86_64', fn, 'bootstrap.zip'), 'zip');
+  }
+  assert.equal(lambdaDirFor('x86_64', target), path.join(target, 'lambda-x86_64'));
+  assert.throws(() => lambdaDirFor('arm64', target), /no arm64 build of .* run `make build ARCH=arm64` first/);
+  assert.throws(() => lambdaDirFor('riscv', target), /arch must be arm64 or x86_64/);
 });
