@@ -24,3 +24,58 @@ pub fn local_router(store: DynamoStore, verifier: Arc<Verifier>, config: &Config
         .fallback(no_route)
         .layer(axum::middleware::map_response(ensure_problem))
 }
+
+/// 408 when the request (the client sending its body, and the answer) does
+/// not complete within `limit`.
+async fn in_time(
+    axum::extract::State(limit): axum::extract::State<std::time::Duration>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    match tokio::time::timeout(limit, next.run(request)).await {
+        Ok(response) => response,
+        Err(_) => quota_shared::http::problem_response(&quota_shared::http::Problem {
+            kind: "urn:quota:problem:request-timeout",
+            title: "Request timeout",
+            status: 408,
+            detail: "The request did not arrive completely in time.".into(),
+            errors: vec![],
+        }),
+    }
+}
+
+/// How long the local server waits for a client: for the request line and
+/// headers, and for the whole request (body included) once they arrived.
+/// A client that dribbles bytes is cut off instead of holding a connection.
+#[derive(Debug, Clone, Copy)]
+pub struct ClientTimeouts {
+    pub headers: std::time::Duration,
+    pub request: std::time::Duration,
+}
+
+impl Default for ClientTimeouts {
+    fn default() -> Self {
+        ClientTimeouts { headers: std::time::Duration::from_secs(10), request: std::time::Duration::from_secs(30) }
+    }
+}
+
+/// Serves `router` on `listener` (HTTP/1.1) with the client timeouts: a
+/// connection whose headers do not arrive in time is closed, a request
+/// that is not complete in time is answered 408 problem+json.
+pub async fn serve(listener: tokio::net::TcpListener, router: Router, timeouts: ClientTimeouts) {
+    let router = router.layer(axum::middleware::from_fn_with_state(timeouts.request, in_time));
+    loop {
+        let Ok((socket, _)) = listener.accept().await else { continue };
+        let service = hyper_util::service::TowerToHyperService::new(router.clone());
+        tokio::spawn(async move {
+            let io = hyper_util::rt::TokioIo::new(socket);
+            let conn = hyper::server::conn::http1::Builder::new()
+                .timer(hyper_util::rt::TokioTimer::new())
+                .header_read_timeout(timeouts.headers)
+                .serve_connection(io, service);
+            if let Err(e) = conn.await {
+                tracing::debug!(error = %e, "connection closed");
+            }
+        });
+    }
+}

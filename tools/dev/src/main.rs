@@ -68,7 +68,5 @@ async fn serve(addr: &str, store: DynamoStore, config: &Config, auth: AuthConfig
     println!(
         "  curl -s http://{addr}/api/quota/check -H 'content-type: application/json' -d '{{\"userId\":\"carol\"}}'\n"
     );
-    if let Err(e) = axum::serve(listener, router).await {
-        fail("server stopped", e);
-    }
+    quota_dev::serve(listener, router, quota_dev::ClientTimeouts::default()).await;
 }

@@ -386,3 +386,37 @@ async fn a_stale_if_match_is_412_and_a_malformed_one_400() {
     let (st, _, _) = s.send(Method::DELETE, path, Some(&s.admin), None, Some("\"stale-etag\"")).await;
     assert_eq!(st, StatusCode::PRECONDITION_FAILED);
 }
+
+/// A client that sends part of its headers, or of its body, and then
+/// nothing, is cut off by the local server instead of holding a connection.
+#[tokio::test]
+async fn slow_clients_are_cut_off() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let store = testkit::fresh_store().await;
+    let config = testkit::config(store.table_names().clone());
+    let router = quota_dev::local_router(store, Arc::new(Verifier::new(local_auth()).unwrap()), &config);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let timeouts = quota_dev::ClientTimeouts {
+        headers: std::time::Duration::from_millis(300),
+        request: std::time::Duration::from_millis(500),
+    };
+    tokio::spawn(quota_dev::serve(listener, router, timeouts));
+
+    let answer = |partial: &'static [u8]| async move {
+        let mut socket = tokio::net::TcpStream::connect(addr).await.unwrap();
+        socket.write_all(partial).await.unwrap();
+        let mut out = Vec::new();
+        let read = tokio::time::timeout(std::time::Duration::from_secs(10), socket.read_to_end(&mut out)).await;
+        (read.is_ok(), String::from_utf8_lossy(&out).to_string())
+    };
+    let (closed, _) = answer(b"POST /api/quota/check HTTP/1.1\r\nHost: x\r\n").await;
+    assert!(closed, "partial headers: the server closes the connection");
+    let (closed, text) = answer(
+        b"POST /api/quota/check HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\nConnection: close\r\n\r\n{\"user",
+    )
+    .await;
+    assert!(closed, "partial body: answered and closed");
+    assert!(text.starts_with("HTTP/1.1 408"), "{text}");
+    assert!(text.contains("application/problem+json"), "{text}");
+}
