@@ -69,9 +69,13 @@ impl Period {
         self.start <= at && at < self.resets_at
     }
 
-    /// Whole seconds until the reset, at least 1 (for Retry-After).
+    /// Whole seconds until the reset, rounded up (a client that waits them
+    /// is never early), at least 1 (for Retry-After).
     pub fn seconds_until_reset(&self, now: DateTime<Utc>) -> i64 {
-        (self.resets_at - now).num_seconds().max(1)
+        let left = self.resets_at - now;
+        let whole = left.num_seconds();
+        let partial = left - chrono::Duration::seconds(whole) > chrono::Duration::zero();
+        (whole + i64::from(partial)).max(1)
     }
 }
 
@@ -137,5 +141,6 @@ mod tests {
         let p = Period::containing(Window::Daily, at("2026-11-27T23:59:59.500Z"));
         assert_eq!(p.seconds_until_reset(at("2026-11-27T23:59:59.500Z")), 1);
         assert_eq!(p.seconds_until_reset(at("2026-11-27T23:00:00Z")), 3600);
+        assert_eq!(p.seconds_until_reset(at("2026-11-27T22:59:59.001Z")), 3601, "rounded up, never early");
     }
 }

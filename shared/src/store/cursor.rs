@@ -68,4 +68,22 @@ mod tests {
         let empty_sort = encode(Some(&[("pk".to_string(), s("CONFIG")), ("sk".to_string(), s(""))].into())).unwrap();
         assert!(matches!(decode(Some(&empty_sort), &["pk", "sk"], ("pk", "CONFIG")), Err(Error::InvalidCursor)));
     }
+
+    proptest::proptest! {
+        /// Any token at all: refused or decoded into the partition asked for,
+        /// with every key attribute present and non-empty; never a panic.
+        #[test]
+        fn arbitrary_tokens_never_escape_their_partition(token in "\\PC{0,300}", json in "\\PC{0,120}") {
+            use base64::Engine;
+            let encoded = URL_SAFE_NO_PAD.encode(json.as_bytes());
+            for t in [token.as_str(), encoded.as_str()] {
+                if let Ok(Some(key)) = decode_within(Some(t), &["pk", "sk"], ("pk", "CONFIG"), Some(("sk", "TIER#"))) {
+                    proptest::prop_assert_eq!(key.get("pk").and_then(|v| v.as_s().ok()).map(String::as_str), Some("CONFIG"));
+                    let sk = key.get("sk").and_then(|v| v.as_s().ok()).cloned().unwrap_or_default();
+                    proptest::prop_assert!(sk.starts_with("TIER#"));
+                    proptest::prop_assert_eq!(key.len(), 2);
+                }
+            }
+        }
+    }
 }
