@@ -305,30 +305,70 @@ export class QuotaStack extends Stack {
         treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
       });
     }
-    // The check logs `metric` fields (JSON logs); these count them.
-    const checkLogs = this.functions.check.logGroup;
-    new logs.MetricFilter(this, 'BlockedChecks', {
-      logGroup: checkLogs,
-      filterPattern: logs.FilterPattern.stringValue('$.fields.metric', '=', 'QuotaBlocked'),
-      metricNamespace: 'QuotaService',
-      metricName: 'BlockedChecks',
-      metricValue: '1',
-      defaultValue: 0,
+    // The functions emit CloudWatch Embedded Metric Format lines (shared/src/emf.rs):
+    // these are their metrics, with the dimensions they carry.
+    const ns = 'QuotaService';
+    const emf = (metricName: string, dimensionsMap: Record<string, string> = {}) =>
+      new cloudwatch.Metric({ namespace: ns, metricName, dimensionsMap, period, statistic: 'Sum' });
+    const degraded = new cloudwatch.MathExpression({
+      expression: 'open + closed',
+      usingMetrics: {
+        open: emf('DegradedAnswers', { FailureMode: 'open' }),
+        closed: emf('DegradedAnswers', { FailureMode: 'closed' }),
+      },
+      period,
+      label: 'Degraded answers',
     });
-    const failures = new logs.MetricFilter(this, 'StoreFailures', {
-      logGroup: checkLogs,
-      filterPattern: logs.FilterPattern.stringValue('$.fields.metric', '=', 'QuotaStoreFailure'),
-      metricNamespace: 'QuotaService',
-      metricName: 'StoreFailures',
-      metricValue: '1',
-      defaultValue: 0,
-    });
-    new cloudwatch.Alarm(this, 'StoreFailuresAlarm', {
-      alarmName: name('store-failures'),
-      metric: failures.metric({ period, statistic: 'Sum' }),
+    new cloudwatch.Alarm(this, 'DegradedAnswersAlarm', {
+      alarmName: name('degraded-answers'),
+      alarmDescription: 'Checks answered by the failure mode: the quota store was unreadable',
+      metric: degraded,
       threshold: 1,
       evaluationPeriods: 1,
       treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
     });
+    new cloudwatch.Alarm(this, 'ConfigItemsSkippedAlarm', {
+      alarmName: name('config-items-skipped'),
+      alarmDescription: 'A malformed tier, assignment or override was skipped',
+      metric: emf('ConfigItemsSkipped'),
+      threshold: 1,
+      evaluationPeriods: 1,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+    const search = (metric: string, dims: string, label: string) =>
+      new cloudwatch.MathExpression({
+        expression: `SEARCH('{${ns},${dims}} MetricName="${metric}"', 'Sum', 300)`,
+        label,
+        period,
+      });
+    const dashboard = new cloudwatch.Dashboard(this, 'Dashboard', { dashboardName: name('dashboard') });
+    dashboard.addWidgets(
+      new cloudwatch.GraphWidget({ title: 'Blocks by tier and window', left: [search('Blocks', 'Tier,Window', 'blocks')], width: 12 }),
+      new cloudwatch.GraphWidget({ title: 'Warnings by tier and window', left: [search('Warnings', 'Tier,Window', 'warnings')], width: 12 }),
+    );
+    dashboard.addWidgets(
+      new cloudwatch.GraphWidget({ title: 'Degraded answers', left: [degraded], width: 8 }),
+      new cloudwatch.GraphWidget({ title: 'Store failures by operation', left: [search('StoreFailures', 'Operation', 'failures')], width: 8 }),
+      new cloudwatch.GraphWidget({
+        title: 'Repeated request ids, skipped items',
+        left: [emf('IdempotencyConflicts'), emf('ConfigItemsSkipped')],
+        width: 8,
+      }),
+    );
+    dashboard.addWidgets(
+      new cloudwatch.GraphWidget({
+        title: 'Check latency (p50, p99)',
+        left: [
+          this.functions.check.metricDuration({ period, statistic: 'p50' }),
+          this.functions.check.metricDuration({ period, statistic: 'p99' }),
+        ],
+        width: 12,
+      }),
+      new cloudwatch.GraphWidget({
+        title: 'Function errors',
+        left: FUNCTIONS.map((fn) => this.functions[fn].metricErrors({ period })),
+        width: 12,
+      }),
+    );
   }
 }

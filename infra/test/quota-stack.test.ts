@@ -205,17 +205,27 @@ test('each function gets only the actions and partitions it uses', () => {
   assert.ok(!tierKeys.includes('USER#*'), 'the tiers function cannot touch users or usage');
 });
 
-test('alarms: function errors and throttles, table throttling, store failures; blocked checks are a metric', () => {
+test('alarms: function errors and throttles, table throttling, degraded answers; EMF metrics on a dashboard', () => {
   for (const fn of FUNCTIONS) {
     dev.hasResourceProperties('AWS::CloudWatch::Alarm', { AlarmName: `quota-dev-${fn}-errors`, MetricName: 'Errors' });
     dev.hasResourceProperties('AWS::CloudWatch::Alarm', { AlarmName: `quota-dev-${fn}-throttles`, MetricName: 'Throttles' });
   }
   dev.hasResourceProperties('AWS::CloudWatch::Alarm', { AlarmName: 'quota-dev-quota-table-throttled' });
-  dev.hasResourceProperties('AWS::CloudWatch::Alarm', { AlarmName: 'quota-dev-store-failures' });
-  dev.hasResourceProperties('AWS::Logs::MetricFilter', {
-    FilterPattern: '{ $.fields.metric = "QuotaBlocked" }',
-    MetricTransformations: [Match.objectLike({ MetricNamespace: 'QuotaService', MetricName: 'BlockedChecks' })],
-  });
+  // The functions' metrics are Embedded Metric Format lines; alarms and a dashboard read them.
+  dev.resourceCountIs('AWS::Logs::MetricFilter', 0);
+  const degraded = Object.values(dev.findResources('AWS::CloudWatch::Alarm'))
+    .map((a) => a.Properties)
+    .find((p) => p.AlarmName === 'quota-dev-degraded-answers');
+  assert.ok(degraded, 'an alarm on degraded answers');
+  const used = JSON.stringify(degraded.Metrics);
+  assert.ok(used.includes('DegradedAnswers') && used.includes('QuotaService') && used.includes('FailureMode'), used);
+  dev.hasResourceProperties('AWS::CloudWatch::Alarm', { AlarmName: 'quota-dev-config-items-skipped', MetricName: 'ConfigItemsSkipped', Namespace: 'QuotaService' });
+  const dashboards = Object.values(dev.findResources('AWS::CloudWatch::Dashboard'));
+  assert.equal(dashboards.length, 1);
+  const body = JSON.stringify(dashboards[0].Properties.DashboardBody);
+  for (const metric of ['Blocks', 'Warnings', 'StoreFailures', 'DegradedAnswers', 'IdempotencyConflicts']) {
+    assert.ok(body.includes(metric), `the dashboard shows ${metric}`);
+  }
 });
 
 test('stages cannot collide: every named resource carries the stage', () => {

@@ -8,6 +8,7 @@ use crate::cache::{ConfigCache, UserCache, UserEntry};
 use crate::config::{Budgets, FailureMode};
 use crate::context::QuotaContext;
 use crate::decide::{self, Decision, NoMatchPolicy, Verdict, WarningLevel};
+use crate::emf::{self, Metric};
 use crate::error::Error;
 use crate::model::{
     Assignment, EventId, EventType, QuotaEvent, SessionId, TierId, UsageSnapshot, UserId, UserOverrides,
@@ -209,8 +210,10 @@ impl<S: CheckStore> Checker<S> {
         let mut outcome = CheckOutcome::judge(&basis, &view.usage, self.no_match, now);
         outcome.quota_context = Some(CheckOutcome::context_for(&subject.user_id, &basis, view.config_version));
         if basis.rules().is_some() && outcome.decision.decision == Verdict::Block {
-            // Counted by a CloudWatch metric filter on `metric` (infra/).
-            tracing::info!(metric = "QuotaBlocked", user = %subject.user_id, matched_by = %outcome.matched_by, "check blocked");
+            tracing::info!(user = %subject.user_id, matched_by = %outcome.matched_by, "check blocked");
+            let tier = basis.tier.map_or("none", |t| t.tier_id.as_str());
+            let window = outcome.decision.blocking_window.map_or("none", Window::as_str);
+            emf::count(Metric::Blocks, &[("Tier", tier), ("Window", window)]);
             self.note_block(&basis, &outcome.decision, &view.usage, request, now).await;
         }
         self.note_override_applied(&basis, &view, &outcome, request.session_id.as_ref(), now).await;
@@ -310,7 +313,8 @@ impl<S: CheckStore> Checker<S> {
 
     pub(crate) fn degraded(&self, error: &Error, now: DateTime<Utc>) -> CheckOutcome {
         let open = self.failure_mode == FailureMode::Open;
-        tracing::error!(error = %error, fail_open = open, metric = "QuotaStoreFailure", "quota check could not read the store");
+        tracing::error!(error = %error, fail_open = open, "quota check could not read the store");
+        emf::count(Metric::DegradedAnswers, &[("FailureMode", if open { "open" } else { "closed" })]);
         CheckOutcome {
             decision: Decision {
                 allowed: open,

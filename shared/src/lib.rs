@@ -10,6 +10,7 @@ pub mod check;
 pub mod config;
 pub mod context;
 pub mod decide;
+pub mod emf;
 pub mod error;
 pub mod http;
 pub mod model;

@@ -13,6 +13,7 @@ use crate::cache::UserEntry;
 use crate::check::{CheckOutcome, CheckStore, Checker, UserView};
 use crate::context::QuotaContext;
 use crate::decide::{self, WarningLevel};
+use crate::emf::{self, Metric};
 use crate::error::Error;
 use crate::model::{
     EventId, EventType, Money, QuotaEvent, RequestId, SessionId, Tier, UsageDelta, UsageSnapshot, UserId,
@@ -194,6 +195,11 @@ impl<S: CheckStore> Checker<S> {
                     usage.recorded_events.extend(events.iter().map(QuotaEvent::dedupe_key));
                     view.usage = usage.clone();
                     self.users.put(user.clone(), UserEntry { day: day.clone(), view: view.clone() });
+                    for e in &events {
+                        let tier = e.tier_id.as_ref().map_or("none", |t| t.as_str());
+                        let window = e.window.map_or("none", Window::as_str);
+                        emf::count(Metric::Warnings, &[("Tier", tier), ("Window", window)]);
+                    }
                     let crossed = events
                         .iter()
                         .filter_map(|e| Some(Crossing { period: e.window?, threshold: WarningLevel(e.threshold) }))
@@ -206,6 +212,7 @@ impl<S: CheckStore> Checker<S> {
                     return Ok(answer);
                 }
                 GuardedRecord::Duplicate { state } => {
+                    emf::count(Metric::IdempotencyConflicts, &[]);
                     let usage = match state {
                         Some(s) => s,
                         None => self.store.get_usage(user, now).await?,

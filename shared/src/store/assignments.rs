@@ -304,7 +304,8 @@ impl DynamoStore {
                     Ok(())
                 };
                 if let Err(e) = read {
-                    tracing::error!(metric = "QuotaConfigItemSkipped", sk, error = %e, "skipping a malformed configuration item");
+                    tracing::error!(sk, error = %e, "skipping a malformed configuration item");
+                    crate::emf::count(crate::emf::Metric::ConfigItemsSkipped, &[]);
                 }
             }
             start = out.last_evaluated_key().cloned();

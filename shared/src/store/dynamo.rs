@@ -215,6 +215,7 @@ fn is_transient(code: Option<&str>) -> bool {
 fn classified(operation: &str, err: &dyn std::error::Error, transient: bool) -> Error {
     let detail = DisplayErrorContext(err).to_string();
     tracing::error!(operation, transient, error = %detail, "DynamoDB request failed");
+    crate::emf::count(crate::emf::Metric::StoreFailures, &[("Operation", operation)]);
     if transient {
         Error::Unavailable(format!("{operation} failed"))
     } else {

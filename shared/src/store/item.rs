@@ -423,7 +423,8 @@ pub fn user_overrides_from_item(item: Option<&Item>) -> Result<UserOverrides, Er
             .filter_map(|v| match v.as_m().map_err(|_| corrupt(OVERRIDES_ATTR, item)).and_then(override_from_item) {
                 Ok(o) => Some(o),
                 Err(e) => {
-                    tracing::error!(metric = "QuotaConfigItemSkipped", error = %e, "skipping a malformed override");
+                    tracing::error!(error = %e, "skipping a malformed override");
+                    crate::emf::count(crate::emf::Metric::ConfigItemsSkipped, &[]);
                     None
                 }
             })
