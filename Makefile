@@ -98,10 +98,11 @@ test: setup infra-test
 # Builds the release binary (the deployed one is measured too), then prints
 # the bench tables; needs the emulator, which it starts.
 bench: setup
-	cargo build --release -p check
+	cargo build --release -p check -p quota-dev
 	mkdir -p target/bench-release && cp target/release/check target/bench-release/check
 	tools/with-emulator.sh cargo bench -p check --bench check
 	.venv/bin/python tools/bench_emulator.py
+	tools/with-emulator.sh tools/load.sh
 
 lint:
 	cargo fmt --all -- --check

@@ -7,7 +7,6 @@
 use super::dynamo::{DynamoStore, store_error};
 use super::item::{self, key, n, s};
 use super::schema::{ASSIGNMENTS_BY_TARGET, ASSIGNMENTS_BY_TIER, GSI1_PK, GSI1_SK, GSI2_PK, GSI2_SK, PK, SK};
-use super::usage::event_put;
 use super::{cursor, keys};
 use crate::error::{Entity, Error};
 use crate::model::{
@@ -283,11 +282,6 @@ impl DynamoStore {
             .expression_attribute_values(":one", n(1))
             .build()
             .expect("required fields set");
-        let items = vec![TransactWriteItem::builder().update(mark).build(), event_put(self.events(), event)];
-        match self.transact_retrying(items).await? {
-            Ok(()) => Ok(true),
-            Err(c) if c.condition_failed(0).is_some() => Ok(false),
-            Err(_) => Err(Error::Store("record override event cancelled".into())),
-        }
+        self.store_flagged_event(mark, event).await
     }
 }

@@ -272,11 +272,17 @@ impl DynamoStore {
             .expression_attribute_values(":id", s(event.event_id.as_str()))
             .build()
             .expect("required fields set");
+        self.store_flagged_event(mark, event).await
+    }
+
+    /// Sets a flag (`mark`, conditional on it not being set) and stores the
+    /// event, in one transaction: true when stored, false when flagged before.
+    pub(super) async fn store_flagged_event(&self, mark: Update, event: &QuotaEvent) -> Result<bool, Error> {
         let items = vec![TransactWriteItem::builder().update(mark).build(), event_put(self.events(), event)];
         match self.transact_retrying(items).await? {
             Ok(()) => Ok(true),
             Err(c) if c.condition_failed(0).is_some() => Ok(false),
-            Err(_) => Err(Error::Store("record event cancelled".into())),
+            Err(_) => Err(Error::Store("storing a flagged event was cancelled".into())),
         }
     }
 }
