@@ -3,12 +3,17 @@
 
 use super::dynamo::{DynamoStore, store_error};
 use super::item::{event_from_item, s};
-use super::schema::{EVENTS_BY_TIER, EVENTS_BY_TYPE, GSI1_PK, GSI1_SK, GSI2_PK, GSI2_SK, PK, SK};
+use super::schema::{
+    EVENTS_BY_MONTH, EVENTS_BY_TIER, EVENTS_BY_TYPE, GSI1_PK, GSI1_SK, GSI2_PK, GSI2_SK, GSI3_PK, GSI3_SK, PK, SK,
+};
+use super::usage::EVENT_RETENTION_DAYS;
 use super::{cursor, keys};
 use crate::error::Error;
 use crate::model::{EventType, QuotaEvent, TierId, UserId};
 use crate::page::{Page, PageRequest};
+use crate::period::{Period, Window};
 use chrono::{DateTime, SecondsFormat, Utc};
+use serde::{Deserialize, Serialize};
 
 /// Whose events to read.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -79,4 +84,186 @@ impl DynamoStore {
         let items = out.items().iter().map(event_from_item).collect::<Result<_, _>>()?;
         Ok(Page { items, next_token: cursor::encode(out.last_evaluated_key()) })
     }
+}
+
+/// What the events API asks for: any combination, including none.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct EventFilter {
+    pub user: Option<UserId>,
+    pub tier: Option<TierId>,
+    pub kind: Option<EventType>,
+    pub range: TimeRange,
+}
+
+/// Where a search continues: the month partition (all-events path) and
+/// DynamoDB's last key in it.
+#[derive(Debug, Serialize, Deserialize)]
+struct SearchCursor {
+    /// The month partition being read, for the all-events path.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    m: Option<String>,
+    /// The last key read there (absent: start that month from its newest).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    k: Option<String>,
+}
+
+/// How far back the all-events path walks: to `from`, but never past the
+/// retention (events expire after it, so older months are empty).
+fn oldest_month(range: &TimeRange, now: DateTime<Utc>) -> String {
+    let retained = now - chrono::Duration::days(EVENT_RETENTION_DAYS + 1);
+    let floor = range.from.map_or(retained, |f| f.max(retained));
+    Period::containing(Window::Monthly, floor).month_key()
+}
+
+/// Where the all-events path starts: the month of `to`, but never after now
+/// (no event is stored in the future).
+fn newest_month(range: &TimeRange, now: DateTime<Utc>) -> String {
+    let ceiling = range.to.map_or(now, |t| t.min(now));
+    Period::containing(Window::Monthly, ceiling).month_key()
+}
+
+fn previous_month(month: &str) -> Option<String> {
+    let (y, m) = month.split_once('-')?;
+    let (y, m): (i32, u32) = (y.parse().ok()?, m.parse().ok()?);
+    Some(if m == 1 { format!("{:04}-12", y - 1) } else { format!("{y:04}-{:02}", m - 1) })
+}
+
+fn valid_month(month: &str) -> bool {
+    month.len() == 7
+        && month.as_bytes()[4] == b'-'
+        && month[..4].parse::<u32>().is_ok()
+        && month[5..].parse::<u32>().is_ok_and(|m| (1..=12).contains(&m))
+}
+
+impl DynamoStore {
+    /// Events matching every filter given, newest first. The most selective
+    /// key serves the Query (user: the table; tier, type: an index; none:
+    /// the month index, month by month back to `from` or the retention);
+    /// the other filters apply on the server, and short reads are topped up
+    /// (`Limit` = what is missing) so a page is full unless the events end,
+    /// and following `nextToken` yields every match exactly once.
+    pub async fn search_events(
+        &self,
+        filter: &EventFilter,
+        page: &PageRequest,
+        now: DateTime<Utc>,
+    ) -> Result<Page<QuotaEvent>, Error> {
+        let by_month = filter.user.is_none() && filter.tier.is_none() && filter.kind.is_none();
+        let (index, pk_attr, sk_attr, attrs): (Option<&str>, &str, &str, [&str; 4]) = if filter.user.is_some() {
+            (None, PK, SK, [PK, SK, "", ""])
+        } else if filter.tier.is_some() {
+            (Some(EVENTS_BY_TIER), GSI1_PK, GSI1_SK, [PK, SK, GSI1_PK, GSI1_SK])
+        } else if filter.kind.is_some() {
+            (Some(EVENTS_BY_TYPE), GSI2_PK, GSI2_SK, [PK, SK, GSI2_PK, GSI2_SK])
+        } else {
+            (Some(EVENTS_BY_MONTH), GSI3_PK, GSI3_SK, [PK, SK, GSI3_PK, GSI3_SK])
+        };
+        let attrs: Vec<&str> = attrs.into_iter().filter(|a| !a.is_empty()).collect();
+        let newest_month = newest_month(&filter.range, now);
+        let oldest = oldest_month(&filter.range, now);
+        // The partition read first, and the token's place in it.
+        let token: Option<SearchCursor> = match page.next_token.as_deref() {
+            None => None,
+            Some(raw) => Some(decode_search_cursor(raw)?),
+        };
+        let mut month = match (&token, by_month) {
+            (Some(SearchCursor { m: Some(m), .. }), true) if valid_month(m) && *m <= newest_month && *m >= oldest => {
+                m.clone()
+            }
+            (Some(_), true) => return Err(Error::InvalidCursor),
+            (Some(SearchCursor { m: Some(_), .. }), false) => return Err(Error::InvalidCursor),
+            _ => newest_month,
+        };
+        let partition = |month: &str| match (&filter.user, &filter.tier, filter.kind) {
+            (Some(u), _, _) => keys::user_pk(u),
+            (None, Some(t), _) => keys::tier_gsi_pk(t),
+            (None, None, Some(k)) => keys::event_type_pk(k),
+            (None, None, None) => keys::event_month_pk(month),
+        };
+        let mut start = match token.and_then(|t| t.k) {
+            Some(k) => cursor::decode(Some(&k), &attrs, (pk_attr, &partition(&month)))?,
+            None => None,
+        };
+        let mut found = Vec::new();
+        loop {
+            let mut q = self
+                .client
+                .query()
+                .table_name(self.events())
+                .set_index_name(index.map(str::to_string))
+                .expression_attribute_names("#pk", pk_attr)
+                .expression_attribute_values(":pk", s(partition(&month)))
+                .scan_index_forward(false)
+                .limit((page.limit as usize - found.len()) as i32)
+                .set_exclusive_start_key(start.take());
+            let condition = match (filter.range.from, filter.range.to) {
+                (None, None) => "#pk = :pk",
+                (Some(_), None) => "#pk = :pk AND #sk >= :from",
+                (None, Some(_)) => "#pk = :pk AND #sk < :to",
+                (Some(_), Some(_)) => "#pk = :pk AND #sk BETWEEN :from AND :to",
+            };
+            if let Some(from) = filter.range.from {
+                q = q.expression_attribute_values(":from", s(bound(from)));
+            }
+            if let Some(to) = filter.range.to {
+                q = q.expression_attribute_values(":to", s(bound(to)));
+            }
+            if filter.range.from.is_some() || filter.range.to.is_some() {
+                q = q.expression_attribute_names("#sk", sk_attr);
+            }
+            // The filters the key did not take.
+            let mut conditions = Vec::new();
+            if filter.user.is_some() {
+                if let Some(t) = &filter.tier {
+                    conditions.push("tierId = :tier");
+                    q = q.expression_attribute_values(":tier", s(t.as_str()));
+                }
+            }
+            if (filter.user.is_some() || filter.tier.is_some())
+                && let Some(k) = filter.kind
+            {
+                conditions.push("eventType = :kind");
+                q = q.expression_attribute_values(":kind", s(k.as_str()));
+            }
+            if !conditions.is_empty() {
+                q = q.filter_expression(conditions.join(" AND "));
+            }
+            let out = q.key_condition_expression(condition).send().await.map_err(|e| store_error("Query", e))?;
+            for it in out.items() {
+                found.push(event_from_item(it)?);
+            }
+            start = out.last_evaluated_key().cloned();
+            let full = found.len() >= page.limit as usize;
+            if start.is_none() && by_month && month > oldest {
+                // This month is read to its end: go on with the previous one.
+                month = previous_month(&month).ok_or(Error::InvalidCursor)?;
+                if full {
+                    let next = SearchCursor { m: Some(month), k: None };
+                    return Ok(Page { items: found, next_token: Some(encode_search_cursor(&next)) });
+                }
+                continue;
+            }
+            if start.is_none() || full {
+                break;
+            }
+        }
+        let next =
+            start.as_ref().map(|k| SearchCursor { m: by_month.then(|| month.clone()), k: cursor::encode(Some(k)) });
+        Ok(Page { items: found, next_token: next.as_ref().map(encode_search_cursor) })
+    }
+}
+
+fn encode_search_cursor(c: &SearchCursor) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(serde_json::to_vec(c).expect("strings serialise"))
+}
+
+fn decode_search_cursor(raw: &str) -> Result<SearchCursor, Error> {
+    use base64::Engine;
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(raw).map_err(|_| Error::InvalidCursor)?;
+    let c: SearchCursor = serde_json::from_slice(&bytes).map_err(|_| Error::InvalidCursor)?;
+    if c.m.is_none() && c.k.is_none() {
+        return Err(Error::InvalidCursor);
+    }
+    Ok(c)
 }

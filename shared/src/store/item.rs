@@ -2,7 +2,7 @@
 //! sees an `AttributeValue`.
 
 use super::keys;
-use super::schema::{GSI1_PK, GSI1_SK, GSI2_PK, GSI2_SK, PK, SK, TTL};
+use super::schema::{GSI1_PK, GSI1_SK, GSI2_PK, GSI2_SK, GSI3_PK, GSI3_SK, PK, SK, TTL};
 use crate::error::Error;
 use crate::model::{
     Assignment, AssignmentId, AssignmentType, Audit, DomainPattern, EventId, EventType, JwtRole, LimitAction, Money,
@@ -298,6 +298,9 @@ pub fn event_to_item(e: &QuotaEvent, expires_at: i64) -> Item {
     }
     item.insert(GSI2_PK.into(), s(keys::event_type_pk(e.event_type)));
     item.insert(GSI2_SK.into(), s(&sk));
+    let month = Period::containing(Window::Monthly, e.occurred_at).month_key();
+    item.insert(GSI3_PK.into(), s(keys::event_month_pk(&month)));
+    item.insert(GSI3_SK.into(), s(&sk));
     if let Some(w) = e.window {
         item.insert("window".into(), s(w.as_str()));
     }

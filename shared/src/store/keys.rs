@@ -125,6 +125,11 @@ pub fn event_type_pk(kind: EventType) -> String {
     format!("TYPE#{}", kind.as_str())
 }
 
+/// The byMonth partition of every event of `month` (`2026-11`).
+pub fn event_month_pk(month: &str) -> String {
+    format!("EVENTS#{month}")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -17,7 +17,7 @@ mod usage;
 
 pub use assignments::AssignmentFilter;
 pub use dynamo::{DynamoStore, dynamodb_client, tuned};
-pub use events::{EventScope, TimeRange};
+pub use events::{EventFilter, EventScope, TimeRange};
 pub use metrics::RequestCounter;
 pub use overrides::OverrideFilter;
 pub use usage::{EVENT_RETENTION_DAYS, REQUEST_MARKER_DAYS, USAGE_RETENTION_DAYS};

@@ -35,6 +35,8 @@ pub const GSI1_PK: &str = "gsi1pk";
 pub const GSI1_SK: &str = "gsi1sk";
 pub const GSI2_PK: &str = "gsi2pk";
 pub const GSI2_SK: &str = "gsi2sk";
+pub const GSI3_PK: &str = "gsi3pk";
+pub const GSI3_SK: &str = "gsi3sk";
 
 /// Assignments by type and matching value: `ASSIGNMENTS` / `{type}#{value}#{id}`.
 pub const ASSIGNMENTS_BY_TARGET: &str = "byTarget";
@@ -44,6 +46,8 @@ pub const ASSIGNMENTS_BY_TIER: &str = "byTier";
 pub const EVENTS_BY_TIER: &str = "byTier";
 /// Events by type: `TYPE#{eventType}` / `{occurredAt}#{eventId}`.
 pub const EVENTS_BY_TYPE: &str = "byType";
+/// Every event of a month: `EVENTS#{yyyy-mm}` / `{occurredAt}#{eventId}`.
+pub const EVENTS_BY_MONTH: &str = "byMonth";
 
 /// Configuration, users' own items, usage and idempotency markers.
 pub const QUOTA_TABLE: TableDef = TableDef {
@@ -89,6 +93,13 @@ pub const EVENTS_TABLE: TableDef = TableDef {
             sort_key: GSI2_SK,
             projection: "ALL",
             serves: "events of one type, by time",
+        },
+        IndexDef {
+            name: EVENTS_BY_MONTH,
+            partition_key: GSI3_PK,
+            sort_key: GSI3_SK,
+            projection: "ALL",
+            serves: "all events, by time (one partition per month)",
         },
     ],
 };
