@@ -213,11 +213,11 @@ impl DynamoStore {
             }
             // The filters the key did not take.
             let mut conditions = Vec::new();
-            if filter.user.is_some() {
-                if let Some(t) = &filter.tier {
-                    conditions.push("tierId = :tier");
-                    q = q.expression_attribute_values(":tier", s(t.as_str()));
-                }
+            if filter.user.is_some()
+                && let Some(t) = &filter.tier
+            {
+                conditions.push("tierId = :tier");
+                q = q.expression_attribute_values(":tier", s(t.as_str()));
             }
             if (filter.user.is_some() || filter.tier.is_some())
                 && let Some(k) = filter.kind
