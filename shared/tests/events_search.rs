@@ -54,9 +54,12 @@ async fn seeded() -> (DynamoStore, Vec<QuotaEvent>) {
         assert!(store.record_event_once(&e).await.unwrap(), "event {i}");
         all.push(e);
     }
-    all.sort_by(|a, b| b.occurred_at.cmp(&a.occurred_at));
+    all.sort_by_key(|e| std::cmp::Reverse(e.occurred_at));
     (store, all)
 }
+
+/// Which of the seeded events a filter should answer.
+type Matches = Box<dyn Fn(&QuotaEvent) -> bool>;
 
 /// Every page of a search, following nextToken, as event ids.
 async fn all_pages(store: &DynamoStore, filter: &EventFilter, limit: u32) -> Vec<EventId> {
@@ -85,7 +88,7 @@ async fn every_combination_of_filters_yields_exactly_its_matches_newest_first_on
     let u = |s: &str| Some(UserId::parse(s).unwrap());
     let t = |s: &str| Some(TierId::parse(s).unwrap());
     let nov = TimeRange { from: Some(at("2026-11-01T00:00:00Z")), to: Some(at("2026-11-28T00:00:00Z")) };
-    let cases: Vec<(EventFilter, Box<dyn Fn(&QuotaEvent) -> bool>)> = vec![
+    let cases: Vec<(EventFilter, Matches)> = vec![
         (EventFilter::default(), Box::new(|_| true)),
         (EventFilter { user: u("ann"), ..Default::default() }, Box::new(|e| e.user_id.as_str() == "ann")),
         (EventFilter { tier: t("basic"), ..Default::default() }, Box::new(|e| e.tier_id == t("basic"))),
