@@ -59,7 +59,7 @@ async fn seeded() -> (DynamoStore, Vec<QuotaEvent>) {
 }
 
 /// Which of the seeded events a filter should answer.
-type Matches = Box<dyn Fn(&QuotaEvent) -> bool>;
+type Matches<'a> = Box<dyn Fn(&QuotaEvent) -> bool + 'a>;
 
 /// Every page of a search, following nextToken, as event ids.
 async fn all_pages(store: &DynamoStore, filter: &EventFilter, limit: u32) -> Vec<EventId> {
@@ -88,7 +88,7 @@ async fn every_combination_of_filters_yields_exactly_its_matches_newest_first_on
     let u = |s: &str| Some(UserId::parse(s).unwrap());
     let t = |s: &str| Some(TierId::parse(s).unwrap());
     let nov = TimeRange { from: Some(at("2026-11-01T00:00:00Z")), to: Some(at("2026-11-28T00:00:00Z")) };
-    let cases: Vec<(EventFilter, Matches)> = vec![
+    let cases: Vec<(EventFilter, Matches<'_>)> = vec![
         (EventFilter::default(), Box::new(|_| true)),
         (EventFilter { user: u("ann"), ..Default::default() }, Box::new(|e| e.user_id.as_str() == "ann")),
         (EventFilter { tier: t("basic"), ..Default::default() }, Box::new(|e| e.tier_id == t("basic"))),
