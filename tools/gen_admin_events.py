@@ -1,5 +1,5 @@
 """Writes the admin API's sample Lambda events (API Gateway HTTP API,
-payload v2) into events/{tiers,assignments,overrides,users}/.
+payload v2) into events/{tiers,assignments,overrides,users,events}/.
 
 Tokens are signed HS256 with the local development secret (the one `make run`
 uses; see tools/local-auth.env) and expire in 2100, so the fixtures never rot. Each
@@ -170,3 +170,13 @@ write("overrides", "update.json", event("PATCH", O + "/OVERRIDE_ID", OR,
 write("overrides", "update-user.json", event("PATCH", O + "/OVERRIDE_ID", OR, {"userId": "eve"},
                                              path_params={"overrideId": "OVERRIDE_ID"}))
 write("overrides", "delete.json", event("DELETE", O + "/OVERRIDE_ID", OR, path_params={"overrideId": "OVERRIDE_ID"}))
+
+E = "/api/admin/quota/events"
+write("events", "list.json", event("GET", E, E, query="limit=2"))
+write("events", "list-filtered.json", event("GET", E, E, query="userId=ann&type=warning&from=2000-01-01T00:00:00Z&to=2100-01-01T00:00:00Z"))
+write("events", "list-by-tier.json", event("GET", E, E, query="tierId=staff"))
+write("events", "list-csv.json", event("GET", E, E, query="format=csv&limit=10"))
+write("events", "list-bad-filters.json", event("GET", E, E, query="type=blocked&from=2026-12-01T00:00:00Z&to=2026-11-01T00:00:00Z"))
+write("events", "list-bad-time.json", event("GET", E, E, query="from=yesterday"))
+write("events", "list-forged-token.json", event("GET", E, E, query="nextToken=eyJtIjoiMjAyNi0xMyJ9"))
+write("events", "list-not-admin.json", event("GET", E, E, auth=STAFF))

@@ -16,8 +16,8 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 
 export type Arch = 'arm64' | 'x86_64';
-export type FunctionName = 'tiers' | 'assignments' | 'overrides' | 'users' | 'check';
-export const FUNCTIONS: FunctionName[] = ['tiers', 'assignments', 'overrides', 'users', 'check'];
+export type FunctionName = 'tiers' | 'assignments' | 'overrides' | 'users' | 'events' | 'check';
+export const FUNCTIONS: FunctionName[] = ['tiers', 'assignments', 'overrides', 'users', 'events', 'check'];
 
 /** Per-stage settings, from the `stages` context in cdk.json. */
 export interface StageSettings {
@@ -87,6 +87,7 @@ const SIZING: Record<FunctionName, { memory: number; timeout: number }> = {
   assignments: { memory: 128, timeout: 10 },
   overrides: { memory: 128, timeout: 10 },
   users: { memory: 128, timeout: 10 },
+  events: { memory: 128, timeout: 10 },
   check: { memory: 256, timeout: 5 },
 };
 
@@ -98,6 +99,8 @@ const QUOTA_READ_KEYS: Record<FunctionName, string[]> = {
   // The canonical item, the user's copy, and the two listing index partitions.
   overrides: ['OVERRIDE#*', 'USER#*', 'OVERRIDES', 'OVERRIDES#*'],
   users: ['CONFIG', 'VERSION#*', 'USER#*'],
+  // The events function reads only the events table.
+  events: [],
   check: ['CONFIG', 'VERSION#*', 'USER#*'],
 };
 const QUOTA_WRITE_KEYS: Record<FunctionName, string[]> = {
@@ -105,6 +108,7 @@ const QUOTA_WRITE_KEYS: Record<FunctionName, string[]> = {
   assignments: ['CONFIG', 'VERSION#*', 'ASSIGNMENT#*', 'USER#*'],
   overrides: ['OVERRIDE#*', 'USER#*'],
   users: [],
+  events: [],
   check: ['USER#*'],
 };
 
@@ -214,6 +218,7 @@ export class QuotaStack extends Stack {
       [`${admin}/overrides`, [M.GET, M.POST], 'overrides', jwt],
       [`${admin}/overrides/{overrideId}`, [M.GET, M.PATCH, M.DELETE], 'overrides', jwt],
       [`${admin}/users/{userId}`, [M.GET], 'users', jwt],
+      [`${admin}/events`, [M.GET], 'events', jwt],
       ['/api/quota/check', [M.POST], 'check', iamAuth],
       ['/api/quota/usage', [M.POST], 'check', iamAuth],
     ];
@@ -236,6 +241,15 @@ export class QuotaStack extends Stack {
   private grant(fn: FunctionName, quota: dynamodb.Table, events: dynamodb.Table) {
     const role = this.functions[fn];
     const leading = (keys: string[]) => ({ 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': keys } });
+    if (fn === 'events') {
+      // Searches: the table by user, the indexes by tier, type and month. Nothing else.
+      role.addToRolePolicy(new iam.PolicyStatement({
+        actions: ['dynamodb:Query'],
+        resources: [events.tableArn, `${events.tableArn}/index/*`],
+        conditions: leading(['USER#*', 'TIER#*', 'TYPE#*', 'EVENTS#*']),
+      }));
+      return;
+    }
     const reads = fn === 'tiers' || fn === 'overrides'
       ? ['dynamodb:GetItem', 'dynamodb:Query']
       : ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:Query'];
@@ -252,6 +266,7 @@ export class QuotaStack extends Stack {
       // Writes are whole-item Puts (the canonical item and the user's copy) and Deletes.
       overrides: ['dynamodb:PutItem', 'dynamodb:DeleteItem'],
       users: [],
+      events: [],
       check: ['dynamodb:PutItem', 'dynamodb:UpdateItem'],
     };
     if (writes[fn].length > 0) {

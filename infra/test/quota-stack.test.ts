@@ -115,6 +115,7 @@ const ADMIN_ROUTES = [
   'PATCH /api/admin/quota/overrides/{overrideId}',
   'DELETE /api/admin/quota/overrides/{overrideId}',
   'GET /api/admin/quota/users/{userId}',
+  'GET /api/admin/quota/events',
 ];
 const CHECK_ROUTES = ['POST /api/quota/check', 'POST /api/quota/usage'];
 
@@ -200,6 +201,8 @@ test('each function gets only the actions and partitions it uses', () => {
   assert.ok(!overrides.flatMap(actions).includes('dynamodb:UpdateItem'), 'overrides only put and delete');
   const overrideKeys = overrides.flatMap((s) => s.Condition?.['ForAllValues:StringLike']?.['dynamodb:LeadingKeys'] ?? []);
   assert.ok(!overrideKeys.includes('CONFIG'), 'the overrides function cannot touch tiers or assignments');
+  const events = policyOf(dev, 'events');
+  assert.deepEqual(events.flatMap(actions).filter((a) => a.startsWith('dynamodb:')), ['dynamodb:Query'], 'events only query');
   const tiers = policyOf(dev, 'tiers');
   const tierKeys = tiers.flatMap((s) => s.Condition?.['ForAllValues:StringLike']?.['dynamodb:LeadingKeys'] ?? []);
   assert.ok(!tierKeys.includes('USER#*'), 'the tiers function cannot touch users or usage');

@@ -12,6 +12,8 @@ crate::names::named_enum! {
         Block,
         Warning,
         OverrideApplied,
+        /// An admin's write (tier, assignment, override), for the audit trail.
+        AdminChange,
     }
 }
 

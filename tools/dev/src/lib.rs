@@ -19,6 +19,7 @@ pub fn local_router(store: DynamoStore, verifier: Arc<Verifier>, config: &Config
         .merge(tiers_fn::routes(admin.clone()))
         .merge(assignments_fn::routes(admin.clone()))
         .merge(overrides_fn::routes(admin.clone()))
+        .merge(events_fn::routes(admin.clone()))
         .merge(users_fn::routes(admin))
         .merge(check_fn::routes::routes(check_fn::app(store, config)))
         .fallback(no_route)

@@ -58,7 +58,7 @@ async fn serve(addr: &str, store: DynamoStore, config: &Config, auth: AuthConfig
     let listener = tokio::net::TcpListener::bind(addr).await.unwrap_or_else(|e| fail(&format!("listen on {addr}"), e));
     println!("\nserving every function on http://{addr}");
     println!(
-        "  admin:  /api/admin/quota/tiers[/{{id}}]  /api/admin/quota/assignments[/{{id}}]  /api/admin/quota/overrides[/{{id}}]  /api/admin/quota/users/{{id}}"
+        "  admin:  /api/admin/quota/tiers[/{{id}}]  /api/admin/quota/assignments[/{{id}}]  /api/admin/quota/overrides[/{{id}}]  /api/admin/quota/users/{{id}}  /api/admin/quota/events"
     );
     println!("  check:  POST /api/quota/check  POST /api/quota/usage");
     println!("\ntry (this token is valid for 12 hours; `make token` mints another):\n");

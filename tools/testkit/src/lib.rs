@@ -181,7 +181,15 @@ pub async fn run_event(router: Router, event_json: &str) -> Answer {
     let status = response.status().as_u16();
     let headers = response.headers().clone();
     let bytes = response.into_body().collect().await.expect("body").to_bytes();
-    let body = if bytes.is_empty() { Value::Null } else { serde_json::from_slice(&bytes).expect("JSON body") };
+    let json = headers.get("content-type").is_some_and(|ct| ct.to_str().is_ok_and(|ct| ct.contains("json")));
+    // JSON answers as JSON; anything else (CSV) as its text.
+    let body = if bytes.is_empty() {
+        Value::Null
+    } else if json {
+        serde_json::from_slice(&bytes).expect("JSON body")
+    } else {
+        Value::String(String::from_utf8_lossy(&bytes).into_owned())
+    };
     Answer { status, headers, body }
 }
 

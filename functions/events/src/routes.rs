@@ -1,0 +1,149 @@
+//! GET /api/admin/quota/events?userId=&tierId=&type=&from=&to=&limit=&nextToken=&format=json|csv
+
+use axum::Router;
+use axum::extract::{Query, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use chrono::{DateTime, SecondsFormat, Utc};
+use quota_shared::auth::Admin;
+use quota_shared::error::{Error, FieldErrors};
+use quota_shared::http::{AdminState, ApiError, json_response, only_params};
+use quota_shared::model::{EventType, QuotaEvent, TierId, UserId};
+use quota_shared::page::{Page, PageRequest};
+use quota_shared::store::{EventFilter, TimeRange};
+use std::collections::HashMap;
+use strum::VariantNames;
+
+pub const EVENTS_PATH: &str = "/api/admin/quota/events";
+/// The CSV answer's next page token travels in this header.
+pub const NEXT_TOKEN_HEADER: &str = "x-next-token";
+
+/// The function's router: its routes, and problem+json for any other path.
+pub fn router(state: AdminState) -> Router {
+    state.finish(routes(state.clone()))
+}
+
+/// The routes alone, for merging into the local stack.
+pub fn routes(state: AdminState) -> Router {
+    Router::new().route(EVENTS_PATH, get(search)).with_state(state)
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Format {
+    Json,
+    Csv,
+}
+
+fn instant(errors: &mut FieldErrors, field: &str, raw: Option<&String>) -> Option<DateTime<Utc>> {
+    let raw = raw?;
+    match DateTime::parse_from_rfc3339(raw) {
+        Ok(t) => Some(t.with_timezone(&Utc)),
+        Err(_) => {
+            errors.push(field, "must be an RFC 3339 time, like 2026-11-01T00:00:00Z");
+            None
+        }
+    }
+}
+
+/// The query's filters, every one checked; all errors are reported at once.
+fn filter(q: &HashMap<String, String>) -> Result<(EventFilter, Format), Error> {
+    let mut errors = FieldErrors::default();
+    let user = q.get("userId").and_then(|raw| errors.check(UserId::parse(raw.as_str())));
+    let tier = q.get("tierId").and_then(|raw| errors.check(TierId::parse(raw.as_str())));
+    let kind = q.get("type").and_then(|raw| {
+        let parsed = EventType::parse(raw);
+        if parsed.is_none() {
+            errors.push("type", format!("must be one of {}", EventType::VARIANTS.join(", ")));
+        }
+        parsed
+    });
+    let from = instant(&mut errors, "from", q.get("from"));
+    let to = instant(&mut errors, "to", q.get("to"));
+    if let (Some(f), Some(t)) = (from, to)
+        && f >= t
+    {
+        errors.push("from", "must be before to (the range is half-open: from <= time < to)");
+    }
+    let format = match q.get("format").map(String::as_str) {
+        None | Some("json") => Format::Json,
+        Some("csv") => Format::Csv,
+        Some(_) => {
+            errors.push("format", "must be json or csv");
+            Format::Json
+        }
+    };
+    errors.into_result()?;
+    Ok((EventFilter { user, tier, kind, range: TimeRange { from, to } }, format))
+}
+
+async fn search(
+    State(s): State<AdminState>,
+    _: Admin,
+    Query(q): Query<HashMap<String, String>>,
+) -> Result<Response, ApiError> {
+    only_params(&q, &["userId", "tierId", "type", "from", "to", "limit", "nextToken", "format"])?;
+    let page = PageRequest::parse(q.get("limit").map(String::as_str), q.get("nextToken").map(String::as_str))?;
+    let (filter, format) = filter(&q)?;
+    let found = s.store.search_events(&filter, &page, Utc::now()).await?;
+    Ok(match format {
+        Format::Json => json_response(StatusCode::OK, &found),
+        Format::Csv => csv_response(&found)?,
+    })
+}
+
+/// The CSV columns, in order; a header line names them.
+const COLUMNS: [&str; 12] = [
+    "eventId",
+    "eventType",
+    "occurredAt",
+    "userId",
+    "tierId",
+    "overrideId",
+    "window",
+    "threshold",
+    "usage",
+    "limit",
+    "percentage",
+    "sessionId",
+];
+
+fn csv_row(e: &QuotaEvent) -> [String; 12] {
+    let opt = |v: Option<String>| v.unwrap_or_default();
+    [
+        e.event_id.to_string(),
+        e.event_type.as_str().to_string(),
+        e.occurred_at.to_rfc3339_opts(SecondsFormat::Millis, true),
+        e.user_id.to_string(),
+        opt(e.tier_id.as_ref().map(ToString::to_string)),
+        opt(e.override_id.as_ref().map(ToString::to_string)),
+        opt(e.window.map(|w| w.as_str().to_string())),
+        opt(e.threshold.map(|t| t.to_string())),
+        e.usage.to_string(),
+        opt(e.limit.map(|l| l.to_string())),
+        e.percentage.normalize().to_string(),
+        opt(e.session_id.as_ref().map(ToString::to_string)),
+    ]
+}
+
+/// The page as `text/csv` (RFC 4180, header first); the next page's token
+/// in the `X-Next-Token` header.
+fn csv_response(page: &Page<QuotaEvent>) -> Result<Response, Error> {
+    let mut out = csv::Writer::from_writer(Vec::new());
+    let written = (|| {
+        out.write_record(COLUMNS)?;
+        for e in &page.items {
+            out.write_record(csv_row(e))?;
+        }
+        out.into_inner().map_err(|e| e.into_error().into())
+    })();
+    let body: Vec<u8> = written.map_err(|e: csv::Error| Error::Store(format!("writing CSV: {e}")))?;
+    let mut response = (StatusCode::OK, body).into_response();
+    let headers = response.headers_mut();
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/csv; charset=utf-8"));
+    headers.insert(header::CONTENT_DISPOSITION, HeaderValue::from_static("attachment; filename=\"quota-events.csv\""));
+    if let Some(token) = page.next_token.as_deref().and_then(|t| HeaderValue::from_str(t).ok()) {
+        headers.insert(NEXT_TOKEN_HEADER, token);
+    }
+    Ok(response)
+}
