@@ -279,6 +279,21 @@ export class QuotaStack extends Stack {
     if (fn === 'check') {
       role.addToRolePolicy(new iam.PolicyStatement({ actions: ['dynamodb:PutItem'], resources: [events.tableArn] }));
     }
+    // Admin writes put their admin_change event in the same transaction:
+    // with the user it is about, or with its target.
+    const auditKeys: Partial<Record<FunctionName, string[]>> = {
+      tiers: ['AUDIT#*'],
+      assignments: ['AUDIT#*', 'USER#*'],
+      overrides: ['USER#*'],
+    };
+    const audit = auditKeys[fn];
+    if (audit) {
+      role.addToRolePolicy(new iam.PolicyStatement({
+        actions: ['dynamodb:PutItem'],
+        resources: [events.tableArn],
+        conditions: leading(audit),
+      }));
+    }
     if (fn === 'users') {
       role.addToRolePolicy(new iam.PolicyStatement({
         actions: ['dynamodb:Query'],

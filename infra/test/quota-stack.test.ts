@@ -193,7 +193,9 @@ test('each function gets only the actions and partitions it uses', () => {
     assert.ok(['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:Query'].includes(a) || !a.startsWith('dynamodb:'), `users may only read, not ${a}`);
   }
   const overrides = policyOf(dev, 'overrides');
-  const overrideWrites = overrides.filter((s) => actions(s).includes('dynamodb:PutItem'));
+  const overrideWrites = overrides.filter(
+    (s) => actions(s).includes('dynamodb:PutItem') && JSON.stringify(s.Resource).includes('quotaTable'),
+  );
   assert.equal(overrideWrites.length, 1);
   assert.deepEqual(overrideWrites[0].Condition, {
     'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['OVERRIDE#*', 'USER#*'] },
@@ -203,6 +205,11 @@ test('each function gets only the actions and partitions it uses', () => {
   assert.ok(!overrideKeys.includes('CONFIG'), 'the overrides function cannot touch tiers or assignments');
   const events = policyOf(dev, 'events');
   assert.deepEqual(events.flatMap(actions).filter((a) => a.startsWith('dynamodb:')), ['dynamodb:Query'], 'events only query');
+  for (const fn of ['tiers', 'assignments', 'overrides']) {
+    const puts = policyOf(dev, fn).filter((s) => actions(s).includes('dynamodb:PutItem') && JSON.stringify(s.Resource).includes('eventsTable'));
+    assert.equal(puts.length, 1, `${fn} writes its audit events`);
+    assert.ok(puts[0].Condition, `${fn}'s audit writes are limited to their partitions`);
+  }
   const tiers = policyOf(dev, 'tiers');
   const tierKeys = tiers.flatMap((s) => s.Condition?.['ForAllValues:StringLike']?.['dynamodb:LeadingKeys'] ?? []);
   assert.ok(!tierKeys.includes('USER#*'), 'the tiers function cannot touch users or usage');

@@ -24,11 +24,14 @@ fn request(user: &str, roles: &[&str]) -> CheckRequest {
 
 async fn seeded() -> Checker<DynamoStore> {
     let store = fresh_store().await;
-    store.create_tier(&tier("basic", "10", "")).await.unwrap();
-    store.create_tier(&tier("staff", "100", "20")).await.unwrap();
-    store.create_assignment(&assignment("a-default", "basic", Target::DefaultTier)).await.unwrap();
+    store.create_tier(&tier("basic", "10", ""), &testkit::audit()).await.unwrap();
+    store.create_tier(&tier("staff", "100", "20"), &testkit::audit()).await.unwrap();
+    store.create_assignment(&assignment("a-default", "basic", Target::DefaultTier), &testkit::audit()).await.unwrap();
     store
-        .create_assignment(&assignment("a-staff", "staff", Target::JwtRole(JwtRole::parse("Staff").unwrap())))
+        .create_assignment(
+            &assignment("a-staff", "staff", Target::JwtRole(JwtRole::parse("Staff").unwrap())),
+            &testkit::audit(),
+        )
         .await
         .unwrap();
     Checker::new(store, NoMatchPolicy::Allow, FailureMode::Open)
@@ -61,9 +64,9 @@ async fn an_admin_change_is_visible_to_the_very_next_check() {
     let checker = seeded().await;
     let now = at("2026-11-27T10:00:00Z");
     assert_eq!(checker.check(&request("u1", &[]), now).await.matched_by.to_string(), "default_tier");
-    checker.store().create_tier(&tier("vip", "1000", "")).await.unwrap();
+    checker.store().create_tier(&tier("vip", "1000", ""), &testkit::audit()).await.unwrap();
     let direct = assignment("a-vip", "vip", Target::DirectUser(UserId::parse("u1").unwrap()));
-    checker.store().create_assignment(&direct).await.unwrap();
+    checker.store().create_assignment(&direct, &testkit::audit()).await.unwrap();
     let counter = checker.store().requests().clone();
     counter.reset();
     let after = checker.check(&request("u1", &[]), now).await;
@@ -75,7 +78,7 @@ async fn an_admin_change_is_visible_to_the_very_next_check() {
     let mut staff = checker.store().get_tier(&"staff".parse_tier()).await.unwrap().unwrap();
     staff.enabled = false;
     staff.audit = staff.audit.touched("admin", now);
-    checker.store().update_tier(&staff, 1).await.unwrap();
+    checker.store().update_tier(&staff, 1, &testkit::audit()).await.unwrap();
     let r = checker.check(&request("u2", &["Staff"]), now).await;
     assert_eq!(r.matched_by.to_string(), "default_tier");
 }
@@ -157,9 +160,12 @@ async fn a_block_records_one_event_with_the_session_and_repeats_write_nothing() 
 #[tokio::test]
 async fn unlimited_tiers_and_unmatched_users_follow_their_rules() {
     let store = fresh_store().await;
-    store.create_tier(&tier("free-for-all", "", "")).await.unwrap();
+    store.create_tier(&tier("free-for-all", "", ""), &testkit::audit()).await.unwrap();
     store
-        .create_assignment(&assignment("a1", "free-for-all", Target::JwtRole(JwtRole::parse("Admin").unwrap())))
+        .create_assignment(
+            &assignment("a1", "free-for-all", Target::JwtRole(JwtRole::parse("Admin").unwrap())),
+            &testkit::audit(),
+        )
         .await
         .unwrap();
     let allow = Checker::new(store, NoMatchPolicy::Allow, FailureMode::Open);

@@ -69,7 +69,7 @@ async fn all_pages(store: &DynamoStore, filter: &EventFilter, limit: u32) -> Vec
         let page = PageRequest { limit, next_token: token };
         let got = store.search_events(filter, &page, at(NOW)).await.unwrap();
         assert!(got.items.len() <= limit as usize);
-        ids.extend(got.items.into_iter().map(|e| e.event_id));
+        ids.extend(got.items.iter().map(|e| e.event_id().clone()));
         token = got.next_token;
         if token.is_none() {
             return ids;

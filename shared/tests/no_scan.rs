@@ -28,15 +28,18 @@ async fn every_operation_sends_the_expected_requests_and_never_a_scan() {
     let tx = ops(&[("TransactWriteItems", 1)]);
     let page = PageRequest::default();
 
-    assert_eq!(counted(&store, async { store.create_tier(&tier("basic", "10", "")).await.unwrap() }).await, tx);
+    assert_eq!(
+        counted(&store, async { store.create_tier(&tier("basic", "10", ""), &testkit::audit()).await.unwrap() }).await,
+        tx
+    );
     assert_eq!(counted(&store, async { store.get_tier(&basic).await.unwrap() }).await, ops(&[("GetItem", 1)]));
     assert_eq!(counted(&store, async { store.list_tiers(&page, None).await.unwrap() }).await, ops(&[("Query", 1)]));
     let mut t = tier("basic", "20", "");
     t.audit.version = 2;
-    assert_eq!(counted(&store, async { store.update_tier(&t, 1).await.unwrap() }).await, tx);
+    assert_eq!(counted(&store, async { store.update_tier(&t, 1, &testkit::audit()).await.unwrap() }).await, tx);
 
     let a = assignment("a1", "basic", Target::DirectUser(u1.clone()));
-    assert_eq!(counted(&store, async { store.create_assignment(&a).await.unwrap() }).await, tx);
+    assert_eq!(counted(&store, async { store.create_assignment(&a, &testkit::audit()).await.unwrap() }).await, tx);
     assert_eq!(
         counted(&store, async { store.get_assignment(&a.assignment_id).await.unwrap() }).await,
         ops(&[("GetItem", 1)])
@@ -54,7 +57,7 @@ async fn every_operation_sends_the_expected_requests_and_never_a_scan() {
     let mut b = a.clone();
     b.priority = 301;
     b.audit.version = 2;
-    assert_eq!(counted(&store, async { store.update_assignment(&a, &b).await.unwrap() }).await, tx);
+    assert_eq!(counted(&store, async { store.update_assignment(&a, &b, &testkit::audit()).await.unwrap() }).await, tx);
 
     assert_eq!(counted(&store, async { store.load_shared_config().await.unwrap() }).await, ops(&[("Query", 1)]));
     assert_eq!(
@@ -87,7 +90,10 @@ async fn every_operation_sends_the_expected_requests_and_never_a_scan() {
     };
     let o = new.into_override("admin", now).unwrap();
     let write = ops(&[("GetItem", 1), ("TransactWriteItems", 1)]);
-    assert_eq!(counted(&store, async { store.create_override(&o, now).await.unwrap() }).await, write);
+    assert_eq!(
+        counted(&store, async { store.create_override(&o, now, &testkit::audit()).await.unwrap() }).await,
+        write
+    );
     let sent = counted(&store, async { store.get_override(&o.override_id).await.unwrap() }).await;
     assert_eq!(sent, ops(&[("GetItem", 1)]));
     for filter in [
@@ -100,18 +106,26 @@ async fn every_operation_sends_the_expected_requests_and_never_a_scan() {
     }
     let mut p = o.clone();
     p.audit.version = 2;
-    assert_eq!(counted(&store, async { store.update_override(&p, 1, now).await.unwrap() }).await, write);
+    assert_eq!(
+        counted(&store, async { store.update_override(&p, 1, now, &testkit::audit()).await.unwrap() }).await,
+        write
+    );
     assert_eq!(
         counted(&store, async { store.load_user_view(&u1, now).await.unwrap() }).await,
         ops(&[("BatchGetItem", 1)]),
         "the check reads the overrides in its one BatchGetItem"
     );
-    assert_eq!(counted(&store, async { store.delete_override(&p, now).await.unwrap() }).await, write);
+    assert_eq!(
+        counted(&store, async { store.delete_override(&p, now, &testkit::audit()).await.unwrap() }).await,
+        write
+    );
 
     // Delete reads the assignment first to know its copy and tier.
-    let sent = counted(&store, async { store.delete_assignment(&a.assignment_id, None).await.unwrap() }).await;
+    let sent =
+        counted(&store, async { store.delete_assignment(&a.assignment_id, None, |_| testkit::audit()).await.unwrap() })
+            .await;
     assert_eq!(sent, ops(&[("GetItem", 1), ("TransactWriteItems", 1)]));
-    assert_eq!(counted(&store, async { store.delete_tier(&basic, None).await.unwrap() }).await, tx);
+    assert_eq!(counted(&store, async { store.delete_tier(&basic, None, &testkit::audit()).await.unwrap() }).await, tx);
 }
 
 /// Belt and braces: no source file of the workspace calls Scan at all.

@@ -38,14 +38,14 @@ fn new_override(u: &str, kind: OverrideType, monthly: Option<&str>, from: &str, 
 
 async fn create(store: &DynamoStore, new: NewOverride, created: DateTime<Utc>) -> Override {
     let o = new.into_override("admin", created).unwrap();
-    store.create_override(&o, created).await.unwrap();
+    store.create_override(&o, created, &testkit::audit()).await.unwrap();
     o
 }
 
 async fn seeded() -> DynamoStore {
     let store = fresh_store().await;
-    store.create_tier(&tier("basic", "10", "")).await.unwrap();
-    store.create_assignment(&assignment("a-default", "basic", Target::DefaultTier)).await.unwrap();
+    store.create_tier(&tier("basic", "10", ""), &testkit::audit()).await.unwrap();
+    store.create_assignment(&assignment("a-default", "basic", Target::DefaultTier), &testkit::audit()).await.unwrap();
     store
 }
 
@@ -184,9 +184,9 @@ async fn patch_and_delete_take_effect_on_the_very_next_check_and_extending_keeps
     let mut extended = o.clone();
     extended.valid_until = at("2026-12-05T00:00:00Z");
     extended.audit.version = 2;
-    store.update_override(&extended, 1, at(NOW)).await.unwrap();
+    store.update_override(&extended, 1, at(NOW), &testkit::audit()).await.unwrap();
     assert_eq!(c.check(&check("dana"), late).await.matched_by.to_string(), "override", "extended past the old end");
-    store.delete_override(&extended, at(NOW)).await.unwrap();
+    store.delete_override(&extended, at(NOW), &testkit::audit()).await.unwrap();
     assert_eq!(c.check(&check("dana"), late).await.matched_by.to_string(), "default_tier", "deleted");
     assert!(store.get_override(&o.override_id).await.unwrap().is_none());
 }
@@ -290,7 +290,7 @@ async fn a_user_has_a_bounded_number_of_overrides_in_effect_and_expired_ones_lea
     let one_more = new_override("dana", OverrideType::Unlimited, None, "2026-11-27T10:00:00Z", "2026-11-28T00:00:00Z")
         .into_override("admin", now)
         .unwrap();
-    assert!(matches!(store.create_override(&one_more, now).await, Err(Error::Conflict(_))));
+    assert!(matches!(store.create_override(&one_more, now, &testkit::audit()).await, Err(Error::Conflict(_))));
     // An hour later all 50 have expired: the next write prunes them from the copy.
     let later = at("2026-11-27T11:00:00Z");
     let fresh = new_override("dana", OverrideType::Unlimited, None, "2026-11-27T11:00:00Z", "2026-11-28T00:00:00Z");
@@ -313,7 +313,7 @@ async fn concurrent_writes_to_one_users_overrides_all_land() {
                 let o = new_override("dana", OverrideType::Unlimited, None, &from, "2026-12-01T00:00:00Z")
                     .into_override("admin", now)
                     .unwrap();
-                store.create_override(&o, now).await
+                store.create_override(&o, now, &testkit::audit()).await
             })
         })
         .collect();

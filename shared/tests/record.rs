@@ -34,8 +34,8 @@ fn check(user: &str) -> CheckRequest {
 
 async fn seeded_store() -> DynamoStore {
     let store = fresh_store().await;
-    store.create_tier(&tier("basic", "10", "")).await.unwrap();
-    store.create_assignment(&assignment("a-default", "basic", Target::DefaultTier)).await.unwrap();
+    store.create_tier(&tier("basic", "10", ""), &testkit::audit()).await.unwrap();
+    store.create_assignment(&assignment("a-default", "basic", Target::DefaultTier), &testkit::audit()).await.unwrap();
     store
 }
 
@@ -157,9 +157,12 @@ async fn parallel_records_through_one_container_sum_exactly() {
 /// never checked her: the record must not judge her by the default tier.
 async fn role_tiered() -> DynamoStore {
     let store = seeded_store().await;
-    store.create_tier(&tier("faculty", "100", "")).await.unwrap();
+    store.create_tier(&tier("faculty", "100", ""), &testkit::audit()).await.unwrap();
     store
-        .create_assignment(&assignment("a-fac", "faculty", Target::JwtRole(JwtRole::parse("Faculty").unwrap())))
+        .create_assignment(
+            &assignment("a-fac", "faculty", Target::JwtRole(JwtRole::parse("Faculty").unwrap())),
+            &testkit::audit(),
+        )
         .await
         .unwrap();
     store

@@ -14,26 +14,29 @@ fn page(limit: u32, token: Option<String>) -> PageRequest {
 async fn tier_lifecycle_with_conditional_writes() {
     let store = fresh_store().await;
     let basic = tier("basic", "100", "");
-    store.create_tier(&basic).await.unwrap();
-    assert!(matches!(store.create_tier(&basic).await, Err(Error::Conflict(_))));
+    store.create_tier(&basic, &testkit::audit()).await.unwrap();
+    assert!(matches!(store.create_tier(&basic, &testkit::audit()).await, Err(Error::Conflict(_))));
     assert_eq!(store.get_tier(&basic.tier_id).await.unwrap(), Some(basic.clone()));
 
     let mut changed = basic.clone();
     changed.tier_name = "Basic plus".into();
     changed.daily_cost_limit = Some(testkit::money("5"));
     changed.audit = basic.audit.touched("admin2", at("2026-11-27T12:00:00Z"));
-    store.update_tier(&changed, 1).await.unwrap();
+    store.update_tier(&changed, 1, &testkit::audit()).await.unwrap();
     assert_eq!(store.get_tier(&basic.tier_id).await.unwrap(), Some(changed.clone()));
     // A second admin still holding version 1 cannot overwrite.
-    let stale = store.update_tier(&changed, 1).await;
+    let stale = store.update_tier(&changed, 1, &testkit::audit()).await;
     assert!(matches!(stale, Err(Error::PreconditionFailed { expected: 1, .. })), "{stale:?}");
     let missing = tier("nope", "1", "");
-    assert!(matches!(store.update_tier(&missing, 1).await, Err(Error::NotFound { .. })));
+    assert!(matches!(store.update_tier(&missing, 1, &testkit::audit()).await, Err(Error::NotFound { .. })));
 
-    assert!(matches!(store.delete_tier(&basic.tier_id, Some(1)).await, Err(Error::PreconditionFailed { .. })));
-    store.delete_tier(&basic.tier_id, Some(2)).await.unwrap();
+    assert!(matches!(
+        store.delete_tier(&basic.tier_id, Some(1), &testkit::audit()).await,
+        Err(Error::PreconditionFailed { .. })
+    ));
+    store.delete_tier(&basic.tier_id, Some(2), &testkit::audit()).await.unwrap();
     assert_eq!(store.get_tier(&basic.tier_id).await.unwrap(), None);
-    assert!(matches!(store.delete_tier(&basic.tier_id, None).await, Err(Error::NotFound { .. })));
+    assert!(matches!(store.delete_tier(&basic.tier_id, None, &testkit::audit()).await, Err(Error::NotFound { .. })));
 }
 
 #[tokio::test]
@@ -42,7 +45,7 @@ async fn tiers_list_in_pages_with_an_optional_enabled_filter() {
     for i in 0..7 {
         let mut t = tier(&format!("t{i}"), "10", "");
         t.enabled = i % 2 == 0;
-        store.create_tier(&t).await.unwrap();
+        store.create_tier(&t, &testkit::audit()).await.unwrap();
     }
     let mut seen = Vec::new();
     let mut token = None;
@@ -68,7 +71,7 @@ async fn tiers_list_in_pages_with_an_optional_enabled_filter() {
 async fn forged_or_foreign_tokens_are_refused() {
     let store = fresh_store().await;
     for i in 0..3 {
-        store.create_tier(&tier(&format!("t{i}"), "10", "")).await.unwrap();
+        store.create_tier(&tier(&format!("t{i}"), "10", ""), &testkit::audit()).await.unwrap();
     }
     let tier_token = store.list_tiers(&page(1, None), None).await.unwrap().next_token.unwrap();
     let r = store.list_assignments(&AssignmentFilter::default(), &page(1, Some(tier_token))).await;
@@ -89,21 +92,21 @@ async fn forged_or_foreign_tokens_are_refused() {
 #[tokio::test]
 async fn assignments_keep_tier_counts_and_one_direct_assignment_per_user() {
     let store = fresh_store().await;
-    store.create_tier(&tier("basic", "10", "")).await.unwrap();
-    store.create_tier(&tier("vip", "100", "")).await.unwrap();
+    store.create_tier(&tier("basic", "10", ""), &testkit::audit()).await.unwrap();
+    store.create_tier(&tier("vip", "100", ""), &testkit::audit()).await.unwrap();
     let u1 = UserId::parse("u1").unwrap();
 
     let orphan = assignment("a-orphan", "ghost", Target::DefaultTier);
-    match store.create_assignment(&orphan).await {
+    match store.create_assignment(&orphan, &testkit::audit()).await {
         Err(Error::Validation(f)) => assert_eq!(f.0[0].field, "tierId"),
         other => panic!("expected a tierId error, got {other:?}"),
     }
     assert_eq!(store.get_assignment(&orphan.assignment_id).await.unwrap(), None, "nothing written");
 
     let direct = assignment("a-direct", "vip", Target::DirectUser(u1.clone()));
-    store.create_assignment(&direct).await.unwrap();
+    store.create_assignment(&direct, &testkit::audit()).await.unwrap();
     let twin = assignment("a-twin", "basic", Target::DirectUser(u1.clone()));
-    match store.create_assignment(&twin).await {
+    match store.create_assignment(&twin, &testkit::audit()).await {
         Err(Error::Conflict(m)) => assert!(m.contains("a-direct"), "{m}"),
         other => panic!("expected conflict, got {other:?}"),
     }
@@ -111,7 +114,7 @@ async fn assignments_keep_tier_counts_and_one_direct_assignment_per_user() {
 
     // vip is in use: refused, and still there.
     let vip = TierId::parse("vip").unwrap();
-    match store.delete_tier(&vip, None).await {
+    match store.delete_tier(&vip, None, &testkit::audit()).await {
         Err(Error::Conflict(m)) => assert!(m.contains("1 assignment"), "{m}"),
         other => panic!("expected in-use conflict, got {other:?}"),
     }
@@ -120,36 +123,39 @@ async fn assignments_keep_tier_counts_and_one_direct_assignment_per_user() {
     let mut moved = direct.clone();
     moved.tier_id = TierId::parse("basic").unwrap();
     moved.audit = direct.audit.touched("admin", at("2026-11-27T00:00:00Z"));
-    store.update_assignment(&direct, &moved).await.unwrap();
+    store.update_assignment(&direct, &moved, &testkit::audit()).await.unwrap();
     let view = store.load_user_view(&u1, at("2026-11-27T00:00:00Z")).await.unwrap();
     assert_eq!(view.direct.as_ref().map(|a| a.tier_id.to_string()).as_deref(), Some("basic"));
-    assert!(matches!(store.update_assignment(&direct, &moved).await, Err(Error::PreconditionFailed { .. })));
-    store.delete_tier(&vip, None).await.unwrap();
+    assert!(matches!(
+        store.update_assignment(&direct, &moved, &testkit::audit()).await,
+        Err(Error::PreconditionFailed { .. })
+    ));
+    store.delete_tier(&vip, None, &testkit::audit()).await.unwrap();
 
     // Retargeting the direct assignment to another user frees u1.
     let u2 = UserId::parse("u2").unwrap();
     let mut retargeted = moved.clone();
     retargeted.target = Target::DirectUser(u2.clone());
     retargeted.audit = moved.audit.touched("admin", at("2026-11-27T00:00:00Z"));
-    store.update_assignment(&moved, &retargeted).await.unwrap();
+    store.update_assignment(&moved, &retargeted, &testkit::audit()).await.unwrap();
     assert_eq!(store.load_user_view(&u1, at("2026-11-27T00:00:00Z")).await.unwrap().direct, None);
-    store.create_assignment(&twin).await.unwrap();
+    store.create_assignment(&twin, &testkit::audit()).await.unwrap();
 
     let basic = TierId::parse("basic").unwrap();
-    assert!(matches!(store.delete_tier(&basic, None).await, Err(Error::Conflict(_))));
-    store.delete_assignment(&retargeted.assignment_id, Some(1)).await.unwrap_err();
-    let gone = store.delete_assignment(&retargeted.assignment_id, Some(3)).await.unwrap();
+    assert!(matches!(store.delete_tier(&basic, None, &testkit::audit()).await, Err(Error::Conflict(_))));
+    store.delete_assignment(&retargeted.assignment_id, Some(1), |_| testkit::audit()).await.unwrap_err();
+    let gone = store.delete_assignment(&retargeted.assignment_id, Some(3), |_| testkit::audit()).await.unwrap();
     assert_eq!(gone, retargeted);
-    store.delete_assignment(&twin.assignment_id, None).await.unwrap();
+    store.delete_assignment(&twin.assignment_id, None, |_| testkit::audit()).await.unwrap();
     assert_eq!(store.load_user_view(&u2, at("2026-11-27T00:00:00Z")).await.unwrap().direct, None);
-    store.delete_tier(&basic, None).await.unwrap();
+    store.delete_tier(&basic, None, &testkit::audit()).await.unwrap();
 }
 
 #[tokio::test]
 async fn assignments_list_by_type_value_and_tier() {
     let store = fresh_store().await;
-    store.create_tier(&tier("basic", "10", "")).await.unwrap();
-    store.create_tier(&tier("staff", "50", "")).await.unwrap();
+    store.create_tier(&tier("basic", "10", ""), &testkit::audit()).await.unwrap();
+    store.create_tier(&tier("staff", "50", ""), &testkit::audit()).await.unwrap();
     let role = |r: &str| Target::JwtRole(JwtRole::parse(r).unwrap());
     let all = [
         assignment("a1", "basic", Target::DefaultTier),
@@ -160,7 +166,7 @@ async fn assignments_list_by_type_value_and_tier() {
         assignment("a6", "staff", Target::DirectUser(UserId::parse("u1").unwrap())),
     ];
     for a in &all {
-        store.create_assignment(a).await.unwrap();
+        store.create_assignment(a, &testkit::audit()).await.unwrap();
     }
     let ids = |f: AssignmentFilter| {
         let store = &store;
@@ -207,16 +213,16 @@ async fn every_admin_write_bumps_the_configuration_version() {
         store.load_user_view(user, now).await.unwrap().config_version
     }
     assert_eq!(version(&store, &user, now).await, 0);
-    store.create_tier(&tier("basic", "10", "")).await.unwrap();
+    store.create_tier(&tier("basic", "10", ""), &testkit::audit()).await.unwrap();
     assert_eq!(version(&store, &user, now).await, 1);
     let a = assignment("a1", "basic", Target::DefaultTier);
-    store.create_assignment(&a).await.unwrap();
+    store.create_assignment(&a, &testkit::audit()).await.unwrap();
     assert_eq!(version(&store, &user, now).await, 2);
     // A rejected write bumps nothing.
-    let _ = store.create_tier(&tier("basic", "10", "")).await;
+    let _ = store.create_tier(&tier("basic", "10", ""), &testkit::audit()).await;
     assert_eq!(version(&store, &user, now).await, 2);
-    store.delete_assignment(&a.assignment_id, None).await.unwrap();
-    store.delete_tier(&TierId::parse("basic").unwrap(), None).await.unwrap();
+    store.delete_assignment(&a.assignment_id, None, |_| testkit::audit()).await.unwrap();
+    store.delete_tier(&TierId::parse("basic").unwrap(), None, &testkit::audit()).await.unwrap();
     assert_eq!(version(&store, &user, now).await, 4);
     let config = store.load_shared_config().await.unwrap();
     assert!(config.tiers.is_empty() && config.assignments.is_empty());
@@ -225,10 +231,13 @@ async fn every_admin_write_bumps_the_configuration_version() {
 #[tokio::test]
 async fn shared_config_holds_tiers_and_shared_assignments_but_not_direct_ones() {
     let store = fresh_store().await;
-    store.create_tier(&tier("basic", "10", "")).await.unwrap();
-    store.create_assignment(&assignment("a1", "basic", Target::DefaultTier)).await.unwrap();
+    store.create_tier(&tier("basic", "10", ""), &testkit::audit()).await.unwrap();
+    store.create_assignment(&assignment("a1", "basic", Target::DefaultTier), &testkit::audit()).await.unwrap();
     store
-        .create_assignment(&assignment("a2", "basic", Target::DirectUser(UserId::parse("u1").unwrap())))
+        .create_assignment(
+            &assignment("a2", "basic", Target::DirectUser(UserId::parse("u1").unwrap())),
+            &testkit::audit(),
+        )
         .await
         .unwrap();
     let config = store.load_shared_config().await.unwrap();
@@ -240,12 +249,12 @@ async fn shared_config_holds_tiers_and_shared_assignments_but_not_direct_ones() 
 #[tokio::test]
 async fn a_regex_domain_with_a_key_delimiter_is_stored_listed_and_resolved() {
     let store = fresh_store().await;
-    store.create_tier(&tier("labs", "10", "")).await.unwrap();
+    store.create_tier(&tier("labs", "10", ""), &testkit::audit()).await.unwrap();
     let pattern = DomainPattern::parse("regex:(lab#1|lab2)\\.uni\\.edu|x[0-9]+\\.uni\\.edu").unwrap();
     let a = assignment("a-re", "labs", Target::EmailDomain(pattern.clone()));
-    store.create_assignment(&a).await.unwrap();
+    store.create_assignment(&a, &testkit::audit()).await.unwrap();
     let exact = assignment("a-ex", "labs", Target::EmailDomain(DomainPattern::parse("lab2.uni.edu").unwrap()));
-    store.create_assignment(&exact).await.unwrap();
+    store.create_assignment(&exact, &testkit::audit()).await.unwrap();
     let by_value =
         AssignmentFilter { kind: Some(AssignmentType::EmailDomain), value: Some(pattern.to_string()), tier_id: None };
     let page = store.list_assignments(&by_value, &PageRequest::default()).await.unwrap();
@@ -265,28 +274,34 @@ async fn a_regex_domain_with_a_key_delimiter_is_stored_listed_and_resolved() {
 #[tokio::test]
 async fn a_stale_version_on_a_tier_in_use_is_a_failed_precondition_before_a_conflict() {
     let store = fresh_store().await;
-    store.create_tier(&tier("basic", "10", "")).await.unwrap();
-    store.create_assignment(&assignment("a1", "basic", Target::DefaultTier)).await.unwrap();
+    store.create_tier(&tier("basic", "10", ""), &testkit::audit()).await.unwrap();
+    store.create_assignment(&assignment("a1", "basic", Target::DefaultTier), &testkit::audit()).await.unwrap();
     let id = TierId::parse("basic").unwrap();
-    assert!(matches!(store.delete_tier(&id, Some(99)).await, Err(Error::PreconditionFailed { .. })));
-    assert!(matches!(store.delete_tier(&id, Some(1)).await, Err(Error::Conflict(_))), "current version, in use");
+    assert!(matches!(store.delete_tier(&id, Some(99), &testkit::audit()).await, Err(Error::PreconditionFailed { .. })));
+    assert!(
+        matches!(store.delete_tier(&id, Some(1), &testkit::audit()).await, Err(Error::Conflict(_))),
+        "current version, in use"
+    );
 }
 
 #[tokio::test]
 async fn a_filtered_list_by_tier_fills_its_pages() {
     let store = fresh_store().await;
-    store.create_tier(&tier("staff", "10", "")).await.unwrap();
+    store.create_tier(&tier("staff", "10", ""), &testkit::audit()).await.unwrap();
     // Interleave: direct assignments (filtered out) around two roles.
     for i in 0..6 {
         let user = UserId::parse(format!("u{i}")).unwrap();
         store
-            .create_assignment(&assignment(&format!("a-{i}-direct"), "staff", Target::DirectUser(user)))
+            .create_assignment(
+                &assignment(&format!("a-{i}-direct"), "staff", Target::DirectUser(user)),
+                &testkit::audit(),
+            )
             .await
             .unwrap();
     }
     for r in ["R1", "R2"] {
         let role = Target::JwtRole(JwtRole::parse(r).unwrap());
-        store.create_assignment(&assignment(&format!("a-9-{r}"), "staff", role)).await.unwrap();
+        store.create_assignment(&assignment(&format!("a-9-{r}"), "staff", role), &testkit::audit()).await.unwrap();
     }
     let filter = AssignmentFilter {
         kind: Some(AssignmentType::JwtRole),

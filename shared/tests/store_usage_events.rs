@@ -94,9 +94,9 @@ async fn cents_sum_exactly_where_floats_drift() {
 #[tokio::test]
 async fn user_view_is_one_batch_get() {
     let store = fresh_store().await;
-    store.create_tier(&tier("vip", "100", "")).await.unwrap();
+    store.create_tier(&tier("vip", "100", ""), &testkit::audit()).await.unwrap();
     let direct = assignment("a1", "vip", quota_shared::model::Target::DirectUser(user("u1")));
-    store.create_assignment(&direct).await.unwrap();
+    store.create_assignment(&direct, &testkit::audit()).await.unwrap();
     let now = at("2026-11-27T10:00:00Z");
     store.record_usage(&user("u1"), &req("r1"), &delta("3.5"), now).await.unwrap();
     store.requests().reset();

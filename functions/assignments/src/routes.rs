@@ -12,7 +12,8 @@ use quota_shared::http::{
     AdminState, ApiError, JsonBody, created, ensure_version, if_match, json_response, json_with_etag, only_params,
 };
 use quota_shared::model::{
-    AssignmentId, AssignmentPatch, AssignmentType, DomainPattern, JwtRole, NewAssignment, TierId, UserId,
+    AdminChange, Assignment, AssignmentId, AssignmentPatch, AssignmentType, DomainPattern, JwtRole, NewAssignment,
+    TierId, UserId,
 };
 use quota_shared::page::PageRequest;
 use quota_shared::store::AssignmentFilter;
@@ -47,8 +48,10 @@ async fn create(
     admin: Admin,
     JsonBody(body): JsonBody<NewAssignment>,
 ) -> Result<Response, ApiError> {
-    let a = body.into_assignment(&admin.actor, Utc::now())?;
-    s.store.create_assignment(&a).await?;
+    let now = Utc::now();
+    let a = body.into_assignment(&admin.actor, now)?;
+    let change = AdminChange::new(&admin.actor, "create", a.change_target(), None, Some(&a), now);
+    s.store.create_assignment(&a, &change).await?;
     tracing::info!(actor = %admin.actor, action = "assignment.create", assignment_id = %a.assignment_id, tier_id = %a.tier_id, "admin write");
     Ok(created(&a, a.audit.version, &format!("{ASSIGNMENTS_PATH}/{}", a.assignment_id)))
 }
@@ -116,8 +119,10 @@ async fn update(
     let expected = if_match(&headers, Entity::Assignment, &raw)?;
     let current = s.store.get_assignment(&id).await?.ok_or_else(|| not_found(raw.clone()))?;
     ensure_version(expected, current.audit.version, Entity::Assignment, &raw)?;
-    let next = current.patched(patch, &admin.actor, Utc::now())?;
-    s.store.update_assignment(&current, &next).await?;
+    let now = Utc::now();
+    let next = current.patched(patch, &admin.actor, now)?;
+    let change = AdminChange::new(&admin.actor, "update", next.change_target(), Some(&current), Some(&next), now);
+    s.store.update_assignment(&current, &next, &change).await?;
     tracing::info!(actor = %admin.actor, action = "assignment.update", assignment_id = %id, version = next.audit.version, "admin write");
     Ok(json_with_etag(StatusCode::OK, &next, next.audit.version))
 }
@@ -129,7 +134,10 @@ async fn remove(
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let id = assignment_id(&raw)?;
-    s.store.delete_assignment(&id, if_match(&headers, Entity::Assignment, &raw)?).await?;
+    let expected = if_match(&headers, Entity::Assignment, &raw)?;
+    let actor = admin.actor.clone();
+    let change = |a: &Assignment| AdminChange::new(&actor, "delete", a.change_target(), Some(a), None, Utc::now());
+    s.store.delete_assignment(&id, expected, change).await?;
     tracing::info!(actor = %admin.actor, action = "assignment.delete", assignment_id = %id, "admin write");
     Ok(StatusCode::NO_CONTENT.into_response())
 }

@@ -86,11 +86,17 @@ fn record_request(user: &str, id: &str) -> RecordRequest {
 
 async fn seeded() -> DynamoStore {
     let store = fresh_store().await;
-    store.create_tier(&tier("basic", "1000", "100")).await.expect("seed");
-    store.create_tier(&tier("staff", "5000", "")).await.expect("seed");
-    store.create_assignment(&assignment("a-default", "basic", Target::DefaultTier)).await.expect("seed");
+    store.create_tier(&tier("basic", "1000", "100"), &testkit::audit()).await.expect("seed");
+    store.create_tier(&tier("staff", "5000", ""), &testkit::audit()).await.expect("seed");
     store
-        .create_assignment(&assignment("a-staff", "staff", Target::JwtRole(JwtRole::parse("Staff").expect("valid"))))
+        .create_assignment(&assignment("a-default", "basic", Target::DefaultTier), &testkit::audit())
+        .await
+        .expect("seed");
+    store
+        .create_assignment(
+            &assignment("a-staff", "staff", Target::JwtRole(JwtRole::parse("Staff").expect("valid"))),
+            &testkit::audit(),
+        )
         .await
         .expect("seed");
     store
@@ -131,7 +137,7 @@ async fn requests_per_operation() {
     println!("|---|---|---|---|---|---|");
     row("check, new container", &counted(&counter, c.check(&check_request("u1"), now)).await);
     row("check, warm", &counted(&counter, c.check(&check_request("u2"), now)).await);
-    store.create_tier(&tier("extra", "1", "")).await.expect("admin write");
+    store.create_tier(&tier("extra", "1", ""), &testkit::audit()).await.expect("admin write");
     row("check, right after an admin change", &counted(&counter, c.check(&check_request("u1"), now)).await);
     row(
         "record, after a check in this container",
@@ -170,7 +176,8 @@ async fn requests_per_operation() {
     .expect("valid override");
     row(
         "create override",
-        &counted(&counter, async { store.create_override(&grant, now).await.expect("create") }).await,
+        &counted(&counter, async { store.create_override(&grant, now, &testkit::audit()).await.expect("create") })
+            .await,
     );
     row("check, first decided by an override", &counted(&counter, c.check(&check_request("dana"), now)).await);
     row("check, warm, override active", &counted(&counter, c.check(&check_request("dana"), now)).await);

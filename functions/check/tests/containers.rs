@@ -13,11 +13,11 @@ use testkit::{assignment, fresh_store, tier};
 /// Everyone gets basic (10 a month); Faculty, by JWT role, get 100.
 async fn seeded() -> DynamoStore {
     let store = fresh_store().await;
-    store.create_tier(&tier("basic", "10", "")).await.unwrap();
-    store.create_tier(&tier("faculty", "100", "")).await.unwrap();
-    store.create_assignment(&assignment("a-default", "basic", Target::DefaultTier)).await.unwrap();
+    store.create_tier(&tier("basic", "10", ""), &testkit::audit()).await.unwrap();
+    store.create_tier(&tier("faculty", "100", ""), &testkit::audit()).await.unwrap();
+    store.create_assignment(&assignment("a-default", "basic", Target::DefaultTier), &testkit::audit()).await.unwrap();
     let role = Target::JwtRole(JwtRole::parse("Faculty").unwrap());
-    store.create_assignment(&assignment("a-fac", "faculty", role)).await.unwrap();
+    store.create_assignment(&assignment("a-fac", "faculty", role), &testkit::audit()).await.unwrap();
     store
 }
 

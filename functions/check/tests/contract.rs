@@ -10,9 +10,9 @@ use testkit::{assignment, fresh_store, money, tier};
 /// Faculty get a tier of 1.00 a month; everyone else has none.
 async fn app() -> App {
     let store = fresh_store().await;
-    store.create_tier(&tier("faculty", "1", "")).await.unwrap();
+    store.create_tier(&tier("faculty", "1", ""), &testkit::audit()).await.unwrap();
     let a = assignment("a-fac", "faculty", Target::JwtRole(JwtRole::parse("Faculty").unwrap()));
-    store.create_assignment(&a).await.unwrap();
+    store.create_assignment(&a, &testkit::audit()).await.unwrap();
     let config = testkit::config(TableNames { quota: String::new(), events: String::new() });
     check_fn::app(store, &config)
 }

@@ -1,4 +1,4 @@
-//! GET /api/admin/quota/events?userId=&tierId=&type=&from=&to=&limit=&nextToken=&format=json|csv
+//! GET /api/admin/quota/events?userId=&tierId=&type=&from=&to=&targetId=&actor=&limit=&nextToken=&format=json|csv
 
 use axum::Router;
 use axum::extract::{Query, State};
@@ -9,7 +9,7 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use quota_shared::auth::Admin;
 use quota_shared::error::{Error, FieldErrors};
 use quota_shared::http::{AdminState, ApiError, json_response, only_params};
-use quota_shared::model::{EventType, QuotaEvent, TierId, UserId};
+use quota_shared::model::{Event, EventType, TierId, UserId};
 use quota_shared::page::{Page, PageRequest};
 use quota_shared::store::{EventFilter, TimeRange};
 use std::collections::HashMap;
@@ -73,8 +73,19 @@ fn filter(q: &HashMap<String, String>) -> Result<(EventFilter, Format), Error> {
             Format::Json
         }
     };
+    let text = |errors: &mut FieldErrors, field: &str| {
+        q.get(field).and_then(|raw| {
+            let ok = !raw.is_empty() && raw.len() <= 320 && !raw.chars().any(char::is_control);
+            if !ok {
+                errors.push(field, "must be 1 to 320 characters without control characters");
+            }
+            ok.then(|| raw.clone())
+        })
+    };
+    let target_id = text(&mut errors, "targetId");
+    let actor = text(&mut errors, "actor");
     errors.into_result()?;
-    Ok((EventFilter { user, tier, kind, range: TimeRange { from, to } }, format))
+    Ok((EventFilter { user, tier, kind, range: TimeRange { from, to }, target_id, actor }, format))
 }
 
 async fn search(
@@ -82,7 +93,7 @@ async fn search(
     _: Admin,
     Query(q): Query<HashMap<String, String>>,
 ) -> Result<Response, ApiError> {
-    only_params(&q, &["userId", "tierId", "type", "from", "to", "limit", "nextToken", "format"])?;
+    only_params(&q, &["userId", "tierId", "type", "from", "to", "targetId", "actor", "limit", "nextToken", "format"])?;
     let page = PageRequest::parse(q.get("limit").map(String::as_str), q.get("nextToken").map(String::as_str))?;
     let (filter, format) = filter(&q)?;
     let found = s.store.search_events(&filter, &page, Utc::now()).await?;
@@ -92,8 +103,9 @@ async fn search(
     })
 }
 
-/// The CSV columns, in order; a header line names them.
-const COLUMNS: [&str; 12] = [
+/// The CSV columns, in order; a header line names them. Admin changes fill
+/// the last five, quota events the ones before.
+const COLUMNS: [&str; 17] = [
     "eventId",
     "eventType",
     "occurredAt",
@@ -106,29 +118,61 @@ const COLUMNS: [&str; 12] = [
     "limit",
     "percentage",
     "sessionId",
+    "actor",
+    "action",
+    "targetType",
+    "targetId",
+    "changes",
 ];
 
-fn csv_row(e: &QuotaEvent) -> [String; 12] {
+fn csv_row(event: &Event) -> [String; 17] {
     let opt = |v: Option<String>| v.unwrap_or_default();
-    [
-        e.event_id.to_string(),
-        e.event_type.as_str().to_string(),
-        e.occurred_at.to_rfc3339_opts(SecondsFormat::Millis, true),
-        e.user_id.to_string(),
-        opt(e.tier_id.as_ref().map(ToString::to_string)),
-        opt(e.override_id.as_ref().map(ToString::to_string)),
-        opt(e.window.map(|w| w.as_str().to_string())),
-        opt(e.threshold.map(|t| t.to_string())),
-        e.usage.to_string(),
-        opt(e.limit.map(|l| l.to_string())),
-        e.percentage.normalize().to_string(),
-        opt(e.session_id.as_ref().map(ToString::to_string)),
-    ]
+    let at = event.occurred_at().to_rfc3339_opts(SecondsFormat::Millis, true);
+    match event {
+        Event::Quota(e) => [
+            e.event_id.to_string(),
+            e.event_type.as_str().to_string(),
+            at,
+            e.user_id.to_string(),
+            opt(e.tier_id.as_ref().map(ToString::to_string)),
+            opt(e.override_id.as_ref().map(ToString::to_string)),
+            opt(e.window.map(|w| w.as_str().to_string())),
+            opt(e.threshold.map(|t| t.to_string())),
+            e.usage.to_string(),
+            opt(e.limit.map(|l| l.to_string())),
+            e.percentage.normalize().to_string(),
+            opt(e.session_id.as_ref().map(ToString::to_string)),
+            String::new(),
+            String::new(),
+            String::new(),
+            String::new(),
+            String::new(),
+        ],
+        Event::Admin(c) => [
+            c.event_id.to_string(),
+            c.event_type.as_str().to_string(),
+            at,
+            opt(c.user_id.as_ref().map(ToString::to_string)),
+            opt(c.tier_id.as_ref().map(ToString::to_string)),
+            String::new(),
+            String::new(),
+            String::new(),
+            String::new(),
+            String::new(),
+            String::new(),
+            String::new(),
+            c.actor.clone(),
+            c.action.clone(),
+            c.target_type.as_str().to_string(),
+            c.target_id.clone(),
+            serde_json::to_string(&c.changes).unwrap_or_default(),
+        ],
+    }
 }
 
 /// The page as `text/csv` (RFC 4180, header first); the next page's token
 /// in the `X-Next-Token` header.
-fn csv_response(page: &Page<QuotaEvent>) -> Result<Response, Error> {
+fn csv_response(page: &Page<Event>) -> Result<Response, Error> {
     let mut out = csv::Writer::from_writer(Vec::new());
     let written = (|| {
         out.write_record(COLUMNS)?;

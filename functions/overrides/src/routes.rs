@@ -11,7 +11,7 @@ use quota_shared::error::{Entity, Error, FieldErrors};
 use quota_shared::http::{
     AdminState, ApiError, JsonBody, created, ensure_version, if_match, json_response, json_with_etag, only_params,
 };
-use quota_shared::model::{NewOverride, OverrideId, OverridePatch, OverrideStatus, UserId};
+use quota_shared::model::{AdminChange, NewOverride, OverrideId, OverridePatch, OverrideStatus, UserId};
 use quota_shared::page::PageRequest;
 use quota_shared::store::OverrideFilter;
 use std::collections::HashMap;
@@ -47,7 +47,8 @@ async fn create(
 ) -> Result<Response, ApiError> {
     let now = Utc::now();
     let o = body.into_override(&admin.actor, now)?;
-    s.store.create_override(&o, now).await?;
+    let change = AdminChange::new(&admin.actor, "create", o.change_target(), None, Some(&o), now);
+    s.store.create_override(&o, now, &change).await?;
     tracing::info!(actor = %admin.actor, action = "override.create", override_id = %o.override_id, user_id = %o.user_id, "admin write");
     Ok(created(&o.view(now), o.audit.version, &format!("{OVERRIDES_PATH}/{}", o.override_id)))
 }
@@ -97,8 +98,9 @@ async fn update(
     ensure_version(expected, current.audit.version, Entity::Override, &raw)?;
     let now = Utc::now();
     let next = current.patched(patch, &admin.actor, now)?;
+    let change = AdminChange::new(&admin.actor, "update", next.change_target(), Some(&current), Some(&next), now);
     // Conditional on the version read, so a change in between is never lost.
-    s.store.update_override(&next, current.audit.version, now).await?;
+    s.store.update_override(&next, current.audit.version, now, &change).await?;
     tracing::info!(actor = %admin.actor, action = "override.update", override_id = %id, version = next.audit.version, "admin write");
     Ok(json_with_etag(StatusCode::OK, &next.view(now), next.audit.version))
 }
@@ -113,7 +115,9 @@ async fn remove(
     let expected = if_match(&headers, Entity::Override, &raw)?;
     let current = s.store.get_override(&id).await?.ok_or_else(|| not_found(raw.clone()))?;
     ensure_version(expected, current.audit.version, Entity::Override, &raw)?;
-    s.store.delete_override(&current, Utc::now()).await?;
+    let now = Utc::now();
+    let change = AdminChange::new(&admin.actor, "delete", current.change_target(), Some(&current), None, now);
+    s.store.delete_override(&current, now, &change).await?;
     tracing::info!(actor = %admin.actor, action = "override.delete", override_id = %id, "admin write");
     Ok(StatusCode::NO_CONTENT.into_response())
 }

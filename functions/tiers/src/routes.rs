@@ -11,7 +11,7 @@ use quota_shared::error::{Entity, Error};
 use quota_shared::http::{
     AdminState, ApiError, JsonBody, created, ensure_version, if_match, json_response, json_with_etag, only_params,
 };
-use quota_shared::model::{NewTier, TierId, TierPatch};
+use quota_shared::model::{AdminChange, NewTier, TierId, TierPatch};
 use quota_shared::page::PageRequest;
 use std::collections::HashMap;
 
@@ -39,8 +39,10 @@ async fn create(
     admin: Admin,
     JsonBody(body): JsonBody<NewTier>,
 ) -> Result<Response, ApiError> {
-    let tier = body.into_tier(&admin.actor, Utc::now())?;
-    s.store.create_tier(&tier).await?;
+    let now = Utc::now();
+    let tier = body.into_tier(&admin.actor, now)?;
+    let change = AdminChange::new(&admin.actor, "create", tier.change_target(), None, Some(&tier), now);
+    s.store.create_tier(&tier, &change).await?;
     tracing::info!(actor = %admin.actor, action = "tier.create", tier_id = %tier.tier_id, "admin write");
     Ok(created(&tier, tier.audit.version, &format!("{TIERS_PATH}/{}", tier.tier_id)))
 }
@@ -78,9 +80,11 @@ async fn update(
     let expected = if_match(&headers, Entity::Tier, &raw)?;
     let current = s.store.get_tier(&id).await?.ok_or(Error::NotFound { entity: Entity::Tier, id: raw.clone() })?;
     ensure_version(expected, current.audit.version, Entity::Tier, &raw)?;
-    let next = current.patched(patch, &admin.actor, Utc::now())?;
+    let now = Utc::now();
+    let next = current.patched(patch, &admin.actor, now)?;
+    let change = AdminChange::new(&admin.actor, "update", next.change_target(), Some(&current), Some(&next), now);
     // Conditional on the version read, so a change in between is never lost.
-    s.store.update_tier(&next, current.audit.version).await?;
+    s.store.update_tier(&next, current.audit.version, &change).await?;
     tracing::info!(actor = %admin.actor, action = "tier.update", tier_id = %id, version = next.audit.version, "admin write");
     Ok(json_with_etag(StatusCode::OK, &next, next.audit.version))
 }
@@ -92,7 +96,11 @@ async fn remove(
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let id = tier_id(&raw)?;
-    s.store.delete_tier(&id, if_match(&headers, Entity::Tier, &raw)?).await?;
+    let expected = if_match(&headers, Entity::Tier, &raw)?;
+    // Read first: the audit trail keeps what was deleted.
+    let current = s.store.get_tier(&id).await?.ok_or(Error::NotFound { entity: Entity::Tier, id: raw.clone() })?;
+    let change = AdminChange::new(&admin.actor, "delete", current.change_target(), Some(&current), None, Utc::now());
+    s.store.delete_tier(&id, expected, &change).await?;
     tracing::info!(actor = %admin.actor, action = "tier.delete", tier_id = %id, "admin write");
     Ok(StatusCode::NO_CONTENT.into_response())
 }

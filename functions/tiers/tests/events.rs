@@ -60,7 +60,7 @@ async fn a_tier_from_creation_to_deletion() {
     assert_eq!(got.headers["etag"], "\"1\"");
     run("get-missing.json").await.problem_fields(404);
 
-    state.store.create_tier(&testkit::tier("second", "5", "")).await.unwrap();
+    state.store.create_tier(&testkit::tier("second", "5", ""), &testkit::audit()).await.unwrap();
     let page = run("list.json").await;
     assert_eq!(page.status, 200);
     assert_eq!(page.body["items"].as_array().unwrap().len(), 1);
@@ -79,9 +79,9 @@ async fn a_tier_from_creation_to_deletion() {
     assert!(state.store.get_tier(&TierId::parse("basic").unwrap()).await.unwrap().unwrap().enabled);
 
     let a = assignment("a1", "basic", Target::DefaultTier);
-    state.store.create_assignment(&a).await.unwrap();
+    state.store.create_assignment(&a, &testkit::audit()).await.unwrap();
     run("delete-in-use.json").await.problem_fields(409);
-    state.store.delete_assignment(&a.assignment_id, None).await.unwrap();
+    state.store.delete_assignment(&a.assignment_id, None, |_| testkit::audit()).await.unwrap();
     let deleted = run("delete.json").await;
     assert_eq!((deleted.status, deleted.body.clone()), (204, serde_json::Value::Null));
     run("get.json").await.problem_fields(404);

@@ -11,22 +11,28 @@ async fn the_inspector_shows_the_whole_cascade_usage_and_events() {
     let state = admin_state().await;
     let store = &state.store;
     for t in [tier("basic", "10", ""), tier("faculty", "100", "20"), tier("uni", "50", "")] {
-        store.create_tier(&t).await.unwrap();
+        store.create_tier(&t, &testkit::audit()).await.unwrap();
     }
     let mut off = tier("staff", "30", "");
     off.enabled = false;
-    store.create_tier(&off).await.unwrap();
-    store.create_assignment(&assignment("a-default", "basic", Target::DefaultTier)).await.unwrap();
+    store.create_tier(&off, &testkit::audit()).await.unwrap();
+    store.create_assignment(&assignment("a-default", "basic", Target::DefaultTier), &testkit::audit()).await.unwrap();
     store
-        .create_assignment(&assignment("a-fac", "faculty", Target::JwtRole(JwtRole::parse("Faculty").unwrap())))
+        .create_assignment(
+            &assignment("a-fac", "faculty", Target::JwtRole(JwtRole::parse("Faculty").unwrap())),
+            &testkit::audit(),
+        )
         .await
         .unwrap();
     store
-        .create_assignment(&assignment("a-staff", "staff", Target::JwtRole(JwtRole::parse("Staff").unwrap())))
+        .create_assignment(
+            &assignment("a-staff", "staff", Target::JwtRole(JwtRole::parse("Staff").unwrap())),
+            &testkit::audit(),
+        )
         .await
         .unwrap();
     let domain = Target::EmailDomain(DomainPattern::parse("uni.edu").unwrap());
-    store.create_assignment(&assignment("a-uni", "uni", domain)).await.unwrap();
+    store.create_assignment(&assignment("a-uni", "uni", domain), &testkit::audit()).await.unwrap();
     let u1 = UserId::parse("u1").unwrap();
     let now = chrono::Utc::now();
     let spent = UsageDelta { cost: money("12.5"), input_tokens: 100, output_tokens: 10 };

@@ -4,6 +4,7 @@ use serde::Deserialize;
 
 mod assignment;
 mod audit;
+mod change;
 mod email;
 mod event;
 mod ids;
@@ -16,6 +17,7 @@ pub use assignment::{
     Assignment, AssignmentPatch, AssignmentType, MAX_PRIORITY, NewAssignment, Target, validate_priority,
 };
 pub use audit::Audit;
+pub use change::{AdminChange, ChangeTarget, Event, FieldChange, TargetType};
 pub use email::{DomainPattern, Email, MAX_PATTERN_LEN, PatternKind};
 pub use event::{EventType, QuotaEvent};
 pub use ids::{AssignmentId, EventId, JwtRole, OverrideId, RequestId, SessionId, TierId, UserId, check_text};

@@ -9,9 +9,10 @@ use super::item::{
     self, Item, assignment_copy, assignment_copy_key, assignment_from_item, assignment_to_item, key, n, s,
 };
 use super::schema::{ASSIGNMENTS_BY_TARGET, ASSIGNMENTS_BY_TIER, GSI1_PK, GSI1_SK, GSI2_PK, GSI2_SK, PK, SK};
+use super::usage::audit_put;
 use super::{cursor, keys};
 use crate::error::{Entity, Error};
-use crate::model::{Assignment, AssignmentId, AssignmentType, Target, TierId};
+use crate::model::{AdminChange, Assignment, AssignmentId, AssignmentType, Target, TierId};
 use crate::page::{Page, PageRequest};
 use crate::resolve::SharedConfig;
 use aws_sdk_dynamodb::types::{Delete, Put, TransactWriteItem, Update};
@@ -78,7 +79,7 @@ fn not_found(id: &AssignmentId) -> Error {
 }
 
 impl DynamoStore {
-    pub async fn create_assignment(&self, a: &Assignment) -> Result<(), Error> {
+    pub async fn create_assignment(&self, a: &Assignment, audit: &AdminChange) -> Result<(), Error> {
         let table = self.quota();
         let mut items = vec![
             put(table, assignment_to_item(a), Some("attribute_not_exists(pk)")),
@@ -86,6 +87,7 @@ impl DynamoStore {
             count_change(table, &a.tier_id, 1),
         ];
         items.extend(self.version_bumps());
+        items.push(audit_put(self.events(), audit));
         match self.transact_retrying(items).await? {
             Ok(()) => Ok(()),
             Err(c) => Err(if let Some(r) = c.condition_failed(1) {
@@ -114,7 +116,12 @@ impl DynamoStore {
     }
 
     /// Replaces `old` by `new` (same id) if `old` is still the stored version.
-    pub async fn update_assignment(&self, old: &Assignment, new: &Assignment) -> Result<(), Error> {
+    pub async fn update_assignment(
+        &self,
+        old: &Assignment,
+        new: &Assignment,
+        audit: &AdminChange,
+    ) -> Result<(), Error> {
         let table = self.quota();
         let canonical = Put::builder()
             .table_name(table)
@@ -138,6 +145,7 @@ impl DynamoStore {
             items.push(count_change(table, &new.tier_id, 1));
         }
         items.extend(self.version_bumps());
+        items.push(audit_put(self.events(), audit));
         match self.transact_retrying(items).await? {
             Ok(()) => Ok(()),
             Err(c) => Err(match c.condition_failed(0) {
@@ -158,11 +166,13 @@ impl DynamoStore {
         }
     }
 
-    /// Deletes an assignment (at `expected_version`, when given) and returns it.
+    /// Deletes an assignment (at `expected_version`, when given) and returns
+    /// it; `audit` makes the admin change from the assignment read.
     pub async fn delete_assignment(
         &self,
         id: &AssignmentId,
         expected_version: Option<u64>,
+        audit: impl FnOnce(&Assignment) -> AdminChange,
     ) -> Result<Assignment, Error> {
         let a = self.get_assignment(id).await?.ok_or_else(|| not_found(id))?;
         if expected_version.is_some_and(|v| v != a.audit.version) {
@@ -185,6 +195,7 @@ impl DynamoStore {
             count_change(table, &a.tier_id, -1),
         ];
         items.extend(self.version_bumps());
+        items.push(audit_put(self.events(), &audit(&a)));
         match self.transact_retrying(items).await? {
             Ok(()) => Ok(a),
             Err(c) => Err(match c.condition_failed(0) {

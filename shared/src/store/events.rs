@@ -2,14 +2,14 @@
 //! newest first, optionally within a time range.
 
 use super::dynamo::{DynamoStore, store_error};
-use super::item::{event_from_item, s};
+use super::item::{any_event_from_item, event_from_item, s};
 use super::schema::{
     EVENTS_BY_MONTH, EVENTS_BY_TIER, EVENTS_BY_TYPE, GSI1_PK, GSI1_SK, GSI2_PK, GSI2_SK, GSI3_PK, GSI3_SK, PK, SK,
 };
-use super::usage::EVENT_RETENTION_DAYS;
+use super::usage::AUDIT_RETENTION_DAYS;
 use super::{cursor, keys};
 use crate::error::Error;
-use crate::model::{EventType, QuotaEvent, TierId, UserId};
+use crate::model::{Event, EventType, QuotaEvent, TierId, UserId};
 use crate::page::{Page, PageRequest};
 use crate::period::{Period, Window};
 use chrono::{DateTime, SecondsFormat, Utc};
@@ -80,7 +80,15 @@ impl DynamoStore {
         if range.from.is_some() || range.to.is_some() {
             q = q.expression_attribute_names("#sk", sk_attr);
         }
-        let out = q.key_condition_expression(condition).send().await.map_err(|e| store_error("Query", e))?;
+        // Quota events only (the inspector's and the tests' view): admin changes
+        // stored with a user are left out here; the search answers both kinds.
+        let out = q
+            .key_condition_expression(condition)
+            .filter_expression("eventType <> :admin")
+            .expression_attribute_values(":admin", s(EventType::AdminChange.as_str()))
+            .send()
+            .await
+            .map_err(|e| store_error("Query", e))?;
         let items = out.items().iter().map(event_from_item).collect::<Result<_, _>>()?;
         Ok(Page { items, next_token: cursor::encode(out.last_evaluated_key()) })
     }
@@ -93,6 +101,10 @@ pub struct EventFilter {
     pub tier: Option<TierId>,
     pub kind: Option<EventType>,
     pub range: TimeRange,
+    /// Admin changes of this target (implies `admin_change`).
+    pub target_id: Option<String>,
+    /// Admin changes by this actor (implies `admin_change`).
+    pub actor: Option<String>,
 }
 
 /// Where a search continues: the month partition (all-events path) and
@@ -108,9 +120,9 @@ struct SearchCursor {
 }
 
 /// How far back the all-events path walks: to `from`, but never past the
-/// retention (events expire after it, so older months are empty).
+/// longest retention (the audit trail's; older months are empty).
 fn oldest_month(range: &TimeRange, now: DateTime<Utc>) -> String {
-    let retained = now - chrono::Duration::days(EVENT_RETENTION_DAYS + 1);
+    let retained = now - chrono::Duration::days(AUDIT_RETENTION_DAYS + 1);
     let floor = range.from.map_or(retained, |f| f.max(retained));
     Period::containing(Window::Monthly, floor).month_key()
 }
@@ -147,7 +159,12 @@ impl DynamoStore {
         filter: &EventFilter,
         page: &PageRequest,
         now: DateTime<Utc>,
-    ) -> Result<Page<QuotaEvent>, Error> {
+    ) -> Result<Page<Event>, Error> {
+        // A target or an actor names admin changes only.
+        let kind = filter
+            .kind
+            .or_else(|| (filter.target_id.is_some() || filter.actor.is_some()).then_some(EventType::AdminChange));
+        let filter = &EventFilter { kind, ..filter.clone() };
         let by_month = filter.user.is_none() && filter.tier.is_none() && filter.kind.is_none();
         let (index, pk_attr, sk_attr, attrs): (Option<&str>, &str, &str, [&str; 4]) = if filter.user.is_some() {
             (None, PK, SK, [PK, SK, "", ""])
@@ -225,12 +242,20 @@ impl DynamoStore {
                 conditions.push("eventType = :kind");
                 q = q.expression_attribute_values(":kind", s(k.as_str()));
             }
+            if let Some(target) = &filter.target_id {
+                conditions.push("targetId = :target");
+                q = q.expression_attribute_values(":target", s(target));
+            }
+            if let Some(actor) = &filter.actor {
+                conditions.push("actor = :actor");
+                q = q.expression_attribute_values(":actor", s(actor));
+            }
             if !conditions.is_empty() {
                 q = q.filter_expression(conditions.join(" AND "));
             }
             let out = q.key_condition_expression(condition).send().await.map_err(|e| store_error("Query", e))?;
             for it in out.items() {
-                found.push(event_from_item(it)?);
+                found.push(any_event_from_item(it)?);
             }
             start = out.last_evaluated_key().cloned();
             let full = found.len() >= page.limit as usize;

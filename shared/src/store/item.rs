@@ -5,9 +5,9 @@ use super::keys;
 use super::schema::{GSI1_PK, GSI1_SK, GSI2_PK, GSI2_SK, GSI3_PK, GSI3_SK, PK, SK, TTL};
 use crate::error::Error;
 use crate::model::{
-    Assignment, AssignmentId, AssignmentType, Audit, DomainPattern, EventId, EventType, JwtRole, LimitAction, Money,
-    Override, OverrideId, OverrideType, QuotaEvent, SessionId, Target, Tier, TierId, UsageSnapshot, UsageTotals,
-    UserId, UserOverrides,
+    AdminChange, Assignment, AssignmentId, AssignmentType, Audit, DomainPattern, Event, EventId, EventType, JwtRole,
+    LimitAction, Money, Override, OverrideId, OverrideType, QuotaEvent, SessionId, Target, TargetType, Tier, TierId,
+    UsageSnapshot, UsageTotals, UserId, UserOverrides,
 };
 use crate::period::{Period, Window};
 use aws_sdk_dynamodb::types::AttributeValue;
@@ -318,6 +318,65 @@ pub fn event_to_item(e: &QuotaEvent, expires_at: i64) -> Item {
     item.insert("occurredAt".into(), time(e.occurred_at));
     item.insert(TTL.into(), n(expires_at));
     item
+}
+
+/// An event item of either kind.
+pub fn any_event_from_item(item: &Item) -> Result<Event, Error> {
+    if opt_s(item, "eventType") == Some(EventType::AdminChange.as_str()) {
+        admin_change_from_item(item).map(Event::Admin)
+    } else {
+        event_from_item(item).map(Event::Quota)
+    }
+}
+
+/// Where an admin change is stored: with the user it is about, else with
+/// its target; in the tier's index when a tier is involved.
+pub fn admin_change_to_item(c: &AdminChange, expires_at: i64) -> Item {
+    let sk = format!("{}#{}", c.occurred_at.to_rfc3339_opts(SecondsFormat::Millis, true), c.event_id);
+    let pk = match &c.user_id {
+        Some(u) => keys::user_pk(u),
+        None => keys::audit_pk(c.target_type.as_str(), &c.target_id),
+    };
+    let mut item = key(pk, &sk);
+    item.insert("eventId".into(), s(c.event_id.as_str()));
+    item.insert("eventType".into(), s(EventType::AdminChange.as_str()));
+    item.insert("actor".into(), s(&c.actor));
+    item.insert("action".into(), s(&c.action));
+    item.insert("targetType".into(), s(c.target_type.as_str()));
+    item.insert("targetId".into(), s(&c.target_id));
+    if let Some(u) = &c.user_id {
+        item.insert("userId".into(), s(u.as_str()));
+    }
+    if let Some(t) = &c.tier_id {
+        item.insert("tierId".into(), s(t.as_str()));
+        item.insert(GSI1_PK.into(), s(keys::tier_gsi_pk(t)));
+        item.insert(GSI1_SK.into(), s(&sk));
+    }
+    item.insert("changes".into(), s(serde_json::to_string(&c.changes).expect("JSON values serialise")));
+    item.insert(GSI2_PK.into(), s(keys::event_type_pk(EventType::AdminChange)));
+    item.insert(GSI2_SK.into(), s(&sk));
+    let month = Period::containing(Window::Monthly, c.occurred_at).month_key();
+    item.insert(GSI3_PK.into(), s(keys::event_month_pk(&month)));
+    item.insert(GSI3_SK.into(), s(&sk));
+    item.insert("occurredAt".into(), time(c.occurred_at));
+    item.insert(TTL.into(), n(expires_at));
+    item
+}
+
+pub fn admin_change_from_item(item: &Item) -> Result<AdminChange, Error> {
+    let target_type = TargetType::parse(get_s(item, "targetType")?).ok_or_else(|| corrupt("targetType", item))?;
+    Ok(AdminChange {
+        event_id: id(item, "eventId", EventId::parse)?,
+        event_type: EventType::AdminChange,
+        actor: get_s(item, "actor")?.to_string(),
+        action: get_s(item, "action")?.to_string(),
+        target_type,
+        target_id: get_s(item, "targetId")?.to_string(),
+        user_id: opt_s(item, "userId").map(UserId::parse).transpose().map_err(|_| corrupt("userId", item))?,
+        tier_id: opt_s(item, "tierId").map(TierId::parse).transpose().map_err(|_| corrupt("tierId", item))?,
+        changes: serde_json::from_str(get_s(item, "changes")?).map_err(|_| corrupt("changes", item))?,
+        occurred_at: get_time(item, "occurredAt")?,
+    })
 }
 
 pub fn event_from_item(item: &Item) -> Result<QuotaEvent, Error> {

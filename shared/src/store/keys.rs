@@ -125,6 +125,11 @@ pub fn event_type_pk(kind: EventType) -> String {
     format!("TYPE#{}", kind.as_str())
 }
 
+/// Where an admin change about no user lives: with its target.
+pub fn audit_pk(target_type: &str, target_id: &str) -> String {
+    format!("AUDIT#{target_type}#{target_id}")
+}
+
 /// The byMonth partition of every event of `month` (`2026-11`).
 pub fn event_month_pk(month: &str) -> String {
     format!("EVENTS#{month}")

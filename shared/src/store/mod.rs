@@ -20,7 +20,7 @@ pub use dynamo::{DynamoStore, dynamodb_client, tuned};
 pub use events::{EventFilter, EventScope, TimeRange};
 pub use metrics::RequestCounter;
 pub use overrides::OverrideFilter;
-pub use usage::{EVENT_RETENTION_DAYS, REQUEST_MARKER_DAYS, USAGE_RETENTION_DAYS};
+pub use usage::{AUDIT_RETENTION_DAYS, EVENT_RETENTION_DAYS, REQUEST_MARKER_DAYS, USAGE_RETENTION_DAYS};
 
 use crate::check::{CheckStore, UserView};
 use crate::error::Error;

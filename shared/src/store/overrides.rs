@@ -7,10 +7,12 @@
 use super::dynamo::{DynamoStore, store_error};
 use super::item::{self, key, n, s};
 use super::schema::{ASSIGNMENTS_BY_TARGET, ASSIGNMENTS_BY_TIER, GSI1_PK, GSI1_SK, GSI2_PK, GSI2_SK, PK, SK};
+use super::usage::audit_put;
 use super::{cursor, keys};
 use crate::error::{Entity, Error};
 use crate::model::{
-    MAX_OVERRIDES_IN_EFFECT, Override, OverrideId, OverrideStatus, OverrideView, QuotaEvent, UserId, UserOverrides,
+    AdminChange, MAX_OVERRIDES_IN_EFFECT, Override, OverrideId, OverrideStatus, OverrideView, QuotaEvent, UserId,
+    UserOverrides,
 };
 use crate::page::{Page, PageRequest};
 use aws_sdk_dynamodb::types::{AttributeValue, Delete, Put, TransactWriteItem, Update};
@@ -66,8 +68,8 @@ impl DynamoStore {
 
     /// Stores a new override; 409 when the user already has the most
     /// overrides in effect or upcoming that the check reads.
-    pub async fn create_override(&self, o: &Override, now: DateTime<Utc>) -> Result<(), Error> {
-        self.write_override(&o.user_id, Change::Create(o), now).await
+    pub async fn create_override(&self, o: &Override, now: DateTime<Utc>, audit: &AdminChange) -> Result<(), Error> {
+        self.write_override(&o.user_id, Change::Create(o), now, audit).await
     }
 
     /// Replaces an override if it is still at `expected_version`.
@@ -76,19 +78,31 @@ impl DynamoStore {
         next: &Override,
         expected_version: u64,
         now: DateTime<Utc>,
+        audit: &AdminChange,
     ) -> Result<(), Error> {
-        self.write_override(&next.user_id, Change::Update { next, expected_version }, now).await
+        self.write_override(&next.user_id, Change::Update { next, expected_version }, now, audit).await
     }
 
     /// Deletes an override (if still at `current`'s version).
-    pub async fn delete_override(&self, current: &Override, now: DateTime<Utc>) -> Result<(), Error> {
-        self.write_override(&current.user_id, Change::Delete { current }, now).await
+    pub async fn delete_override(
+        &self,
+        current: &Override,
+        now: DateTime<Utc>,
+        audit: &AdminChange,
+    ) -> Result<(), Error> {
+        self.write_override(&current.user_id, Change::Delete { current }, now, audit).await
     }
 
     /// One transaction: the canonical item, and the user's copy rewritten
     /// from what was read (expired overrides and their flags pruned) on the
     /// condition that nobody wrote the copy meanwhile; a lost race reads again.
-    async fn write_override(&self, user: &UserId, change: Change<'_>, now: DateTime<Utc>) -> Result<(), Error> {
+    async fn write_override(
+        &self,
+        user: &UserId,
+        change: Change<'_>,
+        now: DateTime<Utc>,
+        audit: &AdminChange,
+    ) -> Result<(), Error> {
         for _ in 0..COPY_RETRIES {
             let seen = self.get_user_overrides(user).await?;
             let mut copy = seen.clone();
@@ -153,6 +167,7 @@ impl DynamoStore {
             let items = vec![
                 canonical,
                 TransactWriteItem::builder().put(put_copy.build().expect("required fields set")).build(),
+                audit_put(self.events(), audit),
             ];
             match self.transact_retrying(items).await? {
                 Ok(()) => return Ok(()),

@@ -3,15 +3,17 @@
 use super::dynamo::{ALL_OLD, DynamoStore, store_error};
 use super::item::{self, Item, key, n, s, tier_from_item, tier_to_item};
 use super::schema::{PK, SK};
+use super::usage::audit_put;
 use super::{cursor, keys};
 use crate::error::{Entity, Error};
-use crate::model::{Tier, TierId};
+use crate::model::{AdminChange, Tier, TierId};
 use crate::page::{Page, PageRequest};
 use aws_sdk_dynamodb::types::{AttributeValue, Delete, Put, TransactWriteItem, Update};
 
 impl DynamoStore {
-    /// Stores a new tier; 409 if the id is taken.
-    pub async fn create_tier(&self, tier: &Tier) -> Result<(), Error> {
+    /// Stores a new tier (and the admin change, in the same transaction); 409
+    /// if the id is taken.
+    pub async fn create_tier(&self, tier: &Tier, audit: &AdminChange) -> Result<(), Error> {
         let put = Put::builder()
             .table_name(self.quota())
             .set_item(Some(tier_to_item(tier)))
@@ -20,6 +22,7 @@ impl DynamoStore {
             .expect("required fields set");
         let mut items = vec![TransactWriteItem::builder().put(put).build()];
         items.extend(self.version_bumps());
+        items.push(audit_put(self.events(), audit));
         match self.transact_retrying(items).await? {
             Ok(()) => Ok(()),
             Err(c) if c.condition_failed(0).is_some() => {
@@ -87,7 +90,7 @@ impl DynamoStore {
     /// Replaces a tier's mutable fields if it is still at `expected_version`.
     /// Fields are SET one by one so the assignment count kept on the same item
     /// by assignment writes is never overwritten.
-    pub async fn update_tier(&self, tier: &Tier, expected_version: u64) -> Result<(), Error> {
+    pub async fn update_tier(&self, tier: &Tier, expected_version: u64, audit: &AdminChange) -> Result<(), Error> {
         let attrs = item::tier_mutable_attributes(tier);
         let set: Vec<String> = (0..attrs.len()).map(|i| format!("#a{i} = :a{i}")).collect();
         let mut update = Update::builder()
@@ -105,6 +108,7 @@ impl DynamoStore {
         }
         let mut items = vec![TransactWriteItem::builder().update(update.build().expect("required fields set")).build()];
         items.extend(self.version_bumps());
+        items.push(audit_put(self.events(), audit));
         match self.transact_retrying(items).await? {
             Ok(()) => Ok(()),
             Err(c) => match c.condition_failed(0) {
@@ -120,7 +124,12 @@ impl DynamoStore {
     }
 
     /// Deletes a tier no assignment uses; 409 while one does.
-    pub async fn delete_tier(&self, id: &TierId, expected_version: Option<u64>) -> Result<(), Error> {
+    pub async fn delete_tier(
+        &self,
+        id: &TierId,
+        expected_version: Option<u64>,
+        audit: &AdminChange,
+    ) -> Result<(), Error> {
         let mut condition =
             "attribute_exists(pk) AND (attribute_not_exists(assignmentCount) OR assignmentCount = :zero)".to_string();
         let mut delete = Delete::builder()
@@ -136,6 +145,7 @@ impl DynamoStore {
         let delete = delete.condition_expression(condition).build().expect("required fields set");
         let mut items = vec![TransactWriteItem::builder().delete(delete).build()];
         items.extend(self.version_bumps());
+        items.push(audit_put(self.events(), audit));
         match self.transact_retrying(items).await? {
             Ok(()) => Ok(()),
             Err(c) => match c.condition_failed(0).map(|r| r.item.as_ref()) {

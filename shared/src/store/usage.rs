@@ -7,7 +7,7 @@ use super::keys;
 use super::schema::{PK, SK, TTL};
 use crate::check::UserView;
 use crate::error::Error;
-use crate::model::{Money, QuotaEvent, RequestId, UsageDelta, UsageSnapshot, UserId};
+use crate::model::{AdminChange, Money, QuotaEvent, RequestId, UsageDelta, UsageSnapshot, UserId};
 use crate::period::{Period, Window};
 use crate::record::{GuardedRecord, RecordOutcome, RecordPlan};
 use aws_sdk_dynamodb::types::{KeysAndAttributes, Put, TransactWriteItem, Update};
@@ -76,6 +76,20 @@ fn usage_update(
         .update_expression(format!("ADD {} SET {}", adds.join(", "), sets.join(", ")))
         .expression_attribute_names("#ttl", TTL)
         .expression_attribute_values(":ttl", n(epoch(month.resets_at + Duration::days(USAGE_RETENTION_DAYS))))
+}
+
+/// The audit trail stays longer than quota events: a year and a month.
+pub const AUDIT_RETENTION_DAYS: i64 = 400;
+
+/// Stores an admin change as part of the admin write's own transaction.
+pub(super) fn audit_put(table: &str, change: &AdminChange) -> TransactWriteItem {
+    let expires = epoch(change.occurred_at + Duration::days(AUDIT_RETENTION_DAYS));
+    let put = Put::builder()
+        .table_name(table)
+        .set_item(Some(item::admin_change_to_item(change, expires)))
+        .build()
+        .expect("required fields set");
+    TransactWriteItem::builder().put(put).build()
 }
 
 /// Stores an event (with its retention TTL) as part of a transaction.

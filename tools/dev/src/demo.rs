@@ -5,7 +5,9 @@ use chrono::Utc;
 use quota_shared::check::{CheckRequest, Checker};
 use quota_shared::config::Config;
 use quota_shared::error::Error;
-use quota_shared::model::{Email, JwtRole, Money, NewAssignment, NewTier, RequestId, SessionId, UsageDelta, UserId};
+use quota_shared::model::{
+    AdminChange, Email, JwtRole, Money, NewAssignment, NewTier, RequestId, SessionId, UsageDelta, UserId,
+};
 use quota_shared::resolve::Subject;
 use quota_shared::store::DynamoStore;
 
@@ -33,7 +35,9 @@ pub async fn seed(store: &DynamoStore, config: &Config) -> Result<(), Error> {
         r#"{"tierId":"internal","tierName":"Internal","unlimited":true}"#,
     ];
     for json in tiers {
-        match store.create_tier(&tier(json).into_tier(ACTOR, now)?).await {
+        let t = tier(json).into_tier(ACTOR, now)?;
+        let change = AdminChange::new(ACTOR, "create", t.change_target(), None, Some(&t), now);
+        match store.create_tier(&t, &change).await {
             Ok(()) | Err(Error::Conflict(_)) => {}
             Err(e) => return Err(e),
         }
@@ -48,7 +52,9 @@ pub async fn seed(store: &DynamoStore, config: &Config) -> Result<(), Error> {
     let existing = store.load_shared_config().await?;
     if existing.assignments.is_empty() {
         for json in assignments {
-            match store.create_assignment(&assignment(json).into_assignment(ACTOR, now)?).await {
+            let a = assignment(json).into_assignment(ACTOR, now)?;
+            let change = AdminChange::new(ACTOR, "create", a.change_target(), None, Some(&a), now);
+            match store.create_assignment(&a, &change).await {
                 Ok(()) | Err(Error::Conflict(_)) => {}
                 Err(e) => return Err(e),
             }

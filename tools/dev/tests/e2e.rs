@@ -420,3 +420,41 @@ async fn slow_clients_are_cut_off() {
     assert!(text.starts_with("HTTP/1.1 408"), "{text}");
     assert!(text.contains("application/problem+json"), "{text}");
 }
+
+/// "Who changed the Faculty tier?": every successful admin write leaves one
+/// admin_change event, written with the change; a refused write leaves none.
+#[tokio::test]
+async fn every_admin_write_leaves_one_audit_event_and_a_refused_one_none() {
+    let s = stack().await;
+    let s = &s;
+    let changes = |query: &'static str| async move {
+        let path = format!("/api/admin/quota/events?{query}");
+        s.admin(Method::GET, &path, None).await.1["items"].as_array().cloned().unwrap_or_default()
+    };
+    let tier = json!({"tierId": "faculty", "tierName": "Faculty", "monthlyCostLimit": "100"});
+    assert_eq!(s.admin(Method::POST, "/api/admin/quota/tiers", Some(tier)).await.0, StatusCode::CREATED);
+    let role = json!({"tierId": "faculty", "assignmentType": "jwt_role", "jwtRole": "Faculty"});
+    let (_, assignment) = s.admin(Method::POST, "/api/admin/quota/assignments", Some(role)).await;
+    let path = "/api/admin/quota/tiers/faculty";
+    let (st, _, _) =
+        s.send(Method::PATCH, path, Some(&s.admin), Some(json!({"monthlyCostLimit": "120"})), Some("\"1\"")).await;
+    assert_eq!(st, StatusCode::OK);
+    // Refused: a stale If-Match, and a delete of a tier in use.
+    let (st, _, _) = s.send(Method::PATCH, path, Some(&s.admin), Some(json!({"tierName": "F"})), Some("\"1\"")).await;
+    assert_eq!(st, StatusCode::PRECONDITION_FAILED);
+    assert_eq!(s.admin(Method::DELETE, path, None).await.0, StatusCode::CONFLICT);
+
+    let faculty = changes("tierId=faculty&type=admin_change").await;
+    let actions: Vec<&str> = faculty.iter().filter_map(|e| e["action"].as_str()).collect();
+    assert_eq!(actions, ["tier.update", "assignment.create", "tier.create"], "newest first, refused writes absent");
+    assert_eq!(faculty[0]["actor"], "admin@uni.edu");
+    assert_eq!(faculty[0]["changes"]["monthlyCostLimit"], json!({"before": "100.00", "after": "120.00"}));
+    assert_eq!(faculty[0]["targetType"], "tier");
+    let by_target = changes("targetId=faculty").await;
+    assert_eq!(by_target.len(), 2, "the tier's own changes");
+    let assignment_id = assignment["assignmentId"].as_str().unwrap();
+    let by_actor = changes("actor=admin@uni.edu").await;
+    assert_eq!(by_actor.len(), 3);
+    assert!(by_actor.iter().any(|e| e["targetId"] == assignment_id));
+    assert!(changes("actor=someone-else").await.is_empty());
+}

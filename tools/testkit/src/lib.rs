@@ -92,6 +92,18 @@ pub fn config(tables: TableNames) -> Config {
     }
 }
 
+/// The admin change test writes store with them (about no user and no tier,
+/// so it never shows among a user's or a tier's events).
+pub fn audit() -> quota_shared::model::AdminChange {
+    let target = quota_shared::model::ChangeTarget {
+        target_type: quota_shared::model::TargetType::Tier,
+        target_id: "test-setup".into(),
+        user_id: None,
+        tier_id: None,
+    };
+    quota_shared::model::AdminChange::new::<()>("test", "setup", target, None, None, chrono::Utc::now())
+}
+
 /// A store whose endpoint refuses every connection (the store is down).
 pub async fn unreachable_store() -> DynamoStore {
     store_at("http://127.0.0.1:1".into(), std::time::Duration::from_millis(200)).await
