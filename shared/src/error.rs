@@ -87,6 +87,9 @@ pub enum Error {
     NotFound { entity: Entity, id: String },
     #[error("{0}")]
     Conflict(String),
+    /// A request id already recorded with other figures.
+    #[error("idempotency conflict: {0}")]
+    IdempotencyConflict(String),
     #[error("{entity} {id} was changed by someone else (expected version {expected})")]
     PreconditionFailed { entity: Entity, id: String, expected: u64 },
     #[error("invalid pagination token")]

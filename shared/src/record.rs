@@ -42,8 +42,9 @@ pub struct RecordPlan<'a> {
 pub enum GuardedRecord {
     /// Counted; the stored state is now `expected + delta`.
     Recorded,
-    /// Counted before; the state right after that first recording, when known.
-    Duplicate { state: Option<UsageSnapshot> },
+    /// Counted before; the state right after that first recording, and
+    /// what that recording added, when known.
+    Duplicate { state: Option<UsageSnapshot>, recorded: Option<UsageDelta> },
     /// The stored usage was not `expected`; this is what it is. Nothing written.
     Stale(UsageSnapshot),
 }
@@ -52,9 +53,9 @@ pub enum GuardedRecord {
 pub enum RecordOutcome {
     /// Counted now.
     Recorded,
-    /// This request id was counted before (at that time, with that cost);
-    /// nothing was added.
-    Duplicate { recorded_at: DateTime<Utc>, cost: Money },
+    /// This request id was counted before (at that time, with these
+    /// figures, when known); nothing was added.
+    Duplicate { recorded_at: DateTime<Utc>, cost: Money, recorded: Option<UsageDelta> },
 }
 
 /// Guarded attempts before falling back to an unguarded record and a read.
@@ -211,8 +212,8 @@ impl<S: CheckStore> Checker<S> {
                     }
                     return Ok(answer);
                 }
-                GuardedRecord::Duplicate { state } => {
-                    emf::count(Metric::IdempotencyConflicts, &[]);
+                GuardedRecord::Duplicate { state, recorded } => {
+                    same_payload(request, recorded.as_ref())?;
                     let usage = match state {
                         Some(s) => s,
                         None => self.store.get_usage(user, now).await?,
@@ -226,6 +227,9 @@ impl<S: CheckStore> Checker<S> {
         // Many records of one user at once: count without the guard, then read.
         tracing::warn!(user = %user, "guarded record kept losing races; recording unguarded");
         let outcome = self.store.record_usage(user, &request.request_id, &request.delta, now).await?;
+        if let RecordOutcome::Duplicate { recorded, .. } = &outcome {
+            same_payload(request, recorded.as_ref())?;
+        }
         view.usage = self.store.get_usage(user, now).await?;
         self.users.put(user.clone(), UserEntry { day, view: view.clone() });
         let duplicate = matches!(outcome, RecordOutcome::Duplicate { .. });
@@ -251,6 +255,22 @@ impl<S: CheckStore> Checker<S> {
             Judgement::Unjudged => (CheckOutcome::unjudged(&view.usage, now), false),
         };
         RecordAnswer { state, request_id: request.request_id.clone(), duplicate, judged, crossed }
+    }
+}
+
+/// A retry must repeat its request: the same request id with other figures
+/// is refused (409) rather than answered as if it were the first call.
+fn same_payload(request: &RecordRequest, recorded: Option<&UsageDelta>) -> Result<(), Error> {
+    match recorded {
+        Some(first) if first != &request.delta => {
+            emf::count(Metric::IdempotencyConflicts, &[]);
+            Err(Error::IdempotencyConflict(format!(
+                "request id {} was recorded with cost {}, {} input and {} output tokens; \
+                 a retry must send the same figures (use a new requestId for a new request)",
+                request.request_id, first.cost, first.input_tokens, first.output_tokens
+            )))
+        }
+        _ => Ok(()),
     }
 }
 

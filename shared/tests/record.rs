@@ -274,3 +274,29 @@ async fn overshoot_is_bounded_by_the_requests_in_flight() {
     // Once over, every check blocks.
     assert!(!c.check(&check("u1"), at(NOW)).await.decision.allowed);
 }
+
+#[tokio::test]
+async fn a_request_id_reused_with_other_figures_is_an_idempotency_conflict_and_changes_nothing() {
+    let c = checker(seeded_store().await);
+    c.check(&check("u1"), at(NOW)).await;
+    let first = c.record(&record("u1", "r1", "1.5"), at(NOW)).await.unwrap();
+    assert!(!first.duplicate);
+    let other_cost = c.record(&record("u1", "r1", "2"), at(NOW)).await;
+    assert!(matches!(other_cost, Err(quota_shared::Error::IdempotencyConflict(_))), "{other_cost:?}");
+    let mut other_tokens = record("u1", "r1", "1.5");
+    other_tokens.delta.input_tokens += 1;
+    assert!(matches!(c.record(&other_tokens, at(NOW)).await, Err(quota_shared::Error::IdempotencyConflict(_))));
+    // From another container (no cached view) too.
+    let elsewhere = checker(c.store().clone());
+    assert!(matches!(
+        elsewhere.record(&record("u1", "r1", "2"), at(NOW)).await,
+        Err(quota_shared::Error::IdempotencyConflict(_))
+    ));
+    let same = c.record(&record("u1", "r1", "1.5"), at(NOW)).await.unwrap();
+    assert!(same.duplicate, "the same payload again answers the first result");
+    assert_eq!(same.state.decision.windows, first.state.decision.windows);
+    let usage = c.store().get_usage(&UserId::parse("u1").unwrap(), at(NOW)).await.unwrap();
+    assert_eq!((usage.monthly.cost, usage.monthly.requests), (money("1.5"), 1));
+    let problem = quota_shared::http::Problem::from_error(&quota_shared::Error::IdempotencyConflict("x".into()));
+    assert_eq!((problem.status, problem.kind), (409, "urn:quota:problem:idempotency-conflict"));
+}

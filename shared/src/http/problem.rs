@@ -32,6 +32,7 @@ impl Problem {
             Error::Forbidden(_) => ("urn:quota:problem:forbidden", "Forbidden", 403),
             Error::NotFound { .. } => ("urn:quota:problem:not-found", "Not found", 404),
             Error::Conflict(_) => ("urn:quota:problem:conflict", "Conflict", 409),
+            Error::IdempotencyConflict(_) => ("urn:quota:problem:idempotency-conflict", "Idempotency conflict", 409),
             Error::PreconditionFailed { .. } => ("urn:quota:problem:precondition-failed", "Precondition failed", 412),
             Error::PayloadTooLarge { .. } => ("urn:quota:problem:payload-too-large", "Payload too large", 413),
             Error::UnsupportedMediaType(_) => {

@@ -25,6 +25,15 @@ pub const EVENT_RETENTION_DAYS: i64 = 90;
 /// the marker of its own call: that is this call's success, not a duplicate.
 const NONCE: &str = "nonce";
 
+/// What the request behind a marker added.
+fn marker_delta(marker: &Item) -> Result<UsageDelta, Error> {
+    Ok(UsageDelta {
+        cost: Money::from_stored(item::get_n(marker, "cost")?),
+        input_tokens: item::get_n(marker, "inputTokens")?,
+        output_tokens: item::get_n(marker, "outputTokens")?,
+    })
+}
+
 fn own_marker(old: Option<&Item>, nonce: &str) -> bool {
     old.and_then(|o| item::opt_s(o, NONCE)) == Some(nonce)
 }
@@ -215,14 +224,15 @@ impl DynamoStore {
             Err(c) => match c.condition_failed(1) {
                 Some(r) if own_marker(r.item.as_ref(), &nonce) => Ok(RecordOutcome::Recorded),
                 Some(r) => {
-                    let (recorded_at, cost) = match &r.item {
+                    let (recorded_at, cost, recorded) = match &r.item {
                         Some(old) => {
-                            (item::get_time(old, "recordedAt")?, Money::from_stored(item::get_n(old, "cost")?))
+                            let recorded = marker_delta(old)?;
+                            (item::get_time(old, "recordedAt")?, recorded.cost, Some(recorded))
                         }
                         // The emulator may not return the old image; the marker exists all the same.
-                        None => (at, delta.cost),
+                        None => (at, delta.cost, None),
                     };
-                    Ok(RecordOutcome::Duplicate { recorded_at, cost })
+                    Ok(RecordOutcome::Duplicate { recorded_at, cost, recorded })
                 }
                 None => Err(Error::Store("record usage cancelled".into())),
             },
@@ -262,7 +272,10 @@ impl DynamoStore {
                     if own_marker(old, &nonce) {
                         return Ok(GuardedRecord::Recorded);
                     }
-                    return Ok(GuardedRecord::Duplicate { state: old.map(item::marker_state).transpose()?.flatten() });
+                    return Ok(GuardedRecord::Duplicate {
+                        state: old.map(item::marker_state).transpose()?.flatten(),
+                        recorded: old.map(marker_delta).transpose()?,
+                    });
                 }
                 match c.condition_failed(0) {
                     Some(r) => Ok(GuardedRecord::Stale(item::usage_from_item(r.item.as_ref(), plan.at)?)),
