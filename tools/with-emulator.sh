@@ -14,6 +14,8 @@ url=$("$root/tools/emulator.sh" start)
 cleanup() { if [ "$started" = 1 ]; then "$root/tools/emulator.sh" stop; fi; }
 trap cleanup EXIT
 export AWS_ENDPOINT_URL_DYNAMODB="$url"
+# moto serves EventBridge on the same endpoint (the notifier's tests).
+export AWS_ENDPOINT_URL_EVENTBRIDGE="$url"
 export AWS_ACCESS_KEY_ID=${AWS_ACCESS_KEY_ID:-local}
 export AWS_SECRET_ACCESS_KEY=${AWS_SECRET_ACCESS_KEY:-local}
 export AWS_REGION=${AWS_REGION:-us-east-1}

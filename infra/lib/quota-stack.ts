@@ -10,14 +10,20 @@ import { HttpIamAuthorizer, HttpJwtAuthorizer } from 'aws-cdk-lib/aws-apigateway
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as targets from 'aws-cdk-lib/aws-events-targets';
+import { DynamoEventSource, SqsDlq } from 'aws-cdk-lib/aws-lambda-event-sources';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 
 export type Arch = 'arm64' | 'x86_64';
-export type FunctionName = 'tiers' | 'assignments' | 'overrides' | 'users' | 'events' | 'check';
-export const FUNCTIONS: FunctionName[] = ['tiers', 'assignments', 'overrides', 'users', 'events', 'check'];
+export type FunctionName = 'tiers' | 'assignments' | 'overrides' | 'users' | 'events' | 'check' | 'notifier';
+export const FUNCTIONS: FunctionName[] = ['tiers', 'assignments', 'overrides', 'users', 'events', 'check', 'notifier'];
 
 /** Per-stage settings, from the `stages` context in cdk.json. */
 export interface StageSettings {
@@ -30,6 +36,8 @@ export interface StageSettings {
   adminRole: string;
   throttleRate: number;
   throttleBurst: number;
+  /** When set, warnings and blocks are also e-mailed there (an SNS subscription). */
+  notifyEmail?: string;
 }
 
 export function stageSettings(stages: Record<string, StageSettings> | undefined, stage: string): StageSettings {
@@ -88,6 +96,7 @@ const SIZING: Record<FunctionName, { memory: number; timeout: number }> = {
   overrides: { memory: 128, timeout: 10 },
   users: { memory: 128, timeout: 10 },
   events: { memory: 128, timeout: 10 },
+  notifier: { memory: 128, timeout: 30 },
   check: { memory: 256, timeout: 5 },
 };
 
@@ -101,6 +110,8 @@ const QUOTA_READ_KEYS: Record<FunctionName, string[]> = {
   users: ['CONFIG', 'VERSION#*', 'USER#*'],
   // The events function reads only the events table.
   events: [],
+  // The notifier reads the events table's stream, no table.
+  notifier: [],
   check: ['CONFIG', 'VERSION#*', 'USER#*'],
 };
 const QUOTA_WRITE_KEYS: Record<FunctionName, string[]> = {
@@ -109,6 +120,7 @@ const QUOTA_WRITE_KEYS: Record<FunctionName, string[]> = {
   overrides: ['OVERRIDE#*', 'USER#*'],
   users: [],
   events: [],
+  notifier: [],
   check: ['USER#*'],
 };
 
@@ -135,6 +147,8 @@ export class QuotaStack extends Stack {
         timeToLiveAttribute: def.ttlAttribute,
         removalPolicy: removal,
         deletionProtection: prod,
+        // The events table's new items feed the notifier.
+        stream: def.logicalName === 'events' ? dynamodb.StreamViewType.NEW_IMAGE : undefined,
       });
       for (const index of def.indexes) {
         table.addGlobalSecondaryIndex({
@@ -147,7 +161,10 @@ export class QuotaStack extends Stack {
       this.tables[def.logicalName] = table;
     }
     const quota = this.tables['quota'];
-    const events = this.tables['events'];
+    const eventsTable = this.tables['events'];
+
+    // Notifications: one custom bus per stage; the notifier publishes to it.
+    const bus = new events.EventBus(this, 'Bus', { eventBusName: name('bus') });
 
     for (const fn of FUNCTIONS) {
       const logGroup = new logs.LogGroup(this, `${fn}Logs`, {
@@ -169,7 +186,7 @@ export class QuotaStack extends Stack {
         logGroup,
         environment: {
           QUOTA_TABLE: quota.tableName,
-          EVENTS_TABLE: events.tableName,
+          EVENTS_TABLE: eventsTable.tableName,
           QUOTA_NO_MATCH_POLICY: 'allow',
           QUOTA_FAILURE_MODE: 'open',
           QUOTA_CHECK_BUDGET_MS: '300',
@@ -179,9 +196,10 @@ export class QuotaStack extends Stack {
           AUTH_JWKS_URL: settings.jwksUrl ?? `${settings.jwtIssuer.replace(/\/$/, '')}/.well-known/jwks.json`,
           AUTH_ADMIN_CLAIM: settings.adminClaim,
           AUTH_ADMIN_ROLE: settings.adminRole,
+          ...(fn === 'notifier' ? { EVENT_BUS_NAME: bus.eventBusName } : {}),
         },
       });
-      this.grant(fn, quota, events);
+      this.grant(fn, quota, eventsTable);
     }
 
     this.api = new apigw.HttpApi(this, 'Api', {
@@ -233,7 +251,35 @@ export class QuotaStack extends Stack {
       description: 'What the chat backend invokes directly',
     });
 
-    this.alarms(name, quota, events);
+    // The stream feeds the notifier: new events only, in order per user,
+    // failures reported per record, bounded retries, then a dead-letter queue.
+    const deadLetters = new sqs.Queue(this, 'NotifierFailures', {
+      queueName: name('notifier-failures'),
+      retentionPeriod: Duration.days(14),
+      enforceSSL: true,
+    });
+    this.functions.notifier.addEventSource(new DynamoEventSource(eventsTable, {
+      startingPosition: lambda.StartingPosition.LATEST,
+      batchSize: 100,
+      maxBatchingWindow: Duration.seconds(1),
+      bisectBatchOnError: true,
+      retryAttempts: 3,
+      reportBatchItemFailures: true,
+      onFailure: new SqsDlq(deadLetters),
+      filters: [lambda.FilterCriteria.filter({ eventName: lambda.FilterRule.isEqual('INSERT') })],
+    }));
+    bus.grantPutEventsTo(this.functions.notifier);
+    if (settings.notifyEmail) {
+      const topic = new sns.Topic(this, 'Alerts', { topicName: name('alerts') });
+      topic.addSubscription(new subscriptions.EmailSubscription(settings.notifyEmail));
+      new events.Rule(this, 'AlertsRule', {
+        eventBus: bus,
+        eventPattern: { source: ['quota-service'], detailType: ['Quota Warning', 'Quota Blocked'] },
+        targets: [new targets.SnsTopic(topic)],
+      });
+    }
+
+    this.alarms(name, quota, eventsTable);
   }
 
   /** Least privilege: only the actions and partitions each function uses.
@@ -241,6 +287,10 @@ export class QuotaStack extends Stack {
   private grant(fn: FunctionName, quota: dynamodb.Table, events: dynamodb.Table) {
     const role = this.functions[fn];
     const leading = (keys: string[]) => ({ 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': keys } });
+    if (fn === 'notifier') {
+      // Its stream read and its PutEvents are granted with the event source and the bus.
+      return;
+    }
     if (fn === 'events') {
       // Searches: the table by user, the indexes by tier, type and month. Nothing else.
       role.addToRolePolicy(new iam.PolicyStatement({
@@ -267,6 +317,7 @@ export class QuotaStack extends Stack {
       overrides: ['dynamodb:PutItem', 'dynamodb:DeleteItem'],
       users: [],
       events: [],
+      notifier: [],
       check: ['dynamodb:PutItem', 'dynamodb:UpdateItem'],
     };
     if (writes[fn].length > 0) {

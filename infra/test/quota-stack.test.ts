@@ -77,7 +77,7 @@ test('one Lambda per function crate, provided.al2023, arm64 by default, sized an
       Handler: 'bootstrap',
       Architectures: ['arm64'],
       MemorySize: fn === 'check' ? 256 : 128,
-      Timeout: fn === 'check' ? 5 : 10,
+      Timeout: fn === 'check' ? 5 : fn === 'notifier' ? 30 : 10,
       LoggingConfig: Match.objectLike({ LogFormat: 'JSON', ApplicationLogLevel: 'INFO' }),
       Environment: {
         Variables: Match.objectLike({
@@ -169,7 +169,10 @@ test('no policy allows Scan or a wildcard DynamoDB action', () => {
     assert.notEqual(a.toLowerCase(), 'dynamodb:scan');
     assert.ok(!/^dynamodb:.*\*/.test(a) && a !== '*', `wildcard action ${a}`);
   }
-  for (const s of statements(dev).filter((s) => actions(s).some((a) => a.startsWith('dynamodb:')))) {
+  // ListStreams is account-wide by nature (the stream event source asks for it); every other
+  // DynamoDB action is scoped to our tables.
+  const tableActions = (s: Statement) => actions(s).filter((a) => a.startsWith('dynamodb:') && a !== 'dynamodb:ListStreams');
+  for (const s of statements(dev).filter((s) => tableActions(s).length > 0)) {
     assert.notEqual(s.Resource, '*', 'DynamoDB actions are scoped to our tables');
   }
 });
@@ -270,4 +273,38 @@ test('zips are looked up per architecture, so an x86_64 build cannot deploy as a
   assert.equal(lambdaDirFor('x86_64', target), path.join(target, 'lambda-x86_64'));
   assert.throws(() => lambdaDirFor('arm64', target), /no arm64 build of .* run `make build ARCH=arm64` first/);
   assert.throws(() => lambdaDirFor('riscv', target), /arch must be arm64 or x86_64/);
+});
+
+test('notifications: the events stream feeds the notifier (INSERTs, item failures, bounded retries, a dead-letter queue) which publishes to the stage bus', () => {
+  dev.hasResourceProperties('AWS::DynamoDB::Table', { TableName: 'quota-dev-events', StreamSpecification: { StreamViewType: 'NEW_IMAGE' } });
+  dev.hasResourceProperties('AWS::Events::EventBus', { Name: 'quota-dev-bus' });
+  dev.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+    StartingPosition: 'LATEST',
+    BisectBatchOnFunctionError: true,
+    MaximumRetryAttempts: 3,
+    FunctionResponseTypes: ['ReportBatchItemFailures'],
+    FilterCriteria: { Filters: [{ Pattern: JSON.stringify({ eventName: ['INSERT'] }) }] },
+    DestinationConfig: { OnFailure: Match.objectLike({ Destination: Match.anyValue() }) },
+  });
+  const notifier = policyOf(dev, 'notifier');
+  assert.ok(notifier.flatMap(actions).includes('events:PutEvents'));
+  assert.ok(!notifier.flatMap(actions).some((a) => ['dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:GetItem'].includes(a)), 'the notifier reads the stream only');
+  dev.hasResourceProperties('AWS::Lambda::Function', {
+    FunctionName: 'quota-dev-notifier',
+    Environment: { Variables: Match.objectLike({ EVENT_BUS_NAME: Match.anyValue() }) },
+  });
+  dev.resourceCountIs('AWS::SNS::Topic', 0);
+});
+
+test('a stage with notifyEmail also e-mails warnings and blocks through SNS', () => {
+  const app = new App();
+  const settings = { ...stageSettings(cdkJson.context.stages, 'dev'), notifyEmail: 'quota-alerts@uni.edu' };
+  const stack = new QuotaStack(app, 'Quota-mail', {
+    stage: 'mail', arch: 'arm64', settings, lambdaDir: '/nonexistent', code: () => lambda.Code.fromAsset(stubDir),
+  });
+  const t = Template.fromStack(stack);
+  t.hasResourceProperties('AWS::SNS::Subscription', { Protocol: 'email', Endpoint: 'quota-alerts@uni.edu' });
+  t.hasResourceProperties('AWS::Events::Rule', {
+    EventPattern: { source: ['quota-service'], 'detail-type': ['Quota Warning', 'Quota Blocked'] },
+  });
 });

@@ -14,6 +14,7 @@ pub mod emf;
 pub mod error;
 pub mod http;
 pub mod model;
+pub mod notify;
 pub mod page;
 pub mod period;
 pub mod record;

@@ -12,6 +12,7 @@ mod metrics;
 mod overrides;
 pub mod schema;
 mod setup;
+mod stream;
 mod tiers;
 mod usage;
 
@@ -20,6 +21,7 @@ pub use dynamo::{DynamoStore, dynamodb_client, tuned};
 pub use events::{EventFilter, EventScope, TimeRange};
 pub use metrics::RequestCounter;
 pub use overrides::OverrideFilter;
+pub use stream::event_from_stream_image;
 pub use usage::{AUDIT_RETENTION_DAYS, EVENT_RETENTION_DAYS, REQUEST_MARKER_DAYS, USAGE_RETENTION_DAYS};
 
 use crate::check::{CheckStore, UserView};
