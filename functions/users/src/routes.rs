@@ -13,12 +13,11 @@ use quota_shared::decide::Decision;
 use quota_shared::error::{Error, FieldErrors};
 use quota_shared::http::{AdminState, ApiError, json_response, only_params};
 use quota_shared::model::{
-    AssignmentId, Email, JwtRole, Override, OverrideId, OverrideStatus, OverrideView, QuotaEvent, Tier, UsageTotals,
-    UserId,
+    AssignmentId, Email, Event, JwtRole, Override, OverrideId, OverrideStatus, OverrideView, Tier, UsageTotals, UserId,
 };
 use quota_shared::page::PageRequest;
 use quota_shared::resolve::{self, Candidate, CandidateSource, MAX_ROLES, MatchedBy, Outcome, Subject};
-use quota_shared::store::{EventScope, TimeRange};
+use quota_shared::store::EventFilter;
 use serde::Serialize;
 use std::collections::HashMap;
 
@@ -75,7 +74,7 @@ struct Inspection {
     #[serde(flatten)]
     decision: Decision,
     usage: Usage,
-    recent_events: Vec<QuotaEvent>,
+    recent_events: Vec<Event>,
     config_version: u64,
 }
 
@@ -107,14 +106,9 @@ async fn inspect(
     let now = Utc::now();
     let view = s.store.load_user_view(&subject.user_id, now).await?;
     let config = s.store.load_shared_config().await?;
-    let events = s
-        .store
-        .list_events(
-            &EventScope::User(subject.user_id.clone()),
-            TimeRange::default(),
-            &PageRequest { limit: RECENT_EVENTS, next_token: None },
-        )
-        .await?;
+    // The user's latest events of every kind (admin changes about them too), a full page.
+    let mine = EventFilter { user: Some(subject.user_id.clone()), ..Default::default() };
+    let events = s.store.search_events(&mine, &PageRequest { limit: RECENT_EVENTS, next_token: None }, now).await?;
     let resolution = resolve::resolve(&config, view.direct.as_ref(), &subject);
     let basis = Basis::at(&resolution, &view.overrides, now);
     let outcome = CheckOutcome::judge(&basis, &view.usage, s.no_match, now);
