@@ -15,6 +15,9 @@ local_auth = $(shell sed -n 's/^$(1)=//p' tools/local-auth.env)
 export AUTH_ISSUER ?= $(call local_auth,AUTH_ISSUER)
 export AUTH_AUDIENCE ?= $(call local_auth,AUTH_AUDIENCE)
 export AUTH_HS256_SECRET ?= $(call local_auth,AUTH_HS256_SECRET)
+export USER_AUTH_ISSUER ?= $(call local_auth,USER_AUTH_ISSUER)
+export USER_AUTH_AUDIENCE ?= $(call local_auth,USER_AUTH_AUDIENCE)
+export USER_AUTH_HS256_SECRET ?= $(call local_auth,USER_AUTH_HS256_SECRET)
 # Little debug info keeps the dev build fast on small machines.
 export CARGO_PROFILE_DEV_DEBUG ?= line-tables-only
 
@@ -24,12 +27,13 @@ ARCH ?= arm64
 FUNCTIONS := tiers assignments overrides users events check notifier
 CDK := cd infra && npx cdk -c stage=$(STAGE) -c arch=$(ARCH)
 
-.PHONY: help setup run token test infra-test lint fmt bench build synth deploy invoke emulator-stop clean
+.PHONY: help setup run token user-token test infra-test lint fmt bench build synth deploy invoke emulator-stop clean
 
 help:
 	@echo "make run    emulator + tables + demo data, the API on http://$(HTTP_ADDR)"
 	@echo "make test   every test (unit, repository against the emulator); installs what it needs"
 	@echo "make token  a local admin JWT for the admin API under make run"
+	@echo "make user-token SUB=dana ROLES=Faculty   a local end-user JWT for GET /api/quota/me"
 	@echo "make lint   cargo fmt --check and clippy -D warnings"
 	@echo "make bench  request counts, throughput, CPU per call, binary size, cold start, memory"
 	@echo "make build  release zips with cargo-lambda (ARCH=arm64|x86_64)"
@@ -90,6 +94,10 @@ run: setup
 # A local admin token: make token [SUB=alice] [ROLES="admin"]
 token:
 	@cargo run --quiet -p quota-dev -- token $(or $(SUB),local-admin) $(or $(ROLES),admin)
+
+# A local end-user token for GET /api/quota/me: make user-token [SUB=dana] [ROLES="Faculty"]
+user-token:
+	@cargo run --quiet -p quota-dev -- user-token $(or $(SUB),carol) $(ROLES)
 
 test: setup infra-test
 	.venv/bin/python -m unittest discover -s tools/tests

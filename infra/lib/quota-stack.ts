@@ -38,6 +38,12 @@ export interface StageSettings {
   throttleBurst: number;
   /** When set, warnings and blocks are also e-mailed there (an SNS subscription). */
   notifyEmail?: string;
+  /** The chat app's identity provider, for end users' `GET /api/quota/me`. */
+  userJwtIssuer?: string;
+  userJwtAudience?: string;
+  /** The claims holding an end user's roles and email (defaults: `cognito:groups`, `email`). */
+  userRolesClaim?: string;
+  userEmailClaim?: string;
 }
 
 export function stageSettings(stages: Record<string, StageSettings> | undefined, stage: string): StageSettings {
@@ -197,6 +203,15 @@ export class QuotaStack extends Stack {
           AUTH_ADMIN_CLAIM: settings.adminClaim,
           AUTH_ADMIN_ROLE: settings.adminRole,
           ...(fn === 'notifier' ? { EVENT_BUS_NAME: bus.eventBusName } : {}),
+          ...(fn === 'check' && settings.userJwtIssuer && settings.userJwtAudience
+            ? {
+              USER_AUTH_ISSUER: settings.userJwtIssuer,
+              USER_AUTH_AUDIENCE: settings.userJwtAudience,
+              USER_AUTH_JWKS_URL: `${settings.userJwtIssuer.replace(/\/$/, '')}/.well-known/jwks.json`,
+              USER_AUTH_ROLES_CLAIM: settings.userRolesClaim ?? 'cognito:groups',
+              USER_AUTH_EMAIL_CLAIM: settings.userEmailClaim ?? 'email',
+            }
+            : {}),
         },
       });
       this.grant(fn, quota, eventsTable);
@@ -241,6 +256,11 @@ export class QuotaStack extends Stack {
       ['/api/quota/usage', [M.POST], 'check', iamAuth],
     ];
     const integrations = new Map<FunctionName, HttpLambdaIntegration>();
+    if (settings.userJwtIssuer && settings.userJwtAudience) {
+      // End users read their own quota with the chat app's tokens.
+      const userJwt = new HttpJwtAuthorizer('UserJwt', settings.userJwtIssuer, { jwtAudience: [settings.userJwtAudience] });
+      routes.push(['/api/quota/me', [M.GET], 'check', userJwt]);
+    }
     for (const [routePath, methods, fn, authorizer] of routes) {
       if (!integrations.has(fn)) integrations.set(fn, integration(fn));
       this.api.addRoutes({ path: routePath, methods, integration: integrations.get(fn)!, authorizer });

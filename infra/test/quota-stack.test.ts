@@ -118,14 +118,24 @@ const ADMIN_ROUTES = [
   'GET /api/admin/quota/events',
 ];
 const CHECK_ROUTES = ['POST /api/quota/check', 'POST /api/quota/usage'];
+const USER_ROUTES = ['GET /api/quota/me'];
 
 test('the HTTP API has exactly the documented routes: JWT for admins, IAM for the chat backend', () => {
   const routes = Object.values(dev.findResources('AWS::ApiGatewayV2::Route')).map((r) => r.Properties);
-  assert.deepEqual(routes.map((r) => r.RouteKey).sort(), [...ADMIN_ROUTES, ...CHECK_ROUTES].sort());
+  assert.deepEqual(routes.map((r) => r.RouteKey).sort(), [...ADMIN_ROUTES, ...CHECK_ROUTES, ...USER_ROUTES].sort());
   for (const r of routes) {
     const expected = CHECK_ROUTES.includes(r.RouteKey) ? 'AWS_IAM' : 'JWT';
     assert.equal(r.AuthorizationType, expected, r.RouteKey);
   }
+  // /me has its own authorizer: the chat app's identity provider, not the admins'.
+  dev.hasResourceProperties('AWS::ApiGatewayV2::Authorizer', {
+    AuthorizerType: 'JWT',
+    JwtConfiguration: { Issuer: cdkJson.context.stages.dev.userJwtIssuer, Audience: [cdkJson.context.stages.dev.userJwtAudience] },
+  });
+  dev.hasResourceProperties('AWS::Lambda::Function', {
+    FunctionName: 'quota-dev-check',
+    Environment: { Variables: Match.objectLike({ USER_AUTH_AUDIENCE: cdkJson.context.stages.dev.userJwtAudience }) },
+  });
   dev.hasResourceProperties('AWS::ApiGatewayV2::Authorizer', {
     AuthorizerType: 'JWT',
     JwtConfiguration: { Issuer: cdkJson.context.stages.dev.jwtIssuer, Audience: [cdkJson.context.stages.dev.jwtAudience] },

@@ -6,6 +6,7 @@
 
 use crate::config::ConfigError;
 use crate::error::Error;
+use crate::model::{Email, JwtRole, UserId};
 use jsonwebtoken::jwk::{AlgorithmParameters, Jwk, JwkSet};
 use jsonwebtoken::{Algorithm, DecodingKey, Validation, decode, decode_header};
 use serde::Deserialize;
@@ -40,6 +41,21 @@ pub struct AuthConfig {
     /// Also accept a token without `aud` whose `client_id` is the audience:
     /// Cognito's access tokens name the app client that way.
     pub accept_client_id: bool,
+    /// The claim that holds the caller's email (end users' tokens).
+    pub email_claim: String,
+}
+
+/// The verified claims a caller is known by.
+struct Verified {
+    sub: String,
+    email: Option<String>,
+    rest: serde_json::Map<String, Value>,
+}
+
+/// An end user calling for their own quota.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Caller {
+    pub subject: crate::resolve::Subject,
 }
 
 /// Who made an admin request, for audit fields and logs.
@@ -110,6 +126,37 @@ impl Verifier {
     /// Verifies the `Authorization` header value and requires the admin role:
     /// 401 for a missing or bad token, 403 for a valid token without the role.
     pub async fn admin(&self, authorization: Option<&str>) -> Result<Admin, Error> {
+        let claims = self.verified(authorization).await?;
+        let actor = claims.email.clone().filter(|e| !e.trim().is_empty()).unwrap_or_else(|| claims.sub.clone());
+        if !roles(claims.rest.get(&self.config.admin_claim)).iter().any(|r| r == &self.config.admin_role) {
+            return Err(Error::Forbidden(format!("{actor} is not an admin")));
+        }
+        Ok(Admin { actor })
+    }
+
+    /// Verifies an end user's token (for `/api/quota/me`): who they are, and
+    /// the roles (from the configured claim) and email the check resolves with.
+    pub async fn user(&self, authorization: Option<&str>) -> Result<Caller, Error> {
+        let claims = self.verified(authorization).await?;
+        let user_id =
+            UserId::parse(claims.sub.as_str()).map_err(|_| unauthorized("the subject is not a usable user id"))?;
+        let roles = roles(claims.rest.get(&self.config.admin_claim))
+            .into_iter()
+            .filter_map(|r| JwtRole::parse(r).ok())
+            .take(crate::resolve::MAX_ROLES)
+            .collect();
+        let email = if self.config.email_claim == "email" {
+            claims.email.clone()
+        } else {
+            claims.rest.get(&self.config.email_claim).and_then(Value::as_str).map(str::to_string)
+        };
+        let email = email.as_deref().and_then(|e| Email::parse(e).ok());
+        Ok(Caller { subject: crate::resolve::Subject { user_id, roles, email } })
+    }
+
+    /// The token's claims, once its signature, issuer, audience, times and
+    /// subject are verified.
+    async fn verified(&self, authorization: Option<&str>) -> Result<Verified, Error> {
         let token = authorization
             .and_then(|h| h.strip_prefix("Bearer ").or_else(|| h.strip_prefix("bearer ")))
             .map(str::trim)
@@ -158,11 +205,7 @@ impl Verifier {
         }
         let sub =
             claims.sub.filter(|s| !s.trim().is_empty()).ok_or_else(|| unauthorized("missing a required claim"))?;
-        let actor = claims.email.filter(|e| !e.trim().is_empty()).unwrap_or(sub);
-        if !roles(claims.rest.get(&self.config.admin_claim)).iter().any(|r| r == &self.config.admin_role) {
-            return Err(Error::Forbidden(format!("{actor} is not an admin")));
-        }
-        Ok(Admin { actor })
+        Ok(Verified { sub, email: claims.email, rest: claims.rest })
     }
 
     async fn key_for(&self, alg: Algorithm, kid: Option<&str>) -> Result<(DecodingKey, Algorithm), Error> {

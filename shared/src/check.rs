@@ -197,6 +197,26 @@ impl<S: CheckStore> Checker<S> {
         }
     }
 
+    /// The user's quota as a check would answer it, with no side effect: no
+    /// event, no cache entry, nothing written (for `/api/quota/me`). Within
+    /// the check budget, else the failure mode answers.
+    pub async fn peek(&self, subject: &Subject, now: DateTime<Utc>) -> CheckOutcome {
+        let attempt = async {
+            let view = self.store.load_user_view(&subject.user_id, now).await?;
+            let config = self.config_at(view.config_version).await?;
+            let resolution = resolve::resolve(&config, view.direct.as_ref(), subject);
+            let basis = Basis::at(&resolution, &view.overrides, now);
+            Ok::<_, Error>(CheckOutcome::judge(&basis, &view.usage, self.no_match, now))
+        };
+        let result = match self.budgets {
+            Some(b) => tokio::time::timeout(b.check, attempt).await.unwrap_or_else(|_| {
+                Err(Error::Unavailable(format!("no answer within the check budget ({:?})", b.check)))
+            }),
+            None => attempt.await,
+        };
+        result.unwrap_or_else(|e| self.degraded(&e, now))
+    }
+
     async fn try_check(&self, request: &CheckRequest, now: DateTime<Utc>) -> Result<CheckOutcome, Error> {
         let subject = &request.subject;
         let view = self.store.load_user_view(&subject.user_id, now).await?;

@@ -73,10 +73,10 @@ pub enum ConfigError {
     Missing(&'static str),
     #[error("{name} is {value:?}; expected {expected}")]
     Invalid { name: &'static str, value: String, expected: &'static str },
-    #[error("set exactly one of AUTH_HS256_SECRET, AUTH_JWKS_FILE and AUTH_JWKS_URL")]
-    KeySource,
-    #[error("AUTH_HS256_SECRET must be at least 32 bytes")]
-    WeakSecret,
+    #[error("set exactly one of {0}, {1} and {2}")]
+    KeySource(&'static str, &'static str, &'static str),
+    #[error("{0} must be at least 32 bytes")]
+    WeakSecret(&'static str),
     #[error("cannot read AUTH_JWKS_FILE: {0}")]
     JwksFile(String),
 }
@@ -157,36 +157,90 @@ impl Config {
     }
 }
 
+/// The names of one token verifier's settings: admins' (`AUTH_*`) or end
+/// users' (`USER_AUTH_*`, for `/api/quota/me`).
+pub struct AuthSettings {
+    pub issuer: &'static str,
+    pub audience: &'static str,
+    pub secret: &'static str,
+    pub jwks_file: &'static str,
+    pub jwks_url: &'static str,
+    pub roles_claim: &'static str,
+    pub admin_role: &'static str,
+    pub accept_client_id: &'static str,
+    pub email_claim: &'static str,
+}
+
+pub const ADMIN_AUTH: AuthSettings = AuthSettings {
+    issuer: "AUTH_ISSUER",
+    audience: "AUTH_AUDIENCE",
+    secret: "AUTH_HS256_SECRET",
+    jwks_file: "AUTH_JWKS_FILE",
+    jwks_url: "AUTH_JWKS_URL",
+    roles_claim: "AUTH_ADMIN_CLAIM",
+    admin_role: "AUTH_ADMIN_ROLE",
+    accept_client_id: "AUTH_ACCEPT_CLIENT_ID",
+    email_claim: "AUTH_EMAIL_CLAIM",
+};
+
+pub const USER_AUTH: AuthSettings = AuthSettings {
+    issuer: "USER_AUTH_ISSUER",
+    audience: "USER_AUTH_AUDIENCE",
+    secret: "USER_AUTH_HS256_SECRET",
+    jwks_file: "USER_AUTH_JWKS_FILE",
+    jwks_url: "USER_AUTH_JWKS_URL",
+    roles_claim: "USER_AUTH_ROLES_CLAIM",
+    admin_role: "USER_AUTH_UNUSED_ROLE",
+    accept_client_id: "USER_AUTH_ACCEPT_CLIENT_ID",
+    email_claim: "USER_AUTH_EMAIL_CLAIM",
+};
+
 impl AuthConfig {
     pub fn from_env() -> Result<Self, ConfigError> {
         Self::from_lookup(|k| std::env::var(k).ok())
     }
 
+    /// The admins' verifier settings (`AUTH_*`).
     pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        Self::from_settings(&ADMIN_AUTH, get)
+    }
+
+    /// The end users' verifier settings from the environment, when configured.
+    pub fn users_from_env() -> Result<Option<Self>, ConfigError> {
+        Self::users_from_lookup(|k| std::env::var(k).ok())
+    }
+
+    /// The end users' verifier settings (`USER_AUTH_*`), when configured.
+    pub fn users_from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Option<Self>, ConfigError> {
+        let configured = get(USER_AUTH.issuer).is_some_and(|v| !v.is_empty());
+        configured.then(|| Self::from_settings(&USER_AUTH, get)).transpose()
+    }
+
+    pub fn from_settings(names: &AuthSettings, get: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
         let settings = Settings(get);
-        let issuer = settings.required("AUTH_ISSUER")?;
-        let audience = settings.required("AUTH_AUDIENCE")?;
-        let keys =
-            match (settings.get("AUTH_HS256_SECRET"), settings.get("AUTH_JWKS_FILE"), settings.get("AUTH_JWKS_URL")) {
-                (Some(secret), None, None) if secret.len() < 32 => return Err(ConfigError::WeakSecret),
-                (Some(secret), None, None) => KeySource::Secret(secret.into_bytes()),
-                (None, Some(file), None) => KeySource::Jwks(
-                    std::fs::read_to_string(&file).map_err(|e| ConfigError::JwksFile(format!("{file}: {e}")))?,
-                ),
-                (None, None, Some(url)) => KeySource::JwksUrl(url),
-                _ => return Err(ConfigError::KeySource),
-            };
+        let issuer = settings.required(names.issuer)?;
+        let audience = settings.required(names.audience)?;
+        let keys = match (settings.get(names.secret), settings.get(names.jwks_file), settings.get(names.jwks_url)) {
+            (Some(secret), None, None) if secret.len() < 32 => return Err(ConfigError::WeakSecret(names.secret)),
+            (Some(secret), None, None) => KeySource::Secret(secret.into_bytes()),
+            (None, Some(file), None) => KeySource::Jwks(
+                std::fs::read_to_string(&file).map_err(|e| ConfigError::JwksFile(format!("{file}: {e}")))?,
+            ),
+            (None, None, Some(url)) => KeySource::JwksUrl(url),
+            _ => return Err(ConfigError::KeySource(names.secret, names.jwks_file, names.jwks_url)),
+        };
         Ok(Self {
             issuer,
             audience,
-            admin_claim: settings.get("AUTH_ADMIN_CLAIM").unwrap_or_else(|| "roles".into()),
-            admin_role: settings.get("AUTH_ADMIN_ROLE").unwrap_or_else(|| "admin".into()),
+            admin_claim: settings.get(names.roles_claim).unwrap_or_else(|| "roles".into()),
+            admin_role: settings.get(names.admin_role).unwrap_or_else(|| "admin".into()),
             keys,
             accept_client_id: settings.choice(
-                "AUTH_ACCEPT_CLIENT_ID",
+                names.accept_client_id,
                 &[("true", true), ("false", false)],
                 "true or false",
             )?,
+            email_claim: settings.get(names.email_claim).unwrap_or_else(|| "email".into()),
         })
     }
 }

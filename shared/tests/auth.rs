@@ -19,6 +19,7 @@ fn config(keys: KeySource) -> AuthConfig {
         admin_role: "admin".into(),
         keys,
         accept_client_id: true,
+        email_claim: "email".into(),
     }
 }
 

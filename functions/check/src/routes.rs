@@ -7,18 +7,23 @@
 use crate::App;
 use crate::payload::{CheckPayload, RecordPayload};
 use axum::Router;
-use axum::extract::State;
+use axum::extract::{FromRef, Query, State};
+use axum::http::HeaderMap;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::post;
+use axum::routing::{get, post};
 use chrono::Utc;
+use quota_shared::auth::Verifier;
 use quota_shared::check::CheckOutcome;
 use quota_shared::error::Error;
-use quota_shared::http::{ApiError, JsonBody, ensure_problem, json_response, no_route, parse_value};
+use quota_shared::http::{ApiError, JsonBody, ensure_problem, json_response, no_route, only_params, parse_value};
 use serde_json::Value;
+use std::collections::HashMap;
+use std::sync::Arc;
 
 pub const CHECK_PATH: &str = "/api/quota/check";
 pub const USAGE_PATH: &str = "/api/quota/usage";
+pub const ME_PATH: &str = "/api/quota/me";
 /// Where lambda_http's pass-through puts a payload that is no HTTP event.
 /// API Gateway routes only the paths above here, so only a direct invoke
 /// reaches it.
@@ -26,16 +31,63 @@ pub const INVOKE_PATH: &str = "/events";
 
 /// The Lambda's router: the HTTP routes, the direct invoke, and
 /// problem+json for any other path.
-pub fn router(app: App) -> Router {
-    routes(app.clone())
+pub fn router(app: App, users: Users) -> Router {
+    routes(app.clone(), users)
         .merge(Router::new().route(INVOKE_PATH, post(direct)).with_state(app))
         .fallback(no_route)
         .layer(axum::middleware::map_response(ensure_problem))
 }
 
+/// The end users' token verifier, for `/api/quota/me` (none: the route
+/// answers 401, as no token can be verified).
+pub type Users = Option<Arc<Verifier>>;
+
+/// `GET /api/quota/me`: the caller's own quota, as a check would answer it,
+/// without side effects. The caller is the token's subject; there is no user
+/// parameter, so no one reads another user's quota.
+async fn me(
+    State(app): State<App>,
+    State(users): State<Users>,
+    Query(q): Query<HashMap<String, String>>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    only_params(&q, &[])?;
+    let verifier = users.ok_or_else(|| Error::Unauthorized("end-user tokens are not configured here".into()))?;
+    let authorization = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok());
+    let caller = verifier.user(authorization).await?;
+    let outcome = app.peek(&caller.subject, Utc::now()).await;
+    if outcome.degraded {
+        // Nothing to show: the store could not be read.
+        return Err(Error::Unavailable("the quota store could not be read".into()).into());
+    }
+    Ok(json_response(StatusCode::OK, &outcome))
+}
+
+#[derive(Clone)]
+struct CheckState {
+    app: App,
+    users: Users,
+}
+
+impl FromRef<CheckState> for App {
+    fn from_ref(s: &CheckState) -> App {
+        s.app.clone()
+    }
+}
+
+impl FromRef<CheckState> for Users {
+    fn from_ref(s: &CheckState) -> Users {
+        s.users.clone()
+    }
+}
+
 /// The routes alone, for merging into the local stack.
-pub fn routes(app: App) -> Router {
-    Router::new().route(CHECK_PATH, post(check)).route(USAGE_PATH, post(record)).with_state(app)
+pub fn routes(app: App, users: Users) -> Router {
+    Router::new()
+        .route(CHECK_PATH, post(check))
+        .route(USAGE_PATH, post(record))
+        .route(ME_PATH, get(me))
+        .with_state(CheckState { app, users })
 }
 
 async fn check(State(app): State<App>, JsonBody(body): JsonBody<CheckPayload>) -> Result<Response, ApiError> {

@@ -29,7 +29,7 @@ async fn run(app: &App, name: &str) -> Value {
     let text = testkit::fixture("check", name, &[]);
     let request: lambda_http::request::LambdaRequest = serde_json::from_str(&text).expect("a Lambda payload");
     let event = lambda_http::LambdaEvent::new(request, lambda_http::Context::default());
-    let mut adapter = lambda_http::Adapter::from(routes::router(app.clone()));
+    let mut adapter = lambda_http::Adapter::from(routes::router(app.clone(), None));
     let answer = lambda_http::Service::call(&mut adapter, event).await.expect("the router is infallible");
     serde_json::to_value(answer).expect("serialises")
 }

@@ -10,7 +10,7 @@ use tower::ServiceExt;
 
 async fn router() -> axum::Router {
     let config = testkit::config(TableNames { quota: String::new(), events: String::new() });
-    routes::router(check_fn::app(fresh_store().await, &config))
+    routes::router(check_fn::app(fresh_store().await, &config), None)
 }
 
 async fn send(router: axum::Router, content_type: &str, body: Vec<u8>) -> (StatusCode, String, serde_json::Value) {
@@ -69,7 +69,7 @@ async fn trailing_data_after_the_body_is_refused_and_nothing_is_written() {
     let config = testkit::config(store.table_names().clone());
     let app = check_fn::app(store.clone(), &config);
     let body = br#"{"userId":"tg","requestId":"t1","cost":"0.5"}{"cost":"-5"}"#;
-    let (status, problem) = post(routes::router(app), routes::USAGE_PATH, Some("application/json"), body).await;
+    let (status, problem) = post(routes::router(app, None), routes::USAGE_PATH, Some("application/json"), body).await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "{problem}");
     assert_eq!(problem["errors"][0]["field"], "body");
     let user = quota_shared::model::UserId::parse("tg").unwrap();
@@ -80,7 +80,7 @@ async fn trailing_data_after_the_body_is_refused_and_nothing_is_written() {
 async fn over_precise_costs_are_refused_as_numbers_and_strings_and_nothing_is_written() {
     let store = fresh_store().await;
     let config = testkit::config(store.table_names().clone());
-    let router = routes::router(check_fn::app(store.clone(), &config));
+    let router = routes::router(check_fn::app(store.clone(), &config), None);
     let thirty = format!("0.{}1", "0".repeat(29));
     for cost in [
         "0.99999999999999999999999999999".to_string(),

@@ -12,7 +12,12 @@ use std::sync::Arc;
 
 /// All routes of all functions. The check routes carry no JWT (in AWS they
 /// are IAM-protected at API Gateway); the admin routes verify it themselves.
-pub fn local_router(store: DynamoStore, verifier: Arc<Verifier>, config: &Config) -> Router {
+pub fn local_router(
+    store: DynamoStore,
+    verifier: Arc<Verifier>,
+    users: Option<Arc<Verifier>>,
+    config: &Config,
+) -> Router {
     let admin =
         AdminState { store: store.clone(), verifier, no_match: config.no_match_policy, budget: config.budgets.request };
     Router::new()
@@ -21,7 +26,7 @@ pub fn local_router(store: DynamoStore, verifier: Arc<Verifier>, config: &Config
         .merge(overrides_fn::routes(admin.clone()))
         .merge(events_fn::routes(admin.clone()))
         .merge(users_fn::routes(admin))
-        .merge(check_fn::routes::routes(check_fn::app(store, config)))
+        .merge(check_fn::routes::routes(check_fn::app(store, config), users))
         .fallback(no_route)
         .layer(axum::middleware::map_response(ensure_problem))
 }

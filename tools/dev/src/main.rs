@@ -2,7 +2,8 @@
 //! - `quota-dev seed`: create the tables and load the demo data;
 //! - `quota-dev serve [ADDR]`: seed, then serve every function on one local
 //!   base URL with the deployed paths (default 127.0.0.1:8080);
-//! - `quota-dev token [SUBJECT] [ROLE...]`: print a local admin token.
+//! - `quota-dev token [SUBJECT] [ROLE...]`: print a local admin token;
+//! - `quota-dev user-token [USER] [ROLE...]`: print a local end-user token (for `/api/quota/me`).
 //!
 //! They read `QUOTA_TABLE`, `EVENTS_TABLE`, `AWS_ENDPOINT_URL_DYNAMODB` and
 //! the `AUTH_*` settings, as the functions do.
@@ -36,6 +37,16 @@ async fn main() {
                 if args.len() > 2 { args[2..].iter().map(String::as_str).collect() } else { vec!["admin"] };
             println!("{}", token(subject, &roles));
         }
+        Some("user-token") => {
+            let users = AuthConfig::users_from_env()
+                .unwrap_or_else(|e| fail("user auth configuration", e))
+                .unwrap_or_else(|| fail("user-token", "USER_AUTH_ISSUER is not set"));
+            let subject = args.get(1).map(String::as_str).unwrap_or("carol");
+            let roles: Vec<&str> = args.iter().skip(2).map(String::as_str).collect();
+            let minted = mint_local_token(&users, subject, &roles, chrono::Utc::now().timestamp() + TOKEN_SECONDS)
+                .unwrap_or_else(|| fail("user-token", "minting needs USER_AUTH_HS256_SECRET"));
+            println!("{minted}");
+        }
         Some(cmd @ ("seed" | "serve")) => {
             let config = Config::from_env().unwrap_or_else(|e| fail("configuration", e));
             let store = DynamoStore::connect(&config).await;
@@ -47,20 +58,24 @@ async fn main() {
                 serve(&addr, store, &config, auth.clone(), token("local-admin", &["admin"])).await;
             }
         }
-        _ => fail("usage", "quota-dev seed | serve [ADDR] | token [SUBJECT] [ROLE...]"),
+        _ => fail("usage", "quota-dev seed | serve [ADDR] | token [SUBJECT] [ROLE...] | user-token [USER] [ROLE...]"),
     }
 }
 
 async fn serve(addr: &str, store: DynamoStore, config: &Config, auth: AuthConfig, token: String) {
     tracing_subscriber::fmt().with_env_filter(std::env::var("RUST_LOG").unwrap_or_else(|_| "info".into())).init();
     let verifier = Arc::new(Verifier::new(auth).unwrap_or_else(|e| fail("auth configuration", e)));
-    let router = local_router(store, verifier, config);
+    let users = AuthConfig::users_from_env()
+        .and_then(|c| c.map(Verifier::new).transpose())
+        .unwrap_or_else(|e| fail("user auth configuration", e))
+        .map(Arc::new);
+    let router = local_router(store, verifier, users, config);
     let listener = tokio::net::TcpListener::bind(addr).await.unwrap_or_else(|e| fail(&format!("listen on {addr}"), e));
     println!("\nserving every function on http://{addr}");
     println!(
         "  admin:  /api/admin/quota/tiers[/{{id}}]  /api/admin/quota/assignments[/{{id}}]  /api/admin/quota/overrides[/{{id}}]  /api/admin/quota/users/{{id}}  /api/admin/quota/events"
     );
-    println!("  check:  POST /api/quota/check  POST /api/quota/usage");
+    println!("  check:  POST /api/quota/check  POST /api/quota/usage  GET /api/quota/me (user token: make user-token)");
     println!("\ntry (this token is valid for 12 hours; `make token` mints another):\n");
     println!("  export TOKEN={token}");
     println!("  curl -s http://{addr}/api/admin/quota/tiers -H \"Authorization: Bearer $TOKEN\"");

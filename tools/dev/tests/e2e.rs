@@ -16,7 +16,12 @@ struct Stack {
 async fn stack() -> Stack {
     let store = testkit::fresh_store().await;
     let config = testkit::config(store.table_names().clone());
-    let router = quota_dev::local_router(store, Arc::new(Verifier::new(local_auth()).unwrap()), &config);
+    let router = quota_dev::local_router(
+        store,
+        Arc::new(Verifier::new(local_auth()).unwrap()),
+        Some(Arc::new(Verifier::new(testkit::local_user_auth()).unwrap())),
+        &config,
+    );
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
@@ -394,7 +399,12 @@ async fn slow_clients_are_cut_off() {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let store = testkit::fresh_store().await;
     let config = testkit::config(store.table_names().clone());
-    let router = quota_dev::local_router(store, Arc::new(Verifier::new(local_auth()).unwrap()), &config);
+    let router = quota_dev::local_router(
+        store,
+        Arc::new(Verifier::new(local_auth()).unwrap()),
+        Some(Arc::new(Verifier::new(testkit::local_user_auth()).unwrap())),
+        &config,
+    );
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let timeouts = quota_dev::ClientTimeouts {
@@ -457,4 +467,57 @@ async fn every_admin_write_leaves_one_audit_event_and_a_refused_one_none() {
     assert_eq!(by_actor.len(), 3);
     assert!(by_actor.iter().any(|e| e["targetId"] == assignment_id));
     assert!(changes("actor=someone-else").await.is_empty());
+}
+
+/// The chat UI's own quota: the caller is the token's subject (no user
+/// parameter exists), answered as a check would, without side effects.
+#[tokio::test]
+async fn me_answers_the_callers_own_quota_without_side_effects() {
+    let s = stack().await;
+    let tier = json!({"tierId": "basic", "tierName": "Basic", "monthlyCostLimit": "1"});
+    s.admin(Method::POST, "/api/admin/quota/tiers", Some(tier)).await;
+    let faculty = json!({"tierId": "faculty", "tierName": "Faculty", "monthlyCostLimit": "100"});
+    s.admin(Method::POST, "/api/admin/quota/tiers", Some(faculty)).await;
+    s.admin(
+        Method::POST,
+        "/api/admin/quota/assignments",
+        Some(json!({"tierId": "basic", "assignmentType": "default_tier"})),
+    )
+    .await;
+    let role = json!({"tierId": "faculty", "assignmentType": "jwt_role", "jwtRole": "Faculty"});
+    s.admin(Method::POST, "/api/admin/quota/assignments", Some(role)).await;
+    s.send(
+        Method::POST,
+        "/api/quota/usage",
+        None,
+        Some(json!({"userId": "eve", "requestId": "r1", "cost": "5"})),
+        None,
+    )
+    .await;
+
+    let dana = testkit::user_bearer("dana", &["Faculty"]);
+    let (st, _, mine) = s.send(Method::GET, "/api/quota/me", Some(&dana), None, None).await;
+    assert_eq!(st, StatusCode::OK, "{mine}");
+    assert_eq!(
+        (mine["tier"]["tierId"].as_str(), mine["matchedBy"].as_str()),
+        (Some("faculty"), Some("jwt_role:Faculty"))
+    );
+    assert_eq!(mine["windows"][1]["remaining"], "100.00");
+    // eve is over her limit: /me says so, and stores no block event.
+    let eve = testkit::user_bearer("eve", &[]);
+    let (st, _, hers) = s.send(Method::GET, "/api/quota/me", Some(&eve), None, None).await;
+    assert_eq!((st, hers["decision"].as_str()), (StatusCode::OK, Some("block")), "{hers}");
+    let (_, events) = s.admin(Method::GET, "/api/admin/quota/events?userId=eve&type=block", None).await;
+    assert_eq!(events["items"], json!([]), "no side effects");
+    // Only end-user tokens of this service: none, an admin token (other audience), garbage.
+    for bad in [None, Some(s.admin.as_str()), Some("Bearer nope")] {
+        let (st, _, problem) = s.send(Method::GET, "/api/quota/me", bad, None, None).await;
+        assert_eq!(st, StatusCode::UNAUTHORIZED, "{bad:?}: {problem}");
+    }
+    let (st, _, problem) = s.send(Method::GET, "/api/quota/me?userId=eve", Some(&dana), None, None).await;
+    assert_eq!(
+        (st, problem["errors"][0]["field"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("userId")),
+        "there is no user parameter"
+    );
 }

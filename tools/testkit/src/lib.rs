@@ -51,7 +51,28 @@ pub fn local_auth() -> AuthConfig {
         admin_role: "admin".into(),
         keys: KeySource::Secret(local_secret().as_bytes().to_vec()),
         accept_client_id: true,
+        email_claim: "email".into(),
     }
+}
+
+/// The local end users' auth settings (`USER_AUTH_*` in tools/local-auth.env).
+pub fn local_user_auth() -> AuthConfig {
+    AuthConfig {
+        issuer: local_setting("USER_AUTH_ISSUER").into(),
+        audience: local_setting("USER_AUTH_AUDIENCE").into(),
+        admin_claim: "roles".into(),
+        admin_role: "admin".into(),
+        keys: KeySource::Secret(local_setting("USER_AUTH_HS256_SECRET").as_bytes().to_vec()),
+        accept_client_id: true,
+        email_claim: "email".into(),
+    }
+}
+
+/// `Bearer <token>` for an end user with these roles, valid for an hour.
+pub fn user_bearer(subject: &str, roles: &[&str]) -> String {
+    let token =
+        mint_local_token(&local_user_auth(), subject, roles, chrono::Utc::now().timestamp() + 3600).expect("secret");
+    format!("Bearer {token}")
 }
 
 static NEXT_TABLE: AtomicU32 = AtomicU32::new(0);
