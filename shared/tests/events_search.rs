@@ -5,28 +5,13 @@
 use quota_shared::Error;
 use quota_shared::model::{EventId, EventType, QuotaEvent, TierId, UserId};
 use quota_shared::page::PageRequest;
-use quota_shared::period::Window;
 use quota_shared::store::{DynamoStore, EventFilter, TimeRange};
-use rust_decimal::Decimal;
-use testkit::{at, fresh_store, money};
+use testkit::{at, fresh_store};
 
 const NOW: &str = "2026-11-28T12:00:00Z";
 
 fn event(kind: EventType, user: &str, tier: &str, when: &str) -> QuotaEvent {
-    QuotaEvent {
-        event_id: EventId::generate(),
-        event_type: kind,
-        user_id: UserId::parse(user).unwrap(),
-        tier_id: Some(TierId::parse(tier).unwrap()),
-        override_id: None,
-        window: Some(Window::Daily),
-        threshold: (kind == EventType::Warning).then_some(80),
-        usage: money("1"),
-        limit: Some(money("1")),
-        percentage: Decimal::ONE_HUNDRED,
-        session_id: None,
-        occurred_at: at(when),
-    }
+    testkit::quota_event(kind, user, tier, at(when))
 }
 
 /// Eleven events over three months, users, tiers and types (each one the

@@ -2,10 +2,8 @@
 //! stored the way the check and the record store them.
 
 use chrono::{Duration, Utc};
-use quota_shared::model::{EventId, EventType, QuotaEvent, TierId, UserId};
-use quota_shared::period::Window;
-use rust_decimal::Decimal;
-use testkit::{admin_state, fixture, fixture_names, money, run_event};
+use quota_shared::model::{EventType, QuotaEvent};
+use testkit::{admin_state, fixture, fixture_names, run_event};
 
 const USED: [&str; 8] = [
     "list.json",
@@ -19,20 +17,7 @@ const USED: [&str; 8] = [
 ];
 
 fn event(kind: EventType, user: &str, tier: &str, days_ago: i64) -> QuotaEvent {
-    QuotaEvent {
-        event_id: EventId::generate(),
-        event_type: kind,
-        user_id: UserId::parse(user).unwrap(),
-        tier_id: Some(TierId::parse(tier).unwrap()),
-        override_id: None,
-        window: Some(Window::Daily),
-        threshold: (kind == EventType::Warning).then_some(80),
-        usage: money("8"),
-        limit: Some(money("10")),
-        percentage: Decimal::from(80),
-        session_id: None,
-        occurred_at: Utc::now() - Duration::days(days_ago),
-    }
+    testkit::quota_event(kind, user, tier, Utc::now() - Duration::days(days_ago))
 }
 
 #[tokio::test]

@@ -11,7 +11,7 @@ use quota_shared::error::{Entity, Error, FieldErrors};
 use quota_shared::http::{
     AdminState, ApiError, JsonBody, created, ensure_version, if_match, json_response, json_with_etag, only_params,
 };
-use quota_shared::model::{AdminChange, NewOverride, OverrideId, OverridePatch, OverrideStatus, UserId};
+use quota_shared::model::{AdminChange, NewOverride, Override, OverrideId, OverridePatch, OverrideStatus, UserId};
 use quota_shared::page::PageRequest;
 use quota_shared::store::OverrideFilter;
 use std::collections::HashMap;
@@ -85,6 +85,15 @@ async fn read(State(s): State<AdminState>, _: Admin, Path(raw): Path<String>) ->
     Ok(json_with_etag(StatusCode::OK, &o.view(Utc::now()), o.audit.version))
 }
 
+/// The override at the path, if `If-Match` (when sent) names its version.
+async fn current_at(s: &AdminState, raw: &str, headers: &HeaderMap) -> Result<Override, Error> {
+    let id = override_id(raw)?;
+    let expected = if_match(headers, Entity::Override, raw)?;
+    let current = s.store.get_override(&id).await?.ok_or_else(|| not_found(raw.to_string()))?;
+    ensure_version(expected, current.audit.version, Entity::Override, raw)?;
+    Ok(current)
+}
+
 async fn update(
     State(s): State<AdminState>,
     admin: Admin,
@@ -92,10 +101,8 @@ async fn update(
     headers: HeaderMap,
     JsonBody(patch): JsonBody<OverridePatch>,
 ) -> Result<Response, ApiError> {
-    let id = override_id(&raw)?;
-    let expected = if_match(&headers, Entity::Override, &raw)?;
-    let current = s.store.get_override(&id).await?.ok_or_else(|| not_found(raw.clone()))?;
-    ensure_version(expected, current.audit.version, Entity::Override, &raw)?;
+    let current = current_at(&s, &raw, &headers).await?;
+    let id = current.override_id.clone();
     let now = Utc::now();
     let next = current.patched(patch, &admin.actor, now)?;
     let change = AdminChange::new(&admin.actor, "update", next.change_target(), Some(&current), Some(&next), now);
@@ -111,10 +118,8 @@ async fn remove(
     Path(raw): Path<String>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    let id = override_id(&raw)?;
-    let expected = if_match(&headers, Entity::Override, &raw)?;
-    let current = s.store.get_override(&id).await?.ok_or_else(|| not_found(raw.clone()))?;
-    ensure_version(expected, current.audit.version, Entity::Override, &raw)?;
+    let current = current_at(&s, &raw, &headers).await?;
+    let id = current.override_id.clone();
     let now = Utc::now();
     let change = AdminChange::new(&admin.actor, "delete", current.change_target(), Some(&current), None, now);
     s.store.delete_override(&current, now, &change).await?;

@@ -34,6 +34,32 @@ fn bound(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::Millis, true)
 }
 
+type EventQuery = aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder;
+
+/// The key condition for the partition `:pk` within `range`. Sort keys start
+/// with the RFC 3339 time in UTC with milliseconds, so text order is time
+/// order and the range is a key condition. An event at exactly `to` has the
+/// key "{to}#{id}", which sorts after "{to}": both `<` and BETWEEN leave it
+/// out, so the range is half-open.
+fn within(mut q: EventQuery, range: TimeRange, sk_attr: &str) -> (EventQuery, &'static str) {
+    let condition = match (range.from, range.to) {
+        (None, None) => "#pk = :pk",
+        (Some(_), None) => "#pk = :pk AND #sk >= :from",
+        (None, Some(_)) => "#pk = :pk AND #sk < :to",
+        (Some(_), Some(_)) => "#pk = :pk AND #sk BETWEEN :from AND :to",
+    };
+    if let Some(from) = range.from {
+        q = q.expression_attribute_values(":from", s(bound(from)));
+    }
+    if let Some(to) = range.to {
+        q = q.expression_attribute_values(":to", s(bound(to)));
+    }
+    if range.from.is_some() || range.to.is_some() {
+        q = q.expression_attribute_names("#sk", sk_attr);
+    }
+    (q, condition)
+}
+
 impl DynamoStore {
     pub async fn list_events(
         &self,
@@ -51,7 +77,7 @@ impl DynamoStore {
             }
         };
         let start = cursor::decode(page.next_token.as_deref(), attrs, (pk_attr, &pk))?;
-        let mut q = self
+        let q = self
             .client
             .query()
             .table_name(self.events())
@@ -61,25 +87,7 @@ impl DynamoStore {
             .scan_index_forward(false)
             .limit(page.limit as i32)
             .set_exclusive_start_key(start);
-        // Sort keys start with the RFC 3339 time in UTC with milliseconds, so
-        // text order is time order and the range is a key condition.
-        let condition = match (range.from, range.to) {
-            (None, None) => "#pk = :pk",
-            (Some(_), None) => "#pk = :pk AND #sk >= :from",
-            (None, Some(_)) => "#pk = :pk AND #sk < :to",
-            (Some(_), Some(_)) => "#pk = :pk AND #sk BETWEEN :from AND :to",
-        };
-        if let Some(from) = range.from {
-            q = q.expression_attribute_values(":from", s(bound(from)));
-        }
-        if let Some(to) = range.to {
-            // An event at exactly `to` has the key "{to}#{id}", which sorts after
-            // "{to}": both `<` and BETWEEN leave it out, so the range is half-open.
-            q = q.expression_attribute_values(":to", s(bound(to)));
-        }
-        if range.from.is_some() || range.to.is_some() {
-            q = q.expression_attribute_names("#sk", sk_attr);
-        }
+        let (q, condition) = within(q, range, sk_attr);
         // Quota events only (the inspector's and the tests' view): admin changes
         // stored with a user are left out here; the search answers both kinds.
         let out = q
@@ -203,7 +211,7 @@ impl DynamoStore {
         };
         let mut found = Vec::new();
         loop {
-            let mut q = self
+            let q = self
                 .client
                 .query()
                 .table_name(self.events())
@@ -213,21 +221,7 @@ impl DynamoStore {
                 .scan_index_forward(false)
                 .limit((page.limit as usize - found.len()) as i32)
                 .set_exclusive_start_key(start.take());
-            let condition = match (filter.range.from, filter.range.to) {
-                (None, None) => "#pk = :pk",
-                (Some(_), None) => "#pk = :pk AND #sk >= :from",
-                (None, Some(_)) => "#pk = :pk AND #sk < :to",
-                (Some(_), Some(_)) => "#pk = :pk AND #sk BETWEEN :from AND :to",
-            };
-            if let Some(from) = filter.range.from {
-                q = q.expression_attribute_values(":from", s(bound(from)));
-            }
-            if let Some(to) = filter.range.to {
-                q = q.expression_attribute_values(":to", s(bound(to)));
-            }
-            if filter.range.from.is_some() || filter.range.to.is_some() {
-                q = q.expression_attribute_names("#sk", sk_attr);
-            }
+            let (mut q, condition) = within(q, filter.range, sk_attr);
             // The filters the key did not take.
             let mut conditions = Vec::new();
             if filter.user.is_some()

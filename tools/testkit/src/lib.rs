@@ -113,6 +113,31 @@ pub fn config(tables: TableNames) -> Config {
     }
 }
 
+/// A quota event as the check or the record stores it (daily window; a
+/// warning at 80 %), for tests that read events back.
+pub fn quota_event(
+    kind: quota_shared::model::EventType,
+    user: &str,
+    tier: &str,
+    at: chrono::DateTime<chrono::Utc>,
+) -> quota_shared::model::QuotaEvent {
+    use quota_shared::model::{EventId, EventType, QuotaEvent, TierId, UserId};
+    QuotaEvent {
+        event_id: EventId::generate(),
+        event_type: kind,
+        user_id: UserId::parse(user).expect("valid test id"),
+        tier_id: Some(TierId::parse(tier).expect("valid test id")),
+        override_id: None,
+        window: Some(quota_shared::period::Window::Daily),
+        threshold: (kind == EventType::Warning).then_some(80),
+        usage: money("8"),
+        limit: Some(money("10")),
+        percentage: rust_decimal::Decimal::from(80),
+        session_id: None,
+        occurred_at: at,
+    }
+}
+
 /// The admin change test writes store with them (about no user and no tier,
 /// so it never shows among a user's or a tier's events).
 pub fn audit() -> quota_shared::model::AdminChange {
