@@ -16,7 +16,7 @@ use crate::decide::{self, WarningLevel};
 use crate::emf::{self, Metric};
 use crate::error::Error;
 use crate::model::{
-    EventId, EventType, Money, QuotaEvent, RequestId, SessionId, Tier, UsageDelta, UsageSnapshot, UserId,
+    EventId, EventType, Money, QuotaEvent, RequestId, SessionId, Tier, TierId, UsageDelta, UsageSnapshot, UserId,
 };
 use crate::period::{Period, Window};
 use crate::resolve::{self, MatchedBy, SharedConfig, Subject};
@@ -36,6 +36,8 @@ pub struct RecordPlan<'a> {
     pub expected: &'a UsageSnapshot,
     /// Events the new state triggers, stored and flagged in the same write.
     pub events: &'a [QuotaEvent],
+    /// The tier the record was judged with, for the usage analytics.
+    pub tier: Option<&'a TierId>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -175,6 +177,10 @@ impl<S: CheckStore> Checker<S> {
             Judgement::Judged(basis) => basis.rules(),
             Judgement::Unjudged => None,
         };
+        let analytics_tier = match &judgement {
+            Judgement::Judged(basis) => basis.tier.map(|t| &t.tier_id),
+            Judgement::Unjudged => None,
+        };
 
         for _ in 0..GUARDED_ATTEMPTS {
             let post = view.usage.plus(&request.delta);
@@ -189,6 +195,7 @@ impl<S: CheckStore> Checker<S> {
                 at: now,
                 expected: &view.usage,
                 events: &events,
+                tier: analytics_tier,
             };
             match self.store.record_usage_guarded(plan).await? {
                 GuardedRecord::Recorded => {
@@ -231,6 +238,10 @@ impl<S: CheckStore> Checker<S> {
             same_payload(request, recorded.as_ref())?;
         }
         view.usage = self.store.get_usage(user, now).await?;
+        // The leaderboards learn this record's totals from the read.
+        if let Err(e) = self.store.rank(user, analytics_tier, &view.usage, now).await {
+            tracing::warn!(error = %e, user = %user, "could not update the usage leaderboards");
+        }
         self.users.put(user.clone(), UserEntry { day, view: view.clone() });
         let duplicate = matches!(outcome, RecordOutcome::Duplicate { .. });
         Ok(self.answer(request, &judgement, &view, duplicate, vec![], now))

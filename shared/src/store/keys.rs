@@ -125,6 +125,43 @@ pub fn event_type_pk(kind: EventType) -> String {
     format!("TYPE#{}", kind.as_str())
 }
 
+/// Leaderboards are spread over this many index partitions per period, so
+/// no single key takes every record's index write.
+pub const RANK_SHARDS: u32 = 16;
+
+/// A user's shard in the leaderboards (stable, like the version shard).
+pub fn rank_shard(user: &UserId) -> u32 {
+    let hash = user.as_str().bytes().fold(0x811c_9dc5_u32, |h, b| (h ^ u32::from(b)).wrapping_mul(0x0100_0193));
+    hash.rotate_left(13) % RANK_SHARDS
+}
+
+/// A user's totals of one UTC day (with the user).
+pub fn user_day_sk(day: &Period) -> String {
+    format!("DAY#{}", day.key())
+}
+
+/// The month leaderboard partition (byTier index, month usage rows).
+pub fn rank_month_pk(month: &str, shard: u32) -> String {
+    format!("TOPM#{month}#{shard}")
+}
+
+/// The day leaderboard partition (byTarget index, user-day rows).
+pub fn rank_day_pk(day: &str, shard: u32) -> String {
+    format!("TOPD#{day}#{shard}")
+}
+
+/// A leaderboard sort key: the cost as 32 fixed-width digits of
+/// ten-billionths (text order is cost order), then the user.
+pub fn rank_sk(cost: crate::model::Money, user: &UserId) -> String {
+    let scaled = (cost.value() * rust_decimal::Decimal::from(10_000_000_000_u64)).trunc();
+    format!("{:0>32}#{user}", scaled.to_string())
+}
+
+/// A cached aggregate of a completed day (all users, or one tier's).
+pub fn day_total_key(day: &str, tier: Option<&TierId>) -> (String, String) {
+    (format!("TOTAL#{day}"), tier.map_or_else(|| "ALL".to_string(), |t| format!("TIER#{t}")))
+}
+
 /// Where an admin change about no user lives: with its target.
 pub fn audit_pk(target_type: &str, target_id: &str) -> String {
     format!("AUDIT#{target_type}#{target_id}")

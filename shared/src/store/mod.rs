@@ -2,6 +2,7 @@
 //! declares (`check::CheckStore`). The SDK and `AttributeValue` appear only
 //! below this module; it depends on the domain, never the reverse.
 
+mod analytics;
 mod assignments;
 mod cursor;
 mod dynamo;
@@ -16,6 +17,7 @@ mod stream;
 mod tiers;
 mod usage;
 
+pub use analytics::{DayTotals, SETTLE, UserTotals};
 pub use assignments::AssignmentFilter;
 pub use dynamo::{DynamoStore, dynamodb_client, tuned};
 pub use events::{EventFilter, EventScope, TimeRange};
@@ -26,7 +28,7 @@ pub use usage::{AUDIT_RETENTION_DAYS, EVENT_RETENTION_DAYS, REQUEST_MARKER_DAYS,
 
 use crate::check::{CheckStore, UserView};
 use crate::error::Error;
-use crate::model::{QuotaEvent, RequestId, UsageDelta, UsageSnapshot, UserId};
+use crate::model::{QuotaEvent, RequestId, TierId, UsageDelta, UsageSnapshot, UserId};
 use crate::record::{GuardedRecord, RecordOutcome, RecordPlan};
 use crate::resolve::SharedConfig;
 use chrono::{DateTime, Utc};
@@ -64,5 +66,15 @@ impl CheckStore for DynamoStore {
 
     async fn record_override_applied(&self, event: &QuotaEvent) -> Result<bool, Error> {
         DynamoStore::record_override_applied(self, event).await
+    }
+
+    async fn rank(
+        &self,
+        user: &UserId,
+        tier: Option<&TierId>,
+        usage: &UsageSnapshot,
+        at: DateTime<Utc>,
+    ) -> Result<(), Error> {
+        DynamoStore::rank(self, user, tier, usage, at).await
     }
 }

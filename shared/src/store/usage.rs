@@ -4,10 +4,10 @@
 use super::dynamo::{ALL_OLD, DynamoStore, store_error};
 use super::item::{self, Item, key, n, s, time};
 use super::keys;
-use super::schema::{PK, SK, TTL};
+use super::schema::{GSI1_PK, GSI1_SK, GSI2_PK, GSI2_SK, PK, SK, TTL};
 use crate::check::UserView;
 use crate::error::Error;
-use crate::model::{AdminChange, Money, QuotaEvent, RequestId, UsageDelta, UsageSnapshot, UserId};
+use crate::model::{AdminChange, Money, QuotaEvent, RequestId, TierId, UsageDelta, UsageSnapshot, UserId};
 use crate::period::{Period, Window};
 use crate::record::{GuardedRecord, RecordOutcome, RecordPlan};
 use aws_sdk_dynamodb::types::{KeysAndAttributes, Put, TransactWriteItem, Update};
@@ -54,6 +54,7 @@ fn usage_update(
     delta: &UsageDelta,
     at: DateTime<Utc>,
     events: &[QuotaEvent],
+    rank: Option<(&UsageSnapshot, Option<&TierId>)>,
 ) -> aws_sdk_dynamodb::types::builders::UpdateBuilder {
     let month = Period::containing(Window::Monthly, at);
     let day = Period::containing(Window::Daily, at);
@@ -81,10 +82,73 @@ fn usage_update(
             .expression_attribute_names(format!("#f{i}"), item::event_flag(event))
             .expression_attribute_values(format!(":f{i}"), s(event.event_id.as_str()));
     }
+    // The month leaderboard key, from the exact totals after this record.
+    if let Some((post, tier)) = rank {
+        sets.push("#rpk = :rpk, #rsk = :rsk, #ru = :ru".to_string());
+        update = update
+            .expression_attribute_names("#rpk", GSI2_PK)
+            .expression_attribute_names("#rsk", GSI2_SK)
+            .expression_attribute_names("#ru", "userId")
+            .expression_attribute_values(":rpk", s(keys::rank_month_pk(&month.month_key(), keys::rank_shard(user))))
+            .expression_attribute_values(":rsk", s(keys::rank_sk(post.monthly.cost, user)))
+            .expression_attribute_values(":ru", s(user.as_str()));
+        if let Some(t) = tier {
+            sets.push("#rt = :rt".to_string());
+            update =
+                update.expression_attribute_names("#rt", "tierId").expression_attribute_values(":rt", s(t.as_str()));
+        }
+    }
     update
         .update_expression(format!("ADD {} SET {}", adds.join(", "), sets.join(", ")))
         .expression_attribute_names("#ttl", TTL)
         .expression_attribute_values(":ttl", n(epoch(month.resets_at + Duration::days(USAGE_RETENTION_DAYS))))
+}
+
+/// ADDs a request to the user's row of the day (the usage analytics read
+/// these rows) and, when the totals after it are known, sets its day
+/// leaderboard key and the month row's.
+fn user_day_update(
+    user: &UserId,
+    delta: &UsageDelta,
+    at: DateTime<Utc>,
+    tier: Option<&TierId>,
+    post: Option<&UsageSnapshot>,
+    table: &str,
+) -> Update {
+    let day = Period::containing(Window::Daily, at);
+    let mut update = Update::builder()
+        .table_name(table)
+        .set_key(Some(key(keys::user_pk(user), keys::user_day_sk(&day))))
+        .expression_attribute_names("#c", item::COST)
+        .expression_attribute_names("#i", item::INPUT_TOKENS)
+        .expression_attribute_names("#o", item::OUTPUT_TOKENS)
+        .expression_attribute_names("#r", item::REQUESTS)
+        .expression_attribute_names("#u", "userId")
+        .expression_attribute_names("#ttl", TTL)
+        .expression_attribute_values(":c", n(delta.cost.value()))
+        .expression_attribute_values(":i", n(delta.input_tokens))
+        .expression_attribute_values(":o", n(delta.output_tokens))
+        .expression_attribute_values(":one", n(1))
+        .expression_attribute_values(":u", s(user.as_str()))
+        .expression_attribute_values(":ttl", n(epoch(day.resets_at + Duration::days(USAGE_RETENTION_DAYS))));
+    let mut sets = vec!["#u = :u", "#ttl = :ttl"];
+    if let Some(t) = tier {
+        sets.push("#tier = :tier");
+        update =
+            update.expression_attribute_names("#tier", "tierId").expression_attribute_values(":tier", s(t.as_str()));
+    }
+    if let Some(post) = post {
+        sets.push("#rpk = :rpk, #rsk = :rsk");
+        update = update
+            .expression_attribute_names("#rpk", GSI1_PK)
+            .expression_attribute_names("#rsk", GSI1_SK)
+            .expression_attribute_values(":rpk", s(keys::rank_day_pk(&day.key(), keys::rank_shard(user))))
+            .expression_attribute_values(":rsk", s(keys::rank_sk(post.daily.cost, user)));
+    }
+    update
+        .update_expression(format!("ADD #c :c, #i :i, #o :o, #r :one SET {}", sets.join(", ")))
+        .build()
+        .expect("required fields set")
 }
 
 /// The audit trail stays longer than quota events: a year and a month.
@@ -214,11 +278,15 @@ impl DynamoStore {
         delta: &UsageDelta,
         at: DateTime<Utc>,
     ) -> Result<RecordOutcome, Error> {
-        let update = usage_update(self.quota(), user, delta, at, &[]).build().expect("required fields set");
+        let update = usage_update(self.quota(), user, delta, at, &[], None).build().expect("required fields set");
         let nonce = uuid::Uuid::new_v4().to_string();
         let marker = marker_put(self.quota(), user, request, delta, at, None, &nonce);
-        let items =
-            vec![TransactWriteItem::builder().update(update).build(), TransactWriteItem::builder().put(marker).build()];
+        let day_row = user_day_update(user, delta, at, None, None, self.quota());
+        let items = vec![
+            TransactWriteItem::builder().update(update).build(),
+            TransactWriteItem::builder().put(marker).build(),
+            TransactWriteItem::builder().update(day_row).build(),
+        ];
         match self.transact_retrying(items).await? {
             Ok(()) => Ok(RecordOutcome::Recorded),
             Err(c) => match c.condition_failed(1) {
@@ -253,7 +321,7 @@ impl DynamoStore {
         }];
         // An event flag set meanwhile (by a check's block) must not be written twice.
         conditions.extend((0..plan.events.len()).map(|i| format!("attribute_not_exists(#f{i})")));
-        let update = usage_update(self.quota(), plan.user, plan.delta, plan.at, plan.events)
+        let update = usage_update(self.quota(), plan.user, plan.delta, plan.at, plan.events, Some((&post, plan.tier)))
             .condition_expression(conditions.join(" AND "))
             .expression_attribute_values(":expected", n(plan.expected.monthly.requests))
             .return_values_on_condition_check_failure(ALL_OLD)
@@ -264,6 +332,10 @@ impl DynamoStore {
         let mut items =
             vec![TransactWriteItem::builder().update(update).build(), TransactWriteItem::builder().put(marker).build()];
         items.extend(plan.events.iter().map(|e| event_put(self.events(), e)));
+        // The user's row of the day, with its leaderboard key from the exact
+        // totals after this record (known here, so no extra request).
+        let day_row = user_day_update(plan.user, plan.delta, plan.at, plan.tier, Some(&post), self.quota());
+        items.push(TransactWriteItem::builder().update(day_row).build());
         match self.transact_retrying(items).await? {
             Ok(()) => Ok(GuardedRecord::Recorded),
             Err(c) => {
@@ -311,5 +383,66 @@ impl DynamoStore {
             Err(c) if c.condition_failed(0).is_some() => Ok(false),
             Err(_) => Err(Error::Store("storing a flagged event was cancelled".into())),
         }
+    }
+}
+
+impl DynamoStore {
+    /// Sets the leaderboard keys of the user's month and day rows from
+    /// totals read after an unguarded record. A key only ever rises (totals
+    /// only grow), so concurrent writers leave the largest, the latest.
+    pub async fn rank(
+        &self,
+        user: &UserId,
+        tier: Option<&TierId>,
+        usage: &UsageSnapshot,
+        at: DateTime<Utc>,
+    ) -> Result<(), Error> {
+        let month = Period::containing(Window::Monthly, at);
+        let day = Period::containing(Window::Daily, at);
+        let rows = [
+            (
+                usage_key(user, at),
+                GSI2_PK,
+                GSI2_SK,
+                keys::rank_month_pk(&month.month_key(), keys::rank_shard(user)),
+                usage.monthly.cost,
+            ),
+            (
+                key(keys::user_pk(user), keys::user_day_sk(&day)),
+                GSI1_PK,
+                GSI1_SK,
+                keys::rank_day_pk(&day.key(), keys::rank_shard(user)),
+                usage.daily.cost,
+            ),
+        ];
+        for (row, pk_attr, sk_attr, pk, cost) in rows {
+            let mut update = self
+                .client
+                .update_item()
+                .table_name(self.quota())
+                .set_key(Some(row))
+                .condition_expression("attribute_exists(pk) AND (attribute_not_exists(#rsk) OR #rsk < :rsk)")
+                .expression_attribute_names("#rpk", pk_attr)
+                .expression_attribute_names("#rsk", sk_attr)
+                .expression_attribute_names("#u", "userId")
+                .expression_attribute_values(":rpk", s(pk))
+                .expression_attribute_values(":rsk", s(keys::rank_sk(cost, user)))
+                .expression_attribute_values(":u", s(user.as_str()));
+            update = match tier {
+                Some(t) => update
+                    .update_expression("SET #rpk = :rpk, #rsk = :rsk, #u = :u, #t = :t")
+                    .expression_attribute_names("#t", "tierId")
+                    .expression_attribute_values(":t", s(t.as_str())),
+                None => update.update_expression("SET #rpk = :rpk, #rsk = :rsk, #u = :u"),
+            };
+            match update.send().await {
+                Ok(_) => {}
+                // Already higher (a later record ranked it): nothing to do.
+                Err(aws_sdk_dynamodb::error::SdkError::ServiceError(e))
+                    if e.err().is_conditional_check_failed_exception() => {}
+                Err(e) => return Err(store_error("UpdateItem", e)),
+            }
+        }
+        Ok(())
     }
 }

@@ -1,0 +1,199 @@
+//! Usage analytics, read from what the records keep: each user's month row
+//! and day row carry a leaderboard key (`TOPM#{month}#{shard}` on the byTier
+//! index, `TOPD#{day}#{shard}` on byTarget; 16 shards, so no partition takes
+//! every record's index write). Top users merge the shards' heads; a day's
+//! totals sum its rows once the day is over and are kept, so every later
+//! question about that day is one read. No Scan.
+
+use super::dynamo::{DynamoStore, store_error};
+use super::item::{self, Item, key, n, s};
+use super::keys;
+use super::schema::{ASSIGNMENTS_BY_TARGET, ASSIGNMENTS_BY_TIER, GSI1_PK, GSI2_PK};
+use crate::error::Error;
+use crate::model::{Money, TierId, UserId};
+use crate::period::Period;
+use chrono::{DateTime, Duration, Utc};
+use serde::Serialize;
+
+/// A completed day's totals are kept only once it ended this long ago, so a
+/// record that committed a moment after midnight is never left out.
+pub const SETTLE: Duration = Duration::minutes(5);
+
+/// One user's figures for a period.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct UserTotals {
+    pub user_id: UserId,
+    /// The tier of the user's latest record in the period.
+    pub tier_id: Option<TierId>,
+    pub cost: Money,
+    pub input_tokens: u64,
+    pub output_tokens: u64,
+    pub requests: u64,
+}
+
+/// All users' figures for one UTC day.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DayTotals {
+    pub day: String,
+    pub cost: Money,
+    pub input_tokens: u64,
+    pub output_tokens: u64,
+    pub requests: u64,
+    pub active_users: u64,
+}
+
+fn totals_from(row: &Item) -> Result<UserTotals, Error> {
+    Ok(UserTotals {
+        user_id: UserId::parse(item::get_s(row, "userId")?).map_err(|_| Error::Store("malformed userId".into()))?,
+        tier_id: item::opt_s(row, "tierId").and_then(|t| TierId::parse(t).ok()),
+        cost: Money::from_stored(item::get_n(row, item::COST)?),
+        input_tokens: item::opt_n(row, item::INPUT_TOKENS)?.unwrap_or(0),
+        output_tokens: item::opt_n(row, item::OUTPUT_TOKENS)?.unwrap_or(0),
+        requests: item::opt_n(row, item::REQUESTS)?.unwrap_or(0),
+    })
+}
+
+impl DynamoStore {
+    /// Every row of one leaderboard partition, highest cost first, up to
+    /// `limit` (all of them when `None`), only `tier`'s when given.
+    async fn leaderboard(
+        &self,
+        period: &Period,
+        shard: u32,
+        tier: Option<&TierId>,
+        limit: Option<usize>,
+    ) -> Result<Vec<UserTotals>, Error> {
+        let (index, pk_attr, pk) = match period.window {
+            crate::period::Window::Monthly => {
+                (ASSIGNMENTS_BY_TIER, GSI2_PK, keys::rank_month_pk(&period.month_key(), shard))
+            }
+            crate::period::Window::Daily => (ASSIGNMENTS_BY_TARGET, GSI1_PK, keys::rank_day_pk(&period.key(), shard)),
+        };
+        let mut rows = Vec::new();
+        let mut start = None;
+        loop {
+            let mut q = self
+                .client
+                .query()
+                .table_name(self.quota())
+                .index_name(index)
+                .key_condition_expression("#pk = :pk")
+                .expression_attribute_names("#pk", pk_attr)
+                .expression_attribute_values(":pk", s(&pk))
+                .scan_index_forward(false)
+                .set_exclusive_start_key(start.take());
+            if let Some(limit) = limit {
+                q = q.limit((limit - rows.len()) as i32);
+            }
+            if let Some(t) = tier {
+                q = q.filter_expression("tierId = :tier").expression_attribute_values(":tier", s(t.as_str()));
+            }
+            let out = q.send().await.map_err(|e| store_error("Query", e))?;
+            for row in out.items() {
+                rows.push(totals_from(row)?);
+            }
+            start = out.last_evaluated_key().cloned();
+            if start.is_none() || limit.is_some_and(|l| rows.len() >= l) {
+                return Ok(rows);
+            }
+        }
+    }
+
+    /// The `limit` users who spent most in `period` (a UTC month or day),
+    /// optionally of one tier: the heads of the 16 shards, merged.
+    pub async fn top_users(
+        &self,
+        period: &Period,
+        tier: Option<&TierId>,
+        limit: usize,
+    ) -> Result<Vec<UserTotals>, Error> {
+        let mut all = Vec::new();
+        for shard in 0..keys::RANK_SHARDS {
+            all.extend(self.leaderboard(period, shard, tier, Some(limit)).await?);
+        }
+        all.sort_by(|a, b| b.cost.cmp(&a.cost).then_with(|| a.user_id.cmp(&b.user_id)));
+        all.truncate(limit);
+        Ok(all)
+    }
+
+    /// The totals of each day (UTC), optionally of one tier's users. A day
+    /// over (by [`SETTLE`]) is summed once and kept; today is summed live.
+    pub async fn daily_totals(
+        &self,
+        days: &[Period],
+        tier: Option<&TierId>,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<DayTotals>, Error> {
+        let mut out = Vec::with_capacity(days.len());
+        for day in days {
+            let settled = day.resets_at + SETTLE <= now;
+            let (pk, sk) = keys::day_total_key(&day.key(), tier);
+            if settled && let Some(kept) = self.kept_day(&pk, &sk).await? {
+                out.push(kept);
+                continue;
+            }
+            let mut totals = DayTotals {
+                day: day.key(),
+                cost: Money::ZERO,
+                input_tokens: 0,
+                output_tokens: 0,
+                requests: 0,
+                active_users: 0,
+            };
+            for shard in 0..keys::RANK_SHARDS {
+                for row in self.leaderboard(day, shard, tier, None).await? {
+                    totals.cost = totals.cost.plus(row.cost);
+                    totals.input_tokens += row.input_tokens;
+                    totals.output_tokens += row.output_tokens;
+                    totals.requests += row.requests;
+                    totals.active_users += 1;
+                }
+            }
+            if settled {
+                self.keep_day(&pk, &sk, &totals).await?;
+            }
+            out.push(totals);
+        }
+        Ok(out)
+    }
+
+    async fn kept_day(&self, pk: &str, sk: &str) -> Result<Option<DayTotals>, Error> {
+        let got = self
+            .client
+            .get_item()
+            .table_name(self.quota())
+            .set_key(Some(key(pk, sk)))
+            .send()
+            .await
+            .map_err(|e| store_error("GetItem", e))?;
+        let Some(row) = got.item() else { return Ok(None) };
+        Ok(Some(DayTotals {
+            day: item::get_s(row, "day")?.to_string(),
+            cost: Money::from_stored(item::get_n(row, item::COST)?),
+            input_tokens: item::get_n(row, item::INPUT_TOKENS)?,
+            output_tokens: item::get_n(row, item::OUTPUT_TOKENS)?,
+            requests: item::get_n(row, item::REQUESTS)?,
+            active_users: item::get_n(row, "activeUsers")?,
+        }))
+    }
+
+    async fn keep_day(&self, pk: &str, sk: &str, t: &DayTotals) -> Result<(), Error> {
+        let mut row = key(pk, sk);
+        row.insert("day".into(), s(&t.day));
+        row.insert(item::COST.into(), n(t.cost.value()));
+        row.insert(item::INPUT_TOKENS.into(), n(t.input_tokens));
+        row.insert(item::OUTPUT_TOKENS.into(), n(t.output_tokens));
+        row.insert(item::REQUESTS.into(), n(t.requests));
+        row.insert("activeUsers".into(), n(t.active_users));
+        self.client
+            .put_item()
+            .table_name(self.quota())
+            .set_item(Some(row))
+            .send()
+            .await
+            .map_err(|e| store_error("PutItem", e))?;
+        Ok(())
+    }
+}
