@@ -180,3 +180,10 @@ write("events", "list-bad-filters.json", event("GET", E, E, query="type=blocked&
 write("events", "list-bad-time.json", event("GET", E, E, query="from=yesterday"))
 write("events", "list-forged-token.json", event("GET", E, E, query="nextToken=eyJtIjoiMjAyNi0xMyJ9"))
 write("events", "list-not-admin.json", event("GET", E, E, auth=STAFF))
+TU = "/api/admin/quota/analytics/top-users"
+DA = "/api/admin/quota/analytics/daily"
+write("events", "analytics-top-users.json", event("GET", TU, TU, query="period=2026-11&limit=2"))
+write("events", "analytics-top-users-day.json", event("GET", TU, TU, query="period=2026-11-28&tierId=staff"))
+write("events", "analytics-top-users-bad.json", event("GET", TU, TU, query="period=2026-13&limit=0"))
+write("events", "analytics-daily.json", event("GET", DA, DA, query="from=2026-11-27&to=2026-11-28"))
+write("events", "analytics-daily-bad.json", event("GET", DA, DA, query="from=2026-11-28&to=2026-11-01"))

@@ -252,6 +252,8 @@ export class QuotaStack extends Stack {
       [`${admin}/overrides/{overrideId}`, [M.GET, M.PATCH, M.DELETE], 'overrides', jwt],
       [`${admin}/users/{userId}`, [M.GET], 'users', jwt],
       [`${admin}/events`, [M.GET], 'events', jwt],
+      [`${admin}/analytics/top-users`, [M.GET], 'events', jwt],
+      [`${admin}/analytics/daily`, [M.GET], 'events', jwt],
       ['/api/quota/check', [M.POST], 'check', iamAuth],
       ['/api/quota/usage', [M.POST], 'check', iamAuth],
     ];
@@ -317,6 +319,18 @@ export class QuotaStack extends Stack {
         actions: ['dynamodb:Query'],
         resources: [events.tableArn, `${events.tableArn}/index/*`],
         conditions: leading(['USER#*', 'TIER#*', 'TYPE#*', 'EVENTS#*']),
+      }));
+      // Analytics: the leaderboard partitions of the quota table's indexes,
+      // and the settled days' totals it keeps.
+      role.addToRolePolicy(new iam.PolicyStatement({
+        actions: ['dynamodb:Query'],
+        resources: [`${quota.tableArn}/index/*`],
+        conditions: leading(['TOPM#*', 'TOPD#*']),
+      }));
+      role.addToRolePolicy(new iam.PolicyStatement({
+        actions: ['dynamodb:GetItem', 'dynamodb:PutItem'],
+        resources: [quota.tableArn],
+        conditions: leading(['TOTAL#*']),
       }));
       return;
     }

@@ -116,6 +116,8 @@ const ADMIN_ROUTES = [
   'DELETE /api/admin/quota/overrides/{overrideId}',
   'GET /api/admin/quota/users/{userId}',
   'GET /api/admin/quota/events',
+  'GET /api/admin/quota/analytics/top-users',
+  'GET /api/admin/quota/analytics/daily',
 ];
 const CHECK_ROUTES = ['POST /api/quota/check', 'POST /api/quota/usage'];
 const USER_ROUTES = ['GET /api/quota/me'];
@@ -217,7 +219,12 @@ test('each function gets only the actions and partitions it uses', () => {
   const overrideKeys = overrides.flatMap((s) => s.Condition?.['ForAllValues:StringLike']?.['dynamodb:LeadingKeys'] ?? []);
   assert.ok(!overrideKeys.includes('CONFIG'), 'the overrides function cannot touch tiers or assignments');
   const events = policyOf(dev, 'events');
-  assert.deepEqual(events.flatMap(actions).filter((a) => a.startsWith('dynamodb:')), ['dynamodb:Query'], 'events only query');
+  assert.ok(
+    events.filter((s) => JSON.stringify(s.Resource).includes('eventsTable')).flatMap(actions).every((a) => a === 'dynamodb:Query'),
+    'the events function only queries the events table',
+  );
+  const totals = events.filter((s) => actions(s).includes('dynamodb:PutItem'));
+  assert.deepEqual(totals.map((s) => s.Condition), [{ 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['TOTAL#*'] } }], 'it writes only the kept day totals');
   for (const fn of ['tiers', 'assignments', 'overrides']) {
     const puts = policyOf(dev, fn).filter((s) => actions(s).includes('dynamodb:PutItem') && JSON.stringify(s.Resource).includes('eventsTable'));
     assert.equal(puts.length, 1, `${fn} writes its audit events`);

@@ -1,6 +1,8 @@
 //! The events function: search the events (blocks, warnings, overrides
-//! applied, admin changes) and export them as CSV.
+//! applied, admin changes), export them as CSV, and the usage analytics
+//! (top users, daily totals).
 
+mod analytics;
 mod routes;
 
 pub use routes::{EVENTS_PATH, router, routes};

@@ -26,7 +26,11 @@ pub fn router(state: AdminState) -> Router {
 
 /// The routes alone, for merging into the local stack.
 pub fn routes(state: AdminState) -> Router {
-    Router::new().route(EVENTS_PATH, get(search)).with_state(state)
+    Router::new()
+        .route(EVENTS_PATH, get(search))
+        .route(crate::analytics::TOP_USERS_PATH, get(crate::analytics::top_users))
+        .route(crate::analytics::DAILY_PATH, get(crate::analytics::daily))
+        .with_state(state)
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

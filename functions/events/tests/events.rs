@@ -5,7 +5,12 @@ use chrono::{Duration, Utc};
 use quota_shared::model::{EventType, QuotaEvent};
 use testkit::{admin_state, fixture, fixture_names, run_event};
 
-const USED: [&str; 8] = [
+const USED: [&str; 13] = [
+    "analytics-top-users.json",
+    "analytics-top-users-day.json",
+    "analytics-top-users-bad.json",
+    "analytics-daily.json",
+    "analytics-daily-bad.json",
     "list.json",
     "list-filtered.json",
     "list-by-tier.json",
@@ -67,6 +72,72 @@ async fn the_events_api_answers_every_filter_as_json_and_csv_and_refuses_bad_one
     assert_eq!(run("list-bad-time.json").await.problem_fields(400), ["from"]);
     assert_eq!(run("list-forged-token.json").await.problem_fields(400), ["nextToken"]);
     run("list-not-admin.json").await.problem_fields(403);
+}
+
+#[tokio::test]
+async fn analytics_answer_top_users_and_daily_totals_and_refuse_bad_periods() {
+    use quota_shared::check::Checker;
+    use quota_shared::model::{JwtRole, RequestId, Target, UsageDelta, UserId};
+    use quota_shared::record::RecordRequest;
+    use quota_shared::resolve::Subject;
+    use testkit::{assignment, at, money, tier};
+    let state = admin_state().await;
+    let store = &state.store;
+    store.create_tier(&tier("basic", "1000", ""), &testkit::audit()).await.unwrap();
+    store.create_tier(&tier("staff", "1000", ""), &testkit::audit()).await.unwrap();
+    store.create_assignment(&assignment("a-d", "basic", Target::DefaultTier), &testkit::audit()).await.unwrap();
+    let role = Target::JwtRole(JwtRole::parse("Staff").unwrap());
+    store.create_assignment(&assignment("a-s", "staff", role), &testkit::audit()).await.unwrap();
+    let c = Checker::new(
+        store.clone(),
+        quota_shared::decide::NoMatchPolicy::Allow,
+        quota_shared::config::FailureMode::Open,
+    );
+    for (user, staff, cost, when) in [
+        ("ann", true, "1.25", "2026-11-27T10:00:00Z"),
+        ("bob", false, "3", "2026-11-27T11:00:00Z"),
+        ("cat", true, "0.5", "2026-11-28T09:00:00Z"),
+    ] {
+        let roles = if staff { vec![JwtRole::parse("Staff").unwrap()] } else { vec![] };
+        let request = RecordRequest {
+            subject: Subject { user_id: UserId::parse(user).unwrap(), roles, email: None },
+            context: None,
+            request_id: RequestId::parse(format!("r-{user}")).unwrap(),
+            delta: UsageDelta { cost: money(cost), input_tokens: 10, output_tokens: 5 },
+            session_id: None,
+        };
+        c.record(&request, at(when)).await.unwrap();
+    }
+    let run = |name: &'static str| {
+        let router = events_fn::router(state.clone());
+        async move { run_event(router, &fixture("events", name, &[])).await }
+    };
+    let top = run("analytics-top-users.json").await;
+    assert_eq!(top.status, 200, "{:?}", top.body);
+    let users: Vec<(&str, &str)> = top.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| (u["userId"].as_str().unwrap(), u["cost"].as_str().unwrap()))
+        .collect();
+    assert_eq!(users, [("bob", "3.00"), ("ann", "1.25")], "limit=2, by cost");
+    let day = run("analytics-top-users-day.json").await;
+    assert_eq!(day.body["items"].as_array().unwrap().len(), 1, "{:?}", day.body);
+    assert_eq!(
+        (day.body["items"][0]["userId"].as_str(), day.body["items"][0]["tierId"].as_str()),
+        (Some("cat"), Some("staff"))
+    );
+    let daily = run("analytics-daily.json").await;
+    let days = daily.body["items"].as_array().unwrap();
+    assert_eq!(
+        (days[0]["day"].as_str(), days[0]["cost"].as_str(), days[0]["activeUsers"].as_u64()),
+        (Some("2026-11-27"), Some("4.25"), Some(2))
+    );
+    assert_eq!((days[1]["requests"].as_u64(), days[1]["inputTokens"].as_u64()), (Some(1), Some(10)));
+    let mut bad = run("analytics-top-users-bad.json").await.problem_fields(400);
+    bad.sort();
+    assert_eq!(bad, ["limit", "period"]);
+    assert_eq!(run("analytics-daily-bad.json").await.problem_fields(400), ["from"]);
 }
 
 #[test]

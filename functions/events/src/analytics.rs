@@ -1,0 +1,121 @@
+//! GET /api/admin/quota/analytics/top-users?period=2026-11|2026-11-28&tierId=&limit=
+//! GET /api/admin/quota/analytics/daily?from=2026-11-01&to=2026-11-28&tierId=
+
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use chrono::{NaiveDate, TimeZone, Utc};
+use quota_shared::auth::Admin;
+use quota_shared::error::FieldErrors;
+use quota_shared::http::{AdminState, ApiError, json_response, only_params};
+use quota_shared::model::TierId;
+use quota_shared::period::{Period, Window};
+use serde::Serialize;
+use std::collections::HashMap;
+
+pub const TOP_USERS_PATH: &str = "/api/admin/quota/analytics/top-users";
+pub const DAILY_PATH: &str = "/api/admin/quota/analytics/daily";
+/// Top users answered by default, and at most.
+const DEFAULT_TOP: usize = 10;
+const MAX_TOP: usize = 100;
+/// Days one daily request may span.
+pub const MAX_DAYS: i64 = 92;
+
+fn date(raw: &str) -> Option<NaiveDate> {
+    (raw.len() == 10).then(|| NaiveDate::parse_from_str(raw, "%Y-%m-%d").ok()).flatten()
+}
+
+/// `2026-11` (a UTC month) or `2026-11-28` (a UTC day).
+fn period(raw: &str) -> Option<Period> {
+    let at = |d: NaiveDate| Utc.from_utc_datetime(&d.and_hms_opt(0, 0, 0).expect("midnight exists"));
+    match raw.len() {
+        7 => date(&format!("{raw}-01")).map(|d| Period::containing(Window::Monthly, at(d))),
+        10 => date(raw).map(|d| Period::containing(Window::Daily, at(d))),
+        _ => None,
+    }
+}
+
+fn tier(errors: &mut FieldErrors, q: &HashMap<String, String>) -> Option<TierId> {
+    q.get("tierId").and_then(|raw| errors.check(TierId::parse(raw.as_str())))
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Answer<T> {
+    period: Option<String>,
+    tier_id: Option<TierId>,
+    items: Vec<T>,
+}
+
+pub async fn top_users(
+    State(s): State<AdminState>,
+    _: Admin,
+    Query(q): Query<HashMap<String, String>>,
+) -> Result<Response, ApiError> {
+    only_params(&q, &["period", "tierId", "limit"])?;
+    let mut errors = FieldErrors::default();
+    let period = match q.get("period") {
+        None => {
+            errors.push("period", "is required: a UTC month (2026-11) or day (2026-11-28)");
+            None
+        }
+        Some(raw) => {
+            let p = period(raw);
+            if p.is_none() {
+                errors.push("period", "must be a UTC month (2026-11) or day (2026-11-28)");
+            }
+            p
+        }
+    };
+    let tier = tier(&mut errors, &q);
+    let limit = match q.get("limit").map(|raw| raw.parse::<usize>()) {
+        None => DEFAULT_TOP,
+        Some(Ok(n)) if (1..=MAX_TOP).contains(&n) => n,
+        Some(_) => {
+            errors.push("limit", format!("must be a whole number from 1 to {MAX_TOP}"));
+            DEFAULT_TOP
+        }
+    };
+    errors.into_result()?;
+    let period = period.expect("checked");
+    let items = s.store.top_users(&period, tier.as_ref(), limit).await?;
+    Ok(json_response(StatusCode::OK, &Answer { period: Some(period.key()), tier_id: tier, items }))
+}
+
+pub async fn daily(
+    State(s): State<AdminState>,
+    _: Admin,
+    Query(q): Query<HashMap<String, String>>,
+) -> Result<Response, ApiError> {
+    only_params(&q, &["from", "to", "tierId"])?;
+    let mut errors = FieldErrors::default();
+    let mut day = |field: &str| match q.get(field).map(|raw| date(raw)) {
+        Some(Some(d)) => Some(d),
+        Some(None) => {
+            errors.push(field, "must be a UTC day like 2026-11-28");
+            None
+        }
+        None => {
+            errors.push(field, "is required (a UTC day like 2026-11-28; both ends included)");
+            None
+        }
+    };
+    let (from, to) = (day("from"), day("to"));
+    if let (Some(f), Some(t)) = (from, to) {
+        if f > t {
+            errors.push("from", "must not be after to");
+        } else if (t - f).num_days() >= MAX_DAYS {
+            errors.push("to", format!("at most {MAX_DAYS} days from from"));
+        }
+    }
+    let tier = tier(&mut errors, &q);
+    errors.into_result().map_err(ApiError::from)?;
+    let (from, to) = (from.expect("checked"), to.expect("checked"));
+    let days: Vec<Period> = from
+        .iter_days()
+        .take_while(|d| *d <= to)
+        .map(|d| Period::containing(Window::Daily, Utc.from_utc_datetime(&d.and_hms_opt(0, 0, 0).expect("midnight"))))
+        .collect();
+    let items = s.store.daily_totals(&days, tier.as_ref(), Utc::now()).await?;
+    Ok(json_response(StatusCode::OK, &Answer { period: None, tier_id: tier, items }))
+}
