@@ -521,3 +521,38 @@ async fn me_answers_the_callers_own_quota_without_side_effects() {
         "there is no user parameter"
     );
 }
+
+#[tokio::test]
+async fn analytics_are_served_by_the_local_stack() {
+    let s = stack().await;
+    let tier = json!({"tierId": "basic", "tierName": "Basic", "monthlyCostLimit": "100"});
+    s.admin(Method::POST, "/api/admin/quota/tiers", Some(tier)).await;
+    s.admin(
+        Method::POST,
+        "/api/admin/quota/assignments",
+        Some(json!({"tierId": "basic", "assignmentType": "default_tier"})),
+    )
+    .await;
+    for (user, id, cost) in [("ann", "a1", "0.10"), ("bob", "b1", "0.30"), ("ann", "a2", "0.25")] {
+        let body = json!({"userId": user, "requestId": id, "cost": cost});
+        let (st, _, _) = s.send(Method::POST, "/api/quota/usage", None, Some(body), None).await;
+        assert_eq!(st, StatusCode::OK);
+    }
+    let month = chrono::Utc::now().format("%Y-%m").to_string();
+    let (st, top) = s.admin(Method::GET, &format!("/api/admin/quota/analytics/top-users?period={month}"), None).await;
+    assert_eq!(st, StatusCode::OK, "{top}");
+    let users: Vec<(&str, &str)> = top["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| (u["userId"].as_str().unwrap(), u["cost"].as_str().unwrap()))
+        .collect();
+    assert_eq!(users, [("ann", "0.35"), ("bob", "0.30")]);
+    let today = chrono::Utc::now().format("%Y-%m-%d").to_string();
+    let (_, daily) =
+        s.admin(Method::GET, &format!("/api/admin/quota/analytics/daily?from={today}&to={today}"), None).await;
+    assert_eq!(
+        (daily["items"][0]["cost"].as_str(), daily["items"][0]["activeUsers"].as_u64()),
+        (Some("0.65"), Some(2))
+    );
+}
