@@ -74,7 +74,7 @@ export function lambdaDirFor(arch: string, targetDir: string): string {
   return dir;
 }
 
-interface IndexDef { name: string; partitionKey: string; sortKey: string; projection: string }
+interface IndexDef { name: string; partitionKey: string; sortKey: string; sortKeyType: 'S' | 'N'; projection: string }
 interface TableDef { logicalName: string; partitionKey: string; sortKey: string; ttlAttribute: string; indexes: IndexDef[] }
 
 /** shared/schema/tables.json, written from the Rust definitions (a Rust test keeps it current). */
@@ -160,7 +160,10 @@ export class QuotaStack extends Stack {
         table.addGlobalSecondaryIndex({
           indexName: index.name,
           partitionKey: { name: index.partitionKey, type: dynamodb.AttributeType.STRING },
-          sortKey: { name: index.sortKey, type: dynamodb.AttributeType.STRING },
+          sortKey: {
+            name: index.sortKey,
+            type: index.sortKeyType === 'N' ? dynamodb.AttributeType.NUMBER : dynamodb.AttributeType.STRING,
+          },
           projectionType: dynamodb.ProjectionType.ALL,
         });
       }

@@ -51,6 +51,13 @@ test('tables follow the shared schema: keys, every index, TTL, on demand, PITR, 
         Projection: { ProjectionType: 'ALL' },
       })),
     });
+    // A numeric index sort key (the leaderboards' cost) is declared as a number.
+    for (const i of def.indexes) {
+      dev.hasResourceProperties('AWS::DynamoDB::Table', {
+        TableName: `quota-dev-${def.logicalName}`,
+        AttributeDefinitions: Match.arrayWith([{ AttributeName: i.sortKey, AttributeType: i.sortKeyType }]),
+      });
+    }
   }
   dev.resourceCountIs('AWS::DynamoDB::Table', schema.length);
 });

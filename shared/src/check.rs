@@ -55,15 +55,6 @@ pub trait CheckStore: Send + Sync {
         at: DateTime<Utc>,
     ) -> impl Future<Output = Result<RecordOutcome, Error>> + Send;
     fn get_usage(&self, user: &UserId, at: DateTime<Utc>) -> impl Future<Output = Result<UsageSnapshot, Error>> + Send;
-    /// Sets the usage leaderboards' keys from totals read after an unguarded
-    /// record (never lowering them).
-    fn rank(
-        &self,
-        user: &UserId,
-        tier: Option<&TierId>,
-        usage: &UsageSnapshot,
-        at: DateTime<Utc>,
-    ) -> impl Future<Output = Result<(), Error>> + Send;
     /// Stores an `override_applied` event unless its override had one; true when stored.
     fn record_override_applied(&self, event: &QuotaEvent) -> impl Future<Output = Result<bool, Error>> + Send;
 }

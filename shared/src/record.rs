@@ -238,10 +238,6 @@ impl<S: CheckStore> Checker<S> {
             same_payload(request, recorded.as_ref())?;
         }
         view.usage = self.store.get_usage(user, now).await?;
-        // The leaderboards learn this record's totals from the read.
-        if let Err(e) = self.store.rank(user, analytics_tier, &view.usage, now).await {
-            tracing::warn!(error = %e, user = %user, "could not update the usage leaderboards");
-        }
         self.users.put(user.clone(), UserEntry { day, view: view.clone() });
         let duplicate = matches!(outcome, RecordOutcome::Duplicate { .. });
         Ok(self.answer(request, &judgement, &view, duplicate, vec![], now))

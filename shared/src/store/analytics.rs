@@ -1,14 +1,14 @@
 //! Usage analytics, read from what the records keep: each user's month row
-//! and day row carry a leaderboard key (`TOPM#{month}#{shard}` on the byTier
-//! index, `TOPD#{day}#{shard}` on byTarget; 16 shards, so no partition takes
-//! every record's index write). Top users merge the shards' heads; a day's
+//! and day row carry a leaderboard partition (`TOPM#{month}#{shard}` or
+//! `TOPD#{day}#{shard}`; 16 shards, so no partition takes every record's
+//! index write) on the byCost index, which sorts them by their own cost. Top users merge the shards' heads; a day's
 //! totals sum its rows once the day is over and are kept, so every later
 //! question about that day is one read. No Scan.
 
 use super::dynamo::{DynamoStore, store_error};
 use super::item::{self, Item, key, n, s};
 use super::keys;
-use super::schema::{ASSIGNMENTS_BY_TARGET, ASSIGNMENTS_BY_TIER, GSI1_PK, GSI2_PK};
+use super::schema::{RANK_PK, USAGE_BY_COST};
 use crate::error::Error;
 use crate::model::{Money, TierId, UserId};
 use crate::period::Period;
@@ -65,11 +65,9 @@ impl DynamoStore {
         tier: Option<&TierId>,
         limit: Option<usize>,
     ) -> Result<Vec<UserTotals>, Error> {
-        let (index, pk_attr, pk) = match period.window {
-            crate::period::Window::Monthly => {
-                (ASSIGNMENTS_BY_TIER, GSI2_PK, keys::rank_month_pk(&period.month_key(), shard))
-            }
-            crate::period::Window::Daily => (ASSIGNMENTS_BY_TARGET, GSI1_PK, keys::rank_day_pk(&period.key(), shard)),
+        let pk = match period.window {
+            crate::period::Window::Monthly => keys::rank_month_pk(&period.month_key(), shard),
+            crate::period::Window::Daily => keys::rank_day_pk(&period.key(), shard),
         };
         let mut rows = Vec::new();
         let mut start = None;
@@ -78,9 +76,9 @@ impl DynamoStore {
                 .client
                 .query()
                 .table_name(self.quota())
-                .index_name(index)
+                .index_name(USAGE_BY_COST)
                 .key_condition_expression("#pk = :pk")
-                .expression_attribute_names("#pk", pk_attr)
+                .expression_attribute_names("#pk", RANK_PK)
                 .expression_attribute_values(":pk", s(&pk))
                 .scan_index_forward(false)
                 .set_exclusive_start_key(start.take());

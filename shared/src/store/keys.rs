@@ -140,21 +140,14 @@ pub fn user_day_sk(day: &Period) -> String {
     format!("DAY#{}", day.key())
 }
 
-/// The month leaderboard partition (byTier index, month usage rows).
+/// The month leaderboard partition (byCost index, month usage rows).
 pub fn rank_month_pk(month: &str, shard: u32) -> String {
     format!("TOPM#{month}#{shard}")
 }
 
-/// The day leaderboard partition (byTarget index, user-day rows).
+/// The day leaderboard partition (byCost index, user-day rows).
 pub fn rank_day_pk(day: &str, shard: u32) -> String {
     format!("TOPD#{day}#{shard}")
-}
-
-/// A leaderboard sort key: the cost as 32 fixed-width digits of
-/// ten-billionths (text order is cost order), then the user.
-pub fn rank_sk(cost: crate::model::Money, user: &UserId) -> String {
-    let scaled = (cost.value() * rust_decimal::Decimal::from(10_000_000_000_u64)).trunc();
-    format!("{:0>32}#{user}", scaled.to_string())
 }
 
 /// A cached aggregate of a completed day (all users, or one tier's).

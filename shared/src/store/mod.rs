@@ -28,7 +28,7 @@ pub use usage::{AUDIT_RETENTION_DAYS, EVENT_RETENTION_DAYS, REQUEST_MARKER_DAYS,
 
 use crate::check::{CheckStore, UserView};
 use crate::error::Error;
-use crate::model::{QuotaEvent, RequestId, TierId, UsageDelta, UsageSnapshot, UserId};
+use crate::model::{QuotaEvent, RequestId, UsageDelta, UsageSnapshot, UserId};
 use crate::record::{GuardedRecord, RecordOutcome, RecordPlan};
 use crate::resolve::SharedConfig;
 use chrono::{DateTime, Utc};
@@ -66,15 +66,5 @@ impl CheckStore for DynamoStore {
 
     async fn record_override_applied(&self, event: &QuotaEvent) -> Result<bool, Error> {
         DynamoStore::record_override_applied(self, event).await
-    }
-
-    async fn rank(
-        &self,
-        user: &UserId,
-        tier: Option<&TierId>,
-        usage: &UsageSnapshot,
-        at: DateTime<Utc>,
-    ) -> Result<(), Error> {
-        DynamoStore::rank(self, user, tier, usage, at).await
     }
 }

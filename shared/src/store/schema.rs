@@ -10,6 +10,8 @@ pub struct IndexDef {
     pub name: &'static str,
     pub partition_key: &'static str,
     pub sort_key: &'static str,
+    /// `S` or `N`: a numeric sort key orders by value.
+    pub sort_key_type: &'static str,
     /// Every index projects all attributes: items are small, and listing
     /// from an index then needs no second read.
     pub projection: &'static str,
@@ -37,6 +39,10 @@ pub const GSI2_PK: &str = "gsi2pk";
 pub const GSI2_SK: &str = "gsi2sk";
 pub const GSI3_PK: &str = "gsi3pk";
 pub const GSI3_SK: &str = "gsi3sk";
+/// The leaderboard partition of a usage row (month or user-day).
+pub const RANK_PK: &str = "rankpk";
+/// A usage row's own cost (the month's on a month row, the day's on a day row).
+pub const RANK_SK: &str = "cost";
 
 /// Assignments by type and matching value: `ASSIGNMENTS` / `{type}#{value}#{id}`.
 pub const ASSIGNMENTS_BY_TARGET: &str = "byTarget";
@@ -48,6 +54,9 @@ pub const EVENTS_BY_TIER: &str = "byTier";
 pub const EVENTS_BY_TYPE: &str = "byType";
 /// Every event of a month: `EVENTS#{yyyy-mm}` / `{occurredAt}#{eventId}`.
 pub const EVENTS_BY_MONTH: &str = "byMonth";
+/// Usage rows by cost: `TOPM#{month}#{shard}` or `TOPD#{day}#{shard}` /
+/// the row's cost as a number, so every ADD keeps the leaderboard exact.
+pub const USAGE_BY_COST: &str = "byCost";
 
 /// Configuration, users' own items, usage and idempotency markers.
 pub const QUOTA_TABLE: TableDef = TableDef {
@@ -60,6 +69,7 @@ pub const QUOTA_TABLE: TableDef = TableDef {
             name: ASSIGNMENTS_BY_TARGET,
             partition_key: GSI1_PK,
             sort_key: GSI1_SK,
+            sort_key_type: "S",
             projection: "ALL",
             serves: "list assignments, filtered by type and by userId / jwtRole / emailDomain",
         },
@@ -67,8 +77,17 @@ pub const QUOTA_TABLE: TableDef = TableDef {
             name: ASSIGNMENTS_BY_TIER,
             partition_key: GSI2_PK,
             sort_key: GSI2_SK,
+            sort_key_type: "S",
             projection: "ALL",
             serves: "list the assignments of one tier",
+        },
+        IndexDef {
+            name: USAGE_BY_COST,
+            partition_key: RANK_PK,
+            sort_key: RANK_SK,
+            sort_key_type: "N",
+            projection: "ALL",
+            serves: "usage leaderboards: month and user-day rows by cost, 16 partitions per period",
         },
     ],
 };
@@ -84,6 +103,7 @@ pub const EVENTS_TABLE: TableDef = TableDef {
             name: EVENTS_BY_TIER,
             partition_key: GSI1_PK,
             sort_key: GSI1_SK,
+            sort_key_type: "S",
             projection: "ALL",
             serves: "events of one tier, by time",
         },
@@ -91,6 +111,7 @@ pub const EVENTS_TABLE: TableDef = TableDef {
             name: EVENTS_BY_TYPE,
             partition_key: GSI2_PK,
             sort_key: GSI2_SK,
+            sort_key_type: "S",
             projection: "ALL",
             serves: "events of one type, by time",
         },
@@ -98,6 +119,7 @@ pub const EVENTS_TABLE: TableDef = TableDef {
             name: EVENTS_BY_MONTH,
             partition_key: GSI3_PK,
             sort_key: GSI3_SK,
+            sort_key_type: "S",
             projection: "ALL",
             serves: "all events, by time (one partition per month)",
         },

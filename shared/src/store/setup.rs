@@ -26,23 +26,22 @@ impl DynamoStore {
     }
 
     async fn create_table(&self, def: &TableDef, name: &str) -> Result<(), Error> {
-        let mut attrs = vec![def.partition_key, def.sort_key];
+        let mut attrs = vec![(def.partition_key, "S"), (def.sort_key, "S")];
         for index in def.indexes {
-            attrs.extend([index.partition_key, index.sort_key]);
+            attrs.extend([(index.partition_key, "S"), (index.sort_key, index.sort_key_type)]);
         }
+        attrs.sort_unstable();
+        attrs.dedup();
         let mut req = self
             .client
             .create_table()
             .table_name(name)
             .billing_mode(BillingMode::PayPerRequest)
             .set_key_schema(Some(key_schema(def.partition_key, def.sort_key)));
-        for attr in attrs {
+        for (attr, kind) in attrs {
+            let kind = if kind == "N" { ScalarAttributeType::N } else { ScalarAttributeType::S };
             req = req.attribute_definitions(
-                AttributeDefinition::builder()
-                    .attribute_name(attr)
-                    .attribute_type(ScalarAttributeType::S)
-                    .build()
-                    .expect("set"),
+                AttributeDefinition::builder().attribute_name(attr).attribute_type(kind).build().expect("set"),
             );
         }
         for index in def.indexes {

@@ -4,7 +4,7 @@
 use super::dynamo::{ALL_OLD, DynamoStore, store_error};
 use super::item::{self, Item, key, n, s, time};
 use super::keys;
-use super::schema::{GSI1_PK, GSI1_SK, GSI2_PK, GSI2_SK, PK, SK, TTL};
+use super::schema::{PK, RANK_PK, SK, TTL};
 use crate::check::UserView;
 use crate::error::Error;
 use crate::model::{AdminChange, Money, QuotaEvent, RequestId, TierId, UsageDelta, UsageSnapshot, UserId};
@@ -54,7 +54,7 @@ fn usage_update(
     delta: &UsageDelta,
     at: DateTime<Utc>,
     events: &[QuotaEvent],
-    rank: Option<(&UsageSnapshot, Option<&TierId>)>,
+    tier: Option<&TierId>,
 ) -> aws_sdk_dynamodb::types::builders::UpdateBuilder {
     let month = Period::containing(Window::Monthly, at);
     let day = Period::containing(Window::Daily, at);
@@ -75,28 +75,23 @@ fn usage_update(
             .expression_attribute_names(format!("#d{i}"), item::day_attr(&day, attr))
             .expression_attribute_values(format!(":v{i}"), value);
     }
-    let mut sets = vec!["#ttl = :ttl".to_string()];
+    // The month leaderboard partition: the byCost index sorts by the row's
+    // own cost, so the ADD above keeps it exact with no further write.
+    let mut sets = vec!["#ttl = :ttl, #rpk = :rpk, #ru = :ru".to_string()];
+    update = update
+        .expression_attribute_names("#rpk", RANK_PK)
+        .expression_attribute_names("#ru", "userId")
+        .expression_attribute_values(":rpk", s(keys::rank_month_pk(&month.month_key(), keys::rank_shard(user))))
+        .expression_attribute_values(":ru", s(user.as_str()));
+    if let Some(t) = tier {
+        sets.push("#rt = :rt".to_string());
+        update = update.expression_attribute_names("#rt", "tierId").expression_attribute_values(":rt", s(t.as_str()));
+    }
     for (i, event) in events.iter().enumerate() {
         sets.push(format!("#f{i} = :f{i}"));
         update = update
             .expression_attribute_names(format!("#f{i}"), item::event_flag(event))
             .expression_attribute_values(format!(":f{i}"), s(event.event_id.as_str()));
-    }
-    // The month leaderboard key, from the exact totals after this record.
-    if let Some((post, tier)) = rank {
-        sets.push("#rpk = :rpk, #rsk = :rsk, #ru = :ru".to_string());
-        update = update
-            .expression_attribute_names("#rpk", GSI2_PK)
-            .expression_attribute_names("#rsk", GSI2_SK)
-            .expression_attribute_names("#ru", "userId")
-            .expression_attribute_values(":rpk", s(keys::rank_month_pk(&month.month_key(), keys::rank_shard(user))))
-            .expression_attribute_values(":rsk", s(keys::rank_sk(post.monthly.cost, user)))
-            .expression_attribute_values(":ru", s(user.as_str()));
-        if let Some(t) = tier {
-            sets.push("#rt = :rt".to_string());
-            update =
-                update.expression_attribute_names("#rt", "tierId").expression_attribute_values(":rt", s(t.as_str()));
-        }
     }
     update
         .update_expression(format!("ADD {} SET {}", adds.join(", "), sets.join(", ")))
@@ -105,16 +100,8 @@ fn usage_update(
 }
 
 /// ADDs a request to the user's row of the day (the usage analytics read
-/// these rows) and, when the totals after it are known, sets its day
-/// leaderboard key and the month row's.
-fn user_day_update(
-    user: &UserId,
-    delta: &UsageDelta,
-    at: DateTime<Utc>,
-    tier: Option<&TierId>,
-    post: Option<&UsageSnapshot>,
-    table: &str,
-) -> Update {
+/// these rows; the byCost index ranks them by their cost).
+fn user_day_update(user: &UserId, delta: &UsageDelta, at: DateTime<Utc>, tier: Option<&TierId>, table: &str) -> Update {
     let day = Period::containing(Window::Daily, at);
     let mut update = Update::builder()
         .table_name(table)
@@ -130,20 +117,14 @@ fn user_day_update(
         .expression_attribute_values(":o", n(delta.output_tokens))
         .expression_attribute_values(":one", n(1))
         .expression_attribute_values(":u", s(user.as_str()))
-        .expression_attribute_values(":ttl", n(epoch(day.resets_at + Duration::days(USAGE_RETENTION_DAYS))));
-    let mut sets = vec!["#u = :u", "#ttl = :ttl"];
+        .expression_attribute_values(":ttl", n(epoch(day.resets_at + Duration::days(USAGE_RETENTION_DAYS))))
+        .expression_attribute_names("#rpk", RANK_PK)
+        .expression_attribute_values(":rpk", s(keys::rank_day_pk(&day.key(), keys::rank_shard(user))));
+    let mut sets = vec!["#u = :u", "#ttl = :ttl", "#rpk = :rpk"];
     if let Some(t) = tier {
         sets.push("#tier = :tier");
         update =
             update.expression_attribute_names("#tier", "tierId").expression_attribute_values(":tier", s(t.as_str()));
-    }
-    if let Some(post) = post {
-        sets.push("#rpk = :rpk, #rsk = :rsk");
-        update = update
-            .expression_attribute_names("#rpk", GSI1_PK)
-            .expression_attribute_names("#rsk", GSI1_SK)
-            .expression_attribute_values(":rpk", s(keys::rank_day_pk(&day.key(), keys::rank_shard(user))))
-            .expression_attribute_values(":rsk", s(keys::rank_sk(post.daily.cost, user)));
     }
     update
         .update_expression(format!("ADD #c :c, #i :i, #o :o, #r :one SET {}", sets.join(", ")))
@@ -281,7 +262,7 @@ impl DynamoStore {
         let update = usage_update(self.quota(), user, delta, at, &[], None).build().expect("required fields set");
         let nonce = uuid::Uuid::new_v4().to_string();
         let marker = marker_put(self.quota(), user, request, delta, at, None, &nonce);
-        let day_row = user_day_update(user, delta, at, None, None, self.quota());
+        let day_row = user_day_update(user, delta, at, None, self.quota());
         let items = vec![
             TransactWriteItem::builder().update(update).build(),
             TransactWriteItem::builder().put(marker).build(),
@@ -321,7 +302,7 @@ impl DynamoStore {
         }];
         // An event flag set meanwhile (by a check's block) must not be written twice.
         conditions.extend((0..plan.events.len()).map(|i| format!("attribute_not_exists(#f{i})")));
-        let update = usage_update(self.quota(), plan.user, plan.delta, plan.at, plan.events, Some((&post, plan.tier)))
+        let update = usage_update(self.quota(), plan.user, plan.delta, plan.at, plan.events, plan.tier)
             .condition_expression(conditions.join(" AND "))
             .expression_attribute_values(":expected", n(plan.expected.monthly.requests))
             .return_values_on_condition_check_failure(ALL_OLD)
@@ -332,9 +313,7 @@ impl DynamoStore {
         let mut items =
             vec![TransactWriteItem::builder().update(update).build(), TransactWriteItem::builder().put(marker).build()];
         items.extend(plan.events.iter().map(|e| event_put(self.events(), e)));
-        // The user's row of the day, with its leaderboard key from the exact
-        // totals after this record (known here, so no extra request).
-        let day_row = user_day_update(plan.user, plan.delta, plan.at, plan.tier, Some(&post), self.quota());
+        let day_row = user_day_update(plan.user, plan.delta, plan.at, plan.tier, self.quota());
         items.push(TransactWriteItem::builder().update(day_row).build());
         match self.transact_retrying(items).await? {
             Ok(()) => Ok(GuardedRecord::Recorded),
@@ -383,66 +362,5 @@ impl DynamoStore {
             Err(c) if c.condition_failed(0).is_some() => Ok(false),
             Err(_) => Err(Error::Store("storing a flagged event was cancelled".into())),
         }
-    }
-}
-
-impl DynamoStore {
-    /// Sets the leaderboard keys of the user's month and day rows from
-    /// totals read after an unguarded record. A key only ever rises (totals
-    /// only grow), so concurrent writers leave the largest, the latest.
-    pub async fn rank(
-        &self,
-        user: &UserId,
-        tier: Option<&TierId>,
-        usage: &UsageSnapshot,
-        at: DateTime<Utc>,
-    ) -> Result<(), Error> {
-        let month = Period::containing(Window::Monthly, at);
-        let day = Period::containing(Window::Daily, at);
-        let rows = [
-            (
-                usage_key(user, at),
-                GSI2_PK,
-                GSI2_SK,
-                keys::rank_month_pk(&month.month_key(), keys::rank_shard(user)),
-                usage.monthly.cost,
-            ),
-            (
-                key(keys::user_pk(user), keys::user_day_sk(&day)),
-                GSI1_PK,
-                GSI1_SK,
-                keys::rank_day_pk(&day.key(), keys::rank_shard(user)),
-                usage.daily.cost,
-            ),
-        ];
-        for (row, pk_attr, sk_attr, pk, cost) in rows {
-            let mut update = self
-                .client
-                .update_item()
-                .table_name(self.quota())
-                .set_key(Some(row))
-                .condition_expression("attribute_exists(pk) AND (attribute_not_exists(#rsk) OR #rsk < :rsk)")
-                .expression_attribute_names("#rpk", pk_attr)
-                .expression_attribute_names("#rsk", sk_attr)
-                .expression_attribute_names("#u", "userId")
-                .expression_attribute_values(":rpk", s(pk))
-                .expression_attribute_values(":rsk", s(keys::rank_sk(cost, user)))
-                .expression_attribute_values(":u", s(user.as_str()));
-            update = match tier {
-                Some(t) => update
-                    .update_expression("SET #rpk = :rpk, #rsk = :rsk, #u = :u, #t = :t")
-                    .expression_attribute_names("#t", "tierId")
-                    .expression_attribute_values(":t", s(t.as_str())),
-                None => update.update_expression("SET #rpk = :rpk, #rsk = :rsk, #u = :u"),
-            };
-            match update.send().await {
-                Ok(_) => {}
-                // Already higher (a later record ranked it): nothing to do.
-                Err(aws_sdk_dynamodb::error::SdkError::ServiceError(e))
-                    if e.err().is_conditional_check_failed_exception() => {}
-                Err(e) => return Err(store_error("UpdateItem", e)),
-            }
-        }
-        Ok(())
     }
 }
