@@ -58,8 +58,18 @@ impl UserCache {
         entries.get(user).filter(|e| e.day == day).cloned()
     }
 
-    pub fn put(&self, user: UserId, entry: UserEntry) {
-        self.entries.lock().unwrap_or_else(|e| e.into_inner()).put(user, entry);
+    /// Keeps `entry`, except that usage never goes back: a check that read
+    /// before a record of this container and finished after it would
+    /// otherwise leave the older state, and the next record would miss.
+    pub fn put(&self, user: UserId, mut entry: UserEntry) {
+        let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(old) = entries.peek(&user)
+            && old.day == entry.day
+            && old.view.usage.monthly.requests > entry.view.usage.monthly.requests
+        {
+            entry.view.usage = old.view.usage.clone();
+        }
+        entries.put(user, entry);
     }
 }
 

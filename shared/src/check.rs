@@ -13,10 +13,10 @@ use crate::error::Error;
 use crate::model::{
     Assignment, EventId, EventType, QuotaEvent, SessionId, TierId, UsageSnapshot, UserId, UserOverrides,
 };
-use crate::model::{RequestId, UsageDelta};
 use crate::period::{Period, Window};
-use crate::record::{GuardedRecord, RecordOutcome, RecordPlan};
+use crate::record::{GuardedRecord, RecordOutcome, RecordPlan, Recording};
 use crate::resolve::{self, MatchedBy, SharedConfig, Subject};
+use crate::turns::Turns;
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 use serde::Serialize;
@@ -47,13 +47,7 @@ pub trait CheckStore: Send + Sync {
     /// One guarded attempt to record a request (see [`RecordPlan`]).
     fn record_usage_guarded(&self, plan: RecordPlan<'_>) -> impl Future<Output = Result<GuardedRecord, Error>> + Send;
     /// Records a request without the guard, exactly once per request id.
-    fn record_usage(
-        &self,
-        user: &UserId,
-        request: &RequestId,
-        delta: &UsageDelta,
-        at: DateTime<Utc>,
-    ) -> impl Future<Output = Result<RecordOutcome, Error>> + Send;
+    fn record_usage(&self, recording: Recording<'_>) -> impl Future<Output = Result<RecordOutcome, Error>> + Send;
     fn get_usage(&self, user: &UserId, at: DateTime<Utc>) -> impl Future<Output = Result<UsageSnapshot, Error>> + Send;
     /// Stores an `override_applied` event unless its override had one; true when stored.
     fn record_override_applied(&self, event: &QuotaEvent) -> impl Future<Output = Result<bool, Error>> + Send;
@@ -154,6 +148,9 @@ pub struct Checker<S> {
     pub(crate) no_match: NoMatchPolicy,
     failure_mode: FailureMode,
     pub(crate) budgets: Option<Budgets>,
+    /// This process as a writer of usage rows (see [`crate::model::LastWrite`]).
+    pub(crate) writer: String,
+    pub(crate) turns: Turns,
 }
 
 impl<S: CheckStore> Checker<S> {
@@ -167,6 +164,8 @@ impl<S: CheckStore> Checker<S> {
             no_match,
             failure_mode,
             budgets: None,
+            writer: uuid::Uuid::new_v4().to_string(),
+            turns: Turns::default(),
         }
     }
 

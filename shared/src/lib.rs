@@ -22,5 +22,6 @@ pub mod resolve;
 pub mod store;
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;
+pub mod turns;
 
 pub use error::{Error, Result};

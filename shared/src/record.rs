@@ -6,7 +6,11 @@
 //! check or record of the user, so the record is one transaction. If another
 //! request changed the usage meanwhile, the transaction is refused with the
 //! current usage, and the next attempt uses that: totals are always exact,
-//! and so is the returned state.
+//! and so is the returned state. Records of one user take turns within a
+//! process (`turns`), so they never race each other there. A row that other
+//! processes are writing at the same time is recorded without the guard and
+//! read back (two requests), and each warning threshold the read shows
+//! reached is stored by whichever record flags it first.
 
 use crate::basis::Basis;
 use crate::cache::UserEntry;
@@ -16,28 +20,37 @@ use crate::decide::{self, WarningLevel};
 use crate::emf::{self, Metric};
 use crate::error::Error;
 use crate::model::{
-    EventId, EventType, Money, QuotaEvent, RequestId, SessionId, Tier, TierId, UsageDelta, UsageSnapshot, UserId,
+    EventId, EventType, LastWrite, Money, QuotaEvent, RequestId, SessionId, Tier, TierId, UsageDelta, UsageSnapshot,
+    UserId,
 };
 use crate::period::{Period, Window};
 use crate::resolve::{self, MatchedBy, SharedConfig, Subject};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
+/// One request to count, exactly once per request id.
+#[derive(Debug, Clone, Copy)]
+pub struct Recording<'a> {
+    pub user: &'a UserId,
+    pub request: &'a RequestId,
+    pub delta: &'a UsageDelta,
+    pub at: DateTime<Utc>,
+    /// The tier the record was judged with, for the usage analytics.
+    pub tier: Option<&'a TierId>,
+    /// The process recording (see [`crate::model::LastWrite`]).
+    pub writer: &'a str,
+}
+
 /// One guarded attempt to record a request: the store writes only if the
 /// stored usage still is `expected`, so `expected + delta` is exactly the new
 /// state, and the caller knows it without reading it back.
 #[derive(Debug, Clone, Copy)]
 pub struct RecordPlan<'a> {
-    pub user: &'a UserId,
-    pub request: &'a RequestId,
-    pub delta: &'a UsageDelta,
-    pub at: DateTime<Utc>,
+    pub recording: Recording<'a>,
     /// The usage the caller believes is stored now.
     pub expected: &'a UsageSnapshot,
     /// Events the new state triggers, stored and flagged in the same write.
     pub events: &'a [QuotaEvent],
-    /// The tier the record was judged with, for the usage analytics.
-    pub tier: Option<&'a TierId>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -59,9 +72,6 @@ pub enum RecordOutcome {
     /// figures, when known); nothing was added.
     Duplicate { recorded_at: DateTime<Utc>, cost: Money, recorded: Option<UsageDelta> },
 }
-
-/// Guarded attempts before falling back to an unguarded record and a read.
-pub const GUARDED_ATTEMPTS: usize = 4;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RecordRequest {
@@ -146,6 +156,10 @@ pub fn judgement<'c>(
     }
 }
 
+/// Guarded attempts while the row is not contended: a stale view costs one
+/// retry, with the current usage the refusal returned.
+pub const GUARDED_ATTEMPTS: usize = 2;
+
 impl<S: CheckStore> Checker<S> {
     /// Records a request; within the request budget (when set), else it
     /// fails as unavailable and the caller retries with the same request id.
@@ -163,6 +177,7 @@ impl<S: CheckStore> Checker<S> {
         request.delta.validate()?;
         let user = &request.subject.user_id;
         let day = Period::containing(Window::Daily, now).key();
+        let _turn = self.turns.take(user).await;
         let mut view = match self.users.get(user, &day) {
             Some(e) => e.view,
             None => self.store.load_user_view(user, now).await?,
@@ -177,47 +192,37 @@ impl<S: CheckStore> Checker<S> {
             Judgement::Judged(basis) => basis.rules(),
             Judgement::Unjudged => None,
         };
-        let analytics_tier = match &judgement {
-            Judgement::Judged(basis) => basis.tier.map(|t| &t.tier_id),
-            Judgement::Unjudged => None,
+        let recording = Recording {
+            user,
+            request: &request.request_id,
+            delta: &request.delta,
+            at: now,
+            tier: match &judgement {
+                Judgement::Judged(basis) => basis.tier.map(|t| &t.tier_id),
+                Judgement::Unjudged => None,
+            },
+            writer: &self.writer,
         };
 
+        // Guarded: one write, and the exact new state known without a read.
+        // Not when other processes are writing the row: it would likely lose.
+        // A stale view (another container recorded a while ago) costs one retry.
         for _ in 0..GUARDED_ATTEMPTS {
+            if view.usage.contended(&self.writer, now) {
+                break;
+            }
             let post = view.usage.plus(&request.delta);
             let events = match (&judgement, &rules) {
                 (Judgement::Judged(basis), Some(rules)) => new_warnings(rules, basis, &view.usage, &post, request, now),
                 _ => vec![],
             };
-            let plan = RecordPlan {
-                user,
-                request: &request.request_id,
-                delta: &request.delta,
-                at: now,
-                expected: &view.usage,
-                events: &events,
-                tier: analytics_tier,
-            };
+            let plan = RecordPlan { recording, expected: &view.usage, events: &events };
             match self.store.record_usage_guarded(plan).await? {
                 GuardedRecord::Recorded => {
-                    let mut usage = post;
-                    usage.recorded_events.extend(events.iter().map(QuotaEvent::dedupe_key));
-                    view.usage = usage.clone();
-                    self.users.put(user.clone(), UserEntry { day: day.clone(), view: view.clone() });
-                    for e in &events {
-                        let tier = e.tier_id.as_ref().map_or("none", |t| t.as_str());
-                        let window = e.window.map_or("none", Window::as_str);
-                        emf::count(Metric::Warnings, &[("Tier", tier), ("Window", window)]);
-                    }
-                    let crossed = events
-                        .iter()
-                        .filter_map(|e| Some(Crossing { period: e.window?, threshold: WarningLevel(e.threshold) }))
-                        .collect();
-                    let answer = self.answer(request, &judgement, &view, false, crossed, now);
-                    if let Judgement::Judged(basis) = &judgement {
-                        let session = request.session_id.as_ref();
-                        self.note_override_applied(basis, &view, &answer.state, session, now).await;
-                    }
-                    return Ok(answer);
+                    view.usage = post;
+                    view.usage.recorded_events.extend(events.iter().map(QuotaEvent::dedupe_key));
+                    view.usage.last_write = Some(LastWrite { writer: self.writer.clone(), at: now });
+                    return Ok(self.recorded(request, &judgement, view, day, &events, now).await);
                 }
                 GuardedRecord::Duplicate { state, recorded } => {
                     same_payload(request, recorded.as_ref())?;
@@ -228,19 +233,61 @@ impl<S: CheckStore> Checker<S> {
                     let at_first = UserView { usage, ..view.clone() };
                     return Ok(self.answer(request, &judgement, &at_first, true, vec![], now));
                 }
+                // Another process recorded meanwhile (within this one, records take turns).
                 GuardedRecord::Stale(current) => view.usage = current,
             }
         }
-        // Many records of one user at once: count without the guard, then read.
-        tracing::warn!(user = %user, "guarded record kept losing races; recording unguarded");
-        let outcome = self.store.record_usage(user, &request.request_id, &request.delta, now).await?;
+
+        // Contended: count without the guard, then read the totals. Each
+        // threshold the read shows reached is flagged and stored by the first
+        // record to try: exactly one event, whatever the concurrency.
+        let outcome = self.store.record_usage(recording).await?;
         if let RecordOutcome::Duplicate { recorded, .. } = &outcome {
             same_payload(request, recorded.as_ref())?;
         }
         view.usage = self.store.get_usage(user, now).await?;
+        if matches!(outcome, RecordOutcome::Duplicate { .. }) {
+            self.users.put(user.clone(), UserEntry { day, view: view.clone() });
+            return Ok(self.answer(request, &judgement, &view, true, vec![], now));
+        }
+        let mut stored = Vec::new();
+        if let (Judgement::Judged(basis), Some(rules)) = (&judgement, &rules) {
+            for event in new_warnings(rules, basis, &view.usage, &view.usage, request, now) {
+                if self.store.record_event_once(&event).await? {
+                    stored.push(event.clone());
+                }
+                view.usage.recorded_events.insert(event.dedupe_key());
+            }
+        }
+        Ok(self.recorded(request, &judgement, view, day, &stored, now).await)
+    }
+
+    /// The answer to a request counted now, having stored `events`.
+    async fn recorded(
+        &self,
+        request: &RecordRequest,
+        judgement: &Judgement<'_>,
+        view: UserView,
+        day: String,
+        events: &[QuotaEvent],
+        now: DateTime<Utc>,
+    ) -> RecordAnswer {
+        let user = &request.subject.user_id;
         self.users.put(user.clone(), UserEntry { day, view: view.clone() });
-        let duplicate = matches!(outcome, RecordOutcome::Duplicate { .. });
-        Ok(self.answer(request, &judgement, &view, duplicate, vec![], now))
+        for e in events {
+            let tier = e.tier_id.as_ref().map_or("none", |t| t.as_str());
+            let window = e.window.map_or("none", Window::as_str);
+            emf::count(Metric::Warnings, &[("Tier", tier), ("Window", window)]);
+        }
+        let crossed = events
+            .iter()
+            .filter_map(|e| Some(Crossing { period: e.window?, threshold: WarningLevel(e.threshold) }))
+            .collect();
+        let answer = self.answer(request, judgement, &view, false, crossed, now);
+        if let Judgement::Judged(basis) = judgement {
+            self.note_override_applied(basis, &view, &answer.state, request.session_id.as_ref(), now).await;
+        }
+        answer
     }
 
     fn answer(

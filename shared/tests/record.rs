@@ -83,7 +83,8 @@ async fn a_record_elsewhere_costs_one_retry_and_totals_stay_exact() {
     let here = checker(store.clone());
     let elsewhere = checker(store);
     here.check(&check("u1"), at(NOW)).await;
-    elsewhere.record(&record("u1", "other", "3"), at(NOW)).await.unwrap();
+    // A moment earlier: another container served the user's previous turn.
+    elsewhere.record(&record("u1", "other", "3"), at("2026-11-27T09:59:55Z")).await.unwrap();
     let counter = here.store().requests().clone();
     counter.reset();
     let answer = here.record(&record("u1", "mine", "1"), at(NOW)).await.unwrap();

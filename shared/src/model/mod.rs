@@ -27,7 +27,7 @@ pub use overrides::{
     OverrideType, OverrideView, UserOverrides, deciding_override,
 };
 pub use tier::{DEFAULT_SOFT_LIMIT_PERCENTAGE, LimitAction, NewTier, Tier, TierPatch};
-pub use usage::{MAX_TOKENS, UsageDelta, UsageSnapshot, UsageTotals};
+pub use usage::{CONTENDED_WITHIN, LastWrite, MAX_TOKENS, UsageDelta, UsageSnapshot, UsageTotals};
 
 /// For PATCH fields that may be set to null: absent is `None`, `null` is
 /// `Some(None)`, a value is `Some(Some(v))`.

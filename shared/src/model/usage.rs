@@ -3,6 +3,7 @@
 use super::Money;
 use crate::error::{Error, FieldErrors};
 use crate::period::Window;
+use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeSet;
 
@@ -61,7 +62,21 @@ pub struct UsageSnapshot {
     pub daily: UsageTotals,
     pub monthly: UsageTotals,
     pub recorded_events: BTreeSet<String>,
+    /// Who recorded into the row last, and when.
+    pub last_write: Option<LastWrite>,
 }
+
+/// The latest record into a usage row: by which writer (one per process),
+/// at what time. Only a hint for choosing how to record, never for totals.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LastWrite {
+    pub writer: String,
+    pub at: DateTime<Utc>,
+}
+
+/// A row another writer recorded into this recently is being written by
+/// several processes at once (several containers serving one user).
+pub const CONTENDED_WITHIN: Duration = Duration::seconds(1);
 
 impl UsageSnapshot {
     pub fn totals(&self, window: Window) -> &UsageTotals {
@@ -72,6 +87,17 @@ impl UsageSnapshot {
     }
 
     pub fn plus(&self, d: &UsageDelta) -> Self {
-        Self { daily: self.daily.plus(d), monthly: self.monthly.plus(d), recorded_events: self.recorded_events.clone() }
+        Self {
+            daily: self.daily.plus(d),
+            monthly: self.monthly.plus(d),
+            recorded_events: self.recorded_events.clone(),
+            last_write: self.last_write.clone(),
+        }
+    }
+
+    /// True when a writer other than `me` recorded into the row within
+    /// [`CONTENDED_WITHIN`] of `now`: a guarded record would likely lose.
+    pub fn contended(&self, me: &str, now: DateTime<Utc>) -> bool {
+        self.last_write.as_ref().is_some_and(|w| w.writer != me && now - w.at < CONTENDED_WITHIN)
     }
 }

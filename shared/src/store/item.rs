@@ -6,8 +6,8 @@ use super::schema::{GSI1_PK, GSI1_SK, GSI2_PK, GSI2_SK, GSI3_PK, GSI3_SK, PK, SK
 use crate::error::Error;
 use crate::model::{
     AdminChange, Assignment, AssignmentId, AssignmentType, Audit, DomainPattern, Event, EventId, EventType, JwtRole,
-    LimitAction, Money, Override, OverrideId, OverrideType, QuotaEvent, SessionId, Target, TargetType, Tier, TierId,
-    UsageSnapshot, UsageTotals, UserId, UserOverrides,
+    LastWrite, LimitAction, Money, Override, OverrideId, OverrideType, QuotaEvent, SessionId, Target, TargetType, Tier,
+    TierId, UsageSnapshot, UsageTotals, UserId, UserOverrides,
 };
 use crate::period::{Period, Window};
 use aws_sdk_dynamodb::types::AttributeValue;
@@ -251,8 +251,16 @@ pub fn usage_from_item(item: Option<&Item>, at: DateTime<Utc>) -> Result<UsageSn
         daily: totals(item, |n| day_attr(&day, n))?,
         monthly: totals(item, str::to_string)?,
         recorded_events: item.keys().filter_map(|k| k.strip_prefix(EVENT_FLAG_PREFIX)).map(str::to_string).collect(),
+        last_write: match opt_s(item, LAST_WRITER) {
+            Some(writer) => Some(LastWrite { writer: writer.to_string(), at: get_time(item, LAST_WRITE_AT)? }),
+            None => None,
+        },
     })
 }
+
+/// Who recorded into a usage row last, and when (see [`LastWrite`]).
+pub const LAST_WRITER: &str = "lastWriter";
+pub const LAST_WRITE_AT: &str = "lastWriteAt";
 
 /// The state after a request, kept on its idempotency marker.
 pub fn marker_state_attributes(state: &UsageSnapshot) -> Item {
@@ -275,6 +283,7 @@ pub fn marker_state(item: &Item) -> Result<Option<UsageSnapshot>, Error> {
         daily: totals(item, |n| format!("daily:{n}"))?,
         monthly: totals(item, |n| format!("monthly:{n}"))?,
         recorded_events: Default::default(),
+        last_write: None,
     }))
 }
 

@@ -28,8 +28,8 @@ pub use usage::{AUDIT_RETENTION_DAYS, EVENT_RETENTION_DAYS, REQUEST_MARKER_DAYS,
 
 use crate::check::{CheckStore, UserView};
 use crate::error::Error;
-use crate::model::{QuotaEvent, RequestId, UsageDelta, UsageSnapshot, UserId};
-use crate::record::{GuardedRecord, RecordOutcome, RecordPlan};
+use crate::model::{QuotaEvent, UsageSnapshot, UserId};
+use crate::record::{GuardedRecord, RecordOutcome, RecordPlan, Recording};
 use crate::resolve::SharedConfig;
 use chrono::{DateTime, Utc};
 
@@ -50,14 +50,8 @@ impl CheckStore for DynamoStore {
         DynamoStore::record_usage_guarded(self, plan).await
     }
 
-    async fn record_usage(
-        &self,
-        user: &UserId,
-        request: &RequestId,
-        delta: &UsageDelta,
-        at: DateTime<Utc>,
-    ) -> Result<RecordOutcome, Error> {
-        DynamoStore::record_usage(self, user, request, delta, at).await
+    async fn record_usage(&self, recording: Recording<'_>) -> Result<RecordOutcome, Error> {
+        DynamoStore::record(self, recording).await
     }
 
     async fn get_usage(&self, user: &UserId, at: DateTime<Utc>) -> Result<UsageSnapshot, Error> {

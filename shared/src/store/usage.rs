@@ -9,7 +9,7 @@ use crate::check::UserView;
 use crate::error::Error;
 use crate::model::{AdminChange, Money, QuotaEvent, RequestId, TierId, UsageDelta, UsageSnapshot, UserId};
 use crate::period::{Period, Window};
-use crate::record::{GuardedRecord, RecordOutcome, RecordPlan};
+use crate::record::{GuardedRecord, RecordOutcome, RecordPlan, Recording};
 use aws_sdk_dynamodb::types::{KeysAndAttributes, Put, TransactWriteItem, Update};
 use chrono::{DateTime, Duration, Utc};
 
@@ -50,12 +50,10 @@ fn usage_key(user: &UserId, at: DateTime<Utc>) -> Item {
 /// flags `#f{i}` (to the events' ids); the caller adds its condition.
 fn usage_update(
     table: &str,
-    user: &UserId,
-    delta: &UsageDelta,
-    at: DateTime<Utc>,
+    r: &Recording<'_>,
     events: &[QuotaEvent],
-    tier: Option<&TierId>,
 ) -> aws_sdk_dynamodb::types::builders::UpdateBuilder {
+    let (user, delta, at, tier) = (r.user, r.delta, r.at, r.tier);
     let month = Period::containing(Window::Monthly, at);
     let day = Period::containing(Window::Daily, at);
     let mut adds = Vec::new();
@@ -77,8 +75,12 @@ fn usage_update(
     }
     // The month leaderboard partition: the byCost index sorts by the row's
     // own cost, so the ADD above keeps it exact with no further write.
-    let mut sets = vec!["#ttl = :ttl, #rpk = :rpk, #ru = :ru".to_string()];
+    let mut sets = vec!["#ttl = :ttl, #rpk = :rpk, #ru = :ru, #lw = :lw, #lwt = :lwt".to_string()];
     update = update
+        .expression_attribute_names("#lw", item::LAST_WRITER)
+        .expression_attribute_names("#lwt", item::LAST_WRITE_AT)
+        .expression_attribute_values(":lw", s(r.writer))
+        .expression_attribute_values(":lwt", time(at))
         .expression_attribute_names("#rpk", RANK_PK)
         .expression_attribute_names("#ru", "userId")
         .expression_attribute_values(":rpk", s(keys::rank_month_pk(&month.month_key(), keys::rank_shard(user))))
@@ -259,10 +261,17 @@ impl DynamoStore {
         delta: &UsageDelta,
         at: DateTime<Utc>,
     ) -> Result<RecordOutcome, Error> {
-        let update = usage_update(self.quota(), user, delta, at, &[], None).build().expect("required fields set");
+        self.record(Recording { user, request, delta, at, tier: None, writer: "direct" }).await
+    }
+
+    /// [`DynamoStore::record_usage`] for a judged record: with its tier (for
+    /// the analytics) and its writer.
+    pub async fn record(&self, r: Recording<'_>) -> Result<RecordOutcome, Error> {
+        let (user, request, delta, at) = (r.user, r.request, r.delta, r.at);
+        let update = usage_update(self.quota(), &r, &[]).build().expect("required fields set");
         let nonce = uuid::Uuid::new_v4().to_string();
         let marker = marker_put(self.quota(), user, request, delta, at, None, &nonce);
-        let day_row = user_day_update(user, delta, at, None, self.quota());
+        let day_row = user_day_update(user, delta, at, r.tier, self.quota());
         let items = vec![
             TransactWriteItem::builder().update(update).build(),
             TransactWriteItem::builder().put(marker).build(),
@@ -293,7 +302,8 @@ impl DynamoStore {
     /// request's marker and the events the new state triggers: one
     /// transaction, and the caller knows the exact new state without reading it.
     pub async fn record_usage_guarded(&self, plan: RecordPlan<'_>) -> Result<GuardedRecord, Error> {
-        let post = plan.expected.plus(plan.delta);
+        let r = plan.recording;
+        let post = plan.expected.plus(r.delta);
         // `#m3` is the month's request count, which every record moves by one.
         let mut conditions = vec![if plan.expected.monthly.requests == 0 {
             "(attribute_not_exists(#m3) OR #m3 = :expected)".to_string()
@@ -302,18 +312,18 @@ impl DynamoStore {
         }];
         // An event flag set meanwhile (by a check's block) must not be written twice.
         conditions.extend((0..plan.events.len()).map(|i| format!("attribute_not_exists(#f{i})")));
-        let update = usage_update(self.quota(), plan.user, plan.delta, plan.at, plan.events, plan.tier)
+        let update = usage_update(self.quota(), &r, plan.events)
             .condition_expression(conditions.join(" AND "))
             .expression_attribute_values(":expected", n(plan.expected.monthly.requests))
             .return_values_on_condition_check_failure(ALL_OLD)
             .build()
             .expect("required fields set");
         let nonce = uuid::Uuid::new_v4().to_string();
-        let marker = marker_put(self.quota(), plan.user, plan.request, plan.delta, plan.at, Some(&post), &nonce);
+        let marker = marker_put(self.quota(), r.user, r.request, r.delta, r.at, Some(&post), &nonce);
         let mut items =
             vec![TransactWriteItem::builder().update(update).build(), TransactWriteItem::builder().put(marker).build()];
         items.extend(plan.events.iter().map(|e| event_put(self.events(), e)));
-        let day_row = user_day_update(plan.user, plan.delta, plan.at, plan.tier, self.quota());
+        let day_row = user_day_update(r.user, r.delta, r.at, r.tier, self.quota());
         items.push(TransactWriteItem::builder().update(day_row).build());
         match self.transact_retrying(items).await? {
             Ok(()) => Ok(GuardedRecord::Recorded),
@@ -329,7 +339,7 @@ impl DynamoStore {
                     });
                 }
                 match c.condition_failed(0) {
-                    Some(r) => Ok(GuardedRecord::Stale(item::usage_from_item(r.item.as_ref(), plan.at)?)),
+                    Some(r) => Ok(GuardedRecord::Stale(item::usage_from_item(r.item.as_ref(), plan.recording.at)?)),
                     None => Err(Error::Store("guarded record cancelled".into())),
                 }
             }
