@@ -6,22 +6,14 @@
 //! first guarded attempt that loses, and the records that race to store a
 //! threshold's event another stored first.
 
-use quota_shared::check::{CheckRequest, Checker};
-use quota_shared::config::FailureMode;
-use quota_shared::decide::NoMatchPolicy;
-use quota_shared::model::{EventType, RequestId, Target, UsageDelta, UserId};
+use quota_shared::model::{EventType, Target, UserId};
 use quota_shared::page::PageRequest;
-use quota_shared::record::{RecordAnswer, RecordRequest};
 use quota_shared::resolve::Subject;
 use quota_shared::store::{DynamoStore, EventScope, TimeRange};
-use std::sync::Arc;
+use testkit::burst::{Burst, burst};
 use testkit::{assignment, at, fresh_store, money, tier};
 
 const NOW: &str = "2026-11-27T10:00:00Z";
-
-fn subject() -> Subject {
-    Subject { user_id: UserId::parse("hot").unwrap(), roles: vec![], email: None }
-}
 
 /// A store whose default tier allows 2.00 a day.
 async fn two_a_day() -> DynamoStore {
@@ -31,52 +23,11 @@ async fn two_a_day() -> DynamoStore {
     store
 }
 
-struct Run {
-    answers: Vec<RecordAnswer>,
-    /// DynamoDB requests sent by the records (not the warm-up checks).
-    requests: u64,
-}
-
-/// `records` records of `cost` for one user by `callers` concurrent callers,
-/// spread over `processes` checkers, each warmed by one check first.
-async fn run(store: &DynamoStore, processes: usize, callers: usize, records: usize, cost: &str) -> Run {
-    let checkers: Vec<_> = (0..processes)
-        .map(|_| Arc::new(Checker::new(store.clone(), NoMatchPolicy::Allow, FailureMode::Open)))
-        .collect();
-    for c in &checkers {
-        c.check(&CheckRequest { subject: subject(), session_id: None }, at(NOW)).await;
-    }
-    store.requests().reset();
-    let next = Arc::new(std::sync::atomic::AtomicUsize::new(0));
-    let tasks: Vec<_> = (0..callers)
-        .map(|caller| {
-            let (c, next, cost) = (checkers[caller % processes].clone(), next.clone(), cost.to_string());
-            tokio::spawn(async move {
-                let mut answers = Vec::new();
-                loop {
-                    let i = next.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-                    if i >= records {
-                        return answers;
-                    }
-                    let request = RecordRequest {
-                        subject: subject(),
-                        context: None,
-                        request_id: RequestId::parse(format!("r{i}")).unwrap(),
-                        delta: UsageDelta { cost: money(&cost), input_tokens: 3, output_tokens: 2 },
-                        session_id: None,
-                    };
-                    answers.push(c.record(&request, at(NOW)).await.unwrap());
-                }
-            })
-        })
-        .collect();
-    let mut answers = Vec::new();
-    for t in tasks {
-        answers.extend(t.await.unwrap());
-    }
-    let sent = store.requests().snapshot();
-    println!("{processes} process(es), {callers} callers, {records} records: {sent:?}");
-    Run { answers, requests: sent.values().sum() }
+async fn run(store: &DynamoStore, processes: usize, callers: usize, records: usize, cost: &str) -> Burst {
+    let subject = Subject { user_id: UserId::parse("hot").unwrap(), roles: vec![], email: None };
+    let run = burst(store, &subject, processes, callers, records, money(cost), at(NOW)).await;
+    println!("{processes} process(es), {callers} callers, {records} records: {:?}", run.requests);
+    run
 }
 
 /// The thresholds of the warning events stored for the user, sorted.
@@ -118,7 +69,7 @@ async fn requests_per_record(processes: usize) -> f64 {
     let usage = store.get_usage(&UserId::parse("hot").unwrap(), at(NOW)).await.unwrap();
     assert_eq!((usage.daily.cost, usage.daily.requests), (money("2"), 200), "exact totals");
     assert_eq!(warnings(&store).await, [80, 90]);
-    let per_record = run.requests as f64 / 200.0;
+    let per_record = run.per_record();
     println!("{processes} process(es), 16 callers: {per_record:.2} requests per record");
     per_record
 }

@@ -49,10 +49,12 @@ fn main() {
         println!("# check function bench ({})\n", env!("CARGO_PKG_NAME"));
         if part == "requests" {
             requests_per_operation().await;
+            records_at_once().await;
             return;
         }
         if !only_stub {
             requests_per_operation().await;
+            records_at_once().await;
             throughput_against_emulator().await;
         }
         own_cost_with_stub().await;
@@ -145,10 +147,17 @@ async fn requests_per_operation() {
     );
     row("record, retry of the same requestId", &counted(&counter, c.record(&record_request("u1", "r1"), now)).await);
     let other = checker(store.clone());
-    row("record, new container", &counted(&counter, other.record(&record_request("u1", "r2"), now)).await);
+    // Records of a user's turns, seconds apart, served by one container or another.
+    let (soon, later) = (now + chrono::Duration::seconds(2), now + chrono::Duration::seconds(4));
+    row("record, new container", &counted(&counter, other.record(&record_request("u1", "r2"), soon)).await);
     row(
         "record, after a record in another container",
-        &counted(&counter, c.record(&record_request("u1", "r3"), now)).await,
+        &counted(&counter, c.record(&record_request("u1", "r3"), later)).await,
+    );
+    other.record(&record_request("u1", "r4"), later).await.expect("recorded");
+    row(
+        "record, under a second after another container's",
+        &counted(&counter, c.record(&record_request("u1", "r5"), later)).await,
     );
     let blocked = UsageDelta { cost: money("200"), input_tokens: 0, output_tokens: 0 };
     store
@@ -193,6 +202,29 @@ async fn requests_per_operation() {
         "list overrides, userId=dana",
         &counted(&counter, async { store.list_overrides(&mine, &page, now).await.expect("list") }).await,
     );
+    println!();
+}
+
+/// Bursts of records for one user on fresh tables (the basic tier: 100 a
+/// day, so a burst of 1.00 records crosses the 80 % and 90 % thresholds).
+async fn records_at_once() {
+    println!("## Records of one user at once (200 records, 16 concurrent callers, emulator)\n");
+    println!("| served by | TransactWriteItems | GetItem | requests per record | warning events |");
+    println!("|---|---|---|---|---|");
+    for (label, processes) in [("one process (local server, a container)", 1), ("16 Lambda containers", 16)] {
+        let store = seeded().await;
+        // Told a role no assignment names: judged by the default tier.
+        let member = Subject { roles: vec![JwtRole::parse("Member").expect("valid")], ..subject("burst") };
+        let run = testkit::burst::burst(&store, &member, processes, 16, 200, money("0.45"), at(NOW)).await;
+        let crossed: usize = run.answers.iter().map(|a| a.crossed.len()).sum();
+        let get = |k: &str| run.requests.get(k).copied().unwrap_or(0);
+        println!(
+            "| {label} | {} | {} | {:.2} | {crossed} |",
+            get("TransactWriteItems"),
+            get("GetItem"),
+            run.per_record()
+        );
+    }
     println!();
 }
 

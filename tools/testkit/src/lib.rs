@@ -18,6 +18,7 @@ use tower::ServiceExt;
 
 pub use quota_shared::testing::{assignment, at, money, tier};
 
+pub mod burst;
 pub mod runtime_api;
 
 /// The local settings file, the only copy of the local secret.
