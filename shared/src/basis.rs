@@ -54,6 +54,12 @@ impl<'a> Basis<'a> {
         };
         rules.monthly_cost_limit = o.limit(Window::Monthly);
         rules.daily_cost_limit = o.limit(Window::Daily);
+        let custom = o.override_type == OverrideType::CustomLimit;
+        rules.monthly_token_limit = o.monthly_token_limit.filter(|_| custom);
+        rules.daily_token_limit = o.daily_token_limit.filter(|_| custom);
+        rules.monthly_request_limit = o.monthly_request_limit.filter(|_| custom);
+        rules.daily_request_limit = o.daily_request_limit.filter(|_| custom);
+        rules.enforcement = o.enforcement.unwrap_or(rules.enforcement);
         rules.unlimited = o.override_type == OverrideType::Unlimited;
         rules.enabled = true;
         Some(Cow::Owned(rules))
@@ -86,6 +92,11 @@ mod tests {
             override_type: kind,
             monthly_cost_limit: monthly,
             daily_cost_limit: None,
+            monthly_token_limit: None,
+            daily_token_limit: None,
+            monthly_request_limit: None,
+            daily_request_limit: None,
+            enforcement: None,
             valid_from: at("2026-11-01T00:00:00Z"),
             valid_until: at("2026-12-01T00:00:00Z"),
             reason: "demo".into(),

@@ -128,6 +128,7 @@ impl CheckOutcome {
                           to have limits and warnings applied."
                     .into(),
                 blocking_window: None,
+                blocking_metric: None,
             },
             matched_by: MatchedBy::Unresolved,
             tier: None,
@@ -262,6 +263,7 @@ impl<S: CheckStore> Checker<S> {
             tier_id: basis.tier.map(|t| t.tier_id.clone()),
             override_id: Some(o.override_id.clone()),
             window: None,
+            metric: None,
             threshold: None,
             usage: monthly.and_then(|w| w.usage).unwrap_or_default(),
             limit: monthly.and_then(|w| w.limit),
@@ -302,10 +304,10 @@ impl<S: CheckStore> Checker<S> {
         request: &CheckRequest,
         now: DateTime<Utc>,
     ) {
-        let Some(window) = decision.blocking_window else {
+        let (Some(window), Some(metric)) = (decision.blocking_window, decision.blocking_metric) else {
             return;
         };
-        let Some(status) = decision.windows.iter().find(|w| w.period == window) else {
+        let Some(status) = decision.windows.iter().find(|w| w.period == window && w.metric == metric) else {
             return;
         };
         let event = QuotaEvent {
@@ -315,6 +317,7 @@ impl<S: CheckStore> Checker<S> {
             tier_id: basis.tier.map(|t| t.tier_id.clone()),
             override_id: basis.decided_by.map(|o| o.override_id.clone()),
             window: Some(window),
+            metric: Some(metric),
             threshold: None,
             usage: status.usage.unwrap_or_default(),
             limit: status.limit,
@@ -346,6 +349,7 @@ impl<S: CheckStore> Checker<S> {
                     "Quota store unavailable; refused (fail-closed).".into()
                 },
                 blocking_window: None,
+                blocking_metric: None,
             },
             matched_by: MatchedBy::None,
             tier: None,

@@ -1,7 +1,7 @@
 //! Allow, warn or block, from a resolved tier and the user's current usage.
 //! Pure: the same inputs always give the same decision.
 
-use crate::model::{LimitAction, Money, Tier, UsageSnapshot};
+use crate::model::{Amount, LimitAction, Metric, Tier, UsageSnapshot};
 use crate::period::{Period, Window};
 use chrono::{DateTime, SecondsFormat, Utc};
 use rust_decimal::{Decimal, RoundingStrategy};
@@ -55,10 +55,13 @@ impl Serialize for Percentage {
 #[serde(rename_all = "camelCase")]
 pub struct WindowStatus {
     pub period: Window,
+    /// What the figures count: money (decimal strings) or tokens and
+    /// requests (whole numbers).
+    pub metric: Metric,
     /// `None` (null) when the usage is not known: the store could not be read.
-    pub usage: Option<Money>,
-    pub limit: Option<Money>,
-    pub remaining: Option<Money>,
+    pub usage: Option<Amount>,
+    pub limit: Option<Amount>,
+    pub remaining: Option<Amount>,
     pub percentage_used: Option<Percentage>,
     #[serde(serialize_with = "rfc3339")]
     pub resets_at: DateTime<Utc>,
@@ -79,6 +82,9 @@ pub struct Decision {
     /// The window that blocked (the one resetting last, if both did).
     #[serde(skip)]
     pub blocking_window: Option<Window>,
+    /// What it counted.
+    #[serde(skip)]
+    pub blocking_metric: Option<Metric>,
 }
 
 impl Decision {
@@ -88,14 +94,23 @@ impl Decision {
     }
 }
 
-pub fn percentage(usage: Money, limit: Money) -> Percentage {
+pub fn percentage(usage: Amount, limit: Amount) -> Percentage {
     let p = usage.value() * Decimal::ONE_HUNDRED / limit.value();
     Percentage(p.round_dp_with_strategy(2, RoundingStrategy::ToZero))
 }
 
 /// True when usage has reached `threshold` percent of `limit`, compared exactly.
-fn reached(usage: Money, limit: Money, threshold: u8) -> bool {
+fn reached(usage: Amount, limit: Amount, threshold: u8) -> bool {
     usage.value() * Decimal::ONE_HUNDRED >= limit.value() * Decimal::from(threshold)
+}
+
+/// Every (window, metric) a tier limits, with its limit: cost first.
+pub fn limits(tier: &Tier) -> Vec<(Window, Metric, Amount)> {
+    Metric::ALL
+        .into_iter()
+        .flat_map(|m| Window::ALL.into_iter().map(move |w| (w, m)))
+        .filter_map(|(w, m)| tier.limit_of(w, m).map(|l| (w, m, l)))
+        .collect()
 }
 
 /// The warning thresholds of a tier, ascending: its soft percentage and 90.
@@ -110,32 +125,37 @@ pub fn thresholds(tier: &Tier) -> Vec<u8> {
     t
 }
 
-/// Every (window, threshold) the usage has reached, for tiers that limit.
-pub fn warnings_reached(tier: &Tier, usage: &UsageSnapshot) -> Vec<(Window, u8)> {
-    Window::ALL
+/// Every (window, metric, threshold) the usage has reached, for tiers that limit.
+pub fn warnings_reached(tier: &Tier, usage: &UsageSnapshot) -> Vec<(Window, Metric, u8)> {
+    limits(tier)
         .into_iter()
-        .filter_map(|w| tier.limit(w).map(|l| (w, l)))
-        .flat_map(|(w, limit)| {
-            let used = usage.totals(w).cost;
-            thresholds(tier).into_iter().filter(move |t| reached(used, limit, *t)).map(move |t| (w, t))
+        .flat_map(|(w, m, limit)| {
+            let used = usage.totals(w).amount(m);
+            thresholds(tier).into_iter().filter(move |t| reached(used, limit, *t)).map(move |t| (w, m, t))
         })
         .collect()
 }
 
+/// The cost of both windows, always; tokens and requests where limited.
 pub fn window_statuses(tier: Option<&Tier>, usage: &UsageSnapshot, now: DateTime<Utc>) -> Vec<WindowStatus> {
-    Window::ALL
+    Metric::ALL
         .into_iter()
-        .map(|window| {
-            let used = usage.totals(window).cost;
-            let limit = tier.and_then(|t| t.limit(window));
-            WindowStatus {
+        .flat_map(|m| Window::ALL.into_iter().map(move |w| (w, m)))
+        .filter_map(|(window, metric)| {
+            let limit = tier.and_then(|t| t.limit_of(window, metric));
+            if metric != Metric::Cost && limit.is_none() {
+                return None;
+            }
+            let used = usage.totals(window).amount(metric);
+            Some(WindowStatus {
                 period: window,
+                metric,
                 usage: Some(used),
                 limit,
-                remaining: limit.map(|l| l.saturating_sub(used)),
+                remaining: limit.map(|l| l.remaining_after(used)),
                 percentage_used: limit.map(|l| percentage(used, l)),
                 resets_at: Period::containing(window, now).resets_at,
-            }
+            })
         })
         .collect()
 }
@@ -152,6 +172,7 @@ pub fn unknown_windows(now: DateTime<Utc>) -> Vec<WindowStatus> {
         .into_iter()
         .map(|window| WindowStatus {
             period: window,
+            metric: Metric::Cost,
             usage: None,
             limit: None,
             remaining: None,
@@ -171,16 +192,20 @@ pub fn decide(tier: &Tier, usage: &UsageSnapshot, now: DateTime<Utc>) -> Decisio
             windows,
             message: format!("Tier {} is unlimited.", tier.tier_name),
             blocking_window: None,
+            blocking_metric: None,
         };
     }
     let over: Vec<&WindowStatus> =
-        windows.iter().filter(|w| w.limit.zip(w.usage).is_some_and(|(l, u)| u >= l)).collect();
-    // The window that resets last is the one that really keeps the user out.
-    if let Some(worst) = over.iter().max_by_key(|w| w.resets_at) {
+        windows.iter().filter(|w| w.limit.zip(w.usage).is_some_and(|(l, u)| u.value() >= l.value())).collect();
+    // The window that resets last is the one that really keeps the user out
+    // (cost first among equals: `over` keeps the windows' order, and
+    // `max_by_key` keeps the last maximum, so it is searched in reverse).
+    if let Some(worst) = over.iter().rev().max_by_key(|w| w.resets_at) {
         let limit = worst.limit.expect("over a limit means a limit");
         let text = format!(
-            "{} limit of {} reached ({} used); resets at {}.",
+            "{} {}limit of {} reached ({} used); resets at {}.",
             capitalised(worst.period),
+            metric_words(worst.metric),
             limit,
             worst.usage.unwrap_or_default(),
             ts(worst.resets_at)
@@ -191,6 +216,7 @@ pub fn decide(tier: &Tier, usage: &UsageSnapshot, now: DateTime<Utc>) -> Decisio
             decision: if blocks { Verdict::Block } else { Verdict::Warn },
             warning_level: WarningLevel(Some(100)),
             blocking_window: blocks.then_some(worst.period),
+            blocking_metric: blocks.then_some(worst.metric),
             message: if blocks { text } else { format!("{text} This tier only warns.") },
             windows,
         };
@@ -212,14 +238,16 @@ pub fn decide(tier: &Tier, usage: &UsageSnapshot, now: DateTime<Utc>) -> Decisio
             decision: Verdict::Warn,
             warning_level: level,
             message: format!(
-                "{}% of the {} limit used ({} of {}).",
+                "{}% of the {} {}limit used ({} of {}).",
                 level.0.expect("set with warned"),
                 w.period.as_str(),
+                metric_words(w.metric),
                 w.usage.unwrap_or_default(),
                 w.limit.expect("only limited windows warn")
             ),
             windows,
             blocking_window: None,
+            blocking_metric: None,
         },
         None => Decision {
             allowed: true,
@@ -228,6 +256,7 @@ pub fn decide(tier: &Tier, usage: &UsageSnapshot, now: DateTime<Utc>) -> Decisio
             message: "Within quota.".to_string(),
             windows,
             blocking_window: None,
+            blocking_metric: None,
         },
     }
 }
@@ -243,6 +272,7 @@ pub fn decide_unmatched(policy: NoMatchPolicy, usage: &UsageSnapshot, now: DateT
             windows,
             message: "No quota tier applies to this user; allowed by policy.".to_string(),
             blocking_window: None,
+            blocking_metric: None,
         },
         NoMatchPolicy::Block => Decision {
             allowed: false,
@@ -251,7 +281,17 @@ pub fn decide_unmatched(policy: NoMatchPolicy, usage: &UsageSnapshot, now: DateT
             windows,
             message: "No quota tier applies to this user; blocked by policy.".to_string(),
             blocking_window: None,
+            blocking_metric: None,
         },
+    }
+}
+
+/// "" for cost (its messages read as before), "token " or "request ".
+fn metric_words(m: Metric) -> &'static str {
+    match m {
+        Metric::Cost => "",
+        Metric::Tokens => "token ",
+        Metric::Requests => "request ",
     }
 }
 
@@ -282,6 +322,60 @@ mod tests {
         at("2026-11-27T10:00:00Z")
     }
 
+    /// Cost 100 a month, plus 5 requests a day and 1,000 tokens a month.
+    fn counted_tier() -> Tier {
+        Tier { daily_request_limit: Some(5), monthly_token_limit: Some(1000), ..tier("t", "100", "") }
+    }
+
+    fn counted(requests: u64, tokens: u64) -> UsageSnapshot {
+        let t =
+            UsageTotals { cost: money("1"), input_tokens: tokens / 2, output_tokens: tokens - tokens / 2, requests };
+        UsageSnapshot { daily: t, monthly: t, ..Default::default() }
+    }
+
+    #[test]
+    fn token_and_request_limits_answer_their_own_windows_in_whole_numbers() {
+        let d = decide(&counted_tier(), &counted(2, 300), now());
+        let shape: Vec<(Window, Metric)> = d.windows.iter().map(|w| (w.period, w.metric)).collect();
+        use Window::{Daily, Monthly};
+        assert_eq!(
+            shape,
+            [(Daily, Metric::Cost), (Monthly, Metric::Cost), (Monthly, Metric::Tokens), (Daily, Metric::Requests)],
+            "cost always, the others where limited"
+        );
+        let json = serde_json::to_value(&d.windows[2]).unwrap();
+        assert_eq!(json["usage"], serde_json::json!(300));
+        assert_eq!(json["limit"], serde_json::json!(1000));
+        assert_eq!(json["remaining"], serde_json::json!(700));
+        assert_eq!(json["metric"], "tokens");
+        assert_eq!(serde_json::to_value(&d.windows[1]).unwrap()["usage"], "1.00", "cost stays a decimal string");
+        assert_eq!(d.decision, Verdict::Allow);
+    }
+
+    #[test]
+    fn each_metric_warns_and_blocks_like_cost() {
+        let d = decide(&counted_tier(), &counted(4, 300), now());
+        assert_eq!((d.decision, d.warning_level), (Verdict::Warn, WarningLevel(Some(80))));
+        assert_eq!(d.message, "80% of the daily request limit used (4 of 5).");
+        let tokens = decide(&counted_tier(), &counted(1, 950), now());
+        assert_eq!(tokens.warning_level, WarningLevel(Some(90)));
+        let blocked = decide(&counted_tier(), &counted(5, 300), now());
+        assert_eq!((blocked.decision, blocked.blocking_metric), (Verdict::Block, Some(Metric::Requests)));
+        assert!(blocked.message.starts_with("Daily request limit of 5 reached (5 used)"), "{}", blocked.message);
+        // Both over: the monthly token window resets last, so it decides.
+        let both = decide(&counted_tier(), &counted(5, 1000), now());
+        assert_eq!((both.blocking_window, both.blocking_metric), (Some(Window::Monthly), Some(Metric::Tokens)));
+        let reached = warnings_reached(&counted_tier(), &counted(5, 850));
+        assert_eq!(
+            reached,
+            [
+                (Window::Monthly, Metric::Tokens, 80),
+                (Window::Daily, Metric::Requests, 80),
+                (Window::Daily, Metric::Requests, 90)
+            ]
+        );
+    }
+
     #[test]
     fn within_limits_allows() {
         let d = decide(&tier("t", "100", "10"), &usage("1", "12.5"), now());
@@ -290,7 +384,7 @@ mod tests {
         assert_eq!(d.warning_level, WarningLevel(None));
         let monthly = &d.windows[1];
         assert_eq!(monthly.period, Window::Monthly);
-        assert_eq!(monthly.remaining, Some(money("87.5")));
+        assert_eq!(monthly.remaining.map(Amount::money), Some(money("87.5")));
         assert_eq!(monthly.percentage_used, Some(Percentage(Decimal::new(125, 1))));
         assert_eq!(monthly.resets_at, at("2026-12-01T00:00:00Z"));
         let json = serde_json::to_value(&d).unwrap();
@@ -305,7 +399,7 @@ mod tests {
         let d = decide(&tier("t", "100", ""), &usage("0", "100.01"), now());
         assert!(!d.allowed);
         assert_eq!(d.decision, Verdict::Block);
-        assert_eq!(d.windows[1].remaining, Some(Money::ZERO));
+        assert_eq!(d.windows[1].remaining.map(Amount::money), Some(crate::model::Money::ZERO));
         assert_eq!(retry_at(&d, now()), Some(at("2026-12-01T00:00:00Z")));
     }
 

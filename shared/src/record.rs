@@ -88,6 +88,7 @@ pub struct RecordRequest {
 #[serde(rename_all = "camelCase")]
 pub struct Crossing {
     pub period: Window,
+    pub metric: crate::model::Metric,
     pub threshold: WarningLevel,
 }
 
@@ -281,7 +282,10 @@ impl<S: CheckStore> Checker<S> {
         }
         let crossed = events
             .iter()
-            .filter_map(|e| Some(Crossing { period: e.window?, threshold: WarningLevel(e.threshold) }))
+            .filter_map(|e| {
+                let metric = e.metric.unwrap_or(crate::model::Metric::Cost);
+                Some(Crossing { period: e.window?, metric, threshold: WarningLevel(e.threshold) })
+            })
             .collect();
         let answer = self.answer(request, judgement, &view, false, crossed, now);
         if let Judgement::Judged(basis) = judgement {
@@ -340,9 +344,9 @@ fn new_warnings(
 ) -> Vec<QuotaEvent> {
     decide::warnings_reached(rules, post)
         .into_iter()
-        .map(|(window, threshold)| {
-            let used = post.totals(window).cost;
-            let limit = rules.limit(window);
+        .map(|(window, metric, threshold)| {
+            let used = post.totals(window).amount(metric);
+            let limit = rules.limit_of(window, metric);
             QuotaEvent {
                 event_id: EventId::generate(),
                 event_type: EventType::Warning,
@@ -350,6 +354,7 @@ fn new_warnings(
                 tier_id: basis.tier.map(|t| t.tier_id.clone()),
                 override_id: basis.decided_by.map(|o| o.override_id.clone()),
                 window: Some(window),
+                metric: Some(metric),
                 threshold: Some(threshold),
                 usage: used,
                 limit,
@@ -402,6 +407,11 @@ mod tests {
             override_type: OverrideType::Unlimited,
             monthly_cost_limit: None,
             daily_cost_limit: None,
+            monthly_token_limit: None,
+            daily_token_limit: None,
+            monthly_request_limit: None,
+            daily_request_limit: None,
+            enforcement: None,
             valid_from: at(from),
             valid_until: at(until),
             reason: "on call".into(),

@@ -22,10 +22,17 @@ pub fn tier(id: &str, monthly: &str, daily: &str) -> Tier {
         description: None,
         monthly_cost_limit: limit(monthly),
         daily_cost_limit: limit(daily),
+        monthly_token_limit: None,
+        daily_token_limit: None,
+        monthly_request_limit: None,
+        daily_request_limit: None,
         soft_limit_percentage: 80,
         action_on_limit: LimitAction::Block,
         unlimited: monthly.is_empty() && daily.is_empty(),
         enabled: true,
+        enforcement: Default::default(),
+        default_reservation: None,
+        reservation_ttl_seconds: crate::model::DEFAULT_RESERVATION_TTL_SECONDS,
         audit: Audit::new("test", at("2026-01-01T00:00:00Z")),
     }
 }

@@ -153,7 +153,7 @@ async fn a_block_records_one_event_with_the_session_and_repeats_write_nothing() 
     assert_eq!(e.event_type, EventType::Block);
     assert_eq!(e.session_id.as_ref().map(|s| s.as_str()), Some("sess-1"));
     assert_eq!(e.tier_id.as_ref().map(|t| t.as_str()), Some("basic"));
-    assert_eq!((e.usage, e.limit), (money("12"), Some(money("10"))));
+    assert_eq!((e.usage.money(), e.limit.map(|l| l.money())), (money("12"), Some(money("10"))));
     assert_eq!(e.percentage, rust_decimal::Decimal::new(120, 0));
 }
 

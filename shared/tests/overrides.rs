@@ -29,6 +29,11 @@ fn new_override(u: &str, kind: OverrideType, monthly: Option<&str>, from: &str, 
         override_type: kind,
         monthly_cost_limit: monthly.map(money),
         daily_cost_limit: None,
+        monthly_token_limit: None,
+        daily_token_limit: None,
+        monthly_request_limit: None,
+        daily_request_limit: None,
+        enforcement: None,
         valid_from: Some(at(from)),
         valid_until: at(until),
         reason: "conference demo".into(),
@@ -100,7 +105,7 @@ async fn an_active_override_beats_the_tier_from_its_first_to_its_last_millisecon
     assert_eq!(start.decision.decision, Verdict::Allow, "20 of the override's 50");
     assert_eq!(start.tier.as_ref().map(|t| t.tier_id.as_str()), Some("basic"), "tier stays the user's own");
     assert_eq!(start.override_summary.as_ref().map(|s| &s.override_id), Some(&o.override_id));
-    assert_eq!(start.decision.windows[1].limit, Some(money("50")));
+    assert_eq!(start.decision.windows[1].limit.map(quota_shared::model::Amount::money), Some(money("50")));
     assert_eq!(start.decision.windows[0].limit, None, "a window the override sets no limit for is not limited");
     let last = c.check(&check("dana"), at("2026-11-27T12:59:59.999Z")).await;
     assert_eq!(last.matched_by.to_string(), "override");
@@ -209,7 +214,12 @@ async fn warnings_and_blocks_work_against_the_overrides_limits() {
     let blocked = c.check(&check("dana"), at(NOW)).await;
     assert_eq!(blocked.decision.decision, Verdict::Block);
     let warnings = events(&store, "dana", EventType::Warning).await;
-    assert!(warnings.iter().all(|e| e.override_id.is_some() && e.limit == Some(money("50"))), "{warnings:?}");
+    assert!(
+        warnings
+            .iter()
+            .all(|e| e.override_id.is_some() && e.limit.map(quota_shared::model::Amount::money) == Some(money("50"))),
+        "{warnings:?}"
+    );
     let blocks = events(&store, "dana", EventType::Block).await;
     assert_eq!(blocks.len(), 1);
     assert_eq!(events(&store, "dana", EventType::OverrideApplied).await.len(), 1);

@@ -54,13 +54,13 @@ async fn after_a_check_a_record_is_one_transaction_and_returns_the_exact_state()
     let answer = c.record(&record("u1", "r1", "1.25"), at(NOW)).await.unwrap();
     assert_eq!(counter.snapshot(), [("TransactWriteItems".into(), 1)].into());
     assert!(!answer.duplicate);
-    assert_eq!(answer.state.decision.windows[1].usage, Some(money("1.25")));
-    assert_eq!(answer.state.decision.windows[1].remaining, Some(money("8.75")));
+    assert_eq!(answer.state.decision.windows[1].usage.map(quota_shared::model::Amount::money), Some(money("1.25")));
+    assert_eq!(answer.state.decision.windows[1].remaining.map(quota_shared::model::Amount::money), Some(money("8.75")));
     assert_eq!(answer.state.matched_by.to_string(), "default_tier");
     counter.reset();
     let second = c.record(&record("u1", "r2", "0.75"), at(NOW)).await.unwrap();
     assert_eq!(counter.snapshot(), [("TransactWriteItems".into(), 1)].into(), "the record's own state is reused");
-    assert_eq!(second.state.decision.windows[1].usage, Some(money("2")));
+    assert_eq!(second.state.decision.windows[1].usage.map(quota_shared::model::Amount::money), Some(money("2")));
     assert_eq!(c.store().get_usage(&UserId::parse("u1").unwrap(), at(NOW)).await.unwrap().monthly.cost, money("2"));
 }
 
@@ -89,7 +89,7 @@ async fn a_record_elsewhere_costs_one_retry_and_totals_stay_exact() {
     counter.reset();
     let answer = here.record(&record("u1", "mine", "1"), at(NOW)).await.unwrap();
     assert_eq!(counter.snapshot(), [("TransactWriteItems".into(), 2)].into(), "refused once with the current usage");
-    assert_eq!(answer.state.decision.windows[1].usage, Some(money("4")));
+    assert_eq!(answer.state.decision.windows[1].usage.map(quota_shared::model::Amount::money), Some(money("4")));
 }
 
 #[tokio::test]
@@ -110,12 +110,26 @@ async fn warnings_are_reported_and_stored_once_per_threshold_and_period() {
     let a = c.record(&record("u1", "r1", "7.99"), at(NOW)).await.unwrap();
     assert!(a.crossed.is_empty());
     let b = c.record(&record("u1", "r2", "0.01"), at(NOW)).await.unwrap();
-    assert_eq!(b.crossed, [Crossing { period: Window::Monthly, threshold: WarningLevel(Some(80)) }]);
+    assert_eq!(
+        b.crossed,
+        [Crossing {
+            period: Window::Monthly,
+            metric: quota_shared::model::Metric::Cost,
+            threshold: WarningLevel(Some(80))
+        }]
+    );
     assert_eq!(b.state.decision.decision, Verdict::Warn);
     let again = c.record(&record("u1", "r3", "0.5"), at(NOW)).await.unwrap();
     assert!(again.crossed.is_empty(), "80% was reported already");
     let ninety = c.record(&record("u1", "r4", "0.6"), at(NOW)).await.unwrap();
-    assert_eq!(ninety.crossed, [Crossing { period: Window::Monthly, threshold: WarningLevel(Some(90)) }]);
+    assert_eq!(
+        ninety.crossed,
+        [Crossing {
+            period: Window::Monthly,
+            metric: quota_shared::model::Metric::Cost,
+            threshold: WarningLevel(Some(90))
+        }]
+    );
     // A fresh container (no cached state) does not report them again either.
     let other = checker(c.store().clone());
     assert!(other.record(&record("u1", "r5", "0.1"), at(NOW)).await.unwrap().crossed.is_empty());

@@ -65,7 +65,7 @@ async fn a_record_on_another_container_judges_the_checks_tier_and_stores_the_rea
     // The real crossing, on a third, new container: 80 of 100.
     let third = container(&store).await;
     let crossing = third.invoke(record("rolly1", "r2", "1", &context)).await;
-    assert_eq!(crossing["crossed"], json!([{"period": "monthly", "threshold": "80%"}]), "{crossing}");
+    assert_eq!(crossing["crossed"], json!([{"period": "monthly", "metric": "cost", "threshold": "80%"}]), "{crossing}");
     assert_eq!(crossing["warningLevel"], "80%");
     // Later records (and a retry of the crossing one) store nothing more.
     let after = recording.invoke(record("rolly1", "r3", "1", &context)).await;

@@ -1,7 +1,7 @@
 //! Quota events: blocks, warnings and overrides applied, for the inspector
 //! and for reports by user, tier, type and time.
 
-use super::{EventId, Money, OverrideId, SessionId, TierId, UserId};
+use super::{Amount, EventId, Metric, OverrideId, SessionId, TierId, UserId};
 use crate::period::{Period, Window};
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
@@ -30,12 +30,17 @@ pub struct QuotaEvent {
     pub override_id: Option<OverrideId>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub window: Option<Window>,
+    /// What the limit counted, for blocks and warnings (cost when absent
+    /// on events stored before token and request limits).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub metric: Option<Metric>,
     /// The warning threshold crossed (80, 90), for warnings.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub threshold: Option<u8>,
-    pub usage: Money,
+    /// In the metric's unit: money as a decimal string, counts as numbers.
+    pub usage: Amount,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub limit: Option<Money>,
+    pub limit: Option<Amount>,
     #[serde(with = "rust_decimal::serde::str")]
     pub percentage: Decimal,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -52,9 +57,15 @@ impl QuotaEvent {
     pub fn dedupe_key(&self) -> String {
         let window = self.window.unwrap_or(Window::Monthly);
         let period = Period::containing(window, self.occurred_at).key();
+        // Cost keys keep their original spelling: flags stored before
+        // token and request limits existed still count.
+        let metric = match self.metric {
+            None | Some(Metric::Cost) => String::new(),
+            Some(m) => format!("{}:", m.as_str()),
+        };
         let key = match self.threshold {
-            Some(t) => format!("{}{t}:{period}", self.event_type.as_str()),
-            None => format!("{}:{period}", self.event_type.as_str()),
+            Some(t) => format!("{}{t}:{metric}{period}", self.event_type.as_str()),
+            None => format!("{}:{metric}{period}", self.event_type.as_str()),
         };
         match &self.override_id {
             Some(o) => format!("{key}@{o}"),
@@ -75,8 +86,9 @@ mod tests {
             tier_id: None,
             override_id: None,
             window: Some(window),
+            metric: None,
             threshold,
-            usage: Money::ZERO,
+            usage: Amount::default(),
             limit: None,
             percentage: Decimal::ZERO,
             session_id: None,
@@ -98,5 +110,8 @@ mod tests {
         assert_ne!(w80.dedupe_key(), w90.dedupe_key());
         assert_eq!(w80.dedupe_key(), "warning80:2026-11-27");
         assert_eq!(m.dedupe_key(), "block:2026-11");
+        let tokens = QuotaEvent { metric: Some(Metric::Tokens), ..w80.clone() };
+        assert_eq!(tokens.dedupe_key(), "warning80:tokens:2026-11-27");
+        assert_eq!(QuotaEvent { metric: Some(Metric::Cost), ..w80 }.dedupe_key(), "warning80:2026-11-27");
     }
 }

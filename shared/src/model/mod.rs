@@ -2,6 +2,7 @@
 
 use serde::Deserialize;
 
+mod amount;
 mod assignment;
 mod audit;
 mod change;
@@ -13,6 +14,7 @@ mod overrides;
 pub(crate) mod tier;
 mod usage;
 
+pub use amount::{Amount, Metric};
 pub use assignment::{
     Assignment, AssignmentPatch, AssignmentType, MAX_PRIORITY, NewAssignment, Target, validate_priority,
 };
@@ -26,7 +28,9 @@ pub use overrides::{
     MAX_OVERRIDE_DAYS, MAX_OVERRIDES_IN_EFFECT, MAX_REASON_LEN, NewOverride, Override, OverridePatch, OverrideStatus,
     OverrideType, OverrideView, UserOverrides, deciding_override,
 };
-pub use tier::{DEFAULT_SOFT_LIMIT_PERCENTAGE, LimitAction, NewTier, Tier, TierPatch};
+pub use tier::{
+    DEFAULT_RESERVATION_TTL_SECONDS, DEFAULT_SOFT_LIMIT_PERCENTAGE, Enforcement, LimitAction, NewTier, Tier, TierPatch,
+};
 pub use usage::{CONTENDED_WITHIN, LastWrite, MAX_TOKENS, UsageDelta, UsageSnapshot, UsageTotals};
 
 /// For PATCH fields that may be set to null: absent is `None`, `null` is

@@ -2,7 +2,8 @@
 //! conference", "no limit until Friday"), valid from one instant to another.
 //! While active, an override beats every assignment.
 
-use super::{Audit, Money, OverrideId, UserId, millis};
+use super::tier::MAX_COUNT_LIMIT;
+use super::{Audit, Enforcement, Money, OverrideId, UserId, millis};
 use crate::error::{Error, FieldErrors};
 use crate::period::Window;
 use chrono::{DateTime, Duration, SubsecRound, Utc};
@@ -41,6 +42,12 @@ pub struct Override {
     pub override_type: OverrideType,
     pub monthly_cost_limit: Option<Money>,
     pub daily_cost_limit: Option<Money>,
+    pub monthly_token_limit: Option<u64>,
+    pub daily_token_limit: Option<u64>,
+    pub monthly_request_limit: Option<u64>,
+    pub daily_request_limit: Option<u64>,
+    /// Its own enforcement; `None` follows the user's tier.
+    pub enforcement: Option<Enforcement>,
     #[serde(serialize_with = "millis")]
     pub valid_from: DateTime<Utc>,
     #[serde(serialize_with = "millis")]
@@ -71,6 +78,16 @@ pub struct NewOverride {
     #[serde(default)]
     pub daily_cost_limit: Option<Money>,
     #[serde(default)]
+    pub monthly_token_limit: Option<u64>,
+    #[serde(default)]
+    pub daily_token_limit: Option<u64>,
+    #[serde(default)]
+    pub monthly_request_limit: Option<u64>,
+    #[serde(default)]
+    pub daily_request_limit: Option<u64>,
+    #[serde(default)]
+    pub enforcement: Option<Enforcement>,
+    #[serde(default)]
     pub valid_from: Option<DateTime<Utc>>,
     pub valid_until: DateTime<Utc>,
     pub reason: String,
@@ -90,6 +107,17 @@ pub struct OverridePatch {
     pub monthly_cost_limit: Option<Option<Money>>,
     #[serde(default, deserialize_with = "super::present")]
     pub daily_cost_limit: Option<Option<Money>>,
+    #[serde(default, deserialize_with = "super::present")]
+    pub monthly_token_limit: Option<Option<u64>>,
+    #[serde(default, deserialize_with = "super::present")]
+    pub daily_token_limit: Option<Option<u64>>,
+    #[serde(default, deserialize_with = "super::present")]
+    pub monthly_request_limit: Option<Option<u64>>,
+    #[serde(default, deserialize_with = "super::present")]
+    pub daily_request_limit: Option<Option<u64>>,
+    /// `null` makes it follow the tier again.
+    #[serde(default, deserialize_with = "super::present")]
+    pub enforcement: Option<Option<Enforcement>>,
     #[serde(default)]
     pub reason: Option<String>,
     #[serde(default)]
@@ -109,6 +137,11 @@ impl NewOverride {
             override_type: self.override_type,
             monthly_cost_limit: self.monthly_cost_limit,
             daily_cost_limit: self.daily_cost_limit,
+            monthly_token_limit: self.monthly_token_limit,
+            daily_token_limit: self.daily_token_limit,
+            monthly_request_limit: self.monthly_request_limit,
+            daily_request_limit: self.daily_request_limit,
+            enforcement: self.enforcement,
             valid_from: to_millis(self.valid_from.unwrap_or(now)),
             valid_until: to_millis(self.valid_until),
             reason: self.reason.trim().to_string(),
@@ -151,12 +184,26 @@ impl Override {
         }
     }
 
+    fn count_limits(&self) -> [(&'static str, Option<u64>); 4] {
+        [
+            ("monthlyTokenLimit", self.monthly_token_limit),
+            ("dailyTokenLimit", self.daily_token_limit),
+            ("monthlyRequestLimit", self.monthly_request_limit),
+            ("dailyRequestLimit", self.daily_request_limit),
+        ]
+    }
+
     /// The next version of this override with `patch` applied and validated.
     pub fn patched(&self, patch: OverridePatch, actor: &str, now: DateTime<Utc>) -> Result<Override, Error> {
         let empty = patch.valid_from.is_none()
             && patch.valid_until.is_none()
             && patch.monthly_cost_limit.is_none()
             && patch.daily_cost_limit.is_none()
+            && patch.monthly_token_limit.is_none()
+            && patch.daily_token_limit.is_none()
+            && patch.monthly_request_limit.is_none()
+            && patch.daily_request_limit.is_none()
+            && patch.enforcement.is_none()
             && patch.reason.is_none()
             && patch.enabled.is_none();
         if empty {
@@ -174,6 +221,19 @@ impl Override {
         }
         if let Some(d) = patch.daily_cost_limit {
             next.daily_cost_limit = d;
+        }
+        for (slot, value) in [
+            (&mut next.monthly_token_limit, patch.monthly_token_limit),
+            (&mut next.daily_token_limit, patch.daily_token_limit),
+            (&mut next.monthly_request_limit, patch.monthly_request_limit),
+            (&mut next.daily_request_limit, patch.daily_request_limit),
+        ] {
+            if let Some(v) = value {
+                *slot = v;
+            }
+        }
+        if let Some(e) = patch.enforcement {
+            next.enforcement = e;
         }
         if let Some(r) = patch.reason {
             next.reason = r.trim().to_string();
@@ -208,9 +268,11 @@ impl Override {
             errors.push("reason", format!("must be at most {MAX_REASON_LEN} characters"));
         }
         let limits = [("monthlyCostLimit", self.monthly_cost_limit), ("dailyCostLimit", self.daily_cost_limit)];
+        let counts = self.count_limits();
+        let none_set = limits.iter().all(|(_, l)| l.is_none()) && counts.iter().all(|(_, l)| l.is_none());
         match self.override_type {
-            OverrideType::CustomLimit if limits.iter().all(|(_, l)| l.is_none()) => {
-                errors.push("monthlyCostLimit", "custom_limit needs monthlyCostLimit and/or dailyCostLimit");
+            OverrideType::CustomLimit if none_set => {
+                errors.push("monthlyCostLimit", "custom_limit needs at least one cost, token or request limit");
             }
             OverrideType::CustomLimit => {
                 for (field, limit) in limits {
@@ -218,9 +280,23 @@ impl Override {
                         errors.push(field, "must be greater than zero");
                     }
                 }
+                for (field, limit) in counts {
+                    match limit {
+                        Some(0) => errors.push(field, "must be greater than zero"),
+                        Some(n) if n > MAX_COUNT_LIMIT => {
+                            errors.push(field, format!("must be at most {MAX_COUNT_LIMIT}"))
+                        }
+                        _ => {}
+                    }
+                }
             }
             OverrideType::Unlimited => {
                 for (field, limit) in limits {
+                    if limit.is_some() {
+                        errors.push(field, "an unlimited override takes no limits");
+                    }
+                }
+                for (field, limit) in counts {
                     if limit.is_some() {
                         errors.push(field, "an unlimited override takes no limits");
                     }

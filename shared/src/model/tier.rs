@@ -1,6 +1,6 @@
 //! Quota tiers: the limits an assignment hands to users.
 
-use super::{Audit, Money, TierId};
+use super::{Amount, Audit, Metric, Money, TierId};
 use crate::error::{Error, FieldErrors};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -8,6 +8,26 @@ use serde::{Deserialize, Serialize};
 pub const DEFAULT_SOFT_LIMIT_PERCENTAGE: u8 = 80;
 pub const MAX_NAME_LEN: usize = 100;
 pub const MAX_DESCRIPTION_LEN: usize = 1000;
+
+crate::names::named_enum! {
+    /// How a tier's limits hold under concurrency. `standard`: a check reads
+    /// and answers, so requests in flight when a limit is reached may still
+    /// overrun it. `strict`: a check reserves an estimate atomically and the
+    /// record settles it, so usage never exceeds a limit (estimates at least
+    /// the actual cost).
+    #[derive(Default)]
+    pub enum Enforcement {
+        #[default]
+        Standard,
+        Strict,
+    }
+}
+
+/// How long a strict check's reservation holds unless settled.
+pub const DEFAULT_RESERVATION_TTL_SECONDS: u32 = 600;
+pub const MAX_RESERVATION_TTL_SECONDS: u32 = 86_400;
+/// Request and token limits above this are certainly a mistake.
+pub const MAX_COUNT_LIMIT: u64 = 1_000_000_000_000;
 
 crate::names::named_enum! {
     /// What happens at the limit: `block` refuses further requests, `warn` lets
@@ -29,10 +49,18 @@ pub struct Tier {
     pub description: Option<String>,
     pub monthly_cost_limit: Option<Money>,
     pub daily_cost_limit: Option<Money>,
+    pub monthly_token_limit: Option<u64>,
+    pub daily_token_limit: Option<u64>,
+    pub monthly_request_limit: Option<u64>,
+    pub daily_request_limit: Option<u64>,
     pub soft_limit_percentage: u8,
     pub action_on_limit: LimitAction,
     pub unlimited: bool,
     pub enabled: bool,
+    pub enforcement: Enforcement,
+    /// What a strict check reserves when it is given no estimate.
+    pub default_reservation: Option<Money>,
+    pub reservation_ttl_seconds: u32,
     #[serde(flatten)]
     pub audit: Audit,
 }
@@ -51,6 +79,14 @@ pub struct NewTier {
     #[serde(default)]
     pub daily_cost_limit: Option<Money>,
     #[serde(default)]
+    pub monthly_token_limit: Option<u64>,
+    #[serde(default)]
+    pub daily_token_limit: Option<u64>,
+    #[serde(default)]
+    pub monthly_request_limit: Option<u64>,
+    #[serde(default)]
+    pub daily_request_limit: Option<u64>,
+    #[serde(default)]
     pub soft_limit_percentage: Option<u8>,
     #[serde(default)]
     pub action_on_limit: Option<LimitAction>,
@@ -58,6 +94,12 @@ pub struct NewTier {
     pub unlimited: Option<bool>,
     #[serde(default)]
     pub enabled: Option<bool>,
+    #[serde(default)]
+    pub enforcement: Option<Enforcement>,
+    #[serde(default)]
+    pub default_reservation: Option<Money>,
+    #[serde(default)]
+    pub reservation_ttl_seconds: Option<u32>,
 }
 
 impl NewTier {
@@ -68,10 +110,17 @@ impl NewTier {
             description: self.description.map(|d| d.trim().to_string()).filter(|d| !d.is_empty()),
             monthly_cost_limit: self.monthly_cost_limit,
             daily_cost_limit: self.daily_cost_limit,
+            monthly_token_limit: self.monthly_token_limit,
+            daily_token_limit: self.daily_token_limit,
+            monthly_request_limit: self.monthly_request_limit,
+            daily_request_limit: self.daily_request_limit,
             soft_limit_percentage: self.soft_limit_percentage.unwrap_or(DEFAULT_SOFT_LIMIT_PERCENTAGE),
             action_on_limit: self.action_on_limit.unwrap_or_default(),
             unlimited: self.unlimited.unwrap_or(false),
             enabled: self.enabled.unwrap_or(true),
+            enforcement: self.enforcement.unwrap_or_default(),
+            default_reservation: self.default_reservation,
+            reservation_ttl_seconds: self.reservation_ttl_seconds.unwrap_or(DEFAULT_RESERVATION_TTL_SECONDS),
             audit: Audit::new(actor, now),
         };
         tier.validate()?;
@@ -92,6 +141,14 @@ pub struct TierPatch {
     pub monthly_cost_limit: Option<Option<Money>>,
     #[serde(default, deserialize_with = "super::present")]
     pub daily_cost_limit: Option<Option<Money>>,
+    #[serde(default, deserialize_with = "super::present")]
+    pub monthly_token_limit: Option<Option<u64>>,
+    #[serde(default, deserialize_with = "super::present")]
+    pub daily_token_limit: Option<Option<u64>>,
+    #[serde(default, deserialize_with = "super::present")]
+    pub monthly_request_limit: Option<Option<u64>>,
+    #[serde(default, deserialize_with = "super::present")]
+    pub daily_request_limit: Option<Option<u64>>,
     #[serde(default)]
     pub soft_limit_percentage: Option<u8>,
     #[serde(default)]
@@ -100,6 +157,12 @@ pub struct TierPatch {
     pub unlimited: Option<bool>,
     #[serde(default)]
     pub enabled: Option<bool>,
+    #[serde(default)]
+    pub enforcement: Option<Enforcement>,
+    #[serde(default, deserialize_with = "super::present")]
+    pub default_reservation: Option<Option<Money>>,
+    #[serde(default)]
+    pub reservation_ttl_seconds: Option<u32>,
 }
 
 impl Tier {
@@ -111,10 +174,17 @@ impl Tier {
             description: None,
             monthly_cost_limit: None,
             daily_cost_limit: None,
+            monthly_token_limit: None,
+            daily_token_limit: None,
+            monthly_request_limit: None,
+            daily_request_limit: None,
             soft_limit_percentage: DEFAULT_SOFT_LIMIT_PERCENTAGE,
             action_on_limit: LimitAction::Block,
             unlimited: true,
             enabled: true,
+            enforcement: Enforcement::Standard,
+            default_reservation: None,
+            reservation_ttl_seconds: DEFAULT_RESERVATION_TTL_SECONDS,
             audit: Audit::new("system", at),
         }
     }
@@ -125,10 +195,17 @@ impl Tier {
             && patch.description.is_none()
             && patch.monthly_cost_limit.is_none()
             && patch.daily_cost_limit.is_none()
+            && patch.monthly_token_limit.is_none()
+            && patch.daily_token_limit.is_none()
+            && patch.monthly_request_limit.is_none()
+            && patch.daily_request_limit.is_none()
             && patch.soft_limit_percentage.is_none()
             && patch.action_on_limit.is_none()
             && patch.unlimited.is_none()
-            && patch.enabled.is_none();
+            && patch.enabled.is_none()
+            && patch.enforcement.is_none()
+            && patch.default_reservation.is_none()
+            && patch.reservation_ttl_seconds.is_none();
         if empty {
             return Err(Error::field("body", "names no field to change"));
         }
@@ -144,6 +221,25 @@ impl Tier {
         }
         if let Some(d) = patch.daily_cost_limit {
             next.daily_cost_limit = d;
+        }
+        for (slot, value) in [
+            (&mut next.monthly_token_limit, patch.monthly_token_limit),
+            (&mut next.daily_token_limit, patch.daily_token_limit),
+            (&mut next.monthly_request_limit, patch.monthly_request_limit),
+            (&mut next.daily_request_limit, patch.daily_request_limit),
+        ] {
+            if let Some(v) = value {
+                *slot = v;
+            }
+        }
+        if let Some(e) = patch.enforcement {
+            next.enforcement = e;
+        }
+        if let Some(r) = patch.default_reservation {
+            next.default_reservation = r;
+        }
+        if let Some(t) = patch.reservation_ttl_seconds {
+            next.reservation_ttl_seconds = t;
         }
         if let Some(p) = patch.soft_limit_percentage {
             next.soft_limit_percentage = p;
@@ -184,17 +280,62 @@ impl Tier {
                 errors.push(field, "must be greater than zero");
             }
         }
+        for (field, limit) in self.count_limits() {
+            match limit {
+                Some(0) => errors.push(field, "must be greater than zero"),
+                Some(n) if n > MAX_COUNT_LIMIT => errors.push(field, format!("must be at most {MAX_COUNT_LIMIT}")),
+                _ => {}
+            }
+        }
         if self.soft_limit_percentage > 100 {
             errors.push("softLimitPercentage", "must be between 0 and 100");
         }
-        let has_limit = self.monthly_cost_limit.is_some() || self.daily_cost_limit.is_some();
+        let has_limit = self.monthly_cost_limit.is_some()
+            || self.daily_cost_limit.is_some()
+            || self.count_limits().iter().any(|(_, l)| l.is_some());
         if self.unlimited && has_limit {
-            errors.push("unlimited", "an unlimited tier takes no cost limits");
+            errors.push("unlimited", "an unlimited tier takes no limits");
         }
         if !self.unlimited && !has_limit {
-            errors.push("monthlyCostLimit", "set monthlyCostLimit and/or dailyCostLimit, or unlimited: true");
+            errors.push("monthlyCostLimit", "set at least one cost, token or request limit, or unlimited: true");
+        }
+        if self.default_reservation.is_some_and(Money::is_zero) {
+            errors.push("defaultReservation", "must be greater than zero");
+        }
+        if self.enforcement == Enforcement::Strict && self.default_reservation.is_none() {
+            errors.push(
+                "defaultReservation",
+                "a strict tier needs a default reservation (a check's estimate when it sends none)",
+            );
+        }
+        if !(1..=MAX_RESERVATION_TTL_SECONDS).contains(&self.reservation_ttl_seconds) {
+            errors.push("reservationTtlSeconds", format!("must be between 1 and {MAX_RESERVATION_TTL_SECONDS}"));
         }
         errors.into_result()
+    }
+
+    fn count_limits(&self) -> [(&'static str, Option<u64>); 4] {
+        [
+            ("monthlyTokenLimit", self.monthly_token_limit),
+            ("dailyTokenLimit", self.daily_token_limit),
+            ("monthlyRequestLimit", self.monthly_request_limit),
+            ("dailyRequestLimit", self.daily_request_limit),
+        ]
+    }
+
+    /// The limit of a metric in a window, or None when it is not limited.
+    pub fn limit_of(&self, window: crate::period::Window, metric: Metric) -> Option<Amount> {
+        use crate::period::Window::{Daily, Monthly};
+        if self.unlimited {
+            return None;
+        }
+        match (metric, window) {
+            (Metric::Cost, _) => self.limit(window).map(Amount::Money),
+            (Metric::Tokens, Daily) => self.daily_token_limit.map(Amount::Count),
+            (Metric::Tokens, Monthly) => self.monthly_token_limit.map(Amount::Count),
+            (Metric::Requests, Daily) => self.daily_request_limit.map(Amount::Count),
+            (Metric::Requests, Monthly) => self.monthly_request_limit.map(Amount::Count),
+        }
     }
 
     /// The limit for a window, or None when the window is not limited.

@@ -22,6 +22,15 @@ pub struct UsageTotals {
 }
 
 impl UsageTotals {
+    /// The figure a metric counts (tokens: input and output together).
+    pub fn amount(&self, metric: super::Metric) -> super::Amount {
+        match metric {
+            super::Metric::Cost => super::Amount::Money(self.cost),
+            super::Metric::Tokens => super::Amount::Count(self.input_tokens + self.output_tokens),
+            super::Metric::Requests => super::Amount::Count(self.requests),
+        }
+    }
+
     pub fn plus(self, d: &UsageDelta) -> Self {
         Self {
             cost: self.cost.plus(d.cost),

@@ -5,9 +5,10 @@ use super::keys;
 use super::schema::{GSI1_PK, GSI1_SK, GSI2_PK, GSI2_SK, GSI3_PK, GSI3_SK, PK, SK, TTL};
 use crate::error::Error;
 use crate::model::{
-    AdminChange, Assignment, AssignmentId, AssignmentType, Audit, DomainPattern, Event, EventId, EventType, JwtRole,
-    LastWrite, LimitAction, Money, Override, OverrideId, OverrideType, QuotaEvent, SessionId, Target, TargetType, Tier,
-    TierId, UsageSnapshot, UsageTotals, UserId, UserOverrides,
+    AdminChange, Amount, Assignment, AssignmentId, AssignmentType, Audit, DEFAULT_RESERVATION_TTL_SECONDS,
+    DomainPattern, Enforcement, Event, EventId, EventType, JwtRole, LastWrite, LimitAction, Metric, Money, Override,
+    OverrideId, OverrideType, QuotaEvent, SessionId, Target, TargetType, Tier, TierId, UsageSnapshot, UsageTotals,
+    UserId, UserOverrides,
 };
 use crate::period::{Period, Window};
 use aws_sdk_dynamodb::types::AttributeValue;
@@ -75,6 +76,14 @@ fn opt_money(item: &Item, name: &str) -> Result<Option<Money>, Error> {
     Ok(opt_n::<Decimal>(item, name)?.map(Money::from_stored))
 }
 
+/// A stored figure in its metric's unit (counts are whole numbers).
+fn amount(metric: Option<Metric>, value: Money) -> Amount {
+    match metric {
+        Some(Metric::Tokens | Metric::Requests) => Amount::Count(value.value().trunc().try_into().unwrap_or(0)),
+        _ => Amount::Money(value),
+    }
+}
+
 fn id<T>(item: &Item, name: &str, parse: impl Fn(String) -> Result<T, crate::error::FieldError>) -> Result<T, Error> {
     parse(get_s(item, name)?.to_string()).map_err(|_| corrupt(name, item))
 }
@@ -100,15 +109,23 @@ fn audit(item: &Item) -> Result<Audit, Error> {
 /// The attributes a tier update may change (everything but id and creation).
 pub fn tier_mutable_attributes(t: &Tier) -> Vec<(&'static str, AttributeValue)> {
     let opt_money = |m: Option<Money>| m.map(|m| n(m.value())).unwrap_or(AttributeValue::Null(true));
+    let opt_count = |c: Option<u64>| c.map(n).unwrap_or(AttributeValue::Null(true));
     vec![
         ("tierName", s(&t.tier_name)),
         ("description", t.description.as_ref().map(s).unwrap_or(AttributeValue::Null(true))),
         ("monthlyCostLimit", opt_money(t.monthly_cost_limit)),
         ("dailyCostLimit", opt_money(t.daily_cost_limit)),
+        ("monthlyTokenLimit", opt_count(t.monthly_token_limit)),
+        ("dailyTokenLimit", opt_count(t.daily_token_limit)),
+        ("monthlyRequestLimit", opt_count(t.monthly_request_limit)),
+        ("dailyRequestLimit", opt_count(t.daily_request_limit)),
         ("softLimitPercentage", n(t.soft_limit_percentage)),
         ("actionOnLimit", s(t.action_on_limit.as_str())),
         ("unlimited", AttributeValue::Bool(t.unlimited)),
         ("enabled", AttributeValue::Bool(t.enabled)),
+        ("enforcement", s(t.enforcement.as_str())),
+        ("defaultReservation", opt_money(t.default_reservation)),
+        ("reservationTtlSeconds", n(t.reservation_ttl_seconds)),
         ("updatedAt", time(t.audit.updated_at)),
         ("updatedBy", s(&t.audit.updated_by)),
         ("version", n(t.audit.version)),
@@ -142,10 +159,21 @@ fn tier_fields(item: &Item) -> Result<Tier, Error> {
         description: opt_s(item, "description").map(str::to_string),
         monthly_cost_limit: opt_money(item, "monthlyCostLimit")?,
         daily_cost_limit: opt_money(item, "dailyCostLimit")?,
+        monthly_token_limit: opt_n(item, "monthlyTokenLimit")?,
+        daily_token_limit: opt_n(item, "dailyTokenLimit")?,
+        monthly_request_limit: opt_n(item, "monthlyRequestLimit")?,
+        daily_request_limit: opt_n(item, "dailyRequestLimit")?,
         soft_limit_percentage: get_n(item, "softLimitPercentage")?,
         action_on_limit: action,
         unlimited: get_bool(item, "unlimited")?,
         enabled: get_bool(item, "enabled")?,
+        // Tiers stored before these settings existed are standard, with the defaults.
+        enforcement: match opt_s(item, "enforcement") {
+            Some(raw) => Enforcement::parse(raw).ok_or_else(|| corrupt("enforcement", item))?,
+            None => Enforcement::Standard,
+        },
+        default_reservation: opt_money(item, "defaultReservation")?,
+        reservation_ttl_seconds: opt_n(item, "reservationTtlSeconds")?.unwrap_or(DEFAULT_RESERVATION_TTL_SECONDS),
         audit: audit(item)?,
     })
 }
@@ -313,6 +341,9 @@ pub fn event_to_item(e: &QuotaEvent, expires_at: i64) -> Item {
     if let Some(w) = e.window {
         item.insert("window".into(), s(w.as_str()));
     }
+    if let Some(m) = e.metric {
+        item.insert("metric".into(), s(m.as_str()));
+    }
     if let Some(t) = e.threshold {
         item.insert("threshold".into(), n(t));
     }
@@ -390,6 +421,7 @@ pub fn admin_change_from_item(item: &Item) -> Result<AdminChange, Error> {
 
 pub fn event_from_item(item: &Item) -> Result<QuotaEvent, Error> {
     let window = opt_s(item, "window").map(|w| Window::parse(w).ok_or_else(|| corrupt("window", item))).transpose()?;
+    let metric = opt_s(item, "metric").map(|m| Metric::parse(m).ok_or_else(|| corrupt("metric", item))).transpose()?;
     Ok(QuotaEvent {
         event_id: id(item, "eventId", EventId::parse)?,
         event_type: EventType::parse(get_s(item, "eventType")?).ok_or_else(|| corrupt("eventType", item))?,
@@ -400,9 +432,10 @@ pub fn event_from_item(item: &Item) -> Result<QuotaEvent, Error> {
             .transpose()
             .map_err(|_| corrupt("overrideId", item))?,
         window,
+        metric,
         threshold: opt_n(item, "threshold")?,
-        usage: money(item, "usage")?,
-        limit: opt_money(item, "limit")?,
+        usage: amount(metric, money(item, "usage")?),
+        limit: opt_money(item, "limit")?.map(|l| amount(metric, l)),
         percentage: get_n(item, "percentage")?,
         session_id: opt_s(item, "sessionId")
             .map(SessionId::parse)
@@ -425,6 +458,19 @@ pub fn override_attributes(o: &Override) -> Item {
     }
     if let Some(d) = o.daily_cost_limit {
         item.insert("dailyCostLimit".into(), n(d.value()));
+    }
+    for (name, limit) in [
+        ("monthlyTokenLimit", o.monthly_token_limit),
+        ("dailyTokenLimit", o.daily_token_limit),
+        ("monthlyRequestLimit", o.monthly_request_limit),
+        ("dailyRequestLimit", o.daily_request_limit),
+    ] {
+        if let Some(l) = limit {
+            item.insert(name.into(), n(l));
+        }
+    }
+    if let Some(e) = o.enforcement {
+        item.insert("enforcement".into(), s(e.as_str()));
     }
     item.insert("validFrom".into(), time(o.valid_from));
     item.insert("validUntil".into(), time(o.valid_until));
@@ -462,6 +508,13 @@ fn override_fields(item: &Item) -> Result<Override, Error> {
         override_type: kind,
         monthly_cost_limit: opt_money(item, "monthlyCostLimit")?,
         daily_cost_limit: opt_money(item, "dailyCostLimit")?,
+        monthly_token_limit: opt_n(item, "monthlyTokenLimit")?,
+        daily_token_limit: opt_n(item, "dailyTokenLimit")?,
+        monthly_request_limit: opt_n(item, "monthlyRequestLimit")?,
+        daily_request_limit: opt_n(item, "dailyRequestLimit")?,
+        enforcement: opt_s(item, "enforcement")
+            .map(|raw| Enforcement::parse(raw).ok_or_else(|| corrupt("enforcement", item)))
+            .transpose()?,
         valid_from: get_time(item, "validFrom")?,
         valid_until: get_time(item, "validUntil")?,
         reason: get_s(item, "reason")?.to_string(),
