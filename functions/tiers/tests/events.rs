@@ -5,14 +5,16 @@ use quota_shared::model::{Target, TierId};
 use testkit::assignment;
 use testkit::{admin_state, fixture, fixture_names, run_event};
 
-const USED: [&str; 16] = [
+const USED: [&str; 18] = [
     "create-no-token.json",
     "create-expired-token.json",
     "create-not-admin.json",
     "create-invalid.json",
     "create-malformed.json",
     "create-unknown-field.json",
+    "create-bad-limits.json",
     "create.json",
+    "create-strict.json",
     "get.json",
     "get-missing.json",
     "list.json",
@@ -40,6 +42,11 @@ async fn a_tier_from_creation_to_deletion() {
     assert_eq!(fields, ["tierId"], "the id is checked while parsing");
     assert_eq!(run("create-malformed.json").await.problem_fields(400), ["body"]);
     assert_eq!(run("create-unknown-field.json").await.problem_fields(400), ["color"]);
+    assert_eq!(
+        run("create-bad-limits.json").await.problem_fields(400),
+        ["dailyTokenLimit", "defaultReservation", "reservationTtlSeconds"],
+        "a zero limit, a strict tier without a default reservation, a zero TTL"
+    );
     let user = quota_shared::model::UserId::parse("anyone").unwrap();
     assert_eq!(
         state.store.load_user_view(&user, chrono::Utc::now()).await.unwrap().config_version,
@@ -54,6 +61,13 @@ async fn a_tier_from_creation_to_deletion() {
     assert_eq!(created.body["createdBy"], "admin@uni.edu");
     assert_eq!(created.body["monthlyCostLimit"], "10.00");
     assert_eq!(run("create.json").await.problem_fields(409), Vec::<String>::new());
+    let strict = run("create-strict.json").await;
+    assert_eq!(strict.status, 201, "{:?}", strict.body);
+    let b = &strict.body;
+    assert_eq!((b["enforcement"].as_str(), b["defaultReservation"].as_str()), (Some("strict"), Some("0.05")));
+    assert_eq!((b["dailyRequestLimit"].as_u64(), b["monthlyTokenLimit"].as_u64()), (Some(200), Some(5_000_000)));
+    assert_eq!((b["reservationTtlSeconds"].as_u64(), b["dailyTokenLimit"].as_u64()), (Some(300), None));
+    state.store.delete_tier(&TierId::parse("metered").unwrap(), None, &testkit::audit()).await.unwrap();
 
     let got = run("get.json").await;
     assert_eq!((got.status, got.body["tierName"].as_str()), (200, Some("Basic")));
