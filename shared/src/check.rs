@@ -11,11 +11,13 @@ use crate::decide::{self, Decision, NoMatchPolicy, Verdict, WarningLevel};
 use crate::emf::{self, Metric};
 use crate::error::Error;
 use crate::model::{
-    Assignment, EventId, EventType, QuotaEvent, SessionId, TierId, UsageSnapshot, UserId, UserOverrides,
+    Assignment, EventId, EventType, Money, QuotaEvent, RequestId, Reservation, SessionId, TierId, UsageSnapshot,
+    UserId, UserOverrides,
 };
 use crate::period::{Period, Window};
 use crate::record::{GuardedRecord, RecordOutcome, RecordPlan, Recording};
 use crate::resolve::{self, MatchedBy, SharedConfig, Subject};
+use crate::strict::{ReserveOutcome, ReservePlan};
 use crate::turns::Turns;
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
@@ -49,6 +51,8 @@ pub trait CheckStore: Send + Sync {
     /// Records a request without the guard, exactly once per request id.
     fn record_usage(&self, recording: Recording<'_>) -> impl Future<Output = Result<RecordOutcome, Error>> + Send;
     fn get_usage(&self, user: &UserId, at: DateTime<Utc>) -> impl Future<Output = Result<UsageSnapshot, Error>> + Send;
+    /// One attempt to hold a strict check's reservation (see [`ReservePlan`]).
+    fn reserve(&self, plan: ReservePlan<'_>) -> impl Future<Output = Result<ReserveOutcome, Error>> + Send;
     /// Stores an `override_applied` event unless its override had one; true when stored.
     fn record_override_applied(&self, event: &QuotaEvent) -> impl Future<Output = Result<bool, Error>> + Send;
 }
@@ -57,6 +61,45 @@ pub trait CheckStore: Send + Sync {
 pub struct CheckRequest {
     pub subject: Subject,
     pub session_id: Option<SessionId>,
+    /// What a strict tier's check reserves (ignored by standard tiers).
+    pub estimate: Estimate,
+}
+
+/// A strict check's request id and estimate; the tier's default
+/// reservation when no cost is given, a generated id when none is.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Estimate {
+    pub request_id: Option<RequestId>,
+    pub cost: Option<Money>,
+    pub tokens: Option<u64>,
+}
+
+/// The answer's `reservation`: what a strict check holds until the record
+/// of `requestId` settles it, or until `expiresAt`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ReservationSummary {
+    pub request_id: RequestId,
+    pub amount: Money,
+    #[serde(skip_serializing_if = "is_zero")]
+    pub tokens: u64,
+    #[serde(serialize_with = "crate::model::millis")]
+    pub expires_at: DateTime<Utc>,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
+}
+
+impl From<&Reservation> for ReservationSummary {
+    fn from(r: &Reservation) -> Self {
+        ReservationSummary {
+            request_id: r.request_id.clone(),
+            amount: r.cost,
+            tokens: r.tokens,
+            expires_at: r.expires_at,
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -83,6 +126,9 @@ pub struct CheckOutcome {
     /// (see `context`); absent when nothing was judged.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub quota_context: Option<String>,
+    /// A strict check's hold (see `strict`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reservation: Option<ReservationSummary>,
 }
 
 impl CheckOutcome {
@@ -100,6 +146,7 @@ impl CheckOutcome {
             override_summary: basis.override_summary(),
             degraded: false,
             quota_context: None,
+            reservation: None,
         }
     }
 
@@ -129,12 +176,14 @@ impl CheckOutcome {
                     .into(),
                 blocking_window: None,
                 blocking_metric: None,
+                retry_at: None,
             },
             matched_by: MatchedBy::Unresolved,
             tier: None,
             override_summary: None,
             degraded: false,
             quota_context: None,
+            reservation: None,
         }
     }
 }
@@ -219,13 +268,23 @@ impl<S: CheckStore> Checker<S> {
 
     async fn try_check(&self, request: &CheckRequest, now: DateTime<Utc>) -> Result<CheckOutcome, Error> {
         let subject = &request.subject;
+        let day = Period::containing(Window::Daily, now).key();
+        // Warm and strict: what this container knows of the user and the
+        // configuration says the tier is strict, so the reservation's own
+        // transaction (which checks the configuration version) is the one round trip.
+        if let Some(entry) = self.users.get(&subject.user_id, &day)
+            && let Some(config) = self.cached_config(entry.view.config_version)
+            && crate::strict::is_strict(&config, &entry.view, subject, now)
+        {
+            return self.strict_check(request, entry.view, now).await;
+        }
         let view = self.store.load_user_view(&subject.user_id, now).await?;
         let config = self.config_at(view.config_version).await?;
+        if crate::strict::is_strict(&config, &view, subject, now) {
+            return self.strict_check(request, view, now).await;
+        }
         let resolution = resolve::resolve(&config, view.direct.as_ref(), subject);
-        self.users.put(
-            subject.user_id.clone(),
-            UserEntry { day: Period::containing(Window::Daily, now).key(), view: view.clone() },
-        );
+        self.users.put(subject.user_id.clone(), UserEntry { day, view: view.clone() });
         let basis = Basis::at(&resolution, &view.overrides, now);
         let mut outcome = CheckOutcome::judge(&basis, &view.usage, self.no_match, now);
         outcome.quota_context = Some(CheckOutcome::context_for(&subject.user_id, &basis, view.config_version));
@@ -282,6 +341,11 @@ impl<S: CheckStore> Checker<S> {
         }
     }
 
+    /// The shared configuration at `version` if this container has it.
+    pub(crate) fn cached_config(&self, version: u64) -> Option<Arc<SharedConfig>> {
+        self.cache.get(version)
+    }
+
     /// The shared configuration at `version`: from the cache, or read once
     /// (the only extra round trip, right after an admin change).
     pub(crate) async fn config_at(&self, version: u64) -> Result<Arc<SharedConfig>, Error> {
@@ -296,7 +360,7 @@ impl<S: CheckStore> Checker<S> {
     /// Records the block once per user, window and period; later blocks in
     /// the same period see the flag in the usage they read anyway and write
     /// nothing. A failure here is logged, never turned into a wrong answer.
-    async fn note_block(
+    pub(crate) async fn note_block(
         &self,
         basis: &Basis<'_>,
         decision: &Decision,
@@ -350,12 +414,14 @@ impl<S: CheckStore> Checker<S> {
                 },
                 blocking_window: None,
                 blocking_metric: None,
+                retry_at: None,
             },
             matched_by: MatchedBy::None,
             tier: None,
             override_summary: None,
             degraded: true,
             quota_context: None,
+            reservation: None,
         }
     }
 }

@@ -85,11 +85,19 @@ pub struct Decision {
     /// What it counted.
     #[serde(skip)]
     pub blocking_metric: Option<Metric>,
+    /// When trying again may succeed, if sooner than the window's reset (a
+    /// strict check refused while reservations that will settle are held).
+    #[serde(skip)]
+    pub retry_at: Option<DateTime<Utc>>,
 }
 
 impl Decision {
     /// Whole seconds until a blocked user may try again (for Retry-After).
     pub fn retry_after_seconds(&self, now: DateTime<Utc>) -> Option<i64> {
+        if let Some(at) = self.retry_at {
+            // Whole seconds, rounded up, at least one.
+            return Some(((at - now).num_milliseconds().max(1) + 999) / 1000);
+        }
         self.blocking_window.map(|w| Period::containing(w, now).seconds_until_reset(now))
     }
 }
@@ -193,6 +201,7 @@ pub fn decide(tier: &Tier, usage: &UsageSnapshot, now: DateTime<Utc>) -> Decisio
             message: format!("Tier {} is unlimited.", tier.tier_name),
             blocking_window: None,
             blocking_metric: None,
+            retry_at: None,
         };
     }
     let over: Vec<&WindowStatus> =
@@ -217,6 +226,7 @@ pub fn decide(tier: &Tier, usage: &UsageSnapshot, now: DateTime<Utc>) -> Decisio
             warning_level: WarningLevel(Some(100)),
             blocking_window: blocks.then_some(worst.period),
             blocking_metric: blocks.then_some(worst.metric),
+            retry_at: None,
             message: if blocks { text } else { format!("{text} This tier only warns.") },
             windows,
         };
@@ -248,6 +258,7 @@ pub fn decide(tier: &Tier, usage: &UsageSnapshot, now: DateTime<Utc>) -> Decisio
             windows,
             blocking_window: None,
             blocking_metric: None,
+            retry_at: None,
         },
         None => Decision {
             allowed: true,
@@ -257,6 +268,7 @@ pub fn decide(tier: &Tier, usage: &UsageSnapshot, now: DateTime<Utc>) -> Decisio
             windows,
             blocking_window: None,
             blocking_metric: None,
+            retry_at: None,
         },
     }
 }
@@ -273,6 +285,7 @@ pub fn decide_unmatched(policy: NoMatchPolicy, usage: &UsageSnapshot, now: DateT
             message: "No quota tier applies to this user; allowed by policy.".to_string(),
             blocking_window: None,
             blocking_metric: None,
+            retry_at: None,
         },
         NoMatchPolicy::Block => Decision {
             allowed: false,
@@ -282,6 +295,7 @@ pub fn decide_unmatched(policy: NoMatchPolicy, usage: &UsageSnapshot, now: DateT
             message: "No quota tier applies to this user; blocked by policy.".to_string(),
             blocking_window: None,
             blocking_metric: None,
+            retry_at: None,
         },
     }
 }

@@ -26,6 +26,8 @@ pub enum Metric {
     IdempotencyConflicts,
     /// A malformed stored item was skipped (no dimensions).
     ConfigItemsSkipped,
+    /// A strict check held a reservation (no dimensions).
+    Reservations,
 }
 
 impl Metric {
@@ -37,6 +39,7 @@ impl Metric {
             Metric::DegradedAnswers => "DegradedAnswers",
             Metric::IdempotencyConflicts => "IdempotencyConflicts",
             Metric::ConfigItemsSkipped => "ConfigItemsSkipped",
+            Metric::Reservations => "Reservations",
         }
     }
 }

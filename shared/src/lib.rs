@@ -20,6 +20,8 @@ pub mod period;
 pub mod record;
 pub mod resolve;
 pub mod store;
+pub mod strict;
+mod strict_check;
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;
 pub mod turns;

@@ -20,8 +20,8 @@ use crate::decide::{self, WarningLevel};
 use crate::emf::{self, Metric};
 use crate::error::Error;
 use crate::model::{
-    EventId, EventType, LastWrite, Money, QuotaEvent, RequestId, SessionId, Tier, TierId, UsageDelta, UsageSnapshot,
-    UserId,
+    EventId, EventType, LastWrite, Money, QuotaEvent, RequestId, Reservation, SessionId, Tier, TierId, UsageDelta,
+    UsageSnapshot, UserId,
 };
 use crate::period::{Period, Window};
 use crate::resolve::{self, MatchedBy, SharedConfig, Subject};
@@ -39,6 +39,8 @@ pub struct Recording<'a> {
     pub tier: Option<&'a TierId>,
     /// The process recording (see [`crate::model::LastWrite`]).
     pub writer: &'a str,
+    /// The reservation this record settles (a strict check's, same request id).
+    pub settles: Option<&'a Reservation>,
 }
 
 /// One guarded attempt to record a request: the store writes only if the
@@ -64,10 +66,13 @@ pub enum GuardedRecord {
     Stale(UsageSnapshot),
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum RecordOutcome {
     /// Counted now.
     Recorded,
+    /// Not counted: the request's reservation was not as believed (settled,
+    /// released or made meanwhile); this is the usage row now.
+    Stale(UsageSnapshot),
     /// This request id was counted before (at that time, with these
     /// figures, when known); nothing was added.
     Duplicate { recorded_at: DateTime<Utc>, cost: Money, recorded: Option<UsageDelta> },
@@ -193,16 +198,19 @@ impl<S: CheckStore> Checker<S> {
             Judgement::Judged(basis) => basis.rules(),
             Judgement::Unjudged => None,
         };
+        let tier = match &judgement {
+            Judgement::Judged(basis) => basis.tier.map(|t| &t.tier_id),
+            Judgement::Unjudged => None,
+        };
+        // A strict check's reservation of this request id is settled by it.
         let recording = Recording {
             user,
             request: &request.request_id,
             delta: &request.delta,
             at: now,
-            tier: match &judgement {
-                Judgement::Judged(basis) => basis.tier.map(|t| &t.tier_id),
-                Judgement::Unjudged => None,
-            },
+            tier,
             writer: &self.writer,
+            settles: None,
         };
 
         // Guarded: one write, and the exact new state known without a read.
@@ -212,12 +220,18 @@ impl<S: CheckStore> Checker<S> {
             if view.usage.contended(&self.writer, now) {
                 break;
             }
-            let post = view.usage.plus(&request.delta);
+            let settles = view.usage.reservation(&request.request_id).cloned();
+            let mut post = view.usage.plus(&request.delta);
+            post.release(&request.request_id, &day);
             let events = match (&judgement, &rules) {
                 (Judgement::Judged(basis), Some(rules)) => new_warnings(rules, basis, &view.usage, &post, request, now),
                 _ => vec![],
             };
-            let plan = RecordPlan { recording, expected: &view.usage, events: &events };
+            let plan = RecordPlan {
+                recording: Recording { settles: settles.as_ref(), ..recording },
+                expected: &view.usage,
+                events: &events,
+            };
             match self.store.record_usage_guarded(plan).await? {
                 GuardedRecord::Recorded => {
                     view.usage = post;
@@ -242,7 +256,20 @@ impl<S: CheckStore> Checker<S> {
         // Contended: count without the guard, then read the totals. Each
         // threshold the read shows reached is flagged and stored by the first
         // record to try: exactly one event, whatever the concurrency.
-        let outcome = self.store.record_usage(recording).await?;
+        let mut attempts = 0;
+        let outcome = loop {
+            let settles = view.usage.reservation(&request.request_id).cloned();
+            match self.store.record_usage(Recording { settles: settles.as_ref(), ..recording }).await? {
+                RecordOutcome::Stale(current) if attempts < GUARDED_ATTEMPTS => {
+                    attempts += 1;
+                    view.usage = current;
+                }
+                RecordOutcome::Stale(_) => {
+                    return Err(Error::Unavailable("the request's reservation kept changing; retry".into()));
+                }
+                other => break other,
+            }
+        };
         if let RecordOutcome::Duplicate { recorded, .. } = &outcome {
             same_payload(request, recorded.as_ref())?;
         }

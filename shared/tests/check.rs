@@ -19,6 +19,7 @@ fn request(user: &str, roles: &[&str]) -> CheckRequest {
             email: None,
         },
         session_id: Some(SessionId::parse("sess-1").unwrap()),
+        estimate: Default::default(),
     }
 }
 

@@ -57,7 +57,7 @@ async fn a_tier_keeps_its_token_and_request_limits() {
 async fn requests_warn_then_block_with_their_events() {
     let store = store().await;
     let c = Checker::new(store.clone(), NoMatchPolicy::Allow, FailureMode::Open);
-    let check = CheckRequest { subject: subject(), session_id: None };
+    let check = CheckRequest { subject: subject(), session_id: None, estimate: Default::default() };
     c.check(&check, at(NOW)).await;
     for i in 1..=3 {
         assert!(c.record(&record(&format!("r{i}"), 10), at(NOW)).await.unwrap().crossed.is_empty());

@@ -59,7 +59,11 @@ fn checker(store: DynamoStore) -> Checker<DynamoStore> {
 }
 
 fn check(u: &str) -> CheckRequest {
-    CheckRequest { subject: Subject { user_id: user(u), roles: vec![], email: None }, session_id: None }
+    CheckRequest {
+        subject: Subject { user_id: user(u), roles: vec![], email: None },
+        session_id: None,
+        estimate: Default::default(),
+    }
 }
 
 fn record(u: &str, id: &str, cost: &str) -> RecordRequest {

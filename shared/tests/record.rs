@@ -29,7 +29,7 @@ fn record(user: &str, id: &str, cost: &str) -> RecordRequest {
 }
 
 fn check(user: &str) -> CheckRequest {
-    CheckRequest { subject: subject(user), session_id: None }
+    CheckRequest { subject: subject(user), session_id: None, estimate: Default::default() }
 }
 
 async fn seeded_store() -> DynamoStore {

@@ -73,7 +73,7 @@ fn subject(user: &str) -> Subject {
 }
 
 fn check_request(user: &str) -> CheckRequest {
-    CheckRequest { subject: subject(user), session_id: None }
+    CheckRequest { subject: subject(user), session_id: None, estimate: Default::default() }
 }
 
 fn record_request(user: &str, id: &str) -> RecordRequest {

@@ -1,7 +1,7 @@
 //! The check and record bodies (the same for direct invokes and HTTP),
 //! parsed into domain requests at the edge.
 
-use quota_shared::check::CheckRequest;
+use quota_shared::check::{CheckRequest, Estimate};
 use quota_shared::context::QuotaContext;
 use quota_shared::error::{Error, FieldErrors};
 use quota_shared::model::{Email, JwtRole, Money, RequestId, SessionId, UsageDelta, UserId};
@@ -24,6 +24,15 @@ pub struct CheckPayload {
     pub email: Option<Email>,
     #[serde(default)]
     pub session_id: Option<SessionId>,
+    /// For strict tiers: the id the record will send (one is made up
+    /// when absent and answered in `reservation.requestId`).
+    #[serde(default)]
+    pub request_id: Option<RequestId>,
+    /// For strict tiers: what to reserve (else the tier's defaultReservation).
+    #[serde(default)]
+    pub estimated_cost: Option<Money>,
+    #[serde(default)]
+    pub estimated_tokens: Option<u64>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -68,10 +77,21 @@ impl CheckPayload {
         if self.roles.len() > MAX_ROLES {
             errors.push("roles", format!("at most {MAX_ROLES} roles"));
         }
+        if self.estimated_cost.is_some_and(|c| c.is_zero()) {
+            errors.push("estimatedCost", "must be greater than zero");
+        }
+        if self.estimated_tokens.is_some_and(|t| t > quota_shared::model::MAX_TOKENS) {
+            errors.push("estimatedTokens", format!("must be at most {}", quota_shared::model::MAX_TOKENS));
+        }
         errors.into_result()?;
         Ok(CheckRequest {
             subject: Subject { user_id: self.user_id, roles: self.roles, email: self.email },
             session_id: self.session_id,
+            estimate: Estimate {
+                request_id: self.request_id,
+                cost: self.estimated_cost,
+                tokens: self.estimated_tokens,
+            },
         })
     }
 }

@@ -125,6 +125,14 @@ impl AssignmentId {
     }
 }
 
+impl RequestId {
+    /// For a strict check sent without one: its answer's reservation names it,
+    /// and the record must send it back.
+    pub fn generate() -> Self {
+        Self(uuid::Uuid::new_v4().to_string())
+    }
+}
+
 impl EventId {
     pub fn generate() -> Self {
         Self(uuid::Uuid::now_v7().to_string())

@@ -31,7 +31,9 @@ pub use overrides::{
 pub use tier::{
     DEFAULT_RESERVATION_TTL_SECONDS, DEFAULT_SOFT_LIMIT_PERCENTAGE, Enforcement, LimitAction, NewTier, Tier, TierPatch,
 };
-pub use usage::{CONTENDED_WITHIN, LastWrite, MAX_TOKENS, UsageDelta, UsageSnapshot, UsageTotals};
+pub use usage::{
+    CONTENDED_WITHIN, Committed, LastWrite, MAX_TOKENS, Reservation, UsageDelta, UsageSnapshot, UsageTotals,
+};
 
 /// For PATCH fields that may be set to null: absent is `None`, `null` is
 /// `Some(None)`, a value is `Some(Some(v))`.

@@ -1,6 +1,6 @@
 //! What a user has spent in the current day and month.
 
-use super::Money;
+use super::{Amount, Metric, Money, RequestId};
 use crate::error::{Error, FieldErrors};
 use crate::period::Window;
 use chrono::{DateTime, Duration, Utc};
@@ -73,6 +73,59 @@ pub struct UsageSnapshot {
     pub recorded_events: BTreeSet<String>,
     /// Who recorded into the row last, and when.
     pub last_write: Option<LastWrite>,
+    /// Usage plus the reservations held, per window (strict mode's measure).
+    pub committed_daily: Committed,
+    pub committed_monthly: Committed,
+    /// Reservations not yet settled or released (expired ones included
+    /// until a check releases them).
+    pub reservations: Vec<Reservation>,
+}
+
+/// A window's usage plus the reservations held in it: what a strict check
+/// may not push past a limit. Stored as its own counters, so that one
+/// condition in the store compares it with a limit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Committed {
+    pub cost: Money,
+    pub tokens: u64,
+    pub requests: u64,
+}
+
+impl Committed {
+    pub fn amount(&self, metric: Metric) -> Amount {
+        match metric {
+            Metric::Cost => Amount::Money(self.cost),
+            Metric::Tokens => Amount::Count(self.tokens),
+            Metric::Requests => Amount::Count(self.requests),
+        }
+    }
+}
+
+/// A strict check's hold on a user's quota: its estimate (and one request),
+/// until the record of the same request id settles it or it expires.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reservation {
+    pub request_id: RequestId,
+    pub cost: Money,
+    pub tokens: u64,
+    /// The UTC day (`yyyy-mm-dd`) whose counters hold it.
+    pub day: String,
+    pub expires_at: DateTime<Utc>,
+}
+
+impl Reservation {
+    pub fn expired(&self, now: DateTime<Utc>) -> bool {
+        self.expires_at <= now
+    }
+
+    /// What it holds of a metric.
+    pub fn amount(&self, metric: Metric) -> Amount {
+        match metric {
+            Metric::Cost => Amount::Money(self.cost),
+            Metric::Tokens => Amount::Count(self.tokens),
+            Metric::Requests => Amount::Count(1),
+        }
+    }
 }
 
 /// The latest record into a usage row: by which writer (one per process),
@@ -95,13 +148,58 @@ impl UsageSnapshot {
         }
     }
 
+    pub fn committed(&self, window: Window) -> &Committed {
+        match window {
+            Window::Daily => &self.committed_daily,
+            Window::Monthly => &self.committed_monthly,
+        }
+    }
+
+    /// The state after recording `d`; its committed figures grow by the same.
     pub fn plus(&self, d: &UsageDelta) -> Self {
+        let add = |c: Committed| Committed {
+            cost: c.cost.plus(d.cost),
+            tokens: c.tokens + d.input_tokens + d.output_tokens,
+            requests: c.requests + 1,
+        };
         Self {
             daily: self.daily.plus(d),
             monthly: self.monthly.plus(d),
-            recorded_events: self.recorded_events.clone(),
-            last_write: self.last_write.clone(),
+            committed_daily: add(self.committed_daily),
+            committed_monthly: add(self.committed_monthly),
+            ..self.clone()
         }
+    }
+
+    /// Holds `r` (a strict check's reservation made on `today`).
+    pub fn hold(&mut self, r: Reservation) {
+        for c in [&mut self.committed_daily, &mut self.committed_monthly] {
+            c.cost = c.cost.plus(r.cost);
+            c.tokens += r.tokens;
+            c.requests += 1;
+        }
+        self.reservations.push(r);
+    }
+
+    /// Lets go of the reservation of `request` (settled or expired): its
+    /// hold leaves the month and, when made `today`, the day.
+    pub fn release(&mut self, request: &RequestId, today: &str) {
+        let Some(i) = self.reservations.iter().position(|r| &r.request_id == request) else { return };
+        let r = self.reservations.remove(i);
+        let mut windows = vec![&mut self.committed_monthly];
+        if r.day == today {
+            windows.push(&mut self.committed_daily);
+        }
+        for c in windows {
+            c.cost = c.cost.saturating_sub(r.cost);
+            c.tokens = c.tokens.saturating_sub(r.tokens);
+            c.requests = c.requests.saturating_sub(1);
+        }
+    }
+
+    /// The reservation of `request`, if one is held.
+    pub fn reservation(&self, request: &RequestId) -> Option<&Reservation> {
+        self.reservations.iter().find(|r| &r.request_id == request)
     }
 
     /// True when a writer other than `me` recorded into the row within

@@ -5,10 +5,10 @@ use super::keys;
 use super::schema::{GSI1_PK, GSI1_SK, GSI2_PK, GSI2_SK, GSI3_PK, GSI3_SK, PK, SK, TTL};
 use crate::error::Error;
 use crate::model::{
-    AdminChange, Amount, Assignment, AssignmentId, AssignmentType, Audit, DEFAULT_RESERVATION_TTL_SECONDS,
+    AdminChange, Amount, Assignment, AssignmentId, AssignmentType, Audit, Committed, DEFAULT_RESERVATION_TTL_SECONDS,
     DomainPattern, Enforcement, Event, EventId, EventType, JwtRole, LastWrite, LimitAction, Metric, Money, Override,
-    OverrideId, OverrideType, QuotaEvent, SessionId, Target, TargetType, Tier, TierId, UsageSnapshot, UsageTotals,
-    UserId, UserOverrides,
+    OverrideId, OverrideType, QuotaEvent, RequestId, Reservation, SessionId, Target, TargetType, Tier, TierId,
+    UsageSnapshot, UsageTotals, UserId, UserOverrides,
 };
 use crate::period::{Period, Window};
 use aws_sdk_dynamodb::types::AttributeValue;
@@ -260,6 +260,11 @@ pub fn day_attr(day: &Period, name: &str) -> String {
     format!("d{:02}:{name}", day.day_of_month())
 }
 
+/// [`day_attr`] for a day key (`yyyy-mm-dd`).
+pub fn day_attr_of(day: &str, name: &str) -> String {
+    format!("d{}:{name}", day.get(8..10).unwrap_or("00"))
+}
+
 fn totals(item: &Item, name: impl Fn(&str) -> String) -> Result<UsageTotals, Error> {
     Ok(UsageTotals {
         cost: money(item, &name(COST))?,
@@ -283,6 +288,56 @@ pub fn usage_from_item(item: Option<&Item>, at: DateTime<Utc>) -> Result<UsageSn
             Some(writer) => Some(LastWrite { writer: writer.to_string(), at: get_time(item, LAST_WRITE_AT)? }),
             None => None,
         },
+        committed_daily: committed(item, |n| day_attr(&day, n))?,
+        committed_monthly: committed(item, str::to_string)?,
+        reservations: item
+            .iter()
+            .filter_map(|(k, v)| Some((k.strip_prefix(RESERVATION_PREFIX)?, v)))
+            .map(|(id, v)| reservation(id, v, item))
+            .collect::<Result<_, _>>()?,
+    })
+}
+
+/// Usage plus held reservations: `commit:cost`, `commit:tokens`,
+/// `commit:requests` (the month's; a day's with its day prefix).
+pub const COMMITTED_COST: &str = "commit:cost";
+pub const COMMITTED_TOKENS: &str = "commit:tokens";
+pub const COMMITTED_REQUESTS: &str = "commit:requests";
+/// A reservation is the attribute `rsv:{requestId}` on the usage row.
+pub const RESERVATION_PREFIX: &str = "rsv:";
+
+pub fn reservation_attr(request: &RequestId) -> String {
+    format!("{RESERVATION_PREFIX}{request}")
+}
+
+fn committed(item: &Item, name: impl Fn(&str) -> String) -> Result<Committed, Error> {
+    Ok(Committed {
+        cost: money(item, &name(COMMITTED_COST))?,
+        tokens: opt_n(item, &name(COMMITTED_TOKENS))?.unwrap_or(0),
+        requests: opt_n(item, &name(COMMITTED_REQUESTS))?.unwrap_or(0),
+    })
+}
+
+pub fn reservation_value(r: &Reservation) -> AttributeValue {
+    AttributeValue::M(
+        [
+            ("cost".to_string(), n(r.cost.value())),
+            ("tokens".to_string(), n(r.tokens)),
+            ("day".to_string(), s(&r.day)),
+            ("expiresAt".to_string(), time(r.expires_at)),
+        ]
+        .into(),
+    )
+}
+
+fn reservation(id: &str, value: &AttributeValue, row: &Item) -> Result<Reservation, Error> {
+    let m = value.as_m().map_err(|_| corrupt("reservation", row))?;
+    Ok(Reservation {
+        request_id: RequestId::parse(id).map_err(|_| corrupt("reservation id", row))?,
+        cost: money(m, "cost")?,
+        tokens: get_n(m, "tokens")?,
+        day: get_s(m, "day")?.to_string(),
+        expires_at: get_time(m, "expiresAt")?,
     })
 }
 
@@ -310,8 +365,7 @@ pub fn marker_state(item: &Item) -> Result<Option<UsageSnapshot>, Error> {
     Ok(Some(UsageSnapshot {
         daily: totals(item, |n| format!("daily:{n}"))?,
         monthly: totals(item, |n| format!("monthly:{n}"))?,
-        recorded_events: Default::default(),
-        last_write: None,
+        ..Default::default()
     }))
 }
 

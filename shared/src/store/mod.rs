@@ -11,6 +11,7 @@ pub(crate) mod item;
 pub mod keys;
 mod metrics;
 mod overrides;
+mod reservations;
 pub mod schema;
 mod setup;
 mod stream;
@@ -31,6 +32,7 @@ use crate::error::Error;
 use crate::model::{QuotaEvent, UsageSnapshot, UserId};
 use crate::record::{GuardedRecord, RecordOutcome, RecordPlan, Recording};
 use crate::resolve::SharedConfig;
+use crate::strict::{ReserveOutcome, ReservePlan};
 use chrono::{DateTime, Utc};
 
 impl CheckStore for DynamoStore {
@@ -56,6 +58,10 @@ impl CheckStore for DynamoStore {
 
     async fn get_usage(&self, user: &UserId, at: DateTime<Utc>) -> Result<UsageSnapshot, Error> {
         DynamoStore::get_usage(self, user, at).await
+    }
+
+    async fn reserve(&self, plan: ReservePlan<'_>) -> Result<ReserveOutcome, Error> {
+        DynamoStore::reserve(self, plan).await
     }
 
     async fn record_override_applied(&self, event: &QuotaEvent) -> Result<bool, Error> {

@@ -7,11 +7,14 @@ use super::keys;
 use super::schema::{PK, RANK_PK, SK, TTL};
 use crate::check::UserView;
 use crate::error::Error;
-use crate::model::{AdminChange, Money, QuotaEvent, RequestId, TierId, UsageDelta, UsageSnapshot, UserId};
+use crate::model::{AdminChange, Money, QuotaEvent, RequestId, Reservation, TierId, UsageDelta, UsageSnapshot, UserId};
 use crate::period::{Period, Window};
 use crate::record::{GuardedRecord, RecordOutcome, RecordPlan, Recording};
+use aws_sdk_dynamodb::types::builders::UpdateBuilder;
 use aws_sdk_dynamodb::types::{KeysAndAttributes, Put, TransactWriteItem, Update};
 use chrono::{DateTime, Duration, Utc};
+use rust_decimal::Decimal;
+use std::collections::BTreeMap;
 
 /// Idempotency markers outlive any sane client retry by far.
 pub const REQUEST_MARKER_DAYS: i64 = 7;
@@ -38,41 +41,90 @@ fn own_marker(old: Option<&Item>, nonce: &str) -> bool {
     old.and_then(|o| item::opt_s(o, NONCE)) == Some(nonce)
 }
 
-fn epoch(t: DateTime<Utc>) -> i64 {
+pub(super) fn epoch(t: DateTime<Utc>) -> i64 {
     t.timestamp()
 }
 
-fn usage_key(user: &UserId, at: DateTime<Utc>) -> Item {
+pub(super) fn usage_key(user: &UserId, at: DateTime<Utc>) -> Item {
     key(keys::user_pk(user), keys::usage_sk(&Period::containing(Window::Monthly, at)))
 }
 
-/// ADDs a request to the month's and the day's counters and sets the event
-/// flags `#f{i}` (to the events' ids); the caller adds its condition.
-fn usage_update(
-    table: &str,
-    r: &Recording<'_>,
-    events: &[QuotaEvent],
-) -> aws_sdk_dynamodb::types::builders::UpdateBuilder {
+/// Counter changes, netted per attribute: an update expression may name an
+/// attribute once, and a settle both adds the actual cost and releases the
+/// estimate on the same counters.
+#[derive(Default)]
+pub(super) struct Adds(BTreeMap<String, Decimal>);
+
+impl Adds {
+    pub(super) fn add(&mut self, attr: String, value: Decimal) {
+        *self.0.entry(attr).or_default() += value;
+    }
+
+    /// Adds to the committed counters of the month and of `day` (if any).
+    pub(super) fn committed(&mut self, day: Option<&str>, cost: Decimal, tokens: Decimal, requests: Decimal) {
+        for (attr, value) in
+            [(item::COMMITTED_COST, cost), (item::COMMITTED_TOKENS, tokens), (item::COMMITTED_REQUESTS, requests)]
+        {
+            self.add(attr.to_string(), value);
+            if let Some(day) = day {
+                self.add(item::day_attr_of(day, attr), value);
+            }
+        }
+    }
+
+    /// Releases a reservation's hold (month, and its day).
+    pub(super) fn release(&mut self, r: &Reservation) {
+        self.committed(Some(&r.day), -r.cost.value(), -Decimal::from(r.tokens), -Decimal::ONE);
+    }
+
+    /// The `ADD` clause, with its names and values (`#a{i}`, `:a{i}`).
+    pub(super) fn clause(self, mut update: UpdateBuilder) -> (UpdateBuilder, String) {
+        let mut parts = Vec::new();
+        for (i, (attr, value)) in self.0.into_iter().enumerate() {
+            parts.push(format!("#a{i} :a{i}"));
+            update = update
+                .expression_attribute_names(format!("#a{i}"), attr)
+                .expression_attribute_values(format!(":a{i}"), n(value));
+        }
+        (update, format!("ADD {}", parts.join(", ")))
+    }
+}
+
+/// ADDs a request to the month's and the day's counters (usage and
+/// committed), sets the event flags `#f{i}` (to the events' ids), and settles
+/// the request's reservation if it holds one; the caller adds its own
+/// conditions to the ones returned (the reservation's state, `#rsv`).
+fn usage_update(table: &str, r: &Recording<'_>, events: &[QuotaEvent]) -> (UpdateBuilder, Vec<String>) {
     let (user, delta, at, tier) = (r.user, r.delta, r.at, r.tier);
     let month = Period::containing(Window::Monthly, at);
     let day = Period::containing(Window::Daily, at);
-    let mut adds = Vec::new();
-    let mut update = Update::builder().table_name(table).set_key(Some(usage_key(user, at)));
-    for (i, (attr, value)) in [
-        (item::COST, n(delta.cost.value())),
-        (item::INPUT_TOKENS, n(delta.input_tokens)),
-        (item::OUTPUT_TOKENS, n(delta.output_tokens)),
-        (item::REQUESTS, n(1)),
-    ]
-    .into_iter()
-    .enumerate()
-    {
-        adds.push(format!("#m{i} :v{i}, #d{i} :v{i}"));
-        update = update
-            .expression_attribute_names(format!("#m{i}"), attr)
-            .expression_attribute_names(format!("#d{i}"), item::day_attr(&day, attr))
-            .expression_attribute_values(format!(":v{i}"), value);
+    let mut adds = Adds::default();
+    for (attr, value) in [
+        (item::COST, delta.cost.value()),
+        (item::INPUT_TOKENS, Decimal::from(delta.input_tokens)),
+        (item::OUTPUT_TOKENS, Decimal::from(delta.output_tokens)),
+        (item::REQUESTS, Decimal::ONE),
+    ] {
+        adds.add(attr.to_string(), value);
+        adds.add(item::day_attr(&day, attr), value);
     }
+    let tokens = Decimal::from(delta.input_tokens + delta.output_tokens);
+    adds.committed(Some(&day.key()), delta.cost.value(), tokens, Decimal::ONE);
+    let mut update = Update::builder()
+        .table_name(table)
+        .set_key(Some(usage_key(user, at)))
+        .expression_attribute_names("#rsv", item::reservation_attr(r.request));
+    // A settle releases the reservation's estimate: it leaves the counters
+    // exactly once, because the reservation must still be there.
+    let conditions = match r.settles {
+        Some(reservation) => {
+            adds.release(reservation);
+            vec!["attribute_exists(#rsv)".to_string()]
+        }
+        None => vec!["attribute_not_exists(#rsv)".to_string()],
+    };
+    let (builder, add_clause) = adds.clause(update);
+    update = builder;
     // The month leaderboard partition: the byCost index sorts by the row's
     // own cost, so the ADD above keeps it exact with no further write.
     let mut sets = vec!["#ttl = :ttl, #rpk = :rpk, #ru = :ru, #lw = :lw, #lwt = :lwt".to_string()];
@@ -95,10 +147,12 @@ fn usage_update(
             .expression_attribute_names(format!("#f{i}"), item::event_flag(event))
             .expression_attribute_values(format!(":f{i}"), s(event.event_id.as_str()));
     }
-    update
-        .update_expression(format!("ADD {} SET {}", adds.join(", "), sets.join(", ")))
+    let remove = if r.settles.is_some() { " REMOVE #rsv" } else { "" };
+    let update = update
+        .update_expression(format!("{add_clause} SET {}{remove}", sets.join(", ")))
         .expression_attribute_names("#ttl", TTL)
-        .expression_attribute_values(":ttl", n(epoch(month.resets_at + Duration::days(USAGE_RETENTION_DAYS))))
+        .expression_attribute_values(":ttl", n(epoch(month.resets_at + Duration::days(USAGE_RETENTION_DAYS))));
+    (update, conditions)
 }
 
 /// ADDs a request to the user's row of the day (the usage analytics read
@@ -261,14 +315,19 @@ impl DynamoStore {
         delta: &UsageDelta,
         at: DateTime<Utc>,
     ) -> Result<RecordOutcome, Error> {
-        self.record(Recording { user, request, delta, at, tier: None, writer: "direct" }).await
+        self.record(Recording { user, request, delta, at, tier: None, writer: "direct", settles: None }).await
     }
 
     /// [`DynamoStore::record_usage`] for a judged record: with its tier (for
     /// the analytics) and its writer.
     pub async fn record(&self, r: Recording<'_>) -> Result<RecordOutcome, Error> {
         let (user, request, delta, at) = (r.user, r.request, r.delta, r.at);
-        let update = usage_update(self.quota(), &r, &[]).build().expect("required fields set");
+        let (update, conditions) = usage_update(self.quota(), &r, &[]);
+        let update = update
+            .condition_expression(conditions.join(" AND "))
+            .return_values_on_condition_check_failure(ALL_OLD)
+            .build()
+            .expect("required fields set");
         let nonce = uuid::Uuid::new_v4().to_string();
         let marker = marker_put(self.quota(), user, request, delta, at, None, &nonce);
         let day_row = user_day_update(user, delta, at, r.tier, self.quota());
@@ -292,7 +351,11 @@ impl DynamoStore {
                     };
                     Ok(RecordOutcome::Duplicate { recorded_at, cost, recorded })
                 }
-                None => Err(Error::Store("record usage cancelled".into())),
+                None => match c.condition_failed(0) {
+                    // The reservation is not as the caller believed.
+                    Some(r) => Ok(RecordOutcome::Stale(item::usage_from_item(r.item.as_ref(), at)?)),
+                    None => Err(Error::Store("record usage cancelled".into())),
+                },
             },
         }
     }
@@ -312,8 +375,11 @@ impl DynamoStore {
         }];
         // An event flag set meanwhile (by a check's block) must not be written twice.
         conditions.extend((0..plan.events.len()).map(|i| format!("attribute_not_exists(#f{i})")));
-        let update = usage_update(self.quota(), &r, plan.events)
+        let (update, reservation) = usage_update(self.quota(), &r, plan.events);
+        conditions.extend(reservation);
+        let update = update
             .condition_expression(conditions.join(" AND "))
+            .expression_attribute_names("#m3", item::REQUESTS)
             .expression_attribute_values(":expected", n(plan.expected.monthly.requests))
             .return_values_on_condition_check_failure(ALL_OLD)
             .build()

@@ -40,7 +40,7 @@ pub async fn burst(
         .map(|_| Arc::new(Checker::new(store.clone(), NoMatchPolicy::Allow, FailureMode::Open)))
         .collect();
     for c in &checkers {
-        c.check(&CheckRequest { subject: subject.clone(), session_id: None }, now).await;
+        c.check(&CheckRequest { subject: subject.clone(), session_id: None, estimate: Default::default() }, now).await;
     }
     store.requests().reset();
     let next = Arc::new(AtomicUsize::new(0));

@@ -1,0 +1,99 @@
+//! Strict mode's writes: a reservation is one transaction that checks the
+//! configuration version, holds the estimate on the user's usage row under
+//! one bound per limit (releasing expired reservations on the way), and
+//! checks that the request was not recorded already.
+
+use super::dynamo::{ALL_OLD, DynamoStore};
+use super::item::{self, key, n};
+use super::keys;
+use super::schema::TTL;
+use super::usage::{Adds, USAGE_RETENTION_DAYS, epoch, usage_key};
+use crate::error::Error;
+use crate::period::{Period, Window};
+use crate::strict::{ReserveOutcome, ReservePlan};
+use aws_sdk_dynamodb::types::{ConditionCheck, TransactWriteItem, Update};
+use chrono::Duration;
+use rust_decimal::Decimal;
+
+impl DynamoStore {
+    pub async fn reserve(&self, plan: ReservePlan<'_>) -> Result<ReserveOutcome, Error> {
+        let r = plan.reservation;
+        let today = Period::containing(Window::Daily, plan.at);
+        let month = Period::containing(Window::Monthly, plan.at);
+
+        let version = ConditionCheck::builder()
+            .table_name(self.quota())
+            .set_key(Some(key(keys::version_pk(keys::version_shard(plan.user)), keys::VERSION_SK)))
+            .expression_attribute_names("#v", "configVersion");
+        let version = if plan.config_version == 0 {
+            version.condition_expression("attribute_not_exists(#v)")
+        } else {
+            version.condition_expression("#v = :v").expression_attribute_values(":v", n(plan.config_version))
+        };
+
+        let mut adds = Adds::default();
+        adds.committed(Some(&r.day), r.cost.value(), Decimal::from(r.tokens), Decimal::ONE);
+        let mut update = Update::builder()
+            .table_name(self.quota())
+            .set_key(Some(usage_key(plan.user, plan.at)))
+            .expression_attribute_names("#rsv", item::reservation_attr(&r.request_id))
+            .expression_attribute_values(":rsv", item::reservation_value(r))
+            .expression_attribute_names("#ttl", TTL)
+            .expression_attribute_values(":ttl", n(epoch(month.resets_at + Duration::days(USAGE_RETENTION_DAYS))));
+        let mut conditions = vec!["attribute_not_exists(#rsv)".to_string()];
+        let mut removes = Vec::new();
+        for (i, old) in plan.release.iter().enumerate() {
+            adds.release(old);
+            update = update.expression_attribute_names(format!("#x{i}"), item::reservation_attr(&old.request_id));
+            conditions.push(format!("attribute_exists(#x{i})"));
+            removes.push(format!("#x{i}"));
+        }
+        for (i, bound) in plan.bounds.iter().enumerate() {
+            let counter = match bound.metric {
+                crate::model::Metric::Cost => item::COMMITTED_COST,
+                crate::model::Metric::Tokens => item::COMMITTED_TOKENS,
+                crate::model::Metric::Requests => item::COMMITTED_REQUESTS,
+            };
+            let attr = match bound.window {
+                Window::Daily => item::day_attr(&today, counter),
+                Window::Monthly => counter.to_string(),
+            };
+            // A counter not written yet holds zero, which is within any bound >= 0.
+            conditions.push(format!("(attribute_not_exists(#b{i}) OR #b{i} <= :b{i})"));
+            update = update
+                .expression_attribute_names(format!("#b{i}"), attr)
+                .expression_attribute_values(format!(":b{i}"), n(bound.at_most));
+        }
+        let (update, add_clause) = adds.clause(update);
+        let remove = if removes.is_empty() { String::new() } else { format!(" REMOVE {}", removes.join(", ")) };
+        let update = update
+            .update_expression(format!("{add_clause} SET #rsv = :rsv, #ttl = :ttl{remove}"))
+            .condition_expression(conditions.join(" AND "))
+            .return_values_on_condition_check_failure(ALL_OLD)
+            .build()
+            .expect("required fields set");
+
+        let recorded = ConditionCheck::builder()
+            .table_name(self.quota())
+            .set_key(Some(key(keys::user_pk(plan.user), keys::request_sk(&r.request_id))))
+            .condition_expression("attribute_not_exists(pk)")
+            .build()
+            .expect("required fields set");
+        let items = vec![
+            TransactWriteItem::builder().condition_check(version.build().expect("required fields set")).build(),
+            TransactWriteItem::builder().update(update).build(),
+            TransactWriteItem::builder().condition_check(recorded).build(),
+        ];
+        match self.transact_retrying(items).await? {
+            Ok(()) => Ok(ReserveOutcome::Reserved),
+            Err(c) if c.condition_failed(2).is_some() => Ok(ReserveOutcome::AlreadyRecorded),
+            Err(c) if c.condition_failed(0).is_some() => Ok(ReserveOutcome::ConfigChanged),
+            Err(c) => match c.condition_failed(1) {
+                Some(reason) => {
+                    Ok(ReserveOutcome::Refused(Box::new(item::usage_from_item(reason.item.as_ref(), plan.at)?)))
+                }
+                None => Err(Error::Store("reservation cancelled".into())),
+            },
+        }
+    }
+}

@@ -1,0 +1,135 @@
+//! Strict mode: a check reserves its estimate (and one request) against
+//! every limit in one conditional write, and the record of the same request
+//! id settles it. The store compares the committed counters (usage plus
+//! held reservations) with a bound per limit, so no interleaving of checks
+//! can push usage past a limit when estimates cover the actual costs. A
+//! reservation that is never settled stops counting once it expires: the
+//! next reservation releases it in its own write (and counts on that), at
+//! most once, because the release requires it to still be there.
+
+use crate::model::{Enforcement, Metric, Reservation, Tier, UsageSnapshot, UserId};
+use crate::period::Window;
+use chrono::{DateTime, Utc};
+use rust_decimal::Decimal;
+
+/// One attempt to reserve.
+#[derive(Debug, Clone, Copy)]
+pub struct ReservePlan<'a> {
+    pub user: &'a UserId,
+    pub reservation: &'a Reservation,
+    /// The configuration version the tier was resolved at; the write fails if it moved.
+    pub config_version: u64,
+    /// Expired reservations released in the same write.
+    pub release: &'a [Reservation],
+    /// For each limited counter: the most it may hold before this write.
+    pub bounds: &'a [Bound],
+    pub at: DateTime<Utc>,
+}
+
+/// The most a committed counter (usage plus holds) may hold before a
+/// reservation, so that after it (and after the releases in the same write)
+/// it stays within the limit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Bound {
+    pub window: Window,
+    pub metric: Metric,
+    pub at_most: Decimal,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum ReserveOutcome {
+    Reserved,
+    /// The configuration changed since it was read: read it again.
+    ConfigChanged,
+    /// The request id was recorded already: nothing to hold.
+    AlreadyRecorded,
+    /// A condition failed; this is the usage row now (the reservation may
+    /// not fit, or may exist already, or the releases were stale).
+    Refused(Box<UsageSnapshot>),
+}
+
+/// What the reservations released now give back to a window's counter.
+fn released(release: &[Reservation], window: Window, metric: Metric, today: &str) -> Decimal {
+    release.iter().filter(|r| window == Window::Monthly || r.day == today).map(|r| r.amount(metric).value()).sum()
+}
+
+/// The bound of every limit the rules set: limit − estimate + released.
+pub fn bounds(rules: &Tier, r: &Reservation, release: &[Reservation], today: &str) -> Vec<Bound> {
+    crate::decide::limits(rules)
+        .into_iter()
+        .map(|(window, metric, limit)| Bound {
+            window,
+            metric,
+            at_most: limit.value() - r.amount(metric).value() + released(release, window, metric, today),
+        })
+        .collect()
+}
+
+/// The limits `r` does not fit in, given `usage` (expired reservations not
+/// counted): the store's condition, decided from a state read from it.
+pub fn misfits(rules: &Tier, usage: &UsageSnapshot, r: &Reservation, now: DateTime<Utc>, today: &str) -> Vec<Bound> {
+    let expired: Vec<Reservation> = usage.reservations.iter().filter(|x| x.expired(now)).cloned().collect();
+    bounds(rules, r, &expired, today)
+        .into_iter()
+        .filter(|b| usage.committed(b.window).amount(b.metric).value() > b.at_most)
+        .collect()
+}
+
+/// True when the rules that decide for `subject` are strict and limit something.
+pub fn is_strict(
+    config: &crate::resolve::SharedConfig,
+    view: &crate::check::UserView,
+    subject: &crate::resolve::Subject,
+    now: DateTime<Utc>,
+) -> bool {
+    let resolution = crate::resolve::resolve(config, view.direct.as_ref(), subject);
+    let basis = crate::basis::Basis::at(&resolution, &view.overrides, now);
+    basis.rules().is_some_and(|r| r.enforcement == Enforcement::Strict && !r.unlimited)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{Committed, RequestId};
+    use crate::testing::{at, money, tier};
+
+    fn reservation(id: &str, cost: &str, day: &str, expires: &str) -> Reservation {
+        Reservation {
+            request_id: RequestId::parse(id).unwrap(),
+            cost: money(cost),
+            tokens: 0,
+            day: day.into(),
+            expires_at: at(expires),
+        }
+    }
+
+    #[test]
+    fn a_bound_leaves_room_for_the_estimate_and_gives_back_what_expired() {
+        let rules = Tier { daily_request_limit: Some(10), ..tier("t", "100", "1") };
+        let r = reservation("new", "0.05", "2026-11-27", "2026-11-27T10:10:00Z");
+        let old = [reservation("old", "0.30", "2026-11-26", "2026-11-26T23:59:00Z")];
+        let b = bounds(&rules, &r, &old, "2026-11-27");
+        let find = |w, m| b.iter().find(|x| x.window == w && x.metric == m).unwrap().at_most;
+        assert_eq!(find(Window::Daily, Metric::Cost), Decimal::new(95, 2), "yesterday's hold is not today's");
+        assert_eq!(find(Window::Monthly, Metric::Cost), Decimal::new(10025, 2), "100 - 0.05 + 0.30");
+        assert_eq!(find(Window::Daily, Metric::Requests), Decimal::from(9));
+    }
+
+    #[test]
+    fn twenty_holds_of_five_cents_fill_a_limit_of_one_exactly() {
+        let rules = tier("t", "", "1");
+        let now = at("2026-11-27T10:00:00Z");
+        let mut usage = UsageSnapshot::default();
+        for i in 0..20 {
+            let r = reservation(&format!("r{i}"), "0.05", "2026-11-27", "2026-11-27T10:10:00Z");
+            assert!(misfits(&rules, &usage, &r, now, "2026-11-27").is_empty(), "hold {i} fits");
+            usage.hold(r);
+        }
+        assert_eq!(usage.committed_daily, Committed { cost: money("1"), tokens: 0, requests: 20 });
+        let one_more = reservation("r20", "0.05", "2026-11-27", "2026-11-27T10:10:00Z");
+        assert_eq!(misfits(&rules, &usage, &one_more, now, "2026-11-27").len(), 1);
+        // Once they expire, they no longer count.
+        let later = at("2026-11-27T10:10:00Z");
+        assert!(misfits(&rules, &usage, &one_more, later, "2026-11-27").is_empty());
+    }
+}

@@ -1,0 +1,171 @@
+//! The strict check: reserve, or refuse with the exact reason. See `strict`.
+
+use crate::basis::Basis;
+use crate::cache::UserEntry;
+use crate::check::{CheckOutcome, CheckRequest, CheckStore, Checker, ReservationSummary, UserView};
+use crate::decide::{Verdict, WarningLevel};
+use crate::emf::{self, Metric as Emf};
+use crate::error::Error;
+use crate::model::{Enforcement, RequestId, Reservation};
+use crate::period::{Period, Window};
+use crate::resolve;
+use crate::strict::{self, Bound, ReserveOutcome, ReservePlan};
+use chrono::{DateTime, Duration, Utc};
+
+/// Attempts before giving up (each refusal returns the current row, so a
+/// retry only happens when the row changed in a way that lets it fit).
+pub const RESERVE_ATTEMPTS: usize = 4;
+
+impl<S: CheckStore> Checker<S> {
+    pub(crate) async fn strict_check(
+        &self,
+        request: &CheckRequest,
+        mut view: UserView,
+        now: DateTime<Utc>,
+    ) -> Result<CheckOutcome, Error> {
+        let subject = &request.subject;
+        let user = &subject.user_id;
+        let today = Period::containing(Window::Daily, now).key();
+        let request_id = request.estimate.request_id.clone().unwrap_or_else(RequestId::generate);
+        let _turn = self.turns.take(user).await;
+        for _ in 0..RESERVE_ATTEMPTS {
+            let config = self.config_at(view.config_version).await?;
+            let resolution = resolve::resolve(&config, view.direct.as_ref(), subject);
+            let basis = Basis::at(&resolution, &view.overrides, now);
+            let Some(rules) = basis.rules().filter(|r| r.enforcement == Enforcement::Strict && !r.unlimited) else {
+                // The configuration changed under us: no longer strict.
+                self.users.put(user.clone(), UserEntry { day: today, view: view.clone() });
+                return Ok(self.strict_answer(&basis, &view, user, now, None));
+            };
+            let Some(cost) = request.estimate.cost.or(rules.default_reservation) else {
+                return Ok(self.refuse(
+                    &basis,
+                    &view,
+                    user,
+                    now,
+                    &[],
+                    "This quota is strict: send estimatedCost with the check (the tier sets no defaultReservation).",
+                ));
+            };
+            let reservation = Reservation {
+                request_id: request_id.clone(),
+                cost,
+                tokens: request.estimate.tokens.unwrap_or(0),
+                day: today.clone(),
+                expires_at: now + Duration::seconds(i64::from(rules.reservation_ttl_seconds)),
+            };
+            let release: Vec<Reservation> =
+                view.usage.reservations.iter().filter(|r| r.expired(now)).cloned().collect();
+            let bounds = strict::bounds(&rules, &reservation, &release, &today);
+            // An estimate larger than a limit never fits: refuse without a write.
+            let never: Vec<Bound> = bounds.iter().filter(|b| b.at_most.is_sign_negative()).copied().collect();
+            if !never.is_empty() {
+                return Ok(self.refuse(&basis, &view, user, now, &never, ""));
+            }
+            let plan = ReservePlan {
+                user,
+                reservation: &reservation,
+                config_version: view.config_version,
+                release: &release,
+                bounds: &bounds,
+                at: now,
+            };
+            match self.store.reserve(plan).await? {
+                ReserveOutcome::Reserved => {
+                    for r in &release {
+                        view.usage.release(&r.request_id, &today);
+                    }
+                    view.usage.hold(reservation.clone());
+                    self.users.put(user.clone(), UserEntry { day: today, view: view.clone() });
+                    emf::count(Emf::Reservations, &[]);
+                    return Ok(self.strict_answer(&basis, &view, user, now, Some(&reservation)));
+                }
+                ReserveOutcome::AlreadyRecorded => return Ok(self.strict_answer(&basis, &view, user, now, None)),
+                ReserveOutcome::ConfigChanged => view = self.store.load_user_view(user, now).await?,
+                ReserveOutcome::Refused(current) => {
+                    view.usage = *current;
+                    // A retried check: the reservation it made stands (the
+                    // row says so; a cached view could be stale).
+                    if let Some(held) = view.usage.reservation(&request_id).filter(|r| !r.expired(now)).cloned() {
+                        self.users.put(user.clone(), UserEntry { day: today, view: view.clone() });
+                        return Ok(self.strict_answer(&basis, &view, user, now, Some(&held)));
+                    }
+                    let misfits = strict::misfits(&rules, &view.usage, &reservation, now, &today);
+                    if !misfits.is_empty() {
+                        self.users.put(user.clone(), UserEntry { day: today.clone(), view: view.clone() });
+                        let outcome = self.refuse(&basis, &view, user, now, &misfits, "");
+                        if outcome.decision.retry_at.is_none() {
+                            self.note_block(&basis, &outcome.decision, &view.usage, request, now).await;
+                        }
+                        return Ok(outcome);
+                    }
+                    // It fits the row as it is now (a reservation settled or expired): again.
+                }
+            }
+        }
+        Err(Error::Unavailable("the reservation kept racing other writes; retry".into()))
+    }
+
+    /// An allowed answer, holding `held` if any.
+    fn strict_answer(
+        &self,
+        basis: &Basis<'_>,
+        view: &UserView,
+        user: &crate::model::UserId,
+        now: DateTime<Utc>,
+        held: Option<&Reservation>,
+    ) -> CheckOutcome {
+        let mut outcome = CheckOutcome::judge(basis, &view.usage, self.no_match, now);
+        outcome.quota_context = Some(CheckOutcome::context_for(user, basis, view.config_version));
+        outcome.reservation = held.map(ReservationSummary::from);
+        outcome
+    }
+
+    /// A refusal: the reservation does not fit `misfits` (the window that
+    /// resets last decides). When the limit is only full of reservations
+    /// that will settle or expire, the answer says to retry when the first
+    /// of them expires rather than at the window's reset.
+    fn refuse(
+        &self,
+        basis: &Basis<'_>,
+        view: &UserView,
+        user: &crate::model::UserId,
+        now: DateTime<Utc>,
+        misfits: &[Bound],
+        message: &str,
+    ) -> CheckOutcome {
+        let mut outcome = CheckOutcome::judge(basis, &view.usage, self.no_match, now);
+        outcome.quota_context = Some(CheckOutcome::context_for(user, basis, view.config_version));
+        let d = &mut outcome.decision;
+        d.allowed = false;
+        d.decision = Verdict::Block;
+        let worst = misfits.iter().max_by_key(|b| Period::containing(b.window, now).resets_at);
+        if let Some(b) = worst {
+            let used = view.usage.totals(b.window).amount(b.metric);
+            let committed = view.usage.committed(b.window).amount(b.metric);
+            let held = committed.value() - used.value();
+            d.blocking_window = Some(b.window);
+            d.blocking_metric = Some(b.metric);
+            d.message = format!(
+                "Strict {} {} limit: {} used and {} reserved leave no room for this request's estimate.",
+                b.window.as_str(),
+                b.metric.noun(),
+                used,
+                held.normalize()
+            );
+            // Full of usage: until the reset. Full of holds: until the first expires.
+            let without_holds = Bound { at_most: b.at_most + held, ..*b };
+            if used.value() <= without_holds.at_most {
+                d.retry_at = view.usage.reservations.iter().map(|r| r.expires_at).filter(|t| *t > now).min();
+            } else {
+                d.warning_level = WarningLevel(Some(100));
+            }
+        } else if !message.is_empty() {
+            d.message = message.to_string();
+        }
+        if !message.is_empty() {
+            d.message = message.to_string();
+        }
+        outcome
+    }
+}

@@ -1,0 +1,208 @@
+//! Strict mode against the emulator: reservations hold estimates atomically,
+//! records settle them exactly once, expired ones stop counting, and usage
+//! never passes a strict limit under real parallelism.
+
+use quota_shared::check::{CheckOutcome, CheckRequest, Checker, Estimate};
+use quota_shared::config::FailureMode;
+use quota_shared::decide::{NoMatchPolicy, Verdict};
+use quota_shared::model::{Enforcement, Money, RequestId, Target, Tier, UsageDelta, UserId};
+use quota_shared::record::RecordRequest;
+use quota_shared::resolve::Subject;
+use quota_shared::store::DynamoStore;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use testkit::{assignment, at, fresh_store, money, tier};
+
+const NOW: &str = "2026-11-27T10:00:00Z";
+
+/// A strict tier: 1.00 a day, reserving 0.05 unless told, for 60 s.
+async fn strict_store() -> DynamoStore {
+    let store = fresh_store().await;
+    let strict = Tier {
+        enforcement: Enforcement::Strict,
+        default_reservation: Some(money("0.05")),
+        reservation_ttl_seconds: 60,
+        ..tier("strict", "", "1")
+    };
+    store.create_tier(&strict, &testkit::audit()).await.unwrap();
+    store.create_assignment(&assignment("a-default", "strict", Target::DefaultTier), &testkit::audit()).await.unwrap();
+    store
+}
+
+fn checker(store: &DynamoStore) -> Checker<DynamoStore> {
+    Checker::new(store.clone(), NoMatchPolicy::Allow, FailureMode::Closed)
+}
+
+fn subject() -> Subject {
+    Subject { user_id: UserId::parse("s").unwrap(), roles: vec![], email: None }
+}
+
+fn check(id: &str, estimate: Option<&str>) -> CheckRequest {
+    CheckRequest {
+        subject: subject(),
+        session_id: None,
+        estimate: Estimate { request_id: Some(RequestId::parse(id).unwrap()), cost: estimate.map(money), tokens: None },
+    }
+}
+
+fn record(id: &str, cost: &str) -> RecordRequest {
+    RecordRequest {
+        subject: subject(),
+        context: None,
+        request_id: RequestId::parse(id).unwrap(),
+        delta: UsageDelta { cost: money(cost), input_tokens: 0, output_tokens: 0 },
+        session_id: None,
+    }
+}
+
+async fn usage(store: &DynamoStore, when: &str) -> (Money, Money, usize) {
+    let u = store.get_usage(&UserId::parse("s").unwrap(), at(when)).await.unwrap();
+    (u.daily.cost, u.committed_daily.cost, u.reservations.len())
+}
+
+/// `callers` concurrent callers over `processes` checkers, each doing
+/// check-then-record (`cost` recorded, `estimate` reserved) until `turns`
+/// turns are used; returns how many checks were allowed.
+async fn check_then_record(
+    store: &DynamoStore,
+    processes: usize,
+    callers: usize,
+    turns: usize,
+    estimate: &'static str,
+    cost: &'static str,
+) -> usize {
+    let checkers: Vec<_> = (0..processes).map(|_| Arc::new(checker(store))).collect();
+    let (next, allowed) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
+    let tasks: Vec<_> = (0..callers)
+        .map(|caller| {
+            let (c, next, allowed) = (checkers[caller % processes].clone(), next.clone(), allowed.clone());
+            tokio::spawn(async move {
+                loop {
+                    let i = next.fetch_add(1, Ordering::SeqCst);
+                    if i >= turns {
+                        return;
+                    }
+                    let id = format!("t{i}");
+                    let answer = c.check(&check(&id, Some(estimate)), at(NOW)).await;
+                    assert!(!answer.degraded, "{answer:?}");
+                    if answer.decision.allowed {
+                        allowed.fetch_add(1, Ordering::SeqCst);
+                        c.record(&record(&id, cost), at(NOW)).await.unwrap();
+                    }
+                }
+            })
+        })
+        .collect();
+    for t in tasks {
+        t.await.unwrap();
+    }
+    allowed.load(Ordering::SeqCst)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn sixteen_callers_of_five_cents_against_one_dollar_get_exactly_twenty() {
+    let store = strict_store().await;
+    let allowed = check_then_record(&store, 4, 16, 40, "0.05", "0.05").await;
+    assert_eq!(allowed, 20);
+    assert_eq!(usage(&store, NOW).await, (money("1"), money("1"), 0), "exactly the limit, nothing held");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn with_estimates_above_the_cost_usage_stays_below_the_limit() {
+    let store = strict_store().await;
+    let allowed = check_then_record(&store, 16, 16, 40, "0.08", "0.03").await;
+    let (used, committed, held) = usage(&store, NOW).await;
+    assert!(used <= money("1"), "{used}");
+    assert_eq!((committed, held), (used, 0));
+    let expected = (0..allowed).fold(Money::ZERO, |sum, _| sum.plus(money("0.03")));
+    assert_eq!(used, expected, "every allowed request recorded exactly once");
+}
+
+#[tokio::test]
+async fn under_estimates_overshoot_by_at_most_what_was_underestimated_in_flight() {
+    let store = strict_store().await;
+    let c = checker(&store);
+    // Twenty holds of 0.05 fill 1.00; then they settle at 0.06 each.
+    for i in 0..20 {
+        assert!(c.check(&check(&format!("u{i}"), Some("0.05")), at(NOW)).await.decision.allowed);
+    }
+    let refused = c.check(&check("u20", Some("0.05")), at(NOW)).await;
+    assert_eq!(refused.decision.decision, Verdict::Block);
+    assert!(refused.decision.retry_at.is_some(), "full of holds: retry when the first expires");
+    for i in 0..20 {
+        c.record(&record(&format!("u{i}"), "0.06"), at(NOW)).await.unwrap();
+    }
+    // Over by exactly the 20 × 0.01 underestimated while in flight.
+    assert_eq!(usage(&store, NOW).await, (money("1.20"), money("1.20"), 0));
+    let late = c.check(&check("late", Some("0.05")), at(NOW)).await;
+    assert_eq!(late.decision.decision, Verdict::Block);
+    assert!(late.decision.retry_at.is_none(), "full of usage, not of holds: wait for the reset");
+}
+
+#[tokio::test]
+async fn a_retried_check_holds_once_and_a_record_settles_once() {
+    let store = strict_store().await;
+    let c = checker(&store);
+    let first = c.check(&check("r1", Some("0.30")), at(NOW)).await;
+    let again = c.check(&check("r1", Some("0.30")), at(NOW)).await;
+    assert_eq!(first.reservation, again.reservation, "the same hold answered");
+    let r = first.reservation.clone().expect("held");
+    assert_eq!((r.request_id.as_str(), r.amount), ("r1", money("0.30")));
+    assert_eq!(usage(&store, NOW).await, (Money::ZERO, money("0.30"), 1));
+    // Another container (no cache) settles: the actual replaces the estimate.
+    let other = checker(&store);
+    other.record(&record("r1", "0.10"), at(NOW)).await.unwrap();
+    assert_eq!(usage(&store, NOW).await, (money("0.10"), money("0.10"), 0));
+    assert!(other.record(&record("r1", "0.10"), at(NOW)).await.unwrap().duplicate);
+    assert_eq!(usage(&store, NOW).await, (money("0.10"), money("0.10"), 0), "released once");
+    // A late retry of the check holds nothing: the request is recorded.
+    let late = c.check(&check("r1", Some("0.30")), at(NOW)).await;
+    assert!(late.decision.allowed && late.reservation.is_none());
+    assert_eq!(usage(&store, NOW).await.2, 0);
+}
+
+#[tokio::test]
+async fn an_unsettled_reservation_stops_counting_when_it_expires_and_is_released_once() {
+    let store = strict_store().await;
+    let c = checker(&store);
+    assert!(c.check(&check("a", Some("0.60")), at(NOW)).await.decision.allowed);
+    let full = c.check(&check("b", Some("0.60")), at(NOW)).await;
+    assert!(!full.decision.allowed);
+    assert_eq!(full.decision.retry_after_seconds(at(NOW)), Some(60), "full of a hold: retry when it expires");
+    // 60 s later the hold of "a" has expired: "b" fits and releases it.
+    let later = "2026-11-27T10:01:00Z";
+    let b = c.check(&check("b", Some("0.60")), at(later)).await;
+    assert!(b.decision.allowed, "{b:?}");
+    assert_eq!(usage(&store, later).await, (Money::ZERO, money("0.60"), 1));
+    // The expired request's record still counts, and releases nothing more.
+    checker(&store).record(&record("a", "0.20"), at(later)).await.unwrap();
+    assert_eq!(usage(&store, later).await, (money("0.20"), money("0.80"), 1));
+}
+
+#[tokio::test]
+async fn a_warm_strict_check_and_a_settle_are_one_request_each() {
+    let store = strict_store().await;
+    let c = checker(&store);
+    c.check(&check("w0", None), at(NOW)).await; // cold: view, config, reserve
+    c.record(&record("w0", "0.01"), at(NOW)).await.unwrap();
+    store.requests().reset();
+    let warm: CheckOutcome = c.check(&check("w1", None), at(NOW)).await;
+    assert_eq!(warm.reservation.as_ref().map(|r| r.amount), Some(money("0.05")), "the default reservation");
+    assert_eq!(store.requests().snapshot(), [("TransactWriteItems".to_string(), 1)].into());
+    store.requests().reset();
+    c.record(&record("w1", "0.02"), at(NOW)).await.unwrap();
+    assert_eq!(store.requests().snapshot(), [("TransactWriteItems".to_string(), 1)].into());
+    assert_eq!(usage(&store, NOW).await, (money("0.03"), money("0.03"), 0));
+}
+
+#[tokio::test]
+async fn a_check_without_a_request_id_is_given_one() {
+    let store = strict_store().await;
+    let c = checker(&store);
+    let mut request = check("x", None);
+    request.estimate.request_id = None;
+    let answer = c.check(&request, at(NOW)).await;
+    let id = answer.reservation.expect("held").request_id;
+    c.record(&record(id.as_str(), "0.01"), at(NOW)).await.unwrap();
+    assert_eq!(usage(&store, NOW).await, (money("0.01"), money("0.01"), 0));
+}
