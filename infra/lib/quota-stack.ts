@@ -366,6 +366,13 @@ export class QuotaStack extends Stack {
     }
     if (fn === 'check') {
       role.addToRolePolicy(new iam.PolicyStatement({ actions: ['dynamodb:PutItem'], resources: [events.tableArn] }));
+      // A strict check's reservation is conditional on the configuration
+      // version and on the request not being recorded yet (no write there).
+      role.addToRolePolicy(new iam.PolicyStatement({
+        actions: ['dynamodb:ConditionCheckItem'],
+        resources: [quota.tableArn],
+        conditions: leading(['USER#*', 'VERSION#*']),
+      }));
     }
     // Admin writes put their admin_change event in the same transaction:
     // with the user it is about, or with its target.

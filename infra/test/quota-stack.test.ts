@@ -210,6 +210,11 @@ test('each function gets only the actions and partitions it uses', () => {
   assert.equal(checkWrites.length, 1);
   assert.deepEqual(checkWrites[0].Condition, { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['USER#*'] } });
   assert.ok(!check.flatMap(actions).includes('dynamodb:DeleteItem'), 'the check never deletes');
+  const conditionChecks = check.filter((s) => actions(s).includes('dynamodb:ConditionCheckItem'));
+  assert.equal(conditionChecks.length, 1, 'strict reservations check the version and the marker');
+  assert.deepEqual(conditionChecks[0].Condition, {
+    'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['USER#*', 'VERSION#*'] },
+  });
   const users = policyOf(dev, 'users');
   for (const a of users.flatMap(actions)) {
     assert.ok(['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:Query'].includes(a) || !a.startsWith('dynamodb:'), `users may only read, not ${a}`);

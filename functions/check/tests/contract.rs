@@ -93,6 +93,7 @@ async fn bad_payloads_get_a_clear_error_and_write_nothing() {
         ("error-wrong-type.json", "inputTokens"),
         ("error-foreign-context.json", "quotaContext"),
         ("error-over-precise-cost.json", "cost"),
+        ("error-zero-estimate.json", "estimatedCost"),
     ] {
         let out = run(&app, name).await;
         assert_eq!(out["status"], 400, "{name}: {out}");
@@ -134,9 +135,59 @@ async fn a_block_over_http_is_429_with_retry_after() {
     assert_eq!(run(&app, "check.json").await["allowed"], false);
 }
 
+/// `s1` is on a strict tier of 1.00 a day (directly assigned).
+async fn strict_app() -> App {
+    let app = app().await;
+    let strict = quota_shared::model::Tier {
+        enforcement: quota_shared::model::Enforcement::Strict,
+        default_reservation: Some(money("0.05")),
+        ..tier("metered", "", "1")
+    };
+    app.store().create_tier(&strict, &testkit::audit()).await.unwrap();
+    let direct = assignment("a-s1", "metered", Target::DirectUser(UserId::parse("s1").unwrap()));
+    app.store().create_assignment(&direct, &testkit::audit()).await.unwrap();
+    app
+}
+
+#[tokio::test]
+async fn a_strict_check_reserves_and_its_record_settles() {
+    let app = strict_app().await;
+    let held = run(&app, "check-strict.json").await;
+    assert_eq!(held["allowed"], true, "{held}");
+    let r = &held["reservation"];
+    assert_eq!(
+        (r["requestId"].as_str(), r["amount"].as_str(), r["tokens"].as_u64()),
+        (Some("turn-1"), Some("0.40"), Some(2000))
+    );
+    assert!(r["expiresAt"].as_str().is_some_and(|t| t.ends_with('Z')), "{held}");
+    // The same check again (a retry, here over HTTP) holds nothing more.
+    let again = run(&app, "http-check-strict.json").await;
+    assert_eq!((again["statusCode"].as_u64(), body(&again)["reservation"].clone()), (Some(200), r.clone()));
+    // 0.40 held of 1.00: 0.70 does not fit until the hold settles or expires.
+    let full = run(&app, "http-check-strict-full.json").await;
+    assert_eq!(full["statusCode"], 429, "{full}");
+    let retry: i64 = full["headers"]["retry-after"].as_str().unwrap().parse().unwrap();
+    assert!((1..=600).contains(&retry), "retry when the hold expires, not tomorrow: {retry}");
+    assert!(body(&full)["message"].as_str().unwrap().contains("reserved"), "{full}");
+    // The record settles: 0.35 counted, the 0.40 released.
+    let settled = run(&app, "record-settle.json").await;
+    assert_eq!(settled["windows"][0]["usage"], "0.35", "{settled}");
+    let usage = app.store().get_usage(&UserId::parse("s1").unwrap(), chrono::Utc::now()).await.unwrap();
+    assert_eq!((usage.committed_daily.cost, usage.reservations.len()), (money("0.35"), 0));
+    // 0.35 used + 0.70 is over 1.00 by usage alone: refused until the day resets.
+    let over = run(&app, "http-check-strict-full.json").await;
+    assert_eq!(over["statusCode"], 429, "{over}");
+    assert!(body(&over)["message"].as_str().unwrap().contains("0.35 used"), "{over}");
+}
+
 #[tokio::test]
 async fn every_fixture_is_exercised_by_a_test() {
     let covered = [
+        "check-strict.json",
+        "record-settle.json",
+        "error-zero-estimate.json",
+        "http-check-strict.json",
+        "http-check-strict-full.json",
         "check.json",
         "record.json",
         "record-cost-as-number.json",
