@@ -9,8 +9,6 @@ use quota_shared::model::{Enforcement, Money, RequestId, Target, Tier, UsageDelt
 use quota_shared::record::RecordRequest;
 use quota_shared::resolve::Subject;
 use quota_shared::store::DynamoStore;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use testkit::{assignment, at, fresh_store, money, tier};
 
 const NOW: &str = "2026-11-27T10:00:00Z";
@@ -60,43 +58,26 @@ async fn usage(store: &DynamoStore, when: &str) -> (Money, Money, usize) {
     (u.daily.cost, u.committed_daily.cost, u.reservations.len())
 }
 
-/// `callers` concurrent callers over `processes` checkers, each doing
-/// check-then-record (`cost` recorded, `estimate` reserved) until `turns`
-/// turns are used; returns how many checks were allowed.
 async fn check_then_record(
     store: &DynamoStore,
     processes: usize,
     callers: usize,
     turns: usize,
-    estimate: &'static str,
-    cost: &'static str,
+    estimate: &str,
+    cost: &str,
 ) -> usize {
-    let checkers: Vec<_> = (0..processes).map(|_| Arc::new(checker(store))).collect();
-    let (next, allowed) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
-    let tasks: Vec<_> = (0..callers)
-        .map(|caller| {
-            let (c, next, allowed) = (checkers[caller % processes].clone(), next.clone(), allowed.clone());
-            tokio::spawn(async move {
-                loop {
-                    let i = next.fetch_add(1, Ordering::SeqCst);
-                    if i >= turns {
-                        return;
-                    }
-                    let id = format!("t{i}");
-                    let answer = c.check(&check(&id, Some(estimate)), at(NOW)).await;
-                    assert!(!answer.degraded, "{answer:?}");
-                    if answer.decision.allowed {
-                        allowed.fetch_add(1, Ordering::SeqCst);
-                        c.record(&record(&id, cost), at(NOW)).await.unwrap();
-                    }
-                }
-            })
-        })
-        .collect();
-    for t in tasks {
-        t.await.unwrap();
-    }
-    allowed.load(Ordering::SeqCst)
+    testkit::burst::check_then_record(
+        store,
+        &subject(),
+        processes,
+        callers,
+        turns,
+        money(estimate),
+        money(cost),
+        at(NOW),
+    )
+    .await
+    .allowed
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

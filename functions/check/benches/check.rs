@@ -50,11 +50,13 @@ fn main() {
         if part == "requests" {
             requests_per_operation().await;
             records_at_once().await;
+            strict_versus_standard().await;
             return;
         }
         if !only_stub {
             requests_per_operation().await;
             records_at_once().await;
+            strict_versus_standard().await;
             throughput_against_emulator().await;
         }
         own_cost_with_stub().await;
@@ -207,6 +209,41 @@ async fn requests_per_operation() {
         "list overrides, userId=dana",
         &counted(&counter, async { store.list_overrides(&mine, &page, now).await.expect("list") }).await,
     );
+
+    // Strict mode beside the standard rows above: a user on a strict tier.
+    let strict = quota_shared::model::Tier {
+        enforcement: quota_shared::model::Enforcement::Strict,
+        default_reservation: Some(money("0.05")),
+        ..tier("strict", "", "100")
+    };
+    store.create_tier(&strict, &testkit::audit()).await.expect("admin write");
+    let st = UserId::parse("st").expect("valid");
+    store
+        .create_assignment(&assignment("a-st", "strict", Target::DirectUser(st)), &testkit::audit())
+        .await
+        .expect("admin write");
+    let strict_check = |id: &str| CheckRequest {
+        subject: subject("st"),
+        session_id: None,
+        estimate: quota_shared::check::Estimate {
+            request_id: Some(RequestId::parse(id).expect("valid")),
+            cost: None,
+            tokens: None,
+        },
+    };
+    let s = checker(store.clone());
+    row("strict check, new container (reserves)", &counted(&counter, s.check(&strict_check("s1"), now)).await);
+    row("strict record, settles the reservation", &counted(&counter, s.record(&record_request("st", "s1"), now)).await);
+    row("strict check, warm (reserves)", &counted(&counter, s.check(&strict_check("s2"), now)).await);
+    row("strict check, retry of the same requestId", &counted(&counter, s.check(&strict_check("s2"), now)).await);
+    row(
+        "strict record, settles after a check elsewhere",
+        &counted(
+            &counter,
+            checker(store.clone()).record(&record_request("st", "s2"), now + chrono::Duration::seconds(3)),
+        )
+        .await,
+    );
     println!();
 }
 
@@ -228,6 +265,34 @@ async fn records_at_once() {
             get("TransactWriteItems"),
             get("GetItem"),
             run.per_record()
+        );
+    }
+    println!();
+}
+
+/// 16 concurrent callers doing check-then-record of 0.05 against a daily
+/// limit of 1.00, on a standard tier and on a strict one (16 containers).
+async fn strict_versus_standard() {
+    println!("## Standard vs strict: 16 callers, check-then-record of 0.05 against 1.00 a day (emulator)\n");
+    println!("| enforcement | turns | allowed | final usage | over the limit | DynamoDB requests per turn |");
+    println!("|---|---|---|---|---|---|");
+    for enforcement in [quota_shared::model::Enforcement::Standard, quota_shared::model::Enforcement::Strict] {
+        let store = fresh_store().await;
+        let t =
+            quota_shared::model::Tier { enforcement, default_reservation: Some(money("0.05")), ..tier("t", "", "1") };
+        store.create_tier(&t, &testkit::audit()).await.expect("seed");
+        store.create_assignment(&assignment("a-d", "t", Target::DefaultTier), &testkit::audit()).await.expect("seed");
+        let user = Subject { roles: vec![], ..subject("burst") };
+        let turns =
+            testkit::burst::check_then_record(&store, &user, 16, 16, 60, money("0.05"), money("0.05"), at(NOW)).await;
+        let used = store.get_usage(&user.user_id, at(NOW)).await.expect("read").daily.cost;
+        let total: u64 = turns.requests.values().sum();
+        println!(
+            "| {} | 60 | {} | {used} | {} | {:.2} |",
+            enforcement.as_str(),
+            turns.allowed,
+            used.saturating_sub(money("1")),
+            total as f64 / 60.0
         );
     }
     println!();

@@ -4,8 +4,9 @@
 //! tests and `make bench`.
 
 use chrono::{DateTime, Utc};
-use quota_shared::check::{CheckRequest, Checker};
+use quota_shared::check::{CheckRequest, Checker, Estimate};
 use quota_shared::config::FailureMode;
+use quota_shared::context::QuotaContext;
 use quota_shared::decide::NoMatchPolicy;
 use quota_shared::model::{Money, RequestId, UsageDelta};
 use quota_shared::record::{RecordAnswer, RecordRequest};
@@ -71,4 +72,73 @@ pub async fn burst(
         answers.extend(t.await.expect("caller finished"));
     }
     Burst { answers, requests: store.requests().snapshot() }
+}
+
+/// What a burst of check-then-record turns did.
+pub struct Turns {
+    /// Checks that allowed (and whose request was then recorded).
+    pub allowed: usize,
+    /// DynamoDB requests of the whole burst, by operation.
+    pub requests: BTreeMap<String, u64>,
+}
+
+/// `turns` check-then-record turns for one user by `callers` concurrent
+/// callers over `processes` checkers: each check names its request id and
+/// `estimate` (reserved by strict tiers); an allowed turn records `cost`.
+#[allow(clippy::too_many_arguments)]
+pub async fn check_then_record(
+    store: &DynamoStore,
+    subject: &Subject,
+    processes: usize,
+    callers: usize,
+    turns: usize,
+    estimate: Money,
+    cost: Money,
+    now: DateTime<Utc>,
+) -> Turns {
+    let checkers: Vec<_> = (0..processes)
+        .map(|_| Arc::new(Checker::new(store.clone(), NoMatchPolicy::Allow, FailureMode::Closed)))
+        .collect();
+    store.requests().reset();
+    let (next, allowed) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
+    let tasks: Vec<_> = (0..callers)
+        .map(|caller| {
+            let c = checkers[caller % processes].clone();
+            let (next, allowed, subject) = (next.clone(), allowed.clone(), subject.clone());
+            tokio::spawn(async move {
+                loop {
+                    let i = next.fetch_add(1, Ordering::SeqCst);
+                    if i >= turns {
+                        return;
+                    }
+                    let id = RequestId::parse(format!("turn-{i}")).expect("valid id");
+                    let check = CheckRequest {
+                        subject: subject.clone(),
+                        session_id: None,
+                        estimate: Estimate { request_id: Some(id.clone()), cost: Some(estimate), tokens: None },
+                    };
+                    let answer = c.check(&check, now).await;
+                    assert!(!answer.degraded, "{answer:?}");
+                    if answer.decision.allowed {
+                        allowed.fetch_add(1, Ordering::SeqCst);
+                        let record = RecordRequest {
+                            subject: subject.clone(),
+                            context: answer
+                                .quota_context
+                                .as_deref()
+                                .map(|c| QuotaContext::decode(c, &subject.user_id).expect("its own context")),
+                            request_id: id,
+                            delta: UsageDelta { cost, input_tokens: 0, output_tokens: 0 },
+                            session_id: None,
+                        };
+                        c.record(&record, now).await.expect("recorded");
+                    }
+                }
+            })
+        })
+        .collect();
+    for t in tasks {
+        t.await.expect("caller finished");
+    }
+    Turns { allowed: allowed.load(Ordering::SeqCst), requests: store.requests().snapshot() }
 }
