@@ -143,7 +143,7 @@ impl<S: CheckStore> Checker<S> {
         if let Some(b) = worst {
             let used = view.usage.totals(b.window).amount(b.metric);
             let committed = view.usage.committed(b.window).amount(b.metric);
-            let held = committed.value() - used.value();
+            let held = committed.remaining_after(used);
             d.blocking_window = Some(b.window);
             d.blocking_metric = Some(b.metric);
             d.message = format!(
@@ -151,10 +151,10 @@ impl<S: CheckStore> Checker<S> {
                 b.window.as_str(),
                 b.metric.noun(),
                 used,
-                held.normalize()
+                held
             );
             // Full of usage: until the reset. Full of holds: until the first expires.
-            let without_holds = Bound { at_most: b.at_most + held, ..*b };
+            let without_holds = Bound { at_most: b.at_most + held.value(), ..*b };
             if used.value() <= without_holds.at_most {
                 d.retry_at = view.usage.reservations.iter().map(|r| r.expires_at).filter(|t| *t > now).min();
             } else {

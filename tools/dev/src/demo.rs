@@ -33,6 +33,7 @@ pub async fn seed(store: &DynamoStore, config: &Config) -> Result<(), Error> {
         r#"{"tierId":"staff","tierName":"Staff","monthlyCostLimit":"50","dailyCostLimit":"10"}"#,
         r#"{"tierId":"faculty","tierName":"Faculty","monthlyCostLimit":"100","softLimitPercentage":75}"#,
         r#"{"tierId":"internal","tierName":"Internal","unlimited":true}"#,
+        r#"{"tierId":"metered","tierName":"Metered (strict)","dailyCostLimit":"1","dailyRequestLimit":50,"monthlyTokenLimit":2000000,"enforcement":"strict","defaultReservation":"0.05"}"#,
     ];
     for json in tiers {
         let t = tier(json).into_tier(ACTOR, now)?;
@@ -48,6 +49,7 @@ pub async fn seed(store: &DynamoStore, config: &Config) -> Result<(), Error> {
         r#"{"tierId":"faculty","assignmentType":"jwt_role","jwtRole":"Faculty"}"#,
         r#"{"tierId":"staff","assignmentType":"email_domain","emailDomain":"uni.edu"}"#,
         r#"{"tierId":"internal","assignmentType":"direct_user","userId":"alice"}"#,
+        r#"{"tierId":"metered","assignmentType":"direct_user","userId":"dora"}"#,
     ];
     let existing = store.load_shared_config().await?;
     if existing.assignments.is_empty() {

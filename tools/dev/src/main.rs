@@ -81,7 +81,16 @@ async fn serve(addr: &str, store: DynamoStore, config: &Config, auth: AuthConfig
     println!("  curl -s http://{addr}/api/admin/quota/tiers -H \"Authorization: Bearer $TOKEN\"");
     println!("  curl -s http://{addr}/api/admin/quota/users/bob -H \"Authorization: Bearer $TOKEN\"");
     println!(
-        "  curl -s http://{addr}/api/quota/check -H 'content-type: application/json' -d '{{\"userId\":\"carol\"}}'\n"
+        "  curl -s http://{addr}/api/quota/check -H 'content-type: application/json' -d '{{\"userId\":\"carol\"}}'"
+    );
+    println!("  # dora is on a strict tier: the check reserves, the record settles");
+    println!(
+        "  curl -s http://{addr}/api/quota/check -H 'content-type: application/json' \\\n    \
+         -d '{{\"userId\":\"dora\",\"requestId\":\"turn-1\",\"estimatedCost\":\"0.40\"}}'"
+    );
+    println!(
+        "  curl -s http://{addr}/api/quota/usage -H 'content-type: application/json' \\\n    \
+         -d '{{\"userId\":\"dora\",\"requestId\":\"turn-1\",\"cost\":\"0.35\"}}'\n"
     );
     quota_dev::serve(listener, router, quota_dev::ClientTimeouts::default()).await;
 }
