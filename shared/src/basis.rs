@@ -118,6 +118,26 @@ mod tests {
     }
 
     #[test]
+    fn an_override_brings_its_token_and_request_limits_and_may_set_its_own_enforcement() {
+        use crate::model::{Amount, Enforcement, Metric};
+        let strict =
+            Tier { enforcement: Enforcement::Strict, default_reservation: Some(money("0.05")), ..tier("s", "10", "") };
+        let o = Override { daily_request_limit: Some(100), ..over(OverrideType::CustomLimit, Some(money("50"))) };
+        let basis = Basis { tier: Some(&strict), matched_by: MatchedBy::DefaultTier, decided_by: Some(&o) };
+        let rules = basis.rules().unwrap();
+        assert_eq!(rules.enforcement, Enforcement::Strict, "follows the tier");
+        assert_eq!(rules.limit_of(Window::Daily, Metric::Requests), Some(Amount::Count(100)));
+        assert_eq!(rules.limit_of(Window::Monthly, Metric::Tokens), None);
+        let own = Override { enforcement: Some(Enforcement::Standard), ..o.clone() };
+        let basis = Basis { decided_by: Some(&own), ..basis };
+        assert_eq!(basis.rules().unwrap().enforcement, Enforcement::Standard, "its own setting");
+        // An unlimited override's count limits (refused on write) never apply.
+        let unlimited = Override { daily_request_limit: Some(1), ..over(OverrideType::Unlimited, None) };
+        let basis = Basis { decided_by: Some(&unlimited), ..basis };
+        assert_eq!(basis.rules().unwrap().limit_of(Window::Daily, Metric::Requests), None);
+    }
+
+    #[test]
     fn an_unlimited_override_without_any_tier_decides_without_limits() {
         let o = over(OverrideType::Unlimited, None);
         let basis = Basis { tier: None, matched_by: MatchedBy::None, decided_by: Some(&o) };

@@ -109,7 +109,7 @@ async fn search(
 
 /// The CSV columns, in order; a header line names them. Admin changes fill
 /// the last five, quota events the ones before.
-const COLUMNS: [&str; 17] = [
+const COLUMNS: [&str; 18] = [
     "eventId",
     "eventType",
     "occurredAt",
@@ -117,6 +117,7 @@ const COLUMNS: [&str; 17] = [
     "tierId",
     "overrideId",
     "window",
+    "metric",
     "threshold",
     "usage",
     "limit",
@@ -129,7 +130,7 @@ const COLUMNS: [&str; 17] = [
     "changes",
 ];
 
-fn csv_row(event: &Event) -> [String; 17] {
+fn csv_row(event: &Event) -> [String; 18] {
     let opt = |v: Option<String>| v.unwrap_or_default();
     let at = event.occurred_at().to_rfc3339_opts(SecondsFormat::Millis, true);
     match event {
@@ -141,6 +142,7 @@ fn csv_row(event: &Event) -> [String; 17] {
             opt(e.tier_id.as_ref().map(ToString::to_string)),
             opt(e.override_id.as_ref().map(ToString::to_string)),
             opt(e.window.map(|w| w.as_str().to_string())),
+            opt(e.metric.map(|m| m.as_str().to_string())),
             opt(e.threshold.map(|t| t.to_string())),
             e.usage.to_string(),
             opt(e.limit.map(|l| l.to_string())),
@@ -158,6 +160,7 @@ fn csv_row(event: &Event) -> [String; 17] {
             at,
             opt(c.user_id.as_ref().map(ToString::to_string)),
             opt(c.tier_id.as_ref().map(ToString::to_string)),
+            String::new(),
             String::new(),
             String::new(),
             String::new(),

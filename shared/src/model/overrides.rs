@@ -376,6 +376,16 @@ mod tests {
         let unlimited_with_limit = with("overrideType", "unlimited".into());
         assert_eq!(fields(new(unlimited_with_limit)), ["monthlyCostLimit"]);
         assert_eq!(fields(new(with("dailyCostLimit", "0".into()))), ["dailyCostLimit"]);
+        assert_eq!(fields(new(with("dailyTokenLimit", 0.into()))), ["dailyTokenLimit"]);
+        assert_eq!(fields(new(with("enforcement", "lenient".into()))), ["body"], "an unknown enforcement");
+        let mut requests_only = base();
+        requests_only.as_object_mut().unwrap().remove("monthlyCostLimit");
+        requests_only["dailyRequestLimit"] = 20.into();
+        assert_eq!(new(requests_only).unwrap().daily_request_limit, Some(20), "a request limit alone is a limit");
+        let mut unlimited_counts = with("overrideType", "unlimited".into());
+        unlimited_counts.as_object_mut().unwrap().remove("monthlyCostLimit");
+        unlimited_counts["monthlyTokenLimit"] = 5.into();
+        assert_eq!(fields(new(unlimited_counts)), ["monthlyTokenLimit"]);
     }
 
     #[test]
