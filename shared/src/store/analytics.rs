@@ -69,34 +69,19 @@ impl DynamoStore {
             crate::period::Window::Monthly => keys::rank_month_pk(&period.month_key(), shard),
             crate::period::Window::Daily => keys::rank_day_pk(&period.key(), shard),
         };
-        let mut rows = Vec::new();
-        let mut start = None;
-        loop {
-            let mut q = self
-                .client
-                .query()
-                .table_name(self.quota())
-                .index_name(USAGE_BY_COST)
-                .key_condition_expression("#pk = :pk")
-                .expression_attribute_names("#pk", RANK_PK)
-                .expression_attribute_values(":pk", s(&pk))
-                .scan_index_forward(false)
-                .set_exclusive_start_key(start.take());
-            if let Some(limit) = limit {
-                q = q.limit((limit - rows.len()) as i32);
-            }
-            if let Some(t) = tier {
-                q = q.filter_expression("tierId = :tier").expression_attribute_values(":tier", s(t.as_str()));
-            }
-            let out = q.send().await.map_err(|e| store_error("Query", e))?;
-            for row in out.items() {
-                rows.push(totals_from(row)?);
-            }
-            start = out.last_evaluated_key().cloned();
-            if start.is_none() || limit.is_some_and(|l| rows.len() >= l) {
-                return Ok(rows);
-            }
+        let mut q = self
+            .client
+            .query()
+            .table_name(self.quota())
+            .index_name(USAGE_BY_COST)
+            .key_condition_expression("#pk = :pk")
+            .expression_attribute_names("#pk", RANK_PK)
+            .expression_attribute_values(":pk", s(&pk))
+            .scan_index_forward(false);
+        if let Some(t) = tier {
+            q = q.filter_expression("tierId = :tier").expression_attribute_values(":tier", s(t.as_str()));
         }
+        Ok(self.query_filling(q, limit, None, totals_from).await?.0)
     }
 
     /// The `limit` users who spent most in `period` (a UTC month or day),

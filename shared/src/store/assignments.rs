@@ -221,7 +221,7 @@ impl DynamoStore {
     ) -> Result<Page<Assignment>, Error> {
         let token = page.next_token.as_deref();
         let prefix = filter.kind.map(|k| keys::target_prefix(k, filter.value.as_deref()));
-        let mut start = match &filter.tier_id {
+        let start = match &filter.tier_id {
             Some(tier) => cursor::decode(token, &[PK, SK, GSI2_PK, GSI2_SK], (GSI2_PK, &keys::tier_gsi_pk(tier)))?,
             None => cursor::decode_within(
                 token,
@@ -230,57 +230,45 @@ impl DynamoStore {
                 prefix.as_deref().map(|p| (GSI1_SK, p)),
             )?,
         };
-        let mut items = Vec::new();
-        loop {
-            let missing = (page.limit as usize - items.len()) as i32;
-            let mut q =
-                self.client.query().table_name(self.quota()).limit(missing).set_exclusive_start_key(start.take());
-            if let Some(tier) = &filter.tier_id {
-                q = q
-                    .index_name(ASSIGNMENTS_BY_TIER)
-                    .key_condition_expression("#pk = :pk")
-                    .expression_attribute_names("#pk", GSI2_PK)
-                    .expression_attribute_values(":pk", s(keys::tier_gsi_pk(tier)));
-                let mut conditions = Vec::new();
-                if let Some(kind) = filter.kind {
-                    conditions.push("assignmentType = :kind");
-                    q = q.expression_attribute_values(":kind", s(kind.as_str()));
-                }
-                if let (Some(kind), Some(value)) = (filter.kind, &filter.value) {
-                    conditions.push("#value = :value");
-                    let attr = match kind {
-                        AssignmentType::DirectUser => "userId",
-                        AssignmentType::JwtRole => "jwtRole",
-                        AssignmentType::EmailDomain => "emailDomain",
-                        AssignmentType::DefaultTier => "assignmentType",
-                    };
-                    q = q.expression_attribute_names("#value", attr).expression_attribute_values(":value", s(value));
-                }
-                if !conditions.is_empty() {
-                    q = q.filter_expression(conditions.join(" AND "));
-                }
-            } else {
-                q = q
-                    .index_name(ASSIGNMENTS_BY_TARGET)
-                    .expression_attribute_names("#pk", GSI1_PK)
-                    .expression_attribute_values(":pk", s(keys::ASSIGNMENTS_GSI_PK));
-                q = match &prefix {
-                    Some(p) => q
-                        .key_condition_expression("#pk = :pk AND begins_with(#sk, :prefix)")
-                        .expression_attribute_names("#sk", GSI1_SK)
-                        .expression_attribute_values(":prefix", s(p)),
-                    None => q.key_condition_expression("#pk = :pk"),
+        let mut q = self.client.query().table_name(self.quota());
+        if let Some(tier) = &filter.tier_id {
+            q = q
+                .index_name(ASSIGNMENTS_BY_TIER)
+                .key_condition_expression("#pk = :pk")
+                .expression_attribute_names("#pk", GSI2_PK)
+                .expression_attribute_values(":pk", s(keys::tier_gsi_pk(tier)));
+            let mut conditions = Vec::new();
+            if let Some(kind) = filter.kind {
+                conditions.push("assignmentType = :kind");
+                q = q.expression_attribute_values(":kind", s(kind.as_str()));
+            }
+            if let (Some(kind), Some(value)) = (filter.kind, &filter.value) {
+                conditions.push("#value = :value");
+                let attr = match kind {
+                    AssignmentType::DirectUser => "userId",
+                    AssignmentType::JwtRole => "jwtRole",
+                    AssignmentType::EmailDomain => "emailDomain",
+                    AssignmentType::DefaultTier => "assignmentType",
                 };
+                q = q.expression_attribute_names("#value", attr).expression_attribute_values(":value", s(value));
             }
-            let out = q.send().await.map_err(|e| store_error("Query", e))?;
-            for it in out.items() {
-                items.push(assignment_from_item(it)?);
+            if !conditions.is_empty() {
+                q = q.filter_expression(conditions.join(" AND "));
             }
-            start = out.last_evaluated_key().cloned();
-            if start.is_none() || items.len() >= page.limit as usize {
-                break;
-            }
+        } else {
+            q = q
+                .index_name(ASSIGNMENTS_BY_TARGET)
+                .expression_attribute_names("#pk", GSI1_PK)
+                .expression_attribute_values(":pk", s(keys::ASSIGNMENTS_GSI_PK));
+            q = match &prefix {
+                Some(p) => q
+                    .key_condition_expression("#pk = :pk AND begins_with(#sk, :prefix)")
+                    .expression_attribute_names("#sk", GSI1_SK)
+                    .expression_attribute_values(":prefix", s(p)),
+                None => q.key_condition_expression("#pk = :pk"),
+            };
         }
+        let (items, start) = self.query_filling(q, Some(page.limit as usize), start, assignment_from_item).await?;
         Ok(Page { items, next_token: cursor::encode(start.as_ref()) })
     }
 

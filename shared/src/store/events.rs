@@ -218,9 +218,7 @@ impl DynamoStore {
                 .set_index_name(index.map(str::to_string))
                 .expression_attribute_names("#pk", pk_attr)
                 .expression_attribute_values(":pk", s(partition(&month)))
-                .scan_index_forward(false)
-                .limit((page.limit as usize - found.len()) as i32)
-                .set_exclusive_start_key(start.take());
+                .scan_index_forward(false);
             let (mut q, condition) = within(q, filter.range, sk_attr);
             // The filters the key did not take.
             let mut conditions = Vec::new();
@@ -247,11 +245,11 @@ impl DynamoStore {
             if !conditions.is_empty() {
                 q = q.filter_expression(conditions.join(" AND "));
             }
-            let out = q.key_condition_expression(condition).send().await.map_err(|e| store_error("Query", e))?;
-            for it in out.items() {
-                found.push(any_event_from_item(it)?);
-            }
-            start = out.last_evaluated_key().cloned();
+            let q = q.key_condition_expression(condition);
+            let missing = page.limit as usize - found.len();
+            let (more, next) = self.query_filling(q, Some(missing), start.take(), any_event_from_item).await?;
+            found.extend(more);
+            start = next;
             let full = found.len() >= page.limit as usize;
             if start.is_none() && by_month && month > oldest {
                 // This month is read to its end: go on with the previous one.
@@ -262,9 +260,8 @@ impl DynamoStore {
                 }
                 continue;
             }
-            if start.is_none() || full {
-                break;
-            }
+            // Full, or the partitions are read to their end.
+            break;
         }
         let next =
             start.as_ref().map(|k| SearchCursor { m: by_month.then(|| month.clone()), k: cursor::encode(Some(k)) });

@@ -7,6 +7,7 @@ mod assignments;
 mod cursor;
 mod dynamo;
 mod events;
+mod fill;
 pub(crate) mod item;
 pub mod keys;
 mod metrics;

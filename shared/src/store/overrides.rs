@@ -222,7 +222,7 @@ impl DynamoStore {
             Some(OverrideStatus::Expired) => (Some("<="), Some("enabled = :true AND validUntil <= :now")),
             Some(OverrideStatus::Disabled) => (None, Some("enabled = :false")),
         };
-        let mut start = cursor::decode(page.next_token.as_deref(), &[PK, SK, pk_attr, sk_attr], (pk_attr, &partition))?;
+        let start = cursor::decode(page.next_token.as_deref(), &[PK, SK, pk_attr, sk_attr], (pk_attr, &partition))?;
         if let Some(sort) = start.as_ref().and_then(|k| k.get(sk_attr)).and_then(|v| v.as_s().ok()) {
             // `{validFrom with millis}#{id}`: anything else was not issued here.
             if sort.len() <= 25 || sort.as_bytes()[24] != b'#' {
@@ -237,46 +237,35 @@ impl DynamoStore {
                 _ => {}
             }
         }
-        let mut found = Vec::new();
-        loop {
-            let mut q = self
-                .client
-                .query()
-                .table_name(self.quota())
-                .index_name(index)
-                .expression_attribute_names("#pk", pk_attr)
-                .expression_attribute_values(":pk", s(&partition))
-                .scan_index_forward(false)
-                .limit((page.limit as usize - found.len()) as i32)
-                .set_exclusive_start_key(start.take());
-            q = match range {
-                Some(op) => q
-                    .key_condition_expression(format!("#pk = :pk AND #sk {op} :boundary"))
-                    .expression_attribute_names("#sk", sk_attr)
-                    .expression_attribute_values(":boundary", s(&boundary)),
-                None => q.key_condition_expression("#pk = :pk"),
-            };
-            if let Some(f) = status_filter {
-                q = q.filter_expression(f);
-                if f.contains(":true") {
-                    q = q.expression_attribute_values(":true", AttributeValue::Bool(true));
-                }
-                if f.contains(":false") {
-                    q = q.expression_attribute_values(":false", AttributeValue::Bool(false));
-                }
-                if f.contains(":now") {
-                    q = q.expression_attribute_values(":now", item::time(now));
-                }
+        let mut q = self
+            .client
+            .query()
+            .table_name(self.quota())
+            .index_name(index)
+            .expression_attribute_names("#pk", pk_attr)
+            .expression_attribute_values(":pk", s(&partition))
+            .scan_index_forward(false);
+        q = match range {
+            Some(op) => q
+                .key_condition_expression(format!("#pk = :pk AND #sk {op} :boundary"))
+                .expression_attribute_names("#sk", sk_attr)
+                .expression_attribute_values(":boundary", s(&boundary)),
+            None => q.key_condition_expression("#pk = :pk"),
+        };
+        if let Some(f) = status_filter {
+            q = q.filter_expression(f);
+            if f.contains(":true") {
+                q = q.expression_attribute_values(":true", AttributeValue::Bool(true));
             }
-            let out = q.send().await.map_err(|e| store_error("Query", e))?;
-            for it in out.items() {
-                found.push(item::override_from_item(it)?.view(now));
+            if f.contains(":false") {
+                q = q.expression_attribute_values(":false", AttributeValue::Bool(false));
             }
-            start = out.last_evaluated_key().cloned();
-            if start.is_none() || found.len() >= page.limit as usize {
-                break;
+            if f.contains(":now") {
+                q = q.expression_attribute_values(":now", item::time(now));
             }
         }
+        let parse = |it: &item::Item| Ok(item::override_from_item(it)?.view(now));
+        let (found, start) = self.query_filling(q, Some(page.limit as usize), start, parse).await?;
         Ok(Page { items: found, next_token: cursor::encode(start.as_ref()) })
     }
 

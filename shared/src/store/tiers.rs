@@ -50,40 +50,26 @@ impl DynamoStore {
 
     /// Tiers in id order, optionally only enabled (or disabled) ones.
     pub async fn list_tiers(&self, page: &PageRequest, enabled: Option<bool>) -> Result<Page<Tier>, Error> {
-        let mut start = cursor::decode_within(
+        let start = cursor::decode_within(
             page.next_token.as_deref(),
             &[PK, SK],
             (PK, keys::CONFIG_PK),
             Some((SK, keys::TIER_PREFIX)),
         )?;
-        let mut tiers = Vec::new();
-        // A filter is applied after the limit, so keep reading until the page is
-        // full; `Limit` = what is missing makes the last key the page's end.
-        loop {
-            let mut q = self
-                .client
-                .query()
-                .table_name(self.quota())
-                .key_condition_expression("pk = :pk AND begins_with(sk, :prefix)")
-                .expression_attribute_values(":pk", s(keys::CONFIG_PK))
-                .expression_attribute_values(":prefix", s(keys::TIER_PREFIX))
-                .consistent_read(true)
-                .limit((page.limit as usize - tiers.len()) as i32)
-                .set_exclusive_start_key(start.take());
-            if let Some(flag) = enabled {
-                q = q
-                    .filter_expression("enabled = :enabled")
-                    .expression_attribute_values(":enabled", AttributeValue::Bool(flag));
-            }
-            let out = q.send().await.map_err(|e| store_error("Query", e))?;
-            for it in out.items() {
-                tiers.push(tier_from_item(it)?);
-            }
-            start = out.last_evaluated_key().cloned();
-            if start.is_none() || tiers.len() >= page.limit as usize {
-                break;
-            }
+        let mut q = self
+            .client
+            .query()
+            .table_name(self.quota())
+            .key_condition_expression("pk = :pk AND begins_with(sk, :prefix)")
+            .expression_attribute_values(":pk", s(keys::CONFIG_PK))
+            .expression_attribute_values(":prefix", s(keys::TIER_PREFIX))
+            .consistent_read(true);
+        if let Some(flag) = enabled {
+            q = q
+                .filter_expression("enabled = :enabled")
+                .expression_attribute_values(":enabled", AttributeValue::Bool(flag));
         }
+        let (tiers, start) = self.query_filling(q, Some(page.limit as usize), start, tier_from_item).await?;
         Ok(Page { items: tiers, next_token: cursor::encode(start.as_ref()) })
     }
 
