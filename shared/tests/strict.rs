@@ -187,3 +187,36 @@ async fn a_check_without_a_request_id_is_given_one() {
     c.record(&record(id.as_str(), "0.01"), at(NOW)).await.unwrap();
     assert_eq!(usage(&store, NOW).await, (money("0.01"), money("0.01"), 0));
 }
+
+#[tokio::test]
+async fn a_strict_check_holds_one_request_and_its_estimated_tokens() {
+    let store = fresh_store().await;
+    let metered = Tier {
+        enforcement: Enforcement::Strict,
+        default_reservation: Some(money("0.01")),
+        daily_request_limit: Some(3),
+        monthly_token_limit: Some(1000),
+        ..tier("metered", "100", "")
+    };
+    store.create_tier(&metered, &testkit::audit()).await.unwrap();
+    store.create_assignment(&assignment("a-default", "metered", Target::DefaultTier), &testkit::audit()).await.unwrap();
+    let c = checker(&store);
+    let with_tokens = |id: &str, tokens: u64| {
+        let mut r = check(id, None);
+        r.estimate.tokens = Some(tokens);
+        r
+    };
+    // 600 + 500 tokens would pass 1000: the second is refused by tokens.
+    assert!(c.check(&with_tokens("a", 600), at(NOW)).await.decision.allowed);
+    let tokens = c.check(&with_tokens("b", 500), at(NOW)).await;
+    assert!(!tokens.decision.allowed);
+    assert!(tokens.decision.message.contains("token"), "{}", tokens.decision.message);
+    // Three requests a day: two more holds fit, the fourth does not.
+    assert!(c.check(&with_tokens("c", 100), at(NOW)).await.decision.allowed);
+    assert!(c.check(&with_tokens("d", 100), at(NOW)).await.decision.allowed);
+    let requests = c.check(&with_tokens("e", 1), at(NOW)).await;
+    assert!(!requests.decision.allowed);
+    assert!(requests.decision.message.contains("request"), "{}", requests.decision.message);
+    let u = store.get_usage(&UserId::parse("s").unwrap(), at(NOW)).await.unwrap();
+    assert_eq!((u.committed_daily.requests, u.committed_monthly.tokens, u.reservations.len()), (3, 800, 3));
+}
