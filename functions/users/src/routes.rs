@@ -8,7 +8,7 @@ use axum::routing::get;
 use chrono::{DateTime, Utc};
 use quota_shared::auth::Admin;
 use quota_shared::basis::{Basis, OverrideSummary};
-use quota_shared::check::CheckOutcome;
+use quota_shared::check::{CheckOutcome, ReservationSummary};
 use quota_shared::decide::Decision;
 use quota_shared::error::{Error, FieldErrors};
 use quota_shared::http::{AdminState, ApiError, json_response, only_params};
@@ -74,6 +74,8 @@ struct Inspection {
     #[serde(flatten)]
     decision: Decision,
     usage: Usage,
+    /// A strict tier's holds not yet settled nor expired.
+    reservations: Vec<ReservationSummary>,
     recent_events: Vec<Event>,
     config_version: u64,
 }
@@ -137,6 +139,13 @@ async fn inspect(
         candidates,
         decision: outcome.decision,
         usage: Usage { daily: view.usage.daily, monthly: view.usage.monthly },
+        reservations: view
+            .usage
+            .reservations
+            .iter()
+            .filter(|r| !r.expired(now))
+            .map(ReservationSummary::from)
+            .collect(),
         recent_events: events.items,
         config_version: view.config_version,
     };

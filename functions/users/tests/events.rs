@@ -74,6 +74,7 @@ async fn the_inspector_shows_the_whole_cascade_usage_and_events() {
         [("a-fac", "selected"), ("a-staff", "tier_disabled"), ("a-uni", "outranked"), ("a-default", "outranked")]
     );
     assert_eq!(b["usage"]["monthly"]["cost"], "12.50");
+    assert_eq!(b["reservations"], serde_json::json!([]), "no strict holds");
     assert_eq!(b["windows"][1]["remaining"], "87.50");
     assert_eq!(b["decision"], "allow");
     assert_eq!(b["emailDomain"], "uni.edu");
