@@ -7,7 +7,7 @@
 //! next reservation releases it in its own write (and counts on that), at
 //! most once, because the release requires it to still be there.
 
-use crate::model::{Enforcement, Metric, Reservation, Tier, UsageSnapshot, UserId};
+use crate::model::{Amount, Enforcement, Metric, Reservation, Tier, UsageSnapshot, UserId};
 use crate::period::Window;
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
@@ -34,6 +34,17 @@ pub struct Bound {
     pub window: Window,
     pub metric: Metric,
     pub at_most: Decimal,
+    /// The limit and the estimate it was made from (for the refusal's words).
+    pub limit: Amount,
+    pub estimate: Amount,
+}
+
+impl Bound {
+    /// True when the estimate would fit beside `used` alone: the limit is
+    /// full of reservations, which settle or expire soon.
+    pub fn fits_without_holds(&self, used: Amount) -> bool {
+        used.value() + self.estimate.value() <= self.limit.value()
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -61,6 +72,8 @@ pub fn bounds(rules: &Tier, r: &Reservation, release: &[Reservation], today: &st
             window,
             metric,
             at_most: limit.value() - r.amount(metric).value() + released(release, window, metric, today),
+            limit,
+            estimate: r.amount(metric),
         })
         .collect()
 }

@@ -146,22 +146,24 @@ impl<S: CheckStore> Checker<S> {
             let held = committed.remaining_after(used);
             d.blocking_window = Some(b.window);
             d.blocking_metric = Some(b.metric);
-            d.message = format!(
-                "Strict {} {} limit: {} used and {} reserved leave no room for this request's estimate.",
-                b.window.as_str(),
-                b.metric.noun(),
-                used,
-                held
-            );
-            // Full of usage: until the reset. Full of holds: until the first expires.
-            let without_holds = Bound { at_most: b.at_most + held.value(), ..*b };
-            if used.value() <= without_holds.at_most {
+            let (window, noun) = (b.window.as_str(), b.metric.noun());
+            d.message = if b.estimate.value() > b.limit.value() {
+                format!(
+                    "This request's estimate ({}) is more than the {window} {noun} limit ({}).",
+                    b.estimate, b.limit
+                )
+            } else {
+                format!(
+                    "Strict {window} {noun} limit of {}: {used} used and {held} reserved leave no room for this request's estimate ({}).",
+                    b.limit, b.estimate
+                )
+            };
+            // Full of holds: retry when the first expires. Full of usage: at the reset.
+            if b.fits_without_holds(used) {
                 d.retry_at = view.usage.reservations.iter().map(|r| r.expires_at).filter(|t| *t > now).min();
             } else {
                 d.warning_level = WarningLevel(Some(100));
             }
-        } else if !message.is_empty() {
-            d.message = message.to_string();
         }
         if !message.is_empty() {
             d.message = message.to_string();

@@ -220,3 +220,15 @@ async fn a_strict_check_holds_one_request_and_its_estimated_tokens() {
     let u = store.get_usage(&UserId::parse("s").unwrap(), at(NOW)).await.unwrap();
     assert_eq!((u.committed_daily.requests, u.committed_monthly.tokens, u.reservations.len()), (3, 800, 3));
 }
+
+#[tokio::test]
+async fn an_estimate_above_the_limit_is_refused_without_a_write_and_says_why() {
+    let store = strict_store().await;
+    let c = checker(&store);
+    c.check(&check("warm", None), at(NOW)).await;
+    store.requests().reset();
+    let refused = c.check(&check("huge", Some("2")), at(NOW)).await;
+    assert!(!refused.decision.allowed);
+    assert_eq!(refused.decision.message, "This request's estimate (2.00) is more than the daily cost limit (1.00).");
+    assert!(store.requests().snapshot().is_empty(), "decided without a request: {:?}", store.requests().snapshot());
+}
