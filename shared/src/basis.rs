@@ -20,7 +20,7 @@ pub struct Basis<'a> {
 }
 
 /// The answer's `override`: which override decided, and until when.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct OverrideSummary {
     pub override_id: OverrideId,

@@ -76,7 +76,7 @@ pub struct Estimate {
 
 /// The answer's `reservation`: what a strict check holds until the record
 /// of `requestId` settles it, or until `expiresAt`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ReservationSummary {
     pub request_id: RequestId,
@@ -102,14 +102,14 @@ impl From<&Reservation> for ReservationSummary {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct TierSummary {
     pub tier_id: TierId,
     pub tier_name: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct CheckOutcome {
     #[serde(flatten)]

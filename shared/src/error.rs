@@ -5,7 +5,7 @@ use serde::Serialize;
 use thiserror::Error;
 
 /// One rejected input field: `field` is the JSON name the caller sent.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct FieldError {
     pub field: String,
     pub message: String,

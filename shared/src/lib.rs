@@ -15,6 +15,7 @@ pub mod error;
 pub mod http;
 pub mod model;
 pub mod notify;
+pub mod openapi;
 pub mod page;
 pub mod period;
 pub mod record;

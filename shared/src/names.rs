@@ -32,6 +32,17 @@ macro_rules! named_enum {
             }
         }
 
+        impl utoipa::PartialSchema for $t {
+            fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+                utoipa::openapi::ObjectBuilder::new()
+                    .schema_type(utoipa::openapi::schema::Type::String)
+                    .enum_values(Some(<$t as strum::VariantNames>::VARIANTS.iter().copied()))
+                    .into()
+            }
+        }
+
+        impl utoipa::ToSchema for $t {}
+
         impl<'de> serde::Deserialize<'de> for $t {
             fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
                 let raw = <std::borrow::Cow<'de, str>>::deserialize(d)?;

@@ -89,7 +89,7 @@ pub struct RecordRequest {
     pub session_id: Option<SessionId>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Crossing {
     pub period: Window,
@@ -97,7 +97,7 @@ pub struct Crossing {
     pub threshold: WarningLevel,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct RecordAnswer {
     #[serde(flatten)]

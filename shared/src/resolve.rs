@@ -87,7 +87,7 @@ impl Serialize for MatchedBy {
 }
 
 /// What became of one candidate (an override or an assignment), for the inspector.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Outcome {
     Selected,

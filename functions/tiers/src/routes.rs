@@ -4,16 +4,18 @@ use axum::Router;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
 use chrono::Utc;
 use quota_shared::auth::Admin;
 use quota_shared::error::{Entity, Error};
+use quota_shared::http::Problem;
 use quota_shared::http::{
     AdminState, ApiError, JsonBody, created, ensure_version, if_match, json_response, json_with_etag, only_params,
 };
-use quota_shared::model::{AdminChange, NewTier, TierId, TierPatch};
-use quota_shared::page::PageRequest;
+use quota_shared::model::{AdminChange, NewTier, Tier, TierId, TierPatch};
+use quota_shared::openapi::{IfMatch, PageParams};
+use quota_shared::page::{Page, PageRequest};
 use std::collections::HashMap;
+use utoipa_axum::{router::OpenApiRouter, routes};
 
 pub const TIERS_PATH: &str = "/api/admin/quota/tiers";
 
@@ -24,16 +26,28 @@ pub fn router(state: AdminState) -> Router {
 
 /// The routes alone, for merging into the local stack.
 pub fn routes(state: AdminState) -> Router {
-    Router::new()
-        .route(TIERS_PATH, get(list).post(create))
-        .route(&format!("{TIERS_PATH}/{{tier_id}}"), get(read).patch(update).delete(remove))
-        .with_state(state)
+    documented().with_state(state).split_for_parts().0
+}
+
+/// The routes' part of the OpenAPI document.
+pub fn api() -> utoipa::openapi::OpenApi {
+    documented().split_for_parts().1
+}
+
+/// The routes with their OpenAPI operations (`utoipa::path` below).
+fn documented() -> OpenApiRouter<AdminState> {
+    OpenApiRouter::new().routes(routes!(list, create)).routes(routes!(read, update, remove))
 }
 
 fn tier_id(raw: &str) -> Result<TierId, Error> {
     TierId::parse(raw).map_err(|e| Error::Validation(e.into()))
 }
 
+#[utoipa::path(post, path = "/api/admin/quota/tiers", tag = "tiers", operation_id = "createTier", request_body = NewTier,
+    responses(
+        (status = 201, description = "Created; `ETag` and `Location` name it.", body = Tier),
+        (status = 409, description = "The id exists.", body = Problem, content_type = "application/problem+json"),
+    ))]
 async fn create(
     State(s): State<AdminState>,
     admin: Admin,
@@ -47,6 +61,9 @@ async fn create(
     Ok(created(&tier, tier.audit.version, &format!("{TIERS_PATH}/{}", tier.tier_id)))
 }
 
+#[utoipa::path(get, path = "/api/admin/quota/tiers", tag = "tiers", operation_id = "listTiers",
+    params(PageParams, ("enabled" = Option<bool>, Query, description = "Only enabled (true) or disabled (false) tiers.")),
+    responses((status = 200, description = "A page of tiers, by id.", body = Page<Tier>)))]
 async fn list(
     State(s): State<AdminState>,
     _: Admin,
@@ -63,12 +80,25 @@ async fn list(
     Ok(json_response(StatusCode::OK, &s.store.list_tiers(&page, enabled).await?))
 }
 
+#[utoipa::path(get, path = "/api/admin/quota/tiers/{tierId}", tag = "tiers", operation_id = "getTier",
+    params(("tierId" = TierId, Path)),
+    responses(
+        (status = 200, description = "The tier; `ETag` is its version.", body = Tier),
+        (status = 404, description = "No such tier.", body = Problem, content_type = "application/problem+json"),
+    ))]
 async fn read(State(s): State<AdminState>, _: Admin, Path(raw): Path<String>) -> Result<Response, ApiError> {
     let id = tier_id(&raw)?;
     let tier = s.store.get_tier(&id).await?.ok_or(Error::NotFound { entity: Entity::Tier, id: raw })?;
     Ok(json_with_etag(StatusCode::OK, &tier, tier.audit.version))
 }
 
+#[utoipa::path(patch, path = "/api/admin/quota/tiers/{tierId}", tag = "tiers", operation_id = "updateTier", request_body = TierPatch,
+    params(("tierId" = TierId, Path), IfMatch),
+    responses(
+        (status = 200, description = "The updated tier.", body = Tier),
+        (status = 404, description = "No such tier.", body = Problem, content_type = "application/problem+json"),
+        (status = 412, description = "`If-Match` names another version.", body = Problem, content_type = "application/problem+json"),
+    ))]
 async fn update(
     State(s): State<AdminState>,
     admin: Admin,
@@ -89,6 +119,14 @@ async fn update(
     Ok(json_with_etag(StatusCode::OK, &next, next.audit.version))
 }
 
+#[utoipa::path(delete, path = "/api/admin/quota/tiers/{tierId}", tag = "tiers", operation_id = "deleteTier",
+    params(("tierId" = TierId, Path), IfMatch),
+    responses(
+        (status = 204, description = "Deleted."),
+        (status = 404, description = "No such tier.", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Assignments use it.", body = Problem, content_type = "application/problem+json"),
+        (status = 412, description = "`If-Match` names another version.", body = Problem, content_type = "application/problem+json"),
+    ))]
 async fn remove(
     State(s): State<AdminState>,
     admin: Admin,

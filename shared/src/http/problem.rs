@@ -12,7 +12,7 @@ pub const PROBLEM_JSON: &str = "application/problem+json";
 pub const RETRY_AFTER_UNAVAILABLE: u32 = 2;
 
 /// RFC 9457 problem details, with per-field errors for validation.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct Problem {
     #[serde(rename = "type")]
     pub kind: &'static str,

@@ -3,7 +3,7 @@ use serde::Serialize;
 
 /// Who created and last changed a record, and when; `version` drives
 /// optimistic concurrency (it is the ETag of the admin API).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Audit {
     #[serde(serialize_with = "super::millis")]

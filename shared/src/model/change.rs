@@ -16,13 +16,13 @@ crate::names::named_enum! {
 }
 
 /// One field's value before and after (null where it did not exist).
-#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize, utoipa::ToSchema)]
 pub struct FieldChange {
     pub before: Value,
     pub after: Value,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct AdminChange {
     pub event_id: EventId,
@@ -136,7 +136,7 @@ impl super::Override {
 }
 
 /// An event of any kind, as the events API answers it.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 #[serde(untagged)]
 pub enum Event {
     Quota(QuotaEvent),

@@ -17,7 +17,7 @@ crate::names::named_enum! {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct QuotaEvent {
     pub event_id: EventId,
@@ -42,6 +42,7 @@ pub struct QuotaEvent {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub limit: Option<Amount>,
     #[serde(with = "rust_decimal::serde::str")]
+    #[schema(value_type = String, pattern = r"^[0-9]+(\.[0-9]+)?$")]
     pub percentage: Decimal,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub session_id: Option<SessionId>,

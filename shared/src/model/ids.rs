@@ -49,6 +49,18 @@ pub fn check_text(field: &str, text: &str) -> Result<(), FieldError> {
     }
 }
 
+/// The id character sets as JSON Schema patterns, without lookarounds
+/// (test generators need plain regexes): any run of the allowed characters
+/// except `.` and `..` alone.
+const ID_PATTERN: &str =
+    r"^(?:[A-Za-z0-9_:@+=-][A-Za-z0-9._:@+=-]*|\.(?:[A-Za-z0-9_:@+=-][A-Za-z0-9._:@+=-]*|\.[A-Za-z0-9._:@+=-]+))$";
+const ROLE_PATTERN: &str =
+    r"^(?:[A-Za-z0-9_:@+=/-][A-Za-z0-9._:@+=/-]*|\.(?:[A-Za-z0-9_:@+=/-][A-Za-z0-9._:@+=/-]*|\.[A-Za-z0-9._:@+=/-]+))$";
+
+fn pattern_of(chars: fn(char) -> bool) -> &'static str {
+    if chars('/') { ROLE_PATTERN } else { ID_PATTERN }
+}
+
 macro_rules! define_id {
     ($(#[$doc:meta])* $name:ident, $field:literal, $max:literal, $chars:ident) => {
         $(#[$doc])*
@@ -82,6 +94,19 @@ macro_rules! define_id {
                 Self::parse(raw).map_err(|e| serde::de::Error::custom(e.message))
             }
         }
+
+        impl utoipa::PartialSchema for $name {
+            fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+                utoipa::openapi::ObjectBuilder::new()
+                    .schema_type(utoipa::openapi::schema::Type::String)
+                    .min_length(Some(1))
+                    .max_length(Some($max))
+                    .pattern(Some(pattern_of($chars)))
+                    .into()
+            }
+        }
+
+        impl utoipa::ToSchema for $name {}
     };
 }
 

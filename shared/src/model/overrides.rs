@@ -34,7 +34,7 @@ crate::names::named_enum! {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Override {
     pub override_id: OverrideId,
@@ -59,7 +59,7 @@ pub struct Override {
 }
 
 /// An override as answered: with its status at the time of the answer.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct OverrideView {
     #[serde(flatten)]
@@ -68,7 +68,7 @@ pub struct OverrideView {
 }
 
 /// The body of a create request.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct NewOverride {
     pub user_id: UserId,
@@ -96,7 +96,7 @@ pub struct NewOverride {
 }
 
 /// The body of a PATCH: the user and the type are fixed; `null` clears a limit.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct OverridePatch {
     #[serde(default)]

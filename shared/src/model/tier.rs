@@ -40,7 +40,7 @@ crate::names::named_enum! {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Tier {
     pub tier_id: TierId,
@@ -67,7 +67,7 @@ pub struct Tier {
 
 /// The body of a create request. Types are checked by serde; the rules that
 /// span fields by [`NewTier::into_tier`].
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct NewTier {
     pub tier_id: TierId,
@@ -130,7 +130,7 @@ impl NewTier {
 
 /// The body of a PATCH: only the fields present change; `null` clears the
 /// nullable ones (description and the limits).
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct TierPatch {
     #[serde(default)]

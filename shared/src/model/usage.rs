@@ -12,7 +12,7 @@ use std::collections::BTreeSet;
 pub const MAX_TOKENS: u64 = 1_000_000_000;
 
 /// Running totals of one window.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct UsageTotals {
     pub cost: Money,

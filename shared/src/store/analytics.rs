@@ -20,7 +20,7 @@ use serde::Serialize;
 pub const SETTLE: Duration = Duration::minutes(5);
 
 /// One user's figures for a period.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct UserTotals {
     pub user_id: UserId,
@@ -33,7 +33,7 @@ pub struct UserTotals {
 }
 
 /// All users' figures for one UTC day.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct DayTotals {
     pub day: String,

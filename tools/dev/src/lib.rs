@@ -2,6 +2,7 @@
 //! deployed paths, and the demo data.
 
 pub mod demo;
+pub mod openapi;
 
 use axum::Router;
 use quota_shared::auth::Verifier;
@@ -27,8 +28,16 @@ pub fn local_router(
         .merge(events_fn::routes(admin.clone()))
         .merge(users_fn::routes(admin))
         .merge(check_fn::routes::routes(check_fn::app(store, config), users))
+        .route("/openapi.json", axum::routing::get(openapi_json))
         .fallback(no_route)
         .layer(axum::middleware::map_response(ensure_problem))
+}
+
+/// The OpenAPI document (generated once per process).
+async fn openapi_json() -> axum::response::Response {
+    static DOCUMENT: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    let body = DOCUMENT.get_or_init(openapi::document_json).clone();
+    axum::response::IntoResponse::into_response(([(axum::http::header::CONTENT_TYPE, "application/json")], body))
 }
 
 /// 408 when the request (the client sending its body, and the answer) does

@@ -1,0 +1,173 @@
+//! The OpenAPI side of the types whose JSON is written by hand (money as
+//! decimal strings, figures of any metric, display values), and the pieces
+//! every function's document shares: the bearer scheme and problem answers.
+//! The document itself is generated from the handlers (`utoipa::path`) and
+//! assembled by `tools/dev` into `openapi.json`.
+
+use crate::decide::{Percentage, WarningLevel};
+use crate::model::{Amount, DomainPattern, Email, Money};
+use crate::resolve::MatchedBy;
+use utoipa::openapi::content::ContentBuilder;
+use utoipa::openapi::response::{Response, ResponseBuilder};
+use utoipa::openapi::schema::{ObjectBuilder, OneOfBuilder, Schema, Type};
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityRequirement, SecurityScheme};
+use utoipa::openapi::{Components, Ref, RefOr};
+use utoipa::{PartialSchema, ToSchema};
+
+/// Money in requests and answers: a decimal string, at most 10 decimal
+/// places, under 1e9 ("12.50"). Requests may also send a JSON number.
+pub const MONEY_PATTERN: &str = r"^(0|[1-9][0-9]{0,8})(\.[0-9]{1,10})?$";
+
+fn string(pattern: Option<&str>, description: &str) -> RefOr<Schema> {
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .pattern(pattern.map(str::to_string))
+        .description(Some(description))
+        .into()
+}
+
+impl PartialSchema for Money {
+    fn schema() -> RefOr<Schema> {
+        string(Some(MONEY_PATTERN), "A decimal amount as a string (a JSON number is accepted in requests).")
+    }
+}
+impl ToSchema for Money {}
+
+impl PartialSchema for Amount {
+    fn schema() -> RefOr<Schema> {
+        OneOfBuilder::new()
+            .item(Money::schema())
+            .item(ObjectBuilder::new().schema_type(Type::Integer).minimum(Some(0)))
+            .description(Some("Money (a decimal string) for cost, a whole number for tokens and requests."))
+            .into()
+    }
+}
+impl ToSchema for Amount {}
+
+impl PartialSchema for Percentage {
+    fn schema() -> RefOr<Schema> {
+        ObjectBuilder::new()
+            .schema_type(Type::Number)
+            .minimum(Some(0))
+            .description(Some("Percent of a limit used."))
+            .into()
+    }
+}
+impl ToSchema for Percentage {}
+
+impl PartialSchema for WarningLevel {
+    fn schema() -> RefOr<Schema> {
+        string(Some(r"^(none|[0-9]{1,3}%)$"), "The highest warning threshold reached (\"80%\"), or \"none\".")
+    }
+}
+impl ToSchema for WarningLevel {}
+
+impl PartialSchema for MatchedBy {
+    fn schema() -> RefOr<Schema> {
+        string(
+            Some(r"^(direct_user|default_tier|none|unresolved|override|jwt_role:.+|email_domain:.+)$"),
+            "How the tier was found: direct_user, jwt_role:{role}, email_domain:{pattern}, default_tier, \
+             override, none, or unresolved (a record told too little).",
+        )
+    }
+}
+impl ToSchema for MatchedBy {}
+
+impl PartialSchema for Email {
+    fn schema() -> RefOr<Schema> {
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .pattern(Some(r"^[^@\s]+@[A-Za-z0-9.-]+$"))
+            .max_length(Some(254))
+            .into()
+    }
+}
+impl ToSchema for Email {}
+
+impl PartialSchema for DomainPattern {
+    fn schema() -> RefOr<Schema> {
+        string(None, "A domain (uni.edu), a wildcard (*.uni.edu) or regex:<pattern>.")
+    }
+}
+impl ToSchema for DomainPattern {}
+
+/// The paging parameters of every list.
+#[derive(utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)]
+pub struct PageParams {
+    /// Items per page (default 50).
+    #[param(minimum = 1, maximum = 100)]
+    limit: Option<u32>,
+    /// The `nextToken` of the previous page, as it was answered.
+    #[param(rename = "nextToken", max_length = 2048)]
+    next_token: Option<String>,
+}
+
+/// `If-Match` of a conditional write: the `ETag` a read answered.
+#[derive(utoipa::IntoParams)]
+#[into_params(parameter_in = Header)]
+#[allow(dead_code)]
+pub struct IfMatch {
+    /// `"3"`: the write applies only to that version (else 412).
+    #[param(rename = "If-Match", pattern = r#"^"[0-9]+"$"#)]
+    if_match: Option<String>,
+}
+
+/// The conventions every route follows, added to each operation of a
+/// generated document so that no handler repeats them: problem+json for
+/// bad input, oversized or mistyped bodies, internal faults and an
+/// unavailable store; the bearer scheme (401, 403 for admins) on the admin
+/// routes and `/api/quota/me`.
+pub struct Conventions;
+
+impl utoipa::Modify for Conventions {
+    fn modify(&self, api: &mut utoipa::openapi::OpenApi) {
+        let components = api.components.get_or_insert_with(Components::new);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).bearer_format("JWT").build()),
+        );
+        components.schemas.insert("Problem".into(), crate::http::Problem::schema());
+        components.schemas.insert("FieldError".into(), crate::error::FieldError::schema());
+        for (path, item) in api.paths.paths.iter_mut() {
+            let admin = path.starts_with("/api/admin/");
+            let bearer = admin || path == "/api/quota/me";
+            for op in
+                [&mut item.get, &mut item.post, &mut item.patch, &mut item.delete, &mut item.put].into_iter().flatten()
+            {
+                let has_body = op.request_body.is_some();
+                let mut add = |status: &str, why: &str| {
+                    op.responses.responses.entry(status.to_string()).or_insert_with(|| problem(why));
+                };
+                add("400", "Invalid input: `errors` names each field.");
+                if bearer {
+                    add("401", "No token, or not a valid one.");
+                }
+                if admin {
+                    add("403", "A valid token without the admin role.");
+                }
+                if has_body {
+                    add("413", "The body is over 64 KiB.");
+                    add("415", "The body is not application/json.");
+                }
+                add("500", "An internal fault (details are logged, never answered).");
+                add("503", "The store is unavailable or too slow; retry after `Retry-After`.");
+                if bearer {
+                    op.security = Some(vec![SecurityRequirement::new("bearer", Vec::<String>::new())]);
+                }
+            }
+        }
+    }
+}
+
+/// A problem+json answer.
+pub fn problem(description: &str) -> RefOr<Response> {
+    ResponseBuilder::new()
+        .description(description)
+        .content(
+            "application/problem+json",
+            ContentBuilder::new().schema(Some(Ref::from_schema_name("Problem"))).build(),
+        )
+        .into()
+}
