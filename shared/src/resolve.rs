@@ -104,6 +104,8 @@ pub enum Outcome {
 /// Where a candidate comes from: an assignment (with its type) or an override.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all_fields = "camelCase")]
+#[derive(utoipa::ToSchema)]
+#[schema(no_recursion)]
 pub enum CandidateSource {
     #[serde(rename = "overrideId")]
     Override(OverrideId),
@@ -111,7 +113,7 @@ pub enum CandidateSource {
     Assignment { assignment_id: AssignmentId, assignment_type: AssignmentType },
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Candidate {
     #[serde(flatten)]

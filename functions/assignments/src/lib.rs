@@ -2,4 +2,4 @@
 
 mod routes;
 
-pub use routes::{ASSIGNMENTS_PATH, router, routes};
+pub use routes::{ASSIGNMENTS_PATH, api, router, routes};

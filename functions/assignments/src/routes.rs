@@ -4,10 +4,10 @@ use axum::Router;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
 use chrono::Utc;
 use quota_shared::auth::Admin;
 use quota_shared::error::{Entity, Error, FieldErrors};
+use quota_shared::http::Problem;
 use quota_shared::http::{
     AdminState, ApiError, JsonBody, created, ensure_version, if_match, json_response, json_with_etag, only_params,
 };
@@ -15,10 +15,12 @@ use quota_shared::model::{
     AdminChange, Assignment, AssignmentId, AssignmentPatch, AssignmentType, DomainPattern, JwtRole, NewAssignment,
     TierId, UserId,
 };
-use quota_shared::page::PageRequest;
+use quota_shared::openapi::{IfMatch, PageParams};
+use quota_shared::page::{Page, PageRequest};
 use quota_shared::store::AssignmentFilter;
 use std::collections::HashMap;
 use strum::VariantNames;
+use utoipa_axum::{router::OpenApiRouter, routes};
 
 pub const ASSIGNMENTS_PATH: &str = "/api/admin/quota/assignments";
 
@@ -29,10 +31,17 @@ pub fn router(state: AdminState) -> Router {
 
 /// The routes alone, for merging into the local stack.
 pub fn routes(state: AdminState) -> Router {
-    Router::new()
-        .route(ASSIGNMENTS_PATH, get(list).post(create))
-        .route(&format!("{ASSIGNMENTS_PATH}/{{assignment_id}}"), get(read).patch(update).delete(remove))
-        .with_state(state)
+    documented().with_state(state).split_for_parts().0
+}
+
+/// The routes' part of the OpenAPI document.
+pub fn api() -> utoipa::openapi::OpenApi {
+    documented().split_for_parts().1
+}
+
+/// The routes with their OpenAPI operations (`utoipa::path` below).
+fn documented() -> OpenApiRouter<AdminState> {
+    OpenApiRouter::new().routes(routes!(list, create)).routes(routes!(read, update, remove))
 }
 
 fn assignment_id(raw: &str) -> Result<AssignmentId, Error> {
@@ -43,6 +52,7 @@ fn not_found(raw: String) -> Error {
     Error::NotFound { entity: Entity::Assignment, id: raw }
 }
 
+#[utoipa::path(post, path = "/api/admin/quota/assignments", tag = "assignments", operation_id = "createAssignment", request_body = NewAssignment, responses((status = 201, description = "Created; `ETag` and `Location` name it.", body = Assignment), (status = 404, description = "The tier does not exist.", body = Problem, content_type = "application/problem+json"), (status = 409, description = "The user has a direct assignment already.", body = Problem, content_type = "application/problem+json")))]
 async fn create(
     State(s): State<AdminState>,
     admin: Admin,
@@ -91,6 +101,7 @@ fn filter(q: &HashMap<String, String>) -> Result<AssignmentFilter, Error> {
     Ok(AssignmentFilter { kind: value.as_ref().map(|(k, _)| *k).or(kind), value: value.map(|(_, v)| v), tier_id })
 }
 
+#[utoipa::path(get, path = "/api/admin/quota/assignments", tag = "assignments", operation_id = "listAssignments", params(PageParams, ("assignmentType" = Option<AssignmentType>, Query), ("tierId" = Option<TierId>, Query), ("userId" = Option<UserId>, Query), ("jwtRole" = Option<JwtRole>, Query), ("emailDomain" = Option<DomainPattern>, Query)), responses((status = 200, description = "A page of assignments.", body = Page<Assignment>)))]
 async fn list(
     State(s): State<AdminState>,
     _: Admin,
@@ -102,12 +113,14 @@ async fn list(
     Ok(json_response(StatusCode::OK, &s.store.list_assignments(&filter, &page).await?))
 }
 
+#[utoipa::path(get, path = "/api/admin/quota/assignments/{assignmentId}", tag = "assignments", operation_id = "getAssignment", params(("assignmentId" = AssignmentId, Path)), responses((status = 200, description = "The assignment; `ETag` is its version.", body = Assignment), (status = 404, description = "No such assignment.", body = Problem, content_type = "application/problem+json")))]
 async fn read(State(s): State<AdminState>, _: Admin, Path(raw): Path<String>) -> Result<Response, ApiError> {
     let id = assignment_id(&raw)?;
     let a = s.store.get_assignment(&id).await?.ok_or_else(|| not_found(raw))?;
     Ok(json_with_etag(StatusCode::OK, &a, a.audit.version))
 }
 
+#[utoipa::path(patch, path = "/api/admin/quota/assignments/{assignmentId}", tag = "assignments", operation_id = "updateAssignment", request_body = AssignmentPatch, params(("assignmentId" = AssignmentId, Path), IfMatch), responses((status = 200, description = "The updated assignment.", body = Assignment), (status = 404, description = "No such assignment (or tier).", body = Problem, content_type = "application/problem+json"), (status = 409, description = "The user has a direct assignment already.", body = Problem, content_type = "application/problem+json"), (status = 412, description = "`If-Match` names another version.", body = Problem, content_type = "application/problem+json")))]
 async fn update(
     State(s): State<AdminState>,
     admin: Admin,
@@ -127,6 +140,7 @@ async fn update(
     Ok(json_with_etag(StatusCode::OK, &next, next.audit.version))
 }
 
+#[utoipa::path(delete, path = "/api/admin/quota/assignments/{assignmentId}", tag = "assignments", operation_id = "deleteAssignment", params(("assignmentId" = AssignmentId, Path), IfMatch), responses((status = 204, description = "Deleted."), (status = 404, description = "No such assignment.", body = Problem, content_type = "application/problem+json"), (status = 412, description = "`If-Match` names another version.", body = Problem, content_type = "application/problem+json")))]
 async fn remove(
     State(s): State<AdminState>,
     admin: Admin,

@@ -11,7 +11,7 @@ use serde::Deserialize;
 
 pub const MAX_MODEL_LEN: usize = 200;
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct CheckPayload {
     /// "check"; optional over HTTP, where the path says it.
@@ -35,7 +35,7 @@ pub struct CheckPayload {
     pub estimated_tokens: Option<u64>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct RecordPayload {
     #[serde(default)]

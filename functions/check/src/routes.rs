@@ -11,15 +11,18 @@ use axum::extract::{FromRef, Query, State};
 use axum::http::HeaderMap;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::post;
 use chrono::Utc;
 use quota_shared::auth::Verifier;
 use quota_shared::check::CheckOutcome;
 use quota_shared::error::Error;
+use quota_shared::http::Problem;
 use quota_shared::http::{ApiError, JsonBody, ensure_problem, json_response, no_route, only_params, parse_value};
+use quota_shared::record::RecordAnswer;
 use serde_json::Value;
 use std::collections::HashMap;
 use std::sync::Arc;
+use utoipa_axum::{router::OpenApiRouter, routes};
 
 pub const CHECK_PATH: &str = "/api/quota/check";
 pub const USAGE_PATH: &str = "/api/quota/usage";
@@ -45,6 +48,8 @@ pub type Users = Option<Arc<Verifier>>;
 /// `GET /api/quota/me`: the caller's own quota, as a check would answer it,
 /// without side effects. The caller is the token's subject; there is no user
 /// parameter, so no one reads another user's quota.
+#[utoipa::path(get, path = "/api/quota/me", tag = "check", operation_id = "myQuota",
+    responses((status = 200, description = "The caller's quota, as a check would answer it, with no side effect.", body = CheckOutcome)))]
 async fn me(
     State(app): State<App>,
     State(users): State<Users>,
@@ -83,13 +88,24 @@ impl FromRef<CheckState> for Users {
 
 /// The routes alone, for merging into the local stack.
 pub fn routes(app: App, users: Users) -> Router {
-    Router::new()
-        .route(CHECK_PATH, post(check))
-        .route(USAGE_PATH, post(record))
-        .route(ME_PATH, get(me))
-        .with_state(CheckState { app, users })
+    documented().with_state(CheckState { app, users }).split_for_parts().0
 }
 
+/// The routes' part of the OpenAPI document (the direct invoke is no HTTP route).
+pub fn api() -> utoipa::openapi::OpenApi {
+    documented().split_for_parts().1
+}
+
+fn documented() -> OpenApiRouter<CheckState> {
+    OpenApiRouter::new().routes(routes!(check)).routes(routes!(record)).routes(routes!(me))
+}
+
+#[utoipa::path(post, path = "/api/quota/check", tag = "check", operation_id = "check", request_body = CheckPayload,
+    responses(
+        (status = 200, description = "Allowed (perhaps with a warning); a strict tier's answer holds a reservation.", body = CheckOutcome),
+        (status = 429, description = "Blocked; `Retry-After` says when to try again.", body = CheckOutcome),
+        (status = 503, description = "The store is down and the failure mode refuses (fail-closed).", body = CheckOutcome),
+    ))]
 async fn check(State(app): State<App>, JsonBody(body): JsonBody<CheckPayload>) -> Result<Response, ApiError> {
     let request = body.into_request()?;
     let now = Utc::now();
@@ -132,6 +148,11 @@ async fn direct(State(app): State<App>, JsonBody(payload): JsonBody<Value>) -> R
     }
 }
 
+#[utoipa::path(post, path = "/api/quota/usage", tag = "check", operation_id = "recordUsage", request_body = RecordPayload,
+    responses(
+        (status = 200, description = "Counted (or counted before: `duplicate`); the state after it.", body = RecordAnswer),
+        (status = 409, description = "The requestId was recorded with other figures.", body = Problem, content_type = "application/problem+json"),
+    ))]
 async fn record(State(app): State<App>, JsonBody(body): JsonBody<RecordPayload>) -> Result<Response, ApiError> {
     if let Some(model) = &body.model {
         tracing::debug!(model, user = %body.user_id, "recording usage");

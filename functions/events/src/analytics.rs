@@ -10,11 +10,10 @@ use quota_shared::error::FieldErrors;
 use quota_shared::http::{AdminState, ApiError, json_response, only_params};
 use quota_shared::model::TierId;
 use quota_shared::period::{Period, Window};
+use quota_shared::store::{DayTotals, UserTotals};
 use serde::Serialize;
 use std::collections::HashMap;
 
-pub const TOP_USERS_PATH: &str = "/api/admin/quota/analytics/top-users";
-pub const DAILY_PATH: &str = "/api/admin/quota/analytics/daily";
 /// Top users answered by default, and at most.
 const DEFAULT_TOP: usize = 10;
 const MAX_TOP: usize = 100;
@@ -39,7 +38,7 @@ fn tier(errors: &mut FieldErrors, q: &HashMap<String, String>) -> Option<TierId>
     q.get("tierId").and_then(|raw| errors.check(TierId::parse(raw.as_str())))
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 struct Answer<T> {
     period: Option<String>,
@@ -47,6 +46,7 @@ struct Answer<T> {
     items: Vec<T>,
 }
 
+#[utoipa::path(get, path = "/api/admin/quota/analytics/top-users", tag = "analytics", operation_id = "topUsers", params(("period" = String, Query, pattern = r"^[0-9]{4}-[0-9]{2}(-[0-9]{2})?$", description = "A UTC month (2026-11) or day (2026-11-28)."), ("tierId" = Option<TierId>, Query), ("limit" = Option<u32>, Query, minimum = 1, maximum = 100)), responses((status = 200, description = "The users who spent most, by cost descending.", body = Answer<UserTotals>)))]
 pub async fn top_users(
     State(s): State<AdminState>,
     _: Admin,
@@ -82,6 +82,7 @@ pub async fn top_users(
     Ok(json_response(StatusCode::OK, &Answer { period: Some(period.key()), tier_id: tier, items }))
 }
 
+#[utoipa::path(get, path = "/api/admin/quota/analytics/daily", tag = "analytics", operation_id = "dailyTotals", params(("from" = String, Query, format = Date), ("to" = String, Query, format = Date, description = "Included; at most 92 days after from."), ("tierId" = Option<TierId>, Query)), responses((status = 200, description = "Per UTC day: cost, tokens, requests, active users.", body = Answer<DayTotals>)))]
 pub async fn daily(
     State(s): State<AdminState>,
     _: Admin,

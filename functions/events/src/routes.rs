@@ -4,16 +4,17 @@ use axum::Router;
 use axum::extract::{Query, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
 use chrono::{DateTime, SecondsFormat, Utc};
 use quota_shared::auth::Admin;
 use quota_shared::error::{Error, FieldErrors};
 use quota_shared::http::{AdminState, ApiError, json_response, only_params};
 use quota_shared::model::{Event, EventType, TierId, UserId};
+use quota_shared::openapi::PageParams;
 use quota_shared::page::{Page, PageRequest};
 use quota_shared::store::{EventFilter, TimeRange};
 use std::collections::HashMap;
 use strum::VariantNames;
+use utoipa_axum::{router::OpenApiRouter, routes};
 
 pub const EVENTS_PATH: &str = "/api/admin/quota/events";
 /// The CSV answer's next page token travels in this header.
@@ -26,11 +27,20 @@ pub fn router(state: AdminState) -> Router {
 
 /// The routes alone, for merging into the local stack.
 pub fn routes(state: AdminState) -> Router {
-    Router::new()
-        .route(EVENTS_PATH, get(search))
-        .route(crate::analytics::TOP_USERS_PATH, get(crate::analytics::top_users))
-        .route(crate::analytics::DAILY_PATH, get(crate::analytics::daily))
-        .with_state(state)
+    documented().with_state(state).split_for_parts().0
+}
+
+/// The routes' part of the OpenAPI document.
+pub fn api() -> utoipa::openapi::OpenApi {
+    documented().split_for_parts().1
+}
+
+/// The routes with their OpenAPI operations (`utoipa::path` below).
+fn documented() -> OpenApiRouter<AdminState> {
+    OpenApiRouter::new()
+        .routes(routes!(search))
+        .routes(routes!(crate::analytics::top_users))
+        .routes(routes!(crate::analytics::daily))
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -92,6 +102,7 @@ fn filter(q: &HashMap<String, String>) -> Result<(EventFilter, Format), Error> {
     Ok((EventFilter { user, tier, kind, range: TimeRange { from, to }, target_id, actor }, format))
 }
 
+#[utoipa::path(get, path = "/api/admin/quota/events", tag = "events", operation_id = "searchEvents", params(PageParams, ("userId" = Option<UserId>, Query), ("tierId" = Option<TierId>, Query), ("type" = Option<EventType>, Query), ("from" = Option<chrono::DateTime<Utc>>, Query, description = "Included (RFC 3339)."), ("to" = Option<chrono::DateTime<Utc>>, Query, description = "Excluded (RFC 3339)."), ("targetId" = Option<String>, Query, description = "Admin changes of this target."), ("actor" = Option<String>, Query, description = "Admin changes by this actor."), ("format" = Option<String>, Query, description = "json (default) or csv.")), responses((status = 200, description = "Events newest first; as CSV with format=csv (the next token in `X-Next-Token`).", content((Page<Event> = "application/json"), (String = "text/csv")))))]
 async fn search(
     State(s): State<AdminState>,
     _: Admin,

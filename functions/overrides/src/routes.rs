@@ -4,18 +4,21 @@ use axum::Router;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
 use chrono::Utc;
 use quota_shared::auth::Admin;
 use quota_shared::error::{Entity, Error, FieldErrors};
+use quota_shared::http::Problem;
 use quota_shared::http::{
     AdminState, ApiError, JsonBody, created, ensure_version, if_match, json_response, json_with_etag, only_params,
 };
+use quota_shared::model::OverrideView;
 use quota_shared::model::{AdminChange, NewOverride, Override, OverrideId, OverridePatch, OverrideStatus, UserId};
-use quota_shared::page::PageRequest;
+use quota_shared::openapi::{IfMatch, PageParams};
+use quota_shared::page::{Page, PageRequest};
 use quota_shared::store::OverrideFilter;
 use std::collections::HashMap;
 use strum::VariantNames;
+use utoipa_axum::{router::OpenApiRouter, routes};
 
 pub const OVERRIDES_PATH: &str = "/api/admin/quota/overrides";
 
@@ -26,10 +29,17 @@ pub fn router(state: AdminState) -> Router {
 
 /// The routes alone, for merging into the local stack.
 pub fn routes(state: AdminState) -> Router {
-    Router::new()
-        .route(OVERRIDES_PATH, get(list).post(create))
-        .route(&format!("{OVERRIDES_PATH}/{{override_id}}"), get(read).patch(update).delete(remove))
-        .with_state(state)
+    documented().with_state(state).split_for_parts().0
+}
+
+/// The routes' part of the OpenAPI document.
+pub fn api() -> utoipa::openapi::OpenApi {
+    documented().split_for_parts().1
+}
+
+/// The routes with their OpenAPI operations (`utoipa::path` below).
+fn documented() -> OpenApiRouter<AdminState> {
+    OpenApiRouter::new().routes(routes!(list, create)).routes(routes!(read, update, remove))
 }
 
 fn override_id(raw: &str) -> Result<OverrideId, Error> {
@@ -40,6 +50,7 @@ fn not_found(raw: String) -> Error {
     Error::NotFound { entity: Entity::Override, id: raw }
 }
 
+#[utoipa::path(post, path = "/api/admin/quota/overrides", tag = "overrides", operation_id = "createOverride", request_body = NewOverride, responses((status = 201, description = "Created (with its status); `ETag` and `Location` name it.", body = OverrideView), (status = 409, description = "The user has 50 overrides in effect already.", body = Problem, content_type = "application/problem+json")))]
 async fn create(
     State(s): State<AdminState>,
     admin: Admin,
@@ -68,6 +79,7 @@ fn filter(q: &HashMap<String, String>) -> Result<OverrideFilter, Error> {
     Ok(OverrideFilter { user, status })
 }
 
+#[utoipa::path(get, path = "/api/admin/quota/overrides", tag = "overrides", operation_id = "listOverrides", params(PageParams, ("userId" = Option<UserId>, Query), ("status" = Option<OverrideStatus>, Query)), responses((status = 200, description = "A page of overrides, newest validFrom first.", body = Page<OverrideView>)))]
 async fn list(
     State(s): State<AdminState>,
     _: Admin,
@@ -79,6 +91,7 @@ async fn list(
     Ok(json_response(StatusCode::OK, &s.store.list_overrides(&filter, &page, Utc::now()).await?))
 }
 
+#[utoipa::path(get, path = "/api/admin/quota/overrides/{overrideId}", tag = "overrides", operation_id = "getOverride", params(("overrideId" = OverrideId, Path)), responses((status = 200, description = "The override; `ETag` is its version.", body = OverrideView), (status = 404, description = "No such override.", body = Problem, content_type = "application/problem+json")))]
 async fn read(State(s): State<AdminState>, _: Admin, Path(raw): Path<String>) -> Result<Response, ApiError> {
     let id = override_id(&raw)?;
     let o = s.store.get_override(&id).await?.ok_or_else(|| not_found(raw))?;
@@ -94,6 +107,7 @@ async fn current_at(s: &AdminState, raw: &str, headers: &HeaderMap) -> Result<Ov
     Ok(current)
 }
 
+#[utoipa::path(patch, path = "/api/admin/quota/overrides/{overrideId}", tag = "overrides", operation_id = "updateOverride", request_body = OverridePatch, params(("overrideId" = OverrideId, Path), IfMatch), responses((status = 200, description = "The updated override.", body = OverrideView), (status = 404, description = "No such override.", body = Problem, content_type = "application/problem+json"), (status = 412, description = "`If-Match` names another version.", body = Problem, content_type = "application/problem+json")))]
 async fn update(
     State(s): State<AdminState>,
     admin: Admin,
@@ -112,6 +126,7 @@ async fn update(
     Ok(json_with_etag(StatusCode::OK, &next.view(now), next.audit.version))
 }
 
+#[utoipa::path(delete, path = "/api/admin/quota/overrides/{overrideId}", tag = "overrides", operation_id = "deleteOverride", params(("overrideId" = OverrideId, Path), IfMatch), responses((status = 204, description = "Deleted."), (status = 404, description = "No such override.", body = Problem, content_type = "application/problem+json"), (status = 412, description = "`If-Match` names another version.", body = Problem, content_type = "application/problem+json")))]
 async fn remove(
     State(s): State<AdminState>,
     admin: Admin,

@@ -2,4 +2,4 @@
 
 mod routes;
 
-pub use routes::{USERS_PATH, router, routes};
+pub use routes::{USERS_PATH, api, router, routes};

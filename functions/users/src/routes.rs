@@ -4,7 +4,6 @@ use axum::Router;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
-use axum::routing::get;
 use chrono::{DateTime, Utc};
 use quota_shared::auth::Admin;
 use quota_shared::basis::{Basis, OverrideSummary};
@@ -20,6 +19,7 @@ use quota_shared::resolve::{self, Candidate, CandidateSource, MAX_ROLES, Matched
 use quota_shared::store::EventFilter;
 use serde::Serialize;
 use std::collections::HashMap;
+use utoipa_axum::{router::OpenApiRouter, routes};
 
 pub const USERS_PATH: &str = "/api/admin/quota/users";
 /// How many of the user's latest events the inspector shows.
@@ -32,10 +32,20 @@ pub fn router(state: AdminState) -> Router {
 
 /// The routes alone, for merging into the local stack.
 pub fn routes(state: AdminState) -> Router {
-    Router::new().route(&format!("{USERS_PATH}/{{user_id}}"), get(inspect)).with_state(state)
+    documented().with_state(state).split_for_parts().0
 }
 
-#[derive(Serialize)]
+/// The routes' part of the OpenAPI document.
+pub fn api() -> utoipa::openapi::OpenApi {
+    documented().split_for_parts().1
+}
+
+/// The routes with their OpenAPI operations (`utoipa::path` below).
+fn documented() -> OpenApiRouter<AdminState> {
+    OpenApiRouter::new().routes(routes!(inspect))
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 struct Usage {
     daily: UsageTotals,
@@ -43,7 +53,7 @@ struct Usage {
 }
 
 /// One of the user's overrides, as the inspector shows it.
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 struct InspectedOverride {
     #[serde(flatten)]
@@ -52,7 +62,7 @@ struct InspectedOverride {
     decides: bool,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 struct Inspection {
     user_id: UserId,
@@ -97,6 +107,7 @@ fn subject(user: &str, q: &HashMap<String, String>) -> Result<Subject, Error> {
     Ok(Subject { user_id: user_id.expect("checked"), roles, email })
 }
 
+#[utoipa::path(get, path = "/api/admin/quota/users/{userId}", tag = "users", operation_id = "inspectUser", params(("userId" = UserId, Path), ("roles" = Option<String>, Query, description = "Comma-separated JWT roles (at most 100)."), ("email" = Option<Email>, Query)), responses((status = 200, description = "The cascade, the decision, usage, reservations and recent events.", body = Inspection)))]
 async fn inspect(
     State(s): State<AdminState>,
     _: Admin,

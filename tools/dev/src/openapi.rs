@@ -20,7 +20,14 @@ pub fn document() -> OpenApi {
                 .build(),
         )
         .build();
-    for part in [tiers_fn::api()] {
+    for part in [
+        check_fn::routes::api(),
+        tiers_fn::api(),
+        assignments_fn::api(),
+        overrides_fn::api(),
+        events_fn::api(),
+        users_fn::api(),
+    ] {
         api.merge(part);
     }
     Conventions.modify(&mut api);
