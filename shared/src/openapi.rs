@@ -14,9 +14,11 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityRequirement
 use utoipa::openapi::{Components, Ref, RefOr};
 use utoipa::{PartialSchema, ToSchema};
 
-/// Money in requests and answers: a decimal string, at most 10 decimal
-/// places, under 1e9 ("12.50"). Requests may also send a JSON number.
-pub const MONEY_PATTERN: &str = r"^(0|[1-9][0-9]{0,8})(\.[0-9]{1,10})?$";
+/// Money in requests and answers: a non-negative decimal string with at
+/// most 10 decimal places ("12.50"); requests may also send a JSON number.
+/// A request's amount must also be at most 1e9, which totals in answers may
+/// pass, so the bound is the server's to check (400 with the field named).
+pub const MONEY_PATTERN: &str = r"^[0-9]+(\.[0-9]{1,10})?$";
 
 fn string(pattern: Option<&str>, description: &str) -> RefOr<Schema> {
     ObjectBuilder::new()
@@ -28,7 +30,13 @@ fn string(pattern: Option<&str>, description: &str) -> RefOr<Schema> {
 
 impl PartialSchema for Money {
     fn schema() -> RefOr<Schema> {
-        string(Some(MONEY_PATTERN), "A decimal amount as a string (a JSON number is accepted in requests).")
+        // Requests may send a JSON number too; its text is read exactly and
+        // held to the same rules (at most 10 decimals, under 1e9).
+        OneOfBuilder::new()
+            .item(string(Some(MONEY_PATTERN), "A decimal amount as a string."))
+            .item(ObjectBuilder::new().schema_type(Type::Number).minimum(Some(0)))
+            .description(Some("A decimal amount: a string in answers (\"12.50\"); a string or a number in requests."))
+            .into()
     }
 }
 impl ToSchema for Money {}

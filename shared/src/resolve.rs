@@ -104,14 +104,33 @@ pub enum Outcome {
 /// Where a candidate comes from: an assignment (with its type) or an override.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all_fields = "camelCase")]
-#[derive(utoipa::ToSchema)]
-#[schema(no_recursion)]
 pub enum CandidateSource {
     #[serde(rename = "overrideId")]
     Override(OverrideId),
     #[serde(untagged)]
     Assignment { assignment_id: AssignmentId, assignment_type: AssignmentType },
 }
+
+/// By hand: the derive does not follow the untagged variant.
+impl utoipa::PartialSchema for CandidateSource {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::ToSchema;
+        use utoipa::openapi::schema::{ObjectBuilder, OneOfBuilder};
+        let reference = |name: std::borrow::Cow<'static, str>| utoipa::openapi::Ref::from_schema_name(name);
+        OneOfBuilder::new()
+            .item(ObjectBuilder::new().property("overrideId", reference(OverrideId::name())).required("overrideId"))
+            .item(
+                ObjectBuilder::new()
+                    .property("assignmentId", reference(AssignmentId::name()))
+                    .property("assignmentType", reference(AssignmentType::name()))
+                    .required("assignmentId")
+                    .required("assignmentType"),
+            )
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for CandidateSource {}
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
