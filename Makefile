@@ -102,6 +102,7 @@ user-token:
 test: setup infra-test
 	.venv/bin/python -m unittest discover -s tools/tests
 	tools/with-emulator.sh cargo test --workspace
+	tools/schemathesis.sh
 
 # Builds the release binary (the deployed one is measured too), then prints
 # the bench tables; needs the emulator, which it starts.

@@ -43,8 +43,9 @@ impl ToSchema for Money {}
 
 impl PartialSchema for Amount {
     fn schema() -> RefOr<Schema> {
+        // Answers only: money is always a string there.
         OneOfBuilder::new()
-            .item(Money::schema())
+            .item(string(Some(MONEY_PATTERN), "Money."))
             .item(ObjectBuilder::new().schema_type(Type::Integer).minimum(Some(0)))
             .description(Some("Money (a decimal string) for cost, a whole number for tokens and requests."))
             .into()
@@ -118,8 +119,8 @@ pub struct PageParams {
 #[allow(dead_code)]
 pub struct IfMatch {
     /// `"3"`: the write applies only to that version (else 412).
-    #[param(rename = "If-Match", pattern = r#"^"[0-9]+"$"#)]
-    if_match: Option<String>,
+    #[param(rename = "If-Match", pattern = r#"^"[0-9]+"$"#, required = false)]
+    if_match: String,
 }
 
 /// The conventions every route follows, added to each operation of a
