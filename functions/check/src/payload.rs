@@ -19,6 +19,7 @@ pub struct CheckPayload {
     pub action: Option<String>,
     pub user_id: UserId,
     #[serde(default)]
+    #[schema(max_items = 100)]
     pub roles: Vec<JwtRole>,
     #[serde(default)]
     pub email: Option<Email>,
@@ -32,6 +33,7 @@ pub struct CheckPayload {
     #[serde(default)]
     pub estimated_cost: Option<Money>,
     #[serde(default)]
+    #[schema(maximum = 1_000_000_000)]
     pub estimated_tokens: Option<u64>,
 }
 
@@ -45,8 +47,10 @@ pub struct RecordPayload {
     /// A JSON string ("0.0123") or number; kept exact either way.
     pub cost: Money,
     #[serde(default)]
+    #[schema(maximum = 1_000_000_000)]
     pub input_tokens: u64,
     #[serde(default)]
+    #[schema(maximum = 1_000_000_000)]
     pub output_tokens: u64,
     /// The model that served the request; logged, not stored.
     #[serde(default)]
@@ -59,6 +63,7 @@ pub struct RecordPayload {
     pub quota_context: Option<String>,
     /// As in check; used when no `quotaContext` is given.
     #[serde(default)]
+    #[schema(max_items = 100)]
     pub roles: Vec<JwtRole>,
     #[serde(default)]
     pub email: Option<Email>,

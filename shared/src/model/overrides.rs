@@ -42,9 +42,13 @@ pub struct Override {
     pub override_type: OverrideType,
     pub monthly_cost_limit: Option<Money>,
     pub daily_cost_limit: Option<Money>,
+    #[schema(minimum = 1, maximum = 1_000_000_000_000_f64)]
     pub monthly_token_limit: Option<u64>,
+    #[schema(minimum = 1, maximum = 1_000_000_000_000_f64)]
     pub daily_token_limit: Option<u64>,
+    #[schema(minimum = 1, maximum = 1_000_000_000_000_f64)]
     pub monthly_request_limit: Option<u64>,
+    #[schema(minimum = 1, maximum = 1_000_000_000_000_f64)]
     pub daily_request_limit: Option<u64>,
     /// Its own enforcement; `None` follows the user's tier.
     pub enforcement: Option<Enforcement>,
@@ -52,6 +56,7 @@ pub struct Override {
     pub valid_from: DateTime<Utc>,
     #[serde(serialize_with = "millis")]
     pub valid_until: DateTime<Utc>,
+    #[schema(min_length = 1, max_length = 500)]
     pub reason: String,
     pub enabled: bool,
     #[serde(flatten)]
@@ -78,18 +83,23 @@ pub struct NewOverride {
     #[serde(default)]
     pub daily_cost_limit: Option<Money>,
     #[serde(default)]
+    #[schema(minimum = 1, maximum = 1_000_000_000_000_f64)]
     pub monthly_token_limit: Option<u64>,
     #[serde(default)]
+    #[schema(minimum = 1, maximum = 1_000_000_000_000_f64)]
     pub daily_token_limit: Option<u64>,
     #[serde(default)]
+    #[schema(minimum = 1, maximum = 1_000_000_000_000_f64)]
     pub monthly_request_limit: Option<u64>,
     #[serde(default)]
+    #[schema(minimum = 1, maximum = 1_000_000_000_000_f64)]
     pub daily_request_limit: Option<u64>,
     #[serde(default)]
     pub enforcement: Option<Enforcement>,
     #[serde(default)]
     pub valid_from: Option<DateTime<Utc>>,
     pub valid_until: DateTime<Utc>,
+    #[schema(min_length = 1, max_length = 500)]
     pub reason: String,
     #[serde(default)]
     pub enabled: Option<bool>,
@@ -108,17 +118,22 @@ pub struct OverridePatch {
     #[serde(default, deserialize_with = "super::present")]
     pub daily_cost_limit: Option<Option<Money>>,
     #[serde(default, deserialize_with = "super::present")]
+    #[schema(minimum = 1, maximum = 1_000_000_000_000_f64)]
     pub monthly_token_limit: Option<Option<u64>>,
     #[serde(default, deserialize_with = "super::present")]
+    #[schema(minimum = 1, maximum = 1_000_000_000_000_f64)]
     pub daily_token_limit: Option<Option<u64>>,
     #[serde(default, deserialize_with = "super::present")]
+    #[schema(minimum = 1, maximum = 1_000_000_000_000_f64)]
     pub monthly_request_limit: Option<Option<u64>>,
     #[serde(default, deserialize_with = "super::present")]
+    #[schema(minimum = 1, maximum = 1_000_000_000_000_f64)]
     pub daily_request_limit: Option<Option<u64>>,
     /// `null` makes it follow the tier again.
     #[serde(default, deserialize_with = "super::present")]
     pub enforcement: Option<Option<Enforcement>>,
     #[serde(default)]
+    #[schema(min_length = 1, max_length = 500)]
     pub reason: Option<String>,
     #[serde(default)]
     pub enabled: Option<bool>,

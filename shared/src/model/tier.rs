@@ -44,15 +44,22 @@ crate::names::named_enum! {
 #[serde(rename_all = "camelCase")]
 pub struct Tier {
     pub tier_id: TierId,
+    #[schema(min_length = 1, max_length = 100)]
     pub tier_name: String,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(max_length = 1000)]
     pub description: Option<String>,
     pub monthly_cost_limit: Option<Money>,
     pub daily_cost_limit: Option<Money>,
+    #[schema(minimum = 1, maximum = 1_000_000_000_000_f64)]
     pub monthly_token_limit: Option<u64>,
+    #[schema(minimum = 1, maximum = 1_000_000_000_000_f64)]
     pub daily_token_limit: Option<u64>,
+    #[schema(minimum = 1, maximum = 1_000_000_000_000_f64)]
     pub monthly_request_limit: Option<u64>,
+    #[schema(minimum = 1, maximum = 1_000_000_000_000_f64)]
     pub daily_request_limit: Option<u64>,
+    #[schema(maximum = 100)]
     pub soft_limit_percentage: u8,
     pub action_on_limit: LimitAction,
     pub unlimited: bool,
@@ -60,6 +67,7 @@ pub struct Tier {
     pub enforcement: Enforcement,
     /// What a strict check reserves when it is given no estimate.
     pub default_reservation: Option<Money>,
+    #[schema(minimum = 1, maximum = 86_400)]
     pub reservation_ttl_seconds: u32,
     #[serde(flatten)]
     pub audit: Audit,
@@ -71,22 +79,29 @@ pub struct Tier {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct NewTier {
     pub tier_id: TierId,
+    #[schema(min_length = 1, max_length = 100)]
     pub tier_name: String,
     #[serde(default)]
+    #[schema(max_length = 1000)]
     pub description: Option<String>,
     #[serde(default)]
     pub monthly_cost_limit: Option<Money>,
     #[serde(default)]
     pub daily_cost_limit: Option<Money>,
     #[serde(default)]
+    #[schema(minimum = 1, maximum = 1_000_000_000_000_f64)]
     pub monthly_token_limit: Option<u64>,
     #[serde(default)]
+    #[schema(minimum = 1, maximum = 1_000_000_000_000_f64)]
     pub daily_token_limit: Option<u64>,
     #[serde(default)]
+    #[schema(minimum = 1, maximum = 1_000_000_000_000_f64)]
     pub monthly_request_limit: Option<u64>,
     #[serde(default)]
+    #[schema(minimum = 1, maximum = 1_000_000_000_000_f64)]
     pub daily_request_limit: Option<u64>,
     #[serde(default)]
+    #[schema(maximum = 100)]
     pub soft_limit_percentage: Option<u8>,
     #[serde(default)]
     pub action_on_limit: Option<LimitAction>,
@@ -99,6 +114,7 @@ pub struct NewTier {
     #[serde(default)]
     pub default_reservation: Option<Money>,
     #[serde(default)]
+    #[schema(minimum = 1, maximum = 86_400)]
     pub reservation_ttl_seconds: Option<u32>,
 }
 
@@ -134,22 +150,29 @@ impl NewTier {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct TierPatch {
     #[serde(default)]
+    #[schema(min_length = 1, max_length = 100)]
     pub tier_name: Option<String>,
     #[serde(default, deserialize_with = "super::present")]
+    #[schema(max_length = 1000)]
     pub description: Option<Option<String>>,
     #[serde(default, deserialize_with = "super::present")]
     pub monthly_cost_limit: Option<Option<Money>>,
     #[serde(default, deserialize_with = "super::present")]
     pub daily_cost_limit: Option<Option<Money>>,
     #[serde(default, deserialize_with = "super::present")]
+    #[schema(minimum = 1, maximum = 1_000_000_000_000_f64)]
     pub monthly_token_limit: Option<Option<u64>>,
     #[serde(default, deserialize_with = "super::present")]
+    #[schema(minimum = 1, maximum = 1_000_000_000_000_f64)]
     pub daily_token_limit: Option<Option<u64>>,
     #[serde(default, deserialize_with = "super::present")]
+    #[schema(minimum = 1, maximum = 1_000_000_000_000_f64)]
     pub monthly_request_limit: Option<Option<u64>>,
     #[serde(default, deserialize_with = "super::present")]
+    #[schema(minimum = 1, maximum = 1_000_000_000_000_f64)]
     pub daily_request_limit: Option<Option<u64>>,
     #[serde(default)]
+    #[schema(maximum = 100)]
     pub soft_limit_percentage: Option<u8>,
     #[serde(default)]
     pub action_on_limit: Option<LimitAction>,
@@ -162,6 +185,7 @@ pub struct TierPatch {
     #[serde(default, deserialize_with = "super::present")]
     pub default_reservation: Option<Option<Money>>,
     #[serde(default)]
+    #[schema(minimum = 1, maximum = 86_400)]
     pub reservation_ttl_seconds: Option<u32>,
 }
 
