@@ -274,18 +274,20 @@ impl<S: CheckStore> Checker<S> {
         // transaction (which checks the configuration version) is the one round trip.
         if let Some(entry) = self.users.get(&subject.user_id, &day)
             && let Some(config) = self.cached_config(entry.view.config_version)
-            && crate::strict::is_strict(&config, &entry.view, subject, now)
         {
-            return self.strict_check(request, entry.view, now).await;
+            let resolution = resolve::resolve(&config, entry.view.direct.as_ref(), subject);
+            if crate::strict::strict_rules(&Basis::at(&resolution, &entry.view.overrides, now)).is_some() {
+                return self.strict_check(request, entry.view, now).await;
+            }
         }
         let view = self.store.load_user_view(&subject.user_id, now).await?;
         let config = self.config_at(view.config_version).await?;
-        if crate::strict::is_strict(&config, &view, subject, now) {
+        let resolution = resolve::resolve(&config, view.direct.as_ref(), subject);
+        let basis = Basis::at(&resolution, &view.overrides, now);
+        if crate::strict::strict_rules(&basis).is_some() {
             return self.strict_check(request, view, now).await;
         }
-        let resolution = resolve::resolve(&config, view.direct.as_ref(), subject);
         self.users.put(subject.user_id.clone(), UserEntry { day, view: view.clone() });
-        let basis = Basis::at(&resolution, &view.overrides, now);
         let mut outcome = CheckOutcome::judge(&basis, &view.usage, self.no_match, now);
         outcome.quota_context = Some(CheckOutcome::context_for(&subject.user_id, &basis, view.config_version));
         if basis.rules().is_some() && outcome.decision.decision == Verdict::Block {

@@ -88,16 +88,9 @@ pub fn misfits(rules: &Tier, usage: &UsageSnapshot, r: &Reservation, now: DateTi
         .collect()
 }
 
-/// True when the rules that decide for `subject` are strict and limit something.
-pub fn is_strict(
-    config: &crate::resolve::SharedConfig,
-    view: &crate::check::UserView,
-    subject: &crate::resolve::Subject,
-    now: DateTime<Utc>,
-) -> bool {
-    let resolution = crate::resolve::resolve(config, view.direct.as_ref(), subject);
-    let basis = crate::basis::Basis::at(&resolution, &view.overrides, now);
-    basis.rules().is_some_and(|r| r.enforcement == Enforcement::Strict && !r.unlimited)
+/// The rules that decide, when they are strict and limit something.
+pub fn strict_rules<'a>(basis: &crate::basis::Basis<'a>) -> Option<std::borrow::Cow<'a, Tier>> {
+    basis.rules().filter(|r| r.enforcement == Enforcement::Strict && !r.unlimited)
 }
 
 #[cfg(test)]

@@ -6,7 +6,7 @@ use crate::check::{CheckOutcome, CheckRequest, CheckStore, Checker, ReservationS
 use crate::decide::{Verdict, WarningLevel};
 use crate::emf::{self, Metric as Emf};
 use crate::error::Error;
-use crate::model::{Enforcement, RequestId, Reservation};
+use crate::model::{RequestId, Reservation};
 use crate::period::{Period, Window};
 use crate::resolve;
 use crate::strict::{self, Bound, ReserveOutcome, ReservePlan};
@@ -32,7 +32,7 @@ impl<S: CheckStore> Checker<S> {
             let config = self.config_at(view.config_version).await?;
             let resolution = resolve::resolve(&config, view.direct.as_ref(), subject);
             let basis = Basis::at(&resolution, &view.overrides, now);
-            let Some(rules) = basis.rules().filter(|r| r.enforcement == Enforcement::Strict && !r.unlimited) else {
+            let Some(rules) = strict::strict_rules(&basis) else {
                 // The configuration changed under us: no longer strict.
                 self.users.put(user.clone(), UserEntry { day: today, view: view.clone() });
                 return Ok(self.strict_answer(&basis, &view, user, now, None));

@@ -2,7 +2,7 @@
 //! conference", "no limit until Friday"), valid from one instant to another.
 //! While active, an override beats every assignment.
 
-use super::tier::MAX_COUNT_LIMIT;
+use super::tier::{check_count_limits, patch_count_limits};
 use super::{Audit, Enforcement, Money, OverrideId, UserId, millis};
 use crate::error::{Error, FieldErrors};
 use crate::period::Window;
@@ -237,16 +237,20 @@ impl Override {
         if let Some(d) = patch.daily_cost_limit {
             next.daily_cost_limit = d;
         }
-        for (slot, value) in [
-            (&mut next.monthly_token_limit, patch.monthly_token_limit),
-            (&mut next.daily_token_limit, patch.daily_token_limit),
-            (&mut next.monthly_request_limit, patch.monthly_request_limit),
-            (&mut next.daily_request_limit, patch.daily_request_limit),
-        ] {
-            if let Some(v) = value {
-                *slot = v;
-            }
-        }
+        patch_count_limits(
+            [
+                &mut next.monthly_token_limit,
+                &mut next.daily_token_limit,
+                &mut next.monthly_request_limit,
+                &mut next.daily_request_limit,
+            ],
+            [
+                patch.monthly_token_limit,
+                patch.daily_token_limit,
+                patch.monthly_request_limit,
+                patch.daily_request_limit,
+            ],
+        );
         if let Some(e) = patch.enforcement {
             next.enforcement = e;
         }
@@ -295,15 +299,7 @@ impl Override {
                         errors.push(field, "must be greater than zero");
                     }
                 }
-                for (field, limit) in counts {
-                    match limit {
-                        Some(0) => errors.push(field, "must be greater than zero"),
-                        Some(n) if n > MAX_COUNT_LIMIT => {
-                            errors.push(field, format!("must be at most {MAX_COUNT_LIMIT}"))
-                        }
-                        _ => {}
-                    }
-                }
+                check_count_limits(&mut errors, counts);
             }
             OverrideType::Unlimited => {
                 for (field, limit) in limits {

@@ -29,6 +29,27 @@ pub const MAX_RESERVATION_TTL_SECONDS: u32 = 86_400;
 /// Request and token limits above this are certainly a mistake.
 pub const MAX_COUNT_LIMIT: u64 = 1_000_000_000_000;
 
+/// Token and request limits, named as the API names them: each a whole
+/// number above zero and at most [`MAX_COUNT_LIMIT`] (tiers and overrides alike).
+pub(crate) fn check_count_limits(errors: &mut FieldErrors, limits: [(&'static str, Option<u64>); 4]) {
+    for (field, limit) in limits {
+        match limit {
+            Some(0) => errors.push(field, "must be greater than zero"),
+            Some(n) if n > MAX_COUNT_LIMIT => errors.push(field, format!("must be at most {MAX_COUNT_LIMIT}")),
+            _ => {}
+        }
+    }
+}
+
+/// Applies a PATCH's token and request limits (absent: unchanged; `null`: cleared).
+pub(crate) fn patch_count_limits(slots: [&mut Option<u64>; 4], values: [Option<Option<u64>>; 4]) {
+    for (slot, value) in slots.into_iter().zip(values) {
+        if let Some(v) = value {
+            *slot = v;
+        }
+    }
+}
+
 crate::names::named_enum! {
     /// What happens at the limit: `block` refuses further requests, `warn` lets
     /// them through with a warning (for tiers that only monitor).
@@ -246,16 +267,20 @@ impl Tier {
         if let Some(d) = patch.daily_cost_limit {
             next.daily_cost_limit = d;
         }
-        for (slot, value) in [
-            (&mut next.monthly_token_limit, patch.monthly_token_limit),
-            (&mut next.daily_token_limit, patch.daily_token_limit),
-            (&mut next.monthly_request_limit, patch.monthly_request_limit),
-            (&mut next.daily_request_limit, patch.daily_request_limit),
-        ] {
-            if let Some(v) = value {
-                *slot = v;
-            }
-        }
+        patch_count_limits(
+            [
+                &mut next.monthly_token_limit,
+                &mut next.daily_token_limit,
+                &mut next.monthly_request_limit,
+                &mut next.daily_request_limit,
+            ],
+            [
+                patch.monthly_token_limit,
+                patch.daily_token_limit,
+                patch.monthly_request_limit,
+                patch.daily_request_limit,
+            ],
+        );
         if let Some(e) = patch.enforcement {
             next.enforcement = e;
         }
@@ -304,13 +329,7 @@ impl Tier {
                 errors.push(field, "must be greater than zero");
             }
         }
-        for (field, limit) in self.count_limits() {
-            match limit {
-                Some(0) => errors.push(field, "must be greater than zero"),
-                Some(n) if n > MAX_COUNT_LIMIT => errors.push(field, format!("must be at most {MAX_COUNT_LIMIT}")),
-                _ => {}
-            }
-        }
+        check_count_limits(&mut errors, self.count_limits());
         if self.soft_limit_percentage > 100 {
             errors.push("softLimitPercentage", "must be between 0 and 100");
         }
