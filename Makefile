@@ -27,7 +27,7 @@ ARCH ?= arm64
 FUNCTIONS := tiers assignments overrides users events check notifier
 CDK := cd infra && npx cdk -c stage=$(STAGE) -c arch=$(ARCH)
 
-.PHONY: help setup run token user-token test infra-test lint fmt bench build synth deploy invoke emulator-stop clean
+.PHONY: help setup console console-test run token user-token test infra-test lint fmt bench build synth deploy invoke emulator-stop clean
 
 help:
 	@echo "make run    emulator + tables + demo data, the API on http://$(HTTP_ADDR)"
@@ -80,7 +80,18 @@ deploy: build infra/node_modules/.package-lock.json
 invoke: .venv/bin/cargo-lambda
 	PATH="$(CURDIR)/.venv/bin:$$PATH" cargo lambda invoke --remote quota-$(STAGE)-$(FN) --data-file $(EVENT)
 
-run: setup
+# The console's libraries (Preact, htm) from npm, pinned by the committed
+# lockfile, copied as plain ES modules into console/vendor (no build step).
+console/vendor/.stamp: console/package-lock.json
+	cd console && npm ci --no-audit --no-fund
+	mkdir -p console/vendor
+	cp console/node_modules/preact/dist/preact.module.js console/node_modules/preact/hooks/dist/hooks.module.js \
+	  console/node_modules/htm/dist/htm.module.js console/vendor/
+	@touch $@
+
+console: console/vendor/.stamp
+
+run: setup console
 	@url=$$(tools/emulator.sh start $(EMULATOR_PORT)) && \
 	  export AWS_ENDPOINT_URL_DYNAMODB=$$url AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local \
 	         AWS_REGION=us-east-1 AWS_EC2_METADATA_DISABLED=true \

@@ -29,8 +29,37 @@ pub fn local_router(
         .merge(users_fn::routes(admin))
         .merge(check_fn::routes::routes(check_fn::app(store, config), users))
         .route("/openapi.json", axum::routing::get(openapi_json))
+        .merge(console_routes(console_dir()))
         .fallback(no_route)
         .layer(axum::middleware::map_response(ensure_problem))
+}
+
+/// The admin console's files (`console/`, with the libraries `make console`
+/// copied into `console/vendor`); `QUOTA_CONSOLE_DIR` moves it.
+pub fn console_dir() -> std::path::PathBuf {
+    std::env::var_os("QUOTA_CONSOLE_DIR")
+        .map(Into::into)
+        .unwrap_or_else(|| std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../console"))
+}
+
+/// The console at `/console/` (same origin as the API, so no CORS locally);
+/// `/console` redirects there so that the page's relative module paths
+/// resolve. Only the files the console serves are reachable: the page, its
+/// modules, styles, configuration and the copied libraries.
+fn console_routes(dir: std::path::PathBuf) -> Router {
+    use tower_http::services::{ServeDir, ServeFile};
+    let files = Router::new()
+        .nest_service("/vendor", ServeDir::new(dir.join("vendor")))
+        .nest_service("/pages", ServeDir::new(dir.join("pages")))
+        .nest_service("/lib", ServeDir::new(dir.join("lib")));
+    let mut router = Router::new()
+        .route("/console", axum::routing::get(|| async { axum::response::Redirect::permanent("/console/") }))
+        .route_service("/console/", ServeFile::new(dir.join("index.html")))
+        .nest("/console", files);
+    for file in ["app.js", "style.css", "config.json"] {
+        router = router.route_service(&format!("/console/{file}"), ServeFile::new(dir.join(file)));
+    }
+    router
 }
 
 /// The OpenAPI document (generated once per process).

@@ -76,6 +76,8 @@ async fn serve(addr: &str, store: DynamoStore, config: &Config, auth: AuthConfig
         "  admin:  /api/admin/quota/tiers[/{{id}}]  /api/admin/quota/assignments[/{{id}}]  /api/admin/quota/overrides[/{{id}}]  /api/admin/quota/users/{{id}}  /api/admin/quota/events"
     );
     println!("  check:  POST /api/quota/check  POST /api/quota/usage  GET /api/quota/me (user token: make user-token)");
+    println!("\nadmin console (signs in with a local admin token, valid for 12 hours):\n");
+    println!("  http://{addr}/console/#token={token}");
     println!("\ntry (this token is valid for 12 hours; `make token` mints another):\n");
     println!("  export TOKEN={token}");
     println!("  curl -s http://{addr}/api/admin/quota/tiers -H \"Authorization: Bearer $TOKEN\"");

@@ -1,0 +1,173 @@
+// The pieces every page uses: labelled fields with their errors, the alert
+// for a failed call (a version conflict offers a reload), listings with
+// "Load more", inline confirmation, and small formatters.
+import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
+import { api, ApiError } from './api.js';
+import { html } from './html.js';
+
+/** A labelled input; `error` (from problem+json) is shown under it and announced. */
+export function Field({ label, name, value, onInput, error, hint, type = 'text', required, ...rest }) {
+  const id = `f-${name}`;
+  const described = [hint && `${id}-hint`, error && `${id}-error`].filter(Boolean).join(' ') || undefined;
+  return html`<div class=${`field${error ? ' invalid' : ''}`}>
+    <label for=${id}>${label}${required && html`<span aria-hidden="true"> *</span>`}</label>
+    <input id=${id} name=${name} type=${type} value=${value ?? ''} required=${required}
+      aria-invalid=${error ? 'true' : undefined} aria-describedby=${described}
+      onInput=${(e) => onInput(name, e.currentTarget.value)} ...${rest} />
+    ${hint && html`<p class="hint" id=${`${id}-hint`}>${hint}</p>`}
+    ${error && html`<p class="field-error" id=${`${id}-error`}>${error}</p>`}
+  </div>`;
+}
+
+export function Select({ label, name, value, onInput, options, error }) {
+  const id = `f-${name}`;
+  return html`<div class=${`field${error ? ' invalid' : ''}`}>
+    <label for=${id}>${label}</label>
+    <select id=${id} name=${name} value=${value ?? ''} aria-invalid=${error ? 'true' : undefined}
+      aria-describedby=${error ? `${id}-error` : undefined} onChange=${(e) => onInput(name, e.currentTarget.value)}>
+      ${options.map(([v, text]) => html`<option value=${v} selected=${v === (value ?? '')}>${text}</option>`)}
+    </select>
+    ${error && html`<p class="field-error" id=${`${id}-error`}>${error}</p>`}
+  </div>`;
+}
+
+export function Check({ label, name, checked, onInput, error }) {
+  const id = `f-${name}`;
+  return html`<div class=${`field check${error ? ' invalid' : ''}`}>
+    <input id=${id} name=${name} type="checkbox" checked=${!!checked}
+      onChange=${(e) => onInput(name, e.currentTarget.checked)} />
+    <label for=${id}>${label}</label>
+    ${error && html`<p class="field-error">${error}</p>`}
+  </div>`;
+}
+
+/**
+ * A failed call. Field errors are shown at their fields, so this says only
+ * what is left; a 412 is someone else's edit, and offers the reload.
+ */
+export function Failure({ error, onReload, what = 'This item' }) {
+  if (!error) return null;
+  if (error.status === 412) {
+    return html`<div class="alert conflict" role="alert">
+      <p><strong>${what} was changed by someone else</strong> since you opened it. Reload to see the
+      current version, then make your change again.</p>
+      ${onReload && html`<button type="button" onClick=${onReload}>Reload</button>`}
+    </div>`;
+  }
+  const fields = error instanceof ApiError ? Object.keys(error.fields).length : 0;
+  return html`<div class="alert" role="alert">
+    <p><strong>${error.problem?.title || 'Error'}</strong>: ${error.message}
+    ${fields > 0 && ` (${fields === 1 ? 'one field needs' : `${fields} fields need`} attention)`}</p>
+  </div>`;
+}
+
+/** Form state: values, one setter for every field, and the last call's error. */
+export function useForm(initial) {
+  const [values, setValues] = useState(initial);
+  const [error, setError] = useState(null);
+  const [busy, setBusy] = useState(false);
+  const set = useCallback((name, value) => setValues((v) => ({ ...v, [name]: value })), []);
+  /** Runs `call`; on failure keeps the error (field errors show at fields). */
+  const submit = async (call) => {
+    setBusy(true);
+    setError(null);
+    try {
+      return await call();
+    } catch (e) {
+      setError(e);
+      return undefined;
+    } finally {
+      setBusy(false);
+    }
+  };
+  const fieldError = (name) => (error instanceof ApiError ? error.fields[name] : undefined);
+  return { values, setValues, set, error, setError, busy, submit, fieldError };
+}
+
+/** A paged listing: the first page on load and whenever `query` changes, "Load more" after. */
+export function useListing(path, query) {
+  const [state, setState] = useState({ items: [], nextToken: null, loading: true, error: null });
+  const key = JSON.stringify(query);
+  const load = useCallback(async (nextToken, keep) => {
+    setState((s) => ({ ...s, loading: true, error: null }));
+    try {
+      const answer = await api('GET', path, { query: { ...query, nextToken } });
+      setState((s) => ({ items: keep ? [...s.items, ...answer.items] : answer.items, nextToken: answer.nextToken, loading: false, error: null }));
+    } catch (error) {
+      setState((s) => ({ ...s, loading: false, error }));
+    }
+  }, [path, key]);
+  useEffect(() => { load(undefined, false); }, [load]);
+  return { ...state, reload: () => load(undefined, false), more: () => load(state.nextToken, true) };
+}
+
+export function LoadMore({ listing }) {
+  if (listing.loading) return html`<p class="muted" role="status">Loading…</p>`;
+  if (!listing.nextToken) return null;
+  return html`<button type="button" class="secondary" onClick=${listing.more}>Load more</button>`;
+}
+
+/** A button that asks once more, inline (no browser dialog). */
+export function ConfirmButton({ label, question, onConfirm, busy }) {
+  const [asking, setAsking] = useState(false);
+  const confirmRef = useRef(null);
+  useEffect(() => { if (asking) confirmRef.current?.focus(); }, [asking]);
+  if (!asking) return html`<button type="button" class="danger" onClick=${() => setAsking(true)}>${label}</button>`;
+  return html`<span class="confirm" role="group" aria-label=${question}>
+    <span>${question}</span>
+    <button type="button" class="danger" ref=${confirmRef} disabled=${busy}
+      onClick=${async () => { await onConfirm(); setAsking(false); }}>Yes, ${label.toLowerCase()}</button>
+    <button type="button" class="secondary" onClick=${() => setAsking(false)}>Cancel</button>
+  </span>`;
+}
+
+/** The page's heading, focused when the page opens (screen readers hear where they are). */
+export function PageTitle({ children }) {
+  const ref = useRef(null);
+  useEffect(() => { ref.current?.focus(); }, []);
+  return html`<h1 tabindex="-1" ref=${ref}>${children}</h1>`;
+}
+
+export const dash = (value) => (value === null || value === undefined || value === '' ? '—' : String(value));
+
+/** 2026-11-28T09:40:51.722Z -> 2026-11-28 09:40 UTC (the service counts in UTC). */
+export function when(iso) {
+  if (!iso) return '—';
+  return `${iso.slice(0, 10)} ${iso.slice(11, 16)} UTC`;
+}
+
+/** Form text for a field: '' for absent, the value as text otherwise. */
+export const text = (value) => (value === null || value === undefined ? '' : String(value));
+
+/**
+ * A number field's text as the API wants it: money stays a decimal string
+ * (never a float), counts become integers; text that is neither is sent as
+ * is, so the API's own message comes back at the field.
+ */
+export function fieldValue(kind, raw) {
+  const value = String(raw).trim();
+  if (value === '') return null;
+  if (kind === 'count' && /^\d+$/.test(value)) return Number(value);
+  return value;
+}
+
+/** The fields of `values` that differ from `original`, for a PATCH (cleared -> null). */
+export function changes(fields, values, original) {
+  const body = {};
+  for (const [name, kind] of fields) {
+    const value = kind === 'bool' ? !!values[name] : fieldValue(kind, values[name]);
+    const before = kind === 'bool' ? !!original[name] : original[name] ?? null;
+    if (String(value) !== String(before)) body[name] = value;
+  }
+  return body;
+}
+
+/** The fields of `values` that are set, for a create. */
+export function present(fields, values) {
+  const body = {};
+  for (const [name, kind] of fields) {
+    const value = kind === 'bool' ? !!values[name] : fieldValue(kind, values[name]);
+    if (value !== null) body[name] = value;
+  }
+  return body;
+}

@@ -1,0 +1,71 @@
+// Events: warnings, blocks, overrides applied and the admin audit trail,
+// newest first (the first load shows the latest, no filter needed); filters
+// by user, type, tier and UTC days; CSV of the same search.
+import { useState } from 'preact/hooks';
+import { api } from '../lib/api.js';
+import { html } from '../lib/html.js';
+import { Failure, Field, LoadMore, PageTitle, Select, useListing, when } from '../lib/ui.js';
+import { useTierOptions } from './assignments.js';
+
+const TYPES = [['', 'Any type'], ['block', 'Block'], ['warning', 'Warning'], ['override_applied', 'Override applied'], ['admin_change', 'Admin change']];
+const EMPTY = { userId: '', type: '', tierId: '', from: '', to: '' };
+
+function detail(e) {
+  if (e.eventType === 'admin_change') {
+    const fields = Object.keys(e.changes || {}).join(', ');
+    return `${e.actor}: ${e.action} ${e.targetId}${fields ? ` (${fields})` : ''}`;
+  }
+  const metric = e.metric && e.metric !== 'cost' ? ` ${e.metric}` : '';
+  const limit = e.limit === null || e.limit === undefined ? '' : ` of ${e.limit}`;
+  return `${e.window || ''}${metric} ${e.usage}${limit} (${e.percentage} %)`.trim();
+}
+
+export function EventsPage({ params }) {
+  const [form, setForm] = useState({ ...EMPTY, userId: params.get('userId') || '' });
+  const [filters, setFilters] = useState(form);
+  const listing = useListing('/events', filters);
+  const tierOptions = useTierOptions('Any tier');
+  const [csvError, setCsvError] = useState(null);
+  const set = (name, value) => setForm((f) => ({ ...f, [name]: value }));
+  const download = async () => {
+    setCsvError(null);
+    try {
+      const csv = await api('GET', '/events', { query: { ...filters, format: 'csv', limit: 1000 }, text: true });
+      const link = document.createElement('a');
+      link.href = URL.createObjectURL(new Blob([csv], { type: 'text/csv' }));
+      link.download = 'quota-events.csv';
+      link.click();
+      URL.revokeObjectURL(link.href);
+    } catch (e) {
+      setCsvError(e);
+    }
+  };
+  const fieldError = (name) => listing.error?.fields?.[name];
+  return html`<${PageTitle}>Events</${PageTitle}>
+    <p class="lead">Warnings and blocks as users meet their limits, and every admin change with who made it.</p>
+    <form class="toolbar" onSubmit=${(e) => { e.preventDefault(); setFilters({ ...form, userId: form.userId.trim() }); }}>
+      <${Field} label="User id" name="userId" value=${form.userId} onInput=${set} error=${fieldError('userId')} />
+      <${Select} label="Type" name="type" value=${form.type} onInput=${set} options=${TYPES} error=${fieldError('type')} />
+      <${Select} label="Tier" name="tierId" value=${form.tierId} onInput=${set} options=${tierOptions} error=${fieldError('tierId')} />
+      <${Field} label="From (UTC day)" name="from" type="date" value=${form.from} onInput=${set} error=${fieldError('from')} />
+      <${Field} label="To (UTC day)" name="to" type="date" value=${form.to} onInput=${set} error=${fieldError('to')} />
+      <button type="submit">Search</button>
+      <button type="button" class="secondary" onClick=${download}>Download CSV</button>
+    </form>
+    <${Failure} error=${listing.error || csvError} />
+    <table class="cards">
+      <caption class="visually-hidden">Events, newest first</caption>
+      <thead><tr><th scope="col">When</th><th scope="col">Type</th><th scope="col">User</th><th scope="col">Tier</th><th scope="col">Detail</th></tr></thead>
+      <tbody>
+        ${listing.items.map((e) => html`<tr key=${e.eventId}>
+          <td data-label="When">${when(e.occurredAt)}</td>
+          <td data-label="Type"><span class=${`badge ${e.eventType}`}>${e.eventType.replace('_', ' ')}</span></td>
+          <td data-label="User">${e.userId ? html`<a href=${`#/users?userId=${encodeURIComponent(e.userId)}`}>${e.userId}</a>` : '—'}</td>
+          <td data-label="Tier">${e.tierId || '—'}</td>
+          <td data-label="Detail">${detail(e)}</td>
+        </tr>`)}
+        ${!listing.loading && listing.items.length === 0 && html`<tr><td colspan="5">No events match.</td></tr>`}
+      </tbody>
+    </table>
+    <${LoadMore} listing=${listing} />`;
+}

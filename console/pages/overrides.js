@@ -1,0 +1,110 @@
+// Overrides: temporary limits for one user (custom limits or unlimited),
+// listed by user and status; create, enable/disable, delete.
+import { useState } from 'preact/hooks';
+import { api } from '../lib/api.js';
+import { html } from '../lib/html.js';
+import { ConfirmButton, Failure, Field, LoadMore, PageTitle, present, Select, useForm, useListing, when } from '../lib/ui.js';
+import { LIMITS, LimitFields } from './tiers.js';
+
+const STATUSES = [['', 'Any status'], ['active', 'Active'], ['upcoming', 'Upcoming'], ['expired', 'Expired'], ['disabled', 'Disabled']];
+const FIELDS = [['validFrom', 'text'], ['validUntil', 'text'], ['reason', 'text'], ...LIMITS.map(([n, , k]) => [n, k]), ['enforcement', 'text']];
+
+/** An ISO instant `days` from now, to the minute (a sensible default end). */
+const inDays = (days) => new Date(Date.now() + days * 86400000).toISOString().slice(0, 16) + ':00Z';
+
+function OverrideForm({ onDone, onCancel }) {
+  const form = useForm({
+    userId: '', overrideType: 'custom_limit', validFrom: '', validUntil: inDays(7), reason: '', enforcement: '',
+    ...Object.fromEntries(LIMITS.map(([n]) => [n, ''])),
+  });
+  const v = form.values;
+  const save = async (e) => {
+    e.preventDefault();
+    const fields = v.overrideType === 'custom_limit' ? FIELDS : FIELDS.filter(([n]) => !LIMITS.some(([l]) => l === n));
+    const saved = await form.submit(() => api('POST', '/overrides', {
+      body: { userId: v.userId.trim(), overrideType: v.overrideType, ...present(fields, v) },
+    }));
+    if (saved) onDone(saved);
+  };
+  return html`<form class="panel" onSubmit=${save} aria-labelledby="override-form-title" novalidate>
+    <h2 id="override-form-title">New override</h2>
+    <${Failure} error=${form.error} what="The override" />
+    <div class="grid">
+      <${Field} label="User id" name="userId" value=${v.userId} onInput=${form.set} required error=${form.fieldError('userId')} />
+      <${Select} label="Type" name="overrideType" value=${v.overrideType} onInput=${form.set} error=${form.fieldError('overrideType')}
+        options=${[['custom_limit', 'Custom limits'], ['unlimited', 'Unlimited']]} />
+      <${Field} label="Valid from" name="validFrom" value=${v.validFrom} onInput=${form.set} error=${form.fieldError('validFrom')}
+        hint="UTC, e.g. 2026-11-28T00:00:00Z; empty: now" />
+      <${Field} label="Valid until" name="validUntil" value=${v.validUntil} onInput=${form.set} required error=${form.fieldError('validUntil')} hint="UTC" />
+      <${Field} label="Reason" name="reason" value=${v.reason} onInput=${form.set} required error=${form.fieldError('reason')}
+        hint="Kept in the audit trail" />
+      <${Select} label="Enforcement" name="enforcement" value=${v.enforcement} onInput=${form.set} error=${form.fieldError('enforcement')}
+        options=${[['', "The tier's"], ['standard', 'Standard'], ['strict', 'Strict']]} />
+    </div>
+    ${v.overrideType === 'custom_limit' && html`<${LimitFields} form=${form} />`}
+    <div class="actions">
+      <button type="submit" disabled=${form.busy}>Create override</button>
+      <button type="button" class="secondary" onClick=${onCancel}>Cancel</button>
+    </div>
+  </form>`;
+}
+
+const limitsText = (o) => o.overrideType === 'unlimited'
+  ? 'unlimited'
+  : LIMITS.filter(([n]) => o[n] !== null && o[n] !== undefined).map(([n, label]) => `${label.toLowerCase()} ${o[n]}`).join(', ') || '—';
+
+export function OverridesPage({ params }) {
+  const [filters, setFilters] = useState({ userId: params.get('userId') || '', status: '' });
+  const [userText, setUserText] = useState(filters.userId);
+  const listing = useListing('/overrides', filters);
+  const [creating, setCreating] = useState(false);
+  const [notice, setNotice] = useState('');
+  const [actionError, setActionError] = useState(null);
+  const act = async (what, call) => {
+    setActionError(null);
+    try {
+      await call();
+      setNotice(what);
+      listing.reload();
+    } catch (e) {
+      setActionError(e);
+    }
+  };
+  return html`<${PageTitle}>Overrides</${PageTitle}>
+    <p class="lead">An active override decides a user's limits before any assignment, until it ends.</p>
+    <p role="status" class="notice">${notice}</p>
+    ${creating
+      ? html`<${OverrideForm} onDone=${(o) => { setCreating(false); setNotice(`Override created for ${o.userId}.`); listing.reload(); }}
+          onCancel=${() => setCreating(false)} />`
+      : html`<form class="toolbar" onSubmit=${(e) => { e.preventDefault(); setFilters((f) => ({ ...f, userId: userText.trim() })); }}>
+          <${Field} label="User id" name="filter-user" value=${userText} onInput=${(_, v) => setUserText(v)} />
+          <${Select} label="Status" name="filter-status" value=${filters.status} onInput=${(_, v) => setFilters((f) => ({ ...f, status: v }))} options=${STATUSES} />
+          <button type="submit" class="secondary">Filter</button>
+          <button type="button" onClick=${() => { setNotice(''); setCreating(true); }}>New override</button>
+        </form>`}
+    <${Failure} error=${listing.error || actionError} onReload=${() => { setActionError(null); listing.reload(); }} what="The override" />
+    <table class="cards">
+      <caption class="visually-hidden">Overrides</caption>
+      <thead><tr><th scope="col">User</th><th scope="col">Limits</th><th scope="col">Valid</th><th scope="col">Status</th>
+        <th scope="col">Reason</th><th scope="col">Actions</th></tr></thead>
+      <tbody>
+        ${listing.items.map((o) => html`<tr key=${o.overrideId}>
+          <th scope="row" data-label="User"><a href=${`#/users?userId=${encodeURIComponent(o.userId)}`}>${o.userId}</a></th>
+          <td data-label="Limits">${limitsText(o)}${o.enforcement ? ` (${o.enforcement})` : ''}</td>
+          <td data-label="Valid">${when(o.validFrom)} – ${when(o.validUntil)}</td>
+          <td data-label="Status"><span class=${`badge ${o.status}`}>${o.status}</span></td>
+          <td data-label="Reason">${o.reason}</td>
+          <td data-label="Actions" class="row-actions">
+            <button type="button" class="secondary" aria-label=${`${o.enabled ? 'Disable' : 'Enable'} the override for ${o.userId}`}
+              onClick=${() => act(`Override for ${o.userId} ${o.enabled ? 'disabled' : 'enabled'}.`,
+                () => api('PATCH', `/overrides/${o.overrideId}`, { body: { enabled: !o.enabled }, ifMatch: o.version }))}>
+              ${o.enabled ? 'Disable' : 'Enable'}</button>
+            <${ConfirmButton} label="Delete" question=${`Delete the override for ${o.userId}?`}
+              onConfirm=${() => act(`Override for ${o.userId} deleted.`, () => api('DELETE', `/overrides/${o.overrideId}`, { ifMatch: o.version }))} />
+          </td>
+        </tr>`)}
+        ${!listing.loading && listing.items.length === 0 && html`<tr><td colspan="6">No overrides match.</td></tr>`}
+      </tbody>
+    </table>
+    <${LoadMore} listing=${listing} />`;
+}
