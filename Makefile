@@ -34,6 +34,7 @@ help:
 	@echo "make test   every test (unit, repository against the emulator); installs what it needs"
 	@echo "make token  a local admin JWT for the admin API under make run"
 	@echo "make user-token SUB=dana ROLES=Faculty   a local end-user JWT for GET /api/quota/me"
+	@echo "make console-test   the admin console in chromium (screenshots: target/console-screens/)"
 	@echo "make lint   cargo fmt --check and clippy -D warnings"
 	@echo "make bench  request counts, throughput, CPU per call, binary size, cold start, memory"
 	@echo "make build  release zips with cargo-lambda (ARCH=arm64|x86_64)"
@@ -110,10 +111,16 @@ token:
 user-token:
 	@cargo run --quiet -p quota-dev -- user-token $(or $(SUB),carol) $(ROLES)
 
-test: setup infra-test
+test: setup infra-test console
 	.venv/bin/python -m unittest discover -s tools/tests
 	tools/with-emulator.sh cargo test --workspace
 	tools/schemathesis.sh
+	tools/console-test.sh
+
+# The admin console in a real browser (installs Debian's chromium if missing);
+# screenshots of every page land in target/console-screens/.
+console-test: setup console
+	tools/console-test.sh
 
 # Builds the release binary (the deployed one is measured too), then prints
 # the bench tables; needs the emulator, which it starts.

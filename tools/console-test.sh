@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# The console's browser tests: Debian's chromium (installed with apt-get when
+# missing; Playwright's own browser download is not reachable), the console's
+# libraries, and pytest-playwright against a fresh local stack. Run by
+# `make test` (and `make console-test`) with the Makefile's local auth settings.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+if [ ! -x "${CHROMIUM:-/usr/bin/chromium}" ]; then
+  if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null; then
+    echo "the console tests need chromium: run \`apt-get install chromium\` as root first" >&2
+    exit 1
+  fi
+  echo "installing chromium with apt-get" >&2
+  apt-get update -qq >&2
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >&2
+fi
+exec tools/with-stack.sh console .venv/bin/python -m pytest -q -p no:cacheprovider tools/console_tests "$@"

@@ -1,0 +1,203 @@
+"""Each console page's main action, end to end: the browser, the console,
+the local stack, the emulator."""
+
+import re
+
+from conftest import shoot
+from playwright.sync_api import expect
+
+PAGES = ["tiers", "assignments", "overrides", "events", "analytics", "users"]
+
+
+def open_page(page, stack_url, name):
+    page.goto(f"{stack_url}/console/#/{name}")
+
+
+def test_sign_in_url_leaves_the_address_bar_and_sign_out_asks_again(console, admin_token):
+    assert "token" not in console.url
+    expect(console.get_by_role("navigation", name="Console pages")).to_be_visible()
+    expect(console.get_by_text("local-admin")).to_be_visible()
+    console.get_by_role("button", name="Sign out").click()
+    expect(console.get_by_label("Admin token")).to_be_visible()
+    console.get_by_label("Admin token").fill("not a token")
+    console.get_by_role("button", name="Sign in").click()
+    expect(console.get_by_role("alert")).to_contain_text("not a JWT")
+    console.get_by_label("Admin token").fill(admin_token)
+    console.get_by_role("button", name="Sign in").click()
+    expect(console.get_by_role("heading", name="Tiers", level=1)).to_be_visible()
+
+
+def test_a_refused_token_shows_the_sign_in(page, stack_url, admin_token):
+    forged = admin_token[:-4] + ("AAAA" if not admin_token.endswith("AAAA") else "BBBB")
+    page.goto(f"{stack_url}/console/#token={forged}")
+    expect(page.get_by_role("alert")).to_contain_text("sign in again")
+    expect(page.get_by_label("Admin token")).to_be_visible()
+
+
+def test_create_a_tier_with_field_errors_shown_at_their_fields(console, api, unique):
+    console.get_by_role("button", name="New tier").click()
+    console.get_by_label("Tier id").fill(f"gold {unique}")
+    console.get_by_label("Name").fill(f"Gold {unique}")
+    console.get_by_label("Daily cost limit").fill("3.50")
+    console.get_by_role("button", name="Create tier").click()
+    tier_id = console.get_by_label("Tier id")
+    expect(tier_id).to_have_attribute("aria-invalid", "true")
+    expect(console.locator("#f-tierId-error")).to_contain_text("allowed are letters, digits")
+    shoot(console, "tiers-field-error")
+    tier_id.fill(f"gold-{unique}")
+    console.get_by_label("Daily cost limit").fill("-3.50")
+    console.get_by_role("button", name="Create tier").click()
+    expect(console.locator("#f-dailyCostLimit-error")).to_be_visible()
+    console.get_by_label("Daily cost limit").fill("3.50")
+    console.get_by_role("button", name="Create tier").click()
+    expect(console.get_by_role("status").filter(has_text=f"Tier gold-{unique} created")).to_be_visible()
+    assert api.ok("GET", f"/tiers/gold-{unique}")["dailyCostLimit"] == "3.50"
+    console.get_by_label("Search tiers").fill(f"gold-{unique}")
+    rows = console.locator("table tbody tr")
+    expect(rows).to_have_count(1)
+    expect(rows.first).to_contain_text("$3.50")
+
+
+def test_an_edit_meanwhile_is_a_conflict_to_reload(console, api, unique):
+    tier = f"conflict-{unique}"
+    api.ok("POST", "/tiers", {"tierId": tier, "tierName": "Before", "dailyCostLimit": "1.00"})
+    console.reload()
+    console.get_by_role("button", name=f"Edit {tier}").click()
+    api.ok("PATCH", f"/tiers/{tier}", {"tierName": "Someone else's"}, if_match=1)
+    console.get_by_label("Name").fill("Mine")
+    console.get_by_role("button", name="Save changes").click()
+    alert = console.get_by_role("alert")
+    expect(alert).to_contain_text("changed by someone else")
+    shoot(console, "tiers-conflict")
+    alert.get_by_role("button", name="Reload").click()
+    expect(console.get_by_label("Name")).to_have_value("Someone else's")
+    console.get_by_label("Name").fill("Mine")
+    console.get_by_role("button", name="Save changes").click()
+    expect(console.get_by_role("status").filter(has_text=f"Tier {tier} updated")).to_be_visible()
+    assert api.ok("GET", f"/tiers/{tier}")["tierName"] == "Mine"
+
+
+def test_delete_a_tier_after_confirming(console, api, unique):
+    tier = f"gone-{unique}"
+    api.ok("POST", "/tiers", {"tierId": tier, "tierName": "Gone", "unlimited": True})
+    console.reload()
+    row = console.locator("tbody tr", has_text=tier)
+    row.get_by_role("button", name="Delete").click()
+    row.get_by_role("button", name="Yes, delete").click()
+    expect(console.get_by_role("status").filter(has_text=f"Tier {tier} deleted")).to_be_visible()
+    expect(console.locator("tbody tr", has_text=tier)).to_have_count(0)
+    assert api.call("GET", f"/tiers/{tier}")[0] == 404
+
+
+def test_create_an_assignment_and_filter_by_type_and_tier(console, api, stack_url, unique):
+    tier = f"role-tier-{unique}"
+    api.ok("POST", "/tiers", {"tierId": tier, "tierName": f"Role tier {unique}", "monthlyCostLimit": "40"})
+    open_page(console, stack_url, "assignments")
+    console.get_by_role("button", name="New assignment").click()
+    console.get_by_label("Type").select_option("jwt_role")
+    console.get_by_role("textbox", name="Role", exact=True).fill(f"Researchers{unique}")
+    console.get_by_label("Tier").select_option(tier)
+    console.get_by_label("Priority").fill("250")
+    console.get_by_role("button", name="Create assignment").click()
+    expect(console.get_by_role("status").filter(has_text="Assignment created")).to_be_visible()
+    console.get_by_label("Type").select_option("jwt_role")
+    console.get_by_label("Tier").select_option(tier)
+    rows = console.locator("tbody tr")
+    expect(rows).to_have_count(1)
+    expect(rows.first).to_contain_text(f"JWT role: Researchers{unique}")
+    expect(rows.first).to_contain_text("250")
+    console.get_by_label("Type").select_option("email_domain")
+    expect(console.get_by_text("No assignments match.")).to_be_visible()
+    found = api.ok("GET", "/assignments", None) and api.call("GET", f"/assignments?tierId={tier}")[1]["items"]
+    assert [a["jwtRole"] for a in found] == [f"Researchers{unique}"]
+
+
+def test_grant_an_override_then_disable_it(console, api, stack_url, unique):
+    user = f"olga-{unique}"
+    open_page(console, stack_url, "overrides")
+    console.get_by_role("button", name="New override").click()
+    console.get_by_label("User id").fill(user)
+    console.get_by_label("Reason").fill("Thesis deadline")
+    console.get_by_label("Daily cost limit").fill("25.00")
+    console.get_by_role("button", name="Create override").click()
+    expect(console.get_by_role("status").filter(has_text=f"Override created for {user}")).to_be_visible()
+    console.get_by_label("User id").fill(user)
+    console.get_by_role("button", name="Filter").click()
+    row = console.locator("tbody tr", has_text=user)
+    expect(row).to_contain_text("active")
+    expect(row).to_contain_text("daily cost limit 25.00")
+    row.get_by_role("button", name=f"Disable the override for {user}").click()
+    expect(console.locator("tbody tr", has_text=user)).to_contain_text("disabled")
+    [override] = api.ok("GET", f"/overrides?userId={user}")["items"]
+    assert override["enabled"] is False
+
+
+def test_events_show_on_first_load_and_filter_by_type(console, stack_url):
+    open_page(console, stack_url, "events")
+    rows = console.locator("tbody tr")
+    expect(rows.first).not_to_contain_text("No events match")
+    assert rows.count() > 0
+    console.get_by_label("Type").select_option("admin_change")
+    console.get_by_role("button", name="Search").click()
+    badges = console.locator("tbody tr .badge")
+    expect(badges.filter(has_not_text="admin change")).to_have_count(0)
+    expect(badges.first).to_have_text("admin change")
+
+
+def test_analytics_lists_a_user_who_spent(console, api, stack_url, unique):
+    user = f"spender-{unique}"
+    api.record(user, "7.25")
+    open_page(console, stack_url, "analytics")
+    row = console.locator("tbody tr", has_text=user)
+    expect(row).to_contain_text("$7.25")
+    expect(console.get_by_role("heading", name=re.compile("Daily totals"))).to_be_visible()
+
+
+def test_inspector_colours_windows_at_soft_90_and_100(console, api, stack_url, unique):
+    tier, user = f"bars-{unique}", f"ivan-{unique}"
+    api.ok("POST", "/tiers", {"tierId": tier, "tierName": "Bars", "dailyCostLimit": "1.00", "softLimitPercentage": 50})
+    api.ok("POST", "/assignments", {"assignmentType": "direct_user", "userId": user, "tierId": tier})
+    daily = console.locator(".window", has_text="daily cost")
+    open_page(console, stack_url, "users")
+    console.get_by_label("User id").fill(user)
+    console.get_by_label("Roles").fill("Faculty")
+    console.get_by_role("button", name="Inspect").click()
+    expect(daily).to_have_attribute("data-level", "ok")
+    candidates = console.locator("tbody tr")
+    expect(candidates.filter(has_text="Selected")).to_contain_text(tier)
+    expect(candidates.filter(has_text="jwt_role:Faculty")).to_contain_text("Lost: a match with higher precedence")
+    for cost, level in [("0.60", "soft"), ("0.35", "high"), ("0.05", "over")]:
+        api.record(user, cost)
+        console.reload()
+        expect(daily).to_have_attribute("data-level", level)
+    expect(daily.get_by_role("meter")).to_have_attribute("aria-valuenow", "100")
+    shoot(console, "users-over-limit")
+
+
+def test_keyboard_alone_reaches_a_page_and_submits_a_form(console, api, unique):
+    # The page opens with its heading focused; the navigation is behind it.
+    for _ in range(10):
+        console.keyboard.press("Shift+Tab")
+        if console.evaluate("document.activeElement.textContent") == "User inspector":
+            break
+    console.keyboard.press("Enter")
+    heading = console.get_by_role("heading", name="User inspector", level=1)
+    expect(heading).to_be_focused()
+    console.keyboard.press("Tab")
+    expect(console.get_by_label("User id")).to_be_focused()
+    console.keyboard.type("bob")
+    console.keyboard.press("Enter")
+    expect(console.get_by_role("heading", name=re.compile("^bob: "))).to_be_visible()
+
+
+def test_every_page_is_readable_at_375_px(console, stack_url):
+    for width, suffix in [(1280, ""), (375, "-375")]:
+        console.set_viewport_size({"width": width, "height": 800})
+        for name in PAGES:
+            open_page(console, stack_url, name + ("?userId=bob&roles=Faculty" if name == "users" else ""))
+            console.locator("h1").wait_for()
+            expect(console.get_by_text("Loading…")).to_have_count(0)
+            expect(console.locator("tbody tr").first).to_be_visible()
+            overflow = console.evaluate("document.documentElement.scrollWidth")
+            assert overflow <= width, f"{name} is {overflow} px wide at {width} px"
+            shoot(console, name + suffix)
