@@ -53,7 +53,7 @@ infra/node_modules/.package-lock.json: infra/package-lock.json
 
 # CDK template assertions (node --test), then cfn-lint over the templates they
 # write. W3005 (a DependsOn that a GetAtt already implies) is CDK's own habit.
-infra-test: setup infra/node_modules/.package-lock.json
+infra-test: setup console infra/node_modules/.package-lock.json
 	cd infra && npm test
 	.venv/bin/cfn-lint --ignore-checks W3005 -- infra/cdk.out.test/*.template.json
 
@@ -68,12 +68,12 @@ build: .venv/bin/cargo-lambda
 	PATH="$(CURDIR)/.venv/bin:$$PATH" cargo lambda build --release --output-format zip --lambda-dir target/lambda-$(ARCH) \
 	  $(if $(filter x86_64,$(ARCH)),--x86-64,--arm64) $(addprefix --bin ,$(FUNCTIONS))
 
-synth: infra/node_modules/.package-lock.json
+synth: console infra/node_modules/.package-lock.json
 	cd infra && npx tsc
 	$(CDK) synth
 
 # Needs AWS credentials and a bootstrapped account (see README, Deploy).
-deploy: build infra/node_modules/.package-lock.json
+deploy: build console infra/node_modules/.package-lock.json
 	cd infra && npx tsc
 	$(CDK) deploy
 
@@ -118,8 +118,9 @@ test: setup infra-test console
 	tools/console-test.sh
 
 # The admin console in a real browser (installs Debian's chromium if missing);
-# screenshots of every page land in target/console-screens/.
-console-test: setup console
+# screenshots of every page land in target/console-screens/. infra-test first:
+# the browser also runs the console under the CSP the stack deploys.
+console-test: setup console infra-test
 	tools/console-test.sh
 
 # Builds the release binary (the deployed one is measured too), then prints

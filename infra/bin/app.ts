@@ -5,6 +5,7 @@
 import * as path from 'path';
 import { App } from 'aws-cdk-lib';
 import { QuotaStack, stageSettings, Arch, lambdaDirFor } from '../lib/quota-stack';
+import { consoleDirFor } from '../lib/console';
 
 const app = new App();
 const stage = String(app.node.tryGetContext('stage') ?? 'dev');
@@ -15,5 +16,6 @@ new QuotaStack(app, `Quota-${stage}`, {
   arch,
   settings,
   lambdaDir: lambdaDirFor(arch, path.join(__dirname, '..', '..', '..', 'target')),
+  consoleDir: consoleDirFor(path.join(__dirname, '..', '..', '..', 'console')),
   env: { account: process.env.CDK_DEFAULT_ACCOUNT, region: process.env.CDK_DEFAULT_REGION },
 });

@@ -20,6 +20,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import { AdminConsole, consoleAuth } from './console';
 
 export type Arch = 'arm64' | 'x86_64';
 export type FunctionName = 'tiers' | 'assignments' | 'overrides' | 'users' | 'events' | 'check' | 'notifier';
@@ -44,6 +45,14 @@ export interface StageSettings {
   /** The claims holding an end user's roles and email (defaults: `cognito:groups`, `email`). */
   userRolesClaim?: string;
   userEmailClaim?: string;
+  /** The admin console's sign-in: a Cognito hosted-UI domain (https://<prefix>.auth.<region>.amazoncognito.com)... */
+  consoleAuthDomain?: string;
+  /** ...or any OIDC provider's authorization and token endpoints. */
+  consoleAuthorizeUrl?: string;
+  consoleTokenUrl?: string;
+  /** The console's (public) app client; defaults to jwtAudience, the ID token's audience the admin API checks. */
+  consoleClientId?: string;
+  consoleScope?: string;
 }
 
 export function stageSettings(stages: Record<string, StageSettings> | undefined, stage: string): StageSettings {
@@ -89,6 +98,8 @@ export interface QuotaStackProps extends StackProps {
   settings: StageSettings;
   /** Where `make build` leaves `<function>/bootstrap.zip`. */
   lambdaDir: string;
+  /** console/ with its libraries (`make console`): see consoleDirFor. */
+  consoleDir: string;
   /** Replaces the built zips (tests synthesize without compiling Rust). */
   code?: (fn: FunctionName) => lambda.Code;
 }
@@ -134,6 +145,7 @@ export class QuotaStack extends Stack {
   readonly tables: Record<string, dynamodb.Table> = {};
   readonly functions = {} as Record<FunctionName, lambda.Function>;
   readonly api: apigw.HttpApi;
+  readonly console: AdminConsole;
 
   constructor(scope: Construct, id: string, props: QuotaStackProps) {
     super(scope, id, props);
@@ -220,10 +232,16 @@ export class QuotaStack extends Stack {
       this.grant(fn, quota, eventsTable);
     }
 
+    this.console = new AdminConsole(this, 'Console', {
+      consoleDir: props.consoleDir,
+      removalPolicy: removal,
+      auth: consoleAuth(settings, stage),
+    });
     this.api = new apigw.HttpApi(this, 'Api', {
       apiName: name('api'),
       corsPreflight: {
-        allowOrigins: [settings.adminOrigin],
+        // The console on CloudFront, and any other admin front end of the stage.
+        allowOrigins: [this.console.origin, settings.adminOrigin],
         allowMethods: [
           apigw.CorsHttpMethod.GET,
           apigw.CorsHttpMethod.POST,
@@ -271,6 +289,7 @@ export class QuotaStack extends Stack {
       this.api.addRoutes({ path: routePath, methods, integration: integrations.get(fn)!, authorizer });
     }
     new CfnOutput(this, 'ApiUrl', { value: this.api.apiEndpoint, description: 'Base URL of the quota API' });
+    this.console.deploy(this.api.apiEndpoint);
     new CfnOutput(this, 'CheckFunctionName', {
       value: this.functions.check.functionName,
       description: 'What the chat backend invokes directly',

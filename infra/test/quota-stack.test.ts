@@ -9,9 +9,11 @@ import { App } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { Arch, FUNCTIONS, QuotaStack, lambdaDirFor, stageSettings } from '../lib/quota-stack';
+import { consoleAuth, consoleDirFor } from '../lib/console';
 
 const cdkJson = JSON.parse(fs.readFileSync(path.join(__dirname, '..', '..', 'cdk.json'), 'utf8'));
 const stubDir = fs.mkdtempSync(path.join(os.tmpdir(), 'quota-stub-'));
+const consoleDir = consoleDirFor(path.join(__dirname, '..', '..', '..', 'console'));
 fs.writeFileSync(path.join(stubDir, 'bootstrap'), '#!/bin/sh\n');
 
 function synth(stage: string, arch: Arch = 'arm64'): Template {
@@ -21,6 +23,7 @@ function synth(stage: string, arch: Arch = 'arm64'): Template {
     arch,
     settings: stageSettings(cdkJson.context.stages, stage),
     lambdaDir: '/nonexistent',
+    consoleDir,
     code: () => lambda.Code.fromAsset(stubDir),
   });
   return Template.fromStack(stack);
@@ -76,7 +79,8 @@ test('prod keeps its tables on stack deletion and protects them; dev may delete 
 });
 
 test('one Lambda per function crate, provided.al2023, arm64 by default, sized and logged on purpose', () => {
-  dev.resourceCountIs('AWS::Lambda::Function', FUNCTIONS.length);
+  const ours = Object.values(dev.findResources('AWS::Lambda::Function')).filter((f) => f.Properties.FunctionName);
+  assert.equal(ours.length, FUNCTIONS.length);
   for (const fn of FUNCTIONS) {
     dev.hasResourceProperties('AWS::Lambda::Function', {
       FunctionName: `quota-dev-${fn}`,
@@ -100,7 +104,7 @@ test('one Lambda per function crate, provided.al2023, arm64 by default, sized an
   }
   prod.hasResourceProperties('AWS::Logs::LogGroup', { LogGroupName: '/aws/lambda/quota-prod-check', RetentionInDays: 90 });
   const x86 = synth('dev', 'x86_64');
-  for (const f of Object.values(x86.findResources('AWS::Lambda::Function'))) {
+  for (const f of Object.values(x86.findResources('AWS::Lambda::Function')).filter((f) => f.Properties.FunctionName)) {
     assert.deepEqual(f.Properties.Architectures, ['x86_64']);
   }
 });
@@ -162,7 +166,10 @@ test('the API is throttled, allows the admin console origin, and outputs its URL
   });
   dev.hasResourceProperties('AWS::ApiGatewayV2::Api', {
     CorsConfiguration: Match.objectLike({
-      AllowOrigins: [cdkJson.context.stages.dev.adminOrigin],
+      AllowOrigins: [
+        { 'Fn::Join': ['', ['https://', { 'Fn::GetAtt': [Match.stringLikeRegexp('^ConsoleDistribution'), 'DomainName'] }]] },
+        cdkJson.context.stages.dev.adminOrigin,
+      ],
       AllowHeaders: ['authorization', 'content-type', 'if-match'],
       ExposeHeaders: ['etag', 'location', 'retry-after'],
     }),
@@ -274,7 +281,8 @@ test('stages cannot collide: every named resource carries the stage', () => {
   const names = (t: Template) =>
     [
       ...Object.values(t.findResources('AWS::DynamoDB::Table')).map((r) => r.Properties.TableName),
-      ...Object.values(t.findResources('AWS::Lambda::Function')).map((r) => r.Properties.FunctionName),
+      // CDK's own helpers (the console upload) are unnamed.
+      ...Object.values(t.findResources('AWS::Lambda::Function')).map((r) => r.Properties.FunctionName).filter(Boolean),
       ...Object.values(t.findResources('AWS::CloudWatch::Alarm')).map((r) => r.Properties.AlarmName),
     ] as string[];
   const d = names(dev);
@@ -329,11 +337,62 @@ test('a stage with notifyEmail also e-mails warnings and blocks through SNS', ()
   const app = new App();
   const settings = { ...stageSettings(cdkJson.context.stages, 'dev'), notifyEmail: 'quota-alerts@uni.edu' };
   const stack = new QuotaStack(app, 'Quota-mail', {
-    stage: 'mail', arch: 'arm64', settings, lambdaDir: '/nonexistent', code: () => lambda.Code.fromAsset(stubDir),
+    stage: 'mail', arch: 'arm64', settings, lambdaDir: '/nonexistent', consoleDir, code: () => lambda.Code.fromAsset(stubDir),
   });
   const t = Template.fromStack(stack);
   t.hasResourceProperties('AWS::SNS::Subscription', { Protocol: 'email', Endpoint: 'quota-alerts@uni.edu' });
   t.hasResourceProperties('AWS::Events::Rule', {
     EventPattern: { source: ['quota-service'], 'detail-type': ['Quota Warning', 'Quota Blocked'] },
   });
+});
+
+test('the console: a private bucket served by CloudFront through origin access control, with security headers', () => {
+  dev.hasResourceProperties('AWS::S3::Bucket', {
+    PublicAccessBlockConfiguration: { BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true },
+    BucketEncryption: Match.objectLike({}),
+  });
+  dev.hasResourceProperties('AWS::CloudFront::OriginAccessControl', {
+    OriginAccessControlConfig: Match.objectLike({ OriginAccessControlOriginType: 's3', SigningBehavior: 'always' }),
+  });
+  dev.hasResourceProperties('AWS::CloudFront::Distribution', {
+    DistributionConfig: Match.objectLike({
+      DefaultRootObject: 'index.html',
+      DefaultCacheBehavior: Match.objectLike({ ViewerProtocolPolicy: 'redirect-to-https' }),
+      // config.json is written at deploy time and never cached.
+      CacheBehaviors: [Match.objectLike({ PathPattern: '/config.json', CachePolicyId: '4135ea2d-6df8-44a3-9df3-4b5a84be39ad' })],
+      Origins: [Match.objectLike({ OriginAccessControlId: Match.anyValue(), S3OriginConfig: { OriginAccessIdentity: '' } })],
+    }),
+  });
+  // Only CloudFront may read the bucket, and only over TLS.
+  const policies = Object.values(dev.findResources('AWS::S3::BucketPolicy')).flatMap((p) => p.Properties.PolicyDocument.Statement);
+  assert.ok(policies.some((s) => s.Principal?.Service === 'cloudfront.amazonaws.com' && s.Action === 's3:GetObject'));
+  assert.ok(policies.some((s) => s.Effect === 'Deny' && JSON.stringify(s.Condition).includes('aws:SecureTransport')));
+  const [headers] = Object.values(dev.findResources('AWS::CloudFront::ResponseHeadersPolicy'));
+  const security = headers.Properties.ResponseHeadersPolicyConfig.SecurityHeadersConfig;
+  const csp = JSON.stringify(security.ContentSecurityPolicy.ContentSecurityPolicy);
+  assert.match(csp, /script-src 'self' 'sha256-[A-Za-z0-9+/=]+'/);
+  assert.match(csp, /frame-ancestors 'none'/);
+  assert.match(csp, /quota-admin-dev\.auth\.eu-west-1\.amazoncognito\.com/);
+  assert.equal(security.FrameOptions.FrameOption, 'DENY');
+  assert.ok(Object.keys(dev.findOutputs('*')).some((o) => o.startsWith('ConsoleUrl')));
+});
+
+test("the console's config.json names this stage's API and its OIDC sign-in, written at deploy", () => {
+  const [deployment] = Object.values(dev.findResources('Custom::CDKBucketDeployment'));
+  assert.ok(deployment.Properties.DistributionPaths.includes('/*'), 'the cache is invalidated');
+  // The API's URL is only known at deploy: a marker CloudFormation resolves into config.json.
+  assert.match(JSON.stringify(deployment.Properties.SourceMarkers), /"Fn::GetAtt":\["Api[0-9A-F]+","ApiEndpoint"\]/);
+  const auth = consoleAuth(cdkJson.context.stages.dev, 'dev');
+  assert.deepEqual(auth, {
+    authorizeUrl: 'https://quota-admin-dev.auth.eu-west-1.amazoncognito.com/oauth2/authorize',
+    tokenUrl: 'https://quota-admin-dev.auth.eu-west-1.amazoncognito.com/oauth2/token',
+    clientId: cdkJson.context.stages.dev.jwtAudience,
+    scope: 'openid email profile',
+  });
+  assert.throws(() => consoleAuth({ jwtAudience: 'x' }, 'qa'), /lacks consoleAuthDomain/);
+  assert.throws(
+    () => consoleAuth({ jwtAudience: 'x', consoleAuthorizeUrl: 'http://idp/authorize', consoleTokenUrl: 'https://idp/token' }, 'qa'),
+    /must be https/,
+  );
+  assert.throws(() => consoleDirFor(os.tmpdir()), /run `make console` first/);
 });

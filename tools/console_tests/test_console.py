@@ -1,9 +1,10 @@
 """Each console page's main action, end to end: the browser, the console,
 the local stack, the emulator."""
 
+import json
 import re
 
-from conftest import shoot
+from conftest import ROOT, shoot
 from playwright.sync_api import expect
 
 PAGES = ["tiers", "assignments", "overrides", "events", "analytics", "users"]
@@ -201,3 +202,34 @@ def test_every_page_is_readable_at_375_px(console, stack_url):
             overflow = console.evaluate("document.documentElement.scrollWidth")
             assert overflow <= width, f"{name} is {overflow} px wide at {width} px"
             shoot(console, name + suffix)
+
+
+def deployed_csp():
+    """The content security policy CloudFront sends with the console (from the
+    template `make infra-test` synthesizes), its API origin made local."""
+    template = ROOT / "infra" / "cdk.out.test" / "Quota-dev.template.json"
+    resources = json.loads(template.read_text())["Resources"].values()
+    [policy] = [r for r in resources if r["Type"] == "AWS::CloudFront::ResponseHeadersPolicy"]
+    csp = policy["Properties"]["ResponseHeadersPolicyConfig"]["SecurityHeadersConfig"]["ContentSecurityPolicy"]
+    value = csp["ContentSecurityPolicy"]
+    if isinstance(value, dict):  # Fn::Join with the region as a token
+        value = "".join(part if isinstance(part, str) else "region" for part in value["Fn::Join"][1])
+    return value
+
+
+def test_the_console_runs_under_its_deployed_content_security_policy(page, stack_url, admin_token):
+    csp = deployed_csp()
+    assert "script-src 'self' 'sha256-" in csp
+
+    def with_csp(route):
+        response = route.fetch()
+        route.fulfill(response=response, headers={**response.headers, "content-security-policy": csp})
+
+    violations = []
+    page.on("console", lambda m: violations.append(m.text) if "Content Security Policy" in m.text else None)
+    page.route(re.compile(r".*/console/(#.*)?$"), with_csp)
+    page.goto(f"{stack_url}/console/#token={admin_token}")
+    expect(page.get_by_role("heading", name="Tiers", level=1)).to_be_visible()
+    page.goto(f"{stack_url}/console/#/users?userId=bob")
+    expect(page.locator(".window").first).to_be_visible()
+    assert violations == []
