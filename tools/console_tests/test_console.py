@@ -5,6 +5,7 @@ import json
 import re
 
 from conftest import ROOT, shoot
+from fake_idp import FakeIdp
 from playwright.sync_api import expect
 
 PAGES = ["tiers", "assignments", "overrides", "events", "analytics", "users"]
@@ -233,3 +234,40 @@ def test_the_console_runs_under_its_deployed_content_security_policy(page, stack
     page.goto(f"{stack_url}/console/#/users?userId=bob")
     expect(page.locator(".window").first).to_be_visible()
     assert violations == []
+
+
+def oidc_config(idp):
+    return json.dumps({
+        "apiUrl": "",
+        "auth": {"mode": "oidc", "authorizeUrl": f"{idp.url}/authorize", "tokenUrl": f"{idp.url}/token", "clientId": "quota-admin"},
+    })
+
+
+def test_oidc_sign_in_with_pkce(page, stack_url, admin_token):
+    """The AWS sign-in against a stand-in provider: code + PKCE (S256), the ID token sent to the API."""
+    idp = FakeIdp(admin_token)
+    try:
+        page.route("**/console/config.json", lambda route: route.fulfill(content_type="application/json", body=oidc_config(idp)))
+        page.goto(f"{stack_url}/console/")
+        page.get_by_role("button", name="Sign in").click()
+        expect(page.get_by_role("heading", name="Tiers", level=1)).to_be_visible()
+        expect(page.locator("tbody tr").first).to_contain_text("Basic")
+        assert "code=" not in page.url and "state=" not in page.url
+        [(_, authorize), (_, token)] = idp.requests
+        assert authorize["client_id"] == "quota-admin" and authorize["redirect_uri"] == f"{stack_url}/console/"
+        assert authorize["scope"] == "openid email profile"
+        assert len(token["code_verifier"]) >= 43 and token["code_verifier"] not in str(authorize)
+    finally:
+        idp.close()
+
+
+def test_oidc_answer_for_another_tab_is_refused(page, stack_url, admin_token):
+    idp = FakeIdp(admin_token)
+    try:
+        page.route("**/console/config.json", lambda route: route.fulfill(content_type="application/json", body=oidc_config(idp)))
+        page.goto(f"{stack_url}/console/?code=stolen&state=forged")
+        expect(page.get_by_role("alert")).to_contain_text("did not match this tab")
+        expect(page.get_by_role("button", name="Sign in")).to_be_visible()
+        assert idp.requests == []
+    finally:
+        idp.close()
