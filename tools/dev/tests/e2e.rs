@@ -582,3 +582,43 @@ async fn the_local_stack_serves_its_openapi_document_naming_every_route_it_answe
     assert_eq!(paths.len(), 13, "every route of every function (the direct invoke is no HTTP route)");
     assert_eq!(doc["components"]["securitySchemes"]["bearer"]["scheme"], "bearer");
 }
+
+#[tokio::test]
+async fn the_local_stack_serves_the_console_files_and_nothing_else_of_its_directory() {
+    let s = stack().await;
+    let no_redirects = Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let get = |path: &str| no_redirects.get(format!("{}{path}", s.base)).send();
+    // Relative module paths need the trailing slash.
+    let bare = get("/console").await.unwrap();
+    assert_eq!(bare.status(), StatusCode::PERMANENT_REDIRECT);
+    assert_eq!(bare.headers()["location"], "/console/");
+    let page = get("/console/").await.unwrap();
+    assert_eq!(page.status(), StatusCode::OK);
+    assert!(page.headers()["content-type"].to_str().unwrap().starts_with("text/html"));
+    assert!(page.text().await.unwrap().contains(r#"<script type="importmap">"#));
+    for (path, kind) in [
+        ("/console/app.js", "text/javascript"),
+        ("/console/pages/tiers.js", "text/javascript"),
+        ("/console/lib/api.js", "text/javascript"),
+        ("/console/style.css", "text/css"),
+        ("/console/config.json", "application/json"),
+    ] {
+        let answer = get(path).await.unwrap();
+        assert_eq!(answer.status(), StatusCode::OK, "{path}");
+        assert!(answer.headers()["content-type"].to_str().unwrap().starts_with(kind), "{path}");
+    }
+    // The local config: the API on the same origin, the local sign-in.
+    let config: Value = get("/console/config.json").await.unwrap().json().await.unwrap();
+    assert_eq!(config, json!({"apiUrl": "", "auth": {"mode": "local"}}));
+    for path in [
+        "/console/package.json",
+        "/console/package-lock.json",
+        "/console/node_modules/preact/package.json",
+        "/console/pages/../../Cargo.toml",
+        "/console/pages/%2e%2e/%2e%2e/Cargo.toml",
+        "/console/nothing.js",
+    ] {
+        let answer = get(path).await.unwrap();
+        assert_eq!(answer.status(), StatusCode::NOT_FOUND, "{path}");
+    }
+}
