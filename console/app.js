@@ -94,8 +94,8 @@ function Shell({ config }) {
 }
 
 async function start() {
-  // First, before anything waits: the token must leave the address bar at once.
-  takeTokenFromUrl();
+  // First, before anything waits: a token must leave the address bar at once.
+  const linked = takeTokenFromUrl();
   const root = document.getElementById('app');
   let config;
   try {
@@ -107,6 +107,7 @@ async function start() {
   setApiBase(config.apiUrl);
   let message = null;
   if (config.auth?.mode === 'oidc') message = await completeOidc(config.auth);
+  else if (linked) signIn(linked);
   root.replaceChildren();
   render(currentToken() ? html`<${Shell} config=${config} />` : html`<${SignIn} config=${config} message=${message} />`, root);
 }

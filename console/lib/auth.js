@@ -37,13 +37,17 @@ export function signOut() {
   sessionStorage.removeItem(TOKEN);
 }
 
-/** Local sign-in: `#token=<jwt>` (the URL `make run` prints). The token leaves the address bar at once. */
+/**
+ * Local sign-in: `#token=<jwt>` (the URL `make run` prints). Called first
+ * thing, so the token leaves the address bar at once; the caller signs in
+ * with it only when the configuration says local (a deployed console never
+ * takes a token from a link).
+ */
 export function takeTokenFromUrl() {
   const match = location.hash.match(/^#token=([^&]+)/);
-  if (!match) return false;
-  signIn(decodeURIComponent(match[1]));
+  if (!match) return null;
   history.replaceState(null, '', location.pathname + location.search + '#/tiers');
-  return true;
+  return decodeURIComponent(match[1]);
 }
 
 function base64url(bytes) {

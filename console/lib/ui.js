@@ -34,10 +34,10 @@ export function Select({ label, name, value, onInput, options, error }) {
 export function Check({ label, name, checked, onInput, error }) {
   const id = `f-${name}`;
   return html`<div class=${`field check${error ? ' invalid' : ''}`}>
-    <input id=${id} name=${name} type="checkbox" checked=${!!checked}
-      onChange=${(e) => onInput(name, e.currentTarget.checked)} />
+    <input id=${id} name=${name} type="checkbox" checked=${!!checked} aria-invalid=${error ? 'true' : undefined}
+      aria-describedby=${error ? `${id}-error` : undefined} onChange=${(e) => onInput(name, e.currentTarget.checked)} />
     <label for=${id}>${label}</label>
-    ${error && html`<p class="field-error">${error}</p>`}
+    ${error && html`<p class="field-error" id=${`${id}-error`}>${error}</p>`}
   </div>`;
 }
 

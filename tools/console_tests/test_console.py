@@ -251,12 +251,24 @@ def test_oidc_sign_in_with_pkce(page, stack_url, admin_token):
         page.goto(f"{stack_url}/console/")
         page.get_by_role("button", name="Sign in").click()
         expect(page.get_by_role("heading", name="Tiers", level=1)).to_be_visible()
-        expect(page.locator("tbody tr").first).to_contain_text("Basic")
+        expect(page.locator("tbody tr", has_text="basic").first).to_be_visible()
         assert "code=" not in page.url and "state=" not in page.url
         [(_, authorize), (_, token)] = idp.requests
         assert authorize["client_id"] == "quota-admin" and authorize["redirect_uri"] == f"{stack_url}/console/"
         assert authorize["scope"] == "openid email profile"
         assert len(token["code_verifier"]) >= 43 and token["code_verifier"] not in str(authorize)
+    finally:
+        idp.close()
+
+
+def test_a_deployed_console_takes_no_token_from_a_link(page, stack_url, admin_token):
+    idp = FakeIdp(admin_token)
+    try:
+        page.route("**/console/config.json", lambda route: route.fulfill(content_type="application/json", body=oidc_config(idp)))
+        page.goto(f"{stack_url}/console/#token={admin_token}")
+        expect(page.get_by_role("button", name="Sign in")).to_be_visible()
+        assert "token" not in page.url
+        assert page.evaluate("sessionStorage.length") == 0
     finally:
         idp.close()
 
