@@ -32,7 +32,8 @@ function url(path, query) {
 
 /**
  * One call. `ifMatch` is the version the edit started from (sent as an
- * entity tag); `text` returns the body as text (CSV).
+ * entity tag); `text` answers `{ body, nextToken }` with the body as text
+ * (CSV, whose next page token travels in `X-Next-Token`).
  */
 export async function api(method, path, { body, query, ifMatch, text = false } = {}) {
   const headers = { authorization: `Bearer ${currentToken()}` };
@@ -50,7 +51,8 @@ export async function api(method, path, { body, query, ifMatch, text = false } =
   }
   if (response.status === 204) return null;
   const raw = await response.text();
-  if (response.ok) return text ? raw : raw ? JSON.parse(raw) : null;
+  if (response.ok && text) return { body: raw, nextToken: response.headers.get('x-next-token') };
+  if (response.ok) return raw ? JSON.parse(raw) : null;
   let problem;
   try {
     problem = JSON.parse(raw);

@@ -87,13 +87,19 @@ export function useForm(initial) {
 /** A paged listing: the first page on load and whenever `query` changes, "Load more" after. */
 export function useListing(path, query) {
   const [state, setState] = useState({ items: [], nextToken: null, loading: true, error: null });
+  // Only the latest call may set the state: an earlier filter's answer
+  // arriving late must not replace the current one's.
+  const latest = useRef(0);
   const key = JSON.stringify(query);
   const load = useCallback(async (nextToken, keep) => {
+    const call = ++latest.current;
     setState((s) => ({ ...s, loading: true, error: null }));
     try {
       const answer = await api('GET', path, { query: { ...query, nextToken } });
+      if (call !== latest.current) return;
       setState((s) => ({ items: keep ? [...s.items, ...answer.items] : answer.items, nextToken: answer.nextToken, loading: false, error: null }));
     } catch (error) {
+      if (call !== latest.current) return;
       setState((s) => ({ ...s, loading: false, error }));
     }
   }, [path, key]);
@@ -105,6 +111,14 @@ export function LoadMore({ listing }) {
   if (listing.loading) return html`<p class="muted" role="status">Loading…</p>`;
   if (!listing.nextToken) return null;
   return html`<button type="button" class="secondary" onClick=${listing.more}>Load more</button>`;
+}
+
+/** A form's submit and cancel buttons. */
+export function FormActions({ busy, label, onCancel }) {
+  return html`<div class="actions">
+    <button type="submit" disabled=${busy}>${label}</button>
+    <button type="button" class="secondary" onClick=${onCancel}>Cancel</button>
+  </div>`;
 }
 
 /** A button that asks once more, inline (no browser dialog). */

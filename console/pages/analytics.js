@@ -11,7 +11,7 @@ const day = (offset) => new Date(Date.now() + offset * 86400000).toISOString().s
 /** A horizontal bar, its share of the largest value in the table. */
 const Bar = ({ value, max, label }) => {
   const share = max > 0 ? Math.min(100, (Number(value) / max) * 100) : 0;
-  return html`<span class="bar" role="img" aria-label=${label}><span class="fill ok" style=${`width:${share}%`}></span></span>`;
+  return html`<span class="bar" role="img" aria-label=${label}><span class="fill share" style=${`width:${share}%`}></span></span>`;
 };
 
 export function AnalyticsPage() {
@@ -36,7 +36,7 @@ export function AnalyticsPage() {
     <form class="toolbar" onSubmit=${(e) => { e.preventDefault(); setQuery(form); }}>
       <${Field} label="Top users of (UTC month or day)" name="period" value=${form.period} onInput=${set} error=${fieldError('period')} hint="2026-11 or 2026-11-28" />
       <${Field} label="Daily totals from" name="from" type="date" value=${form.from} onInput=${set} error=${fieldError('from')} />
-      <${Field} label="to" name="to" type="date" value=${form.to} onInput=${set} error=${fieldError('to')} />
+      <${Field} label="Daily totals to" name="to" type="date" value=${form.to} onInput=${set} error=${fieldError('to')} />
       <${Select} label="Tier" name="tierId" value=${form.tierId} onInput=${set} options=${tierOptions} error=${fieldError('tierId')} />
       <button type="submit">Show</button>
     </form>

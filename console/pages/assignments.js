@@ -3,7 +3,7 @@
 import { useEffect, useState } from 'preact/hooks';
 import { api, listAll } from '../lib/api.js';
 import { html } from '../lib/html.js';
-import { Check, ConfirmButton, Failure, Field, LoadMore, PageTitle, Select, useForm, useListing } from '../lib/ui.js';
+import { Check, ConfirmButton, Failure, Field, FormActions, LoadMore, PageTitle, Select, useForm, useListing } from '../lib/ui.js';
 
 export const TYPES = [
   ['direct_user', 'User', 'userId', 'User id'],
@@ -72,10 +72,7 @@ function AssignmentForm({ assignment, onDone, onCancel, tierOptions }) {
         error=${form.fieldError('priority')} hint="Higher wins among matches; empty: the type's default" />
       <${Check} label="Enabled" name="enabled" checked=${v.enabled} onInput=${form.set} error=${form.fieldError('enabled')} />
     </div>
-    <div class="actions">
-      <button type="submit" disabled=${form.busy}>${editing ? 'Save changes' : 'Create assignment'}</button>
-      <button type="button" class="secondary" onClick=${onCancel}>Cancel</button>
-    </div>
+    <${FormActions} busy=${form.busy} label=${editing ? 'Save changes' : 'Create assignment'} onCancel=${onCancel} />
   </form>`;
 }
 

@@ -10,6 +10,17 @@ import { useTierOptions } from './assignments.js';
 const TYPES = [['', 'Any type'], ['block', 'Block'], ['warning', 'Warning'], ['override_applied', 'Override applied'], ['admin_change', 'Admin change']];
 const EMPTY = { userId: '', type: '', tierId: '', from: '', to: '' };
 
+/** The API takes instants, from included and to excluded; the form takes whole UTC days, both included. */
+function query(form) {
+  const next = (day) => new Date(Date.parse(`${day}T00:00:00Z`) + 86400000).toISOString().replace('.000Z', 'Z');
+  return {
+    ...form,
+    userId: form.userId.trim(),
+    from: form.from && `${form.from}T00:00:00Z`,
+    to: form.to && (Number.isNaN(Date.parse(`${form.to}T00:00:00Z`)) ? form.to : next(form.to)),
+  };
+}
+
 function detail(e) {
   if (e.eventType === 'admin_change') {
     const fields = Object.keys(e.changes || {}).join(', ');
@@ -22,7 +33,7 @@ function detail(e) {
 
 export function EventsPage({ params }) {
   const [form, setForm] = useState({ ...EMPTY, userId: params.get('userId') || '' });
-  const [filters, setFilters] = useState(form);
+  const [filters, setFilters] = useState(query(form));
   const listing = useListing('/events', filters);
   const tierOptions = useTierOptions('Any tier');
   const [csvError, setCsvError] = useState(null);
@@ -30,12 +41,24 @@ export function EventsPage({ params }) {
   const download = async () => {
     setCsvError(null);
     try {
-      const csv = await api('GET', '/events', { query: { ...filters, format: 'csv', limit: 1000 }, text: true });
+      // Every page of the search (up to 100 pages of 100), one header row.
+      const parts = [];
+      let nextToken;
+      for (let page = 0; page < 100; page++) {
+        const answer = await api('GET', '/events', { query: { ...filters, format: 'csv', limit: 100, nextToken }, text: true });
+        parts.push(page === 0 ? answer.body : answer.body.slice(answer.body.indexOf('\n') + 1));
+        nextToken = answer.nextToken;
+        if (!nextToken) break;
+      }
+      const csv = parts.join('');
       const link = document.createElement('a');
       link.href = URL.createObjectURL(new Blob([csv], { type: 'text/csv' }));
       link.download = 'quota-events.csv';
+      document.body.append(link);
       link.click();
-      URL.revokeObjectURL(link.href);
+      link.remove();
+      // The download reads the blob after this task: release it later.
+      setTimeout(() => URL.revokeObjectURL(link.href), 60000);
     } catch (e) {
       setCsvError(e);
     }
@@ -43,7 +66,7 @@ export function EventsPage({ params }) {
   const fieldError = (name) => listing.error?.fields?.[name];
   return html`<${PageTitle}>Events</${PageTitle}>
     <p class="lead">Warnings and blocks as users meet their limits, and every admin change with who made it.</p>
-    <form class="toolbar" onSubmit=${(e) => { e.preventDefault(); setFilters({ ...form, userId: form.userId.trim() }); }}>
+    <form class="toolbar" onSubmit=${(e) => { e.preventDefault(); setFilters(query(form)); }}>
       <${Field} label="User id" name="userId" value=${form.userId} onInput=${set} error=${fieldError('userId')} />
       <${Select} label="Type" name="type" value=${form.type} onInput=${set} options=${TYPES} error=${fieldError('type')} />
       <${Select} label="Tier" name="tierId" value=${form.tierId} onInput=${set} options=${tierOptions} error=${fieldError('tierId')} />

@@ -3,7 +3,7 @@
 import { useState } from 'preact/hooks';
 import { api } from '../lib/api.js';
 import { html } from '../lib/html.js';
-import { ConfirmButton, Failure, Field, LoadMore, PageTitle, present, Select, useForm, useListing, when } from '../lib/ui.js';
+import { ConfirmButton, Failure, Field, FormActions, LoadMore, PageTitle, present, Select, useForm, useListing, when } from '../lib/ui.js';
 import { LIMITS, LimitFields } from './tiers.js';
 
 const STATUSES = [['', 'Any status'], ['active', 'Active'], ['upcoming', 'Upcoming'], ['expired', 'Expired'], ['disabled', 'Disabled']];
@@ -42,10 +42,7 @@ function OverrideForm({ onDone, onCancel }) {
         options=${[['', "The tier's"], ['standard', 'Standard'], ['strict', 'Strict']]} />
     </div>
     ${v.overrideType === 'custom_limit' && html`<${LimitFields} form=${form} />`}
-    <div class="actions">
-      <button type="submit" disabled=${form.busy}>Create override</button>
-      <button type="button" class="secondary" onClick=${onCancel}>Cancel</button>
-    </div>
+    <${FormActions} busy=${form.busy} label="Create override" onCancel=${onCancel} />
   </form>`;
 }
 

@@ -3,7 +3,7 @@
 import { useEffect, useState } from 'preact/hooks';
 import { api, listAll } from '../lib/api.js';
 import { html } from '../lib/html.js';
-import { changes, Check, ConfirmButton, dash, Failure, Field, PageTitle, present, Select, text, useForm } from '../lib/ui.js';
+import { changes, Check, ConfirmButton, dash, Failure, Field, FormActions, PageTitle, present, Select, text, useForm } from '../lib/ui.js';
 
 /** The six limits a tier (and a custom override) may set. */
 export const LIMITS = [
@@ -93,10 +93,7 @@ function TierForm({ tier, onDone, onCancel }) {
       <${Check} label="Unlimited (no limits apply)" name="unlimited" checked=${v.unlimited} onInput=${form.set} error=${form.fieldError('unlimited')} />
       <${Check} label="Enabled" name="enabled" checked=${v.enabled} onInput=${form.set} error=${form.fieldError('enabled')} />
     </fieldset>
-    <div class="actions">
-      <button type="submit" disabled=${form.busy}>${editing ? 'Save changes' : 'Create tier'}</button>
-      <button type="button" class="secondary" onClick=${onCancel}>Cancel</button>
-    </div>
+    <${FormActions} busy=${form.busy} label=${editing ? 'Save changes' : 'Create tier'} onCancel=${onCancel} />
   </form>`;
 }
 

@@ -250,7 +250,8 @@ export class QuotaStack extends Stack {
           apigw.CorsHttpMethod.OPTIONS,
         ],
         allowHeaders: ['authorization', 'content-type', 'if-match'],
-        exposeHeaders: ['etag', 'location', 'retry-after'],
+        // x-next-token: the events CSV's next page.
+        exposeHeaders: ['etag', 'location', 'retry-after', 'x-next-token'],
         maxAge: Duration.hours(1),
       },
     });

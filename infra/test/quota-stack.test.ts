@@ -171,7 +171,7 @@ test('the API is throttled, allows the admin console origin, and outputs its URL
         cdkJson.context.stages.dev.adminOrigin,
       ],
       AllowHeaders: ['authorization', 'content-type', 'if-match'],
-      ExposeHeaders: ['etag', 'location', 'retry-after'],
+      ExposeHeaders: ['etag', 'location', 'retry-after', 'x-next-token'],
     }),
   });
   dev.hasOutput('ApiUrl', {});

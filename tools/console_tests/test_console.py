@@ -1,9 +1,12 @@
 """Each console page's main action, end to end: the browser, the console,
 the local stack, the emulator."""
 
+import datetime
 import json
+import pathlib
 import re
 
+import pytest
 from conftest import ROOT, shoot
 from fake_idp import FakeIdp
 from playwright.sync_api import expect
@@ -114,6 +117,29 @@ def test_create_an_assignment_and_filter_by_type_and_tier(console, api, stack_ur
     assert [a["jwtRole"] for a in found] == [f"Researchers{unique}"]
 
 
+def test_edit_an_assignment_then_delete_it(console, api, stack_url, unique):
+    tier = f"edit-tier-{unique}"
+    api.ok("POST", "/tiers", {"tierId": tier, "tierName": "Edit tier", "unlimited": True})
+    created = api.ok("POST", "/assignments", {"assignmentType": "email_domain", "emailDomain": f"{unique}.example.org", "tierId": tier})
+    open_page(console, stack_url, "assignments")
+    console.get_by_label("Tier").select_option(tier)
+    row = console.locator("tbody tr", has_text=f"{unique}.example.org")
+    row.get_by_role("button", name=re.compile("^Edit")).click()
+    console.get_by_label("Priority").fill("-5")
+    console.get_by_role("button", name="Save changes").click()
+    expect(console.locator("#f-priority-error")).to_be_visible()
+    console.get_by_label("Priority").fill("175")
+    console.get_by_role("button", name="Save changes").click()
+    expect(console.get_by_role("status").filter(has_text="Assignment updated")).to_be_visible()
+    assert api.ok("GET", f"/assignments/{created['assignmentId']}")["priority"] == 175
+    row = console.locator("tbody tr", has_text=f"{unique}.example.org")
+    expect(row).to_contain_text("175")
+    row.get_by_role("button", name="Delete").click()
+    row.get_by_role("button", name="Yes, delete").click()
+    expect(console.get_by_text("No assignments match.")).to_be_visible()
+    assert api.call("GET", f"/assignments/{created['assignmentId']}")[0] == 404
+
+
 def test_grant_an_override_then_disable_it(console, api, stack_url, unique):
     user = f"olga-{unique}"
     open_page(console, stack_url, "overrides")
@@ -132,6 +158,11 @@ def test_grant_an_override_then_disable_it(console, api, stack_url, unique):
     expect(console.locator("tbody tr", has_text=user)).to_contain_text("disabled")
     [override] = api.ok("GET", f"/overrides?userId={user}")["items"]
     assert override["enabled"] is False
+    row = console.locator("tbody tr", has_text=user)
+    row.get_by_role("button", name="Delete").click()
+    row.get_by_role("button", name="Yes, delete").click()
+    expect(console.get_by_text("No overrides match.")).to_be_visible()
+    assert api.ok("GET", f"/overrides?userId={user}")["items"] == []
 
 
 def test_events_show_on_first_load_and_filter_by_type(console, stack_url):
@@ -144,6 +175,23 @@ def test_events_show_on_first_load_and_filter_by_type(console, stack_url):
     badges = console.locator("tbody tr .badge")
     expect(badges.filter(has_not_text="admin change")).to_have_count(0)
     expect(badges.first).to_have_text("admin change")
+    with console.expect_download() as download:
+        console.get_by_role("button", name="Download CSV").click()
+    csv = pathlib.Path(download.value.path()).read_text()
+    header, *lines = csv.strip().splitlines()
+    assert "eventType" in header and lines
+    assert all(",admin_change," in line for line in lines)
+    # Whole UTC days, both ends included: the newest event's day finds it, the next day nothing.
+    newest = console.locator("tbody tr td").first.inner_text()[:10]
+    following = (datetime.date.fromisoformat(newest) + datetime.timedelta(days=1)).isoformat()
+    console.get_by_label("From (UTC day)").fill(newest)
+    console.get_by_label("To (UTC day)").fill(newest)
+    console.get_by_role("button", name="Search").click()
+    expect(console.locator("tbody tr td").first).to_contain_text(newest)
+    console.get_by_label("From (UTC day)").fill(following)
+    console.get_by_label("To (UTC day)").fill(following)
+    console.get_by_role("button", name="Search").click()
+    expect(console.get_by_text("No events match.")).to_be_visible()
 
 
 def test_analytics_lists_a_user_who_spent(console, api, stack_url, unique):
@@ -173,6 +221,12 @@ def test_inspector_colours_windows_at_soft_90_and_100(console, api, stack_url, u
         console.reload()
         expect(daily).to_have_attribute("data-level", level)
     expect(daily.get_by_role("meter")).to_have_attribute("aria-valuenow", "100")
+    # The next check is refused, which stores the block event.
+    assert api.call("POST", "/check", {"userId": user}, admin=False)[0] == 429
+    console.reload()
+    recent = console.locator("section li", has_text="daily")
+    expect(recent.filter(has_text="block")).to_have_count(1)
+    expect(recent.filter(has_text="warning")).not_to_have_count(0)
     shoot(console, "users-over-limit")
 
 
@@ -236,50 +290,41 @@ def test_the_console_runs_under_its_deployed_content_security_policy(page, stack
     assert violations == []
 
 
-def oidc_config(idp):
-    return json.dumps({
+@pytest.fixture
+def oidc(page, admin_token):
+    """The page with a deployed console's configuration: OIDC against a stand-in provider."""
+    idp = FakeIdp(admin_token)
+    config = json.dumps({
         "apiUrl": "",
         "auth": {"mode": "oidc", "authorizeUrl": f"{idp.url}/authorize", "tokenUrl": f"{idp.url}/token", "clientId": "quota-admin"},
     })
+    page.route("**/console/config.json", lambda route: route.fulfill(content_type="application/json", body=config))
+    yield idp
+    idp.close()
 
 
-def test_oidc_sign_in_with_pkce(page, stack_url, admin_token):
-    """The AWS sign-in against a stand-in provider: code + PKCE (S256), the ID token sent to the API."""
-    idp = FakeIdp(admin_token)
-    try:
-        page.route("**/console/config.json", lambda route: route.fulfill(content_type="application/json", body=oidc_config(idp)))
-        page.goto(f"{stack_url}/console/")
-        page.get_by_role("button", name="Sign in").click()
-        expect(page.get_by_role("heading", name="Tiers", level=1)).to_be_visible()
-        expect(page.locator("tbody tr", has_text="basic").first).to_be_visible()
-        assert "code=" not in page.url and "state=" not in page.url
-        [(_, authorize), (_, token)] = idp.requests
-        assert authorize["client_id"] == "quota-admin" and authorize["redirect_uri"] == f"{stack_url}/console/"
-        assert authorize["scope"] == "openid email profile"
-        assert len(token["code_verifier"]) >= 43 and token["code_verifier"] not in str(authorize)
-    finally:
-        idp.close()
+def test_oidc_sign_in_with_pkce(page, oidc, stack_url):
+    """The AWS sign-in: code + PKCE (S256), the ID token sent to the API."""
+    page.goto(f"{stack_url}/console/")
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("heading", name="Tiers", level=1)).to_be_visible()
+    expect(page.locator("tbody tr", has_text="basic").first).to_be_visible()
+    assert "code=" not in page.url and "state=" not in page.url
+    [(_, authorize), (_, token)] = oidc.requests
+    assert authorize["client_id"] == "quota-admin" and authorize["redirect_uri"] == f"{stack_url}/console/"
+    assert authorize["scope"] == "openid email profile"
+    assert len(token["code_verifier"]) >= 43 and token["code_verifier"] not in str(authorize)
 
 
-def test_a_deployed_console_takes_no_token_from_a_link(page, stack_url, admin_token):
-    idp = FakeIdp(admin_token)
-    try:
-        page.route("**/console/config.json", lambda route: route.fulfill(content_type="application/json", body=oidc_config(idp)))
-        page.goto(f"{stack_url}/console/#token={admin_token}")
-        expect(page.get_by_role("button", name="Sign in")).to_be_visible()
-        assert "token" not in page.url
-        assert page.evaluate("sessionStorage.length") == 0
-    finally:
-        idp.close()
+def test_a_deployed_console_takes_no_token_from_a_link(page, oidc, stack_url, admin_token):
+    page.goto(f"{stack_url}/console/#token={admin_token}")
+    expect(page.get_by_role("button", name="Sign in")).to_be_visible()
+    assert "token" not in page.url
+    assert page.evaluate("sessionStorage.length") == 0
 
 
-def test_oidc_answer_for_another_tab_is_refused(page, stack_url, admin_token):
-    idp = FakeIdp(admin_token)
-    try:
-        page.route("**/console/config.json", lambda route: route.fulfill(content_type="application/json", body=oidc_config(idp)))
-        page.goto(f"{stack_url}/console/?code=stolen&state=forged")
-        expect(page.get_by_role("alert")).to_contain_text("did not match this tab")
-        expect(page.get_by_role("button", name="Sign in")).to_be_visible()
-        assert idp.requests == []
-    finally:
-        idp.close()
+def test_oidc_answer_for_another_tab_is_refused(page, oidc, stack_url):
+    page.goto(f"{stack_url}/console/?code=stolen&state=forged")
+    expect(page.get_by_role("alert")).to_contain_text("did not match this tab")
+    expect(page.get_by_role("button", name="Sign in")).to_be_visible()
+    assert oidc.requests == []

@@ -35,11 +35,18 @@ pub fn local_router(
 }
 
 /// The admin console's files (`console/`, with the libraries `make console`
-/// copied into `console/vendor`); `QUOTA_CONSOLE_DIR` moves it.
+/// copied into `console/vendor`): `QUOTA_CONSOLE_DIR`, else the nearest
+/// `console/` at or above the working directory. Found at run time, not
+/// compiled in: one build may serve several checkouts sharing a target dir.
 pub fn console_dir() -> std::path::PathBuf {
-    std::env::var_os("QUOTA_CONSOLE_DIR")
-        .map(Into::into)
-        .unwrap_or_else(|| std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../console"))
+    if let Some(dir) = std::env::var_os("QUOTA_CONSOLE_DIR") {
+        return dir.into();
+    }
+    let cwd = std::env::current_dir().unwrap_or_default();
+    cwd.ancestors()
+        .map(|dir| dir.join("console"))
+        .find(|dir| dir.join("index.html").is_file())
+        .unwrap_or_else(|| cwd.join("console"))
 }
 
 /// The console at `/console/` (same origin as the API, so no CORS locally);
