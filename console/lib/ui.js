@@ -42,8 +42,9 @@ export function Check({ label, name, checked, onInput, error }) {
 }
 
 /**
- * A failed call. Field errors are shown at their fields, so this says only
- * what is left; a 412 is someone else's edit, and offers the reload.
+ * A failed call. Field errors are shown at their fields and listed here too
+ * (announced at once, and a field the page has no input for is not lost);
+ * a 412 is someone else's edit, and offers the reload.
  */
 export function Failure({ error, onReload, what = 'This item' }) {
   if (!error) return null;
@@ -54,10 +55,10 @@ export function Failure({ error, onReload, what = 'This item' }) {
       ${onReload && html`<button type="button" onClick=${onReload}>Reload</button>`}
     </div>`;
   }
-  const fields = error instanceof ApiError ? Object.keys(error.fields).length : 0;
+  const fields = error instanceof ApiError ? Object.entries(error.fields) : [];
   return html`<div class="alert" role="alert">
-    <p><strong>${error.problem?.title || 'Error'}</strong>: ${error.message}
-    ${fields > 0 && ` (${fields === 1 ? 'one field needs' : `${fields} fields need`} attention)`}</p>
+    <p><strong>${error.problem?.title || 'Error'}</strong>: ${error.message}</p>
+    ${fields.length > 0 && html`<ul>${fields.map(([field, message]) => html`<li><code>${field}</code> ${message}</li>`)}</ul>`}
   </div>`;
 }
 
