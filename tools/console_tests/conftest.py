@@ -2,8 +2,12 @@
 chromium against the local stack (tools/console-test.sh starts it and sets
 STACK_URL and ADMIN_TOKEN). Screenshots go to target/console-screens/."""
 
+import base64
+import hashlib
+import hmac
 import json
 import os
+import time
 import pathlib
 import urllib.error
 import urllib.request
@@ -88,6 +92,20 @@ class Api:
 @pytest.fixture(scope="session")
 def api(stack_url, admin_token):
     return Api(stack_url, admin_token)
+
+
+@pytest.fixture(scope="session")
+def mint():
+    """A local admin-API token with any subject and roles (HS256, the local secret)."""
+
+    def token(subject, roles):
+        encode = lambda part: base64.urlsafe_b64encode(json.dumps(part).encode()).rstrip(b"=").decode()
+        claims = {"sub": subject, "roles": roles, "iss": _env("AUTH_ISSUER"), "aud": _env("AUTH_AUDIENCE"), "exp": int(time.time()) + 3600}
+        signing = f"{encode({'alg': 'HS256', 'typ': 'JWT'})}.{encode(claims)}"
+        mac = hmac.new(_env("AUTH_HS256_SECRET").encode(), signing.encode(), hashlib.sha256).digest()
+        return f"{signing}.{base64.urlsafe_b64encode(mac).rstrip(b'=').decode()}"
+
+    return token
 
 
 @pytest.fixture

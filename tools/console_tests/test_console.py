@@ -39,6 +39,24 @@ def test_a_refused_token_shows_the_sign_in(page, stack_url, admin_token):
     expect(page.get_by_label("Admin token")).to_be_visible()
 
 
+def test_a_token_without_the_admin_role_is_told_so(page, stack_url, mint):
+    page.goto(f"{stack_url}/console/#token={mint('viewer', ['staff'])}")
+    expect(page.get_by_role("alert")).to_contain_text("Forbidden")
+    expect(page.locator("header .who")).to_contain_text("viewer")
+
+
+def test_text_from_the_api_is_shown_as_text_never_run(console, api, unique):
+    name = '<img src=x onerror="window.pwned=1">'
+    api.ok("POST", "/tiers", {"tierId": f"xss-{unique}", "tierName": name, "unlimited": True,
+                              "description": "<script>window.pwned=1</script>"})
+    console.reload()
+    row = console.locator("tbody tr", has_text=f"xss-{unique}")
+    expect(row).to_contain_text(name)
+    expect(row).to_contain_text("<script>window.pwned=1</script>")
+    assert console.locator("tbody img, tbody script").count() == 0
+    assert console.evaluate("window.pwned") is None
+
+
 def test_create_a_tier_with_field_errors_shown_at_their_fields(console, api, unique):
     console.get_by_role("button", name="New tier").click()
     console.get_by_label("Tier id").fill(f"gold {unique}")
