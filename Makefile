@@ -115,12 +115,14 @@ test: setup infra-test console
 	.venv/bin/python -m unittest discover -s tools/tests
 	tools/with-emulator.sh cargo test --workspace
 	tools/schemathesis.sh
+	cd console && node --test test/
 	tools/console-test.sh
 
 # The admin console in a real browser (installs Debian's chromium if missing);
 # screenshots of every page land in target/console-screens/. infra-test first:
 # the browser also runs the console under the CSP the stack deploys.
 console-test: setup console infra-test
+	cd console && node --test test/
 	tools/console-test.sh
 
 # Builds the release binary (the deployed one is measured too), then prints
