@@ -140,7 +140,8 @@ export class AdminConsole extends Construct {
       destinationBucket: this.bucket,
       sources: [
         s3deploy.Source.asset(this.props.consoleDir, {
-          exclude: ['node_modules', 'package.json', 'package-lock.json', 'config.json', 'vendor/.stamp'],
+          // Only what the page loads: not the npm files, the tests or the local config.
+          exclude: ['node_modules', 'package.json', 'package-lock.json', 'config.json', 'vendor/.stamp', 'test'],
         }),
         s3deploy.Source.jsonData('config.json', { apiUrl, auth: { mode: 'oidc', ...this.props.auth } }),
       ],
