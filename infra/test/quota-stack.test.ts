@@ -396,3 +396,25 @@ test("the console's config.json names this stage's API and its OIDC sign-in, wri
   );
   assert.throws(() => consoleDirFor(os.tmpdir()), /run `make console` first/);
 });
+
+test("only what the page loads is uploaded: no npm files, tests or local config.json", () => {
+  const app = new App();
+  const stack = new QuotaStack(app, 'Quota-assets', {
+    stage: 'assets', arch: 'arm64', settings: stageSettings(cdkJson.context.stages, 'dev'), lambdaDir: '/nonexistent',
+    consoleDir, code: () => lambda.Code.fromAsset(stubDir),
+  });
+  Template.fromStack(stack);
+  const staged = fs.readdirSync(app.outdir)
+    .map((d) => path.join(app.outdir, d))
+    .filter((d) => fs.existsSync(path.join(d, 'index.html')) && fs.existsSync(path.join(d, 'app.js')));
+  assert.equal(staged.length, 1);
+  const files = (dir: string, prefix = ''): string[] => fs.readdirSync(dir, { withFileTypes: true })
+    .flatMap((e) => (e.isDirectory() ? files(path.join(dir, e.name), `${prefix}${e.name}/`) : [`${prefix}${e.name}`]));
+  const uploaded = files(staged[0]);
+  for (const needed of ['index.html', 'app.js', 'style.css', 'lib/api.js', 'pages/tiers.js', 'vendor/preact.module.js', 'vendor/hooks.module.js', 'vendor/htm.module.js']) {
+    assert.ok(uploaded.includes(needed), needed);
+  }
+  for (const file of uploaded) {
+    assert.match(file, /^(index\.html|app\.js|style\.css|(lib|pages|vendor)\/[a-z]+(\.module)?\.js)$/, file);
+  }
+});
