@@ -46,7 +46,7 @@ export function Check({ label, name, checked, onInput, error }) {
  * (announced at once, and a field the page has no input for is not lost);
  * a 412 is someone else's edit, and offers the reload.
  */
-export function Failure({ error, onReload, what = 'This item' }) {
+export function Failure({ error, onReload, onRetry, what = 'This item' }) {
   if (!error) return null;
   if (error.status === 412) {
     return html`<div class="alert conflict" role="alert">
@@ -56,9 +56,12 @@ export function Failure({ error, onReload, what = 'This item' }) {
     </div>`;
   }
   const fields = error instanceof ApiError ? Object.entries(error.fields) : [];
+  // Unreachable, throttled or unavailable: nothing is wrong with the request.
+  const passing = error.status === 0 || error.status === 429 || error.status >= 500;
   return html`<div class="alert" role="alert">
     <p><strong>${error.problem?.title || 'Error'}</strong>: ${error.message}</p>
     ${fields.length > 0 && html`<ul>${fields.map(([field, message]) => html`<li><code>${field}</code> ${message}</li>`)}</ul>`}
+    ${passing && onRetry && html`<button type="button" onClick=${onRetry}>Try again</button>`}
   </div>`;
 }
 

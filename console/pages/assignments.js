@@ -111,7 +111,8 @@ export function AssignmentsPage() {
           <${Select} label="Tier" name="filter-tier" value=${filters.tierId} onInput=${(_, v) => setFilter('tierId', v)} options=${tierOptions} />
           <button type="button" onClick=${() => { setNotice(''); setEditing('new'); }}>New assignment</button>
         </div>`}
-    <${Failure} error=${listing.error || actionError} onReload=${() => { setActionError(null); listing.reload(); }} what="The assignment" />
+    <${Failure} error=${listing.error || actionError} onReload=${() => { setActionError(null); listing.reload(); }}
+      onRetry=${listing.error && listing.reload} what="The assignment" />
     <table class="cards">
       <caption class="visually-hidden">Assignments</caption>
       <thead><tr><th scope="col">Matches</th><th scope="col">Tier</th><th scope="col">Priority</th><th scope="col">Enabled</th><th scope="col">Actions</th></tr></thead>

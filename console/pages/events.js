@@ -75,7 +75,7 @@ export function EventsPage({ params }) {
       <button type="submit">Search</button>
       <button type="button" class="secondary" onClick=${download}>Download CSV</button>
     </form>
-    <${Failure} error=${listing.error || csvError} />
+    <${Failure} error=${listing.error || csvError} onRetry=${listing.error ? listing.reload : download} />
     <table class="cards">
       <caption class="visually-hidden">Events, newest first</caption>
       <thead><tr><th scope="col">When</th><th scope="col">Type</th><th scope="col">User</th><th scope="col">Tier</th><th scope="col">Detail</th></tr></thead>

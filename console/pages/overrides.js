@@ -79,7 +79,8 @@ export function OverridesPage({ params }) {
           <button type="submit" class="secondary">Filter</button>
           <button type="button" onClick=${() => { setNotice(''); setCreating(true); }}>New override</button>
         </form>`}
-    <${Failure} error=${listing.error || actionError} onReload=${() => { setActionError(null); listing.reload(); }} what="The override" />
+    <${Failure} error=${listing.error || actionError} onReload=${() => { setActionError(null); listing.reload(); }}
+      onRetry=${listing.error && listing.reload} what="The override" />
     <table class="cards">
       <caption class="visually-hidden">Overrides</caption>
       <thead><tr><th scope="col">User</th><th scope="col">Limits</th><th scope="col">Valid</th><th scope="col">Status</th>

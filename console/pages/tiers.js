@@ -115,6 +115,7 @@ export function TiersPage() {
   const [notice, setNotice] = useState('');
   const [deleteError, setDeleteError] = useState(null);
   const load = async () => {
+    setError(null);
     try {
       setTiers(await listAll('/tiers'));
     } catch (e) {
@@ -150,7 +151,7 @@ export function TiersPage() {
             <input id="tier-search" type="search" value=${search} onInput=${(e) => setSearch(e.currentTarget.value)} placeholder="id, name or description" /></div>
           <button type="button" onClick=${() => { setNotice(''); setEditing('new'); }}>New tier</button>
         </div>`}
-    <${Failure} error=${error || deleteError} onReload=${() => { setDeleteError(null); load(); }} what="The tier" />
+    <${Failure} error=${error || deleteError} onReload=${() => { setDeleteError(null); load(); }} onRetry=${load} what="The tier" />
     ${tiers === null && !error
       ? html`<p class="muted" role="status">Loading…</p>`
       : html`<table class="cards">

@@ -45,6 +45,25 @@ def test_a_token_without_the_admin_role_is_told_so(page, stack_url, mint):
     expect(page.locator("header .who")).to_contain_text("viewer")
 
 
+def test_a_store_outage_is_said_and_retried(console, stack_url):
+    """503 problem+json (the store down or throttling), then the service back."""
+    outage = json.dumps({"type": "urn:quota:problem:unavailable", "title": "Service unavailable", "status": 503,
+                         "detail": "The quota store is not answering; retry shortly."})
+    down = lambda route: route.fulfill(status=503, content_type="application/problem+json", body=outage,
+                                       headers={"retry-after": "1"})
+    listing = re.compile(r"/api/admin/quota/assignments(\?.*)?$")
+    console.route(listing, down)
+    open_page(console, stack_url, "assignments")
+    alert = console.get_by_role("alert")
+    expect(alert).to_contain_text("Service unavailable")
+    expect(alert).to_contain_text("not answering")
+    shoot(console, "assignments-outage")
+    console.unroute(listing)
+    alert.get_by_role("button", name="Try again").click()
+    expect(console.get_by_role("alert")).to_have_count(0)
+    expect(console.locator("tbody tr", has_text="Everyone else (default)")).to_be_visible()
+
+
 def test_text_from_the_api_is_shown_as_text_never_run(console, api, unique):
     name = '<img src=x onerror="window.pwned=1">'
     api.ok("POST", "/tiers", {"tierId": f"xss-{unique}", "tierName": name, "unlimited": True,
