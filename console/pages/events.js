@@ -21,7 +21,8 @@ function query(form) {
   };
 }
 
-function detail(e) {
+/** One line saying what an event is about (shared with the inspector). */
+export function detail(e) {
   if (e.eventType === 'admin_change') {
     const fields = Object.keys(e.changes || {}).join(', ');
     return `${e.actor}: ${e.action} ${e.targetId}${fields ? ` (${fields})` : ''}`;

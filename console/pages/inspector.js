@@ -7,6 +7,7 @@ import { useEffect, useState } from 'preact/hooks';
 import { api } from '../lib/api.js';
 import { html } from '../lib/html.js';
 import { dash, Failure, Field, PageTitle, when } from '../lib/ui.js';
+import { detail } from './events.js';
 
 const OUTCOMES = {
   selected: 'Selected: this decides',
@@ -113,8 +114,7 @@ export function InspectorPage({ params }) {
         <code>${r.requestId}</code>: $${r.amount}${r.tokens ? `, ${r.tokens} tokens` : ''} until ${when(r.expiresAt)}</li>`)}</ul>`}
       <h3>Recent events</h3>
       ${result.recentEvents.length === 0 ? html`<p class="muted">None.</p>` : html`<ul>${result.recentEvents.map((e) => html`<li>
-        ${when(e.occurredAt)} <span class=${`badge ${e.eventType}`}>${e.eventType.replace('_', ' ')}</span>
-        ${e.window || ''} ${e.metric && e.metric !== 'cost' ? e.metric : ''} ${e.usage ?? ''}${e.limit ? ` of ${e.limit}` : ''}</li>`)}</ul>`}
+        ${when(e.occurredAt)} <span class=${`badge ${e.eventType}`}>${e.eventType.replace('_', ' ')}</span> ${detail(e)}</li>`)}</ul>`}
       <p><a href=${`#/events?userId=${encodeURIComponent(result.userId)}`}>All events of ${result.userId}</a></p>
     </section>`}`;
 }
