@@ -55,8 +55,11 @@ function TierForm({ tier, onDone, onCancel }) {
   const [original, setOriginal] = useState(tier);
   const save = async (e) => {
     e.preventDefault();
+    const body = editing ? changes(FIELDS, form.values, original) : null;
+    // Nothing changed: nothing to send (the API refuses an empty change).
+    if (editing && Object.keys(body).length === 0) return onDone(original, 'unchanged');
     const saved = await form.submit(() => editing
-      ? api('PATCH', `/tiers/${encodeURIComponent(original.tierId)}`, { body: changes(FIELDS, form.values, original), ifMatch: original.version })
+      ? api('PATCH', `/tiers/${encodeURIComponent(original.tierId)}`, { body, ifMatch: original.version })
       : api('POST', '/tiers', { body: { tierId: form.values.tierId.trim(), ...present(FIELDS, form.values) } }));
     if (saved) onDone(saved, editing ? 'updated' : 'created');
   };

@@ -104,6 +104,11 @@ def test_an_edit_meanwhile_is_a_conflict_to_reload(console, api, unique):
     tier = f"conflict-{unique}"
     api.ok("POST", "/tiers", {"tierId": tier, "tierName": "Before", "dailyCostLimit": "1.00"})
     console.reload()
+    # Saving without a change sends nothing.
+    console.get_by_role("button", name=f"Edit {tier}").click()
+    console.get_by_role("button", name="Save changes").click()
+    expect(console.get_by_role("status").filter(has_text=f"Tier {tier} unchanged")).to_be_visible()
+    assert api.ok("GET", f"/tiers/{tier}")["version"] == 1
     console.get_by_role("button", name=f"Edit {tier}").click()
     api.ok("PATCH", f"/tiers/{tier}", {"tierName": "Someone else's"}, if_match=1)
     console.get_by_label("Name").fill("Mine")
