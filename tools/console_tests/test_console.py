@@ -24,6 +24,7 @@ def test_sign_in_url_leaves_the_address_bar_and_sign_out_asks_again(console, adm
     expect(console.get_by_text("local-admin")).to_be_visible()
     console.get_by_role("button", name="Sign out").click()
     expect(console.get_by_label("Admin token")).to_be_visible()
+    assert accessibility_violations(console) == []
     console.get_by_label("Admin token").fill("not a token")
     console.get_by_role("button", name="Sign in").click()
     expect(console.get_by_role("alert")).to_contain_text("not a JWT")
@@ -86,6 +87,7 @@ def test_create_a_tier_with_field_errors_shown_at_their_fields(console, api, uni
     expect(tier_id).to_have_attribute("aria-invalid", "true")
     expect(console.locator("#f-tierId-error")).to_contain_text("allowed are letters, digits")
     shoot(console, "tiers-field-error")
+    assert accessibility_violations(console) == []
     tier_id.fill(f"gold-{unique}")
     console.get_by_label("Daily cost limit").fill("-3.50")
     console.get_by_role("button", name="Create tier").click()
@@ -270,6 +272,7 @@ def test_inspector_colours_windows_at_soft_90_and_100(console, api, stack_url, u
     expect(recent.filter(has_text="block")).to_have_count(1)
     expect(recent.filter(has_text="warning")).not_to_have_count(0)
     shoot(console, "users-over-limit")
+    assert accessibility_violations(console) == []
 
 
 def test_keyboard_alone_reaches_a_page_and_submits_a_form(console, api, unique):
@@ -288,6 +291,20 @@ def test_keyboard_alone_reaches_a_page_and_submits_a_form(console, api, unique):
     expect(console.get_by_role("heading", name=re.compile("^bob: "))).to_be_visible()
 
 
+AXE = ROOT / "console" / "node_modules" / "axe-core" / "axe.min.js"
+
+
+def accessibility_violations(page):
+    """axe-core's audit of the page (WCAG 2.1 A and AA rules): the violations, as text."""
+    if not page.evaluate("typeof window.axe !== 'undefined'"):
+        page.add_script_tag(path=str(AXE))
+    found = page.evaluate("""async () => {
+        const result = await axe.run(document, { runOnly: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] });
+        return result.violations.map(v => `${v.id} (${v.impact}): ${v.nodes.length} × ${v.nodes[0].target.join(' ')}`);
+    }""")
+    return found
+
+
 def test_every_page_is_readable_at_375_px(console, api, stack_url, unique):
     # dora is on the strict demo tier (cost, token and request windows): hold a reservation.
     check = {"userId": "dora", "requestId": f"shot-{unique}", "estimatedCost": "0.10", "estimatedTokens": 500}
@@ -304,6 +321,7 @@ def test_every_page_is_readable_at_375_px(console, api, stack_url, unique):
             # A field the API never returned would show as one of these.
             shown = console.locator("main").inner_text()
             assert not re.search(r"\b(undefined|NaN|null|\[object Object\])\b", shown), (name, shown)
+            assert accessibility_violations(console) == [], name
             shoot(console, name + suffix)
 
 
