@@ -1,9 +1,12 @@
 // Overrides: temporary limits for one user (custom limits or unlimited),
-// listed by user and status; create, enable/disable, delete.
+// listed by user and status; grant, edit (extend, change limits; If-Match),
+// enable/disable, delete.
 import { useState } from 'preact/hooks';
 import { api } from '../lib/api.js';
 import { html } from '../lib/html.js';
-import { ConfirmButton, Failure, Field, FormActions, LoadMore, PageTitle, present, Select, useForm, useListing, when } from '../lib/ui.js';
+import {
+  changes, ConfirmButton, Failure, Field, FormActions, LoadMore, PageTitle, present, Select, text, useForm, useListing, when,
+} from '../lib/ui.js';
 import { LIMITS, LimitFields } from './tiers.js';
 
 const STATUSES = [['', 'Any status'], ['active', 'Active'], ['upcoming', 'Upcoming'], ['expired', 'Expired'], ['disabled', 'Disabled']];
@@ -12,27 +15,45 @@ const FIELDS = [['validFrom', 'text'], ['validUntil', 'text'], ['reason', 'text'
 /** An ISO instant `days` from now, to the minute (a sensible default end). */
 const inDays = (days) => new Date(Date.now() + days * 86400000).toISOString().slice(0, 16) + ':00Z';
 
-function OverrideForm({ onDone, onCancel }) {
-  const form = useForm({
-    userId: '', overrideType: 'custom_limit', validFrom: '', validUntil: inDays(7), reason: '', enforcement: '',
-    ...Object.fromEntries(LIMITS.map(([n]) => [n, ''])),
-  });
+const BLANK = {
+  userId: '', overrideType: 'custom_limit', validFrom: '', validUntil: inDays(7), reason: '', enforcement: '',
+  ...Object.fromEntries(LIMITS.map(([n]) => [n, ''])),
+};
+const formValues = (o) => ({ ...BLANK, ...Object.fromEntries(Object.entries(o).map(([k, v]) => [k, text(v)])) });
+
+function OverrideForm({ override, onDone, onCancel }) {
+  const editing = !!override;
+  const form = useForm(editing ? formValues(override) : BLANK);
+  const [original, setOriginal] = useState(override);
   const v = form.values;
+  const fields = v.overrideType === 'custom_limit' ? FIELDS : FIELDS.filter(([n]) => !LIMITS.some(([l]) => l === n));
   const save = async (e) => {
     e.preventDefault();
-    const fields = v.overrideType === 'custom_limit' ? FIELDS : FIELDS.filter(([n]) => !LIMITS.some(([l]) => l === n));
-    const saved = await form.submit(() => api('POST', '/overrides', {
-      body: { userId: v.userId.trim(), overrideType: v.overrideType, ...present(fields, v) },
-    }));
-    if (saved) onDone(saved);
+    const body = editing ? changes(fields, v, original) : null;
+    // Nothing changed: nothing to send.
+    if (editing && Object.keys(body).length === 0) return onDone(original, 'unchanged');
+    const saved = await form.submit(() => editing
+      ? api('PATCH', `/overrides/${original.overrideId}`, { body, ifMatch: original.version })
+      : api('POST', '/overrides', { body: { userId: v.userId.trim(), overrideType: v.overrideType, ...present(fields, v) } }));
+    if (saved) onDone(saved, editing ? 'updated' : 'created');
+  };
+  const reload = async () => {
+    const fresh = await form.submit(() => api('GET', `/overrides/${original.overrideId}`));
+    if (fresh) {
+      setOriginal(fresh);
+      form.setValues(formValues(fresh));
+    }
   };
   return html`<form class="panel" onSubmit=${save} aria-labelledby="override-form-title" novalidate>
-    <h2 id="override-form-title">New override</h2>
-    <${Failure} error=${form.error} what="The override" />
+    <h2 id="override-form-title">${editing ? `Edit the override for ${original.userId}` : 'New override'}</h2>
+    <${Failure} error=${form.error} onReload=${reload} what="The override" />
     <div class="grid">
-      <${Field} label="User id" name="userId" value=${v.userId} onInput=${form.set} required error=${form.fieldError('userId')} />
-      <${Select} label="Type" name="overrideType" value=${v.overrideType} onInput=${form.set} error=${form.fieldError('overrideType')}
-        options=${[['custom_limit', 'Custom limits'], ['unlimited', 'Unlimited']]} />
+      ${editing
+        ? html`<p>${v.overrideType === 'unlimited' ? 'Unlimited' : 'Custom limits'} for <strong>${v.userId}</strong>
+            (delete and grant again to change the user or type)</p>`
+        : html`<${Field} label="User id" name="userId" value=${v.userId} onInput=${form.set} required error=${form.fieldError('userId')} />
+          <${Select} label="Type" name="overrideType" value=${v.overrideType} onInput=${form.set} error=${form.fieldError('overrideType')}
+            options=${[['custom_limit', 'Custom limits'], ['unlimited', 'Unlimited']]} />`}
       <${Field} label="Valid from" name="validFrom" value=${v.validFrom} onInput=${form.set} error=${form.fieldError('validFrom')}
         hint="UTC, e.g. 2026-11-28T00:00:00Z; empty: now" />
       <${Field} label="Valid until" name="validUntil" value=${v.validUntil} onInput=${form.set} required error=${form.fieldError('validUntil')} hint="UTC" />
@@ -42,7 +63,7 @@ function OverrideForm({ onDone, onCancel }) {
         options=${[['', "The tier's"], ['standard', 'Standard'], ['strict', 'Strict']]} />
     </div>
     ${v.overrideType === 'custom_limit' && html`<${LimitFields} form=${form} />`}
-    <${FormActions} busy=${form.busy} label="Create override" onCancel=${onCancel} />
+    <${FormActions} busy=${form.busy} label=${editing ? 'Save changes' : 'Create override'} onCancel=${onCancel} />
   </form>`;
 }
 
@@ -54,7 +75,7 @@ export function OverridesPage({ params }) {
   const [filters, setFilters] = useState({ userId: params.get('userId') || '', status: '' });
   const [userText, setUserText] = useState(filters.userId);
   const listing = useListing('/overrides', filters);
-  const [creating, setCreating] = useState(false);
+  const [editing, setEditing] = useState(null); // null, 'new' or an override
   const [notice, setNotice] = useState('');
   const [actionError, setActionError] = useState(null);
   const act = async (what, call) => {
@@ -70,14 +91,15 @@ export function OverridesPage({ params }) {
   return html`<${PageTitle}>Overrides</${PageTitle}>
     <p class="lead">An active override decides a user's limits before any assignment, until it ends.</p>
     <p role="status" class="notice">${notice}</p>
-    ${creating
-      ? html`<${OverrideForm} onDone=${(o) => { setCreating(false); setNotice(`Override created for ${o.userId}.`); listing.reload(); }}
-          onCancel=${() => setCreating(false)} />`
+    ${editing
+      ? html`<${OverrideForm} key=${editing === 'new' ? 'new' : editing.overrideId} override=${editing === 'new' ? null : editing}
+          onDone=${(o, what) => { setEditing(null); setNotice(`Override ${what} for ${o.userId}.`); listing.reload(); }}
+          onCancel=${() => setEditing(null)} />`
       : html`<form class="toolbar" onSubmit=${(e) => { e.preventDefault(); setFilters((f) => ({ ...f, userId: userText.trim() })); }}>
           <${Field} label="User id" name="filter-user" value=${userText} onInput=${(_, v) => setUserText(v)} />
           <${Select} label="Status" name="filter-status" value=${filters.status} onInput=${(_, v) => setFilters((f) => ({ ...f, status: v }))} options=${STATUSES} />
           <button type="submit" class="secondary">Filter</button>
-          <button type="button" onClick=${() => { setNotice(''); setCreating(true); }}>New override</button>
+          <button type="button" onClick=${() => { setNotice(''); setEditing('new'); }}>New override</button>
         </form>`}
     <${Failure} error=${listing.error || actionError} onReload=${() => { setActionError(null); listing.reload(); }}
       onRetry=${listing.error && listing.reload} what="The override" />
@@ -93,6 +115,8 @@ export function OverridesPage({ params }) {
           <td data-label="Status"><span class=${`badge ${o.status}`}>${o.status}</span></td>
           <td data-label="Reason">${o.reason}</td>
           <td data-label="Actions" class="row-actions">
+            <button type="button" class="secondary" aria-label=${`Edit the override for ${o.userId}`}
+              onClick=${() => { setNotice(''); setEditing(o); }}>Edit</button>
             <button type="button" class="secondary" aria-label=${`${o.enabled ? 'Disable' : 'Enable'} the override for ${o.userId}`}
               onClick=${() => act(`Override for ${o.userId} ${o.enabled ? 'disabled' : 'enabled'}.`,
                 () => api('PATCH', `/overrides/${o.overrideId}`, { body: { enabled: !o.enabled }, ifMatch: o.version }))}>

@@ -14,6 +14,12 @@ from playwright.sync_api import expect
 PAGES = ["tiers", "assignments", "overrides", "events", "analytics", "users"]
 
 
+def in_days(days):
+    """An instant `days` from now, to the minute, as the API writes it."""
+    at = datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(days=days)
+    return at.strftime("%Y-%m-%dT%H:%M:00Z")
+
+
 def open_page(page, stack_url, name):
     page.goto(f"{stack_url}/console/#/{name}")
 
@@ -207,6 +213,30 @@ def test_grant_an_override_then_disable_it(console, api, stack_url, unique):
     row.get_by_role("button", name="Yes, delete").click()
     expect(console.get_by_text("No overrides match.")).to_be_visible()
     assert api.ok("GET", f"/overrides?userId={user}")["items"] == []
+
+
+def test_extend_an_override_and_reload_after_an_edit_meanwhile(console, api, stack_url, unique):
+    user = f"otto-{unique}"
+    created = api.ok("POST", "/overrides", {"userId": user, "overrideType": "custom_limit", "dailyCostLimit": "5.00",
+                                            "validUntil": in_days(7), "reason": "Grant"})
+    open_page(console, stack_url, f"overrides?userId={user}")
+    console.get_by_role("button", name=f"Edit the override for {user}").click()
+    api.ok("PATCH", f"/overrides/{created['overrideId']}", {"reason": "Someone else's"}, if_match=1)
+    console.get_by_label("Valid until").fill(in_days(14))
+    console.get_by_role("button", name="Save changes").click()
+    alert = console.get_by_role("alert")
+    expect(alert).to_contain_text("changed by someone else")
+    alert.get_by_role("button", name="Reload").click()
+    expect(console.get_by_label("Reason")).to_have_value("Someone else's")
+    until = in_days(14)
+    console.get_by_label("Valid until").fill(until)
+    console.get_by_label("Daily cost limit").fill("")
+    console.get_by_label("Monthly cost limit").fill("50.00")
+    console.get_by_role("button", name="Save changes").click()
+    expect(console.get_by_role("status").filter(has_text=f"Override updated for {user}")).to_be_visible()
+    stored = api.ok("GET", f"/overrides/{created['overrideId']}")
+    assert (stored["validUntil"][:16], stored["dailyCostLimit"], stored["monthlyCostLimit"]) == (until[:16], None, "50.00")
+    assert stored["reason"] == "Someone else's" and stored["version"] == 3
 
 
 def test_events_show_on_first_load_and_filter_by_type(console, stack_url):
