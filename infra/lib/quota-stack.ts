@@ -45,6 +45,8 @@ export interface StageSettings {
   /** The claims holding an end user's roles and email (defaults: `cognito:groups`, `email`). */
   userRolesClaim?: string;
   userEmailClaim?: string;
+  /** The chat UI's origins, allowed by CORS so that its pages can call `GET /api/quota/me`. */
+  userOrigins?: string[];
   /** The admin console's sign-in: a Cognito hosted-UI domain (https://<prefix>.auth.<region>.amazoncognito.com)... */
   consoleAuthDomain?: string;
   /** ...or any OIDC provider's authorization and token endpoints. */
@@ -240,8 +242,10 @@ export class QuotaStack extends Stack {
     this.api = new apigw.HttpApi(this, 'Api', {
       apiName: name('api'),
       corsPreflight: {
-        // The console on CloudFront, and any other admin front end of the stage.
-        allowOrigins: [this.console.origin, settings.adminOrigin],
+        // The console on CloudFront, any other admin front end of the stage,
+        // and the chat UI's pages (for /me). CORS is no authorization: every
+        // route still needs its token.
+        allowOrigins: [this.console.origin, settings.adminOrigin, ...(settings.userOrigins ?? [])],
         allowMethods: [
           apigw.CorsHttpMethod.GET,
           apigw.CorsHttpMethod.POST,

@@ -156,7 +156,7 @@ test('the HTTP API has exactly the documented routes: JWT for admins, IAM for th
   dev.hasResourceProperties('AWS::ApiGatewayV2::Integration', { IntegrationType: 'AWS_PROXY', PayloadFormatVersion: '2.0' });
 });
 
-test('the API is throttled, allows the admin console origin, and outputs its URL', () => {
+test('the API is throttled, allows the console, admin and chat UI origins, and outputs its URL', () => {
   dev.hasResourceProperties('AWS::ApiGatewayV2::Stage', {
     StageName: '$default',
     DefaultRouteSettings: { ThrottlingRateLimit: 50, ThrottlingBurstLimit: 100 },
@@ -169,6 +169,7 @@ test('the API is throttled, allows the admin console origin, and outputs its URL
       AllowOrigins: [
         { 'Fn::Join': ['', ['https://', { 'Fn::GetAtt': [Match.stringLikeRegexp('^ConsoleDistribution'), 'DomainName'] }]] },
         cdkJson.context.stages.dev.adminOrigin,
+        ...cdkJson.context.stages.dev.userOrigins,
       ],
       AllowHeaders: ['authorization', 'content-type', 'if-match'],
       ExposeHeaders: ['etag', 'location', 'retry-after', 'x-next-token'],
