@@ -32,6 +32,19 @@ pub fn local_router(
         .merge(console_routes(console_dir()))
         .fallback(no_route)
         .layer(axum::middleware::map_response(ensure_problem))
+        .layer(cors())
+}
+
+/// CORS as the deployed API answers it (infra: `corsPreflight`), for any
+/// origin: a chat UI or console on another local port can call the stack.
+fn cors() -> tower_http::cors::CorsLayer {
+    use axum::http::{HeaderName, Method, header};
+    tower_http::cors::CorsLayer::new()
+        .allow_origin(tower_http::cors::Any)
+        .allow_methods([Method::GET, Method::POST, Method::PATCH, Method::DELETE, Method::OPTIONS])
+        .allow_headers([header::AUTHORIZATION, header::CONTENT_TYPE, header::IF_MATCH])
+        .expose_headers([header::ETAG, header::LOCATION, header::RETRY_AFTER, HeaderName::from_static("x-next-token")])
+        .max_age(std::time::Duration::from_secs(3600))
 }
 
 /// The admin console's files (`console/`, with the libraries `make console`

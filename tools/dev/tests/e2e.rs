@@ -622,3 +622,26 @@ async fn the_local_stack_serves_the_console_files_and_nothing_else_of_its_direct
         assert_eq!(answer.status(), StatusCode::NOT_FOUND, "{path}");
     }
 }
+
+#[tokio::test]
+async fn a_page_on_another_origin_may_call_the_stack_as_it_may_call_the_deployed_api() {
+    let s = stack().await;
+    let origin = "http://localhost:3000";
+    let preflight = s
+        .http
+        .request(Method::OPTIONS, format!("{}/api/quota/me", s.base))
+        .header("origin", origin)
+        .header("access-control-request-method", "GET")
+        .header("access-control-request-headers", "authorization")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(preflight.status(), StatusCode::OK);
+    assert_eq!(preflight.headers()["access-control-allow-origin"], "*");
+    assert!(preflight.headers()["access-control-allow-headers"].to_str().unwrap().contains("authorization"));
+    let answer = s.http.get(format!("{}/api/admin/quota/tiers", s.base)).header("origin", origin).send().await.unwrap();
+    // CORS is no authorization: the route still wants its token.
+    assert_eq!(answer.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(answer.headers()["access-control-allow-origin"], "*");
+    assert!(answer.headers()["access-control-expose-headers"].to_str().unwrap().contains("etag"));
+}
