@@ -268,6 +268,26 @@ def test_events_show_on_first_load_and_filter_by_type(console, stack_url):
     expect(console.get_by_text("No events match.")).to_be_visible()
 
 
+def test_load_more_pages_through_the_api_without_repeats(console, stack_url):
+    # Pages of two (the API's own paging, asked for smaller pages than the console's).
+    def small_pages(route):
+        url = route.request.url
+        route.continue_(url=url + ("&" if "?" in url else "?") + "limit=2")
+
+    console.route(re.compile(r"/api/admin/quota/events(\?.*)?$"), small_pages)
+    open_page(console, stack_url, "events")
+    rows = console.locator("tbody tr")
+    expect(rows).to_have_count(2)
+    console.get_by_role("button", name="Load more").click()
+    expect(rows).to_have_count(4)
+    console.get_by_role("button", name="Load more").click()
+    expect(rows).to_have_count(6)
+    texts = rows.all_inner_texts()
+    assert len(set(texts)) == len(texts), texts
+    when = [t.split("\t")[0] for t in texts]
+    assert when == sorted(when, reverse=True), "newest first across pages"
+
+
 def test_analytics_lists_a_user_who_spent(console, api, stack_url, unique):
     user = f"spender-{unique}"
     api.record(user, "7.25")
