@@ -154,6 +154,23 @@ export function when(iso) {
   return `${iso.slice(0, 10)} ${iso.slice(11, 16)} UTC`;
 }
 
+/**
+ * The exact sum of decimal amounts given as text ("0.10" + "2.5" = "2.60"),
+ * in BigInt units of the finest scale: money is never a float here either.
+ */
+export function sumMoney(amounts) {
+  const scale = Math.max(0, ...amounts.map((a) => (String(a).split('.')[1] || '').length));
+  const units = (a) => {
+    const [whole, frac = ''] = String(a).replace('-', '').split('.');
+    const value = BigInt(whole || '0') * 10n ** BigInt(scale) + BigInt((frac + '0'.repeat(scale)).slice(0, scale) || '0');
+    return String(a).startsWith('-') ? -value : value;
+  };
+  const total = amounts.reduce((sum, a) => sum + units(a), 0n);
+  const sign = total < 0n ? '-' : '';
+  const digits = (total < 0n ? -total : total).toString().padStart(scale + 1, '0');
+  return scale === 0 ? sign + digits : `${sign}${digits.slice(0, -scale)}.${digits.slice(-scale)}`;
+}
+
 /** Form text for a field: '' for absent, the value as text otherwise. */
 export const text = (value) => (value === null || value === undefined ? '' : String(value));
 

@@ -6,7 +6,7 @@
 import { useEffect, useState } from 'preact/hooks';
 import { api } from '../lib/api.js';
 import { html } from '../lib/html.js';
-import { dash, Failure, Field, PageTitle, when } from '../lib/ui.js';
+import { dash, Failure, Field, PageTitle, sumMoney, when } from '../lib/ui.js';
 import { detail } from './events.js';
 
 const OUTCOMES = {
@@ -31,7 +31,19 @@ export function level(percentage, soft) {
 
 const LEVEL_TEXT = { none: 'no limit', ok: 'below the soft limit', soft: 'past the soft limit', high: 'past 90 %', over: 'at or over the limit' };
 
-function WindowBar({ w, soft }) {
+/** What open reservations hold against a window of this metric ('' when nothing). */
+function held(w, reservations) {
+  if (reservations.length === 0) return '';
+  const n = reservations.length === 1 ? '1 open reservation' : `${reservations.length} open reservations`;
+  if (w.metric === 'cost') return `$${sumMoney(reservations.map((r) => r.amount))} held by ${n}`;
+  if (w.metric === 'tokens') {
+    const tokens = reservations.reduce((sum, r) => sum + (r.tokens || 0), 0);
+    return tokens > 0 ? `${tokens} tokens held by ${n}` : '';
+  }
+  return `${reservations.length === 1 ? '1 request' : `${reservations.length} requests`} held by ${n}`;
+}
+
+function WindowBar({ w, soft, reservations }) {
   const pct = w.percentageUsed;
   const lvl = level(pct, soft);
   const unit = w.metric === 'cost' ? '$' : '';
@@ -46,6 +58,7 @@ function WindowBar({ w, soft }) {
       <span class="mark" style="left:90%" title="90 %"></span>
     </span>
     <div class="muted">resets ${when(w.resetsAt)}${w.remaining !== null ? ` · ${unit}${w.remaining} left` : ''}</div>
+    ${held(w, reservations) && html`<div class="held">${held(w, reservations)}</div>`}
   </div>`;
 }
 
@@ -91,7 +104,7 @@ export function InspectorPage({ params }) {
         <dt>Configuration version</dt><dd>${result.configVersion}</dd>
       </dl>
       <h3>Windows</h3>
-      <div class="windows">${(result.windows || []).map((w) => html`<${WindowBar} w=${w} soft=${soft} />`)}</div>
+      <div class="windows">${(result.windows || []).map((w) => html`<${WindowBar} w=${w} soft=${soft} reservations=${result.reservations} />`)}</div>
       <h3>Candidates, in cascade order</h3>
       <table class="cards">
         <caption class="visually-hidden">Every override and assignment that matched, and what became of it</caption>

@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import { level } from '../pages/inspector.js';
-import { changes, fieldValue, present } from '../lib/ui.js';
+import { changes, fieldValue, present, sumMoney } from '../lib/ui.js';
 import { claimsOf } from '../lib/auth.js';
 
 test('a window is ok below the soft limit, soft from it, high from 90 %, over from 100 %', () => {
@@ -62,4 +62,14 @@ test("a token's claims are read without padding, and junk is no token", () => {
   assert.deepEqual(claimsOf(token), { sub: 'ädmin', exp: 1 });
   assert.equal(claimsOf('not a token'), null);
   assert.equal(claimsOf(''), null);
+});
+
+test('held amounts add up exactly, at the finest scale given', () => {
+  assert.equal(sumMoney(['0.10', '0.20']), '0.30');
+  assert.equal(sumMoney(['0.1', '0.2']), '0.3');
+  assert.equal(sumMoney(['2.5', '0.10', '3']), '5.60');
+  assert.equal(sumMoney(['0.0000000001', '999999999.9999999999']), '1000000000.0000000000');
+  assert.equal(sumMoney(['1', '2']), '3');
+  assert.equal(sumMoney(['-0.50', '0.20']), '-0.30');
+  assert.equal(sumMoney([]), '0');
 });

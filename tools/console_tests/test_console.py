@@ -366,6 +366,10 @@ def test_every_page_is_readable_at_375_px(console, api, stack_url, unique):
             console.locator("h1").wait_for()
             expect(console.get_by_text("Loading…")).to_have_count(0)
             expect(console.locator("tbody tr").first).to_be_visible()
+            if name == "users":
+                # The hold counts against dora's limits before any usage does.
+                expect(console.locator(".window", has_text="daily cost")).to_contain_text("$0.10 held by 1 open reservation")
+                expect(console.locator(".window", has_text="monthly tokens")).to_contain_text("500 tokens held")
             overflow = console.evaluate("document.documentElement.scrollWidth")
             assert overflow <= width, f"{name} is {overflow} px wide at {width} px"
             # A field the API never returned would show as one of these.
