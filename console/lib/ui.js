@@ -111,6 +111,29 @@ export function useListing(path, query) {
   return { ...state, reload: () => load(undefined, false), more: () => load(state.nextToken, true) };
 }
 
+/**
+ * What a listing page does to its rows (delete, enable, ...): `act` runs a
+ * call, then says `what` and reloads the listing; `failure` is the alert for
+ * the listing's or the last action's error.
+ */
+export function useRowActions(listing, what) {
+  const [notice, setNotice] = useState('');
+  const [error, setError] = useState(null);
+  const act = async (done, call) => {
+    setError(null);
+    try {
+      await call();
+      setNotice(done);
+      listing.reload();
+    } catch (e) {
+      setError(e);
+    }
+  };
+  const failure = html`<${Failure} error=${listing.error || error} onReload=${() => { setError(null); listing.reload(); }}
+    onRetry=${listing.error && listing.reload} what=${what} />`;
+  return { notice, setNotice, act, failure };
+}
+
 export function LoadMore({ listing }) {
   if (listing.loading) return html`<p class="muted" role="status">Loading…</p>`;
   if (!listing.nextToken) return null;

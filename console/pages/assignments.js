@@ -3,7 +3,9 @@
 import { useEffect, useState } from 'preact/hooks';
 import { api, listAll } from '../lib/api.js';
 import { html } from '../lib/html.js';
-import { Check, ConfirmButton, Failure, Field, FormActions, LoadMore, PageTitle, Select, useForm, useListing } from '../lib/ui.js';
+import {
+  Check, ConfirmButton, Failure, Field, FormActions, LoadMore, PageTitle, Select, useForm, useListing, useRowActions,
+} from '../lib/ui.js';
 
 export const TYPES = [
   ['direct_user', 'User', 'userId', 'User id'],
@@ -81,24 +83,15 @@ export function AssignmentsPage() {
   const listing = useListing('/assignments', filters);
   const tierOptions = useTierOptions('Any tier');
   const [editing, setEditing] = useState(null);
-  const [notice, setNotice] = useState('');
-  const [actionError, setActionError] = useState(null);
+  const { notice, setNotice, act, failure } = useRowActions(listing, 'The assignment');
   const setFilter = (name, value) => setFilters((f) => ({ ...f, [name]: value }));
   const done = (a, what) => {
     setEditing(null);
     setNotice(`Assignment ${what}: ${matchText(a)} → ${a.tierId}.`);
     listing.reload();
   };
-  const remove = async (a) => {
-    setActionError(null);
-    try {
-      await api('DELETE', `/assignments/${a.assignmentId}`, { ifMatch: a.version });
-      setNotice(`Assignment deleted: ${matchText(a)}.`);
-      listing.reload();
-    } catch (e) {
-      setActionError(e);
-    }
-  };
+  const remove = (a) =>
+    act(`Assignment deleted: ${matchText(a)}.`, () => api('DELETE', `/assignments/${a.assignmentId}`, { ifMatch: a.version }));
   return html`<${PageTitle}>Assignments</${PageTitle}>
     <p class="lead">The cascade: an active override, else the highest-priority match among user, role and domain assignments, else the default.</p>
     <p role="status" class="notice">${notice}</p>
@@ -111,8 +104,7 @@ export function AssignmentsPage() {
           <${Select} label="Tier" name="filter-tier" value=${filters.tierId} onInput=${(_, v) => setFilter('tierId', v)} options=${tierOptions} />
           <button type="button" onClick=${() => { setNotice(''); setEditing('new'); }}>New assignment</button>
         </div>`}
-    <${Failure} error=${listing.error || actionError} onReload=${() => { setActionError(null); listing.reload(); }}
-      onRetry=${listing.error && listing.reload} what="The assignment" />
+    ${failure}
     <table class="cards">
       <caption class="visually-hidden">Assignments</caption>
       <thead><tr><th scope="col">Matches</th><th scope="col">Tier</th><th scope="col">Priority</th><th scope="col">Enabled</th><th scope="col">Actions</th></tr></thead>

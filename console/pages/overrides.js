@@ -5,7 +5,8 @@ import { useState } from 'preact/hooks';
 import { api } from '../lib/api.js';
 import { html } from '../lib/html.js';
 import {
-  changes, ConfirmButton, Failure, Field, FormActions, LoadMore, PageTitle, present, Select, text, useForm, useListing, when,
+  changes, ConfirmButton, Failure, Field, FormActions, LoadMore, PageTitle, present, Select, text, useForm, useListing,
+  useRowActions, when,
 } from '../lib/ui.js';
 import { LIMITS, LimitFields } from './tiers.js';
 
@@ -76,18 +77,7 @@ export function OverridesPage({ params }) {
   const [userText, setUserText] = useState(filters.userId);
   const listing = useListing('/overrides', filters);
   const [editing, setEditing] = useState(null); // null, 'new' or an override
-  const [notice, setNotice] = useState('');
-  const [actionError, setActionError] = useState(null);
-  const act = async (what, call) => {
-    setActionError(null);
-    try {
-      await call();
-      setNotice(what);
-      listing.reload();
-    } catch (e) {
-      setActionError(e);
-    }
-  };
+  const { notice, setNotice, act, failure } = useRowActions(listing, 'The override');
   return html`<${PageTitle}>Overrides</${PageTitle}>
     <p class="lead">An active override decides a user's limits before any assignment, until it ends.</p>
     <p role="status" class="notice">${notice}</p>
@@ -101,8 +91,7 @@ export function OverridesPage({ params }) {
           <button type="submit" class="secondary">Filter</button>
           <button type="button" onClick=${() => { setNotice(''); setEditing('new'); }}>New override</button>
         </form>`}
-    <${Failure} error=${listing.error || actionError} onReload=${() => { setActionError(null); listing.reload(); }}
-      onRetry=${listing.error && listing.reload} what="The override" />
+    ${failure}
     <table class="cards">
       <caption class="visually-hidden">Overrides</caption>
       <thead><tr><th scope="col">User</th><th scope="col">Limits</th><th scope="col">Valid</th><th scope="col">Status</th>
