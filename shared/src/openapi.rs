@@ -139,6 +139,7 @@ impl utoipa::Modify for Conventions {
         );
         components.schemas.insert("Problem".into(), crate::http::Problem::schema());
         components.schemas.insert("FieldError".into(), crate::error::FieldError::schema());
+        limit_rules(components);
         for (path, item) in api.paths.paths.iter_mut() {
             let admin = path.starts_with("/api/admin/");
             let bearer = admin || path == "/api/quota/me";
@@ -167,6 +168,59 @@ impl utoipa::Modify for Conventions {
                 }
             }
         }
+    }
+}
+
+/// The limits a tier or a custom override may set, and their non-null schemas.
+const LIMITS: [(&str, bool); 6] = [
+    ("dailyCostLimit", true),
+    ("monthlyCostLimit", true),
+    ("dailyTokenLimit", false),
+    ("monthlyTokenLimit", false),
+    ("dailyRequestLimit", false),
+    ("monthlyRequestLimit", false),
+];
+
+/// The cross-field rules of creating a tier or an override that JSON Schema
+/// can state, added to the derived body schemas (the handlers check the same,
+/// `Tier::validate` and `Override::validate`): a tier is unlimited and sets
+/// no limit, or sets at least one; a strict tier names its default
+/// reservation; a custom override sets at least one limit, an unlimited one
+/// none. Client generators and schemathesis then make bodies the API takes.
+pub fn limit_rules(components: &mut Components) {
+    use serde_json::{Map, Value, json};
+    let limit = |money: bool| match money {
+        true => json!({"$ref": "#/components/schemas/Money"}),
+        false => json!({"type": "integer", "minimum": 1, "maximum": 1_000_000_000_000_u64}),
+    };
+    // A shape with no limit set (each absent or null), and `key` as `value`.
+    let no_limit = |key: &str, value: Value| {
+        let mut properties: Map<String, Value> = LIMITS.iter().map(|(f, _)| (f.to_string(), json!({"type": "null"}))).collect();
+        properties.insert(key.into(), value);
+        json!({"type": "object", "required": [key], "properties": properties})
+    };
+    // A shape with `field` set, and `key` as `value`.
+    let one_limit = |(field, money): (&str, bool), key: &str, value: Value| {
+        json!({"type": "object", "required": [field], "properties": {field: limit(money), key: value}})
+    };
+    let mut tier_limits = vec![no_limit("unlimited", json!({"type": "boolean", "enum": [true]}))];
+    tier_limits.extend(LIMITS.iter().map(|&l| one_limit(l, "unlimited", json!({"type": ["boolean", "null"], "enum": [false, null]}))));
+    let tier = json!({"allOf": [
+        {"anyOf": tier_limits},
+        {"anyOf": [
+            {"type": "object", "properties": {"enforcement": {"type": ["string", "null"], "enum": ["standard", null]}}},
+            {"type": "object", "required": ["enforcement", "defaultReservation"], "properties": {
+                "enforcement": {"type": "string", "enum": ["strict"]}, "defaultReservation": limit(true)}},
+        ]},
+    ]});
+    let mut override_limits = vec![no_limit("overrideType", json!({"type": "string", "enum": ["unlimited"]}))];
+    override_limits.extend(LIMITS.iter().map(|&l| one_limit(l, "overrideType", json!({"type": "string", "enum": ["custom_limit"]}))));
+    let over = json!({"anyOf": override_limits});
+    for (name, rules) in [("NewTier", tier), ("NewOverride", over)] {
+        let Some(derived) = components.schemas.remove(name) else { continue };
+        let rules: RefOr<Schema> = serde_json::from_value(rules).expect("the rules are a schema");
+        let both = utoipa::openapi::schema::AllOfBuilder::new().item(derived).item(rules);
+        components.schemas.insert(name.into(), both.into());
     }
 }
 
