@@ -95,7 +95,13 @@ impl ToSchema for Email {}
 
 impl PartialSchema for DomainPattern {
     fn schema() -> RefOr<Schema> {
-        string(None, "A domain (uni.edu), a wildcard (*.uni.edu) or regex:<pattern>.")
+        // As `DomainPattern::parse` reads it: trimmed, an optional `@`, then
+        // `*.` and two or more labels, or `regex:` and a pattern (which must
+        // also compile, and names at most 256 characters: not stated here).
+        use crate::model::TEXT_SPACE;
+        let label = "[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?";
+        let pattern = format!(r"^[{TEXT_SPACE}]*(@?(\*\.)?{label}(\.{label})+[{TEXT_SPACE}]*|regex:[\s\S]+)$");
+        string(Some(&pattern), "A domain (uni.edu), a wildcard (*.uni.edu) or regex:<pattern>.")
     }
 }
 impl ToSchema for DomainPattern {}
@@ -139,6 +145,7 @@ impl utoipa::Modify for Conventions {
         );
         components.schemas.insert("Problem".into(), crate::http::Problem::schema());
         components.schemas.insert("FieldError".into(), crate::error::FieldError::schema());
+        text_rules(components);
         limit_rules(components);
         for (path, item) in api.paths.paths.iter_mut() {
             let admin = path.starts_with("/api/admin/");
@@ -171,6 +178,29 @@ impl utoipa::Modify for Conventions {
     }
 }
 
+/// Free texts an admin writes (names, descriptions, reasons): without the
+/// characters `check_text` refuses, and names and reasons not blank once
+/// trimmed, as the handlers hold them.
+pub fn text_rules(components: &mut Components) {
+    use crate::model::{TEXT_FORBIDDEN, TEXT_SPACE};
+    let any = format!("^[^{TEXT_FORBIDDEN}]*$");
+    let not_blank = format!("^[^{TEXT_FORBIDDEN}]*[^{TEXT_FORBIDDEN}{TEXT_SPACE}][^{TEXT_FORBIDDEN}]*$");
+    let texts = [
+        ("NewTier", "tierName", &not_blank),
+        ("NewTier", "description", &any),
+        ("TierPatch", "tierName", &not_blank),
+        ("TierPatch", "description", &any),
+        ("NewOverride", "reason", &not_blank),
+        ("OverridePatch", "reason", &not_blank),
+    ];
+    for (schema, field, pattern) in texts {
+        let Some(RefOr::T(Schema::Object(object))) = components.schemas.get_mut(schema) else { continue };
+        if let Some(RefOr::T(Schema::Object(property))) = object.properties.get_mut(field) {
+            property.pattern = Some(pattern.clone());
+        }
+    }
+}
+
 /// The limits a tier or a custom override may set, and their non-null schemas.
 const LIMITS: [(&str, bool); 6] = [
     ("dailyCostLimit", true),
@@ -195,16 +225,17 @@ pub fn limit_rules(components: &mut Components) {
     };
     // A shape with no limit set (each absent or null), and `key` as `value`.
     let no_limit = |key: &str, value: Value| {
-        let mut properties: Map<String, Value> = LIMITS.iter().map(|(f, _)| (f.to_string(), json!({"type": "null"}))).collect();
+        let mut properties: Map<String, Value> =
+            LIMITS.iter().map(|(f, _)| (f.to_string(), json!({"type": "null"}))).collect();
         properties.insert(key.into(), value);
         json!({"type": "object", "required": [key], "properties": properties})
     };
     // A shape with `field` set, and `key` as `value`.
-    let one_limit = |(field, money): (&str, bool), key: &str, value: Value| {
-        json!({"type": "object", "required": [field], "properties": {field: limit(money), key: value}})
-    };
+    let one_limit = |(field, money): (&str, bool), key: &str, value: Value| json!({"type": "object", "required": [field], "properties": {field: limit(money), key: value}});
     let mut tier_limits = vec![no_limit("unlimited", json!({"type": "boolean", "enum": [true]}))];
-    tier_limits.extend(LIMITS.iter().map(|&l| one_limit(l, "unlimited", json!({"type": ["boolean", "null"], "enum": [false, null]}))));
+    tier_limits.extend(
+        LIMITS.iter().map(|&l| one_limit(l, "unlimited", json!({"type": ["boolean", "null"], "enum": [false, null]}))),
+    );
     let tier = json!({"allOf": [
         {"anyOf": tier_limits},
         {"anyOf": [
@@ -214,7 +245,9 @@ pub fn limit_rules(components: &mut Components) {
         ]},
     ]});
     let mut override_limits = vec![no_limit("overrideType", json!({"type": "string", "enum": ["unlimited"]}))];
-    override_limits.extend(LIMITS.iter().map(|&l| one_limit(l, "overrideType", json!({"type": "string", "enum": ["custom_limit"]}))));
+    override_limits.extend(
+        LIMITS.iter().map(|&l| one_limit(l, "overrideType", json!({"type": "string", "enum": ["custom_limit"]}))),
+    );
     let over = json!({"anyOf": override_limits});
     for (name, rules) in [("NewTier", tier), ("NewOverride", over)] {
         let Some(derived) = components.schemas.remove(name) else { continue };
@@ -233,4 +266,48 @@ pub fn problem(description: &str) -> RefOr<Response> {
             ContentBuilder::new().schema(Some(Ref::from_schema_name("Problem"))).build(),
         )
         .into()
+}
+
+#[cfg(test)]
+mod domain_schema_tests {
+    use super::*;
+
+    #[test]
+    fn the_domain_pattern_schema_takes_what_parse_takes() {
+        let RefOr::T(Schema::Object(schema)) = DomainPattern::schema() else { panic!("an object schema") };
+        let pattern = regex::Regex::new(schema.pattern.as_deref().unwrap()).unwrap();
+        let long = format!("{}.edu", "a".repeat(64));
+        let samples = [
+            "uni.edu",
+            "*.uni.edu",
+            "@uni.edu",
+            " Uni.EDU ",
+            "@*.cs.uni.edu",
+            "a-b.c-d.org",
+            "regex:.*\\.edu",
+            "regex:x",
+            "uni",
+            "-a.edu",
+            "a-.edu",
+            "a..b",
+            "*.uni",
+            "uni.edu.",
+            "*.*.uni.edu",
+            "ünï.edu",
+            "uni .edu",
+            "regex:",
+            "",
+            " ",
+            "@",
+            "*.",
+            &long,
+            "x@uni.edu",
+            "uni.edu\n",
+        ];
+        for sample in samples {
+            assert_eq!(pattern.is_match(sample), DomainPattern::parse(sample).is_ok(), "{sample:?}");
+        }
+        // The one thing the schema cannot say: a regex: pattern must compile.
+        assert!(pattern.is_match("regex:(") && DomainPattern::parse("regex:(").is_err());
+    }
 }

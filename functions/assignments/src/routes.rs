@@ -131,9 +131,10 @@ async fn update(
     let id = assignment_id(&raw)?;
     let expected = if_match(&headers, Entity::Assignment, &raw)?;
     let current = s.store.get_assignment(&id).await?.ok_or_else(|| not_found(raw.clone()))?;
-    ensure_version(expected, current.audit.version, Entity::Assignment, &raw)?;
     let now = Utc::now();
+    // Invalid in itself: 400 whatever the version (RFC 9110 13.2.1).
     let next = current.patched(patch, &admin.actor, now)?;
+    ensure_version(expected, current.audit.version, Entity::Assignment, &raw)?;
     let change = AdminChange::new(&admin.actor, "update", next.change_target(), Some(&current), Some(&next), now);
     s.store.update_assignment(&current, &next, &change).await?;
     tracing::info!(actor = %admin.actor, action = "assignment.update", assignment_id = %id, version = next.audit.version, "admin write");

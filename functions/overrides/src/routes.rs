@@ -98,11 +98,17 @@ async fn read(State(s): State<AdminState>, _: Admin, Path(raw): Path<String>) ->
     Ok(json_with_etag(StatusCode::OK, &o.view(Utc::now()), o.audit.version))
 }
 
-/// The override at the path, if `If-Match` (when sent) names its version.
-async fn current_at(s: &AdminState, raw: &str, headers: &HeaderMap) -> Result<Override, Error> {
+/// The override at the path, and the version `If-Match` names (if sent).
+async fn stored(s: &AdminState, raw: &str, headers: &HeaderMap) -> Result<(Override, Option<u64>), Error> {
     let id = override_id(raw)?;
     let expected = if_match(headers, Entity::Override, raw)?;
     let current = s.store.get_override(&id).await?.ok_or_else(|| not_found(raw.to_string()))?;
+    Ok((current, expected))
+}
+
+/// The override at the path, if `If-Match` (when sent) names its version.
+async fn current_at(s: &AdminState, raw: &str, headers: &HeaderMap) -> Result<Override, Error> {
+    let (current, expected) = stored(s, raw, headers).await?;
     ensure_version(expected, current.audit.version, Entity::Override, raw)?;
     Ok(current)
 }
@@ -115,10 +121,12 @@ async fn update(
     headers: HeaderMap,
     JsonBody(patch): JsonBody<OverridePatch>,
 ) -> Result<Response, ApiError> {
-    let current = current_at(&s, &raw, &headers).await?;
+    let (current, expected) = stored(&s, &raw, &headers).await?;
     let id = current.override_id.clone();
     let now = Utc::now();
+    // Invalid in itself: 400 whatever the version (RFC 9110 13.2.1).
     let next = current.patched(patch, &admin.actor, now)?;
+    ensure_version(expected, current.audit.version, Entity::Override, &raw)?;
     let change = AdminChange::new(&admin.actor, "update", next.change_target(), Some(&current), Some(&next), now);
     // Conditional on the version read, so a change in between is never lost.
     s.store.update_override(&next, current.audit.version, now, &change).await?;

@@ -109,9 +109,11 @@ async fn update(
     let id = tier_id(&raw)?;
     let expected = if_match(&headers, Entity::Tier, &raw)?;
     let current = s.store.get_tier(&id).await?.ok_or(Error::NotFound { entity: Entity::Tier, id: raw.clone() })?;
-    ensure_version(expected, current.audit.version, Entity::Tier, &raw)?;
     let now = Utc::now();
+    // A change that is invalid in itself is a 400 whatever the version (RFC
+    // 9110 13.2.1: preconditions are evaluated for a request that would succeed).
     let next = current.patched(patch, &admin.actor, now)?;
+    ensure_version(expected, current.audit.version, Entity::Tier, &raw)?;
     let change = AdminChange::new(&admin.actor, "update", next.change_target(), Some(&current), Some(&next), now);
     // Conditional on the version read, so a change in between is never lost.
     s.store.update_tier(&next, current.audit.version, &change).await?;

@@ -33,6 +33,13 @@ fn validate(field: &str, raw: &str, max: usize, allowed: fn(char) -> bool) -> Re
     Ok(())
 }
 
+/// The characters `check_text` refuses, as a regex class body (JSON Schema
+/// and Rust regex both read `\uXXXX`): the schemas of free texts say so.
+pub const TEXT_FORBIDDEN: &str = r"\u0000-\u001F\u007F-\u009F\u061C\u200E\u200F\u202A-\u202E\u2066-\u2069";
+
+/// What `str::trim` removes, spelled out (a regex `\s` differs by dialect).
+pub const TEXT_SPACE: &str = r"\u0009-\u000D\u0020\u0085\u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000";
+
 /// Refuses control characters (NUL, CR/LF, ...) and the bidirectional
 /// overrides and isolates that make a text display other than it reads
 /// (U+202A..U+202E, U+2066..U+2069, and the marks U+200E/U+200F, U+061C) in
@@ -206,6 +213,17 @@ mod tests {
             assert!(check_text("reason", bad).is_err(), "{bad:?}");
         }
         assert!(check_text("reason", "Konferenz in München — 50 € 🎉").is_ok());
+    }
+
+    #[test]
+    fn the_schemas_text_classes_are_what_check_text_and_trim_do() {
+        let forbidden = regex::Regex::new(&format!("^[{TEXT_FORBIDDEN}]$")).unwrap();
+        let space = regex::Regex::new(&format!("^[{TEXT_SPACE}]$")).unwrap();
+        for c in (0..0x3100).chain(0xFE00..0x10000).filter_map(char::from_u32) {
+            let text = c.to_string();
+            assert_eq!(forbidden.is_match(&text), check_text("reason", &text).is_err(), "U+{:04X}", c as u32);
+            assert_eq!(space.is_match(&text), c.is_whitespace(), "U+{:04X}", c as u32);
+        }
     }
 
     #[test]

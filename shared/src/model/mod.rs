@@ -22,7 +22,10 @@ pub use audit::Audit;
 pub use change::{AdminChange, ChangeTarget, Event, FieldChange, TargetType};
 pub use email::{DomainPattern, Email, MAX_PATTERN_LEN, PatternKind};
 pub use event::{EventType, QuotaEvent};
-pub use ids::{AssignmentId, EventId, JwtRole, OverrideId, RequestId, SessionId, TierId, UserId, check_text};
+pub use ids::{
+    AssignmentId, EventId, JwtRole, OverrideId, RequestId, SessionId, TEXT_FORBIDDEN, TEXT_SPACE, TierId, UserId,
+    check_text,
+};
 pub use money::Money;
 pub use overrides::{
     MAX_OVERRIDE_DAYS, MAX_OVERRIDES_IN_EFFECT, MAX_REASON_LEN, NewOverride, Override, OverridePatch, OverrideStatus,

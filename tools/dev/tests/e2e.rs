@@ -392,6 +392,39 @@ async fn a_stale_if_match_is_412_and_a_malformed_one_400() {
     assert_eq!(st, StatusCode::PRECONDITION_FAILED);
 }
 
+/// A change that is invalid in itself is refused as such (400) even with a
+/// stale If-Match: preconditions only decide a request that would succeed
+/// (RFC 9110 13.2.1), and nothing is written either way.
+#[tokio::test]
+async fn an_invalid_change_is_400_whatever_its_if_match() {
+    let s = stack().await;
+    let tier = json!({"tierId": "basic", "tierName": "Basic", "monthlyCostLimit": "1"});
+    s.admin(Method::POST, "/api/admin/quota/tiers", Some(tier)).await;
+    let assignment = json!({"assignmentType": "jwt_role", "jwtRole": "Staff", "tierId": "basic"});
+    let (st, a) = s.admin(Method::POST, "/api/admin/quota/assignments", Some(assignment)).await;
+    assert_eq!(st, StatusCode::CREATED, "{a}");
+    let until = (chrono::Utc::now() + chrono::Duration::days(30)).to_rfc3339();
+    let over = json!({"userId": "u1", "overrideType": "unlimited", "validUntil": until, "reason": "r"});
+    let (st, o) = s.admin(Method::POST, "/api/admin/quota/overrides", Some(over)).await;
+    assert_eq!(st, StatusCode::CREATED, "{o}");
+    let cases = [
+        ("/api/admin/quota/tiers/basic".to_string(), json!({"tierName": "   "}), "tierName"),
+        (
+            format!("/api/admin/quota/assignments/{}", a["assignmentId"].as_str().unwrap()),
+            json!({"priority": 5_000_000}),
+            "priority",
+        ),
+        (format!("/api/admin/quota/overrides/{}", o["overrideId"].as_str().unwrap()), json!({"reason": " "}), "reason"),
+    ];
+    for (path, patch, field) in cases {
+        let (st, _, body) = s.send(Method::PATCH, &path, Some(&s.admin), Some(patch), Some("\"99\"")).await;
+        assert_eq!(st, StatusCode::BAD_REQUEST, "{path}: {body}");
+        assert_eq!(body["errors"][0]["field"], field, "{path}: {body}");
+        let (_, now) = s.admin(Method::GET, &path, None).await;
+        assert_eq!(now["version"], 1, "{path}: nothing written");
+    }
+}
+
 /// A client that sends part of its headers, or of its body, and then
 /// nothing, is cut off by the local server instead of holding a connection.
 #[tokio::test]
