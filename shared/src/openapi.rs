@@ -124,8 +124,11 @@ pub struct PageParams {
 #[into_params(parameter_in = Header)]
 #[allow(dead_code)]
 pub struct IfMatch {
-    /// `"3"`: the write applies only to that version (else 412).
-    #[param(rename = "If-Match", pattern = r#"^"[0-9]+"$"#, required = false)]
+    /// `"3"` (or `W/"3"`): the write applies only to that version (else 412).
+    /// Any other entity tag names no version this API issued: 412. `*`: any
+    /// version.
+    /// (A comma separates tags, so the API reads no tag containing one.)
+    #[param(rename = "If-Match", pattern = r#"^(\*|(W/)?"[\x21\x23-\x2B\x2D-\x7E]*")$"#, required = false)]
     if_match: String,
 }
 
@@ -269,8 +272,40 @@ pub fn problem(description: &str) -> RefOr<Response> {
 }
 
 #[cfg(test)]
-mod domain_schema_tests {
+mod schema_tests {
     use super::*;
+
+    #[test]
+    fn the_if_match_pattern_takes_every_entity_tag_the_api_reads() {
+        use crate::error::{Entity, Error};
+        use crate::http::if_match;
+        let params = <IfMatch as utoipa::IntoParams>::into_params(|| None);
+        let schema = params[0].schema.as_ref().unwrap();
+        let RefOr::T(Schema::Object(schema)) = schema else { panic!("an object schema") };
+        let pattern = regex::Regex::new(schema.pattern.as_deref().unwrap()).unwrap();
+        for tag in [
+            "\"3\"",
+            "W/\"3\"",
+            "\"stale-etag\"",
+            "\"\"",
+            "*",
+            "3",
+            "\"3",
+            "\"a b\"",
+            "\"3\", \"4\"",
+            "w/\"3\"",
+            "W/3",
+            "\"e!,h\"",
+        ] {
+            let mut headers = axum::http::HeaderMap::new();
+            headers.insert(axum::http::header::IF_MATCH, tag.parse().unwrap());
+            let read = match if_match(&headers, Entity::Tier, "t") {
+                Ok(_) | Err(Error::PreconditionFailed { .. }) => true,
+                Err(_) => false,
+            };
+            assert_eq!(pattern.is_match(tag), read, "{tag}");
+        }
+    }
 
     #[test]
     fn the_domain_pattern_schema_takes_what_parse_takes() {
