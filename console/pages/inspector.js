@@ -48,6 +48,7 @@ function WindowBar({ w, soft, reservations }) {
   const lvl = level(pct, soft);
   const unit = w.metric === 'cost' ? '$' : '';
   const name = `${w.period} ${w.metric}`;
+  const hold = held(w, reservations);
   return html`<div class="window" data-level=${lvl}>
     <div class="window-head"><strong>${name}</strong>
       <span>${unit}${w.usage}${w.limit !== null ? ` of ${unit}${w.limit}` : ' (no limit)'}${pct !== null ? ` · ${pct} %` : ''}</span></div>
@@ -58,7 +59,7 @@ function WindowBar({ w, soft, reservations }) {
       <span class="mark" style="left:90%" title="90 %"></span>
     </span>
     <div class="muted">resets ${when(w.resetsAt)}${w.remaining !== null ? ` · ${unit}${w.remaining} left` : ''}</div>
-    ${held(w, reservations) && html`<div class="held">${held(w, reservations)}</div>`}
+    ${hold && html`<div class="held">${hold}</div>`}
   </div>`;
 }
 

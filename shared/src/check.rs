@@ -233,17 +233,23 @@ impl<S: CheckStore> Checker<S> {
     /// Never fails: a store failure, or no answer within the check budget,
     /// becomes the configured failure answer.
     pub async fn check(&self, request: &CheckRequest, now: DateTime<Utc>) -> CheckOutcome {
-        let attempt = self.try_check(request, now);
+        self.within_check_budget(self.try_check(request, now), now).await
+    }
+
+    /// `attempt`'s answer within the check budget (when set); past it, or
+    /// when the store fails, the failure mode's.
+    async fn within_check_budget(
+        &self,
+        attempt: impl std::future::Future<Output = Result<CheckOutcome, Error>>,
+        now: DateTime<Utc>,
+    ) -> CheckOutcome {
         let result = match self.budgets {
             Some(b) => tokio::time::timeout(b.check, attempt).await.unwrap_or_else(|_| {
                 Err(Error::Unavailable(format!("no answer within the check budget ({:?})", b.check)))
             }),
             None => attempt.await,
         };
-        match result {
-            Ok(outcome) => outcome,
-            Err(e) => self.degraded(&e, now),
-        }
+        result.unwrap_or_else(|e| self.degraded(&e, now))
     }
 
     /// The user's quota as a check would answer it, with no side effect: no
@@ -257,13 +263,7 @@ impl<S: CheckStore> Checker<S> {
             let basis = Basis::at(&resolution, &view.overrides, now);
             Ok::<_, Error>(CheckOutcome::judge(&basis, &view.usage, self.no_match, now))
         };
-        let result = match self.budgets {
-            Some(b) => tokio::time::timeout(b.check, attempt).await.unwrap_or_else(|_| {
-                Err(Error::Unavailable(format!("no answer within the check budget ({:?})", b.check)))
-            }),
-            None => attempt.await,
-        };
-        result.unwrap_or_else(|e| self.degraded(&e, now))
+        self.within_check_budget(attempt, now).await
     }
 
     async fn try_check(&self, request: &CheckRequest, now: DateTime<Utc>) -> Result<CheckOutcome, Error> {

@@ -224,7 +224,7 @@ pub fn limit_rules(components: &mut Components) {
     use serde_json::{Map, Value, json};
     let limit = |money: bool| match money {
         true => json!({"$ref": "#/components/schemas/Money"}),
-        false => json!({"type": "integer", "minimum": 1, "maximum": 1_000_000_000_000_u64}),
+        false => json!({"type": "integer", "minimum": 1, "maximum": crate::model::tier::MAX_COUNT_LIMIT}),
     };
     // A shape with no limit set (each absent or null), and `key` as `value`.
     let no_limit = |key: &str, value: Value| {
