@@ -7,7 +7,7 @@
 use crate::App;
 use crate::payload::{CheckPayload, RecordPayload};
 use axum::Router;
-use axum::extract::{FromRef, Query, State};
+use axum::extract::{FromRef, State};
 use axum::http::HeaderMap;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -17,10 +17,11 @@ use quota_shared::auth::Verifier;
 use quota_shared::check::CheckOutcome;
 use quota_shared::error::Error;
 use quota_shared::http::Problem;
-use quota_shared::http::{ApiError, JsonBody, ensure_problem, json_response, no_route, only_params, parse_value};
+use quota_shared::http::{
+    ApiError, JsonBody, Params, ensure_problem, json_response, no_route, only_params, parse_value,
+};
 use quota_shared::record::RecordAnswer;
 use serde_json::Value;
-use std::collections::HashMap;
 use std::sync::Arc;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
@@ -53,7 +54,7 @@ pub type Users = Option<Arc<Verifier>>;
 async fn me(
     State(app): State<App>,
     State(users): State<Users>,
-    Query(q): Query<HashMap<String, String>>,
+    Params(q): Params,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     only_params(&q, &[])?;

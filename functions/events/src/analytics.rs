@@ -1,13 +1,13 @@
 //! GET /api/admin/quota/analytics/top-users?period=2026-11|2026-11-28&tierId=&limit=
 //! GET /api/admin/quota/analytics/daily?from=2026-11-01&to=2026-11-28&tierId=
 
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 use chrono::{NaiveDate, TimeZone, Utc};
 use quota_shared::auth::Admin;
 use quota_shared::error::FieldErrors;
-use quota_shared::http::{AdminState, ApiError, json_response, only_params};
+use quota_shared::http::{AdminState, ApiError, Params, json_response, only_params};
 use quota_shared::model::TierId;
 use quota_shared::period::{Period, Window};
 use quota_shared::store::{DayTotals, UserTotals};
@@ -47,11 +47,7 @@ struct Answer<T> {
 }
 
 #[utoipa::path(get, path = "/api/admin/quota/analytics/top-users", tag = "analytics", operation_id = "topUsers", params(("period" = String, Query, pattern = r"^[0-9]{4}-[0-9]{2}(-[0-9]{2})?$", description = "A UTC month (2026-11) or day (2026-11-28)."), ("tierId" = Option<TierId>, Query), ("limit" = Option<u32>, Query, minimum = 1, maximum = 100)), responses((status = 200, description = "The users who spent most, by cost descending.", body = Answer<UserTotals>)))]
-pub async fn top_users(
-    State(s): State<AdminState>,
-    _: Admin,
-    Query(q): Query<HashMap<String, String>>,
-) -> Result<Response, ApiError> {
+pub async fn top_users(State(s): State<AdminState>, _: Admin, Params(q): Params) -> Result<Response, ApiError> {
     only_params(&q, &["period", "tierId", "limit"])?;
     let mut errors = FieldErrors::default();
     let period = match q.get("period") {
@@ -83,11 +79,7 @@ pub async fn top_users(
 }
 
 #[utoipa::path(get, path = "/api/admin/quota/analytics/daily", tag = "analytics", operation_id = "dailyTotals", params(("from" = String, Query, format = Date), ("to" = String, Query, format = Date, description = "Included; at most 92 days after from."), ("tierId" = Option<TierId>, Query)), responses((status = 200, description = "Per UTC day: cost, tokens, requests, active users.", body = Answer<DayTotals>)))]
-pub async fn daily(
-    State(s): State<AdminState>,
-    _: Admin,
-    Query(q): Query<HashMap<String, String>>,
-) -> Result<Response, ApiError> {
+pub async fn daily(State(s): State<AdminState>, _: Admin, Params(q): Params) -> Result<Response, ApiError> {
     only_params(&q, &["from", "to", "tierId"])?;
     let mut errors = FieldErrors::default();
     let mut day = |field: &str| match q.get(field).map(|raw| date(raw)) {

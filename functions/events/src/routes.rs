@@ -1,13 +1,13 @@
 //! GET /api/admin/quota/events?userId=&tierId=&type=&from=&to=&targetId=&actor=&limit=&nextToken=&format=json|csv
 
 use axum::Router;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, SecondsFormat, Utc};
 use quota_shared::auth::Admin;
 use quota_shared::error::{Error, FieldErrors};
-use quota_shared::http::{AdminState, ApiError, json_response, only_params};
+use quota_shared::http::{AdminState, ApiError, Params, json_response, only_params};
 use quota_shared::model::{Event, EventType, TierId, UserId};
 use quota_shared::openapi::PageParams;
 use quota_shared::page::{Page, PageRequest};
@@ -103,11 +103,7 @@ fn filter(q: &HashMap<String, String>) -> Result<(EventFilter, Format), Error> {
 }
 
 #[utoipa::path(get, path = "/api/admin/quota/events", tag = "events", operation_id = "searchEvents", params(PageParams, ("userId" = Option<UserId>, Query), ("tierId" = Option<TierId>, Query), ("type" = Option<EventType>, Query), ("from" = Option<chrono::DateTime<Utc>>, Query, description = "Included (RFC 3339)."), ("to" = Option<chrono::DateTime<Utc>>, Query, description = "Excluded (RFC 3339)."), ("targetId" = Option<String>, Query, description = "Admin changes of this target."), ("actor" = Option<String>, Query, description = "Admin changes by this actor."), ("format" = Option<String>, Query, description = "json (default) or csv.")), responses((status = 200, description = "Events newest first; as CSV with format=csv (the next token in `X-Next-Token`).", content((Page<Event> = "application/json"), (String = "text/csv")))))]
-async fn search(
-    State(s): State<AdminState>,
-    _: Admin,
-    Query(q): Query<HashMap<String, String>>,
-) -> Result<Response, ApiError> {
+async fn search(State(s): State<AdminState>, _: Admin, Params(q): Params) -> Result<Response, ApiError> {
     only_params(&q, &["userId", "tierId", "type", "from", "to", "targetId", "actor", "limit", "nextToken", "format"])?;
     let page = PageRequest::parse(q.get("limit").map(String::as_str), q.get("nextToken").map(String::as_str))?;
     let (filter, format) = filter(&q)?;

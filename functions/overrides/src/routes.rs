@@ -1,7 +1,7 @@
 //! /api/admin/quota/overrides[/{overrideId}]
 
 use axum::Router;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use chrono::Utc;
@@ -9,7 +9,8 @@ use quota_shared::auth::Admin;
 use quota_shared::error::{Entity, Error, FieldErrors};
 use quota_shared::http::Problem;
 use quota_shared::http::{
-    AdminState, ApiError, JsonBody, created, ensure_version, if_match, json_response, json_with_etag, only_params,
+    AdminState, ApiError, JsonBody, Params, created, ensure_version, if_match, json_response, json_with_etag,
+    only_params,
 };
 use quota_shared::model::OverrideView;
 use quota_shared::model::{AdminChange, NewOverride, Override, OverrideId, OverridePatch, OverrideStatus, UserId};
@@ -80,11 +81,7 @@ fn filter(q: &HashMap<String, String>) -> Result<OverrideFilter, Error> {
 }
 
 #[utoipa::path(get, path = "/api/admin/quota/overrides", tag = "overrides", operation_id = "listOverrides", params(PageParams, ("userId" = Option<UserId>, Query), ("status" = Option<OverrideStatus>, Query)), responses((status = 200, description = "A page of overrides, newest validFrom first.", body = Page<OverrideView>)))]
-async fn list(
-    State(s): State<AdminState>,
-    _: Admin,
-    Query(q): Query<HashMap<String, String>>,
-) -> Result<Response, ApiError> {
+async fn list(State(s): State<AdminState>, _: Admin, Params(q): Params) -> Result<Response, ApiError> {
     only_params(&q, &["limit", "nextToken", "userId", "status"])?;
     let page = PageRequest::parse(q.get("limit").map(String::as_str), q.get("nextToken").map(String::as_str))?;
     let filter = filter(&q)?;

@@ -1,7 +1,7 @@
 //! /api/admin/quota/tiers[/{tierId}]
 
 use axum::Router;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use chrono::Utc;
@@ -9,12 +9,12 @@ use quota_shared::auth::Admin;
 use quota_shared::error::{Entity, Error};
 use quota_shared::http::Problem;
 use quota_shared::http::{
-    AdminState, ApiError, JsonBody, created, ensure_version, if_match, json_response, json_with_etag, only_params,
+    AdminState, ApiError, JsonBody, Params, created, ensure_version, if_match, json_response, json_with_etag,
+    only_params,
 };
 use quota_shared::model::{AdminChange, NewTier, Tier, TierId, TierPatch};
 use quota_shared::openapi::{IfMatch, PageParams};
 use quota_shared::page::{Page, PageRequest};
-use std::collections::HashMap;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 pub const TIERS_PATH: &str = "/api/admin/quota/tiers";
@@ -64,11 +64,7 @@ async fn create(
 #[utoipa::path(get, path = "/api/admin/quota/tiers", tag = "tiers", operation_id = "listTiers",
     params(PageParams, ("enabled" = Option<bool>, Query, description = "Only enabled (true) or disabled (false) tiers.")),
     responses((status = 200, description = "A page of tiers, by id.", body = Page<Tier>)))]
-async fn list(
-    State(s): State<AdminState>,
-    _: Admin,
-    Query(q): Query<HashMap<String, String>>,
-) -> Result<Response, ApiError> {
+async fn list(State(s): State<AdminState>, _: Admin, Params(q): Params) -> Result<Response, ApiError> {
     only_params(&q, &["limit", "nextToken", "enabled"])?;
     let page = PageRequest::parse(q.get("limit").map(String::as_str), q.get("nextToken").map(String::as_str))?;
     let enabled = match q.get("enabled").map(String::as_str) {

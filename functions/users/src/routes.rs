@@ -1,7 +1,7 @@
 //! GET /api/admin/quota/users/{userId}?roles=a,b&email=x
 
 use axum::Router;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use chrono::{DateTime, Utc};
@@ -10,7 +10,7 @@ use quota_shared::basis::{Basis, OverrideSummary};
 use quota_shared::check::{CheckOutcome, ReservationSummary};
 use quota_shared::decide::Decision;
 use quota_shared::error::{Error, FieldErrors};
-use quota_shared::http::{AdminState, ApiError, json_response, only_params};
+use quota_shared::http::{AdminState, ApiError, Params, json_response, only_params};
 use quota_shared::model::{
     AssignmentId, Email, Event, JwtRole, Override, OverrideId, OverrideStatus, OverrideView, Tier, UsageTotals, UserId,
 };
@@ -112,7 +112,7 @@ async fn inspect(
     State(s): State<AdminState>,
     _: Admin,
     Path(user): Path<String>,
-    Query(q): Query<HashMap<String, String>>,
+    Params(q): Params,
 ) -> Result<Response, ApiError> {
     only_params(&q, &["roles", "email"])?;
     let subject = subject(&user, &q)?;

@@ -4,9 +4,11 @@
 use super::problem::ApiError;
 use crate::error::{Error, FieldError, FieldErrors};
 use axum::body::Bytes;
-use axum::extract::{FromRequest, Request};
+use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::header;
+use axum::http::request::Parts;
 use serde::de::DeserializeOwned;
+use std::collections::HashMap;
 
 /// Bodies above this are refused with 413; every body we accept is far smaller.
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
@@ -104,8 +106,37 @@ pub fn is_json(content_type: &str) -> bool {
     kind == "application" && token(subtype) && (subtype == "json" || suffixed)
 }
 
+/// The query string as parameter → value, percent-decoded. A parameter given
+/// twice (`?userId=alice&userId=bob`) is refused with 400 rather than one of
+/// them silently winning: a filter the caller believes applied must apply.
+#[derive(Debug)]
+pub struct Params(pub HashMap<String, String>);
+
+impl Params {
+    pub fn parse(query: &str) -> Result<Self, Error> {
+        let mut params = HashMap::new();
+        let mut errors = FieldErrors::default();
+        for (key, value) in form_urlencoded::parse(query.as_bytes()) {
+            let repeated = params.insert(key.to_string(), value.into_owned()).is_some();
+            if repeated && !errors.0.iter().any(|e| e.field == key) {
+                errors.push(key.into_owned(), "is given more than once");
+            }
+        }
+        errors.into_result()?;
+        Ok(Params(params))
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for Params {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Params::parse(parts.uri.query().unwrap_or("")).map_err(ApiError)
+    }
+}
+
 /// Rejects query parameters other than `allowed`, so typos do not pass silently.
-pub fn only_params(query: &std::collections::HashMap<String, String>, allowed: &[&str]) -> Result<(), Error> {
+pub fn only_params(query: &HashMap<String, String>, allowed: &[&str]) -> Result<(), Error> {
     let mut errors = FieldErrors::default();
     for key in query.keys().filter(|k| !allowed.contains(&k.as_str())) {
         errors.push(key.clone(), format!("is not a query parameter here (allowed: {})", allowed.join(", ")));
@@ -142,6 +173,23 @@ mod tests {
         let trailing = parse_json::<serde_json::Value>(br#"{"cost":"0.5"}{"cost":"-5"}"#).unwrap_err();
         assert_eq!(fields(trailing), [("body".to_string(), "has data after the JSON value".to_string())]);
         assert!(parse_json::<serde_json::Value>(b" {} \n\t").is_ok(), "trailing whitespace is fine");
+    }
+
+    #[test]
+    fn query_parameters_are_decoded_and_a_repeated_one_is_refused() {
+        let q = Params::parse("userId=alice%40x&type=block&from=2026-11-01T00%3A00%3A00Z&empty=").unwrap().0;
+        assert_eq!(q["userId"], "alice@x");
+        assert_eq!(q["from"], "2026-11-01T00:00:00Z");
+        assert_eq!(q["empty"], "");
+        assert!(Params::parse("").unwrap().0.is_empty());
+        let twice = Params::parse("userId=alice&limit=5&userId=bob&userId=carol&limit=5").unwrap_err();
+        assert_eq!(
+            fields(twice),
+            [
+                ("userId".to_string(), "is given more than once".to_string()),
+                ("limit".to_string(), "is given more than once".to_string())
+            ]
+        );
     }
 
     #[test]

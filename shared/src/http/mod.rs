@@ -7,5 +7,5 @@ pub mod extract;
 pub mod problem;
 
 pub use admin::{AdminState, created, ensure_version, etag, if_match, json_with_etag};
-pub use extract::{JsonBody, MAX_BODY_BYTES, only_params, parse_json, parse_value};
+pub use extract::{JsonBody, MAX_BODY_BYTES, Params, only_params, parse_json, parse_value};
 pub use problem::{ApiError, PROBLEM_JSON, Problem, ensure_problem, json_response, no_route, problem_response};

@@ -378,6 +378,27 @@ async fn every_error_answer_is_problem_json() {
 }
 
 #[tokio::test]
+async fn a_query_parameter_given_twice_is_refused_not_half_applied() {
+    let s = stack().await;
+    for (path, field) in [
+        ("/api/admin/quota/tiers?limit=1&limit=2", "limit"),
+        ("/api/admin/quota/assignments?tierId=basic&tierId=pro", "tierId"),
+        ("/api/admin/quota/overrides?userId=alice&status=active&userId=bob", "userId"),
+        ("/api/admin/quota/events?type=block&userId=alice&type=warning", "type"),
+        ("/api/admin/quota/analytics/top-users?period=2026-11&period=2026-10", "period"),
+        ("/api/admin/quota/analytics/daily?from=2026-11-01&to=2026-11-02&to=2026-11-30", "to"),
+        ("/api/admin/quota/users/alice?roles=Faculty&roles=admin", "roles"),
+    ] {
+        let (status, body) = s.admin(Method::GET, path, None).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{path}: {body}");
+        assert_eq!(body["errors"], json!([{"field": field, "message": "is given more than once"}]), "{path}");
+    }
+    // Once each, the same filters are fine.
+    let (status, body) = s.admin(Method::GET, "/api/admin/quota/events?type=block&userId=alice", None).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+}
+
+#[tokio::test]
 async fn a_stale_if_match_is_412_and_a_malformed_one_400() {
     let s = stack().await;
     let tier = json!({"tierId": "basic", "tierName": "Basic", "monthlyCostLimit": "1"});
