@@ -56,7 +56,22 @@ fn field_error(path: &str, message: &str) -> FieldError {
     }
     // Syntax errors have no usable path ("." or "?").
     let field = if path == "." || path.contains('?') { "body".to_string() } else { path.to_string() };
-    FieldError::new(field, message)
+    FieldError::new(field, plain_number_message(message).unwrap_or_else(|| message.to_string()))
+}
+
+/// serde names Rust types ("invalid value: integer `-5`, expected u64");
+/// a caller of a JSON API should read what to send instead.
+fn plain_number_message(message: &str) -> Option<String> {
+    let (got, rust_type) = message.rsplit_once(", expected ")?;
+    let range = match rust_type {
+        "u8" => format!("from 0 to {}", u8::MAX),
+        "u16" => format!("from 0 to {}", u16::MAX),
+        "u32" => format!("from 0 to {}", u32::MAX),
+        "u64" | "usize" => "0 or more".to_string(),
+        _ => return None,
+    };
+    let got = got.strip_prefix("invalid type: ").or_else(|| got.strip_prefix("invalid value: ")).unwrap_or(got);
+    Some(format!("must be a whole number {range} (got {got})"))
 }
 
 /// The request body as `T`: JSON, at most [`MAX_BODY_BYTES`], with 400 /
@@ -170,6 +185,18 @@ mod tests {
         assert!(!f[0].1.contains("line"), "{}", f[0].1);
         let malformed = parse_json::<NewTier>(b"{not json").unwrap_err();
         assert_eq!(fields(malformed)[0].0, "body");
+        for (body, got) in [
+            (br#"{"cost":"0","inputTokens":-5}"#.as_slice(), "integer `-5`"),
+            (br#"{"cost":"0","inputTokens":1.5}"#, "floating point `1.5`"),
+            (br#"{"cost":"0","inputTokens":"5"}"#, "string \"5\""),
+        ] {
+            let wrong = parse_json::<crate::model::UsageDelta>(body).unwrap_err();
+            let message = format!("must be a whole number 0 or more (got {got})");
+            assert_eq!(fields(wrong), [("inputTokens".to_string(), message)]);
+        }
+        let too_big = parse_json::<NewTier>(br#"{"tierId":"b","tierName":"B","softLimitPercentage":300}"#).unwrap_err();
+        let message = "must be a whole number from 0 to 255 (got integer `300`)";
+        assert_eq!(fields(too_big), [("softLimitPercentage".to_string(), message.to_string())]);
         let trailing = parse_json::<serde_json::Value>(br#"{"cost":"0.5"}{"cost":"-5"}"#).unwrap_err();
         assert_eq!(fields(trailing), [("body".to_string(), "has data after the JSON value".to_string())]);
         assert!(parse_json::<serde_json::Value>(b" {} \n\t").is_ok(), "trailing whitespace is fine");
