@@ -27,7 +27,7 @@ ARCH ?= arm64
 FUNCTIONS := tiers assignments overrides users events check notifier
 CDK := cd infra && npx cdk -c stage=$(STAGE) -c arch=$(ARCH)
 
-.PHONY: help setup console console-test run token user-token test infra-test lint fmt bench build synth deploy invoke emulator-stop clean
+.PHONY: arch-ok help setup console console-test run token user-token test infra-test lint fmt bench build synth deploy invoke emulator-stop clean
 
 help:
 	@echo "make run    emulator + tables + demo data, the API on http://$(HTTP_ADDR)"
@@ -64,11 +64,16 @@ infra-test: setup console infra/node_modules/.package-lock.json
 # Release zips for every function: target/lambda-$(ARCH)/<function>/bootstrap.zip
 # (the architecture is in the path, so synth/deploy can never pair them wrongly).
 # ARCH=arm64 needs `rustup target add aarch64-unknown-linux-gnu` once.
-build: .venv/bin/cargo-lambda
+build: arch-ok .venv/bin/cargo-lambda
 	PATH="$(CURDIR)/.venv/bin:$$PATH" cargo lambda build --release --output-format zip --lambda-dir target/lambda-$(ARCH) \
 	  $(if $(filter x86_64,$(ARCH)),--x86-64,--arm64) $(addprefix --bin ,$(FUNCTIONS))
 
-synth: console infra/node_modules/.package-lock.json
+# A wrong ARCH is one plain line, not a build for some other architecture.
+# (A missing Rust target cargo-lambda adds itself through rustup.)
+arch-ok:
+	@case "$(ARCH)" in arm64|x86_64) ;; *) echo "ARCH must be arm64 or x86_64, not '$(ARCH)'"; exit 2;; esac
+
+synth: arch-ok console infra/node_modules/.package-lock.json
 	cd infra && npx tsc
 	$(CDK) synth
 
@@ -79,6 +84,7 @@ deploy: build console infra/node_modules/.package-lock.json
 
 # make invoke FN=check EVENT=events/check/check.json [STAGE=dev]
 invoke: .venv/bin/cargo-lambda
+	@[ -n "$(FN)" ] && [ -f "$(EVENT)" ] || { echo "usage: make invoke FN=check EVENT=events/check/check.json [STAGE=dev] (EVENT: a file under events/)"; exit 2; }
 	PATH="$(CURDIR)/.venv/bin:$$PATH" cargo lambda invoke --remote quota-$(STAGE)-$(FN) --data-file $(EVENT)
 
 # The console's libraries (Preact, htm) from npm, pinned by the committed
