@@ -27,7 +27,7 @@ ARCH ?= arm64
 FUNCTIONS := tiers assignments overrides users events check notifier
 CDK := cd infra && npx cdk -c stage=$(STAGE) -c arch=$(ARCH)
 
-.PHONY: arch-ok help setup console console-test run token user-token test infra-test lint fmt bench build synth deploy invoke emulator-stop clean
+.PHONY: arch-ok arm64-smoke help setup console console-test run token user-token test infra-test lint fmt bench build synth deploy invoke emulator-stop clean
 
 help:
 	@echo "make run    emulator + tables + demo data, the API on http://$(HTTP_ADDR)"
@@ -38,6 +38,7 @@ help:
 	@echo "make lint   cargo fmt --check and clippy -D warnings"
 	@echo "make bench  request counts, throughput, CPU per call, binary size, cold start, memory"
 	@echo "make build  release zips with cargo-lambda (ARCH=arm64|x86_64)"
+	@echo "make arm64-smoke   the arm64 check zip run as Lambda containers under qemu (tests)"
 	@echo "make synth / deploy STAGE=dev|prod   CDK; make invoke FN=check EVENT=events/check/check.json"
 	@echo "make setup  install the emulator into .venv"
 
@@ -81,6 +82,21 @@ synth: arch-ok console infra/node_modules/.package-lock.json
 deploy: build console infra/node_modules/.package-lock.json
 	cd infra && npx tsc
 	$(CDK) deploy
+
+# The deployable arm64 check zip, run as Lambda containers under qemu-user
+# (apt-get installs it and arm64 glibc when missing, as root) through the
+# containers tests: check and record on separate processes, the emulator behind.
+arm64-smoke: setup
+	$(MAKE) build ARCH=arm64
+	@command -v qemu-aarch64 >/dev/null && [ -d /usr/aarch64-linux-gnu/lib ] || \
+	  { [ "$$(id -u)" = 0 ] && DEBIAN_FRONTEND=noninteractive apt-get install -y -q qemu-user libc6-arm64-cross >/dev/null; } || \
+	  { echo "arm64-smoke needs qemu-user and libc6-arm64-cross: apt-get install qemu-user libc6-arm64-cross"; exit 2; }
+	rm -rf target/arm64-smoke && mkdir -p target/arm64-smoke
+	cd target/arm64-smoke && unzip -q ../lambda-arm64/check/bootstrap.zip && \
+	  [ "$$(od -An -tx1 -j18 -N2 bootstrap | tr -d ' ')" = b700 ] || { echo "the check zip's bootstrap is not an aarch64 ELF"; exit 1; }
+	printf '#!/bin/sh\nexec qemu-aarch64 -L /usr/aarch64-linux-gnu "%s/target/arm64-smoke/bootstrap" "$$@"\n' "$(CURDIR)" > target/arm64-smoke/check
+	chmod +x target/arm64-smoke/check
+	QUOTA_CHECK_BINARY=$(CURDIR)/target/arm64-smoke/check tools/with-emulator.sh cargo test -p check --test containers
 
 # make invoke FN=check EVENT=events/check/check.json [STAGE=dev]
 invoke: .venv/bin/cargo-lambda

@@ -21,8 +21,11 @@ async fn seeded() -> DynamoStore {
     store
 }
 
+/// The dev build, or the binary `QUOTA_CHECK_BINARY` names: `make arm64-smoke`
+/// runs these tests on the deployable arm64 zip's bootstrap under qemu.
 async fn container(store: &DynamoStore) -> Container {
-    Container::start(env!("CARGO_BIN_EXE_check"), store.table_names()).await
+    let binary = std::env::var("QUOTA_CHECK_BINARY").unwrap_or_else(|_| env!("CARGO_BIN_EXE_check").to_string());
+    Container::start(&binary, store.table_names()).await
 }
 
 async fn warnings(store: &DynamoStore, user: &str) -> Vec<QuotaEvent> {
