@@ -96,7 +96,7 @@ arm64-smoke: setup
 	  [ "$$(od -An -tx1 -j18 -N2 bootstrap | tr -d ' ')" = b700 ] || { echo "the check zip's bootstrap is not an aarch64 ELF"; exit 1; }
 	printf '#!/bin/sh\nexec qemu-aarch64 -L /usr/aarch64-linux-gnu "%s/target/arm64-smoke/bootstrap" "$$@"\n' "$(CURDIR)" > target/arm64-smoke/check
 	chmod +x target/arm64-smoke/check
-	QUOTA_CHECK_BINARY=$(CURDIR)/target/arm64-smoke/check tools/with-emulator.sh cargo test -p check --test containers
+	QUOTA_CHECK_BINARY=$(CURDIR)/target/arm64-smoke/check tools/with-emulator.sh cargo test -p check --test it containers::
 
 # make invoke FN=check EVENT=events/check/check.json [STAGE=dev]
 invoke: .venv/bin/cargo-lambda

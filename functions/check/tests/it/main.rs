@@ -1,0 +1,5 @@
+//! The check function end to end, as one test binary (see shared/tests/it).
+
+mod containers;
+mod contract;
+mod http_limits;

@@ -1,0 +1,17 @@
+//! The shared crate against the emulator, as one test binary: each file
+//! below was its own binary, each linking the whole AWS SDK again (disk and
+//! link time on CI for nothing).
+
+mod analytics;
+mod auth;
+mod check;
+mod contention;
+mod events_search;
+mod limits;
+mod no_scan;
+mod overrides;
+mod properties;
+mod record;
+mod store_tiers_assignments;
+mod store_usage_events;
+mod strict;
