@@ -2,4 +2,4 @@
 
 mod routes;
 
-pub use routes::{ASSIGNMENTS_PATH, api, router, routes};
+pub use routes::{ASSIGNMENTS_PATH, ROUTES};

@@ -1,6 +1,5 @@
 //! /api/admin/quota/assignments[/{assignmentId}]
 
-use axum::Router;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -9,8 +8,8 @@ use quota_shared::auth::Admin;
 use quota_shared::error::{Entity, Error, FieldErrors};
 use quota_shared::http::Problem;
 use quota_shared::http::{
-    AdminState, ApiError, JsonBody, Params, created, ensure_version, if_match, json_response, json_with_etag,
-    only_params,
+    AdminRoutes, AdminState, ApiError, JsonBody, Params, created, ensure_version, if_match, json_response,
+    json_with_etag, only_params,
 };
 use quota_shared::model::{
     AdminChange, Assignment, AssignmentId, AssignmentPatch, AssignmentType, DomainPattern, JwtRole, NewAssignment,
@@ -25,20 +24,9 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 
 pub const ASSIGNMENTS_PATH: &str = "/api/admin/quota/assignments";
 
-/// The function's router: its routes, and problem+json for any other path.
-pub fn router(state: AdminState) -> Router {
-    state.finish(routes(state.clone()))
-}
-
-/// The routes alone, for merging into the local stack.
-pub fn routes(state: AdminState) -> Router {
-    documented().with_state(state).split_for_parts().0
-}
-
-/// The routes' part of the OpenAPI document.
-pub fn api() -> utoipa::openapi::OpenApi {
-    documented().split_for_parts().1
-}
+/// The function's routes: `ROUTES.router(state)` for its Lambda, `.routes`
+/// for the local stack, `.api()` for the OpenAPI document.
+pub const ROUTES: AdminRoutes = AdminRoutes(documented);
 
 /// The routes with their OpenAPI operations (`utoipa::path` below).
 fn documented() -> OpenApiRouter<AdminState> {

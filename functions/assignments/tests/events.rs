@@ -37,7 +37,7 @@ async fn assignments_from_creation_to_deletion() {
     let state = admin_state().await;
     state.store.create_tier(&tier("basic", "10", ""), &testkit::audit()).await.unwrap();
     let run = |name: &'static str, id: String| {
-        let router = assignments_fn::router(state.clone());
+        let router = assignments_fn::ROUTES.router(state.clone());
         async move { run_event(router, &fixture("assignments", name, &[("ASSIGNMENT_ID", &id)])).await }
     };
     let none = String::new;

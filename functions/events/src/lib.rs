@@ -5,4 +5,4 @@
 mod analytics;
 mod routes;
 
-pub use routes::{EVENTS_PATH, api, router, routes};
+pub use routes::{EVENTS_PATH, ROUTES};

@@ -1,13 +1,12 @@
 //! GET /api/admin/quota/events?userId=&tierId=&type=&from=&to=&targetId=&actor=&limit=&nextToken=&format=json|csv
 
-use axum::Router;
 use axum::extract::State;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, SecondsFormat, Utc};
 use quota_shared::auth::Admin;
 use quota_shared::error::{Error, FieldErrors};
-use quota_shared::http::{AdminState, ApiError, Params, json_response, only_params};
+use quota_shared::http::{AdminRoutes, AdminState, ApiError, Params, json_response, only_params};
 use quota_shared::model::{Event, EventType, TierId, UserId};
 use quota_shared::openapi::PageParams;
 use quota_shared::page::{Page, PageRequest};
@@ -20,20 +19,9 @@ pub const EVENTS_PATH: &str = "/api/admin/quota/events";
 /// The CSV answer's next page token travels in this header.
 pub const NEXT_TOKEN_HEADER: &str = "x-next-token";
 
-/// The function's router: its routes, and problem+json for any other path.
-pub fn router(state: AdminState) -> Router {
-    state.finish(routes(state.clone()))
-}
-
-/// The routes alone, for merging into the local stack.
-pub fn routes(state: AdminState) -> Router {
-    documented().with_state(state).split_for_parts().0
-}
-
-/// The routes' part of the OpenAPI document.
-pub fn api() -> utoipa::openapi::OpenApi {
-    documented().split_for_parts().1
-}
+/// The function's routes: `ROUTES.router(state)` for its Lambda, `.routes`
+/// for the local stack, `.api()` for the OpenAPI document.
+pub const ROUTES: AdminRoutes = AdminRoutes(documented);
 
 /// The routes with their OpenAPI operations (`utoipa::path` below).
 fn documented() -> OpenApiRouter<AdminState> {

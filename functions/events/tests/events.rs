@@ -36,7 +36,7 @@ async fn the_events_api_answers_every_filter_as_json_and_csv_and_refuses_bad_one
         assert!(state.store.record_event_once(&e).await.unwrap());
     }
     let run = |name: &'static str| {
-        let router = events_fn::router(state.clone());
+        let router = events_fn::ROUTES.router(state.clone());
         async move { run_event(router, &fixture("events", name, &[])).await }
     };
 
@@ -109,7 +109,7 @@ async fn analytics_answer_top_users_and_daily_totals_and_refuse_bad_periods() {
         c.record(&request, at(when)).await.unwrap();
     }
     let run = |name: &'static str| {
-        let router = events_fn::router(state.clone());
+        let router = events_fn::ROUTES.router(state.clone());
         async move { run_event(router, &fixture("events", name, &[])).await }
     };
     let top = run("analytics-top-users.json").await;

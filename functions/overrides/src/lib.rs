@@ -2,4 +2,4 @@
 
 mod routes;
 
-pub use routes::{OVERRIDES_PATH, api, router, routes};
+pub use routes::{OVERRIDES_PATH, ROUTES};

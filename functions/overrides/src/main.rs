@@ -4,5 +4,5 @@ use quota_shared::http::AdminState;
 async fn main() -> Result<(), lambda_http::Error> {
     lambda_http::tracing::init_default_subscriber();
     let state = AdminState::from_env().await?;
-    lambda_http::run(overrides_fn::router(state)).await
+    lambda_http::run(overrides_fn::ROUTES.router(state)).await
 }

@@ -27,7 +27,7 @@ const USED: [&str; 18] = [
 async fn overrides_from_creation_to_deletion() {
     let state = admin_state().await;
     let run = |name: &'static str, id: String| {
-        let router = overrides_fn::router(state.clone());
+        let router = overrides_fn::ROUTES.router(state.clone());
         async move { run_event(router, &fixture("overrides", name, &[("OVERRIDE_ID", &id)])).await }
     };
     let none = String::new;

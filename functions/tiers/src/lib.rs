@@ -2,4 +2,4 @@
 
 mod routes;
 
-pub use routes::{TIERS_PATH, api, router, routes};
+pub use routes::{ROUTES, TIERS_PATH};

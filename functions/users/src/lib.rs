@@ -2,4 +2,4 @@
 
 mod routes;
 
-pub use routes::{USERS_PATH, api, router, routes};
+pub use routes::{ROUTES, USERS_PATH};

@@ -1,6 +1,5 @@
 //! GET /api/admin/quota/users/{userId}?roles=a,b&email=x
 
-use axum::Router;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
@@ -10,7 +9,7 @@ use quota_shared::basis::{Basis, OverrideSummary};
 use quota_shared::check::{CheckOutcome, ReservationSummary};
 use quota_shared::decide::Decision;
 use quota_shared::error::{Error, FieldErrors};
-use quota_shared::http::{AdminState, ApiError, Params, json_response, only_params};
+use quota_shared::http::{AdminRoutes, AdminState, ApiError, Params, json_response, only_params};
 use quota_shared::model::{
     AssignmentId, Email, Event, JwtRole, Override, OverrideId, OverrideStatus, OverrideView, Tier, UsageTotals, UserId,
 };
@@ -25,20 +24,9 @@ pub const USERS_PATH: &str = "/api/admin/quota/users";
 /// How many of the user's latest events the inspector shows.
 pub const RECENT_EVENTS: u32 = 20;
 
-/// The function's router: its routes, and problem+json for any other path.
-pub fn router(state: AdminState) -> Router {
-    state.finish(routes(state.clone()))
-}
-
-/// The routes alone, for merging into the local stack.
-pub fn routes(state: AdminState) -> Router {
-    documented().with_state(state).split_for_parts().0
-}
-
-/// The routes' part of the OpenAPI document.
-pub fn api() -> utoipa::openapi::OpenApi {
-    documented().split_for_parts().1
-}
+/// The function's routes: `ROUTES.router(state)` for its Lambda, `.routes`
+/// for the local stack, `.api()` for the OpenAPI document.
+pub const ROUTES: AdminRoutes = AdminRoutes(documented);
 
 /// The routes with their OpenAPI operations (`utoipa::path` below).
 fn documented() -> OpenApiRouter<AdminState> {

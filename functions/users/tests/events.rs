@@ -55,7 +55,7 @@ async fn the_inspector_shows_the_whole_cascade_usage_and_events() {
     store.record_event_once(&event).await.unwrap();
 
     let run = |name: &'static str| {
-        let router = users_fn::router(state.clone());
+        let router = users_fn::ROUTES.router(state.clone());
         async move { run_event(router, &fixture("users", name, &[])).await }
     };
     let a = run("inspect.json").await;

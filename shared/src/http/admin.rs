@@ -18,6 +18,7 @@ use axum::response::Response;
 use serde::Serialize;
 use std::sync::Arc;
 use std::time::Duration;
+use utoipa_axum::router::OpenApiRouter;
 
 /// State every admin function shares: the repository and the token verifier.
 #[derive(Clone)]
@@ -52,6 +53,30 @@ impl AdminState {
             .fallback(no_route)
             .layer(axum::middleware::from_fn_with_state(self.budget, within_budget))
             .layer(axum::middleware::map_response(ensure_problem))
+    }
+}
+
+/// An admin function's routes with their OpenAPI operations: the one value
+/// a function defines, giving its Lambda router, the routes alone (the local
+/// stack merges them) and its part of the OpenAPI document.
+#[derive(Clone, Copy)]
+pub struct AdminRoutes(pub fn() -> OpenApiRouter<AdminState>);
+
+impl AdminRoutes {
+    /// The function's router: its routes, problem+json for any other path,
+    /// the request budget.
+    pub fn router(self, state: AdminState) -> Router {
+        state.finish(self.routes(state.clone()))
+    }
+
+    /// The routes alone, for merging into the local stack.
+    pub fn routes(self, state: AdminState) -> Router {
+        (self.0)().with_state(state).split_for_parts().0
+    }
+
+    /// The routes' part of the OpenAPI document.
+    pub fn api(self) -> utoipa::openapi::OpenApi {
+        (self.0)().split_for_parts().1
     }
 }
 

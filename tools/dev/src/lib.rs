@@ -22,11 +22,11 @@ pub fn local_router(
     let admin =
         AdminState { store: store.clone(), verifier, no_match: config.no_match_policy, budget: config.budgets.request };
     Router::new()
-        .merge(tiers_fn::routes(admin.clone()))
-        .merge(assignments_fn::routes(admin.clone()))
-        .merge(overrides_fn::routes(admin.clone()))
-        .merge(events_fn::routes(admin.clone()))
-        .merge(users_fn::routes(admin))
+        .merge(tiers_fn::ROUTES.routes(admin.clone()))
+        .merge(assignments_fn::ROUTES.routes(admin.clone()))
+        .merge(overrides_fn::ROUTES.routes(admin.clone()))
+        .merge(events_fn::ROUTES.routes(admin.clone()))
+        .merge(users_fn::ROUTES.routes(admin))
         .merge(check_fn::routes::routes(check_fn::app(store, config), users))
         .route("/openapi.json", axum::routing::get(openapi_json))
         .merge(console_routes(console_dir()))

@@ -22,11 +22,11 @@ pub fn document() -> OpenApi {
         .build();
     for part in [
         check_fn::routes::api(),
-        tiers_fn::api(),
-        assignments_fn::api(),
-        overrides_fn::api(),
-        events_fn::api(),
-        users_fn::api(),
+        tiers_fn::ROUTES.api(),
+        assignments_fn::ROUTES.api(),
+        overrides_fn::ROUTES.api(),
+        events_fn::ROUTES.api(),
+        users_fn::ROUTES.api(),
     ] {
         api.merge(part);
     }

@@ -30,7 +30,7 @@ const USED: [&str; 18] = [
 async fn a_tier_from_creation_to_deletion() {
     let state = admin_state().await;
     let run = |name: &'static str| {
-        let router = tiers_fn::router(state.clone());
+        let router = tiers_fn::ROUTES.router(state.clone());
         async move { run_event(router, &fixture("tiers", name, &[])).await }
     };
 

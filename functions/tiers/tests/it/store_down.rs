@@ -15,7 +15,7 @@ async fn get_tiers(state: AdminState) -> (StatusCode, axum::http::HeaderMap, ser
         .header("authorization", bearer("admin@uni.edu", &["admin"]))
         .body(Body::empty())
         .unwrap();
-    let response = tiers_fn::router(state).oneshot(request).await.unwrap();
+    let response = tiers_fn::ROUTES.router(state).oneshot(request).await.unwrap();
     let (status, headers) = (response.status(), response.headers().clone());
     let bytes = response.into_body().collect().await.unwrap().to_bytes();
     (status, headers, serde_json::from_slice(&bytes).unwrap())
