@@ -88,15 +88,7 @@ deploy: build console infra/node_modules/.package-lock.json
 # containers tests: check and record on separate processes, the emulator behind.
 arm64-smoke: setup
 	$(MAKE) build ARCH=arm64
-	@command -v qemu-aarch64 >/dev/null && [ -d /usr/aarch64-linux-gnu/lib ] || \
-	  { [ "$$(id -u)" = 0 ] && DEBIAN_FRONTEND=noninteractive apt-get install -y -q qemu-user libc6-arm64-cross >/dev/null; } || \
-	  { echo "arm64-smoke needs qemu-user and libc6-arm64-cross: apt-get install qemu-user libc6-arm64-cross"; exit 2; }
-	rm -rf target/arm64-smoke && mkdir -p target/arm64-smoke
-	cd target/arm64-smoke && unzip -q ../lambda-arm64/check/bootstrap.zip && \
-	  [ "$$(od -An -tx1 -j18 -N2 bootstrap | tr -d ' ')" = b700 ] || { echo "the check zip's bootstrap is not an aarch64 ELF"; exit 1; }
-	printf '#!/bin/sh\nexec qemu-aarch64 -L /usr/aarch64-linux-gnu "%s/target/arm64-smoke/bootstrap" "$$@"\n' "$(CURDIR)" > target/arm64-smoke/check
-	chmod +x target/arm64-smoke/check
-	QUOTA_CHECK_BINARY=$(CURDIR)/target/arm64-smoke/check tools/with-emulator.sh cargo test -p check --test it containers::
+	tools/arm64-smoke.sh
 
 # make invoke FN=check EVENT=events/check/check.json [STAGE=dev]
 invoke: .venv/bin/cargo-lambda
