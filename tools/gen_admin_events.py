@@ -66,7 +66,13 @@ def event(method, path, route, body=None, query="", auth=ADMIN, headers=None, pa
         "isBase64Encoded": False,
     }
     if query:
-        e["queryStringParameters"] = dict(p.split("=", 1) for p in query.split("&"))
+        # API Gateway joins a repeated parameter's values with commas here;
+        # rawQueryString keeps them apart (what the functions read).
+        params = {}
+        for p in query.split("&"):
+            k, v = p.split("=", 1)
+            params[k] = params[k] + "," + v if k in params else v
+        e["queryStringParameters"] = params
     if path_params:
         e["pathParameters"] = path_params
     if body is not None:
@@ -178,6 +184,7 @@ write("events", "list-by-tier.json", event("GET", E, E, query="tierId=staff"))
 write("events", "list-csv.json", event("GET", E, E, query="format=csv&limit=10"))
 write("events", "list-bad-filters.json", event("GET", E, E, query="type=blocked&from=2026-12-01T00:00:00Z&to=2026-11-01T00:00:00Z"))
 write("events", "list-bad-time.json", event("GET", E, E, query="from=yesterday"))
+write("events", "list-repeated-filter.json", event("GET", E, E, query="userId=ann&type=block&userId=bob"))
 write("events", "list-forged-token.json", event("GET", E, E, query="nextToken=eyJtIjoiMjAyNi0xMyJ9"))
 write("events", "list-not-admin.json", event("GET", E, E, auth=STAFF))
 TU = "/api/admin/quota/analytics/top-users"

@@ -5,7 +5,7 @@ use chrono::{Duration, Utc};
 use quota_shared::model::{EventType, QuotaEvent};
 use testkit::{admin_state, fixture, fixture_names, run_event};
 
-const USED: [&str; 13] = [
+const USED: [&str; 14] = [
     "analytics-top-users.json",
     "analytics-top-users-day.json",
     "analytics-top-users-bad.json",
@@ -18,6 +18,7 @@ const USED: [&str; 13] = [
     "list-bad-filters.json",
     "list-bad-time.json",
     "list-forged-token.json",
+    "list-repeated-filter.json",
     "list-not-admin.json",
 ];
 
@@ -71,6 +72,8 @@ async fn the_events_api_answers_every_filter_as_json_and_csv_and_refuses_bad_one
     assert_eq!(bad, ["from", "type"]);
     assert_eq!(run("list-bad-time.json").await.problem_fields(400), ["from"]);
     assert_eq!(run("list-forged-token.json").await.problem_fields(400), ["nextToken"]);
+    // Through API Gateway's event, as the function reads it (rawQueryString).
+    assert_eq!(run("list-repeated-filter.json").await.problem_fields(400), ["userId"]);
     run("list-not-admin.json").await.problem_fields(403);
 }
 

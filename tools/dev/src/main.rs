@@ -75,7 +75,9 @@ async fn serve(addr: &str, store: DynamoStore, config: &Config, auth: AuthConfig
     println!(
         "  admin:  /api/admin/quota/tiers[/{{id}}]  /api/admin/quota/assignments[/{{id}}]  /api/admin/quota/overrides[/{{id}}]  /api/admin/quota/users/{{id}}  /api/admin/quota/events"
     );
-    println!("          /api/admin/quota/analytics/top-users  /api/admin/quota/analytics/daily  (contract: /openapi.json)");
+    println!(
+        "          /api/admin/quota/analytics/top-users  /api/admin/quota/analytics/daily  (contract: /openapi.json)"
+    );
     println!("  check:  POST /api/quota/check  POST /api/quota/usage  GET /api/quota/me (user token: make user-token)");
     println!("\nadmin console (signs in with a local admin token, valid for 12 hours):\n");
     println!("  http://{addr}/console/#token={token}");
