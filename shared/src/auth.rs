@@ -177,14 +177,20 @@ impl Verifier {
         validation.leeway = LEEWAY_SECONDS;
         let data = decode::<Claims>(token, &key, &validation).map_err(|e| {
             use jsonwebtoken::errors::ErrorKind;
+            let claim;
             unauthorized(match e.kind() {
+                // jsonwebtoken reads exp and nbf as whole seconds: a claim it cannot
+                // read (1.8e9, "1800000000") counts as missing there; name it.
+                ErrorKind::MissingRequiredClaim(c) | ErrorKind::InvalidClaimFormat(c) => {
+                    claim = format!("missing a required claim, or not in its form: {c} (times are whole seconds)");
+                    &claim
+                }
                 ErrorKind::ExpiredSignature => "expired",
                 ErrorKind::ImmatureSignature => "not valid yet",
                 ErrorKind::InvalidIssuer => "wrong issuer",
                 ErrorKind::InvalidAudience => "wrong audience",
                 ErrorKind::InvalidSignature => "bad signature",
                 ErrorKind::InvalidAlgorithm => "algorithm not accepted",
-                ErrorKind::MissingRequiredClaim(_) => "missing a required claim",
                 _ => "malformed token",
             })
         })?;

@@ -100,7 +100,11 @@ async fn expired_premature_and_foreign_tokens_are_401() {
     let mut no_exp = claims(json!({}));
     no_exp.as_object_mut().unwrap().remove("exp");
     let t = sign(Algorithm::HS256, None, &EncodingKey::from_secret(SECRET.as_bytes()), &no_exp);
-    is_401(&verify(hs(), &t).await, "missing a required claim");
+    is_401(&verify(hs(), &t).await, "missing a required claim, or not in its form: exp");
+    for unreadable in [json!(now() as f64 + 600.5), json!((now() + 600).to_string()), json!(1e30)] {
+        let t = hs_token(json!({ "exp": unreadable }));
+        is_401(&verify(hs(), &t).await, "not in its form: exp (times are whole seconds)");
+    }
 }
 
 #[tokio::test]
