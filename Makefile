@@ -38,7 +38,7 @@ help:
 	@echo "make lint   cargo fmt --check and clippy -D warnings"
 	@echo "make bench  request counts, throughput, CPU per call, binary size, cold start, memory"
 	@echo "make build  release zips with cargo-lambda (ARCH=arm64|x86_64)"
-	@echo "make arm64-smoke   the arm64 check zip run as Lambda containers under qemu (tests)"
+	@echo "make arm64-smoke   every arm64 zip run as a Lambda container under qemu (tests)"
 	@echo "make synth / deploy STAGE=dev|prod   CDK; make invoke FN=check EVENT=events/check/check.json"
 	@echo "make setup  install the emulator into .venv"
 
@@ -83,9 +83,9 @@ deploy: build console infra/node_modules/.package-lock.json
 	cd infra && npx tsc
 	$(CDK) deploy
 
-# The deployable arm64 check zip, run as Lambda containers under qemu-user
-# (apt-get installs it and arm64 glibc when missing, as root) through the
-# containers tests: check and record on separate processes, the emulator behind.
+# The deployable arm64 zips run as Lambda containers under qemu-user (apt-get
+# installs it and arm64 glibc when missing, as root): every function answers one
+# of its events/ fixtures, then the check's container tests run on its zip.
 arm64-smoke: setup
 	$(MAKE) build ARCH=arm64
 	tools/arm64-smoke.sh

@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
-# The deployable arm64 check zip, run as Lambda containers: its bootstrap
-# under qemu-user (installed with arm64 glibc by apt-get when missing, as
-# root) through the check function's container tests (check and record on
-# separate processes, the emulator behind). Run by `make arm64-smoke` after
-# `make build ARCH=arm64`.
+# The deployable arm64 zips, run as Lambda containers: each function's
+# bootstrap under qemu-user (installed with arm64 glibc by apt-get when
+# missing, as root) answers one of its events/ fixtures on seeded emulator
+# tables (tools/arm64_smoke.py), then the check function's container tests
+# run on its bootstrap (check and record on separate processes). Run by
+# `make arm64-smoke` after `make build ARCH=arm64`, with the Makefile's local
+# auth settings.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-zip=target/lambda-arm64/check/bootstrap.zip
-[ -f "$zip" ] || { echo "no $zip: run make build ARCH=arm64 first" >&2; exit 2; }
+[ -f target/lambda-arm64/check/bootstrap.zip ] || { echo "no arm64 zips: run make build ARCH=arm64 first" >&2; exit 2; }
 if ! command -v qemu-aarch64 >/dev/null || [ ! -d /usr/aarch64-linux-gnu/lib ]; then
   if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null; then
     echo "arm64-smoke needs qemu-user and libc6-arm64-cross: run \`apt-get install qemu-user libc6-arm64-cross\` as root first" >&2
@@ -19,19 +20,17 @@ if ! command -v qemu-aarch64 >/dev/null || [ ! -d /usr/aarch64-linux-gnu/lib ]; 
 fi
 dir=$PWD/target/arm64-smoke
 rm -rf "$dir" && mkdir -p "$dir"
-.venv/bin/python - "$zip" "$dir" <<'PY'
-import os, sys, zipfile
-zipfile.ZipFile(sys.argv[1]).extract("bootstrap", sys.argv[2])
-path = os.path.join(sys.argv[2], "bootstrap")
-with open(path, "rb") as f:
-    head = f.read(20)
-# ELF, 64-bit, little-endian, e_machine 183 (AArch64).
-if head[:5] != b"\x7fELF\x02" or int.from_bytes(head[18:20], "little") != 183:
-    sys.exit("the check zip's bootstrap is not an aarch64 ELF")
-os.chmod(path, 0o755)
-PY
-printf '#!/bin/sh\nexec qemu-aarch64 -L /usr/aarch64-linux-gnu "%s/bootstrap" "$@"\n' "$dir" > "$dir/check"
-chmod +x "$dir/check"
-# --workspace keeps the features of make test's build (no second SDK build);
-# only the check function's `it` binary has containers:: tests.
-QUOTA_CHECK_BINARY=$dir/check exec tools/with-emulator.sh cargo test --workspace --test it containers::
+printf '#!/bin/sh\nexec qemu-aarch64 -L /usr/aarch64-linux-gnu "%s/check/bootstrap" "$@"\n' "$dir" > "$dir/check.sh"
+chmod +x "$dir/check.sh"
+dev=$(tools/dev-binary.sh)
+export dev dir
+exec tools/with-emulator.sh bash -c '
+  set -euo pipefail
+  # Fresh tables with the demo data, as make run has them.
+  export QUOTA_TABLE=arm64-$$-quota EVENTS_TABLE=arm64-$$-events
+  "$dev" seed > /dev/null
+  .venv/bin/python tools/arm64_smoke.py "$dir"
+  # --workspace keeps the features of make test'"'"'s build (no second SDK
+  # build); only the check function'"'"'s `it` binary has containers:: tests.
+  QUOTA_CHECK_BINARY=$dir/check.sh cargo test --quiet --workspace --test it containers::
+'

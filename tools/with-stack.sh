@@ -12,20 +12,8 @@ cd "$root"
 name=$1
 shift
 port=$(.venv/bin/python -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-# The server as the workspace's test build makes it: `cargo build -p quota-dev`
-# would resolve other features (tokio's test-util comes from dev-dependencies)
-# and compile the whole AWS SDK a second time, doubling target/ on a CI disk.
-# After `cargo test --workspace` this builds nothing. Cargo names the binary
-# (wherever CARGO_TARGET_DIR puts it).
-dev=$(cargo test --workspace --no-run --quiet --message-format=json-render-diagnostics \
-  | .venv/bin/python -c '
-import json, sys
-for line in sys.stdin:
-    m = json.loads(line)
-    if m.get("reason") == "compiler-artifact" and m["target"]["kind"] == ["bin"] and m["target"]["name"] == "quota-dev" and not m["profile"]["test"]:
-        print(m["executable"])
-')
-[ -x "$dev" ] || { echo "with-stack: cargo named no quota-dev binary" >&2; exit 1; }
+# The test build's own server (see tools/dev-binary.sh: no second SDK build).
+dev=$(tools/dev-binary.sh)
 mkdir -p .local
 export dev name port
 exec tools/with-emulator.sh bash -c '
