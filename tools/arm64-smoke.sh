@@ -10,13 +10,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 [ -f target/lambda-arm64/check/bootstrap.zip ] || { echo "no arm64 zips: run make build ARCH=arm64 first" >&2; exit 2; }
 if ! command -v qemu-aarch64 >/dev/null || [ ! -d /usr/aarch64-linux-gnu/lib ]; then
-  if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null; then
-    echo "arm64-smoke needs qemu-user and libc6-arm64-cross: run \`apt-get install qemu-user libc6-arm64-cross\` as root first" >&2
-    exit 2
-  fi
-  echo "installing qemu-user and libc6-arm64-cross with apt-get" >&2
-  apt-get update -qq >&2
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq qemu-user libc6-arm64-cross >&2
+  tools/apt-install.sh arm64-smoke qemu-user libc6-arm64-cross
 fi
 dir=$PWD/target/arm64-smoke
 rm -rf "$dir" && mkdir -p "$dir"

@@ -35,7 +35,9 @@ TIMEOUT_SECONDS = 60
 
 
 class RuntimeApi(BaseHTTPRequestHandler):
-    """Hands out one event, then keeps the next /next waiting."""
+    """Hands out one event, then keeps the next /next waiting. (testkit's
+    runtime_api is the Rust one the container tests drive; this one needs no
+    Rust caller, so the smoke adds no build of its own.)"""
 
     event: bytes = b""
     handed = False

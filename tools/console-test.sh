@@ -6,12 +6,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if [ ! -x "${CHROMIUM:-/usr/bin/chromium}" ]; then
-  if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null; then
-    echo "the console tests need chromium: run \`apt-get install chromium\` as root first" >&2
-    exit 1
-  fi
-  echo "installing chromium with apt-get" >&2
-  apt-get update -qq >&2
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >&2
+  tools/apt-install.sh console-test chromium
 fi
 exec tools/with-stack.sh console .venv/bin/python -m pytest -q -p no:cacheprovider tools/console_tests "$@"

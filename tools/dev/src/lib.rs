@@ -7,7 +7,7 @@ pub mod openapi;
 use axum::Router;
 use quota_shared::auth::Verifier;
 use quota_shared::config::Config;
-use quota_shared::http::{AdminState, ensure_problem, no_route};
+use quota_shared::http::{AdminRoutes, AdminState, ensure_problem, no_route};
 use quota_shared::store::DynamoStore;
 use std::sync::Arc;
 
@@ -21,12 +21,9 @@ pub fn local_router(
 ) -> Router {
     let admin =
         AdminState { store: store.clone(), verifier, no_match: config.no_match_policy, budget: config.budgets.request };
-    Router::new()
-        .merge(tiers_fn::ROUTES.routes(admin.clone()))
-        .merge(assignments_fn::ROUTES.routes(admin.clone()))
-        .merge(overrides_fn::ROUTES.routes(admin.clone()))
-        .merge(events_fn::ROUTES.routes(admin.clone()))
-        .merge(users_fn::ROUTES.routes(admin))
+    ADMIN_FUNCTIONS
+        .into_iter()
+        .fold(Router::new(), |router, function| router.merge(function.routes(admin.clone())))
         .merge(check_fn::routes::routes(check_fn::app(store, config), users))
         .route("/openapi.json", axum::routing::get(openapi_json))
         .merge(console_routes(console_dir()))
@@ -34,6 +31,10 @@ pub fn local_router(
         .layer(axum::middleware::map_response(ensure_problem))
         .layer(cors())
 }
+
+/// Every admin function, as the stack serves them and the OpenAPI document lists them.
+pub const ADMIN_FUNCTIONS: [AdminRoutes; 5] =
+    [tiers_fn::ROUTES, assignments_fn::ROUTES, overrides_fn::ROUTES, events_fn::ROUTES, users_fn::ROUTES];
 
 /// CORS as the deployed API answers it (infra: `corsPreflight`), for any
 /// origin: a chat UI or console on another local port can call the stack.

@@ -20,15 +20,9 @@ pub fn document() -> OpenApi {
                 .build(),
         )
         .build();
-    for part in [
-        check_fn::routes::api(),
-        tiers_fn::ROUTES.api(),
-        assignments_fn::ROUTES.api(),
-        overrides_fn::ROUTES.api(),
-        events_fn::ROUTES.api(),
-        users_fn::ROUTES.api(),
-    ] {
-        api.merge(part);
+    api.merge(check_fn::routes::api());
+    for function in crate::ADMIN_FUNCTIONS {
+        api.merge(function.api());
     }
     Conventions.modify(&mut api);
     api
