@@ -78,7 +78,7 @@ synth: arch-ok console infra/node_modules/.package-lock.json
 	cd infra && npx tsc
 	$(CDK) synth
 
-# Needs AWS credentials and a bootstrapped account (see README, Deploy).
+# Needs AWS credentials and a bootstrapped account (see docs/operations.md, Deploy).
 deploy: build console infra/node_modules/.package-lock.json
 	cd infra && npx tsc
 	$(CDK) deploy

@@ -4,7 +4,7 @@
 //! accepted algorithms follow from the key source alone, never from the
 //! token, so `alg: none` and HS256-with-the-public-key forgeries fail.
 
-use crate::config::ConfigError;
+use crate::config::{AuthConfig, ConfigError, KeySource};
 use crate::error::Error;
 use crate::model::{Email, JwtRole, UserId};
 use jsonwebtoken::jwk::{AlgorithmParameters, Jwk, JwkSet};
@@ -19,32 +19,6 @@ pub const LEEWAY_SECONDS: u64 = 30;
 /// A JWKS URL is fetched again for an unknown key id at most this often.
 pub const JWKS_REFRESH: Duration = Duration::from_secs(300);
 
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum KeySource {
-    /// HS256 with this secret (local development and tests).
-    Secret(Vec<u8>),
-    /// RS256 / ES256 with these published keys.
-    Jwks(String),
-    /// RS256 / ES256 with the keys published at this URL.
-    JwksUrl(String),
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct AuthConfig {
-    pub issuer: String,
-    pub audience: String,
-    /// The claim that lists the caller's roles (`roles`, `cognito:groups`, ...).
-    pub admin_claim: String,
-    /// The role in that claim that makes the caller an admin.
-    pub admin_role: String,
-    pub keys: KeySource,
-    /// Also accept a token without `aud` whose `client_id` is the audience:
-    /// Cognito's access tokens name the app client that way.
-    pub accept_client_id: bool,
-    /// The claim that holds the caller's email (end users' tokens).
-    pub email_claim: String,
-}
-
 /// The verified claims a caller is known by.
 struct Verified {
     sub: String,
@@ -55,7 +29,7 @@ struct Verified {
 /// An end user calling for their own quota.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Caller {
-    pub subject: crate::resolve::Subject,
+    pub subject: crate::rules::resolve::Subject,
 }
 
 /// Who made an admin request, for audit fields and logs.
@@ -128,7 +102,8 @@ impl Verifier {
     pub async fn admin(&self, authorization: Option<&str>) -> Result<Admin, Error> {
         let claims = self.verified(authorization).await?;
         let actor = claims.email.clone().filter(|e| !e.trim().is_empty()).unwrap_or_else(|| claims.sub.clone());
-        if !roles(claims.rest.get(&self.config.admin_claim)).iter().any(|r| r == &self.config.admin_role) {
+        let admin_role = self.config.admin_role.as_deref();
+        if !roles(claims.rest.get(&self.config.roles_claim)).iter().any(|r| Some(r.as_str()) == admin_role) {
             return Err(Error::Forbidden(format!("{actor} is not an admin")));
         }
         Ok(Admin { actor })
@@ -140,10 +115,10 @@ impl Verifier {
         let claims = self.verified(authorization).await?;
         let user_id =
             UserId::parse(claims.sub.as_str()).map_err(|_| unauthorized("the subject is not a usable user id"))?;
-        let roles = roles(claims.rest.get(&self.config.admin_claim))
+        let roles = roles(claims.rest.get(&self.config.roles_claim))
             .into_iter()
             .filter_map(|r| JwtRole::parse(r).ok())
-            .take(crate::resolve::MAX_ROLES)
+            .take(crate::rules::resolve::MAX_ROLES)
             .collect();
         let email = if self.config.email_claim == "email" {
             claims.email.clone()
@@ -151,7 +126,7 @@ impl Verifier {
             claims.rest.get(&self.config.email_claim).and_then(Value::as_str).map(str::to_string)
         };
         let email = email.as_deref().and_then(|e| Email::parse(e).ok());
-        Ok(Caller { subject: crate::resolve::Subject { user_id, roles, email } })
+        Ok(Caller { subject: crate::rules::resolve::Subject { user_id, roles, email } })
     }
 
     /// The token's claims, once its signature, issuer, audience, times and
@@ -326,7 +301,7 @@ pub fn mint_local_token(config: &AuthConfig, subject: &str, roles: &[&str], expi
     claims.insert("iss".into(), Value::from(config.issuer.as_str()));
     claims.insert("aud".into(), Value::from(config.audience.as_str()));
     claims.insert("exp".into(), Value::from(expires_at));
-    claims.insert(config.admin_claim.clone(), Value::from(roles.to_vec()));
+    claims.insert(config.roles_claim.clone(), Value::from(roles.to_vec()));
     let header = jsonwebtoken::Header::new(Algorithm::HS256);
     jsonwebtoken::encode(&header, &claims, &jsonwebtoken::EncodingKey::from_secret(secret)).ok()
 }

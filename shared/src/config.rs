@@ -2,8 +2,7 @@
 //! container and in one place; a missing or malformed setting stops the
 //! process at start, not on the first request.
 
-use crate::auth::{AuthConfig, KeySource};
-use crate::decide::NoMatchPolicy;
+use crate::rules::decide::NoMatchPolicy;
 use std::time::Duration;
 use thiserror::Error;
 
@@ -157,6 +156,36 @@ impl Config {
     }
 }
 
+/// Where a verifier's keys come from, and its claims' names: read by
+/// [`AuthConfig::from_settings`], used by `auth::Verifier`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum KeySource {
+    /// HS256 with this secret (local development and tests).
+    Secret(Vec<u8>),
+    /// RS256 / ES256 with these published keys.
+    Jwks(String),
+    /// RS256 / ES256 with the keys published at this URL.
+    JwksUrl(String),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuthConfig {
+    pub issuer: String,
+    pub audience: String,
+    /// The claim that lists the caller's roles (`roles`, `cognito:groups`, ...):
+    /// admins' roles for the admin verifier, end users' for `/api/quota/me`.
+    pub roles_claim: String,
+    /// The role in that claim that makes the caller an admin; `None` for the
+    /// end users' verifier, which admits no admin.
+    pub admin_role: Option<String>,
+    pub keys: KeySource,
+    /// Also accept a token without `aud` whose `client_id` is the audience:
+    /// Cognito's access tokens name the app client that way.
+    pub accept_client_id: bool,
+    /// The claim that holds the caller's email (end users' tokens).
+    pub email_claim: String,
+}
+
 /// The names of one token verifier's settings: admins' (`AUTH_*`) or end
 /// users' (`USER_AUTH_*`, for `/api/quota/me`).
 pub struct AuthSettings {
@@ -166,7 +195,8 @@ pub struct AuthSettings {
     pub jwks_file: &'static str,
     pub jwks_url: &'static str,
     pub roles_claim: &'static str,
-    pub admin_role: &'static str,
+    /// `None` for end users: no role makes them admins.
+    pub admin_role: Option<&'static str>,
     pub accept_client_id: &'static str,
     pub email_claim: &'static str,
 }
@@ -178,7 +208,7 @@ pub const ADMIN_AUTH: AuthSettings = AuthSettings {
     jwks_file: "AUTH_JWKS_FILE",
     jwks_url: "AUTH_JWKS_URL",
     roles_claim: "AUTH_ADMIN_CLAIM",
-    admin_role: "AUTH_ADMIN_ROLE",
+    admin_role: Some("AUTH_ADMIN_ROLE"),
     accept_client_id: "AUTH_ACCEPT_CLIENT_ID",
     email_claim: "AUTH_EMAIL_CLAIM",
 };
@@ -190,7 +220,7 @@ pub const USER_AUTH: AuthSettings = AuthSettings {
     jwks_file: "USER_AUTH_JWKS_FILE",
     jwks_url: "USER_AUTH_JWKS_URL",
     roles_claim: "USER_AUTH_ROLES_CLAIM",
-    admin_role: "USER_AUTH_UNUSED_ROLE",
+    admin_role: None,
     accept_client_id: "USER_AUTH_ACCEPT_CLIENT_ID",
     email_claim: "USER_AUTH_EMAIL_CLAIM",
 };
@@ -232,8 +262,8 @@ impl AuthConfig {
         Ok(Self {
             issuer,
             audience,
-            admin_claim: settings.get(names.roles_claim).unwrap_or_else(|| "roles".into()),
-            admin_role: settings.get(names.admin_role).unwrap_or_else(|| "admin".into()),
+            roles_claim: settings.get(names.roles_claim).unwrap_or_else(|| "roles".into()),
+            admin_role: names.admin_role.map(|name| settings.get(name).unwrap_or_else(|| "admin".into())),
             keys,
             accept_client_id: settings.choice(
                 names.accept_client_id,
@@ -324,6 +354,6 @@ mod tests {
             ("AUTH_HS256_SECRET", secret.as_str()),
         ];
         let admin = AdminConfig::from_lookup(lookup(&all)).unwrap();
-        assert_eq!((admin.config.tables.quota.as_str(), admin.auth.admin_role.as_str()), ("q", "admin"));
+        assert_eq!((admin.config.tables.quota.as_str(), admin.auth.admin_role.as_deref()), ("q", Some("admin")));
     }
 }

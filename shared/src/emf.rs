@@ -13,7 +13,7 @@ pub const NAMESPACE: &str = "QuotaService";
 
 /// What is counted; the names are the CloudWatch metric names.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Metric {
+pub enum Counter {
     /// A check blocked (dimensions: Tier, Window).
     Blocks,
     /// A warning threshold was crossed and stored (Tier, Window).
@@ -30,22 +30,22 @@ pub enum Metric {
     Reservations,
 }
 
-impl Metric {
+impl Counter {
     pub fn name(self) -> &'static str {
         match self {
-            Metric::Blocks => "Blocks",
-            Metric::Warnings => "Warnings",
-            Metric::StoreFailures => "StoreFailures",
-            Metric::DegradedAnswers => "DegradedAnswers",
-            Metric::IdempotencyConflicts => "IdempotencyConflicts",
-            Metric::ConfigItemsSkipped => "ConfigItemsSkipped",
-            Metric::Reservations => "Reservations",
+            Counter::Blocks => "Blocks",
+            Counter::Warnings => "Warnings",
+            Counter::StoreFailures => "StoreFailures",
+            Counter::DegradedAnswers => "DegradedAnswers",
+            Counter::IdempotencyConflicts => "IdempotencyConflicts",
+            Counter::ConfigItemsSkipped => "ConfigItemsSkipped",
+            Counter::Reservations => "Reservations",
         }
     }
 }
 
-/// The EMF line for one occurrence of `metric` with `dimensions`.
-pub fn line(metric: Metric, dimensions: &[(&str, &str)], timestamp_ms: i64) -> String {
+/// The EMF line for one occurrence of `counter` with `dimensions`.
+pub fn line(counter: Counter, dimensions: &[(&str, &str)], timestamp_ms: i64) -> String {
     let mut root = serde_json::Map::new();
     let names: Vec<&str> = dimensions.iter().map(|(k, _)| *k).collect();
     root.insert(
@@ -55,14 +55,14 @@ pub fn line(metric: Metric, dimensions: &[(&str, &str)], timestamp_ms: i64) -> S
             "CloudWatchMetrics": [{
                 "Namespace": NAMESPACE,
                 "Dimensions": [names],
-                "Metrics": [{"Name": metric.name(), "Unit": "Count"}],
+                "Metrics": [{"Name": counter.name(), "Unit": "Count"}],
             }],
         }),
     );
     for (k, v) in dimensions {
         root.insert((*k).into(), serde_json::Value::from(*v));
     }
-    root.insert(metric.name().into(), serde_json::Value::from(1));
+    root.insert(counter.name().into(), serde_json::Value::from(1));
     root.insert("level".into(), serde_json::Value::from("INFO"));
     serde_json::Value::Object(root).to_string()
 }
@@ -73,11 +73,11 @@ fn in_lambda() -> bool {
 }
 
 /// Counts one occurrence (inside Lambda; a no-op elsewhere).
-pub fn count(metric: Metric, dimensions: &[(&str, &str)]) {
+pub fn count(counter: Counter, dimensions: &[(&str, &str)]) {
     if !in_lambda() {
         return;
     }
-    let text = line(metric, dimensions, chrono::Utc::now().timestamp_millis());
+    let text = line(counter, dimensions, chrono::Utc::now().timestamp_millis());
     // One write per line, so concurrent lines never interleave.
     let _ = std::io::stdout().lock().write_all(format!("{text}\n").as_bytes());
 }
@@ -88,7 +88,7 @@ mod tests {
 
     #[test]
     fn a_line_is_an_emf_document_with_its_dimensions() {
-        let text = line(Metric::Blocks, &[("Tier", "basic"), ("Window", "daily")], 1_795_777_200_000);
+        let text = line(Counter::Blocks, &[("Tier", "basic"), ("Window", "daily")], 1_795_777_200_000);
         let v: serde_json::Value = serde_json::from_str(&text).unwrap();
         let spec = &v["_aws"]["CloudWatchMetrics"][0];
         assert_eq!(spec["Namespace"], "QuotaService");
@@ -101,7 +101,7 @@ mod tests {
         assert_eq!(v["_aws"]["Timestamp"], 1_795_777_200_000_i64);
         assert_eq!(v["level"], "INFO", "passes Lambda's log-level filter");
         assert!(!text.contains('\n'));
-        let bare = line(Metric::IdempotencyConflicts, &[], 0);
+        let bare = line(Counter::IdempotencyConflicts, &[], 0);
         let v: serde_json::Value = serde_json::from_str(&bare).unwrap();
         assert_eq!(v["_aws"]["CloudWatchMetrics"][0]["Dimensions"], serde_json::json!([[]]));
     }

@@ -1,15 +1,22 @@
-//! The quota service's shared crate: domain model, resolution, decision,
-//! periods, the DynamoDB repository and configuration.
+//! The quota service's shared crate, in five rooms with arrows pointing down:
+//!
+//! 1. `model`: the domain's plain types (ids, money, amounts, periods,
+//!    tiers, assignments, overrides, usage, events), validated when built.
+//! 2. `rules`: pure decisions on them (resolve, basis, decide, reserve).
+//! 3. `quota`: the hot path's flows (the `Checker`: check, reserve, record)
+//!    and the port they need from a store.
+//! 4. `store`: the DynamoDB implementation of the port and the admin
+//!    repositories; the only place that sees the SDK.
+//! 5. `http`: problem+json, extractors, the admin routes' shared parts and
+//!    the OpenAPI conventions.
+//!
+//! Beside them: `auth` (JWT verification), `config` (settings, read once),
+//! `error` (the one error type), `emf` (metrics), `notify`, `page`, `openapi`.
 
 mod names;
 
 pub mod auth;
-pub mod basis;
-pub mod cache;
-pub mod check;
 pub mod config;
-pub mod context;
-pub mod decide;
 pub mod emf;
 pub mod error;
 pub mod http;
@@ -17,14 +24,10 @@ pub mod model;
 pub mod notify;
 pub mod openapi;
 pub mod page;
-pub mod period;
-pub mod record;
-pub mod resolve;
+pub mod quota;
+pub mod rules;
 pub mod store;
-pub mod strict;
-mod strict_check;
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;
-pub mod turns;
 
 pub use error::{Error, Result};

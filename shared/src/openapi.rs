@@ -4,9 +4,9 @@
 //! The document itself is generated from the handlers (`utoipa::path`) and
 //! assembled by `tools/dev` into `openapi.json`.
 
-use crate::decide::{Percentage, WarningLevel};
 use crate::model::{Amount, DomainPattern, Email, Money};
-use crate::resolve::MatchedBy;
+use crate::rules::decide::{Percentage, WarningLevel};
+use crate::rules::resolve::MatchedBy;
 use utoipa::openapi::content::ContentBuilder;
 use utoipa::openapi::response::{Response, ResponseBuilder};
 use utoipa::openapi::schema::{ObjectBuilder, OneOfBuilder, Schema, Type};

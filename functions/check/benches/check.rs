@@ -12,13 +12,13 @@
 mod stub;
 
 use chrono::{DateTime, Utc};
-use quota_shared::check::{CheckRequest, Checker};
 use quota_shared::config::FailureMode;
-use quota_shared::decide::{self, NoMatchPolicy};
 use quota_shared::model::{JwtRole, NewOverride, OverrideStatus, OverrideType, RequestId, Target, UsageDelta, UserId};
 use quota_shared::page::PageRequest;
-use quota_shared::record::RecordRequest;
-use quota_shared::resolve::{self, Subject};
+use quota_shared::quota::RecordRequest;
+use quota_shared::quota::{CheckRequest, Checker};
+use quota_shared::rules::decide::{self, NoMatchPolicy};
+use quota_shared::rules::resolve::{self, Subject};
 use quota_shared::store::{DynamoStore, OverrideFilter};
 use serde_json::json;
 use std::collections::BTreeMap;
@@ -225,7 +225,7 @@ async fn requests_per_operation() {
     let strict_check = |id: &str| CheckRequest {
         subject: subject("st"),
         session_id: None,
-        estimate: quota_shared::check::Estimate {
+        estimate: quota_shared::quota::Estimate {
             request_id: Some(RequestId::parse(id).expect("valid")),
             cost: None,
             tokens: None,
@@ -343,7 +343,7 @@ async fn drive(callers: usize, per_caller: usize, c: Arc<Checker<DynamoStore>>, 
 }
 
 async fn throughput_against_emulator() {
-    println!("## Against the local emulator (moto, one request at a time; see README)\n");
+    println!("## Against the local emulator (moto, one request at a time; see docs/testing.md)\n");
     println!("| operation | callers | calls | per second | p50 ms | p99 ms |");
     println!("|---|---|---|---|---|---|");
     for records in [false, true] {

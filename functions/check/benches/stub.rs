@@ -13,7 +13,7 @@ use aws_smithy_types::body::SdkBody;
 use quota_shared::config::DEFAULT_DYNAMODB_ATTEMPT_TIMEOUT;
 use quota_shared::config::TableNames;
 use quota_shared::model::UserId;
-use quota_shared::period::{Period, Window};
+use quota_shared::model::period::{Period, Window};
 use quota_shared::store::{DynamoStore, keys, tuned};
 use serde_json::json;
 use std::sync::Arc;

@@ -4,7 +4,7 @@
 pub mod payload;
 pub mod routes;
 
-use quota_shared::check::Checker;
+use quota_shared::quota::Checker;
 use quota_shared::store::DynamoStore;
 use std::sync::Arc;
 

@@ -1,5 +1,6 @@
 use check_fn::routes;
-use quota_shared::auth::{AuthConfig, Verifier};
+use quota_shared::auth::Verifier;
+use quota_shared::config::AuthConfig;
 use quota_shared::config::Config;
 use quota_shared::store::DynamoStore;
 use std::sync::Arc;

@@ -1,12 +1,12 @@
 //! The check and record bodies (the same for direct invokes and HTTP),
 //! parsed into domain requests at the edge.
 
-use quota_shared::check::{CheckRequest, Estimate};
-use quota_shared::context::QuotaContext;
 use quota_shared::error::{Error, FieldErrors};
 use quota_shared::model::{Email, JwtRole, Money, RequestId, SessionId, UsageDelta, UserId};
-use quota_shared::record::RecordRequest;
-use quota_shared::resolve::{MAX_ROLES, Subject};
+use quota_shared::quota::RecordRequest;
+use quota_shared::quota::context::QuotaContext;
+use quota_shared::quota::{CheckRequest, Estimate};
+use quota_shared::rules::resolve::{MAX_ROLES, Subject};
 use serde::Deserialize;
 
 pub const MAX_MODEL_LEN: usize = 200;

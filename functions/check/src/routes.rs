@@ -14,13 +14,13 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use chrono::Utc;
 use quota_shared::auth::Verifier;
-use quota_shared::check::CheckOutcome;
 use quota_shared::error::Error;
 use quota_shared::http::Problem;
 use quota_shared::http::{
     ApiError, JsonBody, Params, ensure_problem, json_response, no_route, only_params, parse_value,
 };
-use quota_shared::record::RecordAnswer;
+use quota_shared::quota::CheckAnswer;
+use quota_shared::quota::RecordAnswer;
 use serde_json::Value;
 use std::sync::Arc;
 use utoipa_axum::{router::OpenApiRouter, routes};
@@ -50,7 +50,7 @@ pub type Users = Option<Arc<Verifier>>;
 /// without side effects. The caller is the token's subject; there is no user
 /// parameter, so no one reads another user's quota.
 #[utoipa::path(get, path = "/api/quota/me", tag = "check", operation_id = "myQuota",
-    responses((status = 200, description = "The caller's quota, as a check would answer it, with no side effect.", body = CheckOutcome)))]
+    responses((status = 200, description = "The caller's quota, as a check would answer it, with no side effect.", body = CheckAnswer)))]
 async fn me(
     State(app): State<App>,
     State(users): State<Users>,
@@ -103,9 +103,9 @@ fn documented() -> OpenApiRouter<CheckState> {
 
 #[utoipa::path(post, path = "/api/quota/check", tag = "check", operation_id = "check", request_body = CheckPayload,
     responses(
-        (status = 200, description = "Allowed (perhaps with a warning); a strict tier's answer holds a reservation.", body = CheckOutcome),
-        (status = 429, description = "Blocked; `Retry-After` says when to try again.", body = CheckOutcome),
-        (status = 503, description = "The store is down and the failure mode refuses (fail-closed).", body = CheckOutcome),
+        (status = 200, description = "Allowed (perhaps with a warning); a strict tier's answer holds a reservation.", body = CheckAnswer),
+        (status = 429, description = "Blocked; `Retry-After` says when to try again.", body = CheckAnswer),
+        (status = 503, description = "The store is down and the failure mode refuses (fail-closed).", body = CheckAnswer),
     ))]
 async fn check(State(app): State<App>, JsonBody(body): JsonBody<CheckPayload>) -> Result<Response, ApiError> {
     let request = body.into_request()?;
@@ -116,7 +116,7 @@ async fn check(State(app): State<App>, JsonBody(body): JsonBody<CheckPayload>) -
 
 /// 200 when allowed; 429 with Retry-After when the quota blocks; 503 when a
 /// fail-closed store outage refuses.
-pub fn check_response(outcome: &CheckOutcome, now: chrono::DateTime<Utc>) -> Response {
+pub fn check_response(outcome: &CheckAnswer, now: chrono::DateTime<Utc>) -> Response {
     if outcome.decision.allowed {
         return json_response(StatusCode::OK, outcome);
     }

@@ -9,7 +9,7 @@ use quota_shared::auth::Admin;
 use quota_shared::error::FieldErrors;
 use quota_shared::http::{AdminState, ApiError, Params, json_response, only_params};
 use quota_shared::model::TierId;
-use quota_shared::period::{Period, Window};
+use quota_shared::model::period::{Period, Window};
 use quota_shared::store::{DayTotals, UserTotals};
 use serde::Serialize;
 use std::collections::HashMap;

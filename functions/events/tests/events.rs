@@ -79,10 +79,10 @@ async fn the_events_api_answers_every_filter_as_json_and_csv_and_refuses_bad_one
 
 #[tokio::test]
 async fn analytics_answer_top_users_and_daily_totals_and_refuse_bad_periods() {
-    use quota_shared::check::Checker;
     use quota_shared::model::{JwtRole, RequestId, Target, UsageDelta, UserId};
-    use quota_shared::record::RecordRequest;
-    use quota_shared::resolve::Subject;
+    use quota_shared::quota::Checker;
+    use quota_shared::quota::RecordRequest;
+    use quota_shared::rules::resolve::Subject;
     use testkit::{assignment, at, money, tier};
     let state = admin_state().await;
     let store = &state.store;
@@ -93,7 +93,7 @@ async fn analytics_answer_top_users_and_daily_totals_and_refuse_bad_periods() {
     store.create_assignment(&assignment("a-s", "staff", role), &testkit::audit()).await.unwrap();
     let c = Checker::new(
         store.clone(),
-        quota_shared::decide::NoMatchPolicy::Allow,
+        quota_shared::rules::decide::NoMatchPolicy::Allow,
         quota_shared::config::FailureMode::Open,
     );
     for (user, staff, cost, when) in [

@@ -5,16 +5,16 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use chrono::{DateTime, Utc};
 use quota_shared::auth::Admin;
-use quota_shared::basis::{Basis, OverrideSummary};
-use quota_shared::check::{CheckOutcome, ReservationSummary};
-use quota_shared::decide::Decision;
 use quota_shared::error::{Error, FieldErrors};
 use quota_shared::http::{AdminRoutes, AdminState, ApiError, Params, json_response, only_params};
 use quota_shared::model::{
     AssignmentId, Email, Event, JwtRole, Override, OverrideId, OverrideStatus, OverrideView, Tier, UsageTotals, UserId,
 };
 use quota_shared::page::PageRequest;
-use quota_shared::resolve::{self, Candidate, CandidateSource, MAX_ROLES, MatchedBy, Outcome, Subject};
+use quota_shared::quota::{CheckAnswer, ReservationSummary};
+use quota_shared::rules::basis::{Basis, OverrideSummary};
+use quota_shared::rules::decide::Decision;
+use quota_shared::rules::resolve::{self, Candidate, CandidateSource, MAX_ROLES, MatchedBy, Outcome, Subject};
 use quota_shared::store::EventFilter;
 use serde::Serialize;
 use std::collections::HashMap;
@@ -112,7 +112,7 @@ async fn inspect(
     let events = s.store.search_events(&mine, &PageRequest { limit: RECENT_EVENTS, next_token: None }, now).await?;
     let resolution = resolve::resolve(&config, view.direct.as_ref(), &subject);
     let basis = Basis::at(&resolution, &view.overrides, now);
-    let outcome = CheckOutcome::judge(&basis, &view.usage, s.no_match, now);
+    let outcome = CheckAnswer::judge(&basis, &view.usage, s.no_match, now);
     let deciding = basis.decided_by.map(|o| o.override_id.clone());
     let mut overrides: Vec<&Override> = view.overrides.overrides.iter().collect();
     overrides.sort_by(|a, b| b.valid_from.cmp(&a.valid_from).then(b.override_id.cmp(&a.override_id)));

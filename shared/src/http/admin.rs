@@ -4,8 +4,8 @@
 use super::problem::{ApiError, ensure_problem, json_response, no_route};
 use crate::auth::{Admin, Verifier};
 use crate::config::AdminConfig;
-use crate::decide::NoMatchPolicy;
 use crate::error::{Entity, Error};
+use crate::rules::decide::NoMatchPolicy;
 use crate::store::DynamoStore;
 use axum::Router;
 use axum::extract::FromRequestParts;

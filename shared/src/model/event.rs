@@ -2,7 +2,7 @@
 //! and for reports by user, tier, type and time.
 
 use super::{Amount, EventId, Metric, OverrideId, SessionId, TierId, UserId};
-use crate::period::{Period, Window};
+use crate::model::period::{Period, Window};
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 use serde::Serialize;

@@ -11,6 +11,7 @@ mod event;
 mod ids;
 mod money;
 mod overrides;
+pub mod period;
 pub(crate) mod tier;
 mod usage;
 

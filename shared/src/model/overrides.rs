@@ -5,7 +5,7 @@
 use super::tier::{check_count_limits, patch_count_limits};
 use super::{Audit, Enforcement, Money, OverrideId, UserId, millis};
 use crate::error::{Error, FieldErrors};
-use crate::period::Window;
+use crate::model::period::Window;
 use chrono::{DateTime, Duration, SubsecRound, Utc};
 use serde::{Deserialize, Serialize};
 

@@ -367,8 +367,8 @@ impl Tier {
     }
 
     /// The limit of a metric in a window, or None when it is not limited.
-    pub fn limit_of(&self, window: crate::period::Window, metric: Metric) -> Option<Amount> {
-        use crate::period::Window::{Daily, Monthly};
+    pub fn limit_of(&self, window: crate::model::period::Window, metric: Metric) -> Option<Amount> {
+        use crate::model::period::Window::{Daily, Monthly};
         if self.unlimited {
             return None;
         }
@@ -382,13 +382,13 @@ impl Tier {
     }
 
     /// The limit for a window, or None when the window is not limited.
-    pub fn limit(&self, window: crate::period::Window) -> Option<Money> {
+    pub fn limit(&self, window: crate::model::period::Window) -> Option<Money> {
         if self.unlimited {
             return None;
         }
         match window {
-            crate::period::Window::Daily => self.daily_cost_limit,
-            crate::period::Window::Monthly => self.monthly_cost_limit,
+            crate::model::period::Window::Daily => self.daily_cost_limit,
+            crate::model::period::Window::Monthly => self.monthly_cost_limit,
         }
     }
 }

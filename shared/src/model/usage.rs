@@ -2,7 +2,7 @@
 
 use super::{Amount, Metric, Money, RequestId};
 use crate::error::{Error, FieldErrors};
-use crate::period::Window;
+use crate::model::period::Window;
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeSet;

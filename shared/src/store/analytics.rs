@@ -10,8 +10,8 @@ use super::item::{self, Item, key, n, s};
 use super::keys;
 use super::schema::{RANK_PK, USAGE_BY_COST};
 use crate::error::Error;
+use crate::model::period::Period;
 use crate::model::{Money, TierId, UserId};
-use crate::period::Period;
 use chrono::{DateTime, Duration, Utc};
 use serde::Serialize;
 
@@ -66,8 +66,8 @@ impl DynamoStore {
         limit: Option<usize>,
     ) -> Result<Vec<UserTotals>, Error> {
         let pk = match period.window {
-            crate::period::Window::Monthly => keys::rank_month_pk(&period.month_key(), shard),
-            crate::period::Window::Daily => keys::rank_day_pk(&period.key(), shard),
+            crate::model::period::Window::Monthly => keys::rank_month_pk(&period.month_key(), shard),
+            crate::model::period::Window::Daily => keys::rank_day_pk(&period.key(), shard),
         };
         let mut q = self
             .client

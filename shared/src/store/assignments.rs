@@ -14,7 +14,7 @@ use super::{cursor, keys};
 use crate::error::{Entity, Error};
 use crate::model::{AdminChange, Assignment, AssignmentId, AssignmentType, Target, TierId};
 use crate::page::{Page, PageRequest};
-use crate::resolve::SharedConfig;
+use crate::rules::resolve::SharedConfig;
 use aws_sdk_dynamodb::types::{Delete, Put, TransactWriteItem, Update};
 
 /// Which assignments to list. `value` is the userId, jwtRole or emailDomain
@@ -304,7 +304,7 @@ impl DynamoStore {
                 };
                 if let Err(e) = read {
                     tracing::error!(sk, error = %e, "skipping a malformed configuration item");
-                    crate::emf::count(crate::emf::Metric::ConfigItemsSkipped, &[]);
+                    crate::emf::count(crate::emf::Counter::ConfigItemsSkipped, &[]);
                 }
             }
             start = out.last_evaluated_key().cloned();

@@ -3,7 +3,7 @@
 
 use super::item::{Item, key, n};
 use super::keys;
-use super::metrics::RequestCounter;
+use super::request_counter::RequestCounter;
 use crate::config::{Config, TableNames};
 use crate::error::Error;
 use aws_sdk_dynamodb::Client;
@@ -215,7 +215,7 @@ fn is_transient(code: Option<&str>) -> bool {
 fn classified(operation: &str, err: &dyn std::error::Error, transient: bool) -> Error {
     let detail = DisplayErrorContext(err).to_string();
     tracing::error!(operation, transient, error = %detail, "DynamoDB request failed");
-    crate::emf::count(crate::emf::Metric::StoreFailures, &[("Operation", operation)]);
+    crate::emf::count(crate::emf::Counter::StoreFailures, &[("Operation", operation)]);
     if transient {
         Error::Unavailable(format!("{operation} failed"))
     } else {

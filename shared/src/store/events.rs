@@ -9,9 +9,9 @@ use super::schema::{
 use super::usage::AUDIT_RETENTION_DAYS;
 use super::{cursor, keys};
 use crate::error::Error;
+use crate::model::period::{Period, Window};
 use crate::model::{Event, EventType, QuotaEvent, TierId, UserId};
 use crate::page::{Page, PageRequest};
-use crate::period::{Period, Window};
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde::{Deserialize, Serialize};
 

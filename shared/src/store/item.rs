@@ -4,13 +4,13 @@
 use super::keys;
 use super::schema::{GSI1_PK, GSI1_SK, GSI2_PK, GSI2_SK, GSI3_PK, GSI3_SK, PK, SK, TTL};
 use crate::error::Error;
+use crate::model::period::{Period, Window};
 use crate::model::{
     AdminChange, Amount, Assignment, AssignmentId, AssignmentType, Audit, Committed, DEFAULT_RESERVATION_TTL_SECONDS,
     DomainPattern, Enforcement, Event, EventId, EventType, JwtRole, LastWrite, LimitAction, Metric, Money, Override,
     OverrideId, OverrideType, QuotaEvent, RequestId, Reservation, SessionId, Target, TargetType, Tier, TierId,
     UsageSnapshot, UsageTotals, UserId, UserOverrides,
 };
-use crate::period::{Period, Window};
 use aws_sdk_dynamodb::types::AttributeValue;
 use chrono::{DateTime, SecondsFormat, Utc};
 use rust_decimal::Decimal;
@@ -602,7 +602,7 @@ pub fn user_overrides_from_item(item: Option<&Item>) -> Result<UserOverrides, Er
                 Ok(o) => Some(o),
                 Err(e) => {
                     tracing::error!(error = %e, "skipping a malformed override");
-                    crate::emf::count(crate::emf::Metric::ConfigItemsSkipped, &[]);
+                    crate::emf::count(crate::emf::Counter::ConfigItemsSkipped, &[]);
                     None
                 }
             })

@@ -16,8 +16,8 @@
 //!
 //! events table: pk USER#{userId}, sk {occurredAt}#{eventId}.
 
+use crate::model::period::Period;
 use crate::model::{AssignmentId, AssignmentType, EventType, OverrideId, TierId, UserId};
-use crate::period::Period;
 use chrono::{DateTime, SecondsFormat, Utc};
 
 /// The version is kept in this many identical copies, all bumped by every

@@ -10,8 +10,8 @@ mod events;
 mod fill;
 pub(crate) mod item;
 pub mod keys;
-mod metrics;
 mod overrides;
+mod request_counter;
 mod reservations;
 pub mod schema;
 mod setup;
@@ -23,17 +23,17 @@ pub use analytics::{DayTotals, SETTLE, UserTotals};
 pub use assignments::AssignmentFilter;
 pub use dynamo::{DynamoStore, dynamodb_client, tuned};
 pub use events::{EventFilter, EventScope, TimeRange};
-pub use metrics::RequestCounter;
 pub use overrides::OverrideFilter;
+pub use request_counter::RequestCounter;
 pub use stream::event_from_stream_image;
 pub use usage::{AUDIT_RETENTION_DAYS, EVENT_RETENTION_DAYS, REQUEST_MARKER_DAYS, USAGE_RETENTION_DAYS};
 
-use crate::check::{CheckStore, UserView};
 use crate::error::Error;
 use crate::model::{QuotaEvent, UsageSnapshot, UserId};
-use crate::record::{GuardedRecord, RecordOutcome, RecordPlan, Recording};
-use crate::resolve::SharedConfig;
-use crate::strict::{ReserveOutcome, ReservePlan};
+use crate::quota::port::{CheckStore, UserView};
+use crate::quota::port::{GuardedRecord, RecordOutcome, RecordPlan, Recording};
+use crate::quota::port::{ReserveOutcome, ReservePlan};
+use crate::rules::resolve::SharedConfig;
 use chrono::{DateTime, Utc};
 
 impl CheckStore for DynamoStore {

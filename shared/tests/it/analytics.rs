@@ -1,13 +1,13 @@
 //! Usage analytics against the emulator: top users per month and per day,
 //! daily totals (kept once a day is over), exact to the cent, by tier.
 
-use quota_shared::check::Checker;
 use quota_shared::config::FailureMode;
-use quota_shared::decide::NoMatchPolicy;
+use quota_shared::model::period::{Period, Window};
 use quota_shared::model::{JwtRole, RequestId, Target, TierId, UsageDelta, UserId};
-use quota_shared::period::{Period, Window};
-use quota_shared::record::RecordRequest;
-use quota_shared::resolve::Subject;
+use quota_shared::quota::Checker;
+use quota_shared::quota::RecordRequest;
+use quota_shared::rules::decide::NoMatchPolicy;
+use quota_shared::rules::resolve::Subject;
 use quota_shared::store::DynamoStore;
 use testkit::{assignment, at, fresh_store, money, tier};
 

@@ -5,7 +5,8 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use jsonwebtoken::{Algorithm, EncodingKey, Header, encode};
 use quota_shared::Error;
-use quota_shared::auth::{AuthConfig, KeySource, Verifier, mint_local_token};
+use quota_shared::auth::{Verifier, mint_local_token};
+use quota_shared::config::{AuthConfig, KeySource};
 use serde_json::{Value, json};
 
 const SECRET: &str = "a-test-secret-that-is-long-enough-0123";
@@ -15,8 +16,8 @@ fn config(keys: KeySource) -> AuthConfig {
     AuthConfig {
         issuer: "https://issuer.test".into(),
         audience: "quota-admin".into(),
-        admin_claim: "roles".into(),
-        admin_role: "admin".into(),
+        roles_claim: "roles".into(),
+        admin_role: Some("admin".into()),
         keys,
         accept_client_id: true,
         email_claim: "email".into(),
@@ -127,8 +128,8 @@ async fn a_valid_token_without_the_admin_role_is_403() {
 #[tokio::test]
 async fn the_admin_claim_is_configurable_and_may_be_a_string() {
     let mut cognito = hs();
-    cognito.admin_claim = "cognito:groups".into();
-    cognito.admin_role = "QuotaAdmins".into();
+    cognito.roles_claim = "cognito:groups".into();
+    cognito.admin_role = Some("QuotaAdmins".into());
     let t = hs_token(json!({"cognito:groups": ["Staff", "QuotaAdmins"], "roles": []}));
     assert!(verify(cognito.clone(), &t).await.is_ok());
     let t = hs_token(json!({"cognito:groups": "Staff QuotaAdmins"}));
@@ -283,7 +284,7 @@ fn configuration_needs_exactly_one_key_source_and_a_strong_secret() {
         ("AUTH_HS256_SECRET", "0123456789abcdef0123456789abcdef"),
     ]))
     .unwrap();
-    assert_eq!((ok.admin_claim.as_str(), ok.admin_role.as_str()), ("roles", "admin"));
+    assert_eq!((ok.roles_claim.as_str(), ok.admin_role.as_deref()), ("roles", Some("admin")));
     assert!(
         AuthConfig::from_lookup(env(&[
             ("AUTH_ISSUER", "i"),

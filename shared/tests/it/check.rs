@@ -2,12 +2,12 @@
 //! invalidation, blocks and their events, store failures) and the promise of
 //! one round trip per check on a warm container.
 
-use quota_shared::check::{CheckRequest, Checker};
 use quota_shared::config::{FailureMode, TableNames};
-use quota_shared::decide::{NoMatchPolicy, Verdict};
 use quota_shared::model::{EventType, JwtRole, RequestId, SessionId, Target, UsageDelta, UserId};
 use quota_shared::page::PageRequest;
-use quota_shared::resolve::Subject;
+use quota_shared::quota::{CheckRequest, Checker};
+use quota_shared::rules::decide::{NoMatchPolicy, Verdict};
+use quota_shared::rules::resolve::Subject;
 use quota_shared::store::{DynamoStore, EventScope, TimeRange, dynamodb_client};
 use testkit::{assignment, at, fresh_store, money, tier};
 
@@ -265,7 +265,7 @@ async fn a_hanging_store_gets_the_failure_mode_answer_once_the_check_budget_is_s
         .expect("the budget answers long before the store's own timeouts");
     assert!(answer.degraded && answer.decision.allowed, "fail-open");
     let delta = UsageDelta { cost: money("1"), input_tokens: 0, output_tokens: 0 };
-    let record = quota_shared::record::RecordRequest {
+    let record = quota_shared::quota::RecordRequest {
         subject: request("u1", &[]).subject,
         context: None,
         request_id: RequestId::parse("r1").unwrap(),

@@ -8,7 +8,7 @@
 
 use quota_shared::model::{EventType, Target, UserId};
 use quota_shared::page::PageRequest;
-use quota_shared::resolve::Subject;
+use quota_shared::rules::resolve::Subject;
 use quota_shared::store::{DynamoStore, EventScope, TimeRange};
 use testkit::burst::{Burst, burst};
 use testkit::{assignment, at, fresh_store, money, tier};

@@ -1,14 +1,14 @@
 //! Token and request limits against the emulator: stored with their tier,
 //! counted by every record, warned and blocked like cost, with their events.
 
-use quota_shared::check::{CheckRequest, Checker};
 use quota_shared::config::FailureMode;
-use quota_shared::decide::{NoMatchPolicy, Verdict, WarningLevel};
+use quota_shared::model::period::Window;
 use quota_shared::model::{Amount, EventType, Metric, QuotaEvent, RequestId, Target, Tier, TierId, UsageDelta, UserId};
 use quota_shared::page::PageRequest;
-use quota_shared::period::Window;
-use quota_shared::record::{Crossing, RecordRequest};
-use quota_shared::resolve::Subject;
+use quota_shared::quota::{CheckRequest, Checker};
+use quota_shared::quota::{Crossing, RecordRequest};
+use quota_shared::rules::decide::{NoMatchPolicy, Verdict, WarningLevel};
+use quota_shared::rules::resolve::Subject;
 use quota_shared::store::{DynamoStore, EventScope, TimeRange};
 use testkit::{assignment, at, fresh_store, money, tier};
 

@@ -126,10 +126,10 @@ async fn every_operation_sends_the_expected_requests_and_never_a_scan() {
     );
 
     // Analytics: one Query per leaderboard shard; a settled day is kept, then one GetItem.
-    let month = quota_shared::period::Period::containing(quota_shared::period::Window::Monthly, now);
+    let month = quota_shared::model::period::Period::containing(quota_shared::model::period::Window::Monthly, now);
     let sent = counted(&store, async { store.top_users(&month, None, 10).await.unwrap() }).await;
     assert_eq!(sent, ops(&[("Query", u64::from(quota_shared::store::keys::RANK_SHARDS))]));
-    let day = [quota_shared::period::Period::containing(quota_shared::period::Window::Daily, now)];
+    let day = [quota_shared::model::period::Period::containing(quota_shared::model::period::Window::Daily, now)];
     let later = now + chrono::Duration::days(2);
     counted(&store, async { store.daily_totals(&day, None, later).await.unwrap() }).await;
     let sent = counted(&store, async { store.daily_totals(&day, None, later).await.unwrap() }).await;

@@ -3,17 +3,17 @@
 //! tokens) and the check and record deciding with them.
 
 use chrono::{DateTime, Duration, Utc};
-use quota_shared::check::{CheckRequest, Checker};
 use quota_shared::config::FailureMode;
-use quota_shared::decide::{NoMatchPolicy, Verdict};
 use quota_shared::error::Error;
 use quota_shared::model::{
     EventType, MAX_OVERRIDES_IN_EFFECT, NewOverride, Override, OverrideStatus, OverrideType, QuotaEvent, RequestId,
     Target, UsageDelta, UserId,
 };
 use quota_shared::page::PageRequest;
-use quota_shared::record::RecordRequest;
-use quota_shared::resolve::Subject;
+use quota_shared::quota::RecordRequest;
+use quota_shared::quota::{CheckRequest, Checker};
+use quota_shared::rules::decide::{NoMatchPolicy, Verdict};
+use quota_shared::rules::resolve::Subject;
 use quota_shared::store::{DynamoStore, EventScope, OverrideFilter, TimeRange};
 use testkit::{assignment, at, fresh_store, money, tier};
 

@@ -4,8 +4,8 @@
 use chrono::{DateTime, Datelike, Duration, TimeZone, Timelike, Utc};
 use proptest::prelude::*;
 use quota_shared::http::parse_json;
+use quota_shared::model::period::{Period, Window};
 use quota_shared::model::{Money, TierId, UserId};
-use quota_shared::period::{Period, Window};
 use rust_decimal::Decimal;
 use std::str::FromStr;
 

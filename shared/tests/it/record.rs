@@ -1,15 +1,15 @@
 //! Recording usage through the checker: exactly once, exact state, one
 //! transaction on a warm container, warnings once per threshold and period.
 
-use quota_shared::check::{CheckRequest, Checker};
 use quota_shared::config::FailureMode;
-use quota_shared::context::QuotaContext;
-use quota_shared::decide::{NoMatchPolicy, Verdict, WarningLevel};
+use quota_shared::model::period::Window;
 use quota_shared::model::{EventType, JwtRole, QuotaEvent, RequestId, SessionId, Target, UsageDelta, UserId};
 use quota_shared::page::PageRequest;
-use quota_shared::period::Window;
-use quota_shared::record::{Crossing, RecordRequest};
-use quota_shared::resolve::Subject;
+use quota_shared::quota::context::QuotaContext;
+use quota_shared::quota::{CheckRequest, Checker};
+use quota_shared::quota::{Crossing, RecordRequest};
+use quota_shared::rules::decide::{NoMatchPolicy, Verdict, WarningLevel};
+use quota_shared::rules::resolve::Subject;
 use quota_shared::store::{DynamoStore, EventScope, TimeRange};
 use std::sync::Arc;
 use testkit::{assignment, at, fresh_store, money, tier};

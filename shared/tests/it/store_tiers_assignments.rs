@@ -262,12 +262,12 @@ async fn a_regex_domain_with_a_key_delimiter_is_stored_listed_and_resolved() {
     let got = store.get_assignment(&a.assignment_id).await.unwrap().unwrap();
     assert_eq!(got.target, a.target, "the pattern reads back as written");
     let config = store.load_shared_config().await.unwrap();
-    let subject = quota_shared::resolve::Subject {
+    let subject = quota_shared::rules::resolve::Subject {
         user_id: quota_shared::model::UserId::parse("u").unwrap(),
         roles: vec![],
         email: Some(quota_shared::model::Email::parse("a@x42.uni.edu").unwrap()),
     };
-    let r = quota_shared::resolve::resolve(&config, None, &subject);
+    let r = quota_shared::rules::resolve::resolve(&config, None, &subject);
     assert_eq!(r.matched_by.to_string(), format!("email_domain:{pattern}"));
 }
 

@@ -1,10 +1,10 @@
 //! Repository tests for the hot path: usage, idempotency, events, and the
 //! request counts the design promises. Against the emulator (`make test`).
 
+use quota_shared::model::period::Window;
 use quota_shared::model::{EventId, EventType, QuotaEvent, RequestId, SessionId, TierId, UsageDelta, UserId};
 use quota_shared::page::PageRequest;
-use quota_shared::period::Window;
-use quota_shared::record::RecordOutcome;
+use quota_shared::quota::RecordOutcome;
 use quota_shared::store::{EventScope, TimeRange};
 use rust_decimal::Decimal;
 use std::sync::Arc;

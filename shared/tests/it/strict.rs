@@ -2,12 +2,12 @@
 //! records settle them exactly once, expired ones stop counting, and usage
 //! never passes a strict limit under real parallelism.
 
-use quota_shared::check::{CheckOutcome, CheckRequest, Checker, Estimate};
 use quota_shared::config::FailureMode;
-use quota_shared::decide::{NoMatchPolicy, Verdict};
 use quota_shared::model::{Enforcement, Money, RequestId, Target, Tier, UsageDelta, UserId};
-use quota_shared::record::RecordRequest;
-use quota_shared::resolve::Subject;
+use quota_shared::quota::RecordRequest;
+use quota_shared::quota::{CheckAnswer, CheckRequest, Checker, Estimate};
+use quota_shared::rules::decide::{NoMatchPolicy, Verdict};
+use quota_shared::rules::resolve::Subject;
 use quota_shared::store::DynamoStore;
 use testkit::{assignment, at, fresh_store, money, tier};
 
@@ -167,7 +167,7 @@ async fn a_warm_strict_check_and_a_settle_are_one_request_each() {
     c.check(&check("w0", None), at(NOW)).await; // cold: view, config, reserve
     c.record(&record("w0", "0.01"), at(NOW)).await.unwrap();
     store.requests().reset();
-    let warm: CheckOutcome = c.check(&check("w1", None), at(NOW)).await;
+    let warm: CheckAnswer = c.check(&check("w1", None), at(NOW)).await;
     assert_eq!(warm.reservation.as_ref().map(|r| r.amount), Some(money("0.05")), "the default reservation");
     assert_eq!(store.requests().snapshot(), [("TransactWriteItems".to_string(), 1)].into());
     store.requests().reset();

@@ -2,13 +2,13 @@
 //! and some usage so that every decision shows up.
 
 use chrono::Utc;
-use quota_shared::check::{CheckRequest, Checker};
 use quota_shared::config::Config;
 use quota_shared::error::Error;
 use quota_shared::model::{
     AdminChange, Email, JwtRole, Money, NewAssignment, NewTier, RequestId, SessionId, UsageDelta, UserId,
 };
-use quota_shared::resolve::Subject;
+use quota_shared::quota::{CheckRequest, Checker};
+use quota_shared::rules::resolve::Subject;
 use quota_shared::store::DynamoStore;
 
 const ACTOR: &str = "demo-seed";

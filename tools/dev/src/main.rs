@@ -9,7 +9,8 @@
 //! the `AUTH_*` settings, as the functions do.
 
 use quota_dev::{demo, local_router};
-use quota_shared::auth::{AuthConfig, Verifier, mint_local_token};
+use quota_shared::auth::{Verifier, mint_local_token};
+use quota_shared::config::AuthConfig;
 use quota_shared::config::Config;
 use quota_shared::store::DynamoStore;
 use std::sync::Arc;

@@ -4,13 +4,13 @@
 //! tests and `make bench`.
 
 use chrono::{DateTime, Utc};
-use quota_shared::check::{CheckRequest, Checker, Estimate};
 use quota_shared::config::FailureMode;
-use quota_shared::context::QuotaContext;
-use quota_shared::decide::NoMatchPolicy;
 use quota_shared::model::{Money, RequestId, UsageDelta};
-use quota_shared::record::{RecordAnswer, RecordRequest};
-use quota_shared::resolve::Subject;
+use quota_shared::quota::context::QuotaContext;
+use quota_shared::quota::{CheckRequest, Checker, Estimate};
+use quota_shared::quota::{RecordAnswer, RecordRequest};
+use quota_shared::rules::decide::NoMatchPolicy;
+use quota_shared::rules::resolve::Subject;
 use quota_shared::store::DynamoStore;
 use std::collections::BTreeMap;
 use std::sync::Arc;

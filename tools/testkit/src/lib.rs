@@ -5,10 +5,11 @@
 
 use axum::Router;
 use http_body_util::BodyExt;
-use quota_shared::auth::{AuthConfig, KeySource, Verifier, mint_local_token};
+use quota_shared::auth::{Verifier, mint_local_token};
+use quota_shared::config::{AuthConfig, KeySource};
 use quota_shared::config::{Budgets, Config, FailureMode, TableNames};
-use quota_shared::decide::NoMatchPolicy;
 use quota_shared::http::AdminState;
+use quota_shared::rules::decide::NoMatchPolicy;
 use quota_shared::store::{DynamoStore, RequestCounter, dynamodb_client};
 use serde_json::Value;
 use std::path::PathBuf;
@@ -48,8 +49,8 @@ pub fn local_auth() -> AuthConfig {
     AuthConfig {
         issuer: local_issuer().into(),
         audience: local_audience().into(),
-        admin_claim: "roles".into(),
-        admin_role: "admin".into(),
+        roles_claim: "roles".into(),
+        admin_role: Some("admin".into()),
         keys: KeySource::Secret(local_secret().as_bytes().to_vec()),
         accept_client_id: true,
         email_claim: "email".into(),
@@ -61,8 +62,8 @@ pub fn local_user_auth() -> AuthConfig {
     AuthConfig {
         issuer: local_setting("USER_AUTH_ISSUER").into(),
         audience: local_setting("USER_AUTH_AUDIENCE").into(),
-        admin_claim: "roles".into(),
-        admin_role: "admin".into(),
+        roles_claim: "roles".into(),
+        admin_role: None,
         keys: KeySource::Secret(local_setting("USER_AUTH_HS256_SECRET").as_bytes().to_vec()),
         accept_client_id: true,
         email_claim: "email".into(),
@@ -129,7 +130,7 @@ pub fn quota_event(
         user_id: UserId::parse(user).expect("valid test id"),
         tier_id: Some(TierId::parse(tier).expect("valid test id")),
         override_id: None,
-        window: Some(quota_shared::period::Window::Daily),
+        window: Some(quota_shared::model::period::Window::Daily),
         metric: None,
         threshold: (kind == EventType::Warning).then_some(80),
         usage: quota_shared::model::Amount::Money(money("8")),

@@ -23,7 +23,7 @@ async fn get_tiers(state: AdminState) -> (StatusCode, axum::http::HeaderMap, ser
 
 fn state(store: quota_shared::store::DynamoStore, budget: Duration) -> AdminState {
     let verifier = Arc::new(quota_shared::auth::Verifier::new(local_auth()).unwrap());
-    AdminState { store, verifier, no_match: quota_shared::decide::NoMatchPolicy::Allow, budget }
+    AdminState { store, verifier, no_match: quota_shared::rules::decide::NoMatchPolicy::Allow, budget }
 }
 
 #[tokio::test]

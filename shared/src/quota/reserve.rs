@@ -1,15 +1,19 @@
-//! The strict check: reserve, or refuse with the exact reason. See `strict`.
+//! The strict check: reserve the estimate in one conditional write, or
+//! refuse with the exact reason. The pure bounds are `rules::reserve`.
 
-use crate::basis::Basis;
-use crate::cache::UserEntry;
-use crate::check::{CheckOutcome, CheckRequest, CheckStore, Checker, ReservationSummary, UserView};
-use crate::decide::{Verdict, WarningLevel};
-use crate::emf::{self, Metric as Emf};
+use crate::emf::{self, Counter};
 use crate::error::Error;
+use crate::model::period::{Period, Window};
 use crate::model::{RequestId, Reservation};
-use crate::period::{Period, Window};
-use crate::resolve;
-use crate::strict::{self, Bound, ReserveOutcome, ReservePlan};
+use crate::quota::answer::{CheckAnswer, ReservationSummary};
+use crate::quota::cache::UserEntry;
+use crate::quota::checker::Checker;
+use crate::quota::port::{CheckStore, ReserveOutcome, ReservePlan, UserView};
+use crate::quota::request::CheckRequest;
+use crate::rules::basis::Basis;
+use crate::rules::decide::{Verdict, WarningLevel};
+use crate::rules::reserve::{Bound, bounds, misfits, strict_rules};
+use crate::rules::resolve;
 use chrono::{DateTime, Duration, Utc};
 
 /// Attempts before giving up (each refusal returns the current row, so a
@@ -17,12 +21,12 @@ use chrono::{DateTime, Duration, Utc};
 pub const RESERVE_ATTEMPTS: usize = 4;
 
 impl<S: CheckStore> Checker<S> {
-    pub(crate) async fn strict_check(
+    pub(super) async fn strict_check(
         &self,
         request: &CheckRequest,
         mut view: UserView,
         now: DateTime<Utc>,
-    ) -> Result<CheckOutcome, Error> {
+    ) -> Result<CheckAnswer, Error> {
         let subject = &request.subject;
         let user = &subject.user_id;
         let today = Period::containing(Window::Daily, now).key();
@@ -32,7 +36,7 @@ impl<S: CheckStore> Checker<S> {
             let config = self.config_at(view.config_version).await?;
             let resolution = resolve::resolve(&config, view.direct.as_ref(), subject);
             let basis = Basis::at(&resolution, &view.overrides, now);
-            let Some(rules) = strict::strict_rules(&basis) else {
+            let Some(rules) = strict_rules(&basis) else {
                 // The configuration changed under us: no longer strict.
                 self.users.put(user.clone(), UserEntry { day: today, view: view.clone() });
                 return Ok(self.strict_answer(&basis, &view, user, now, None));
@@ -56,7 +60,7 @@ impl<S: CheckStore> Checker<S> {
             };
             let release: Vec<Reservation> =
                 view.usage.reservations.iter().filter(|r| r.expired(now)).cloned().collect();
-            let bounds = strict::bounds(&rules, &reservation, &release, &today);
+            let bounds = bounds(&rules, &reservation, &release, &today);
             // An estimate larger than a limit never fits: refuse without a write.
             let never: Vec<Bound> = bounds.iter().filter(|b| b.at_most.is_sign_negative()).copied().collect();
             if !never.is_empty() {
@@ -77,7 +81,7 @@ impl<S: CheckStore> Checker<S> {
                     }
                     view.usage.hold(reservation.clone());
                     self.users.put(user.clone(), UserEntry { day: today, view: view.clone() });
-                    emf::count(Emf::Reservations, &[]);
+                    emf::count(Counter::Reservations, &[]);
                     return Ok(self.strict_answer(&basis, &view, user, now, Some(&reservation)));
                 }
                 ReserveOutcome::AlreadyRecorded => return Ok(self.strict_answer(&basis, &view, user, now, None)),
@@ -90,7 +94,7 @@ impl<S: CheckStore> Checker<S> {
                         self.users.put(user.clone(), UserEntry { day: today, view: view.clone() });
                         return Ok(self.strict_answer(&basis, &view, user, now, Some(&held)));
                     }
-                    let misfits = strict::misfits(&rules, &view.usage, &reservation, now, &today);
+                    let misfits = misfits(&rules, &view.usage, &reservation, now, &today);
                     if !misfits.is_empty() {
                         self.users.put(user.clone(), UserEntry { day: today.clone(), view: view.clone() });
                         let outcome = self.refuse(&basis, &view, user, now, &misfits, "");
@@ -114,9 +118,9 @@ impl<S: CheckStore> Checker<S> {
         user: &crate::model::UserId,
         now: DateTime<Utc>,
         held: Option<&Reservation>,
-    ) -> CheckOutcome {
-        let mut outcome = CheckOutcome::judge(basis, &view.usage, self.no_match, now);
-        outcome.quota_context = Some(CheckOutcome::context_for(user, basis, view.config_version));
+    ) -> CheckAnswer {
+        let mut outcome = CheckAnswer::judge(basis, &view.usage, self.no_match, now);
+        outcome.quota_context = Some(CheckAnswer::context_for(user, basis, view.config_version));
         outcome.reservation = held.map(ReservationSummary::from);
         outcome
     }
@@ -133,9 +137,9 @@ impl<S: CheckStore> Checker<S> {
         now: DateTime<Utc>,
         misfits: &[Bound],
         message: &str,
-    ) -> CheckOutcome {
-        let mut outcome = CheckOutcome::judge(basis, &view.usage, self.no_match, now);
-        outcome.quota_context = Some(CheckOutcome::context_for(user, basis, view.config_version));
+    ) -> CheckAnswer {
+        let mut outcome = CheckAnswer::judge(basis, &view.usage, self.no_match, now);
+        outcome.quota_context = Some(CheckAnswer::context_for(user, basis, view.config_version));
         let d = &mut outcome.decision;
         d.allowed = false;
         d.decision = Verdict::Block;

@@ -7,24 +7,10 @@
 //! next reservation releases it in its own write (and counts on that), at
 //! most once, because the release requires it to still be there.
 
-use crate::model::{Amount, Enforcement, Metric, Reservation, Tier, UsageSnapshot, UserId};
-use crate::period::Window;
+use crate::model::period::Window;
+use crate::model::{Amount, Enforcement, Metric, Reservation, Tier, UsageSnapshot};
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
-
-/// One attempt to reserve.
-#[derive(Debug, Clone, Copy)]
-pub struct ReservePlan<'a> {
-    pub user: &'a UserId,
-    pub reservation: &'a Reservation,
-    /// The configuration version the tier was resolved at; the write fails if it moved.
-    pub config_version: u64,
-    /// Expired reservations released in the same write.
-    pub release: &'a [Reservation],
-    /// For each limited counter: the most it may hold before this write.
-    pub bounds: &'a [Bound],
-    pub at: DateTime<Utc>,
-}
 
 /// The most a committed counter (usage plus holds) may hold before a
 /// reservation, so that after it (and after the releases in the same write)
@@ -47,18 +33,6 @@ impl Bound {
     }
 }
 
-#[derive(Debug, Clone, PartialEq)]
-pub enum ReserveOutcome {
-    Reserved,
-    /// The configuration changed since it was read: read it again.
-    ConfigChanged,
-    /// The request id was recorded already: nothing to hold.
-    AlreadyRecorded,
-    /// A condition failed; this is the usage row now (the reservation may
-    /// not fit, or may exist already, or the releases were stale).
-    Refused(Box<UsageSnapshot>),
-}
-
 /// What the reservations released now give back to a window's counter.
 fn released(release: &[Reservation], window: Window, metric: Metric, today: &str) -> Decimal {
     release.iter().filter(|r| window == Window::Monthly || r.day == today).map(|r| r.amount(metric).value()).sum()
@@ -66,7 +40,7 @@ fn released(release: &[Reservation], window: Window, metric: Metric, today: &str
 
 /// The bound of every limit the rules set: limit − estimate + released.
 pub fn bounds(rules: &Tier, r: &Reservation, release: &[Reservation], today: &str) -> Vec<Bound> {
-    crate::decide::limits(rules)
+    crate::rules::decide::limits(rules)
         .into_iter()
         .map(|(window, metric, limit)| Bound {
             window,
@@ -89,7 +63,7 @@ pub fn misfits(rules: &Tier, usage: &UsageSnapshot, r: &Reservation, now: DateTi
 }
 
 /// The rules that decide, when they are strict and limit something.
-pub fn strict_rules<'a>(basis: &crate::basis::Basis<'a>) -> Option<std::borrow::Cow<'a, Tier>> {
+pub fn strict_rules<'a>(basis: &crate::rules::basis::Basis<'a>) -> Option<std::borrow::Cow<'a, Tier>> {
     basis.rules().filter(|r| r.enforcement == Enforcement::Strict && !r.unlimited)
 }
 

@@ -9,7 +9,7 @@
 
 use crate::error::FieldError;
 use crate::model::{OverrideId, TierId, UserId};
-use crate::resolve::MatchedBy;
+use crate::rules::resolve::MatchedBy;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::{Deserialize, Serialize};

@@ -2,9 +2,9 @@
 //! configuration version it was read at. A check compares the tag with the
 //! version it reads anyway, so an admin change is seen by the very next check.
 
-use crate::check::UserView;
 use crate::model::UserId;
-use crate::resolve::SharedConfig;
+use crate::quota::port::UserView;
+use crate::rules::resolve::SharedConfig;
 use lru::LruCache;
 use std::num::NonZeroUsize;
 use std::sync::{Arc, Mutex, RwLock};

@@ -2,9 +2,9 @@
 //! an active override. Pure; the check, the record and the inspector all
 //! judge through it.
 
+use crate::model::period::Window;
 use crate::model::{Override, OverrideId, OverrideType, Tier, TierId, UserOverrides, deciding_override};
-use crate::period::Window;
-use crate::resolve::{MatchedBy, Resolution};
+use crate::rules::resolve::{MatchedBy, Resolution};
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde::{Serialize, Serializer};
 use std::borrow::Cow;

@@ -1,8 +1,8 @@
 //! Allow, warn or block, from a resolved tier and the user's current usage.
 //! Pure: the same inputs always give the same decision.
 
+use crate::model::period::{Period, Window};
 use crate::model::{Amount, LimitAction, Metric, Tier, UsageSnapshot};
-use crate::period::{Period, Window};
 use chrono::{DateTime, SecondsFormat, Utc};
 use rust_decimal::{Decimal, RoundingStrategy};
 use serde::{Serialize, Serializer};

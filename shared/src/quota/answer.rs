@@ -1,0 +1,149 @@
+//! The answers: what a check (and a record, in the shape of a check) tells
+//! the chat backend. [`CheckAnswer::judge`] is the one place that turns a
+//! basis and usage into a decision.
+
+use crate::model::period::Window;
+use crate::model::{Money, RequestId, Reservation, TierId, UsageSnapshot, UserId};
+use crate::quota::context::QuotaContext;
+use crate::rules::basis::{Basis, OverrideSummary};
+use crate::rules::decide::{self, Decision, NoMatchPolicy, Verdict, WarningLevel};
+use crate::rules::resolve::MatchedBy;
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+/// The answer's `reservation`: what a strict check holds until the record
+/// of `requestId` settles it, or until `expiresAt`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ReservationSummary {
+    pub request_id: RequestId,
+    pub amount: Money,
+    #[serde(skip_serializing_if = "is_zero")]
+    pub tokens: u64,
+    #[serde(serialize_with = "crate::model::millis")]
+    pub expires_at: DateTime<Utc>,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
+}
+
+impl From<&Reservation> for ReservationSummary {
+    fn from(r: &Reservation) -> Self {
+        ReservationSummary {
+            request_id: r.request_id.clone(),
+            amount: r.cost,
+            tokens: r.tokens,
+            expires_at: r.expires_at,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct TierSummary {
+    pub tier_id: TierId,
+    pub tier_name: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct CheckAnswer {
+    #[serde(flatten)]
+    pub decision: Decision,
+    pub matched_by: MatchedBy,
+    /// The tier the cascade resolved (also while an override decides).
+    pub tier: Option<TierSummary>,
+    /// The active override that decided, when one did.
+    #[serde(rename = "override", skip_serializing_if = "Option::is_none")]
+    pub override_summary: Option<OverrideSummary>,
+    /// True when the store could not be read and the failure mode answered.
+    pub degraded: bool,
+    /// What this answer judged, for the record of the same turn to pass back
+    /// (see `context`); absent when nothing was judged.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub quota_context: Option<String>,
+    /// A strict check's hold (see `strict`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reservation: Option<ReservationSummary>,
+}
+
+impl CheckAnswer {
+    /// The answer for what decides (tier and override) and the usage at
+    /// `now`: the one place that turns a resolution into a decision.
+    pub fn judge(basis: &Basis<'_>, usage: &UsageSnapshot, no_match: NoMatchPolicy, now: DateTime<Utc>) -> Self {
+        let decision = match basis.rules() {
+            Some(rules) => decide::decide(&rules, usage, now),
+            None => decide::decide_unmatched(no_match, usage, now),
+        };
+        CheckAnswer {
+            decision,
+            matched_by: basis.answer_match(),
+            tier: basis.tier.map(|t| TierSummary { tier_id: t.tier_id.clone(), tier_name: t.tier_name.clone() }),
+            override_summary: basis.override_summary(),
+            degraded: false,
+            quota_context: None,
+            reservation: None,
+        }
+    }
+
+    /// The `quotaContext` of an answer that judged `user` on `basis`.
+    pub fn context_for(user: &UserId, basis: &Basis<'_>, config_version: u64) -> String {
+        QuotaContext {
+            user_id: user.clone(),
+            tier_id: basis.tier.map(|t| t.tier_id.clone()),
+            matched_by: if basis.tier.is_some() { basis.matched_by.clone() } else { MatchedBy::None },
+            override_id: basis.decided_by.map(|o| o.override_id.clone()),
+            config_version,
+        }
+        .encode()
+    }
+
+    /// A record's answer when it could not know its check's tier: the usage,
+    /// and no limit, verdict, warning or tier.
+    pub fn unjudged(usage: &UsageSnapshot, now: DateTime<Utc>) -> Self {
+        CheckAnswer {
+            decision: Decision {
+                allowed: true,
+                decision: Verdict::Allow,
+                warning_level: WarningLevel(None),
+                windows: decide::window_statuses(None, usage, now),
+                message: "Recorded, not judged: pass the check's quotaContext (or the same roles and email) \
+                          to have limits and warnings applied."
+                    .into(),
+                blocking_window: None,
+                blocking_metric: None,
+                retry_at: None,
+            },
+            matched_by: MatchedBy::Unresolved,
+            tier: None,
+            override_summary: None,
+            degraded: false,
+            quota_context: None,
+            reservation: None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Crossing {
+    pub period: Window,
+    pub metric: crate::model::Metric,
+    pub threshold: WarningLevel,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct RecordAnswer {
+    #[serde(flatten)]
+    pub state: CheckAnswer,
+    pub request_id: RequestId,
+    /// True when this request id had been recorded before; nothing was added.
+    pub duplicate: bool,
+    /// False when the record could not know the tier its check judged: the
+    /// usage is counted, but no limit, warning or tier is answered or stored.
+    pub judged: bool,
+    /// Warning thresholds this request reached first in their period.
+    pub crossed: Vec<Crossing>,
+}

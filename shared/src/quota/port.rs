@@ -1,0 +1,121 @@
+//! The port: what the hot path needs from a store, and the data it hands
+//! over. The DynamoDB repository (`store/`) implements it; tests script it
+//! (`tools/testkit`'s fake store). It depends on no flow, so check, record
+//! and reserve import it and never each other's store types.
+
+use crate::error::Error;
+use crate::model::{
+    Assignment, Money, QuotaEvent, RequestId, Reservation, TierId, UsageDelta, UsageSnapshot, UserId, UserOverrides,
+};
+use crate::rules::reserve::Bound;
+use crate::rules::resolve::SharedConfig;
+use chrono::{DateTime, Utc};
+use std::future::Future;
+
+/// Everything a check reads about one user, from one round trip.
+#[derive(Debug, Clone, PartialEq)]
+pub struct UserView {
+    pub config_version: u64,
+    pub direct: Option<Assignment>,
+    /// The user's overrides not yet expired, and which were applied.
+    pub overrides: UserOverrides,
+    pub usage: UsageSnapshot,
+}
+
+/// What the check and the record need from storage. The DynamoDB repository
+/// implements it (`store/`); the checker is tested through it against the emulator.
+pub trait CheckStore: Send + Sync {
+    /// The configuration version, the user's direct assignment and this
+    /// month's usage, in one consistent read.
+    fn load_user_view(&self, user: &UserId, now: DateTime<Utc>)
+    -> impl Future<Output = Result<UserView, Error>> + Send;
+    /// Every tier and every assignment not tied to one user.
+    fn load_shared_config(&self) -> impl Future<Output = Result<SharedConfig, Error>> + Send;
+    /// Stores the event unless its dedupe key was stored this period; true when stored.
+    fn record_event_once(&self, event: &QuotaEvent) -> impl Future<Output = Result<bool, Error>> + Send;
+    /// One guarded attempt to record a request (see [`RecordPlan`]).
+    fn record_usage_guarded(&self, plan: RecordPlan<'_>) -> impl Future<Output = Result<GuardedRecord, Error>> + Send;
+    /// Records a request without the guard, exactly once per request id.
+    fn record_usage(&self, recording: Recording<'_>) -> impl Future<Output = Result<RecordOutcome, Error>> + Send;
+    fn get_usage(&self, user: &UserId, at: DateTime<Utc>) -> impl Future<Output = Result<UsageSnapshot, Error>> + Send;
+    /// One attempt to hold a strict check's reservation (see [`ReservePlan`]).
+    fn reserve(&self, plan: ReservePlan<'_>) -> impl Future<Output = Result<ReserveOutcome, Error>> + Send;
+    /// Stores an `override_applied` event unless its override had one; true when stored.
+    fn record_override_applied(&self, event: &QuotaEvent) -> impl Future<Output = Result<bool, Error>> + Send;
+}
+
+/// One request to count, exactly once per request id.
+#[derive(Debug, Clone, Copy)]
+pub struct Recording<'a> {
+    pub user: &'a UserId,
+    pub request: &'a RequestId,
+    pub delta: &'a UsageDelta,
+    pub at: DateTime<Utc>,
+    /// The tier the record was judged with, for the usage analytics.
+    pub tier: Option<&'a TierId>,
+    /// The process recording (see [`crate::model::LastWrite`]).
+    pub writer: &'a str,
+    /// The reservation this record settles (a strict check's, same request id).
+    pub settles: Option<&'a Reservation>,
+}
+
+/// One guarded attempt to record a request: the store writes only if the
+/// stored usage still is `expected`, so `expected + delta` is exactly the new
+/// state, and the caller knows it without reading it back.
+#[derive(Debug, Clone, Copy)]
+pub struct RecordPlan<'a> {
+    pub recording: Recording<'a>,
+    /// The usage the caller believes is stored now.
+    pub expected: &'a UsageSnapshot,
+    /// Events the new state triggers, stored and flagged in the same write.
+    pub events: &'a [QuotaEvent],
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum GuardedRecord {
+    /// Counted; the stored state is now `expected + delta`.
+    Recorded,
+    /// Counted before; the state right after that first recording, and
+    /// what that recording added, when known.
+    Duplicate { state: Option<UsageSnapshot>, recorded: Option<UsageDelta> },
+    /// The stored usage was not `expected`; this is what it is. Nothing written.
+    Stale(UsageSnapshot),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RecordOutcome {
+    /// Counted now.
+    Recorded,
+    /// Not counted: the request's reservation was not as believed (settled,
+    /// released or made meanwhile); this is the usage row now.
+    Stale(UsageSnapshot),
+    /// This request id was counted before (at that time, with these
+    /// figures, when known); nothing was added.
+    Duplicate { recorded_at: DateTime<Utc>, cost: Money, recorded: Option<UsageDelta> },
+}
+
+/// One attempt to reserve.
+#[derive(Debug, Clone, Copy)]
+pub struct ReservePlan<'a> {
+    pub user: &'a UserId,
+    pub reservation: &'a Reservation,
+    /// The configuration version the tier was resolved at; the write fails if it moved.
+    pub config_version: u64,
+    /// Expired reservations released in the same write.
+    pub release: &'a [Reservation],
+    /// For each limited counter: the most it may hold before this write.
+    pub bounds: &'a [Bound],
+    pub at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum ReserveOutcome {
+    Reserved,
+    /// The configuration changed since it was read: read it again.
+    ConfigChanged,
+    /// The request id was recorded already: nothing to hold.
+    AlreadyRecorded,
+    /// A condition failed; this is the usage row now (the reservation may
+    /// not fit, or may exist already, or the releases were stale).
+    Refused(Box<UsageSnapshot>),
+}

@@ -1,0 +1,260 @@
+//! Recording a request's cost: exactly once per request id, atomically for
+//! the day and the month, and answering with the new state (and the warning
+//! thresholds this request crossed) in the shape of a check.
+//!
+//! On a warm container the expected state comes from this container's last
+//! check or record of the user, so the record is one transaction. If another
+//! request changed the usage meanwhile, the transaction is refused with the
+//! current usage, and the next attempt uses that: totals are always exact,
+//! and so is the returned state. Records of one user take turns within a
+//! process (`turns`), so they never race each other there. A row that other
+//! processes are writing at the same time is recorded without the guard and
+//! read back (two requests), and each warning threshold the read shows
+//! reached is stored by whichever record flags it first.
+
+use crate::emf::{self, Counter};
+use crate::error::Error;
+use crate::model::Metric;
+use crate::model::period::{Period, Window};
+use crate::model::{EventId, EventType, LastWrite, QuotaEvent, Tier, UsageDelta, UsageSnapshot};
+use crate::quota::answer::{CheckAnswer, Crossing, RecordAnswer};
+use crate::quota::cache::UserEntry;
+use crate::quota::checker::Checker;
+use crate::quota::judgement::{Judgement, judgement};
+use crate::quota::port::{CheckStore, GuardedRecord, RecordOutcome, RecordPlan, Recording, UserView};
+use crate::quota::request::RecordRequest;
+use crate::rules::basis::Basis;
+use crate::rules::decide::{self, WarningLevel};
+use chrono::{DateTime, Utc};
+
+/// Guarded attempts while the row is not contended: a stale view costs one
+/// retry, with the current usage the refusal returned.
+pub const GUARDED_ATTEMPTS: usize = 2;
+
+impl<S: CheckStore> Checker<S> {
+    /// Records a request; within the request budget (when set), else it
+    /// fails as unavailable and the caller retries with the same request id.
+    pub async fn record(&self, request: &RecordRequest, now: DateTime<Utc>) -> Result<RecordAnswer, Error> {
+        let attempt = self.try_record(request, now);
+        match self.budgets {
+            Some(b) => tokio::time::timeout(b.request, attempt).await.unwrap_or_else(|_| {
+                Err(Error::Unavailable(format!("no answer within the request budget ({:?})", b.request)))
+            }),
+            None => attempt.await,
+        }
+    }
+
+    async fn try_record(&self, request: &RecordRequest, now: DateTime<Utc>) -> Result<RecordAnswer, Error> {
+        request.delta.validate()?;
+        let user = &request.subject.user_id;
+        let day = Period::containing(Window::Daily, now).key();
+        let _turn = self.turns.take(user).await;
+        let mut view = match self.users.get(user, &day) {
+            Some(e) => e.view,
+            None => self.store.load_user_view(user, now).await?,
+        };
+        let config = self.config_at(view.config_version).await?;
+        let frozen = view.clone();
+        let judgement = judgement(&config, &frozen, request, now);
+        if judgement == Judgement::Unjudged {
+            tracing::info!(user = %user, "record without quotaContext or identity for an identity-dependent tier; not judged");
+        }
+        let rules = match &judgement {
+            Judgement::Judged(basis) => basis.rules(),
+            Judgement::Unjudged => None,
+        };
+        let tier = match &judgement {
+            Judgement::Judged(basis) => basis.tier.map(|t| &t.tier_id),
+            Judgement::Unjudged => None,
+        };
+        // A strict check's reservation of this request id is settled by it.
+        let recording = Recording {
+            user,
+            request: &request.request_id,
+            delta: &request.delta,
+            at: now,
+            tier,
+            writer: &self.writer,
+            settles: None,
+        };
+
+        // Guarded: one write, and the exact new state known without a read.
+        // Not when other processes are writing the row: it would likely lose.
+        // A stale view (another container recorded a while ago) costs one retry.
+        for _ in 0..GUARDED_ATTEMPTS {
+            if view.usage.contended(&self.writer, now) {
+                break;
+            }
+            let settles = view.usage.reservation(&request.request_id).cloned();
+            let mut post = view.usage.plus(&request.delta);
+            post.release(&request.request_id, &day);
+            let events = match (&judgement, &rules) {
+                (Judgement::Judged(basis), Some(rules)) => new_warnings(rules, basis, &view.usage, &post, request, now),
+                _ => vec![],
+            };
+            let plan = RecordPlan {
+                recording: Recording { settles: settles.as_ref(), ..recording },
+                expected: &view.usage,
+                events: &events,
+            };
+            match self.store.record_usage_guarded(plan).await? {
+                GuardedRecord::Recorded => {
+                    view.usage = post;
+                    view.usage.recorded_events.extend(events.iter().map(QuotaEvent::dedupe_key));
+                    view.usage.last_write = Some(LastWrite { writer: self.writer.clone(), at: now });
+                    return Ok(self.recorded(request, &judgement, view, day, &events, now).await);
+                }
+                GuardedRecord::Duplicate { state, recorded } => {
+                    same_payload(request, recorded.as_ref())?;
+                    let usage = match state {
+                        Some(s) => s,
+                        None => self.store.get_usage(user, now).await?,
+                    };
+                    let at_first = UserView { usage, ..view.clone() };
+                    return Ok(self.answer(request, &judgement, &at_first, true, vec![], now));
+                }
+                // Another process recorded meanwhile (within this one, records take turns).
+                GuardedRecord::Stale(current) => view.usage = current,
+            }
+        }
+
+        // Contended: count without the guard, then read the totals. Each
+        // threshold the read shows reached is flagged and stored by the first
+        // record to try: exactly one event, whatever the concurrency.
+        let mut attempts = 0;
+        let outcome = loop {
+            let settles = view.usage.reservation(&request.request_id).cloned();
+            match self.store.record_usage(Recording { settles: settles.as_ref(), ..recording }).await? {
+                RecordOutcome::Stale(current) if attempts < GUARDED_ATTEMPTS => {
+                    attempts += 1;
+                    view.usage = current;
+                }
+                RecordOutcome::Stale(_) => {
+                    return Err(Error::Unavailable("the request's reservation kept changing; retry".into()));
+                }
+                other => break other,
+            }
+        };
+        if let RecordOutcome::Duplicate { recorded, .. } = &outcome {
+            same_payload(request, recorded.as_ref())?;
+        }
+        view.usage = self.store.get_usage(user, now).await?;
+        if matches!(outcome, RecordOutcome::Duplicate { .. }) {
+            self.users.put(user.clone(), UserEntry { day, view: view.clone() });
+            return Ok(self.answer(request, &judgement, &view, true, vec![], now));
+        }
+        let mut stored = Vec::new();
+        if let (Judgement::Judged(basis), Some(rules)) = (&judgement, &rules) {
+            for event in new_warnings(rules, basis, &view.usage, &view.usage, request, now) {
+                if self.store.record_event_once(&event).await? {
+                    stored.push(event.clone());
+                }
+                view.usage.recorded_events.insert(event.dedupe_key());
+            }
+        }
+        Ok(self.recorded(request, &judgement, view, day, &stored, now).await)
+    }
+
+    /// The answer to a request counted now, having stored `events`.
+    async fn recorded(
+        &self,
+        request: &RecordRequest,
+        judgement: &Judgement<'_>,
+        view: UserView,
+        day: String,
+        events: &[QuotaEvent],
+        now: DateTime<Utc>,
+    ) -> RecordAnswer {
+        let user = &request.subject.user_id;
+        self.users.put(user.clone(), UserEntry { day, view: view.clone() });
+        for e in events {
+            let tier = e.tier_id.as_ref().map_or("none", |t| t.as_str());
+            let window = e.window.map_or("none", Window::as_str);
+            emf::count(Counter::Warnings, &[("Tier", tier), ("Window", window)]);
+        }
+        let crossed = events
+            .iter()
+            .filter_map(|e| {
+                let metric = e.metric.unwrap_or(Metric::Cost);
+                Some(Crossing { period: e.window?, metric, threshold: WarningLevel(e.threshold) })
+            })
+            .collect();
+        let answer = self.answer(request, judgement, &view, false, crossed, now);
+        if let Judgement::Judged(basis) = judgement {
+            self.note_override_applied(basis, &view, &answer.state, request.session_id.as_ref(), now).await;
+        }
+        answer
+    }
+
+    fn answer(
+        &self,
+        request: &RecordRequest,
+        judgement: &Judgement<'_>,
+        view: &UserView,
+        duplicate: bool,
+        crossed: Vec<Crossing>,
+        now: DateTime<Utc>,
+    ) -> RecordAnswer {
+        let user = &request.subject.user_id;
+        let (state, judged) = match judgement {
+            Judgement::Judged(basis) => {
+                let mut state = CheckAnswer::judge(basis, &view.usage, self.no_match, now);
+                state.quota_context = Some(CheckAnswer::context_for(user, basis, view.config_version));
+                (state, true)
+            }
+            Judgement::Unjudged => (CheckAnswer::unjudged(&view.usage, now), false),
+        };
+        RecordAnswer { state, request_id: request.request_id.clone(), duplicate, judged, crossed }
+    }
+}
+
+/// A retry must repeat its request: the same request id with other figures
+/// is refused (409) rather than answered as if it were the first call.
+fn same_payload(request: &RecordRequest, recorded: Option<&UsageDelta>) -> Result<(), Error> {
+    match recorded {
+        Some(first) if first != &request.delta => {
+            emf::count(Counter::IdempotencyConflicts, &[]);
+            Err(Error::IdempotencyConflict(format!(
+                "request id {} was recorded with cost {}, {} input and {} output tokens; \
+                 a retry must send the same figures (use a new requestId for a new request)",
+                request.request_id, first.cost, first.input_tokens, first.output_tokens
+            )))
+        }
+        _ => Ok(()),
+    }
+}
+
+/// Warning events for thresholds `post` has reached whose event was not
+/// recorded yet in this period (one event per user, threshold and period).
+fn new_warnings(
+    rules: &Tier,
+    basis: &Basis<'_>,
+    pre: &UsageSnapshot,
+    post: &UsageSnapshot,
+    request: &RecordRequest,
+    now: DateTime<Utc>,
+) -> Vec<QuotaEvent> {
+    decide::warnings_reached(rules, post)
+        .into_iter()
+        .map(|(window, metric, threshold)| {
+            let used = post.totals(window).amount(metric);
+            let limit = rules.limit_of(window, metric);
+            QuotaEvent {
+                event_id: EventId::generate(),
+                event_type: EventType::Warning,
+                user_id: request.subject.user_id.clone(),
+                tier_id: basis.tier.map(|t| t.tier_id.clone()),
+                override_id: basis.decided_by.map(|o| o.override_id.clone()),
+                window: Some(window),
+                metric: Some(metric),
+                threshold: Some(threshold),
+                usage: used,
+                limit,
+                percentage: limit.map(|l| decide::percentage(used, l).0).unwrap_or_default(),
+                session_id: request.session_id.clone(),
+                occurred_at: now,
+            }
+        })
+        .filter(|e| !pre.recorded_events.contains(&e.dedupe_key()))
+        .collect()
+}
