@@ -3,8 +3,8 @@
 import { useEffect, useState } from 'preact/hooks';
 import { api } from '../lib/api.js';
 import { html } from '../lib/html.js';
-import { Failure, Field, PageTitle, Select } from '../lib/ui.js';
-import { useTierOptions } from './assignments.js';
+import { Failure, Field, PageTitle, Select } from '../lib/components.js';
+import { useTierOptions } from '../lib/hooks.js';
 
 const day = (offset) => new Date(Date.now() + offset * 86400000).toISOString().slice(0, 10);
 

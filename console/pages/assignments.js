@@ -3,9 +3,8 @@
 import { useEffect, useState } from 'preact/hooks';
 import { api, listAll } from '../lib/api.js';
 import { html } from '../lib/html.js';
-import {
-  Check, ConfirmButton, Failure, Field, FormActions, LoadMore, PageTitle, Select, useForm, useListing, useRowActions,
-} from '../lib/ui.js';
+import { Check, ConfirmButton, Failure, Field, FormActions, LoadMore, PageTitle, Select } from '../lib/components.js';
+import { useForm, useListing, useRowActions } from '../lib/hooks.js';
 
 export const TYPES = [
   ['direct_user', 'User', 'userId', 'User id'],
@@ -19,17 +18,6 @@ const matchText = (a) => {
   return field ? `${label}: ${a[field]}` : 'Everyone else (default)';
 };
 
-/** The tiers for a select ('' first: none chosen / any). */
-export function useTierOptions(first) {
-  const [options, setOptions] = useState([['', first]]);
-  useEffect(() => {
-    listAll('/tiers').then(
-      (tiers) => setOptions([['', first], ...tiers.map((t) => [t.tierId, `${t.tierName} (${t.tierId})`])]),
-      () => {},
-    );
-  }, []);
-  return options;
-}
 
 function AssignmentForm({ assignment, onDone, onCancel, tierOptions }) {
   const editing = !!assignment;

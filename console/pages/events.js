@@ -4,8 +4,9 @@
 import { useState } from 'preact/hooks';
 import { api } from '../lib/api.js';
 import { html } from '../lib/html.js';
-import { Failure, Field, LoadMore, PageTitle, Select, useListing, when } from '../lib/ui.js';
-import { useTierOptions } from './assignments.js';
+import { Failure, Field, LoadMore, PageTitle, Select } from '../lib/components.js';
+import { when } from '../lib/format.js';
+import { useListing, useTierOptions } from '../lib/hooks.js';
 
 const TYPES = [['', 'Any type'], ['block', 'Block'], ['warning', 'Warning'], ['override_applied', 'Override applied'], ['admin_change', 'Admin change']];
 const EMPTY = { userId: '', type: '', tierId: '', from: '', to: '' };
@@ -21,16 +22,6 @@ function query(form) {
   };
 }
 
-/** One line saying what an event is about (shared with the inspector). */
-export function detail(e) {
-  if (e.eventType === 'admin_change') {
-    const fields = Object.keys(e.changes || {}).join(', ');
-    return `${e.actor}: ${e.action} ${e.targetId}${fields ? ` (${fields})` : ''}`;
-  }
-  const metric = e.metric && e.metric !== 'cost' ? ` ${e.metric}` : '';
-  const limit = e.limit === null || e.limit === undefined ? '' : ` of ${e.limit}`;
-  return `${e.window || ''}${metric} ${e.usage}${limit} (${e.percentage} %)`.trim();
-}
 
 export function EventsPage({ params }) {
   const [form, setForm] = useState({ ...EMPTY, userId: params.get('userId') || '' });

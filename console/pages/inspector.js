@@ -6,8 +6,8 @@
 import { useEffect, useState } from 'preact/hooks';
 import { api } from '../lib/api.js';
 import { html } from '../lib/html.js';
-import { dash, Failure, Field, PageTitle, sumMoney, when } from '../lib/ui.js';
-import { detail } from './events.js';
+import { Failure, Field, PageTitle } from '../lib/components.js';
+import { dash, detail, sumMoney, when } from '../lib/format.js';
 
 const OUTCOMES = {
   selected: 'Selected: this decides',

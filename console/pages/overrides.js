@@ -4,11 +4,10 @@
 import { useState } from 'preact/hooks';
 import { api } from '../lib/api.js';
 import { html } from '../lib/html.js';
-import {
-  changes, ConfirmButton, Failure, Field, FormActions, LoadMore, PageTitle, present, Select, text, useForm, useListing,
-  useRowActions, when,
-} from '../lib/ui.js';
-import { LIMITS, LimitFields } from './tiers.js';
+import { ConfirmButton, Failure, Field, FormActions, LoadMore, PageTitle, Select } from '../lib/components.js';
+import { changes, present, text, when } from '../lib/format.js';
+import { useForm, useListing, useRowActions } from '../lib/hooks.js';
+import { LimitFields, LIMITS } from '../lib/limits.js';
 
 const STATUSES = [['', 'Any status'], ['active', 'Active'], ['upcoming', 'Upcoming'], ['expired', 'Expired'], ['disabled', 'Disabled']];
 const FIELDS = [['validFrom', 'text'], ['validUntil', 'text'], ['reason', 'text'], ...LIMITS.map(([n, , k]) => [n, k]), ['enforcement', 'text']];

@@ -3,17 +3,11 @@
 import { useEffect, useState } from 'preact/hooks';
 import { api, listAll } from '../lib/api.js';
 import { html } from '../lib/html.js';
-import { changes, Check, ConfirmButton, dash, Failure, Field, FormActions, PageTitle, present, Select, text, useForm } from '../lib/ui.js';
+import { Check, ConfirmButton, Failure, Field, FormActions, PageTitle, Select } from '../lib/components.js';
+import { changes, dash, present, text } from '../lib/format.js';
+import { useForm } from '../lib/hooks.js';
+import { LimitFields, LIMITS } from '../lib/limits.js';
 
-/** The six limits a tier (and a custom override) may set. */
-export const LIMITS = [
-  ['dailyCostLimit', 'Daily cost limit', 'money'],
-  ['monthlyCostLimit', 'Monthly cost limit', 'money'],
-  ['dailyTokenLimit', 'Daily token limit', 'count'],
-  ['monthlyTokenLimit', 'Monthly token limit', 'count'],
-  ['dailyRequestLimit', 'Daily request limit', 'count'],
-  ['monthlyRequestLimit', 'Monthly request limit', 'count'],
-];
 
 const FIELDS = [
   ['tierName', 'text'],
@@ -39,15 +33,6 @@ const formValues = (tier) => ({
   ...Object.fromEntries(Object.entries(tier).map(([k, v]) => [k, typeof v === 'boolean' ? v : text(v)])),
 });
 
-/** The limit inputs, shared with the overrides page. */
-export function LimitFields({ form }) {
-  return html`<fieldset class="grid">
-    <legend>Limits (empty: no limit of that kind)</legend>
-    ${LIMITS.map(([name, label, kind]) => html`<${Field} label=${label} name=${name} value=${form.values[name]}
-      onInput=${form.set} error=${form.fieldError(name)} inputmode=${kind === 'money' ? 'decimal' : 'numeric'}
-      hint=${kind === 'money' ? 'A decimal amount, e.g. 2.50' : 'A whole number'} />`)}
-  </fieldset>`;
-}
 
 function TierForm({ tier, onDone, onCancel }) {
   const editing = !!tier;

@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import { level } from '../pages/inspector.js';
-import { changes, fieldValue, present, sumMoney } from '../lib/ui.js';
+import { changes, fieldValue, present, sumMoney } from '../lib/format.js';
 import { claimsOf } from '../lib/auth.js';
 
 test('a window is ok below the soft limit, soft from it, high from 90 %, over from 100 %', () => {

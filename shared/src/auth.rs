@@ -63,6 +63,10 @@ struct KeyCache {
     retry_at: Option<Instant>,
 }
 
+/// Verifies bearer tokens (JWTs) against one issuer and audience, with an
+/// HS256 secret (local) or an identity provider's published keys (fetched
+/// and cached, failures retried with backoff, the last good keys kept), and
+/// turns the verified claims into an [`Admin`] or an end user's [`Caller`].
 pub struct Verifier {
     config: AuthConfig,
     cache: RwLock<KeyCache>,

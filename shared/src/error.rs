@@ -79,6 +79,10 @@ impl std::fmt::Display for Entity {
     }
 }
 
+/// The crate's one error type: every layer returns it, and `http::problem`
+/// maps it to a problem+json answer in one place (validation 400 with its
+/// fields, 401/403/404/409/412, `Unavailable` 503 with Retry-After, the rest
+/// a generic 500 whose cause is only logged).
 #[derive(Debug, Error)]
 pub enum Error {
     #[error("invalid input: {0}")]

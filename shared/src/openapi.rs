@@ -204,15 +204,10 @@ pub fn text_rules(components: &mut Components) {
     }
 }
 
-/// The limits a tier or a custom override may set, and their non-null schemas.
-const LIMITS: [(&str, bool); 6] = [
-    ("dailyCostLimit", true),
-    ("monthlyCostLimit", true),
-    ("dailyTokenLimit", false),
-    ("monthlyTokenLimit", false),
-    ("dailyRequestLimit", false),
-    ("monthlyRequestLimit", false),
-];
+/// The limits a tier or a custom override may set, and whether each is money.
+fn limit_fields() -> [(&'static str, bool); 6] {
+    crate::model::Limits::FIELDS.map(|(name, _, metric)| (name, metric == crate::model::Metric::Cost))
+}
 
 /// The cross-field rules of creating a tier or an override that JSON Schema
 /// can state, added to the derived body schemas (the handlers check the same,
@@ -224,12 +219,12 @@ pub fn limit_rules(components: &mut Components) {
     use serde_json::{Map, Value, json};
     let limit = |money: bool| match money {
         true => json!({"$ref": "#/components/schemas/Money"}),
-        false => json!({"type": "integer", "minimum": 1, "maximum": crate::model::tier::MAX_COUNT_LIMIT}),
+        false => json!({"type": "integer", "minimum": 1, "maximum": crate::model::MAX_COUNT_LIMIT}),
     };
     // A shape with no limit set (each absent or null), and `key` as `value`.
     let no_limit = |key: &str, value: Value| {
         let mut properties: Map<String, Value> =
-            LIMITS.iter().map(|(f, _)| (f.to_string(), json!({"type": "null"}))).collect();
+            limit_fields().iter().map(|(f, _)| (f.to_string(), json!({"type": "null"}))).collect();
         properties.insert(key.into(), value);
         json!({"type": "object", "required": [key], "properties": properties})
     };
@@ -237,7 +232,9 @@ pub fn limit_rules(components: &mut Components) {
     let one_limit = |(field, money): (&str, bool), key: &str, value: Value| json!({"type": "object", "required": [field], "properties": {field: limit(money), key: value}});
     let mut tier_limits = vec![no_limit("unlimited", json!({"type": "boolean", "enum": [true]}))];
     tier_limits.extend(
-        LIMITS.iter().map(|&l| one_limit(l, "unlimited", json!({"type": ["boolean", "null"], "enum": [false, null]}))),
+        limit_fields()
+            .into_iter()
+            .map(|l| one_limit(l, "unlimited", json!({"type": ["boolean", "null"], "enum": [false, null]}))),
     );
     let tier = json!({"allOf": [
         {"anyOf": tier_limits},
@@ -249,7 +246,9 @@ pub fn limit_rules(components: &mut Components) {
     ]});
     let mut override_limits = vec![no_limit("overrideType", json!({"type": "string", "enum": ["unlimited"]}))];
     override_limits.extend(
-        LIMITS.iter().map(|&l| one_limit(l, "overrideType", json!({"type": "string", "enum": ["custom_limit"]}))),
+        limit_fields()
+            .into_iter()
+            .map(|l| one_limit(l, "overrideType", json!({"type": "string", "enum": ["custom_limit"]}))),
     );
     let over = json!({"anyOf": override_limits});
     for (name, rules) in [("NewTier", tier), ("NewOverride", over)] {

@@ -2,7 +2,10 @@
 //! under the `testing` feature, which tools/testkit (the test helpers'
 //! home, re-exporting these) turns on. Production builds never contain it.
 
-use crate::model::{Assignment, AssignmentId, Audit, LimitAction, Money, Target, Tier, TierId};
+use crate::model::{
+    Assignment, AssignmentId, Audit, LimitAction, Limits, Money, Override, OverrideId, OverrideType, Target, Tier,
+    TierId, UserId,
+};
 use chrono::{DateTime, Utc};
 
 pub fn at(rfc3339: &str) -> DateTime<Utc> {
@@ -20,12 +23,7 @@ pub fn tier(id: &str, monthly: &str, daily: &str) -> Tier {
         tier_id: TierId::parse(id).expect("valid test id"),
         tier_name: id.to_uppercase(),
         description: None,
-        monthly_cost_limit: limit(monthly),
-        daily_cost_limit: limit(daily),
-        monthly_token_limit: None,
-        daily_token_limit: None,
-        monthly_request_limit: None,
-        daily_request_limit: None,
+        limits: Limits { monthly_cost_limit: limit(monthly), daily_cost_limit: limit(daily), ..Default::default() },
         soft_limit_percentage: 80,
         action_on_limit: LimitAction::Block,
         unlimited: monthly.is_empty() && daily.is_empty(),
@@ -47,4 +45,28 @@ pub fn assignment(id: &str, tier: &str, target: Target) -> Assignment {
         enabled: true,
         audit: Audit::new("test", at("2026-01-01T00:00:00Z")),
     }
+}
+
+/// An enabled override of `user` from `from` until `until` (RFC 3339), of
+/// `kind`, with no limits yet (set `limits` for a custom one).
+pub fn override_of(user: &str, kind: OverrideType, from: &str, until: &str) -> Override {
+    Override {
+        override_id: OverrideId::generate(),
+        user_id: UserId::parse(user).expect("valid test id"),
+        override_type: kind,
+        limits: Limits::default(),
+        enforcement: None,
+        valid_from: at(from),
+        valid_until: at(until),
+        reason: "test".into(),
+        enabled: true,
+        audit: Audit::new("admin", at(from)),
+    }
+}
+
+/// A custom override of `user` with a monthly cost limit, active over November 2026.
+pub fn monthly_override(user: &str, monthly: &str) -> Override {
+    let mut o = override_of(user, OverrideType::CustomLimit, "2026-11-01T00:00:00Z", "2026-12-01T00:00:00Z");
+    o.limits.monthly_cost_limit = Some(money(monthly));
+    o
 }

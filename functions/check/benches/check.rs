@@ -163,7 +163,7 @@ async fn requests_per_operation() {
     );
     let blocked = UsageDelta { cost: money("200"), input_tokens: 0, output_tokens: 0 };
     store
-        .record_usage(&UserId::parse("u9").expect("valid"), &RequestId::parse("big").expect("valid"), &blocked, now)
+        .add_usage(&UserId::parse("u9").expect("valid"), &RequestId::parse("big").expect("valid"), &blocked, now)
         .await
         .expect("spend");
     let mut plain = check_request("u9");

@@ -36,7 +36,7 @@ async fn the_inspector_shows_the_whole_cascade_usage_and_events() {
     let u1 = UserId::parse("u1").unwrap();
     let now = chrono::Utc::now();
     let spent = UsageDelta { cost: money("12.5"), input_tokens: 100, output_tokens: 10 };
-    store.record_usage(&u1, &RequestId::parse("r1").unwrap(), &spent, now).await.unwrap();
+    store.add_usage(&u1, &RequestId::parse("r1").unwrap(), &spent, now).await.unwrap();
     let event = QuotaEvent {
         event_id: EventId::generate(),
         event_type: EventType::Warning,

@@ -175,8 +175,8 @@ mod tests {
     fn a_change_names_the_fields_that_moved_and_nothing_else() {
         let before = tier("faculty", "100", "");
         let mut after = before.clone();
-        after.monthly_cost_limit = None;
-        after.daily_cost_limit = Some(crate::testing::money("5"));
+        after.limits.monthly_cost_limit = None;
+        after.limits.daily_cost_limit = Some(crate::testing::money("5"));
         after.audit = before.audit.touched("dana@uni.edu", at("2026-11-28T10:00:00Z"));
         let target = ChangeTarget {
             target_type: TargetType::Tier,

@@ -9,6 +9,7 @@ mod change;
 mod email;
 mod event;
 mod ids;
+mod limits;
 mod money;
 mod overrides;
 pub mod period;
@@ -27,6 +28,7 @@ pub use ids::{
     AssignmentId, EventId, JwtRole, OverrideId, RequestId, SessionId, TEXT_FORBIDDEN, TEXT_SPACE, TierId, UserId,
     check_text,
 };
+pub use limits::{Limits, LimitsPatch, MAX_COUNT_LIMIT};
 pub use money::Money;
 pub use overrides::{
     MAX_OVERRIDE_DAYS, MAX_OVERRIDES_IN_EFFECT, MAX_REASON_LEN, NewOverride, Override, OverridePatch, OverrideStatus,
@@ -41,7 +43,9 @@ pub use usage::{
 
 /// For PATCH fields that may be set to null: absent is `None`, `null` is
 /// `Some(None)`, a value is `Some(Some(v))`.
-fn present<'de, T: serde::Deserialize<'de>, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Option<T>>, D::Error> {
+pub(crate) fn present<'de, T: serde::Deserialize<'de>, D: serde::Deserializer<'de>>(
+    d: D,
+) -> Result<Option<Option<T>>, D::Error> {
     Ok(Some(Option::deserialize(d)?))
 }
 

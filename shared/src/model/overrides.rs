@@ -2,10 +2,9 @@
 //! conference", "no limit until Friday"), valid from one instant to another.
 //! While active, an override beats every assignment.
 
-use super::tier::{check_count_limits, patch_count_limits};
-use super::{Audit, Enforcement, Money, OverrideId, UserId, millis};
+use super::limits::{with_limits, with_limits_patch};
+use super::{Audit, Enforcement, Limits, OverrideId, UserId, millis};
 use crate::error::{Error, FieldErrors};
-use crate::model::period::Window;
 use chrono::{DateTime, Duration, SubsecRound, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -40,16 +39,9 @@ pub struct Override {
     pub override_id: OverrideId,
     pub user_id: UserId,
     pub override_type: OverrideType,
-    pub monthly_cost_limit: Option<Money>,
-    pub daily_cost_limit: Option<Money>,
-    #[schema(minimum = 1, maximum = 1_000_000_000_000_f64)]
-    pub monthly_token_limit: Option<u64>,
-    #[schema(minimum = 1, maximum = 1_000_000_000_000_f64)]
-    pub daily_token_limit: Option<u64>,
-    #[schema(minimum = 1, maximum = 1_000_000_000_000_f64)]
-    pub monthly_request_limit: Option<u64>,
-    #[schema(minimum = 1, maximum = 1_000_000_000_000_f64)]
-    pub daily_request_limit: Option<u64>,
+    /// Its own limits (a custom override's; an unlimited one sets none).
+    #[serde(flatten)]
+    pub limits: Limits,
     /// Its own enforcement; `None` follows the user's tier.
     pub enforcement: Option<Enforcement>,
     #[serde(serialize_with = "millis")]
@@ -72,28 +64,13 @@ pub struct OverrideView {
     pub status: OverrideStatus,
 }
 
+with_limits! {
 /// The body of a create request.
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct NewOverride {
     pub user_id: UserId,
     pub override_type: OverrideType,
-    #[serde(default)]
-    pub monthly_cost_limit: Option<Money>,
-    #[serde(default)]
-    pub daily_cost_limit: Option<Money>,
-    #[serde(default)]
-    #[schema(minimum = 1, maximum = 1_000_000_000_000_f64)]
-    pub monthly_token_limit: Option<u64>,
-    #[serde(default)]
-    #[schema(minimum = 1, maximum = 1_000_000_000_000_f64)]
-    pub daily_token_limit: Option<u64>,
-    #[serde(default)]
-    #[schema(minimum = 1, maximum = 1_000_000_000_000_f64)]
-    pub monthly_request_limit: Option<u64>,
-    #[serde(default)]
-    #[schema(minimum = 1, maximum = 1_000_000_000_000_f64)]
-    pub daily_request_limit: Option<u64>,
     #[serde(default)]
     pub enforcement: Option<Enforcement>,
     #[serde(default)]
@@ -103,8 +80,9 @@ pub struct NewOverride {
     pub reason: String,
     #[serde(default)]
     pub enabled: Option<bool>,
-}
+}}
 
+with_limits_patch! {
 /// The body of a PATCH: the user and the type are fixed; `null` clears a limit.
 #[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
@@ -113,22 +91,6 @@ pub struct OverridePatch {
     pub valid_from: Option<DateTime<Utc>>,
     #[serde(default)]
     pub valid_until: Option<DateTime<Utc>>,
-    #[serde(default, deserialize_with = "super::present")]
-    pub monthly_cost_limit: Option<Option<Money>>,
-    #[serde(default, deserialize_with = "super::present")]
-    pub daily_cost_limit: Option<Option<Money>>,
-    #[serde(default, deserialize_with = "super::present")]
-    #[schema(minimum = 1, maximum = 1_000_000_000_000_f64)]
-    pub monthly_token_limit: Option<Option<u64>>,
-    #[serde(default, deserialize_with = "super::present")]
-    #[schema(minimum = 1, maximum = 1_000_000_000_000_f64)]
-    pub daily_token_limit: Option<Option<u64>>,
-    #[serde(default, deserialize_with = "super::present")]
-    #[schema(minimum = 1, maximum = 1_000_000_000_000_f64)]
-    pub monthly_request_limit: Option<Option<u64>>,
-    #[serde(default, deserialize_with = "super::present")]
-    #[schema(minimum = 1, maximum = 1_000_000_000_000_f64)]
-    pub daily_request_limit: Option<Option<u64>>,
     /// `null` makes it follow the tier again.
     #[serde(default, deserialize_with = "super::present")]
     pub enforcement: Option<Option<Enforcement>>,
@@ -137,7 +99,7 @@ pub struct OverridePatch {
     pub reason: Option<String>,
     #[serde(default)]
     pub enabled: Option<bool>,
-}
+}}
 
 /// Instants are kept to the millisecond, as they are stored.
 fn to_millis(t: DateTime<Utc>) -> DateTime<Utc> {
@@ -146,16 +108,12 @@ fn to_millis(t: DateTime<Utc>) -> DateTime<Utc> {
 
 impl NewOverride {
     pub fn into_override(self, actor: &str, now: DateTime<Utc>) -> Result<Override, Error> {
+        let limits = self.limits();
         let o = Override {
             override_id: OverrideId::generate(),
             user_id: self.user_id,
             override_type: self.override_type,
-            monthly_cost_limit: self.monthly_cost_limit,
-            daily_cost_limit: self.daily_cost_limit,
-            monthly_token_limit: self.monthly_token_limit,
-            daily_token_limit: self.daily_token_limit,
-            monthly_request_limit: self.monthly_request_limit,
-            daily_request_limit: self.daily_request_limit,
+            limits,
             enforcement: self.enforcement,
             valid_from: to_millis(self.valid_from.unwrap_or(now)),
             valid_until: to_millis(self.valid_until),
@@ -190,34 +148,20 @@ impl Override {
         OverrideView { item: self.clone(), status: self.status(now) }
     }
 
-    /// The limit for a window while this override decides; `None` is no limit.
-    pub fn limit(&self, window: Window) -> Option<Money> {
-        match (self.override_type, window) {
-            (OverrideType::Unlimited, _) => None,
-            (OverrideType::CustomLimit, Window::Daily) => self.daily_cost_limit,
-            (OverrideType::CustomLimit, Window::Monthly) => self.monthly_cost_limit,
+    /// The limits while this override decides: its own when custom, none
+    /// at all when unlimited.
+    pub fn effective_limits(&self) -> Limits {
+        match self.override_type {
+            OverrideType::CustomLimit => self.limits,
+            OverrideType::Unlimited => Limits::default(),
         }
-    }
-
-    fn count_limits(&self) -> [(&'static str, Option<u64>); 4] {
-        [
-            ("monthlyTokenLimit", self.monthly_token_limit),
-            ("dailyTokenLimit", self.daily_token_limit),
-            ("monthlyRequestLimit", self.monthly_request_limit),
-            ("dailyRequestLimit", self.daily_request_limit),
-        ]
     }
 
     /// The next version of this override with `patch` applied and validated.
     pub fn patched(&self, patch: OverridePatch, actor: &str, now: DateTime<Utc>) -> Result<Override, Error> {
         let empty = patch.valid_from.is_none()
             && patch.valid_until.is_none()
-            && patch.monthly_cost_limit.is_none()
-            && patch.daily_cost_limit.is_none()
-            && patch.monthly_token_limit.is_none()
-            && patch.daily_token_limit.is_none()
-            && patch.monthly_request_limit.is_none()
-            && patch.daily_request_limit.is_none()
+            && patch.limits_patch().is_empty()
             && patch.enforcement.is_none()
             && patch.reason.is_none()
             && patch.enabled.is_none();
@@ -231,26 +175,7 @@ impl Override {
         if let Some(t) = patch.valid_until {
             next.valid_until = to_millis(t);
         }
-        if let Some(m) = patch.monthly_cost_limit {
-            next.monthly_cost_limit = m;
-        }
-        if let Some(d) = patch.daily_cost_limit {
-            next.daily_cost_limit = d;
-        }
-        patch_count_limits(
-            [
-                &mut next.monthly_token_limit,
-                &mut next.daily_token_limit,
-                &mut next.monthly_request_limit,
-                &mut next.daily_request_limit,
-            ],
-            [
-                patch.monthly_token_limit,
-                patch.daily_token_limit,
-                patch.monthly_request_limit,
-                patch.daily_request_limit,
-            ],
-        );
+        patch.limits_patch().apply(&mut next.limits);
         if let Some(e) = patch.enforcement {
             next.enforcement = e;
         }
@@ -261,13 +186,13 @@ impl Override {
             next.enabled = e;
         }
         next.audit = self.audit.touched(actor, now);
-        next.problems().into_result()?;
+        next.validate()?;
         Ok(next)
     }
 
-    /// Whether an override read back from the store satisfies the rules it
-    /// was written under (guards the decision against corrupt data).
-    pub fn check_stored(&self) -> Result<(), Error> {
+    /// The rules every stored override satisfies, checked on create and
+    /// update and on every read back from the store (as `Tier::validate`).
+    pub fn validate(&self) -> Result<(), Error> {
         self.problems().into_result()
     }
 
@@ -286,33 +211,12 @@ impl Override {
         } else if self.reason.chars().count() > MAX_REASON_LEN {
             errors.push("reason", format!("must be at most {MAX_REASON_LEN} characters"));
         }
-        let limits = [("monthlyCostLimit", self.monthly_cost_limit), ("dailyCostLimit", self.daily_cost_limit)];
-        let counts = self.count_limits();
-        let none_set = limits.iter().all(|(_, l)| l.is_none()) && counts.iter().all(|(_, l)| l.is_none());
         match self.override_type {
-            OverrideType::CustomLimit if none_set => {
+            OverrideType::CustomLimit if self.limits.is_empty() => {
                 errors.push("monthlyCostLimit", "custom_limit needs at least one cost, token or request limit");
             }
-            OverrideType::CustomLimit => {
-                for (field, limit) in limits {
-                    if limit.is_some_and(Money::is_zero) {
-                        errors.push(field, "must be greater than zero");
-                    }
-                }
-                check_count_limits(&mut errors, counts);
-            }
-            OverrideType::Unlimited => {
-                for (field, limit) in limits {
-                    if limit.is_some() {
-                        errors.push(field, "an unlimited override takes no limits");
-                    }
-                }
-                for (field, limit) in counts {
-                    if limit.is_some() {
-                        errors.push(field, "an unlimited override takes no limits");
-                    }
-                }
-            }
+            OverrideType::CustomLimit => self.limits.validate(&mut errors),
+            OverrideType::Unlimited => self.limits.refuse_any(&mut errors, "an unlimited override takes no limits"),
         }
         errors
     }
@@ -364,8 +268,12 @@ mod tests {
     fn a_create_defaults_to_now_and_enabled_and_trims_the_reason() {
         let o = new(base()).unwrap();
         assert_eq!((o.valid_from, o.enabled, o.reason.as_str()), (at("2026-11-27T10:00:00Z"), true, "conference demo"));
-        assert_eq!(o.limit(Window::Monthly), Some(money("50")));
-        assert_eq!(o.limit(Window::Daily), None, "a window the override sets no limit for is not limited");
+        assert_eq!(o.effective_limits().monthly_cost_limit, Some(money("50")));
+        assert_eq!(
+            o.effective_limits().daily_cost_limit,
+            None,
+            "a window the override sets no limit for is not limited"
+        );
     }
 
     #[test]
@@ -392,7 +300,11 @@ mod tests {
         let mut requests_only = base();
         requests_only.as_object_mut().unwrap().remove("monthlyCostLimit");
         requests_only["dailyRequestLimit"] = 20.into();
-        assert_eq!(new(requests_only).unwrap().daily_request_limit, Some(20), "a request limit alone is a limit");
+        assert_eq!(
+            new(requests_only).unwrap().limits.daily_request_limit,
+            Some(20),
+            "a request limit alone is a limit"
+        );
         let mut unlimited_counts = with("overrideType", "unlimited".into());
         unlimited_counts.as_object_mut().unwrap().remove("monthlyCostLimit");
         unlimited_counts["monthlyTokenLimit"] = 5.into();

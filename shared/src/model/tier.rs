@@ -1,6 +1,7 @@
 //! Quota tiers: the limits an assignment hands to users.
 
-use super::{Amount, Audit, Metric, Money, TierId};
+use super::limits::{with_limits, with_limits_patch};
+use super::{Amount, Audit, Limits, Metric, Money, TierId};
 use crate::error::{Error, FieldErrors};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -26,30 +27,6 @@ crate::names::named_enum! {
 /// How long a strict check's reservation holds unless settled.
 pub const DEFAULT_RESERVATION_TTL_SECONDS: u32 = 600;
 pub const MAX_RESERVATION_TTL_SECONDS: u32 = 86_400;
-/// Request and token limits above this are certainly a mistake.
-pub const MAX_COUNT_LIMIT: u64 = 1_000_000_000_000;
-
-/// Token and request limits, named as the API names them: each a whole
-/// number above zero and at most [`MAX_COUNT_LIMIT`] (tiers and overrides alike).
-pub(crate) fn check_count_limits(errors: &mut FieldErrors, limits: [(&'static str, Option<u64>); 4]) {
-    for (field, limit) in limits {
-        match limit {
-            Some(0) => errors.push(field, "must be greater than zero"),
-            Some(n) if n > MAX_COUNT_LIMIT => errors.push(field, format!("must be at most {MAX_COUNT_LIMIT}")),
-            _ => {}
-        }
-    }
-}
-
-/// Applies a PATCH's token and request limits (absent: unchanged; `null`: cleared).
-pub(crate) fn patch_count_limits(slots: [&mut Option<u64>; 4], values: [Option<Option<u64>>; 4]) {
-    for (slot, value) in slots.into_iter().zip(values) {
-        if let Some(v) = value {
-            *slot = v;
-        }
-    }
-}
-
 crate::names::named_enum! {
     /// What happens at the limit: `block` refuses further requests, `warn` lets
     /// them through with a warning (for tiers that only monitor).
@@ -70,16 +47,8 @@ pub struct Tier {
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(max_length = 1000)]
     pub description: Option<String>,
-    pub monthly_cost_limit: Option<Money>,
-    pub daily_cost_limit: Option<Money>,
-    #[schema(minimum = 1, maximum = 1_000_000_000_000_f64)]
-    pub monthly_token_limit: Option<u64>,
-    #[schema(minimum = 1, maximum = 1_000_000_000_000_f64)]
-    pub daily_token_limit: Option<u64>,
-    #[schema(minimum = 1, maximum = 1_000_000_000_000_f64)]
-    pub monthly_request_limit: Option<u64>,
-    #[schema(minimum = 1, maximum = 1_000_000_000_000_f64)]
-    pub daily_request_limit: Option<u64>,
+    #[serde(flatten)]
+    pub limits: Limits,
     #[schema(maximum = 100)]
     pub soft_limit_percentage: u8,
     pub action_on_limit: LimitAction,
@@ -94,6 +63,7 @@ pub struct Tier {
     pub audit: Audit,
 }
 
+with_limits! {
 /// The body of a create request. Types are checked by serde; the rules that
 /// span fields by [`NewTier::into_tier`].
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
@@ -105,22 +75,6 @@ pub struct NewTier {
     #[serde(default)]
     #[schema(max_length = 1000)]
     pub description: Option<String>,
-    #[serde(default)]
-    pub monthly_cost_limit: Option<Money>,
-    #[serde(default)]
-    pub daily_cost_limit: Option<Money>,
-    #[serde(default)]
-    #[schema(minimum = 1, maximum = 1_000_000_000_000_f64)]
-    pub monthly_token_limit: Option<u64>,
-    #[serde(default)]
-    #[schema(minimum = 1, maximum = 1_000_000_000_000_f64)]
-    pub daily_token_limit: Option<u64>,
-    #[serde(default)]
-    #[schema(minimum = 1, maximum = 1_000_000_000_000_f64)]
-    pub monthly_request_limit: Option<u64>,
-    #[serde(default)]
-    #[schema(minimum = 1, maximum = 1_000_000_000_000_f64)]
-    pub daily_request_limit: Option<u64>,
     #[serde(default)]
     #[schema(maximum = 100)]
     pub soft_limit_percentage: Option<u8>,
@@ -137,20 +91,16 @@ pub struct NewTier {
     #[serde(default)]
     #[schema(minimum = 1, maximum = 86_400)]
     pub reservation_ttl_seconds: Option<u32>,
-}
+}}
 
 impl NewTier {
     pub fn into_tier(self, actor: &str, now: DateTime<Utc>) -> Result<Tier, Error> {
+        let limits = self.limits();
         let tier = Tier {
             tier_id: self.tier_id,
             tier_name: self.tier_name.trim().to_string(),
             description: self.description.map(|d| d.trim().to_string()).filter(|d| !d.is_empty()),
-            monthly_cost_limit: self.monthly_cost_limit,
-            daily_cost_limit: self.daily_cost_limit,
-            monthly_token_limit: self.monthly_token_limit,
-            daily_token_limit: self.daily_token_limit,
-            monthly_request_limit: self.monthly_request_limit,
-            daily_request_limit: self.daily_request_limit,
+            limits,
             soft_limit_percentage: self.soft_limit_percentage.unwrap_or(DEFAULT_SOFT_LIMIT_PERCENTAGE),
             action_on_limit: self.action_on_limit.unwrap_or_default(),
             unlimited: self.unlimited.unwrap_or(false),
@@ -165,6 +115,7 @@ impl NewTier {
     }
 }
 
+with_limits_patch! {
 /// The body of a PATCH: only the fields present change; `null` clears the
 /// nullable ones (description and the limits).
 #[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
@@ -176,22 +127,6 @@ pub struct TierPatch {
     #[serde(default, deserialize_with = "super::present")]
     #[schema(max_length = 1000)]
     pub description: Option<Option<String>>,
-    #[serde(default, deserialize_with = "super::present")]
-    pub monthly_cost_limit: Option<Option<Money>>,
-    #[serde(default, deserialize_with = "super::present")]
-    pub daily_cost_limit: Option<Option<Money>>,
-    #[serde(default, deserialize_with = "super::present")]
-    #[schema(minimum = 1, maximum = 1_000_000_000_000_f64)]
-    pub monthly_token_limit: Option<Option<u64>>,
-    #[serde(default, deserialize_with = "super::present")]
-    #[schema(minimum = 1, maximum = 1_000_000_000_000_f64)]
-    pub daily_token_limit: Option<Option<u64>>,
-    #[serde(default, deserialize_with = "super::present")]
-    #[schema(minimum = 1, maximum = 1_000_000_000_000_f64)]
-    pub monthly_request_limit: Option<Option<u64>>,
-    #[serde(default, deserialize_with = "super::present")]
-    #[schema(minimum = 1, maximum = 1_000_000_000_000_f64)]
-    pub daily_request_limit: Option<Option<u64>>,
     #[serde(default)]
     #[schema(maximum = 100)]
     pub soft_limit_percentage: Option<u8>,
@@ -208,7 +143,7 @@ pub struct TierPatch {
     #[serde(default)]
     #[schema(minimum = 1, maximum = 86_400)]
     pub reservation_ttl_seconds: Option<u32>,
-}
+}}
 
 impl Tier {
     /// An enabled, blocking tier with default settings and no limits yet.
@@ -217,12 +152,7 @@ impl Tier {
             tier_id,
             tier_name: name.into(),
             description: None,
-            monthly_cost_limit: None,
-            daily_cost_limit: None,
-            monthly_token_limit: None,
-            daily_token_limit: None,
-            monthly_request_limit: None,
-            daily_request_limit: None,
+            limits: Limits::default(),
             soft_limit_percentage: DEFAULT_SOFT_LIMIT_PERCENTAGE,
             action_on_limit: LimitAction::Block,
             unlimited: true,
@@ -238,12 +168,7 @@ impl Tier {
     pub fn patched(&self, patch: TierPatch, actor: &str, now: DateTime<Utc>) -> Result<Tier, Error> {
         let empty = patch.tier_name.is_none()
             && patch.description.is_none()
-            && patch.monthly_cost_limit.is_none()
-            && patch.daily_cost_limit.is_none()
-            && patch.monthly_token_limit.is_none()
-            && patch.daily_token_limit.is_none()
-            && patch.monthly_request_limit.is_none()
-            && patch.daily_request_limit.is_none()
+            && patch.limits_patch().is_empty()
             && patch.soft_limit_percentage.is_none()
             && patch.action_on_limit.is_none()
             && patch.unlimited.is_none()
@@ -255,32 +180,13 @@ impl Tier {
             return Err(Error::field("body", "names no field to change"));
         }
         let mut next = self.clone();
+        patch.limits_patch().apply(&mut next.limits);
         if let Some(name) = patch.tier_name {
             next.tier_name = name.trim().to_string();
         }
         if let Some(d) = patch.description {
             next.description = d.map(|d| d.trim().to_string()).filter(|d| !d.is_empty());
         }
-        if let Some(m) = patch.monthly_cost_limit {
-            next.monthly_cost_limit = m;
-        }
-        if let Some(d) = patch.daily_cost_limit {
-            next.daily_cost_limit = d;
-        }
-        patch_count_limits(
-            [
-                &mut next.monthly_token_limit,
-                &mut next.daily_token_limit,
-                &mut next.monthly_request_limit,
-                &mut next.daily_request_limit,
-            ],
-            [
-                patch.monthly_token_limit,
-                patch.daily_token_limit,
-                patch.monthly_request_limit,
-                patch.daily_request_limit,
-            ],
-        );
         if let Some(e) = patch.enforcement {
             next.enforcement = e;
         }
@@ -323,19 +229,11 @@ impl Tier {
         if self.description.as_ref().is_some_and(|d| d.chars().count() > MAX_DESCRIPTION_LEN) {
             errors.push("description", format!("must be at most {MAX_DESCRIPTION_LEN} characters"));
         }
-        for (field, limit) in [("monthlyCostLimit", self.monthly_cost_limit), ("dailyCostLimit", self.daily_cost_limit)]
-        {
-            if limit.is_some_and(Money::is_zero) {
-                errors.push(field, "must be greater than zero");
-            }
-        }
-        check_count_limits(&mut errors, self.count_limits());
+        self.limits.validate(&mut errors);
         if self.soft_limit_percentage > 100 {
             errors.push("softLimitPercentage", "must be between 0 and 100");
         }
-        let has_limit = self.monthly_cost_limit.is_some()
-            || self.daily_cost_limit.is_some()
-            || self.count_limits().iter().any(|(_, l)| l.is_some());
+        let has_limit = !self.limits.is_empty();
         if self.unlimited && has_limit {
             errors.push("unlimited", "an unlimited tier takes no limits");
         }
@@ -357,39 +255,9 @@ impl Tier {
         errors.into_result()
     }
 
-    fn count_limits(&self) -> [(&'static str, Option<u64>); 4] {
-        [
-            ("monthlyTokenLimit", self.monthly_token_limit),
-            ("dailyTokenLimit", self.daily_token_limit),
-            ("monthlyRequestLimit", self.monthly_request_limit),
-            ("dailyRequestLimit", self.daily_request_limit),
-        ]
-    }
-
     /// The limit of a metric in a window, or None when it is not limited.
     pub fn limit_of(&self, window: crate::model::period::Window, metric: Metric) -> Option<Amount> {
-        use crate::model::period::Window::{Daily, Monthly};
-        if self.unlimited {
-            return None;
-        }
-        match (metric, window) {
-            (Metric::Cost, _) => self.limit(window).map(Amount::Money),
-            (Metric::Tokens, Daily) => self.daily_token_limit.map(Amount::Count),
-            (Metric::Tokens, Monthly) => self.monthly_token_limit.map(Amount::Count),
-            (Metric::Requests, Daily) => self.daily_request_limit.map(Amount::Count),
-            (Metric::Requests, Monthly) => self.monthly_request_limit.map(Amount::Count),
-        }
-    }
-
-    /// The limit for a window, or None when the window is not limited.
-    pub fn limit(&self, window: crate::model::period::Window) -> Option<Money> {
-        if self.unlimited {
-            return None;
-        }
-        match window {
-            crate::model::period::Window::Daily => self.daily_cost_limit,
-            crate::model::period::Window::Monthly => self.monthly_cost_limit,
-        }
+        if self.unlimited { None } else { self.limits.get(window, metric) }
     }
 }
 
@@ -460,8 +328,8 @@ pub(crate) mod tests {
         let p: TierPatch =
             serde_json::from_value(serde_json::json!({"dailyCostLimit": null, "tierName": "Bee"})).unwrap();
         let next = t.patched(p, "other", now()).unwrap();
-        assert_eq!(next.daily_cost_limit, None);
-        assert_eq!(next.monthly_cost_limit, t.monthly_cost_limit);
+        assert_eq!(next.limits.daily_cost_limit, None);
+        assert_eq!(next.limits.monthly_cost_limit, t.limits.monthly_cost_limit);
         assert_eq!(next.description.as_deref(), Some("x"));
         assert_eq!((next.tier_name.as_str(), next.audit.version, next.audit.updated_by.as_str()), ("Bee", 2, "other"));
         assert_eq!(next.audit.created_by, "admin");

@@ -17,6 +17,13 @@ use std::sync::Arc;
 /// How many users' last views a container keeps for the record path.
 pub const USER_CACHE_CAPACITY: usize = 10_000;
 
+/// The hot path's one object, built once per container over a store that
+/// implements [`CheckStore`]: `check` (and `peek` for `/api/quota/me`),
+/// the strict check's reservation, and `record`. It keeps the shared
+/// configuration per configuration version and each user's last view (so a
+/// warm check is one round trip and a warm record one transaction), takes
+/// each user's writes in turn within the process, and bounds every call by
+/// the time budgets, past which the failure mode answers a check.
 pub struct Checker<S> {
     pub(super) store: S,
     cache: ConfigCache,

@@ -62,8 +62,8 @@ pub fn judgement<'c>(
 mod tests {
     use super::*;
     use crate::model::{
-        Assignment, Audit, JwtRole, Override, OverrideId, OverrideType, RequestId, Target, UsageDelta, UsageSnapshot,
-        UserId, UserOverrides,
+        Assignment, JwtRole, Override, OverrideType, RequestId, Target, UsageDelta, UsageSnapshot, UserId,
+        UserOverrides,
     };
     use crate::quota::context::QuotaContext;
     use crate::rules::resolve::Subject;
@@ -97,23 +97,7 @@ mod tests {
     }
 
     fn unlimited(from: &str, until: &str) -> Override {
-        Override {
-            override_id: OverrideId::generate(),
-            user_id: UserId::parse("u").unwrap(),
-            override_type: OverrideType::Unlimited,
-            monthly_cost_limit: None,
-            daily_cost_limit: None,
-            monthly_token_limit: None,
-            daily_token_limit: None,
-            monthly_request_limit: None,
-            daily_request_limit: None,
-            enforcement: None,
-            valid_from: at(from),
-            valid_until: at(until),
-            reason: "on call".into(),
-            enabled: true,
-            audit: Audit::new("admin", at("2026-11-01T00:00:00Z")),
-        }
+        crate::testing::override_of("u", OverrideType::Unlimited, from, until)
     }
 
     fn request(roles: &[&str], context: Option<QuotaContext>) -> RecordRequest {

@@ -36,7 +36,10 @@ pub trait CheckStore: Send + Sync {
     /// One guarded attempt to record a request (see [`RecordPlan`]).
     fn record_usage_guarded(&self, plan: RecordPlan<'_>) -> impl Future<Output = Result<GuardedRecord, Error>> + Send;
     /// Records a request without the guard, exactly once per request id.
-    fn record_usage(&self, recording: Recording<'_>) -> impl Future<Output = Result<RecordOutcome, Error>> + Send;
+    fn record_usage_unguarded(
+        &self,
+        recording: Recording<'_>,
+    ) -> impl Future<Output = Result<RecordOutcome, Error>> + Send;
     fn get_usage(&self, user: &UserId, at: DateTime<Utc>) -> impl Future<Output = Result<UsageSnapshot, Error>> + Send;
     /// One attempt to hold a strict check's reservation (see [`ReservePlan`]).
     fn reserve(&self, plan: ReservePlan<'_>) -> impl Future<Output = Result<ReserveOutcome, Error>> + Send;

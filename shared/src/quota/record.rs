@@ -124,7 +124,7 @@ impl<S: CheckStore> Checker<S> {
         let mut attempts = 0;
         let outcome = loop {
             let settles = view.usage.reservation(&request.request_id).cloned();
-            match self.store.record_usage(Recording { settles: settles.as_ref(), ..recording }).await? {
+            match self.store.record_usage_unguarded(Recording { settles: settles.as_ref(), ..recording }).await? {
                 RecordOutcome::Stale(current) if attempts < GUARDED_ATTEMPTS => {
                     attempts += 1;
                     view.usage = current;

@@ -2,7 +2,6 @@
 //! an active override. Pure; the check, the record and the inspector all
 //! judge through it.
 
-use crate::model::period::Window;
 use crate::model::{Override, OverrideId, OverrideType, Tier, TierId, UserOverrides, deciding_override};
 use crate::rules::resolve::{MatchedBy, Resolution};
 use chrono::{DateTime, SecondsFormat, Utc};
@@ -52,13 +51,7 @@ impl<'a> Basis<'a> {
             Some(t) => t.clone(),
             None => Tier::template(TierId::parse("override").expect("a valid id"), "Override", o.audit.created_at),
         };
-        rules.monthly_cost_limit = o.limit(Window::Monthly);
-        rules.daily_cost_limit = o.limit(Window::Daily);
-        let custom = o.override_type == OverrideType::CustomLimit;
-        rules.monthly_token_limit = o.monthly_token_limit.filter(|_| custom);
-        rules.daily_token_limit = o.daily_token_limit.filter(|_| custom);
-        rules.monthly_request_limit = o.monthly_request_limit.filter(|_| custom);
-        rules.daily_request_limit = o.daily_request_limit.filter(|_| custom);
+        rules.limits = o.effective_limits();
         rules.enforcement = o.enforcement.unwrap_or(rules.enforcement);
         rules.unlimited = o.override_type == OverrideType::Unlimited;
         rules.enabled = true;
@@ -82,27 +75,14 @@ impl<'a> Basis<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{Audit, Money, OverrideId, UserId};
-    use crate::testing::{at, money, tier};
+    use crate::model::period::Window;
+    use crate::model::{Amount, Metric, Money};
+    use crate::testing::{money, tier};
 
     fn over(kind: OverrideType, monthly: Option<Money>) -> Override {
-        Override {
-            override_id: OverrideId::generate(),
-            user_id: UserId::parse("dana").unwrap(),
-            override_type: kind,
-            monthly_cost_limit: monthly,
-            daily_cost_limit: None,
-            monthly_token_limit: None,
-            daily_token_limit: None,
-            monthly_request_limit: None,
-            daily_request_limit: None,
-            enforcement: None,
-            valid_from: at("2026-11-01T00:00:00Z"),
-            valid_until: at("2026-12-01T00:00:00Z"),
-            reason: "demo".into(),
-            enabled: true,
-            audit: Audit::new("admin", at("2026-10-31T00:00:00Z")),
-        }
+        let mut o = crate::testing::override_of("dana", kind, "2026-11-01T00:00:00Z", "2026-12-01T00:00:00Z");
+        o.limits.monthly_cost_limit = monthly;
+        o
     }
 
     #[test]
@@ -112,17 +92,21 @@ mod tests {
         let o = over(OverrideType::CustomLimit, Some(money("50")));
         let basis = Basis { tier: Some(&t), matched_by: MatchedBy::DefaultTier, decided_by: Some(&o) };
         let rules = basis.rules().unwrap();
-        assert_eq!((rules.limit(Window::Monthly), rules.limit(Window::Daily)), (Some(money("50")), None));
+        assert_eq!(
+            (rules.limit_of(Window::Monthly, Metric::Cost), rules.limit_of(Window::Daily, Metric::Cost)),
+            (Some(Amount::Money(money("50"))), None)
+        );
         assert_eq!(rules.soft_limit_percentage, 50);
         assert_eq!(basis.answer_match(), MatchedBy::Override);
     }
 
     #[test]
     fn an_override_brings_its_token_and_request_limits_and_may_set_its_own_enforcement() {
-        use crate::model::{Amount, Enforcement, Metric};
+        use crate::model::Enforcement;
         let strict =
             Tier { enforcement: Enforcement::Strict, default_reservation: Some(money("0.05")), ..tier("s", "10", "") };
-        let o = Override { daily_request_limit: Some(100), ..over(OverrideType::CustomLimit, Some(money("50"))) };
+        let mut o = over(OverrideType::CustomLimit, Some(money("50")));
+        o.limits.daily_request_limit = Some(100);
         let basis = Basis { tier: Some(&strict), matched_by: MatchedBy::DefaultTier, decided_by: Some(&o) };
         let rules = basis.rules().unwrap();
         assert_eq!(rules.enforcement, Enforcement::Strict, "follows the tier");
@@ -132,7 +116,8 @@ mod tests {
         let basis = Basis { decided_by: Some(&own), ..basis };
         assert_eq!(basis.rules().unwrap().enforcement, Enforcement::Standard, "its own setting");
         // An unlimited override's count limits (refused on write) never apply.
-        let unlimited = Override { daily_request_limit: Some(1), ..over(OverrideType::Unlimited, None) };
+        let mut unlimited = over(OverrideType::Unlimited, None);
+        unlimited.limits.daily_request_limit = Some(1);
         let basis = Basis { decided_by: Some(&unlimited), ..basis };
         assert_eq!(basis.rules().unwrap().limit_of(Window::Daily, Metric::Requests), None);
     }
@@ -143,7 +128,7 @@ mod tests {
         let basis = Basis { tier: None, matched_by: MatchedBy::None, decided_by: Some(&o) };
         let rules = basis.rules().expect("an override decides even where no tier applies");
         assert!(rules.unlimited);
-        assert_eq!(rules.limit(Window::Monthly), None);
+        assert_eq!(rules.limit_of(Window::Monthly, Metric::Cost), None);
         let plain = Basis { tier: None, matched_by: MatchedBy::None, decided_by: None };
         assert!(plain.rules().is_none());
     }

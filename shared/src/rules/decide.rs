@@ -338,7 +338,10 @@ mod tests {
 
     /// Cost 100 a month, plus 5 requests a day and 1,000 tokens a month.
     fn counted_tier() -> Tier {
-        Tier { daily_request_limit: Some(5), monthly_token_limit: Some(1000), ..tier("t", "100", "") }
+        let mut t = tier("t", "100", "");
+        t.limits.daily_request_limit = Some(5);
+        t.limits.monthly_token_limit = Some(1000);
+        t
     }
 
     fn counted(requests: u64, tokens: u64) -> UsageSnapshot {

@@ -85,7 +85,8 @@ mod tests {
 
     #[test]
     fn a_bound_leaves_room_for_the_estimate_and_gives_back_what_expired() {
-        let rules = Tier { daily_request_limit: Some(10), ..tier("t", "100", "1") };
+        let mut rules = tier("t", "100", "1");
+        rules.limits.daily_request_limit = Some(10);
         let r = reservation("new", "0.05", "2026-11-27", "2026-11-27T10:10:00Z");
         let old = [reservation("old", "0.30", "2026-11-26", "2026-11-26T23:59:00Z")];
         let b = bounds(&rules, &r, &old, "2026-11-27");

@@ -5,11 +5,11 @@
 //! what lets a tier delete refuse while the tier is in use, without a race.
 
 use super::dynamo::{ALL_OLD, DynamoStore, store_error};
+use super::events_write::audit_put;
 use super::item::{
     self, Item, assignment_copy, assignment_copy_key, assignment_from_item, assignment_to_item, key, n, s,
 };
 use super::schema::{ASSIGNMENTS_BY_TARGET, ASSIGNMENTS_BY_TIER, GSI1_PK, GSI1_SK, GSI2_PK, GSI2_SK, PK, SK};
-use super::usage::audit_put;
 use super::{cursor, keys};
 use crate::error::{Entity, Error};
 use crate::model::{AdminChange, Assignment, AssignmentId, AssignmentType, Target, TierId};

@@ -12,6 +12,11 @@ use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{ReturnValuesOnConditionCheckFailure, TransactWriteItem, Update};
 use std::time::Duration;
 
+/// The DynamoDB repository: the quota and events tables behind one SDK
+/// client, built once per container. It implements the hot path's port
+/// (`quota::port::CheckStore`) and the admin repositories (tiers,
+/// assignments, overrides, events, analytics); every SDK error becomes the
+/// crate's [`Error`] here (throttling and timeouts as `Unavailable`).
 #[derive(Debug, Clone)]
 pub struct DynamoStore {
     pub(crate) client: Client,

@@ -2,11 +2,11 @@
 //! newest first, optionally within a time range.
 
 use super::dynamo::{DynamoStore, store_error};
+use super::events_write::AUDIT_RETENTION_DAYS;
 use super::item::{any_event_from_item, event_from_item, s};
 use super::schema::{
     EVENTS_BY_MONTH, EVENTS_BY_TIER, EVENTS_BY_TYPE, GSI1_PK, GSI1_SK, GSI2_PK, GSI2_SK, GSI3_PK, GSI3_SK, PK, SK,
 };
-use super::usage::AUDIT_RETENTION_DAYS;
 use super::{cursor, keys};
 use crate::error::Error;
 use crate::model::period::{Period, Window};

@@ -7,6 +7,7 @@ mod assignments;
 mod cursor;
 mod dynamo;
 mod events;
+mod events_write;
 mod fill;
 pub(crate) mod item;
 pub mod keys;
@@ -23,10 +24,11 @@ pub use analytics::{DayTotals, SETTLE, UserTotals};
 pub use assignments::AssignmentFilter;
 pub use dynamo::{DynamoStore, dynamodb_client, tuned};
 pub use events::{EventFilter, EventScope, TimeRange};
+pub use events_write::{AUDIT_RETENTION_DAYS, EVENT_RETENTION_DAYS};
 pub use overrides::OverrideFilter;
 pub use request_counter::RequestCounter;
 pub use stream::event_from_stream_image;
-pub use usage::{AUDIT_RETENTION_DAYS, EVENT_RETENTION_DAYS, REQUEST_MARKER_DAYS, USAGE_RETENTION_DAYS};
+pub use usage::{REQUEST_MARKER_DAYS, USAGE_RETENTION_DAYS};
 
 use crate::error::Error;
 use crate::model::{QuotaEvent, UsageSnapshot, UserId};
@@ -53,8 +55,8 @@ impl CheckStore for DynamoStore {
         DynamoStore::record_usage_guarded(self, plan).await
     }
 
-    async fn record_usage(&self, recording: Recording<'_>) -> Result<RecordOutcome, Error> {
-        DynamoStore::record(self, recording).await
+    async fn record_usage_unguarded(&self, recording: Recording<'_>) -> Result<RecordOutcome, Error> {
+        DynamoStore::record_usage_unguarded(self, recording).await
     }
 
     async fn get_usage(&self, user: &UserId, at: DateTime<Utc>) -> Result<UsageSnapshot, Error> {

@@ -5,9 +5,9 @@
 //! marks an override as applied).
 
 use super::dynamo::{DynamoStore, store_error};
+use super::events_write::audit_put;
 use super::item::{self, key, n, s};
 use super::schema::{ASSIGNMENTS_BY_TARGET, ASSIGNMENTS_BY_TIER, GSI1_PK, GSI1_SK, GSI2_PK, GSI2_SK, PK, SK};
-use super::usage::audit_put;
 use super::{cursor, keys};
 use crate::error::{Entity, Error};
 use crate::model::{

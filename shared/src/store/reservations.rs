@@ -5,9 +5,10 @@
 
 use super::dynamo::{ALL_OLD, DynamoStore};
 use super::item::{self, key, n};
+use super::item::{epoch, usage_key};
 use super::keys;
 use super::schema::TTL;
-use super::usage::{Adds, USAGE_RETENTION_DAYS, epoch, usage_key};
+use super::usage::{Adds, USAGE_RETENTION_DAYS};
 use crate::error::Error;
 use crate::model::period::{Period, Window};
 use crate::quota::port::{ReserveOutcome, ReservePlan};

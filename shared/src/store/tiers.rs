@@ -1,9 +1,9 @@
 //! Tiers: one item each in the shared configuration partition.
 
 use super::dynamo::{ALL_OLD, DynamoStore, store_error};
+use super::events_write::audit_put;
 use super::item::{self, Item, key, n, s, tier_from_item, tier_to_item};
 use super::schema::{PK, SK};
-use super::usage::audit_put;
 use super::{cursor, keys};
 use crate::error::{Entity, Error};
 use crate::model::{AdminChange, Tier, TierId};

@@ -2,12 +2,13 @@
 //! needs about a user, one transaction per recorded request.
 
 use super::dynamo::{ALL_OLD, DynamoStore, store_error};
-use super::item::{self, Item, key, n, s, time};
+use super::events_write::event_put;
+use super::item::{self, Item, epoch, key, n, s, time, usage_key};
 use super::keys;
 use super::schema::{PK, RANK_PK, SK, TTL};
 use crate::error::Error;
 use crate::model::period::{Period, Window};
-use crate::model::{AdminChange, Money, QuotaEvent, RequestId, Reservation, TierId, UsageDelta, UsageSnapshot, UserId};
+use crate::model::{Money, QuotaEvent, RequestId, Reservation, TierId, UsageDelta, UsageSnapshot, UserId};
 use crate::quota::port::UserView;
 use crate::quota::port::{GuardedRecord, RecordOutcome, RecordPlan, Recording};
 use aws_sdk_dynamodb::types::builders::UpdateBuilder;
@@ -20,8 +21,6 @@ use std::collections::BTreeMap;
 pub const REQUEST_MARKER_DAYS: i64 = 7;
 /// Month rows (which hold the days too) stay for a year of reporting.
 pub const USAGE_RETENTION_DAYS: i64 = 400;
-/// Events stay this long for the inspector and reports.
-pub const EVENT_RETENTION_DAYS: i64 = 90;
 
 /// Names the call that wrote a marker. When the SDK retries a transaction
 /// whose first attempt did commit (a timeout on the way back), the retry finds
@@ -39,14 +38,6 @@ fn marker_delta(marker: &Item) -> Result<UsageDelta, Error> {
 
 fn own_marker(old: Option<&Item>, nonce: &str) -> bool {
     old.and_then(|o| item::opt_s(o, NONCE)) == Some(nonce)
-}
-
-pub(super) fn epoch(t: DateTime<Utc>) -> i64 {
-    t.timestamp()
-}
-
-pub(super) fn usage_key(user: &UserId, at: DateTime<Utc>) -> Item {
-    key(keys::user_pk(user), keys::usage_sk(&Period::containing(Window::Monthly, at)))
 }
 
 /// Counter changes, netted per attribute: an update expression may name an
@@ -188,31 +179,6 @@ fn user_day_update(user: &UserId, delta: &UsageDelta, at: DateTime<Utc>, tier: O
         .expect("required fields set")
 }
 
-/// The audit trail stays longer than quota events: a year and a month.
-pub const AUDIT_RETENTION_DAYS: i64 = 400;
-
-/// Stores an admin change as part of the admin write's own transaction.
-pub(super) fn audit_put(table: &str, change: &AdminChange) -> TransactWriteItem {
-    let expires = epoch(change.occurred_at + Duration::days(AUDIT_RETENTION_DAYS));
-    let put = Put::builder()
-        .table_name(table)
-        .set_item(Some(item::admin_change_to_item(change, expires)))
-        .build()
-        .expect("required fields set");
-    TransactWriteItem::builder().put(put).build()
-}
-
-/// Stores an event (with its retention TTL) as part of a transaction.
-pub(super) fn event_put(table: &str, event: &QuotaEvent) -> TransactWriteItem {
-    let expires = epoch(event.occurred_at + Duration::days(EVENT_RETENTION_DAYS));
-    let put = Put::builder()
-        .table_name(table)
-        .set_item(Some(item::event_to_item(event, expires)))
-        .build()
-        .expect("required fields set");
-    TransactWriteItem::builder().put(put).build()
-}
-
 /// The idempotency marker: what the request added and, when known, the
 /// state right after it, so that a retry can answer what the first call did.
 fn marker_put(
@@ -305,22 +271,24 @@ impl DynamoStore {
         item::usage_from_item(out.item(), at)
     }
 
-    /// Adds one request's cost and tokens to the day and the month, exactly
-    /// once per request id: the counters and the request's marker are written
-    /// in one transaction, and a marker that exists already cancels it.
-    pub async fn record_usage(
+    /// Adds one request's cost and tokens outside any check (demo data,
+    /// tests): [`DynamoStore::record_usage_unguarded`] with no tier judged.
+    pub async fn add_usage(
         &self,
         user: &UserId,
         request: &RequestId,
         delta: &UsageDelta,
         at: DateTime<Utc>,
     ) -> Result<RecordOutcome, Error> {
-        self.record(Recording { user, request, delta, at, tier: None, writer: "direct", settles: None }).await
+        self.record_usage_unguarded(Recording { user, request, delta, at, tier: None, writer: "direct", settles: None })
+            .await
     }
 
-    /// [`DynamoStore::record_usage`] for a judged record: with its tier (for
-    /// the analytics) and its writer.
-    pub async fn record(&self, r: Recording<'_>) -> Result<RecordOutcome, Error> {
+    /// Adds one request's cost and tokens to the day and the month without
+    /// the guard, exactly once per request id: the counters and the request's
+    /// marker are written in one transaction, and a marker that exists
+    /// already cancels it.
+    pub async fn record_usage_unguarded(&self, r: Recording<'_>) -> Result<RecordOutcome, Error> {
         let (user, request, delta, at) = (r.user, r.request, r.delta, r.at);
         let (update, conditions) = usage_update(self.quota(), &r, &[]);
         let update = update
@@ -409,34 +377,6 @@ impl DynamoStore {
                     None => Err(Error::Store("guarded record cancelled".into())),
                 }
             }
-        }
-    }
-
-    /// Stores an event unless the same news (see [`QuotaEvent::dedupe_key`])
-    /// was stored already this period; returns whether it was stored. The
-    /// flag lives on the user's usage row, so the next check already sees it
-    /// and does not try again.
-    pub async fn record_event_once(&self, event: &QuotaEvent) -> Result<bool, Error> {
-        let mark = Update::builder()
-            .table_name(self.quota())
-            .set_key(Some(usage_key(&event.user_id, event.occurred_at)))
-            .update_expression("SET #flag = :id")
-            .condition_expression("attribute_not_exists(#flag)")
-            .expression_attribute_names("#flag", item::event_flag(event))
-            .expression_attribute_values(":id", s(event.event_id.as_str()))
-            .build()
-            .expect("required fields set");
-        self.store_flagged_event(mark, event).await
-    }
-
-    /// Sets a flag (`mark`, conditional on it not being set) and stores the
-    /// event, in one transaction: true when stored, false when flagged before.
-    pub(super) async fn store_flagged_event(&self, mark: Update, event: &QuotaEvent) -> Result<bool, Error> {
-        let items = vec![TransactWriteItem::builder().update(mark).build(), event_put(self.events(), event)];
-        match self.transact_retrying(items).await? {
-            Ok(()) => Ok(true),
-            Err(c) if c.condition_failed(0).is_some() => Ok(false),
-            Err(_) => Err(Error::Store("storing a flagged event was cancelled".into())),
         }
     }
 }

@@ -90,7 +90,7 @@ async fn a_record_outside_the_guard_is_ranked_by_its_own_add() {
     let now = at("2026-11-27T10:00:00Z");
     let user = UserId::parse("eve").unwrap();
     let delta = UsageDelta { cost: money("7"), input_tokens: 1, output_tokens: 1 };
-    c.store().record_usage(&user, &RequestId::parse("u1").unwrap(), &delta, now).await.unwrap();
+    c.store().add_usage(&user, &RequestId::parse("u1").unwrap(), &delta, now).await.unwrap();
     let month = Period::containing(Window::Monthly, now);
     let top = c.store().top_users(&month, None, 1).await.unwrap();
     assert_eq!((top[0].user_id.as_str(), top[0].cost.to_string()), ("eve", "7.00".to_string()));

@@ -41,7 +41,7 @@ async fn seeded() -> Checker<DynamoStore> {
 async fn spend(checker: &Checker<DynamoStore>, user: &str, id: &str, cost: &str) {
     let d = UsageDelta { cost: money(cost), input_tokens: 0, output_tokens: 0 };
     let now = at("2026-11-27T10:00:00Z");
-    checker.store().record_usage(&UserId::parse(user).unwrap(), &RequestId::parse(id).unwrap(), &d, now).await.unwrap();
+    checker.store().add_usage(&UserId::parse(user).unwrap(), &RequestId::parse(id).unwrap(), &d, now).await.unwrap();
 }
 
 #[tokio::test]

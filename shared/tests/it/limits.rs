@@ -15,7 +15,10 @@ use testkit::{assignment, at, fresh_store, money, tier};
 const NOW: &str = "2026-11-27T10:00:00Z";
 
 fn counted_tier() -> Tier {
-    Tier { daily_request_limit: Some(5), monthly_token_limit: Some(1000), ..tier("chat", "100", "") }
+    let mut t = tier("chat", "100", "");
+    t.limits.daily_request_limit = Some(5);
+    t.limits.monthly_token_limit = Some(1000);
+    t
 }
 
 async fn store() -> DynamoStore {
@@ -49,8 +52,8 @@ async fn events(store: &DynamoStore) -> Vec<QuotaEvent> {
 async fn a_tier_keeps_its_token_and_request_limits() {
     let store = store().await;
     let stored = store.get_tier(&TierId::parse("chat").unwrap()).await.unwrap().unwrap();
-    assert_eq!((stored.daily_request_limit, stored.monthly_token_limit), (Some(5), Some(1000)));
-    assert_eq!((stored.daily_token_limit, stored.monthly_request_limit), (None, None));
+    assert_eq!((stored.limits.daily_request_limit, stored.limits.monthly_token_limit), (Some(5), Some(1000)));
+    assert_eq!((stored.limits.daily_token_limit, stored.limits.monthly_request_limit), (None, None));
 }
 
 #[tokio::test]

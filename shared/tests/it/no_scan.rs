@@ -66,8 +66,8 @@ async fn every_operation_sends_the_expected_requests_and_never_a_scan() {
     );
     let d = UsageDelta { cost: money("1"), input_tokens: 1, output_tokens: 1 };
     let r = RequestId::parse("r1").unwrap();
-    assert_eq!(counted(&store, async { store.record_usage(&u1, &r, &d, now).await.unwrap() }).await, tx);
-    assert_eq!(counted(&store, async { store.record_usage(&u1, &r, &d, now).await.unwrap() }).await, tx, "a retry too");
+    assert_eq!(counted(&store, async { store.add_usage(&u1, &r, &d, now).await.unwrap() }).await, tx);
+    assert_eq!(counted(&store, async { store.add_usage(&u1, &r, &d, now).await.unwrap() }).await, tx, "a retry too");
     assert_eq!(counted(&store, async { store.get_usage(&u1, now).await.unwrap() }).await, ops(&[("GetItem", 1)]));
     for scope in [EventScope::User(u1.clone()), EventScope::Tier(basic.clone()), EventScope::Type(EventType::Block)] {
         let sent =

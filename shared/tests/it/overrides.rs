@@ -93,7 +93,7 @@ async fn an_active_override_beats_the_tier_from_its_first_to_its_last_millisecon
     )
     .await;
     c.store()
-        .record_usage(
+        .add_usage(
             &user("dana"),
             &RequestId::parse("spent").unwrap(),
             &UsageDelta { cost: money("20"), input_tokens: 0, output_tokens: 0 },

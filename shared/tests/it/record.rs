@@ -260,7 +260,7 @@ async fn overshoot_is_bounded_by_the_requests_in_flight() {
     let c = Arc::new(checker(seeded_store().await));
     let user = UserId::parse("u1").unwrap();
     let pre = quota_shared::model::UsageDelta { cost: money("9.95"), input_tokens: 0, output_tokens: 0 };
-    c.store().record_usage(&user, &RequestId::parse("pre").unwrap(), &pre, at(NOW)).await.unwrap();
+    c.store().add_usage(&user, &RequestId::parse("pre").unwrap(), &pre, at(NOW)).await.unwrap();
     let in_flight: u32 = 5;
     let turn_cost = "0.10";
     let tasks: Vec<_> = (0..in_flight)

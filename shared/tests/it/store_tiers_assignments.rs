@@ -20,7 +20,7 @@ async fn tier_lifecycle_with_conditional_writes() {
 
     let mut changed = basic.clone();
     changed.tier_name = "Basic plus".into();
-    changed.daily_cost_limit = Some(testkit::money("5"));
+    changed.limits.daily_cost_limit = Some(testkit::money("5"));
     changed.audit = basic.audit.touched("admin2", at("2026-11-27T12:00:00Z"));
     store.update_tier(&changed, 1, &testkit::audit()).await.unwrap();
     assert_eq!(store.get_tier(&basic.tier_id).await.unwrap(), Some(changed.clone()));

@@ -26,14 +26,11 @@ fn req(r: &str) -> RequestId {
 async fn the_same_request_id_counts_once() {
     let store = fresh_store().await;
     let now = at("2026-11-27T10:00:00Z");
-    assert_eq!(
-        store.record_usage(&user("u1"), &req("r1"), &delta("0.0123"), now).await.unwrap(),
-        RecordOutcome::Recorded
-    );
-    let again = store.record_usage(&user("u1"), &req("r1"), &delta("0.0123"), now).await.unwrap();
+    assert_eq!(store.add_usage(&user("u1"), &req("r1"), &delta("0.0123"), now).await.unwrap(), RecordOutcome::Recorded);
+    let again = store.add_usage(&user("u1"), &req("r1"), &delta("0.0123"), now).await.unwrap();
     assert!(matches!(again, RecordOutcome::Duplicate { cost, .. } if cost == money("0.0123")), "{again:?}");
     // Another user may use the same request id.
-    store.record_usage(&user("u2"), &req("r1"), &delta("1"), now).await.unwrap();
+    store.add_usage(&user("u2"), &req("r1"), &delta("1"), now).await.unwrap();
     let usage = store.get_usage(&user("u1"), now).await.unwrap();
     assert_eq!(usage.monthly.cost, money("0.0123"));
     assert_eq!((usage.monthly.requests, usage.monthly.input_tokens, usage.monthly.output_tokens), (1, 100, 20));
@@ -47,9 +44,7 @@ async fn parallel_records_sum_exactly() {
     let tasks: Vec<_> = (0..100)
         .map(|i| {
             let store = store.clone();
-            tokio::spawn(
-                async move { store.record_usage(&user("u1"), &req(&format!("r{i}")), &delta("0.01"), now).await },
-            )
+            tokio::spawn(async move { store.add_usage(&user("u1"), &req(&format!("r{i}")), &delta("0.01"), now).await })
         })
         .collect();
     for t in tasks {
@@ -66,9 +61,9 @@ async fn parallel_records_sum_exactly() {
 async fn days_and_months_roll_over_at_utc_midnight() {
     let store = fresh_store().await;
     let u = user("u1");
-    store.record_usage(&u, &req("a"), &delta("1"), at("2026-11-30T23:59:59.999Z")).await.unwrap();
-    store.record_usage(&u, &req("b"), &delta("2"), at("2026-12-01T00:00:00Z")).await.unwrap();
-    store.record_usage(&u, &req("c"), &delta("4"), at("2026-12-02T00:00:00Z")).await.unwrap();
+    store.add_usage(&u, &req("a"), &delta("1"), at("2026-11-30T23:59:59.999Z")).await.unwrap();
+    store.add_usage(&u, &req("b"), &delta("2"), at("2026-12-01T00:00:00Z")).await.unwrap();
+    store.add_usage(&u, &req("c"), &delta("4"), at("2026-12-02T00:00:00Z")).await.unwrap();
     let nov = store.get_usage(&u, at("2026-11-30T12:00:00Z")).await.unwrap();
     assert_eq!((nov.daily.cost, nov.monthly.cost), (money("1"), money("1")));
     let dec1 = store.get_usage(&u, at("2026-12-01T23:00:00Z")).await.unwrap();
@@ -85,9 +80,9 @@ async fn cents_sum_exactly_where_floats_drift() {
     let store = fresh_store().await;
     let now = at("2026-11-27T10:00:00Z");
     for i in 0..10 {
-        store.record_usage(&user("u1"), &req(&format!("r{i}")), &delta("0.1"), now).await.unwrap();
+        store.add_usage(&user("u1"), &req(&format!("r{i}")), &delta("0.1"), now).await.unwrap();
     }
-    store.record_usage(&user("u1"), &req("tiny"), &delta("0.0000000001"), now).await.unwrap();
+    store.add_usage(&user("u1"), &req("tiny"), &delta("0.0000000001"), now).await.unwrap();
     assert_eq!(store.get_usage(&user("u1"), now).await.unwrap().monthly.cost, money("1.0000000001"));
 }
 
@@ -98,7 +93,7 @@ async fn user_view_is_one_batch_get() {
     let direct = assignment("a1", "vip", quota_shared::model::Target::DirectUser(user("u1")));
     store.create_assignment(&direct, &testkit::audit()).await.unwrap();
     let now = at("2026-11-27T10:00:00Z");
-    store.record_usage(&user("u1"), &req("r1"), &delta("3.5"), now).await.unwrap();
+    store.add_usage(&user("u1"), &req("r1"), &delta("3.5"), now).await.unwrap();
     store.requests().reset();
     let view = store.load_user_view(&user("u1"), now).await.unwrap();
     assert_eq!(store.requests().snapshot(), [("BatchGetItem".to_string(), 1)].into());

@@ -191,13 +191,13 @@ async fn a_check_without_a_request_id_is_given_one() {
 #[tokio::test]
 async fn a_strict_check_holds_one_request_and_its_estimated_tokens() {
     let store = fresh_store().await;
-    let metered = Tier {
+    let mut metered = Tier {
         enforcement: Enforcement::Strict,
         default_reservation: Some(money("0.01")),
-        daily_request_limit: Some(3),
-        monthly_token_limit: Some(1000),
         ..tier("metered", "100", "")
     };
+    metered.limits.daily_request_limit = Some(3);
+    metered.limits.monthly_token_limit = Some(1000);
     store.create_tier(&metered, &testkit::audit()).await.unwrap();
     store.create_assignment(&assignment("a-default", "metered", Target::DefaultTier), &testkit::audit()).await.unwrap();
     let c = checker(&store);

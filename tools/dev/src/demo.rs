@@ -71,7 +71,7 @@ pub async fn seed(store: &DynamoStore, config: &Config) -> Result<(), Error> {
         let delta =
             UsageDelta { cost: Money::parse("cost", cost).expect("valid"), input_tokens: 1200, output_tokens: 300 };
         store
-            .record_usage(&UserId::parse(user).expect("valid"), &RequestId::parse(request).expect("valid"), &delta, now)
+            .add_usage(&UserId::parse(user).expect("valid"), &RequestId::parse(request).expect("valid"), &delta, now)
             .await?;
     }
 

@@ -125,7 +125,7 @@ async fn a_block_over_http_is_429_with_retry_after() {
     let user = UserId::parse("u1").unwrap();
     let d = quota_shared::model::UsageDelta { cost: money("1"), input_tokens: 0, output_tokens: 0 };
     let r = quota_shared::model::RequestId::parse("spent").unwrap();
-    app.store().record_usage(&user, &r, &d, chrono::Utc::now()).await.unwrap();
+    app.store().add_usage(&user, &r, &d, chrono::Utc::now()).await.unwrap();
     let blocked = run(&app, "http-check.json").await;
     assert_eq!(blocked["statusCode"], 429, "{blocked}");
     let retry: i64 = blocked["headers"]["retry-after"].as_str().unwrap().parse().unwrap();

@@ -1,0 +1,17 @@
+//! Mapping between domain types and DynamoDB items, one file per item kind,
+//! each with its round-trip tests. Nothing outside `store` sees an
+//! `AttributeValue`. Hand-written rather than serde_dynamo: see docs/design.md.
+
+mod assignment;
+mod attr;
+mod event;
+mod overrides;
+mod tier;
+mod usage;
+
+pub use assignment::*;
+pub use attr::{Item, epoch, get_n, get_s, get_time, key, n, opt_n, opt_s, s, time};
+pub use event::*;
+pub use overrides::*;
+pub use tier::*;
+pub use usage::*;

@@ -1,0 +1,238 @@
+//! The usage row of a month (its days' totals, committed counters, event
+//! flags, reservations, last writer) and the idempotency marker's state.
+
+use super::attr::{Item, corrupt, get_n, get_s, get_time, key, money, n, opt_n, opt_s, s, time};
+use crate::error::Error;
+use crate::model::period::{Period, Window};
+use crate::model::{Committed, LastWrite, QuotaEvent, RequestId, Reservation, UsageSnapshot, UsageTotals, UserId};
+use crate::store::keys;
+use aws_sdk_dynamodb::types::AttributeValue;
+use chrono::{DateTime, Utc};
+
+/// The key of a user's usage row for the month containing `at`.
+pub fn usage_key(user: &UserId, at: DateTime<Utc>) -> Item {
+    key(keys::user_pk(user), keys::usage_sk(&Period::containing(Window::Monthly, at)))
+}
+
+/// Month totals are plain attributes; a day's totals carry the day's prefix
+/// (`d07:cost`), so one item and one atomic update cover both windows.
+pub const COST: &str = "cost";
+pub const INPUT_TOKENS: &str = "inputTokens";
+pub const OUTPUT_TOKENS: &str = "outputTokens";
+pub const REQUESTS: &str = "requests";
+/// Prefix of the flags that say an event was already recorded this month.
+pub const EVENT_FLAG_PREFIX: &str = "ev:";
+
+/// The usage-row attribute saying this event was stored this period.
+pub fn event_flag(event: &QuotaEvent) -> String {
+    format!("{EVENT_FLAG_PREFIX}{}", event.dedupe_key())
+}
+
+pub fn day_attr(day: &Period, name: &str) -> String {
+    format!("d{:02}:{name}", day.day_of_month())
+}
+
+/// [`day_attr`] for a day key (`yyyy-mm-dd`).
+pub fn day_attr_of(day: &str, name: &str) -> String {
+    format!("d{}:{name}", day.get(8..10).unwrap_or("00"))
+}
+
+fn totals(item: &Item, name: impl Fn(&str) -> String) -> Result<UsageTotals, Error> {
+    Ok(UsageTotals {
+        cost: money(item, &name(COST))?,
+        input_tokens: opt_n(item, &name(INPUT_TOKENS))?.unwrap_or(0),
+        output_tokens: opt_n(item, &name(OUTPUT_TOKENS))?.unwrap_or(0),
+        requests: opt_n(item, &name(REQUESTS))?.unwrap_or(0),
+    })
+}
+
+/// Reads a month's usage item (absent: nothing spent yet) as of `at`.
+pub fn usage_from_item(item: Option<&Item>, at: DateTime<Utc>) -> Result<UsageSnapshot, Error> {
+    let Some(item) = item else {
+        return Ok(UsageSnapshot::default());
+    };
+    let day = Period::containing(Window::Daily, at);
+    Ok(UsageSnapshot {
+        daily: totals(item, |n| day_attr(&day, n))?,
+        monthly: totals(item, str::to_string)?,
+        recorded_events: item.keys().filter_map(|k| k.strip_prefix(EVENT_FLAG_PREFIX)).map(str::to_string).collect(),
+        last_write: match opt_s(item, LAST_WRITER) {
+            Some(writer) => Some(LastWrite { writer: writer.to_string(), at: get_time(item, LAST_WRITE_AT)? }),
+            None => None,
+        },
+        committed_daily: committed(item, |n| day_attr(&day, n))?,
+        committed_monthly: committed(item, str::to_string)?,
+        reservations: item
+            .iter()
+            .filter_map(|(k, v)| Some((k.strip_prefix(RESERVATION_PREFIX)?, v)))
+            .map(|(id, v)| reservation(id, v, item))
+            .collect::<Result<_, _>>()?,
+    })
+}
+
+/// Usage plus held reservations: `commit:cost`, `commit:tokens`,
+/// `commit:requests` (the month's; a day's with its day prefix).
+pub const COMMITTED_COST: &str = "commit:cost";
+pub const COMMITTED_TOKENS: &str = "commit:tokens";
+pub const COMMITTED_REQUESTS: &str = "commit:requests";
+/// A reservation is the attribute `rsv:{requestId}` on the usage row.
+pub const RESERVATION_PREFIX: &str = "rsv:";
+
+pub fn reservation_attr(request: &RequestId) -> String {
+    format!("{RESERVATION_PREFIX}{request}")
+}
+
+fn committed(item: &Item, name: impl Fn(&str) -> String) -> Result<Committed, Error> {
+    Ok(Committed {
+        cost: money(item, &name(COMMITTED_COST))?,
+        tokens: opt_n(item, &name(COMMITTED_TOKENS))?.unwrap_or(0),
+        requests: opt_n(item, &name(COMMITTED_REQUESTS))?.unwrap_or(0),
+    })
+}
+
+pub fn reservation_value(r: &Reservation) -> AttributeValue {
+    AttributeValue::M(
+        [
+            ("cost".to_string(), n(r.cost.value())),
+            ("tokens".to_string(), n(r.tokens)),
+            ("day".to_string(), s(&r.day)),
+            ("expiresAt".to_string(), time(r.expires_at)),
+        ]
+        .into(),
+    )
+}
+
+fn reservation(id: &str, value: &AttributeValue, row: &Item) -> Result<Reservation, Error> {
+    let m = value.as_m().map_err(|_| corrupt("reservation", row))?;
+    Ok(Reservation {
+        request_id: RequestId::parse(id).map_err(|_| corrupt("reservation id", row))?,
+        cost: money(m, "cost")?,
+        tokens: get_n(m, "tokens")?,
+        day: get_s(m, "day")?.to_string(),
+        expires_at: get_time(m, "expiresAt")?,
+    })
+}
+
+/// Who recorded into a usage row last, and when (see [`LastWrite`]).
+pub const LAST_WRITER: &str = "lastWriter";
+pub const LAST_WRITE_AT: &str = "lastWriteAt";
+
+/// The state after a request, kept on its idempotency marker.
+pub fn marker_state_attributes(state: &UsageSnapshot) -> Item {
+    let mut item = Item::new();
+    for (window, t) in [("daily", &state.daily), ("monthly", &state.monthly)] {
+        item.insert(format!("{window}:{COST}"), n(t.cost.value()));
+        item.insert(format!("{window}:{INPUT_TOKENS}"), n(t.input_tokens));
+        item.insert(format!("{window}:{OUTPUT_TOKENS}"), n(t.output_tokens));
+        item.insert(format!("{window}:{REQUESTS}"), n(t.requests));
+    }
+    item
+}
+
+/// The state a marker kept, if it kept one (markers of unguarded records do not).
+pub fn marker_state(item: &Item) -> Result<Option<UsageSnapshot>, Error> {
+    if !item.contains_key(&format!("monthly:{REQUESTS}")) {
+        return Ok(None);
+    }
+    Ok(Some(UsageSnapshot {
+        daily: totals(item, |n| format!("daily:{n}"))?,
+        monthly: totals(item, |n| format!("monthly:{n}"))?,
+        ..Default::default()
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testing::{at, money};
+
+    const AT: &str = "2026-11-27T10:00:00Z";
+
+    /// The row the store's updates leave for `u` (month, today, flags, holds).
+    fn row(u: &UsageSnapshot) -> Item {
+        let day = Period::containing(Window::Daily, at(AT));
+        let mut item = Item::new();
+        for (t, c, name) in [
+            (&u.monthly, &u.committed_monthly, &(|n: &str| n.to_string()) as &dyn Fn(&str) -> String),
+            (&u.daily, &u.committed_daily, &|n: &str| day_attr(&day, n)),
+        ] {
+            item.insert(name(COST), n(t.cost.value()));
+            item.insert(name(INPUT_TOKENS), n(t.input_tokens));
+            item.insert(name(OUTPUT_TOKENS), n(t.output_tokens));
+            item.insert(name(REQUESTS), n(t.requests));
+            item.insert(name(COMMITTED_COST), n(c.cost.value()));
+            item.insert(name(COMMITTED_TOKENS), n(c.tokens));
+            item.insert(name(COMMITTED_REQUESTS), n(c.requests));
+        }
+        for key in &u.recorded_events {
+            item.insert(format!("{EVENT_FLAG_PREFIX}{key}"), AttributeValue::Bool(true));
+        }
+        if let Some(w) = &u.last_write {
+            item.insert(LAST_WRITER.into(), s(&w.writer));
+            item.insert(LAST_WRITE_AT.into(), time(w.at));
+        }
+        for r in &u.reservations {
+            item.insert(reservation_attr(&r.request_id), reservation_value(r));
+        }
+        item
+    }
+
+    fn snapshot() -> UsageSnapshot {
+        let totals =
+            |cost: &str, i, o, r| UsageTotals { cost: money(cost), input_tokens: i, output_tokens: o, requests: r };
+        UsageSnapshot {
+            daily: totals("0.0000001", 10, 20, 1),
+            monthly: totals("12.5", 1000, 2000, 40),
+            recorded_events: ["warning:80:2026-11".to_string()].into(),
+            last_write: Some(LastWrite { writer: "w-1".into(), at: at("2026-11-27T09:59:59.123Z") }),
+            committed_daily: Committed { cost: money("0.4000001"), tokens: 2030, requests: 2 },
+            committed_monthly: Committed { cost: money("12.9"), tokens: 5000, requests: 41 },
+            reservations: vec![Reservation {
+                request_id: RequestId::parse("turn-1").unwrap(),
+                cost: money("0.4"),
+                tokens: 2000,
+                day: "2026-11-27".into(),
+                expires_at: at("2026-11-27T10:10:00Z"),
+            }],
+        }
+    }
+
+    #[test]
+    fn a_usage_row_reads_back_as_the_state_written() {
+        let u = snapshot();
+        assert_eq!(usage_from_item(Some(&row(&u)), at(AT)).unwrap(), u);
+        assert_eq!(row(&usage_from_item(Some(&row(&u)), at(AT)).unwrap()), row(&u), "item -> usage -> item");
+        assert_eq!(usage_from_item(None, at(AT)).unwrap(), UsageSnapshot::default(), "no row: nothing spent");
+    }
+
+    #[test]
+    fn another_days_totals_are_not_todays() {
+        let tomorrow = usage_from_item(Some(&row(&snapshot())), at("2026-11-28T00:00:00Z")).unwrap();
+        assert_eq!((tomorrow.daily, tomorrow.monthly.requests), (UsageTotals::default(), 40));
+    }
+
+    #[test]
+    fn a_markers_state_reads_back_and_an_unguarded_marker_has_none() {
+        let u = snapshot();
+        let state = marker_state(&marker_state_attributes(&u)).unwrap().unwrap();
+        assert_eq!((state.daily, state.monthly), (u.daily, u.monthly));
+        assert_eq!(marker_state(&Item::new()).unwrap(), None);
+    }
+
+    #[test]
+    fn a_malformed_usage_row_is_refused() {
+        let good = row(&snapshot());
+        let broken = [
+            (COST.to_string(), s("12.5")),
+            (REQUESTS.to_string(), n("1.5")),
+            (reservation_attr(&RequestId::parse("turn-1").unwrap()), s("held")),
+            ("rsv:bad#id".to_string(), reservation_value(&snapshot().reservations[0])),
+            (LAST_WRITE_AT.to_string(), s("yesterday")),
+        ];
+        for (name, value) in broken {
+            let mut item = good.clone();
+            item.insert(name.clone(), value);
+            assert!(usage_from_item(Some(&item), at(AT)).is_err(), "{name} broken");
+        }
+    }
+}
