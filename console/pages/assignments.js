@@ -4,7 +4,7 @@ import { useEffect, useState } from 'preact/hooks';
 import { api, listAll } from '../lib/api.js';
 import { html } from '../lib/html.js';
 import { Check, ConfirmButton, Failure, Field, FormActions, LoadMore, PageTitle, Select } from '../lib/components.js';
-import { useForm, useListing, useRowActions } from '../lib/hooks.js';
+import { useForm, useListing, useRowActions, useTierOptions } from '../lib/hooks.js';
 
 export const TYPES = [
   ['direct_user', 'User', 'userId', 'User id'],

@@ -5,7 +5,7 @@ import { useState } from 'preact/hooks';
 import { api } from '../lib/api.js';
 import { html } from '../lib/html.js';
 import { Failure, Field, LoadMore, PageTitle, Select } from '../lib/components.js';
-import { when } from '../lib/format.js';
+import { detail, when } from '../lib/format.js';
 import { useListing, useTierOptions } from '../lib/hooks.js';
 
 const TYPES = [['', 'Any type'], ['block', 'Block'], ['warning', 'Warning'], ['override_applied', 'Override applied'], ['admin_change', 'Admin change']];

@@ -1,14 +1,16 @@
-// The quota service's stack: the two tables (from the same definitions the
-// Rust repository uses), one Lambda per function crate, the HTTP API with a
-// JWT authorizer for admins and IAM auth for the chat backend, least-
-// privilege IAM, and the alarms ops expect.
-import * as fs from 'fs';
+// The quota service's stack: one Lambda per function crate, the HTTP API
+// with a JWT authorizer for admins and IAM auth for the chat backend, and the
+// notifier's pipeline. Its parts live beside it: the stage's settings
+// (settings.ts), the tables (tables.ts), least-privilege IAM
+// (permissions.ts), alarms and the dashboard (alarms.ts), the console
+// (console.ts). They are functions over this stack, not constructs of their
+// own, so every resource keeps its logical id: a live stage's tables are
+// never replaced by a refactor.
 import * as path from 'path';
 import { CfnOutput, Duration, RemovalPolicy, Stack, StackProps } from 'aws-cdk-lib';
 import * as apigw from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpIamAuthorizer, HttpJwtAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
-import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
@@ -16,83 +18,16 @@ import { DynamoEventSource, SqsDlq } from 'aws-cdk-lib/aws-lambda-event-sources'
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
-import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import { addAlarms } from './alarms';
 import { AdminConsole, consoleAuth } from './console';
+import { grant } from './permissions';
+import { Arch, FunctionName, FUNCTIONS, StageSettings } from './settings';
+import { addTables } from './tables';
 
-export type Arch = 'arm64' | 'x86_64';
-export type FunctionName = 'tiers' | 'assignments' | 'overrides' | 'users' | 'events' | 'check' | 'notifier';
-export const FUNCTIONS: FunctionName[] = ['tiers', 'assignments', 'overrides', 'users', 'events', 'check', 'notifier'];
-
-/** Per-stage settings, from the `stages` context in cdk.json. */
-export interface StageSettings {
-  jwtIssuer: string;
-  jwtAudience: string;
-  /** Defaults to `<jwtIssuer>/.well-known/jwks.json` (where Cognito publishes it). */
-  jwksUrl?: string;
-  adminOrigin: string;
-  adminClaim: string;
-  adminRole: string;
-  throttleRate: number;
-  throttleBurst: number;
-  /** When set, warnings and blocks are also e-mailed there (an SNS subscription). */
-  notifyEmail?: string;
-  /** The chat app's identity provider, for end users' `GET /api/quota/me`. */
-  userJwtIssuer?: string;
-  userJwtAudience?: string;
-  /** The claims holding an end user's roles and email (defaults: `cognito:groups`, `email`). */
-  userRolesClaim?: string;
-  userEmailClaim?: string;
-  /** The chat UI's origins, allowed by CORS so that its pages can call `GET /api/quota/me`. */
-  userOrigins?: string[];
-  /** The admin console's sign-in: a Cognito hosted-UI domain (https://<prefix>.auth.<region>.amazoncognito.com)... */
-  consoleAuthDomain?: string;
-  /** ...or any OIDC provider's authorization and token endpoints. */
-  consoleAuthorizeUrl?: string;
-  consoleTokenUrl?: string;
-  /** The console's (public) app client; defaults to jwtAudience, the ID token's audience the admin API checks. */
-  consoleClientId?: string;
-  consoleScope?: string;
-}
-
-export function stageSettings(stages: Record<string, StageSettings> | undefined, stage: string): StageSettings {
-  const s = stages?.[stage];
-  if (!s) {
-    throw new Error(`no settings for stage "${stage}" in the "stages" context (cdk.json)`);
-  }
-  for (const key of ['jwtIssuer', 'jwtAudience', 'adminOrigin', 'adminClaim', 'adminRole'] as const) {
-    if (!s[key]) throw new Error(`stage "${stage}" lacks ${key}`);
-  }
-  return s;
-}
-
-/**
- * Where `make build ARCH=<arch>` leaves the zips: the architecture is part of
- * the path, so x86_64 zips can never be deployed as arm64 functions (or the
- * reverse). Throws, naming the command to run, if any zip is missing.
- */
-export function lambdaDirFor(arch: string, targetDir: string): string {
-  if (arch !== 'arm64' && arch !== 'x86_64') {
-    throw new Error(`arch must be arm64 or x86_64, not "${arch}"`);
-  }
-  const dir = path.join(targetDir, `lambda-${arch}`);
-  const missing = FUNCTIONS.filter((fn) => !fs.existsSync(path.join(dir, fn, 'bootstrap.zip')));
-  if (missing.length > 0) {
-    throw new Error(`no ${arch} build of ${missing.join(', ')} in ${dir}: run \`make build ARCH=${arch}\` first`);
-  }
-  return dir;
-}
-
-interface IndexDef { name: string; partitionKey: string; sortKey: string; sortKeyType: 'S' | 'N'; projection: string }
-interface TableDef { logicalName: string; partitionKey: string; sortKey: string; ttlAttribute: string; indexes: IndexDef[] }
-
-/** shared/schema/tables.json, written from the Rust definitions (a Rust test keeps it current). */
-export function tableDefinitions(): TableDef[] {
-  const file = path.join(__dirname, '..', '..', '..', 'shared', 'schema', 'tables.json');
-  return JSON.parse(fs.readFileSync(file, 'utf8')) as TableDef[];
-}
+export { Arch, FUNCTIONS, FunctionName, lambdaDirFor, StageSettings, stageSettings, tableDefinitions } from './settings';
 
 export interface QuotaStackProps extends StackProps {
   stage: string;
@@ -119,32 +54,8 @@ const SIZING: Record<FunctionName, { memory: number; timeout: number }> = {
   check: { memory: 256, timeout: 5 },
 };
 
-/** The partition keys (table or index) each function may touch; IAM enforces
- * them with dynamodb:LeadingKeys, so e.g. the check cannot write a tier. */
-const QUOTA_READ_KEYS: Record<FunctionName, string[]> = {
-  tiers: ['CONFIG', 'VERSION#*'],
-  assignments: ['CONFIG', 'VERSION#*', 'ASSIGNMENT#*', 'USER#*', 'ASSIGNMENTS', 'TIER#*'],
-  // The canonical item, the user's copy, and the two listing index partitions.
-  overrides: ['OVERRIDE#*', 'USER#*', 'OVERRIDES', 'OVERRIDES#*'],
-  users: ['CONFIG', 'VERSION#*', 'USER#*'],
-  // The events function reads only the events table.
-  events: [],
-  // The notifier reads the events table's stream, no table.
-  notifier: [],
-  check: ['CONFIG', 'VERSION#*', 'USER#*'],
-};
-const QUOTA_WRITE_KEYS: Record<FunctionName, string[]> = {
-  tiers: ['CONFIG', 'VERSION#*'],
-  assignments: ['CONFIG', 'VERSION#*', 'ASSIGNMENT#*', 'USER#*'],
-  overrides: ['OVERRIDE#*', 'USER#*'],
-  users: [],
-  events: [],
-  notifier: [],
-  check: ['USER#*'],
-};
-
 export class QuotaStack extends Stack {
-  readonly tables: Record<string, dynamodb.Table> = {};
+  readonly tables: Record<string, dynamodb.Table>;
   readonly functions = {} as Record<FunctionName, lambda.Function>;
   readonly api: apigw.HttpApi;
   readonly console: AdminConsole;
@@ -156,33 +67,7 @@ export class QuotaStack extends Stack {
     const name = (s: string) => `quota-${stage}-${s}`;
     const removal = prod ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY;
 
-    for (const def of tableDefinitions()) {
-      const table = new dynamodb.Table(this, `${def.logicalName}Table`, {
-        tableName: name(def.logicalName),
-        partitionKey: { name: def.partitionKey, type: dynamodb.AttributeType.STRING },
-        sortKey: { name: def.sortKey, type: dynamodb.AttributeType.STRING },
-        billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
-        pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
-        encryption: dynamodb.TableEncryption.AWS_MANAGED,
-        timeToLiveAttribute: def.ttlAttribute,
-        removalPolicy: removal,
-        deletionProtection: prod,
-        // The events table's new items feed the notifier.
-        stream: def.logicalName === 'events' ? dynamodb.StreamViewType.NEW_IMAGE : undefined,
-      });
-      for (const index of def.indexes) {
-        table.addGlobalSecondaryIndex({
-          indexName: index.name,
-          partitionKey: { name: index.partitionKey, type: dynamodb.AttributeType.STRING },
-          sortKey: {
-            name: index.sortKey,
-            type: index.sortKeyType === 'N' ? dynamodb.AttributeType.NUMBER : dynamodb.AttributeType.STRING,
-          },
-          projectionType: dynamodb.ProjectionType.ALL,
-        });
-      }
-      this.tables[def.logicalName] = table;
-    }
+    this.tables = addTables(this, name, removal, prod);
     const quota = this.tables['quota'];
     const eventsTable = this.tables['events'];
 
@@ -231,7 +116,7 @@ export class QuotaStack extends Stack {
             : {}),
         },
       });
-      this.grant(fn, quota, eventsTable);
+      grant(fn, this.functions[fn], quota, eventsTable);
     }
 
     this.console = new AdminConsole(this, 'Console', {
@@ -328,196 +213,6 @@ export class QuotaStack extends Stack {
       });
     }
 
-    this.alarms(name, quota, eventsTable);
-  }
-
-  /** Least privilege: only the actions and partitions each function uses.
-   * Transactions are authorised per item action (Put/Update/Delete). */
-  private grant(fn: FunctionName, quota: dynamodb.Table, events: dynamodb.Table) {
-    const role = this.functions[fn];
-    const leading = (keys: string[]) => ({ 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': keys } });
-    if (fn === 'notifier') {
-      // Its stream read and its PutEvents are granted with the event source and the bus.
-      return;
-    }
-    if (fn === 'events') {
-      // Searches: the table by user, the indexes by tier, type and month. Nothing else.
-      role.addToRolePolicy(new iam.PolicyStatement({
-        actions: ['dynamodb:Query'],
-        resources: [events.tableArn, `${events.tableArn}/index/*`],
-        conditions: leading(['USER#*', 'TIER#*', 'TYPE#*', 'EVENTS#*']),
-      }));
-      // Analytics: the leaderboard partitions of the quota table's indexes,
-      // and the settled days' totals it keeps.
-      role.addToRolePolicy(new iam.PolicyStatement({
-        actions: ['dynamodb:Query'],
-        resources: [`${quota.tableArn}/index/*`],
-        conditions: leading(['TOPM#*', 'TOPD#*']),
-      }));
-      role.addToRolePolicy(new iam.PolicyStatement({
-        actions: ['dynamodb:GetItem', 'dynamodb:PutItem'],
-        resources: [quota.tableArn],
-        conditions: leading(['TOTAL#*']),
-      }));
-      return;
-    }
-    const reads = fn === 'tiers' || fn === 'overrides'
-      ? ['dynamodb:GetItem', 'dynamodb:Query']
-      : ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:Query'];
-    const listsByIndex = fn === 'assignments' || fn === 'overrides';
-    const quotaResources = listsByIndex ? [quota.tableArn, `${quota.tableArn}/index/*`] : [quota.tableArn];
-    role.addToRolePolicy(new iam.PolicyStatement({
-      actions: reads,
-      resources: quotaResources,
-      conditions: leading(QUOTA_READ_KEYS[fn]),
-    }));
-    const writes: Record<FunctionName, string[]> = {
-      tiers: ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
-      assignments: ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
-      // Writes are whole-item Puts (the canonical item and the user's copy) and Deletes.
-      overrides: ['dynamodb:PutItem', 'dynamodb:DeleteItem'],
-      users: [],
-      events: [],
-      notifier: [],
-      check: ['dynamodb:PutItem', 'dynamodb:UpdateItem'],
-    };
-    if (writes[fn].length > 0) {
-      role.addToRolePolicy(new iam.PolicyStatement({
-        actions: writes[fn],
-        resources: [quota.tableArn],
-        conditions: leading(QUOTA_WRITE_KEYS[fn]),
-      }));
-    }
-    if (fn === 'check') {
-      role.addToRolePolicy(new iam.PolicyStatement({ actions: ['dynamodb:PutItem'], resources: [events.tableArn] }));
-      // A strict check's reservation is conditional on the configuration
-      // version and on the request not being recorded yet (no write there).
-      role.addToRolePolicy(new iam.PolicyStatement({
-        actions: ['dynamodb:ConditionCheckItem'],
-        resources: [quota.tableArn],
-        conditions: leading(['USER#*', 'VERSION#*']),
-      }));
-    }
-    // Admin writes put their admin_change event in the same transaction:
-    // with the user it is about, or with its target.
-    const auditKeys: Partial<Record<FunctionName, string[]>> = {
-      tiers: ['AUDIT#*'],
-      assignments: ['AUDIT#*', 'USER#*'],
-      overrides: ['USER#*'],
-    };
-    const audit = auditKeys[fn];
-    if (audit) {
-      role.addToRolePolicy(new iam.PolicyStatement({
-        actions: ['dynamodb:PutItem'],
-        resources: [events.tableArn],
-        conditions: leading(audit),
-      }));
-    }
-    if (fn === 'users') {
-      role.addToRolePolicy(new iam.PolicyStatement({
-        actions: ['dynamodb:Query'],
-        resources: [events.tableArn],
-        conditions: leading(['USER#*']),
-      }));
-    }
-  }
-
-  private alarms(name: (s: string) => string, quota: dynamodb.Table, events: dynamodb.Table) {
-    const period = Duration.minutes(5);
-    for (const fn of FUNCTIONS) {
-      const f = this.functions[fn];
-      new cloudwatch.Alarm(this, `${fn}ErrorsAlarm`, {
-        alarmName: name(`${fn}-errors`),
-        metric: f.metricErrors({ period }),
-        threshold: 1,
-        evaluationPeriods: 1,
-        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-      });
-      new cloudwatch.Alarm(this, `${fn}ThrottlesAlarm`, {
-        alarmName: name(`${fn}-throttles`),
-        metric: f.metricThrottles({ period }),
-        threshold: 1,
-        evaluationPeriods: 1,
-        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-      });
-    }
-    const O = dynamodb.Operation;
-    for (const [label, table] of [['quota', quota], ['events', events]] as const) {
-      new cloudwatch.Alarm(this, `${label}ThrottledAlarm`, {
-        alarmName: name(`${label}-table-throttled`),
-        metric: table.metricThrottledRequestsForOperations({
-          operations: [O.GET_ITEM, O.BATCH_GET_ITEM, O.QUERY, O.PUT_ITEM, O.UPDATE_ITEM, O.DELETE_ITEM, O.TRANSACT_WRITE_ITEMS],
-          period,
-        }),
-        threshold: 1,
-        evaluationPeriods: 1,
-        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-      });
-    }
-    // The functions emit CloudWatch Embedded Metric Format lines (shared/src/emf.rs):
-    // these are their metrics, with the dimensions they carry.
-    const ns = 'QuotaService';
-    const emf = (metricName: string, dimensionsMap: Record<string, string> = {}) =>
-      new cloudwatch.Metric({ namespace: ns, metricName, dimensionsMap, period, statistic: 'Sum' });
-    const degraded = new cloudwatch.MathExpression({
-      expression: 'open + closed',
-      usingMetrics: {
-        open: emf('DegradedAnswers', { FailureMode: 'open' }),
-        closed: emf('DegradedAnswers', { FailureMode: 'closed' }),
-      },
-      period,
-      label: 'Degraded answers',
-    });
-    new cloudwatch.Alarm(this, 'DegradedAnswersAlarm', {
-      alarmName: name('degraded-answers'),
-      alarmDescription: 'Checks answered by the failure mode: the quota store was unreadable',
-      metric: degraded,
-      threshold: 1,
-      evaluationPeriods: 1,
-      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-    });
-    new cloudwatch.Alarm(this, 'ConfigItemsSkippedAlarm', {
-      alarmName: name('config-items-skipped'),
-      alarmDescription: 'A malformed tier, assignment or override was skipped',
-      metric: emf('ConfigItemsSkipped'),
-      threshold: 1,
-      evaluationPeriods: 1,
-      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-    });
-    const search = (metric: string, dims: string, label: string) =>
-      new cloudwatch.MathExpression({
-        expression: `SEARCH('{${ns},${dims}} MetricName="${metric}"', 'Sum', 300)`,
-        label,
-        period,
-      });
-    const dashboard = new cloudwatch.Dashboard(this, 'Dashboard', { dashboardName: name('dashboard') });
-    dashboard.addWidgets(
-      new cloudwatch.GraphWidget({ title: 'Blocks by tier and window', left: [search('Blocks', 'Tier,Window', 'blocks')], width: 12 }),
-      new cloudwatch.GraphWidget({ title: 'Warnings by tier and window', left: [search('Warnings', 'Tier,Window', 'warnings')], width: 12 }),
-    );
-    dashboard.addWidgets(
-      new cloudwatch.GraphWidget({ title: 'Degraded answers', left: [degraded], width: 8 }),
-      new cloudwatch.GraphWidget({ title: 'Store failures by operation', left: [search('StoreFailures', 'Operation', 'failures')], width: 8 }),
-      new cloudwatch.GraphWidget({
-        title: 'Repeated request ids, skipped items',
-        left: [emf('IdempotencyConflicts'), emf('ConfigItemsSkipped')],
-        width: 8,
-      }),
-    );
-    dashboard.addWidgets(
-      new cloudwatch.GraphWidget({
-        title: 'Check latency (p50, p99)',
-        left: [
-          this.functions.check.metricDuration({ period, statistic: 'p50' }),
-          this.functions.check.metricDuration({ period, statistic: 'p99' }),
-        ],
-        width: 12,
-      }),
-      new cloudwatch.GraphWidget({
-        title: 'Function errors',
-        left: FUNCTIONS.map((fn) => this.functions[fn].metricErrors({ period })),
-        width: 12,
-      }),
-    );
+    addAlarms(this, name, this.functions, quota, eventsTable);
   }
 }

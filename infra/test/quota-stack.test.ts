@@ -419,3 +419,21 @@ test("only what the page loads is uploaded: no npm files, tests or local config.
     assert.match(file, /^(index\.html|app\.js|style\.css|(lib|pages|vendor)\/[a-z]+(\.module)?\.js)$/, file);
   }
 });
+
+test('every partition key an IAM policy names is one the Rust store builds (shared/schema/keys.json)', () => {
+  const keys = JSON.parse(fs.readFileSync(path.join(__dirname, '..', '..', '..', 'shared', 'schema', 'keys.json'), 'utf8'));
+  const known = new Set<string>(keys.partitionKeys);
+  const named: string[] = [];
+  const walk = (node: unknown): void => {
+    if (Array.isArray(node)) return node.forEach(walk);
+    if (node && typeof node === 'object') {
+      for (const [k, v] of Object.entries(node)) {
+        if (k === 'dynamodb:LeadingKeys') named.push(...(Array.isArray(v) ? v : [v]));
+        else walk(v);
+      }
+    }
+  };
+  for (const template of [dev, prod]) walk(template.findResources('AWS::IAM::Policy'));
+  assert.ok(named.length > 20, `the policies name partition keys (${named.length})`);
+  assert.deepEqual(named.filter((k) => !known.has(k)), [], 'a key the store never builds (renamed in keys.rs?)');
+});

@@ -3,8 +3,8 @@
 //! home, re-exporting these) turns on. Production builds never contain it.
 
 use crate::model::{
-    Assignment, AssignmentId, Audit, LimitAction, Limits, Money, Override, OverrideId, OverrideType, Target, Tier,
-    TierId, UserId,
+    Assignment, AssignmentId, Audit, LimitAction, Limits, Money, NewOverride, Override, OverrideId, OverrideType,
+    Target, Tier, TierId, UserId,
 };
 use chrono::{DateTime, Utc};
 
@@ -61,6 +61,26 @@ pub fn override_of(user: &str, kind: OverrideType, from: &str, until: &str) -> O
         reason: "test".into(),
         enabled: true,
         audit: Audit::new("admin", at(from)),
+    }
+}
+
+/// An override request (the API's create body) of `user` from `from` (now
+/// when `None`) until `until`, of `kind`, with no limits yet.
+pub fn new_override(user: &str, kind: OverrideType, from: Option<&str>, until: &str) -> NewOverride {
+    NewOverride {
+        user_id: UserId::parse(user).expect("valid test id"),
+        override_type: kind,
+        enforcement: None,
+        valid_from: from.map(at),
+        valid_until: at(until),
+        reason: "test".into(),
+        enabled: None,
+        monthly_cost_limit: None,
+        daily_cost_limit: None,
+        monthly_token_limit: None,
+        daily_token_limit: None,
+        monthly_request_limit: None,
+        daily_request_limit: None,
     }
 }
 

@@ -7,6 +7,7 @@ use chrono::Utc;
 use quota_shared::auth::Admin;
 use quota_shared::error::{Entity, Error, FieldErrors};
 use quota_shared::http::Problem;
+use quota_shared::http::openapi::{IfMatch, PageParams};
 use quota_shared::http::{
     AdminRoutes, AdminState, ApiError, JsonBody, Params, created, ensure_version, if_match, json_response,
     json_with_etag, only_params,
@@ -15,7 +16,6 @@ use quota_shared::model::{
     AdminChange, Assignment, AssignmentId, AssignmentPatch, AssignmentType, DomainPattern, JwtRole, NewAssignment,
     TierId, UserId,
 };
-use quota_shared::openapi::{IfMatch, PageParams};
 use quota_shared::page::{Page, PageRequest};
 use quota_shared::store::AssignmentFilter;
 use std::collections::HashMap;

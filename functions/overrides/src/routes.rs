@@ -7,13 +7,13 @@ use chrono::Utc;
 use quota_shared::auth::Admin;
 use quota_shared::error::{Entity, Error, FieldErrors};
 use quota_shared::http::Problem;
+use quota_shared::http::openapi::{IfMatch, PageParams};
 use quota_shared::http::{
     AdminRoutes, AdminState, ApiError, JsonBody, Params, created, ensure_version, if_match, json_response,
     json_with_etag, only_params,
 };
 use quota_shared::model::OverrideView;
 use quota_shared::model::{AdminChange, NewOverride, Override, OverrideId, OverridePatch, OverrideStatus, UserId};
-use quota_shared::openapi::{IfMatch, PageParams};
 use quota_shared::page::{Page, PageRequest};
 use quota_shared::store::OverrideFilter;
 use std::collections::HashMap;

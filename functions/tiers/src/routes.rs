@@ -7,12 +7,12 @@ use chrono::Utc;
 use quota_shared::auth::Admin;
 use quota_shared::error::{Entity, Error};
 use quota_shared::http::Problem;
+use quota_shared::http::openapi::{IfMatch, PageParams};
 use quota_shared::http::{
     AdminRoutes, AdminState, ApiError, JsonBody, Params, created, ensure_version, if_match, json_response,
     json_with_etag, only_params,
 };
 use quota_shared::model::{AdminChange, NewTier, Tier, TierId, TierPatch};
-use quota_shared::openapi::{IfMatch, PageParams};
 use quota_shared::page::{Page, PageRequest};
 use utoipa_axum::{router::OpenApiRouter, routes};
 

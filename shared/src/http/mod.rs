@@ -1,9 +1,11 @@
 //! The HTTP surface every function shares: errors as problem+json
 //! (`problem`), request parsing (`extract`), and what admin routes add
-//! (`admin`: state, authentication, ETags).
+//! (`admin`: state, authentication, ETags), and the OpenAPI document's
+//! conventions (`openapi`).
 
 pub mod admin;
 pub mod extract;
+pub mod openapi;
 pub mod problem;
 
 pub use admin::{AdminRoutes, AdminState, created, ensure_version, etag, if_match, json_with_etag};

@@ -12,9 +12,23 @@
 //! | override (canonical)         | OVERRIDE#{id}       | OVERRIDE               |
 //! | the user's overrides (copy)  | USER#{userId}       | OVERRIDES              |
 //! | usage of a month             | USER#{userId}       | USAGE#{yyyy-mm}        |
+//! | a user's day (analytics)     | USER#{userId}       | DAY#{yyyy-mm-dd}       |
 //! | idempotency marker           | USER#{userId}       | REQUEST#{requestId}    |
+//! | a settled day's totals       | TOTAL#{yyyy-mm-dd}  | ALL or TIER#{tierId}   |
 //!
-//! events table: pk USER#{userId}, sk {occurredAt}#{eventId}.
+//! quota table indexes
+//! | index    | pk                                     | sk                            |
+//! |----------|----------------------------------------|-------------------------------|
+//! | byTarget | ASSIGNMENTS / OVERRIDES                | {type}#{value}#{id} / {validFrom}#{id} |
+//! | byTier   | TIER#{tierId} / OVERRIDES#{userId}     | ASSIGNMENT#{id} / {validFrom}#{id} |
+//! | byCost   | TOPM#{yyyy-mm}#{shard} (month rows), TOPD#{yyyy-mm-dd}#{shard} (day rows) | cost (a Number) |
+//!
+//! events table: pk USER#{userId} (or AUDIT#{type}#{id} for an admin change
+//! about no user), sk {occurredAt}#{eventId}; indexes byTier (TIER#{tierId}),
+//! byType (TYPE#{eventType}) and byMonth (EVENTS#{yyyy-mm}), same sort key.
+//!
+//! [`PARTITION_KEYS`] lists every partition key form above; the stack's IAM
+//! policies may name only those (`shared/schema/keys.json`, infra's tests).
 
 use crate::model::period::Period;
 use crate::model::{AssignmentId, AssignmentType, EventType, OverrideId, TierId, UserId};
@@ -24,6 +38,39 @@ use chrono::{DateTime, SecondsFormat, Utc};
 /// admin write; each check reads one (chosen by user) so no single item takes
 /// every check's read (one item serves at most 3,000 strong reads a second).
 pub const VERSION_SHARDS: u32 = 8;
+
+/// Every partition key form of both tables and their indexes, as
+/// `dynamodb:LeadingKeys` patterns (`*` stands for the rest of the key).
+pub const PARTITION_KEYS: [&str; 15] = [
+    "CONFIG",
+    "VERSION#*",
+    "ASSIGNMENT#*",
+    "OVERRIDE#*",
+    "USER#*",
+    "TOTAL#*",
+    "ASSIGNMENTS",
+    "OVERRIDES",
+    "TIER#*",
+    "OVERRIDES#*",
+    "TOPM#*",
+    "TOPD#*",
+    "AUDIT#*",
+    "TYPE#*",
+    "EVENTS#*",
+];
+
+/// The partition key pattern `key` is of, if any.
+pub fn partition_key_pattern(key: &str) -> Option<&'static str> {
+    PARTITION_KEYS.into_iter().find(|p| match p.strip_suffix('*') {
+        Some(prefix) => key.starts_with(prefix),
+        None => key == *p,
+    })
+}
+
+/// The JSON that `infra/` checks its IAM policies against.
+pub fn keys_json() -> String {
+    serde_json::to_string_pretty(&serde_json::json!({ "partitionKeys": PARTITION_KEYS })).expect("static data") + "\n"
+}
 
 pub const CONFIG_PK: &str = "CONFIG";
 pub const TIER_PREFIX: &str = "TIER#";
@@ -176,6 +223,48 @@ mod tests {
         let used: std::collections::BTreeSet<u32> =
             (0..200).map(|i| version_shard(&UserId::parse(format!("user-{i}")).unwrap())).collect();
         assert_eq!(used.len() as u32, VERSION_SHARDS);
+    }
+
+    #[test]
+    fn every_partition_key_built_is_of_a_listed_form_and_every_form_is_built() {
+        use crate::model::{EventType, RequestId};
+        let (user, tier) = (UserId::parse("dana").unwrap(), TierId::parse("faculty").unwrap());
+        let (assignment, over) = (AssignmentId::parse("a1").unwrap(), OverrideId::parse("o1").unwrap());
+        let _ = request_sk(&RequestId::parse("r1").unwrap());
+        let built = [
+            CONFIG_PK.to_string(),
+            version_pk(3),
+            assignment_pk(&assignment),
+            override_pk(&over),
+            user_pk(&user),
+            day_total_key("2026-11-27", None).0,
+            ASSIGNMENTS_GSI_PK.to_string(),
+            OVERRIDES_GSI_PK.to_string(),
+            tier_gsi_pk(&tier),
+            user_overrides_pk(&user),
+            rank_month_pk("2026-11", 3),
+            rank_day_pk("2026-11-27", 3),
+            audit_pk("tier", "faculty"),
+            event_type_pk(EventType::Warning),
+            event_month_pk("2026-11"),
+        ];
+        let forms: Vec<_> = built.iter().map(|k| partition_key_pattern(k).unwrap_or_else(|| panic!("{k}"))).collect();
+        // In order, so a prefix shadowing another (OVERRIDES vs OVERRIDES#*) shows.
+        assert_eq!(forms, PARTITION_KEYS, "each key builder matches its own form");
+    }
+
+    #[test]
+    fn committed_keys_json_matches_the_list() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/schema/keys.json");
+        if std::env::var_os("UPDATE_SCHEMA").is_some() {
+            std::fs::write(path, keys_json()).unwrap();
+        }
+        let have = std::fs::read_to_string(path).unwrap_or_default();
+        assert_eq!(
+            have,
+            keys_json(),
+            "schema/keys.json is stale: run `UPDATE_SCHEMA=1 cargo test -p quota-shared keys`"
+        );
     }
 
     #[test]

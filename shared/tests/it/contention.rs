@@ -6,21 +6,18 @@
 //! first guarded attempt that loses, and the records that race to store a
 //! threshold's event another stored first.
 
-use quota_shared::model::{EventType, Target, UserId};
+use quota_shared::model::{EventType, UserId};
 use quota_shared::page::PageRequest;
 use quota_shared::rules::resolve::Subject;
 use quota_shared::store::{DynamoStore, EventScope, TimeRange};
 use testkit::burst::{Burst, burst};
-use testkit::{assignment, at, fresh_store, money, tier};
+use testkit::{at, money, tier};
 
 const NOW: &str = "2026-11-27T10:00:00Z";
 
 /// A store whose default tier allows 2.00 a day.
 async fn two_a_day() -> DynamoStore {
-    let store = fresh_store().await;
-    store.create_tier(&tier("small", "", "2"), &testkit::audit()).await.unwrap();
-    store.create_assignment(&assignment("a-default", "small", Target::DefaultTier), &testkit::audit()).await.unwrap();
-    store
+    testkit::store_with_default_tier(&tier("small", "", "2")).await
 }
 
 async fn run(store: &DynamoStore, processes: usize, callers: usize, records: usize, cost: &str) -> Burst {

@@ -3,14 +3,14 @@
 
 use quota_shared::config::FailureMode;
 use quota_shared::model::period::Window;
-use quota_shared::model::{Amount, EventType, Metric, QuotaEvent, RequestId, Target, Tier, TierId, UsageDelta, UserId};
+use quota_shared::model::{Amount, EventType, Metric, QuotaEvent, RequestId, Tier, TierId, UsageDelta, UserId};
 use quota_shared::page::PageRequest;
 use quota_shared::quota::{CheckRequest, Checker};
 use quota_shared::quota::{Crossing, RecordRequest};
 use quota_shared::rules::decide::{NoMatchPolicy, Verdict, WarningLevel};
 use quota_shared::rules::resolve::Subject;
 use quota_shared::store::{DynamoStore, EventScope, TimeRange};
-use testkit::{assignment, at, fresh_store, money, tier};
+use testkit::{at, money, tier};
 
 const NOW: &str = "2026-11-27T10:00:00Z";
 
@@ -22,10 +22,7 @@ fn counted_tier() -> Tier {
 }
 
 async fn store() -> DynamoStore {
-    let store = fresh_store().await;
-    store.create_tier(&counted_tier(), &testkit::audit()).await.unwrap();
-    store.create_assignment(&assignment("a-default", "chat", Target::DefaultTier), &testkit::audit()).await.unwrap();
-    store
+    testkit::store_with_default_tier(&counted_tier()).await
 }
 
 fn subject() -> Subject {

@@ -12,6 +12,7 @@ mod no_scan;
 mod overrides;
 mod properties;
 mod record;
+mod scripted;
 mod store_tiers_assignments;
 mod store_usage_events;
 mod strict;

@@ -1,9 +1,7 @@
 //! Drives every repository operation and counts what was sent: no Scan may
 //! appear, and each operation costs the requests the design says.
 
-use quota_shared::model::{
-    EventType, NewOverride, OverrideStatus, OverrideType, RequestId, Target, TierId, UsageDelta, UserId,
-};
+use quota_shared::model::{EventType, OverrideStatus, OverrideType, RequestId, Target, TierId, UsageDelta, UserId};
 use quota_shared::page::PageRequest;
 use quota_shared::store::{AssignmentFilter, DynamoStore, EventScope, OverrideFilter, TimeRange};
 use std::collections::BTreeMap;
@@ -78,21 +76,7 @@ async fn every_operation_sends_the_expected_requests_and_never_a_scan() {
     // Overrides: writes read the user's copy first (one GetItem) and write it
     // with the canonical item in one transaction; lists are one Query each
     // (more only when a status filter leaves a page short).
-    let new = NewOverride {
-        user_id: u1.clone(),
-        override_type: OverrideType::Unlimited,
-        monthly_cost_limit: None,
-        daily_cost_limit: None,
-        monthly_token_limit: None,
-        daily_token_limit: None,
-        monthly_request_limit: None,
-        daily_request_limit: None,
-        enforcement: None,
-        valid_from: None,
-        valid_until: at("2026-12-01T00:00:00Z"),
-        reason: "on call".into(),
-        enabled: None,
-    };
+    let new = testkit::new_override(u1.as_str(), OverrideType::Unlimited, None, "2026-12-01T00:00:00Z");
     let o = new.into_override("admin", now).unwrap();
     let write = ops(&[("GetItem", 1), ("TransactWriteItems", 1)]);
     assert_eq!(

@@ -7,7 +7,7 @@ use quota_shared::config::FailureMode;
 use quota_shared::error::Error;
 use quota_shared::model::{
     EventType, MAX_OVERRIDES_IN_EFFECT, NewOverride, Override, OverrideStatus, OverrideType, QuotaEvent, RequestId,
-    Target, UsageDelta, UserId,
+    UsageDelta, UserId,
 };
 use quota_shared::page::PageRequest;
 use quota_shared::quota::RecordRequest;
@@ -15,7 +15,7 @@ use quota_shared::quota::{CheckRequest, Checker};
 use quota_shared::rules::decide::{NoMatchPolicy, Verdict};
 use quota_shared::rules::resolve::Subject;
 use quota_shared::store::{DynamoStore, EventScope, OverrideFilter, TimeRange};
-use testkit::{assignment, at, fresh_store, money, tier};
+use testkit::{at, fresh_store, money, tier};
 
 const NOW: &str = "2026-11-27T10:00:00Z";
 
@@ -24,21 +24,10 @@ fn user(u: &str) -> UserId {
 }
 
 fn new_override(u: &str, kind: OverrideType, monthly: Option<&str>, from: &str, until: &str) -> NewOverride {
-    NewOverride {
-        user_id: user(u),
-        override_type: kind,
-        monthly_cost_limit: monthly.map(money),
-        daily_cost_limit: None,
-        monthly_token_limit: None,
-        daily_token_limit: None,
-        monthly_request_limit: None,
-        daily_request_limit: None,
-        enforcement: None,
-        valid_from: Some(at(from)),
-        valid_until: at(until),
-        reason: "conference demo".into(),
-        enabled: None,
-    }
+    let mut new = testkit::new_override(u, kind, Some(from), until);
+    new.monthly_cost_limit = monthly.map(money);
+    new.reason = "conference demo".into();
+    new
 }
 
 async fn create(store: &DynamoStore, new: NewOverride, created: DateTime<Utc>) -> Override {
@@ -48,14 +37,11 @@ async fn create(store: &DynamoStore, new: NewOverride, created: DateTime<Utc>) -
 }
 
 async fn seeded() -> DynamoStore {
-    let store = fresh_store().await;
-    store.create_tier(&tier("basic", "10", ""), &testkit::audit()).await.unwrap();
-    store.create_assignment(&assignment("a-default", "basic", Target::DefaultTier), &testkit::audit()).await.unwrap();
-    store
+    testkit::store_with_default_tier(&tier("basic", "10", "")).await
 }
 
 fn checker(store: DynamoStore) -> Checker<DynamoStore> {
-    Checker::new(store, NoMatchPolicy::Allow, FailureMode::Open)
+    testkit::checker(store, FailureMode::Open)
 }
 
 fn check(u: &str) -> CheckRequest {

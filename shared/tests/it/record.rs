@@ -8,11 +8,11 @@ use quota_shared::page::PageRequest;
 use quota_shared::quota::context::QuotaContext;
 use quota_shared::quota::{CheckRequest, Checker};
 use quota_shared::quota::{Crossing, RecordRequest};
-use quota_shared::rules::decide::{NoMatchPolicy, Verdict, WarningLevel};
+use quota_shared::rules::decide::{Verdict, WarningLevel};
 use quota_shared::rules::resolve::Subject;
 use quota_shared::store::{DynamoStore, EventScope, TimeRange};
 use std::sync::Arc;
-use testkit::{assignment, at, fresh_store, money, tier};
+use testkit::{assignment, at, money, tier};
 
 fn subject(user: &str) -> Subject {
     Subject { user_id: UserId::parse(user).unwrap(), roles: vec![], email: None }
@@ -33,14 +33,11 @@ fn check(user: &str) -> CheckRequest {
 }
 
 async fn seeded_store() -> DynamoStore {
-    let store = fresh_store().await;
-    store.create_tier(&tier("basic", "10", ""), &testkit::audit()).await.unwrap();
-    store.create_assignment(&assignment("a-default", "basic", Target::DefaultTier), &testkit::audit()).await.unwrap();
-    store
+    testkit::store_with_default_tier(&tier("basic", "10", "")).await
 }
 
 fn checker(store: DynamoStore) -> Checker<DynamoStore> {
-    Checker::new(store, NoMatchPolicy::Allow, FailureMode::Open)
+    testkit::checker(store, FailureMode::Open)
 }
 
 const NOW: &str = "2026-11-27T10:00:00Z";

@@ -6,7 +6,7 @@ use quota_shared::config::FailureMode;
 use quota_shared::model::{Enforcement, Money, RequestId, Target, Tier, UsageDelta, UserId};
 use quota_shared::quota::RecordRequest;
 use quota_shared::quota::{CheckAnswer, CheckRequest, Checker, Estimate};
-use quota_shared::rules::decide::{NoMatchPolicy, Verdict};
+use quota_shared::rules::decide::Verdict;
 use quota_shared::rules::resolve::Subject;
 use quota_shared::store::DynamoStore;
 use testkit::{assignment, at, fresh_store, money, tier};
@@ -15,20 +15,17 @@ const NOW: &str = "2026-11-27T10:00:00Z";
 
 /// A strict tier: 1.00 a day, reserving 0.05 unless told, for 60 s.
 async fn strict_store() -> DynamoStore {
-    let store = fresh_store().await;
     let strict = Tier {
         enforcement: Enforcement::Strict,
         default_reservation: Some(money("0.05")),
         reservation_ttl_seconds: 60,
         ..tier("strict", "", "1")
     };
-    store.create_tier(&strict, &testkit::audit()).await.unwrap();
-    store.create_assignment(&assignment("a-default", "strict", Target::DefaultTier), &testkit::audit()).await.unwrap();
-    store
+    testkit::store_with_default_tier(&strict).await
 }
 
 fn checker(store: &DynamoStore) -> Checker<DynamoStore> {
-    Checker::new(store.clone(), NoMatchPolicy::Allow, FailureMode::Closed)
+    testkit::checker(store.clone(), FailureMode::Closed)
 }
 
 fn subject() -> Subject {

@@ -3,7 +3,7 @@
 //! `make run` serves it at `/openapi.json`; `openapi.json` at the
 //! repository root is this document, kept current by a test.
 
-use quota_shared::openapi::Conventions;
+use quota_shared::http::openapi::Conventions;
 use utoipa::Modify;
 use utoipa::openapi::{InfoBuilder, OpenApi, OpenApiBuilder};
 

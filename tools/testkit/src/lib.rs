@@ -17,10 +17,11 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
 use tower::ServiceExt;
 
-pub use quota_shared::testing::{assignment, at, money, tier};
+pub use quota_shared::testing::{assignment, at, money, monthly_override, new_override, override_of, tier};
 
 pub mod burst;
 pub mod runtime_api;
+pub mod scripted;
 
 /// The local settings file, the only copy of the local secret.
 const LOCAL_AUTH_ENV: &str = include_str!("../../local-auth.env");
@@ -97,6 +98,22 @@ pub async fn fresh_store() -> DynamoStore {
     store.create_tables().await.expect("tables created in the emulator");
     store.requests().reset();
     store
+}
+
+/// A fresh store whose default tier is `default` (its assignment `a-default`).
+pub async fn store_with_default_tier(default: &quota_shared::model::Tier) -> DynamoStore {
+    let store = fresh_store().await;
+    store.create_tier(default, &audit()).await.expect("tier created");
+    let everyone = assignment("a-default", default.tier_id.as_str(), quota_shared::model::Target::DefaultTier);
+    store.create_assignment(&everyone, &audit()).await.expect("default assignment created");
+    store.requests().reset();
+    store
+}
+
+/// A checker as the functions build one (no match allowed), failing `mode`,
+/// without time budgets.
+pub fn checker(store: DynamoStore, mode: FailureMode) -> quota_shared::quota::Checker<DynamoStore> {
+    quota_shared::quota::Checker::new(store, NoMatchPolicy::Allow, mode)
 }
 
 /// The emulator applies requests one at a time, so under parallel tests an
