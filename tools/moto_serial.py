@@ -22,16 +22,29 @@ tools/tests/test_moto_serial.py checks each change against that version):
    (and the stream's length) are saved before the transaction and put back
    if it is cancelled, which is what the table copy was for.
 
+4. Numbers are added and subtracted as DynamoDB does, exactly. moto keeps a
+   sum below 1e-6 as `1E-7` and then fails to add to it (`int("1E-7")`), so
+   one record of 0.0000001 froze a user's usage row for good.
+
+5. What real DynamoDB enforces and moto does not, and the faults a test can
+   inject (throttling and conflicts inside transactions, lost replies,
+   unprocessed keys): tools/dynamodb_rules.py, in front of the backend.
+
 usage: python moto_serial.py HOST PORT
 """
 
 import copy
 import sys
 import threading
+from pathlib import Path
 from typing import Any
+
+from decimal import Context, Decimal, localcontext
 
 from werkzeug.serving import run_simple
 from moto.core.model_instances import reset_model_data
+from moto.dynamodb.models import dynamodb_backends
+from moto.dynamodb.models.dynamo_type import DDBType
 from moto.dynamodb import models as dynamodb_models
 from moto.dynamodb.models import DynamoDBBackend
 from moto.dynamodb.models.dynamo_type import DynamoType
@@ -41,6 +54,9 @@ from moto.moto_server.werkzeug_app import (
     MotoRequestHandler,
     create_backend_app,
 )
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import dynamodb_rules  # noqa: E402
 
 
 class _TableCopyIsItemBackup:
@@ -125,15 +141,62 @@ def _restore(table: Table, hash_value: DynamoType, range_value: DynamoType | Non
         bucket[range_value] = old
 
 
+def _number(value: DynamoType) -> Decimal:
+    return Decimal(value.value)
+
+
+def _text(number: Decimal) -> str:
+    """A number as DynamoDB answers it: plain digits, no exponent, no
+    trailing zeros after the point."""
+    text = format(number, "f")
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return "0" if text in ("-0", "") else text
+
+
+# DynamoDB keeps 38 significant digits (Python's default context keeps 28).
+_EXACT = Context(prec=38)
+
+
+def _add(self: DynamoType, other: DynamoType) -> DynamoType:
+    if self.type != other.type:
+        raise TypeError("Different types of operandi is not allowed.")
+    if not self.is_number():
+        return _stock_add(self, other)
+    with localcontext(_EXACT):
+        return DynamoType({DDBType.NUMBER: _text(_number(self) + _number(other))})
+
+
+def _sub(self: DynamoType, other: DynamoType) -> DynamoType:
+    if self.type != other.type or self.type != DDBType.NUMBER:
+        return _stock_sub(self, other)
+    with localcontext(_EXACT):
+        return DynamoType({DDBType.NUMBER: _text(_number(self) - _number(other))})
+
+
+_stock_add = DynamoType.__add__
+_stock_sub = DynamoType.__sub__
+
+
 def install() -> None:
-    """Applies change 3 (and is idempotent); changes 1 and 2 live in `app`."""
+    """Applies changes 3 and 4 (and is idempotent); 1, 2 and 5 live in `app`."""
     dynamodb_models.copy = _copy_shim
     DynamoDBBackend.transact_write_items = _transact_write_items
+    DynamoType.__add__ = _add
+    DynamoType.__sub__ = _sub
+
+
+def find_table(name: str) -> Any:
+    for regions in dynamodb_backends.values():
+        for backend in regions.values():
+            if name in backend.tables:
+                return backend.tables[name]
+    return None
 
 
 def app() -> Any:
     install()
-    backend_app = DomainDispatcherApplication(create_backend_app)
+    backend_app = dynamodb_rules.layer(DomainDispatcherApplication(create_backend_app), find_table)
     lock = threading.Lock()
 
     def serial(environ: dict[str, Any], start_response: Any) -> list[bytes]:

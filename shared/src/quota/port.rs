@@ -104,8 +104,12 @@ pub struct ReservePlan<'a> {
     pub reservation: &'a Reservation,
     /// The configuration version the tier was resolved at; the write fails if it moved.
     pub config_version: u64,
-    /// Expired reservations released in the same write.
+    /// Expired reservations released in the same write (at most
+    /// `rules::reserve::MAX_RELEASES_PER_HOLD`, never this request's own).
     pub release: &'a [Reservation],
+    /// This request's own hold, lapsed, which the new one replaces (a check
+    /// retried after its reservation expired).
+    pub replaces: Option<&'a Reservation>,
     /// For each limited counter: the most it may hold before this write.
     pub bounds: &'a [Bound],
     pub at: DateTime<Utc>,

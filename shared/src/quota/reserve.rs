@@ -4,7 +4,7 @@
 use crate::emf::{self, Counter};
 use crate::error::Error;
 use crate::model::period::{Period, Window};
-use crate::model::{RequestId, Reservation};
+use crate::model::{RequestId, Reservation, UserId};
 use crate::quota::answer::{CheckAnswer, ReservationSummary};
 use crate::quota::cache::UserEntry;
 use crate::quota::checker::Checker;
@@ -12,7 +12,9 @@ use crate::quota::port::{CheckStore, ReserveOutcome, ReservePlan, UserView};
 use crate::quota::request::CheckRequest;
 use crate::rules::basis::Basis;
 use crate::rules::decide::{Verdict, WarningLevel};
-use crate::rules::reserve::{Bound, bounds, misfits, strict_rules};
+use crate::rules::reserve::{
+    Bound, MAX_OPEN_RESERVATIONS, bounds, freed, misfits, releasable, strict_rules, too_many_open,
+};
 use crate::rules::resolve;
 use chrono::{DateTime, Duration, Utc};
 
@@ -58,9 +60,13 @@ impl<S: CheckStore> Checker<S> {
                 day: today.clone(),
                 expires_at: now + Duration::seconds(i64::from(rules.reservation_ttl_seconds)),
             };
-            let release: Vec<Reservation> =
-                view.usage.reservations.iter().filter(|r| r.expired(now)).cloned().collect();
-            let bounds = bounds(&rules, &reservation, &release, &today);
+            let release = releasable(&view.usage, &request_id, now);
+            let replaces = view.usage.reservation(&request_id).filter(|r| r.expired(now)).cloned();
+            if too_many_open(&view.usage, release.len(), replaces.is_some()) {
+                return Ok(self.refuse_full(&basis, &view, user, now));
+            }
+            let freed = freed(&view.usage, &request_id, now);
+            let bounds = bounds(&rules, &reservation, &freed, &today);
             // An estimate larger than a limit never fits: refuse without a write.
             let never: Vec<Bound> = bounds.iter().filter(|b| b.at_most.is_sign_negative()).copied().collect();
             if !never.is_empty() {
@@ -71,12 +77,13 @@ impl<S: CheckStore> Checker<S> {
                 reservation: &reservation,
                 config_version: view.config_version,
                 release: &release,
+                replaces: replaces.as_ref(),
                 bounds: &bounds,
                 at: now,
             };
             match self.store.reserve(plan).await? {
                 ReserveOutcome::Reserved => {
-                    for r in &release {
+                    for r in &freed {
                         view.usage.release(&r.request_id, &today);
                     }
                     view.usage.hold(reservation.clone());
@@ -93,6 +100,11 @@ impl<S: CheckStore> Checker<S> {
                     if let Some(held) = view.usage.reservation(&request_id).filter(|r| !r.expired(now)).cloned() {
                         self.users.put(user.clone(), UserEntry { day: today, view: view.clone() });
                         return Ok(self.strict_answer(&basis, &view, user, now, Some(&held)));
+                    }
+                    let own_lapsed = view.usage.reservation(&request_id).is_some();
+                    if too_many_open(&view.usage, releasable(&view.usage, &request_id, now).len(), own_lapsed) {
+                        self.users.put(user.clone(), UserEntry { day: today.clone(), view: view.clone() });
+                        return Ok(self.refuse_full(&basis, &view, user, now));
                     }
                     let misfits = misfits(&rules, &view.usage, &reservation, now, &today);
                     if !misfits.is_empty() {
@@ -115,13 +127,25 @@ impl<S: CheckStore> Checker<S> {
         &self,
         basis: &Basis<'_>,
         view: &UserView,
-        user: &crate::model::UserId,
+        user: &UserId,
         now: DateTime<Utc>,
         held: Option<&Reservation>,
     ) -> CheckAnswer {
         let mut outcome = CheckAnswer::judge(basis, &view.usage, self.no_match, now);
         outcome.quota_context = Some(CheckAnswer::context_for(user, basis, view.config_version));
         outcome.reservation = held.map(ReservationSummary::from);
+        outcome
+    }
+
+    /// A refusal: the user holds [`MAX_OPEN_RESERVATIONS`] already; retry
+    /// when the first of them expires (or settle or release some).
+    fn refuse_full(&self, basis: &Basis<'_>, view: &UserView, user: &UserId, now: DateTime<Utc>) -> CheckAnswer {
+        let message = format!(
+            "This user holds {MAX_OPEN_RESERVATIONS} open reservations, the most there may be: record or release \
+             the turns they belong to, or retry when the first expires."
+        );
+        let mut outcome = self.refuse(basis, view, user, now, &[], &message);
+        outcome.decision.retry_at = view.usage.reservations.iter().map(|r| r.expires_at).filter(|t| *t > now).min();
         outcome
     }
 
@@ -133,7 +157,7 @@ impl<S: CheckStore> Checker<S> {
         &self,
         basis: &Basis<'_>,
         view: &UserView,
-        user: &crate::model::UserId,
+        user: &UserId,
         now: DateTime<Utc>,
         misfits: &[Bound],
         message: &str,

@@ -8,7 +8,7 @@
 //! most once, because the release requires it to still be there.
 
 use crate::model::period::Window;
-use crate::model::{Amount, Enforcement, Metric, Reservation, Tier, UsageSnapshot};
+use crate::model::{Amount, Enforcement, Metric, RequestId, Reservation, Tier, UsageSnapshot};
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 
@@ -33,6 +33,43 @@ impl Bound {
     }
 }
 
+/// Expired reservations one hold releases at most in its own write: each
+/// adds a condition, and DynamoDB refuses an expression over 4 KB or 300
+/// operators (25 keep the whole condition near 1 KB and 80 operators); the
+/// next holds release the rest.
+pub const MAX_RELEASES_PER_HOLD: usize = 25;
+
+/// Reservations a user may hold open at once (expired ones not released
+/// yet included): each is ~200 bytes of the month's usage row, which must
+/// stay far below DynamoDB's 400 KB item limit (100 keep it near 20 KB).
+pub const MAX_OPEN_RESERVATIONS: usize = 100;
+
+/// What a hold of `request` releases in its own write: the expired
+/// reservations of others, oldest first, at most [`MAX_RELEASES_PER_HOLD`]
+/// (its own lapsed hold is replaced, not released: one write may not name an
+/// attribute twice).
+pub fn releasable(usage: &UsageSnapshot, request: &RequestId, now: DateTime<Utc>) -> Vec<Reservation> {
+    let mut expired: Vec<Reservation> =
+        usage.reservations.iter().filter(|r| r.expired(now) && &r.request_id != request).cloned().collect();
+    expired.sort_by(|a, b| (a.expires_at, &a.request_id).cmp(&(b.expires_at, &b.request_id)));
+    expired.truncate(MAX_RELEASES_PER_HOLD);
+    expired
+}
+
+/// Everything a hold of `request` lets go of in its write: the releasable
+/// expired reservations, and its own lapsed hold, which it replaces.
+pub fn freed(usage: &UsageSnapshot, request: &RequestId, now: DateTime<Utc>) -> Vec<Reservation> {
+    let mut freed = releasable(usage, request, now);
+    freed.extend(usage.reservation(request).filter(|r| r.expired(now)).cloned());
+    freed
+}
+
+/// True when one more hold (after `released` go) passes the open bound.
+pub fn too_many_open(usage: &UsageSnapshot, released: usize, replaces: bool) -> bool {
+    let after = usage.reservations.len() - released - usize::from(replaces) + 1;
+    after > MAX_OPEN_RESERVATIONS
+}
+
 /// What the reservations released now give back to a window's counter.
 fn released(release: &[Reservation], window: Window, metric: Metric, today: &str) -> Decimal {
     release.iter().filter(|r| window == Window::Monthly || r.day == today).map(|r| r.amount(metric).value()).sum()
@@ -55,8 +92,7 @@ pub fn bounds(rules: &Tier, r: &Reservation, release: &[Reservation], today: &st
 /// The limits `r` does not fit in, given `usage` (expired reservations not
 /// counted): the store's condition, decided from a state read from it.
 pub fn misfits(rules: &Tier, usage: &UsageSnapshot, r: &Reservation, now: DateTime<Utc>, today: &str) -> Vec<Bound> {
-    let expired: Vec<Reservation> = usage.reservations.iter().filter(|x| x.expired(now)).cloned().collect();
-    bounds(rules, r, &expired, today)
+    bounds(rules, r, &freed(usage, &r.request_id, now), today)
         .into_iter()
         .filter(|b| usage.committed(b.window).amount(b.metric).value() > b.at_most)
         .collect()

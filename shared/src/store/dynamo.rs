@@ -118,8 +118,12 @@ impl DynamoStore {
     }
 
     /// Runs a transaction, trying again (with a short growing pause) when it
-    /// lost a race with another transaction on the same items; a cancellation
-    /// for any other reason is returned to the caller.
+    /// lost a race with another transaction on the same items or was
+    /// throttled (DynamoDB reports both inside a transaction as cancellation
+    /// reasons, not as errors the SDK retries). The pauses add up to
+    /// [`CONTENTION_BACKOFF_TOTAL`], inside the check's 300 ms budget; still
+    /// cancelled that way after them, it is `Unavailable` (503, Retry-After).
+    /// A cancellation for any other reason is returned to the caller.
     pub(crate) async fn transact_retrying(
         &self,
         items: Vec<TransactWriteItem>,
@@ -127,9 +131,14 @@ impl DynamoStore {
         let mut attempt = 0;
         loop {
             match self.transact(items.clone()).await? {
-                Err(c) if c.is_conflict() && attempt < CONFLICT_RETRIES => {
+                Err(c) if c.is_contention() && attempt < CONTENTION_RETRIES => {
                     attempt += 1;
-                    tokio::time::sleep(Duration::from_millis(5 << attempt)).await;
+                    tokio::time::sleep(contention_backoff(attempt)).await;
+                }
+                Err(c) if c.is_contention() => {
+                    tracing::warn!(reasons = ?c.codes(), "transaction still contended or throttled after retries");
+                    crate::emf::count(crate::emf::Counter::StoreFailures, &[("Operation", "TransactWriteItems")]);
+                    return Err(Error::Unavailable("the store is busy with this item; retry".into()));
                 }
                 other => return Ok(other),
             }
@@ -139,7 +148,14 @@ impl DynamoStore {
     /// Runs a transaction once. A cancelled one comes back as the reason codes,
     /// one per item, with the item's old image where a condition failed.
     pub(crate) async fn transact(&self, items: Vec<TransactWriteItem>) -> Result<Result<(), Cancelled>, Error> {
-        match self.client.transact_write_items().set_transact_items(Some(items)).send().await {
+        // One token per attempt: the SDK's own retries of this attempt (after
+        // a timeout, a lost reply) carry it, so DynamoDB answers a committed
+        // attempt's retry with success instead of applying it again (and
+        // failing its conditions). The SDK would fill one in; it is set here
+        // so that the guarantee does not rest on a default.
+        let token = uuid::Uuid::new_v4().to_string();
+        let request = self.client.transact_write_items().set_transact_items(Some(items)).client_request_token(token);
+        match request.send().await {
             Ok(_) => Ok(Ok(())),
             Err(SdkError::ServiceError(e)) => match e.into_err() {
                 TransactWriteItemsError::TransactionCanceledException(c) => {
@@ -174,9 +190,19 @@ impl Cancelled {
         self.reasons.get(index).filter(|r| r.code == "ConditionalCheckFailed")
     }
 
-    /// Another transaction touched the same items at the same time.
-    pub fn is_conflict(&self) -> bool {
-        self.reasons.iter().any(|r| r.code == "TransactionConflict")
+    /// Another transaction touched the same items at the same time, or the
+    /// table (or an index) throttled: both pass by themselves.
+    pub fn is_contention(&self) -> bool {
+        self.reasons.iter().any(|r| {
+            matches!(
+                r.code.as_str(),
+                "TransactionConflict" | "ThrottlingError" | "ProvisionedThroughputExceeded" | "RequestLimitExceeded"
+            )
+        })
+    }
+
+    pub fn codes(&self) -> Vec<&str> {
+        self.reasons.iter().map(|r| r.code.as_str()).collect()
     }
 }
 
@@ -230,5 +256,24 @@ fn classified(operation: &str, err: &dyn std::error::Error, transient: bool) -> 
 
 pub(crate) const ALL_OLD: ReturnValuesOnConditionCheckFailure = ReturnValuesOnConditionCheckFailure::AllOld;
 
-/// How often a transaction that lost a race with another is tried again.
-pub(crate) const CONFLICT_RETRIES: usize = 8;
+/// How often a transaction that lost a race or was throttled is tried again.
+pub(crate) const CONTENTION_RETRIES: u32 = 4;
+/// The pauses between those tries, in all (10 + 20 + 40 + 80 ms).
+pub const CONTENTION_BACKOFF_TOTAL: Duration = Duration::from_millis(150);
+
+/// The pause before try `attempt` (1-based): 10 ms doubling.
+pub(crate) fn contention_backoff(attempt: u32) -> Duration {
+    Duration::from_millis(10 << (attempt - 1))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_contention_pauses_add_up_to_their_stated_total_inside_the_check_budget() {
+        let total: Duration = (1..=CONTENTION_RETRIES).map(contention_backoff).sum();
+        assert_eq!(total, CONTENTION_BACKOFF_TOTAL);
+        assert!(total <= crate::config::DEFAULT_CHECK_BUDGET / 2, "half the check budget at most");
+    }
+}

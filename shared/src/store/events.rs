@@ -60,6 +60,12 @@ fn within(mut q: EventQuery, range: TimeRange, sk_attr: &str) -> (EventQuery, &'
     (q, condition)
 }
 
+/// True when a start key's sort key lies in `range` (see [`within`]).
+fn inside(sort_key: Option<&String>, range: &TimeRange) -> bool {
+    sort_key
+        .is_some_and(|sk| range.from.is_none_or(|from| *sk >= bound(from)) && range.to.is_none_or(|to| *sk < bound(to)))
+}
+
 impl DynamoStore {
     pub async fn list_events(
         &self,
@@ -77,6 +83,11 @@ impl DynamoStore {
             }
         };
         let start = cursor::decode(page.next_token.as_deref(), attrs, (pk_attr, &pk))?;
+        if let Some(k) = &start
+            && !inside(k.get(sk_attr).and_then(|v| v.as_s().ok()), &range)
+        {
+            return Err(Error::InvalidCursor);
+        }
         let q = self
             .client
             .query()
@@ -209,6 +220,14 @@ impl DynamoStore {
             Some(k) => cursor::decode(Some(&k), &attrs, (pk_attr, &partition(&month)))?,
             None => None,
         };
+        // A token from a search over other times (the same filters, another
+        // `from`/`to`): DynamoDB refuses a start key outside the key
+        // condition, so it is refused here, as a token that is not ours.
+        if let Some(k) = &start
+            && !inside(k.get(sk_attr).and_then(|v| v.as_s().ok()), &filter.range)
+        {
+            return Err(Error::InvalidCursor);
+        }
         let mut found = Vec::new();
         loop {
             let q = self

@@ -22,7 +22,7 @@ mod usage;
 
 pub use analytics::{DayTotals, SETTLE, UserTotals};
 pub use assignments::AssignmentFilter;
-pub use dynamo::{DynamoStore, dynamodb_client, tuned};
+pub use dynamo::{CONTENTION_BACKOFF_TOTAL, DynamoStore, dynamodb_client, tuned};
 pub use events::{EventFilter, EventScope, TimeRange};
 pub use events_write::{AUDIT_RETENTION_DAYS, EVENT_RETENTION_DAYS};
 pub use overrides::OverrideFilter;

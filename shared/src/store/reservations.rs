@@ -12,9 +12,9 @@ use super::usage::{Adds, USAGE_RETENTION_DAYS};
 use crate::error::Error;
 use crate::model::period::{Period, Window};
 use crate::quota::port::{ReserveOutcome, ReservePlan};
+use crate::rules::reserve::MAX_OPEN_RESERVATIONS;
 use aws_sdk_dynamodb::types::{ConditionCheck, TransactWriteItem, Update};
 use chrono::Duration;
-use rust_decimal::Decimal;
 
 impl DynamoStore {
     pub async fn reserve(&self, plan: ReservePlan<'_>) -> Result<ReserveOutcome, Error> {
@@ -33,7 +33,7 @@ impl DynamoStore {
         };
 
         let mut adds = Adds::default();
-        adds.committed(Some(&r.day), r.cost.value(), Decimal::from(r.tokens), Decimal::ONE);
+        adds.hold(r);
         let mut update = Update::builder()
             .table_name(self.quota())
             .set_key(Some(usage_key(plan.user, plan.at)))
@@ -41,7 +41,24 @@ impl DynamoStore {
             .expression_attribute_values(":rsv", item::reservation_value(r))
             .expression_attribute_names("#ttl", TTL)
             .expression_attribute_values(":ttl", n(epoch(month.resets_at + Duration::days(USAGE_RETENTION_DAYS))));
-        let mut conditions = vec!["attribute_not_exists(#rsv)".to_string()];
+        // A new hold, or this request's own lapsed one, replaced as it was read
+        // (a retried check): its release and the new hold are one SET.
+        let mut conditions = match plan.replaces {
+            None => vec!["attribute_not_exists(#rsv)".to_string()],
+            Some(old) => {
+                adds.release(old);
+                update = update
+                    .expression_attribute_names("#rexp", "expiresAt")
+                    .expression_attribute_values(":rexp", item::time(old.expires_at));
+                vec!["#rsv.#rexp = :rexp".to_string()]
+            }
+        };
+        // At most MAX_OPEN_RESERVATIONS open after this write.
+        let open_before = MAX_OPEN_RESERVATIONS - 1 + plan.release.len() + usize::from(plan.replaces.is_some());
+        conditions.push("(attribute_not_exists(#open) OR #open <= :open)".to_string());
+        update = update
+            .expression_attribute_names("#open", item::OPEN_RESERVATIONS)
+            .expression_attribute_values(":open", n(open_before));
         let mut removes = Vec::new();
         for (i, old) in plan.release.iter().enumerate() {
             adds.release(old);

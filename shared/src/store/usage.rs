@@ -1,7 +1,7 @@
 //! The hot path's reads and writes: one BatchGetItem for everything a check
 //! needs about a user, one transaction per recorded request.
 
-use super::dynamo::{ALL_OLD, DynamoStore, store_error};
+use super::dynamo::{ALL_OLD, CONTENTION_RETRIES, DynamoStore, contention_backoff, store_error};
 use super::events_write::event_put;
 use super::item::{self, Item, epoch, key, n, s, time, usage_key};
 use super::keys;
@@ -63,9 +63,18 @@ impl Adds {
         }
     }
 
-    /// Releases a reservation's hold (month, and its day).
+    /// Releases a reservation's hold (month, and its day) and its place
+    /// among the open ones.
     pub(super) fn release(&mut self, r: &Reservation) {
         self.committed(Some(&r.day), -r.cost.value(), -Decimal::from(r.tokens), -Decimal::ONE);
+        self.add(item::OPEN_RESERVATIONS.to_string(), -Decimal::ONE);
+    }
+
+    /// Holds a reservation: its estimate (and one request) on the committed
+    /// counters of the month and its day, and one more open place.
+    pub(super) fn hold(&mut self, r: &Reservation) {
+        self.committed(Some(&r.day), r.cost.value(), Decimal::from(r.tokens), Decimal::ONE);
+        self.add(item::OPEN_RESERVATIONS.to_string(), Decimal::ONE);
     }
 
     /// The `ADD` clause, with its names and values (`#a{i}`, `:a{i}`).
@@ -223,8 +232,10 @@ impl DynamoStore {
             .build()
             .expect("keys set");
         let mut found: Vec<Item> = Vec::with_capacity(4);
-        // BatchGetItem may hand back keys it did not get to; ask again for them.
-        for attempt in 0.. {
+        // BatchGetItem may hand back keys it did not get to (capacity, never a
+        // fault of the request): ask again for them, with the transactions'
+        // bounded pauses, then answer unavailable (503, Retry-After).
+        for attempt in 1.. {
             let out = self
                 .client
                 .batch_get_item()
@@ -236,11 +247,11 @@ impl DynamoStore {
                 found.extend(items.iter().cloned());
             }
             match out.unprocessed_keys().and_then(|u| u.get(self.quota())).filter(|k| !k.keys().is_empty()) {
-                Some(rest) if attempt < 5 => {
+                Some(rest) if attempt <= CONTENTION_RETRIES => {
                     pending = rest.clone();
-                    tokio::time::sleep(std::time::Duration::from_millis(10 << attempt)).await;
+                    tokio::time::sleep(contention_backoff(attempt)).await;
                 }
-                Some(_) => return Err(Error::Store("BatchGetItem left keys unprocessed".into())),
+                Some(_) => return Err(Error::Unavailable("BatchGetItem left keys unprocessed".into())),
                 None => break,
             }
         }

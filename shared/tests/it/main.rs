@@ -4,6 +4,7 @@
 
 mod analytics;
 mod auth;
+mod aws_rules;
 mod check;
 mod contention;
 mod events_search;

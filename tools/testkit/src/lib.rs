@@ -110,6 +110,35 @@ pub async fn store_with_default_tier(default: &quota_shared::model::Tier) -> Dyn
     store
 }
 
+/// A fault the emulator (tools/dynamodb_rules.py) injects into requests
+/// naming one table: real DynamoDB's answers that moto never gives.
+#[derive(Debug, Clone, Copy)]
+pub enum Fault {
+    /// A TransactWriteItems is cancelled with `TransactionConflict`.
+    Conflict,
+    /// A TransactWriteItems is cancelled with `ThrottlingError`.
+    Throttle,
+    /// A TransactWriteItems is applied, then answered 500 (a lost reply).
+    LoseReply,
+    /// A BatchGetItem leaves the table's keys unprocessed.
+    Unprocessed,
+}
+
+/// Makes the emulator answer the next `times` requests on `table` with `fault`.
+pub async fn inject(table: &str, fault: Fault, times: u32) {
+    let url = std::env::var("AWS_ENDPOINT_URL_DYNAMODB").expect("the emulator's endpoint (make test sets it)");
+    let fault = match fault {
+        Fault::Conflict => "conflict",
+        Fault::Throttle => "throttle",
+        Fault::LoseReply => "lose_reply",
+        Fault::Unprocessed => "unprocessed",
+    };
+    let body = serde_json::json!({ "table": table, "fault": fault, "times": times });
+    let answer =
+        reqwest::Client::new().post(format!("{url}/_faults")).body(body.to_string()).send().await.expect("emulator up");
+    assert!(answer.status().is_success(), "the emulator took the fault");
+}
+
 /// A checker as the functions build one (no match allowed), failing `mode`,
 /// without time budgets.
 pub fn checker(store: DynamoStore, mode: FailureMode) -> quota_shared::quota::Checker<DynamoStore> {

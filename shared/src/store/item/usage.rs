@@ -75,6 +75,9 @@ pub fn usage_from_item(item: Option<&Item>, at: DateTime<Utc>) -> Result<UsageSn
 pub const COMMITTED_COST: &str = "commit:cost";
 pub const COMMITTED_TOKENS: &str = "commit:tokens";
 pub const COMMITTED_REQUESTS: &str = "commit:requests";
+/// How many reservations the row holds (`rsv:*` attributes), moved by every
+/// hold, settle and release, so that a hold's condition can bound them.
+pub const OPEN_RESERVATIONS: &str = "rsvOpen";
 /// A reservation is the attribute `rsv:{requestId}` on the usage row.
 pub const RESERVATION_PREFIX: &str = "rsv:";
 
