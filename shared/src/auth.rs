@@ -73,6 +73,32 @@ pub struct Verifier {
     http: Option<reqwest::Client>,
 }
 
+/// The first top-level claim the token's payload names twice, if any.
+fn duplicate_claim(token: &str) -> Option<String> {
+    use base64::Engine;
+    use serde::de::{Deserializer, IgnoredAny, MapAccess, Visitor};
+    struct FirstRepeat;
+    impl<'de> Visitor<'de> for FirstRepeat {
+        type Value = Option<String>;
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("a JSON object")
+        }
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+            let mut seen = std::collections::HashSet::new();
+            let mut repeat = None;
+            while let Some(key) = map.next_key::<String>()? {
+                map.next_value::<IgnoredAny>()?;
+                if !seen.insert(key.clone()) && repeat.is_none() {
+                    repeat = Some(key);
+                }
+            }
+            Ok(repeat)
+        }
+    }
+    let payload = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(token.split('.').nth(1)?).ok()?;
+    serde_json::Deserializer::from_slice(&payload).deserialize_map(FirstRepeat).ok().flatten()
+}
+
 fn unauthorized(why: &str) -> Error {
     Error::Unauthorized(format!("invalid or missing bearer token: {why}"))
 }
@@ -136,15 +162,22 @@ impl Verifier {
     /// The token's claims, once its signature, issuer, audience, times and
     /// subject are verified.
     async fn verified(&self, authorization: Option<&str>) -> Result<Verified, Error> {
+        // The scheme's name is case-insensitive (RFC 9110 11.1): Bearer, bearer, BEARER.
         let token = authorization
-            .and_then(|h| h.strip_prefix("Bearer ").or_else(|| h.strip_prefix("bearer ")))
-            .map(str::trim)
+            .and_then(|h| h.trim_start().split_once(' '))
+            .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+            .map(|(_, token)| token.trim())
             .filter(|t| !t.is_empty())
             .ok_or_else(|| unauthorized("no Bearer token"))?;
         let header = decode_header(token).map_err(|_| unauthorized("malformed token"))?;
         if has_critical_extensions(token) {
             // RFC 7515 4.1.11: extensions we do not understand must be refused.
             return Err(unauthorized("critical header extensions are not supported"));
+        }
+        // A claim given twice has no one meaning (serde kept the last `roles`
+        // but refused a second `iss`): refused for every claim alike.
+        if let Some(claim) = duplicate_claim(token) {
+            return Err(unauthorized(&format!("the claim {claim:?} is given twice")));
         }
         let (key, alg) = self.key_for(header.alg, header.kid.as_deref()).await?;
         let mut validation = Validation::new(alg);

@@ -84,7 +84,7 @@ impl PartialSchema for Email {
     fn schema() -> RefOr<Schema> {
         ObjectBuilder::new()
             .schema_type(Type::String)
-            .pattern(Some(r"^[^@\s]+@[A-Za-z0-9.-]+$"))
+            .pattern(Some(r"^[^@\s]{1,64}@[A-Za-z0-9.-]+$"))
             .max_length(Some(254))
             .into()
     }

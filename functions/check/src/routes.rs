@@ -59,7 +59,7 @@ async fn me(
 ) -> Result<Response, ApiError> {
     only_params(&q, &[])?;
     let verifier = users.ok_or_else(|| Error::Unauthorized("end-user tokens are not configured here".into()))?;
-    let authorization = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok());
+    let authorization = quota_shared::http::extract::authorization(&headers)?;
     let caller = verifier.user(authorization).await?;
     let outcome = app.peek(&caller.subject, Utc::now()).await;
     if outcome.degraded {

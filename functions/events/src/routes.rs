@@ -172,6 +172,14 @@ fn csv_row(event: &Event) -> [String; 18] {
     }
 }
 
+/// A cell a spreadsheet would not run: one that starts with `=`, `+`, `-`,
+/// `@`, a tab or a carriage return is prefixed with `'` (OWASP's advice on
+/// CSV injection), whatever its column. Ids may hold `=`, `+` and `@`, and an
+/// admin's email comes from their token, so no column is trusted.
+fn inert(cell: String) -> String {
+    if cell.starts_with(['=', '+', '-', '@', '\t', '\r']) { format!("'{cell}") } else { cell }
+}
+
 /// The page as `text/csv` (RFC 4180, header first); the next page's token
 /// in the `X-Next-Token` header.
 fn csv_response(page: &Page<Event>) -> Result<Response, Error> {
@@ -179,7 +187,7 @@ fn csv_response(page: &Page<Event>) -> Result<Response, Error> {
     let written = (|| {
         out.write_record(COLUMNS)?;
         for e in &page.items {
-            out.write_record(csv_row(e))?;
+            out.write_record(csv_row(e).map(inert))?;
         }
         out.into_inner().map_err(|e| e.into_error().into())
     })();
@@ -192,4 +200,56 @@ fn csv_response(page: &Page<Event>) -> Result<Response, Error> {
         headers.insert(NEXT_TOKEN_HEADER, token);
     }
     Ok(response)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use quota_shared::model::{AdminChange, Amount, EventId, QuotaEvent};
+    use testkit::{at, money, tier};
+
+    fn cells(event: &Event) -> Vec<String> {
+        csv_row(event).map(inert).to_vec()
+    }
+
+    #[test]
+    fn no_cell_starts_a_formula_whatever_the_column() {
+        let quota = QuotaEvent {
+            event_id: EventId::generate(),
+            event_type: EventType::Block,
+            user_id: UserId::parse("=2+5").unwrap(),
+            tier_id: Some(TierId::parse("@sum").unwrap()),
+            override_id: None,
+            window: None,
+            metric: None,
+            threshold: None,
+            usage: Amount::Money(money("1")),
+            limit: None,
+            percentage: 0.into(),
+            session_id: Some(quota_shared::model::SessionId::parse("+cmd").unwrap()),
+            occurred_at: at("2026-11-27T10:00:00Z"),
+        };
+        let row = cells(&Event::Quota(quota));
+        assert_eq!((row[3].as_str(), row[4].as_str(), row[12].as_str()), ("'=2+5", "'@sum", "'+cmd"));
+        let t = tier("t", "1", "");
+        let actor = r#"=HYPERLINK("http://e.example","x")@a.b"#;
+        let change = AdminChange::new(actor, "create", t.change_target(), None, Some(&t), at("2026-11-27T10:00:00Z"));
+        let row = cells(&Event::Admin(change));
+        assert_eq!(row[13], format!("'{actor}"));
+        for (cell, want) in [("-1", "'-1"), ("\tx", "'\tx"), ("\rx", "'\rx"), ("plain", "plain"), ("1.5", "1.5")] {
+            assert_eq!(inert(cell.into()), want);
+        }
+        assert!(
+            cells(&Event::Admin(AdminChange::new(
+                "admin",
+                "create",
+                t.change_target(),
+                None,
+                Some(&t),
+                at("2026-11-27T10:00:00Z")
+            )))
+            .iter()
+            .all(|c| !c.starts_with(['=', '+', '-', '@', '\t', '\r']))
+        );
+    }
 }

@@ -97,7 +97,7 @@ impl FromRequestParts<AdminState> for Admin {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AdminState) -> Result<Self, ApiError> {
-        let header = parts.headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok());
+        let header = crate::http::extract::authorization(&parts.headers).map_err(ApiError)?;
         state.verifier.admin(header).await.map_err(ApiError)
     }
 }
@@ -128,6 +128,8 @@ pub fn if_match(headers: &HeaderMap, entity: Entity, id: &str) -> Result<Option<
         return Err(Error::field("If-Match", "must be an ETag this API returned, like \"3\""));
     }
     match tags.as_slice() {
+        // If-Match compares strongly (RFC 9110 13.1.1): a weak tag matches nothing.
+        [one] if one.starts_with("W/") => Err(Error::PreconditionFailed { entity, id: id.to_string(), expected: 0 }),
         [one] => match opaque(one).and_then(|v| v.parse::<u64>().ok()) {
             Some(version) => Ok(Some(version)),
             None => Err(Error::PreconditionFailed { entity, id: id.to_string(), expected: 0 }),
@@ -177,7 +179,8 @@ mod tests {
         assert_eq!(if_match(&HeaderMap::new(), Entity::Tier, "t").unwrap(), None);
         assert_eq!(if_match(&with("*"), Entity::Tier, "t").unwrap(), None);
         assert_eq!(if_match(&with("\"3\""), Entity::Tier, "t").unwrap(), Some(3));
-        assert_eq!(if_match(&with("W/\"3\""), Entity::Tier, "t").unwrap(), Some(3));
+        let weak = if_match(&with("W/\"3\""), Entity::Tier, "t").unwrap_err();
+        assert!(matches!(weak, Error::PreconditionFailed { .. }), "If-Match compares strongly: a weak tag is 412");
         let stale = if_match(&with("\"stale-etag\""), Entity::Tier, "t").unwrap_err();
         assert!(matches!(stale, Error::PreconditionFailed { .. }), "a tag we never issued matches nothing: 412");
         for malformed in ["3", "\"3", "stale", "\"a\" \"b\""] {

@@ -93,6 +93,17 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for JsonBody<T> {
                 return Err(ApiError(Error::UnsupportedMediaType("Content-Type: application/json is required".into())));
             }
         }
+        // A body this server would have to decode (gzip, ...) is not read as
+        // if it were plain: it is refused (RFC 9110 15.5.16).
+        for encoding in req.headers().get_all(header::CONTENT_ENCODING) {
+            let encoding = encoding.to_str().unwrap_or("(not text)").trim();
+            if !encoding.eq_ignore_ascii_case("identity") {
+                let shown: String = encoding.chars().take(40).collect();
+                return Err(ApiError(Error::UnsupportedMediaType(format!(
+                    "Content-Encoding {shown} is not supported: send the JSON body unencoded"
+                ))));
+            }
+        }
         let bytes = Bytes::from_request(req, state).await.map_err(|rejection| {
             if rejection.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
                 ApiError(Error::PayloadTooLarge { limit: MAX_BODY_BYTES })
@@ -157,6 +168,18 @@ pub fn only_params(query: &HashMap<String, String>, allowed: &[&str]) -> Result<
         errors.push(key.clone(), format!("is not a query parameter here (allowed: {})", allowed.join(", ")));
     }
     errors.into_result()
+}
+
+/// The request's one `Authorization` header, if any. Two are refused (400)
+/// rather than the first winning: a proxy and a client each adding one is
+/// a request whose caller is ambiguous.
+pub fn authorization(headers: &axum::http::HeaderMap) -> Result<Option<&str>, Error> {
+    let mut all = headers.get_all(axum::http::header::AUTHORIZATION).iter();
+    let first = all.next();
+    if all.next().is_some() {
+        return Err(Error::field("Authorization", "send one Authorization header, not several"));
+    }
+    Ok(first.and_then(|v| v.to_str().ok()))
 }
 
 #[cfg(test)]

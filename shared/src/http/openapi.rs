@@ -29,9 +29,9 @@ pub struct PageParams {
 #[into_params(parameter_in = Header)]
 #[allow(dead_code)]
 pub struct IfMatch {
-    /// `"3"` (or `W/"3"`): the write applies only to that version (else 412).
-    /// Any other entity tag names no version this API issued: 412. `*`: any
-    /// version.
+    /// `"3"`: the write applies only to that version (else 412). Any other
+    /// entity tag names no version this API issued, and a weak one (`W/"3"`)
+    /// never matches (If-Match compares strongly): 412. `*`: any version.
     /// (A comma separates tags, so the API reads no tag containing one.)
     #[param(rename = "If-Match", pattern = r#"^(\*|(W/)?"[\x21\x23-\x2B\x2D-\x7E]*")$"#, required = false)]
     if_match: String,

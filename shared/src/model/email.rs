@@ -26,6 +26,11 @@ fn validate_domain(field: &str, domain: &str) -> Result<(), FieldError> {
     Ok(())
 }
 
+/// The longest address (RFC 5321: a 256-octet path less its angle brackets).
+pub const MAX_EMAIL_LEN: usize = 254;
+/// The longest local part (RFC 5321 4.5.3.1.1).
+pub const MAX_LOCAL_LEN: usize = 64;
+
 /// A user's email, as the chat backend passes it; only its domain matters here.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Email {
@@ -35,14 +40,23 @@ pub struct Email {
 impl Email {
     pub const FIELD: &'static str = "email";
 
+    /// RFC 5321's lengths: a path of at most 254 characters, a local part
+    /// of at most 64; exactly one `@` (so `x@evil.com@uni.edu` never passes
+    /// for uni.edu) and no white space, as openapi.json's Email says.
     pub fn parse(raw: &str) -> Result<Self, FieldError> {
-        if raw.len() > 320 {
-            return Err(FieldError::new(Self::FIELD, "must be at most 320 characters"));
+        if raw.len() > MAX_EMAIL_LEN {
+            return Err(FieldError::new(Self::FIELD, format!("must be at most {MAX_EMAIL_LEN} characters")));
         }
         let (local, domain) =
-            raw.rsplit_once('@').ok_or_else(|| FieldError::new(Self::FIELD, "must look like name@domain"))?;
-        if local.is_empty() {
-            return Err(FieldError::new(Self::FIELD, "must look like name@domain"));
+            raw.split_once('@').ok_or_else(|| FieldError::new(Self::FIELD, "must look like name@domain"))?;
+        if local.is_empty() || domain.contains('@') || raw.chars().any(char::is_whitespace) {
+            return Err(FieldError::new(Self::FIELD, "must look like name@domain, with one @ and no spaces"));
+        }
+        if local.len() > MAX_LOCAL_LEN {
+            return Err(FieldError::new(
+                Self::FIELD,
+                format!("the part before @ must be at most {MAX_LOCAL_LEN} characters"),
+            ));
         }
         let domain = domain.to_ascii_lowercase();
         validate_domain(Self::FIELD, &domain)?;
@@ -207,6 +221,21 @@ impl<'de> Deserialize<'de> for DomainPattern {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_address_is_one_at_and_rfc_5321_lengths() {
+        assert_eq!(Email::parse("ann@Uni.edu").unwrap().domain(), "uni.edu");
+        for bad in ["x@evil.com@uni.edu", "a b@uni.edu", "@uni.edu", "ann@", "ann uni.edu"] {
+            assert_eq!(Email::parse(bad).unwrap_err().field, "email", "{bad:?}");
+        }
+        let local = |n: usize| format!("{}@uni.edu", "a".repeat(n));
+        assert!(Email::parse(&local(64)).is_ok());
+        assert!(Email::parse(&local(65)).is_err(), "a local part over 64");
+        let label = "b".repeat(60);
+        let long = format!("aaaaaaaaaa@{label}.{label}.{label}.{label}.edu");
+        assert!(long.len() > MAX_EMAIL_LEN);
+        assert!(Email::parse(&long).is_err(), "an address over 254");
+    }
 
     fn email(s: &str) -> Email {
         Email::parse(s).unwrap()

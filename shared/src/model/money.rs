@@ -42,6 +42,25 @@ impl Money {
         Self::from_decimal(field, value)
     }
 
+    /// Money sent as a JSON string: exactly the form the API publishes
+    /// (`^[0-9]+(\.[0-9]{1,10})?$`, openapi.json's Money): digits, and at
+    /// most 10 after a point. No sign, spaces, exponent or bare point.
+    pub fn parse_text(field: &str, raw: &str) -> Result<Self, FieldError> {
+        let (whole, fraction) = match raw.split_once('.') {
+            Some((w, f)) => (w, Some(f)),
+            None => (raw, None),
+        };
+        let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+        if !digits(whole) || fraction.is_some_and(|f| !digits(f)) {
+            let shown: String = raw.chars().take(40).collect();
+            return Err(FieldError::new(
+                field,
+                format!("{shown:?} is not an amount: digits with at most {MAX_SCALE} after a point, like \"12.50\""),
+            ));
+        }
+        Self::parse(field, raw)
+    }
+
     pub fn from_decimal(field: &str, value: Decimal) -> Result<Self, FieldError> {
         if value.is_sign_negative() && !value.is_zero() {
             return Err(FieldError::new(field, "must not be negative"));
@@ -145,7 +164,7 @@ impl<'de> Deserialize<'de> for Money {
                 f.write_str("a non-negative decimal number or numeric string")
             }
             fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Money, E> {
-                Money::parse("", v).map_err(|e| E::custom(e.message))
+                Money::parse_text("", v).map_err(|e| E::custom(e.message))
             }
             fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<Money, E> {
                 Money::from_decimal("", Decimal::from(v)).map_err(|e| E::custom(e.message))
@@ -174,6 +193,38 @@ impl<'de> Deserialize<'de> for Money {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    proptest::proptest! {
+        /// A string is taken exactly when it has the published form (and
+        /// its value fits: at most 1e9), whatever else a client sends.
+        #[test]
+        fn text_money_is_exactly_the_published_form(
+            raw in proptest::prop_oneof![
+                "[0-9]{1,10}(\\.[0-9]{1,10})?",
+                "[-+ .0-9eE]{0,14}",
+                "\\PC{0,14}",
+            ]
+        ) {
+            let published = regex::Regex::new(crate::openapi::MONEY_PATTERN).unwrap().is_match(&raw);
+            let taken = Money::parse_text("cost", &raw).is_ok();
+            let fits = published && Money::parse("cost", &raw).is_ok();
+            proptest::prop_assert_eq!(taken, fits, "{:?}", raw);
+        }
+    }
+
+    #[test]
+    fn text_outside_the_published_form_is_refused_and_json_numbers_still_read() {
+        for raw in ["+1", " 1", "1 ", ".5", "1.", "1e2", "-0", "0x1", "1,5", ""] {
+            assert!(Money::parse_text("cost", raw).is_err(), "{raw:?}");
+        }
+        for raw in ["0", "01.5", "12.50", "0.0000000001", "1000000000"] {
+            assert!(Money::parse_text("cost", raw).is_ok(), "{raw:?}");
+        }
+        let read = |json: &str| serde_json::from_str::<Money>(json).map(|m| m.to_string());
+        assert_eq!(read("1e2").unwrap(), "100.00", "a JSON number in exponent form is a number");
+        assert!(read("\"1e2\"").is_err(), "the same as text is not the published form");
+        assert_eq!(read("-0").unwrap(), "0.00");
+    }
 
     fn m(s: &str) -> Money {
         Money::parse("cost", s).unwrap()

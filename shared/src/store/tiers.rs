@@ -56,6 +56,16 @@ impl DynamoStore {
             (PK, keys::CONFIG_PK),
             Some((SK, keys::TIER_PREFIX)),
         )?;
+        // A token names a tier id after the prefix, as the ones we issue do.
+        let names_a_tier = |k: &Item| {
+            k.get(SK)
+                .and_then(|v| v.as_s().ok())
+                .and_then(|sk| sk.strip_prefix(keys::TIER_PREFIX))
+                .is_some_and(|id| crate::model::TierId::parse(id).is_ok())
+        };
+        if start.as_ref().is_some_and(|k| !names_a_tier(k)) {
+            return Err(Error::InvalidCursor);
+        }
         let mut q = self
             .client
             .query()

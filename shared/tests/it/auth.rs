@@ -196,6 +196,16 @@ async fn keys_are_fetched_from_a_jwks_url() {
 }
 
 #[tokio::test]
+async fn the_bearer_scheme_is_case_insensitive() {
+    let token = hs_token(json!({}));
+    let v = Verifier::new(hs()).unwrap();
+    for scheme in ["Bearer", "bearer", "BEARER", "bEaReR"] {
+        assert!(v.admin(Some(&format!("{scheme} {token}"))).await.is_ok(), "{scheme}");
+    }
+    assert!(v.admin(Some(&format!("Basic {token}"))).await.is_err());
+}
+
+#[tokio::test]
 async fn an_issuer_array_a_missing_subject_and_critical_extensions_are_refused() {
     let with_array = hs_token(json!({"iss": ["https://issuer.test", "evil"]}));
     is_401(&verify(hs(), &with_array).await, "wrong issuer");
@@ -216,6 +226,28 @@ async fn an_issuer_array_a_missing_subject_and_critical_extensions_are_refused()
     )
     .unwrap();
     is_401(&verify(hs(), &format!("{signing_input}.{key}")).await, "critical header");
+}
+
+#[tokio::test]
+async fn a_claim_given_twice_in_a_signed_token_is_refused_whichever_it_is() {
+    let signed = |payload: &str| {
+        let header = URL_SAFE_NO_PAD.encode(r#"{"alg":"HS256","typ":"JWT"}"#);
+        let input = format!("{header}.{}", URL_SAFE_NO_PAD.encode(payload));
+        let sig = jsonwebtoken::crypto::sign(
+            input.as_bytes(),
+            &EncodingKey::from_secret(SECRET.as_bytes()),
+            Algorithm::HS256,
+        )
+        .unwrap();
+        format!("{input}.{sig}")
+    };
+    let base = claims(json!({})).to_string();
+    let body = base.trim_end_matches('}');
+    for repeat in [r#""roles": ["viewer"]"#, r#""email": "x@evil.test""#, r#""sub": "other""#] {
+        let token = signed(&format!("{body}, {repeat}}}"));
+        is_401(&verify(hs(), &token).await, "given twice");
+    }
+    assert!(verify(hs(), &signed(&base)).await.is_ok(), "the same claims once each pass");
 }
 
 #[tokio::test]

@@ -315,3 +315,20 @@ async fn a_filtered_list_by_tier_fills_its_pages() {
         assert!(rest.items.is_empty() && rest.next_token.is_none());
     }
 }
+
+#[tokio::test]
+async fn a_forged_tier_page_token_is_refused_even_when_well_formed() {
+    use base64::Engine;
+    let store = fresh_store().await;
+    store.create_tier(&tier("basic", "10", ""), &testkit::audit()).await.unwrap();
+    let token = |sk: &str| {
+        let json = serde_json::json!({"pk": "CONFIG", "sk": sk}).to_string();
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(json)
+    };
+    for sk in ["TIER#a b", "TIER#", "TIER#x#y"] {
+        let page = PageRequest { limit: 10, next_token: Some(token(sk)) };
+        assert!(matches!(store.list_tiers(&page, None).await, Err(Error::InvalidCursor)), "{sk}");
+    }
+    let page = PageRequest { limit: 10, next_token: Some(token("TIER#aardvark")) };
+    assert_eq!(store.list_tiers(&page, None).await.unwrap().items.len(), 1, "one we could have issued pages on");
+}

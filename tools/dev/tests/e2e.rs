@@ -413,6 +413,54 @@ async fn a_stale_if_match_is_412_and_a_malformed_one_400() {
     assert_eq!(st, StatusCode::PRECONDITION_FAILED);
 }
 
+/// The HTTP edges a hostile client probes: the Bearer scheme in any case, a
+/// weak ETag (If-Match compares strongly), two Authorization headers, a body
+/// in an encoding the server would not decode; nothing is written by the
+/// refused ones.
+#[tokio::test]
+async fn http_edges_answer_as_the_rfcs_say() {
+    let s = stack().await;
+    let tiers = "/api/admin/quota/tiers";
+    let upper = s.admin.replacen("Bearer", "BEARER", 1);
+    let (st, _, _) = s.send(Method::GET, tiers, Some(&upper), None, None).await;
+    assert_eq!(st, StatusCode::OK, "the scheme is case-insensitive");
+    s.admin(Method::POST, tiers, Some(json!({"tierId": "basic", "tierName": "Basic", "monthlyCostLimit": "1"}))).await;
+    let (st, _, _) = s
+        .send(
+            Method::PATCH,
+            "/api/admin/quota/tiers/basic",
+            Some(&s.admin),
+            Some(json!({"tierName": "B"})),
+            Some("W/\"1\""),
+        )
+        .await;
+    assert_eq!(st, StatusCode::PRECONDITION_FAILED, "a weak tag never matches");
+    let twice = s
+        .http
+        .get(format!("{}{tiers}", s.base))
+        .header("authorization", &s.admin)
+        .header("authorization", bearer("other@uni.edu", &["admin"]))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(twice.status(), StatusCode::BAD_REQUEST);
+    let problem: Value = twice.json().await.unwrap();
+    assert_eq!(problem["errors"][0]["field"], "Authorization");
+    let gzip = s
+        .http
+        .post(format!("{}{tiers}", s.base))
+        .header("authorization", &s.admin)
+        .header("content-type", "application/json")
+        .header("content-encoding", "gzip")
+        .body(r#"{"tierId": "zipped", "tierName": "Z", "unlimited": true}"#)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(gzip.status(), StatusCode::UNSUPPORTED_MEDIA_TYPE);
+    let (st, _) = s.admin(Method::GET, "/api/admin/quota/tiers/zipped", None).await;
+    assert_eq!(st, StatusCode::NOT_FOUND, "nothing written");
+}
+
 /// A change that is invalid in itself is refused as such (400) even with a
 /// stale If-Match: preconditions only decide a request that would succeed
 /// (RFC 9110 13.2.1), and nothing is written either way.
