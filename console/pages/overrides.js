@@ -10,13 +10,17 @@ import { useForm, useListing, useRowActions } from '../lib/hooks.js';
 import { LimitFields, LIMITS } from '../lib/limits.js';
 
 const STATUSES = [['', 'Any status'], ['active', 'Active'], ['upcoming', 'Upcoming'], ['expired', 'Expired'], ['disabled', 'Disabled']];
-const FIELDS = [['validFrom', 'text'], ['validUntil', 'text'], ['reason', 'text'], ...LIMITS.map(([n, , k]) => [n, k]), ['enforcement', 'text']];
+const FIELDS = [
+  ['validFrom', 'text'], ['validUntil', 'text'], ['reason', 'text'], ...LIMITS.map(([n, , k]) => [n, k]),
+  ['enforcement', 'text'], ['defaultReservation', 'money'],
+];
 
 /** An ISO instant `days` from now, to the minute (a sensible default end). */
 const inDays = (days) => new Date(Date.now() + days * 86400000).toISOString().slice(0, 16) + ':00Z';
 
 const BLANK = {
   userId: '', overrideType: 'custom_limit', validFrom: '', validUntil: inDays(7), reason: '', enforcement: '',
+  defaultReservation: '',
   ...Object.fromEntries(LIMITS.map(([n]) => [n, ''])),
 };
 const formValues = (o) => ({ ...BLANK, ...Object.fromEntries(Object.entries(o).map(([k, v]) => [k, text(v)])) });
@@ -61,6 +65,9 @@ function OverrideForm({ override, onDone, onCancel }) {
         hint="Kept in the audit trail" />
       <${Select} label="Enforcement" name="enforcement" value=${v.enforcement} onInput=${form.set} error=${form.fieldError('enforcement')}
         options=${[['', "The tier's"], ['standard', 'Standard'], ['strict', 'Strict']]} />
+      <${Field} label="Default reservation" name="defaultReservation" value=${v.defaultReservation} onInput=${form.set}
+        error=${form.fieldError('defaultReservation')} inputmode="decimal"
+        hint="Strict: what a check holds when it sends no estimate (required)" />
     </div>
     ${v.overrideType === 'custom_limit' && html`<${LimitFields} form=${form} />`}
     <${FormActions} busy=${form.busy} label=${editing ? 'Save changes' : 'Create override'} onCancel=${onCancel} />

@@ -52,6 +52,12 @@ class OverrideRules(unittest.TestCase):
         self.assertTrue(valid("NewOverride", {**self.base, "overrideType": "unlimited"}))
         self.assertFalse(valid("NewOverride", {**self.base, "overrideType": "unlimited", "dailyCostLimit": "5"}))
 
+    def test_a_strict_override_names_its_default_reservation(self):
+        unlimited = {**self.base, "overrideType": "unlimited"}
+        self.assertFalse(valid("NewOverride", {**unlimited, "enforcement": "strict"}))
+        self.assertTrue(valid("NewOverride", {**unlimited, "enforcement": "strict", "defaultReservation": "0.05"}))
+        self.assertTrue(valid("NewOverride", {**unlimited, "enforcement": "standard"}))
+
 
 if __name__ == "__main__":
     unittest.main()

@@ -117,9 +117,9 @@ fn limit_fields() -> [(&'static str, bool); 6] {
 /// The cross-field rules of creating a tier or an override that JSON Schema
 /// can state, added to the derived body schemas (the handlers check the same,
 /// `Tier::validate` and `Override::validate`): a tier is unlimited and sets
-/// no limit, or sets at least one; a strict tier names its default
-/// reservation; a custom override sets at least one limit, an unlimited one
-/// none. Client generators and schemathesis then make bodies the API takes.
+/// no limit, or sets at least one; a strict tier or override names its
+/// default reservation; a custom override sets at least one limit, an
+/// unlimited one none. Client generators and schemathesis then make bodies the API takes.
 pub fn limit_rules(components: &mut Components) {
     use serde_json::{Map, Value, json};
     let limit = |money: bool| match money {
@@ -141,21 +141,20 @@ pub fn limit_rules(components: &mut Components) {
             .into_iter()
             .map(|l| one_limit(l, "unlimited", json!({"type": ["boolean", "null"], "enum": [false, null]}))),
     );
-    let tier = json!({"allOf": [
-        {"anyOf": tier_limits},
-        {"anyOf": [
-            {"type": "object", "properties": {"enforcement": {"type": ["string", "null"], "enum": ["standard", null]}}},
-            {"type": "object", "required": ["enforcement", "defaultReservation"], "properties": {
-                "enforcement": {"type": "string", "enum": ["strict"]}, "defaultReservation": limit(true)}},
-        ]},
+    // Strict names its default reservation (a tier's, or a strict override's own).
+    let strict_reserves = json!({"anyOf": [
+        {"type": "object", "properties": {"enforcement": {"type": ["string", "null"], "enum": ["standard", null]}}},
+        {"type": "object", "required": ["enforcement", "defaultReservation"], "properties": {
+            "enforcement": {"type": "string", "enum": ["strict"]}, "defaultReservation": limit(true)}},
     ]});
+    let tier = json!({"allOf": [{"anyOf": tier_limits}, strict_reserves.clone()]});
     let mut override_limits = vec![no_limit("overrideType", json!({"type": "string", "enum": ["unlimited"]}))];
     override_limits.extend(
         limit_fields()
             .into_iter()
             .map(|l| one_limit(l, "overrideType", json!({"type": "string", "enum": ["custom_limit"]}))),
     );
-    let over = json!({"anyOf": override_limits});
+    let over = json!({"allOf": [{"anyOf": override_limits}, strict_reserves]});
     for (name, rules) in [("NewTier", tier), ("NewOverride", over)] {
         let Some(derived) = components.schemas.remove(name) else { continue };
         let rules: RefOr<Schema> = serde_json::from_value(rules).expect("the rules are a schema");

@@ -3,7 +3,7 @@
 //! While active, an override beats every assignment.
 
 use super::limits::{with_limits, with_limits_patch};
-use super::{Audit, Enforcement, Limits, OverrideId, UserId, millis};
+use super::{Audit, Enforcement, Limits, Money, OverrideId, UserId, millis};
 use crate::error::{Error, FieldErrors};
 use chrono::{DateTime, Duration, SubsecRound, Utc};
 use serde::{Deserialize, Serialize};
@@ -44,6 +44,10 @@ pub struct Override {
     pub limits: Limits,
     /// Its own enforcement; `None` follows the user's tier.
     pub enforcement: Option<Enforcement>,
+    /// What a strict check reserves without an estimate while this override
+    /// decides; a strict override names one (its tier may have none).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub default_reservation: Option<Money>,
     #[serde(serialize_with = "millis")]
     pub valid_from: DateTime<Utc>,
     #[serde(serialize_with = "millis")]
@@ -73,6 +77,9 @@ pub struct NewOverride {
     pub override_type: OverrideType,
     #[serde(default)]
     pub enforcement: Option<Enforcement>,
+    /// Required with `enforcement: strict`.
+    #[serde(default)]
+    pub default_reservation: Option<Money>,
     #[serde(default)]
     pub valid_from: Option<DateTime<Utc>>,
     pub valid_until: DateTime<Utc>,
@@ -94,6 +101,9 @@ pub struct OverridePatch {
     /// `null` makes it follow the tier again.
     #[serde(default, deserialize_with = "super::present")]
     pub enforcement: Option<Option<Enforcement>>,
+    /// `null` clears it (not while the override is strict).
+    #[serde(default, deserialize_with = "super::present")]
+    pub default_reservation: Option<Option<Money>>,
     #[serde(default)]
     #[schema(min_length = 1, max_length = 500)]
     pub reason: Option<String>,
@@ -115,6 +125,7 @@ impl NewOverride {
             override_type: self.override_type,
             limits,
             enforcement: self.enforcement,
+            default_reservation: self.default_reservation,
             valid_from: to_millis(self.valid_from.unwrap_or(now)),
             valid_until: to_millis(self.valid_until),
             reason: self.reason.trim().to_string(),
@@ -122,6 +133,7 @@ impl NewOverride {
             audit: Audit::new(actor, now),
         };
         let mut errors = o.problems();
+        o.strict_needs_a_reservation(&mut errors);
         if o.valid_until <= now {
             errors.push("validUntil", "is already past");
         }
@@ -163,6 +175,7 @@ impl Override {
             && patch.valid_until.is_none()
             && patch.limits_patch().is_empty()
             && patch.enforcement.is_none()
+            && patch.default_reservation.is_none()
             && patch.reason.is_none()
             && patch.enabled.is_none();
         if empty {
@@ -179,6 +192,9 @@ impl Override {
         if let Some(e) = patch.enforcement {
             next.enforcement = e;
         }
+        if let Some(r) = patch.default_reservation {
+            next.default_reservation = r;
+        }
         if let Some(r) = patch.reason {
             next.reason = r.trim().to_string();
         }
@@ -186,8 +202,22 @@ impl Override {
             next.enabled = e;
         }
         next.audit = self.audit.touched(actor, now);
-        next.validate()?;
+        let mut errors = next.problems();
+        next.strict_needs_a_reservation(&mut errors);
+        errors.into_result()?;
         Ok(next)
+    }
+
+    /// A strict override reserves without an estimate what it names: its
+    /// tier may have no default (a check would then refuse every turn that
+    /// sends none). Held on writes; overrides stored before it still read.
+    fn strict_needs_a_reservation(&self, errors: &mut FieldErrors) {
+        if self.enforcement == Some(Enforcement::Strict) && self.default_reservation.is_none() {
+            errors.push(
+                "defaultReservation",
+                "a strict override needs a default reservation (a check's estimate when it sends none)",
+            );
+        }
     }
 
     /// The rules every stored override satisfies, checked on create and
@@ -210,6 +240,9 @@ impl Override {
             errors.push("reason", "must not be empty");
         } else if self.reason.chars().count() > MAX_REASON_LEN {
             errors.push("reason", format!("must be at most {MAX_REASON_LEN} characters"));
+        }
+        if self.default_reservation.is_some_and(Money::is_zero) {
+            errors.push("defaultReservation", "must be greater than zero");
         }
         match self.override_type {
             OverrideType::CustomLimit if self.limits.is_empty() => {
@@ -274,6 +307,28 @@ mod tests {
             None,
             "a window the override sets no limit for is not limited"
         );
+    }
+
+    #[test]
+    fn a_strict_override_names_its_own_default_reservation() {
+        let strict = |extra: serde_json::Value| {
+            let mut b = base();
+            b["enforcement"] = "strict".into();
+            for (k, v) in extra.as_object().unwrap() {
+                b[k] = v.clone();
+            }
+            new(b)
+        };
+        assert_eq!(fields(strict(serde_json::json!({}))), ["defaultReservation"], "its tier may have none");
+        assert_eq!(fields(strict(serde_json::json!({"defaultReservation": "0"}))), ["defaultReservation"]);
+        let o = strict(serde_json::json!({"defaultReservation": "0.05"})).unwrap();
+        assert_eq!(o.default_reservation, Some(money("0.05")));
+        let clear: OverridePatch = serde_json::from_value(serde_json::json!({"defaultReservation": null})).unwrap();
+        let at_now = at("2026-11-27T11:00:00Z");
+        assert_eq!(fields(o.patched(clear, "a", at_now)), ["defaultReservation"], "not while strict");
+        let standard: OverridePatch =
+            serde_json::from_value(serde_json::json!({"enforcement": null, "defaultReservation": null})).unwrap();
+        assert!(o.patched(standard, "a", at_now).is_ok(), "following the tier again, it needs none");
     }
 
     #[test]

@@ -63,9 +63,13 @@ pub struct CheckAnswer {
     /// (see `context`); absent when nothing was judged.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub quota_context: Option<String>,
-    /// A strict check's hold (see `strict`).
+    /// A strict check's hold (see `rules::reserve`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reservation: Option<ReservationSummary>,
+    /// On a degraded answer, the request id the check used: a hold may have
+    /// been written under it before the store failed (release or settle it).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub request_id: Option<RequestId>,
 }
 
 impl CheckAnswer {
@@ -84,6 +88,7 @@ impl CheckAnswer {
             degraded: false,
             quota_context: None,
             reservation: None,
+            request_id: None,
         }
     }
 
@@ -121,6 +126,7 @@ impl CheckAnswer {
             degraded: false,
             quota_context: None,
             reservation: None,
+            request_id: None,
         }
     }
 }

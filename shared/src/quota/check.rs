@@ -5,7 +5,7 @@
 use crate::emf::{self, Counter};
 use crate::error::Error;
 use crate::model::period::{Period, Window};
-use crate::model::{EventId, EventType, QuotaEvent, SessionId, UsageSnapshot};
+use crate::model::{EventId, EventType, QuotaEvent, RequestId, SessionId, UsageSnapshot};
 use crate::quota::answer::CheckAnswer;
 use crate::quota::cache::UserEntry;
 use crate::quota::checker::Checker;
@@ -20,9 +20,18 @@ use rust_decimal::Decimal;
 
 impl<S: CheckStore> Checker<S> {
     /// Never fails: a store failure, or no answer within the check budget,
-    /// becomes the configured failure answer.
+    /// becomes the configured failure answer. That answer names the request
+    /// id the check used (the one sent, or one made up): a strict check's
+    /// hold may have been written before the failure, and the caller can
+    /// release it or settle it by that id.
     pub async fn check(&self, request: &CheckRequest, now: DateTime<Utc>) -> CheckAnswer {
-        self.within_check_budget(self.try_check(request, now), now).await
+        let mut request = request.clone();
+        let id = request.estimate.request_id.get_or_insert_with(RequestId::generate).clone();
+        let mut answer = self.within_check_budget(self.try_check(&request, now), now).await;
+        if answer.degraded {
+            answer.request_id = Some(id);
+        }
+        answer
     }
 
     /// The user's quota as a check would answer it, with no side effect: no

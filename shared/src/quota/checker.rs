@@ -120,6 +120,7 @@ impl<S: CheckStore> Checker<S> {
             degraded: true,
             quota_context: None,
             reservation: None,
+            request_id: None,
         }
     }
 }

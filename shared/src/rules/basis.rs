@@ -53,6 +53,7 @@ impl<'a> Basis<'a> {
         };
         rules.limits = o.effective_limits();
         rules.enforcement = o.enforcement.unwrap_or(rules.enforcement);
+        rules.default_reservation = o.default_reservation.or(rules.default_reservation);
         rules.unlimited = o.override_type == OverrideType::Unlimited;
         rules.enabled = true;
         Some(Cow::Owned(rules))
@@ -112,6 +113,10 @@ mod tests {
         assert_eq!(rules.enforcement, Enforcement::Strict, "follows the tier");
         assert_eq!(rules.limit_of(Window::Daily, Metric::Requests), Some(Amount::Count(100)));
         assert_eq!(rules.limit_of(Window::Monthly, Metric::Tokens), None);
+        assert_eq!(rules.default_reservation, Some(money("0.05")), "the tier's default");
+        let reserving = Override { default_reservation: Some(money("0.01")), ..o.clone() };
+        let with_own = Basis { decided_by: Some(&reserving), ..basis.clone() };
+        assert_eq!(with_own.rules().unwrap().default_reservation, Some(money("0.01")), "the override's own first");
         let own = Override { enforcement: Some(Enforcement::Standard), ..o.clone() };
         let basis = Basis { decided_by: Some(&own), ..basis };
         assert_eq!(basis.rules().unwrap().enforcement, Enforcement::Standard, "its own setting");

@@ -196,3 +196,20 @@ async fn an_events_token_from_another_time_range_is_refused_not_a_store_fault() 
         "in its own range it pages on"
     );
 }
+
+#[tokio::test]
+async fn a_degraded_strict_answer_names_the_request_id_it_tried() {
+    let store = roomy_strict_store().await;
+    let c = testkit::checker(store.clone(), FailureMode::Open);
+    assert!(held(&c.check(&check("warm"), at(NOW)).await), "the container knows the tier is strict");
+    inject(&store.table_names().quota, Fault::Throttle, 40).await;
+    let sent = c.check(&check("turn-9"), at(NOW)).await;
+    assert!(sent.degraded && sent.decision.allowed, "fail-open: {sent:?}");
+    assert_eq!(sent.request_id, Some(RequestId::parse("turn-9").unwrap()), "the id it held under, if it did");
+    let mut unnamed = check("x");
+    unnamed.estimate.request_id = None;
+    let made_up = c.check(&unnamed, at(NOW)).await;
+    assert!(made_up.degraded && made_up.request_id.is_some(), "the id it made up");
+    let json = serde_json::to_value(&sent).unwrap();
+    assert_eq!(json["requestId"], "turn-9");
+}

@@ -2,8 +2,8 @@
 //! copy, which holds every override of the user not yet expired.
 
 use super::attr::{
-    Item, audit, corrupt, get_bool, get_s, get_time, id, key, limit_attributes, limits, n, opt_n, opt_s, put_audit, s,
-    time,
+    Item, audit, corrupt, get_bool, get_s, get_time, id, key, limit_attributes, limits, n, opt_money, opt_n, opt_s,
+    put_audit, s, time,
 };
 use crate::error::Error;
 use crate::model::{Enforcement, Override, OverrideId, OverrideType, UserId, UserOverrides};
@@ -27,6 +27,9 @@ pub fn override_attributes(o: &Override) -> Item {
     }
     if let Some(e) = o.enforcement {
         item.insert("enforcement".into(), s(e.as_str()));
+    }
+    if let Some(r) = o.default_reservation {
+        item.insert("defaultReservation".into(), n(r.value()));
     }
     item.insert("validFrom".into(), time(o.valid_from));
     item.insert("validUntil".into(), time(o.valid_until));
@@ -63,6 +66,7 @@ fn override_fields(item: &Item) -> Result<Override, Error> {
         user_id: id(item, "userId", UserId::parse)?,
         override_type: kind,
         limits: limits(item)?,
+        default_reservation: opt_money(item, "defaultReservation")?,
         enforcement: opt_s(item, "enforcement")
             .map(|raw| Enforcement::parse(raw).ok_or_else(|| corrupt("enforcement", item)))
             .transpose()?,
@@ -128,6 +132,7 @@ mod tests {
         let mut o = monthly_override("dana", "50");
         o.limits = Limits { daily_token_limit: Some(10_000), ..o.limits };
         o.enforcement = Some(Enforcement::Strict);
+        o.default_reservation = Some(crate::testing::money("0.25"));
         o
     }
 
