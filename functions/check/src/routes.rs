@@ -104,13 +104,14 @@ fn documented() -> OpenApiRouter<CheckState> {
 #[utoipa::path(post, path = "/api/quota/check", tag = "check", operation_id = "check", request_body = CheckPayload,
     responses(
         (status = 200, description = "Allowed (perhaps with a warning); a strict tier's answer holds a reservation.", body = CheckAnswer),
+        (status = 409, description = "A strict check retried under its requestId with another estimate.", body = Problem, content_type = "application/problem+json"),
         (status = 429, description = "Blocked; `Retry-After` says when to try again.", body = CheckAnswer),
         (status = 503, description = "The store is down and the failure mode refuses (fail-closed).", body = CheckAnswer),
     ))]
 async fn check(State(app): State<App>, JsonBody(body): JsonBody<CheckPayload>) -> Result<Response, ApiError> {
     let request = body.into_request()?;
     let now = Utc::now();
-    let outcome = app.check(&request, now).await;
+    let outcome = app.check(&request, now).await?;
     Ok(check_response(&outcome, now))
 }
 
@@ -139,7 +140,7 @@ async fn direct(State(app): State<App>, JsonBody(payload): JsonBody<Value>) -> R
     match payload.get("action").and_then(Value::as_str) {
         Some("check") => {
             let request = parse_value::<CheckPayload>(payload)?.into_request()?;
-            Ok(json_response(StatusCode::OK, &app.check(&request, now).await))
+            Ok(json_response(StatusCode::OK, &app.check(&request, now).await?))
         }
         Some("record") => {
             let request = parse_value::<RecordPayload>(payload)?.into_request()?;

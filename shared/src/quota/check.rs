@@ -19,19 +19,21 @@ use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 
 impl<S: CheckStore> Checker<S> {
-    /// Never fails: a store failure, or no answer within the check budget,
-    /// becomes the configured failure answer. That answer names the request
-    /// id the check used (the one sent, or one made up): a strict check's
-    /// hold may have been written before the failure, and the caller can
-    /// release it or settle it by that id.
-    pub async fn check(&self, request: &CheckRequest, now: DateTime<Utc>) -> CheckAnswer {
+    /// A store failure, or no answer within the check budget, becomes the
+    /// configured failure answer. That answer names the request id the check
+    /// used (the one sent, or one made up): a strict check's hold may have
+    /// been written before the failure, and the caller can release it or
+    /// settle it by that id. The one error is the caller's: a strict check
+    /// retried under its request id with another estimate (409, as a record
+    /// retried with other figures).
+    pub async fn check(&self, request: &CheckRequest, now: DateTime<Utc>) -> Result<CheckAnswer, Error> {
         let mut request = request.clone();
         let id = request.estimate.request_id.get_or_insert_with(RequestId::generate).clone();
-        let mut answer = self.within_check_budget(self.try_check(&request, now), now).await;
+        let mut answer = self.within_check_budget(self.try_check(&request, now), now).await?;
         if answer.degraded {
             answer.request_id = Some(id);
         }
-        answer
+        Ok(answer)
     }
 
     /// The user's quota as a check would answer it, with no side effect: no
@@ -45,7 +47,7 @@ impl<S: CheckStore> Checker<S> {
             let basis = Basis::at(&resolution, &view.overrides, now);
             Ok::<_, Error>(CheckAnswer::judge(&basis, &view.usage, self.no_match, now))
         };
-        self.within_check_budget(attempt, now).await
+        self.within_check_budget(attempt, now).await.unwrap_or_else(|e| self.degraded(&e, now))
     }
 
     async fn try_check(&self, request: &CheckRequest, now: DateTime<Utc>) -> Result<CheckAnswer, Error> {

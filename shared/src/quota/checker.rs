@@ -64,19 +64,23 @@ impl<S: CheckStore> Checker<S> {
     }
 
     /// `attempt`'s answer within the check budget (when set); past it, or
-    /// when the store fails, the failure mode's.
+    /// when the store fails, the failure mode's. Only the caller's own
+    /// mistake (a request id reused with another estimate: 409) is an error.
     pub(super) async fn within_check_budget(
         &self,
         attempt: impl std::future::Future<Output = Result<CheckAnswer, Error>>,
         now: DateTime<Utc>,
-    ) -> CheckAnswer {
+    ) -> Result<CheckAnswer, Error> {
         let result = match self.budgets {
             Some(b) => tokio::time::timeout(b.check, attempt).await.unwrap_or_else(|_| {
                 Err(Error::Unavailable(format!("no answer within the check budget ({:?})", b.check)))
             }),
             None => attempt.await,
         };
-        result.unwrap_or_else(|e| self.degraded(&e, now))
+        match result {
+            Err(e @ Error::IdempotencyConflict(_)) => Err(e),
+            other => Ok(other.unwrap_or_else(|e| self.degraded(&e, now))),
+        }
     }
 
     /// The shared configuration at `version` if this container has it.

@@ -22,6 +22,21 @@ use chrono::{DateTime, Duration, Utc};
 /// retry only happens when the row changed in a way that lets it fit).
 pub const RESERVE_ATTEMPTS: usize = 4;
 
+/// A retried strict check must repeat its estimate: the same request id
+/// with another one is refused (409) rather than answered with the hold the
+/// first made, as a record retried with other figures is.
+fn same_estimate(held: &Reservation, asked: &Reservation) -> Result<(), Error> {
+    if (held.cost, held.tokens) == (asked.cost, asked.tokens) {
+        return Ok(());
+    }
+    emf::count(Counter::IdempotencyConflicts, &[]);
+    Err(Error::IdempotencyConflict(format!(
+        "request id {} holds a reservation of {} and {} tokens; a retried check must send the same estimate \
+         (use a new requestId for a new request)",
+        held.request_id, held.cost, held.tokens
+    )))
+}
+
 impl<S: CheckStore> Checker<S> {
     pub(super) async fn strict_check(
         &self,
@@ -98,6 +113,7 @@ impl<S: CheckStore> Checker<S> {
                     // A retried check: the reservation it made stands (the
                     // row says so; a cached view could be stale).
                     if let Some(held) = view.usage.reservation(&request_id).filter(|r| !r.expired(now)).cloned() {
+                        same_estimate(&held, &reservation)?;
                         self.users.put(user.clone(), UserEntry { day: today, view: view.clone() });
                         return Ok(self.strict_answer(&basis, &view, user, now, Some(&held)));
                     }

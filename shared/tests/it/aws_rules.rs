@@ -60,7 +60,7 @@ async fn open_reservations_are_bounded_and_expired_ones_leave_a_few_per_write() 
     // 150 turns whose LLM calls never record: a hold each, until the bound.
     let mut answers = Vec::new();
     for i in 0..150 {
-        answers.push(c.check(&check(&format!("t{i}")), at(NOW)).await);
+        answers.push(c.check(&check(&format!("t{i}")), at(NOW)).await.unwrap());
     }
     let held_now = answers.iter().filter(|a| held(a)).count();
     assert_eq!(held_now, MAX_OPEN_RESERVATIONS, "the bound, and no more");
@@ -72,13 +72,13 @@ async fn open_reservations_are_bounded_and_expired_ones_leave_a_few_per_write() 
     // Every hold expired: a check releases some and holds its own, in one
     // write inside DynamoDB's expression limits (releasing all at once
     // passed moto and failed AWS past ~140 holds, for good).
-    let first = c.check(&check("after-1"), at(LATER)).await;
+    let first = c.check(&check("after-1"), at(LATER)).await.unwrap();
     assert!(held(&first), "{first:?}");
     let row = store.get_usage(&user(), at(LATER)).await.unwrap();
     let expired = row.reservations.iter().filter(|r| r.expired(at(LATER))).count();
     assert_eq!(expired, MAX_OPEN_RESERVATIONS - MAX_RELEASES_PER_HOLD);
     for i in 2..=4 {
-        assert!(held(&c.check(&check(&format!("after-{i}")), at(LATER)).await));
+        assert!(held(&c.check(&check(&format!("after-{i}")), at(LATER)).await.unwrap()));
     }
     let row = store.get_usage(&user(), at(LATER)).await.unwrap();
     assert_eq!((row.reservations.len(), row.committed_daily.requests), (4, 4), "the expired all left, counted once");
@@ -89,13 +89,13 @@ async fn open_reservations_are_bounded_and_expired_ones_leave_a_few_per_write() 
 async fn a_check_retried_after_its_own_hold_expired_holds_again() {
     let store = roomy_strict_store().await;
     let c = testkit::checker(store.clone(), FailureMode::Closed);
-    let first = c.check(&check("turn-1"), at(NOW)).await;
+    let first = c.check(&check("turn-1"), at(NOW)).await.unwrap();
     assert!(held(&first));
     // The same request id after its hold lapsed (a slow LLM call retried):
     // one write replaces the hold (SET and REMOVE of one attribute in one
     // update is refused by AWS; moto answered it as a failed condition).
     let fresh = testkit::checker(store.clone(), FailureMode::Closed);
-    let again = fresh.check(&check("turn-1"), at(LATER)).await;
+    let again = fresh.check(&check("turn-1"), at(LATER)).await.unwrap();
     assert!(held(&again), "{again:?}");
     assert_eq!(again.reservation.as_ref().unwrap().expires_at, at("2026-11-27T10:02:01Z"));
     let row = store.get_usage(&user(), at(LATER)).await.unwrap();
@@ -111,7 +111,7 @@ async fn throttling_inside_a_transaction_is_retried_then_unavailable() {
     let store = testkit::store_with_default_tier(&tier("basic", "10", "")).await;
     let c = testkit::checker(store.clone(), FailureMode::Open);
     let quota = store.table_names().quota.clone();
-    c.check(&check("warm"), at(NOW)).await;
+    c.check(&check("warm"), at(NOW)).await.unwrap();
     // Twice throttled, then through: the retries absorb it.
     inject(&quota, Fault::Throttle, 2).await;
     let answer = c.record(&record("r1", "1.00"), at(NOW)).await.unwrap();
@@ -156,7 +156,7 @@ async fn unprocessed_keys_are_asked_for_again_then_unavailable() {
     assert!(matches!(store.load_user_view(&user(), at(NOW)).await, Err(Error::Unavailable(_))));
     let c: Checker<DynamoStore> = testkit::checker(store.clone(), FailureMode::Open);
     inject(&quota, Fault::Unprocessed, 20).await;
-    assert!(c.check(&check("c1"), at(NOW)).await.degraded, "the failure mode answers, as for any outage");
+    assert!(c.check(&check("c1"), at(NOW)).await.unwrap().degraded, "the failure mode answers, as for any outage");
 }
 
 #[tokio::test]
@@ -201,14 +201,14 @@ async fn an_events_token_from_another_time_range_is_refused_not_a_store_fault() 
 async fn a_degraded_strict_answer_names_the_request_id_it_tried() {
     let store = roomy_strict_store().await;
     let c = testkit::checker(store.clone(), FailureMode::Open);
-    assert!(held(&c.check(&check("warm"), at(NOW)).await), "the container knows the tier is strict");
+    assert!(held(&c.check(&check("warm"), at(NOW)).await.unwrap()), "the container knows the tier is strict");
     inject(&store.table_names().quota, Fault::Throttle, 40).await;
-    let sent = c.check(&check("turn-9"), at(NOW)).await;
+    let sent = c.check(&check("turn-9"), at(NOW)).await.unwrap();
     assert!(sent.degraded && sent.decision.allowed, "fail-open: {sent:?}");
     assert_eq!(sent.request_id, Some(RequestId::parse("turn-9").unwrap()), "the id it held under, if it did");
     let mut unnamed = check("x");
     unnamed.estimate.request_id = None;
-    let made_up = c.check(&unnamed, at(NOW)).await;
+    let made_up = c.check(&unnamed, at(NOW)).await.unwrap();
     assert!(made_up.degraded && made_up.request_id.is_some(), "the id it made up");
     let json = serde_json::to_value(&sent).unwrap();
     assert_eq!(json["requestId"], "turn-9");

@@ -50,12 +50,12 @@ async fn a_warm_check_is_one_round_trip_and_a_cold_one_adds_a_single_query() {
     let now = at("2026-11-27T10:00:00Z");
     let counter = checker.store().requests().clone();
     counter.reset();
-    let first = checker.check(&request("u1", &["Staff"]), now).await;
+    let first = checker.check(&request("u1", &["Staff"]), now).await.unwrap();
     assert_eq!(first.tier.as_ref().map(|t| t.tier_id.as_str()), Some("staff"));
     assert_eq!(counter.snapshot(), [("BatchGetItem".into(), 1), ("Query".into(), 1)].into());
     counter.reset();
     for user in ["u1", "u2", "u3"] {
-        checker.check(&request(user, &[]), now).await;
+        checker.check(&request(user, &[]), now).await.unwrap();
     }
     assert_eq!(counter.snapshot(), [("BatchGetItem".into(), 3)].into(), "cache hits read no configuration");
 }
@@ -64,13 +64,13 @@ async fn a_warm_check_is_one_round_trip_and_a_cold_one_adds_a_single_query() {
 async fn an_admin_change_is_visible_to_the_very_next_check() {
     let checker = seeded().await;
     let now = at("2026-11-27T10:00:00Z");
-    assert_eq!(checker.check(&request("u1", &[]), now).await.matched_by.to_string(), "default_tier");
+    assert_eq!(checker.check(&request("u1", &[]), now).await.unwrap().matched_by.to_string(), "default_tier");
     checker.store().create_tier(&tier("vip", "1000", ""), &testkit::audit()).await.unwrap();
     let direct = assignment("a-vip", "vip", Target::DirectUser(UserId::parse("u1").unwrap()));
     checker.store().create_assignment(&direct, &testkit::audit()).await.unwrap();
     let counter = checker.store().requests().clone();
     counter.reset();
-    let after = checker.check(&request("u1", &[]), now).await;
+    let after = checker.check(&request("u1", &[]), now).await.unwrap();
     assert_eq!(after.matched_by.to_string(), "direct_user");
     assert_eq!(after.tier.unwrap().tier_id.as_str(), "vip");
     assert_eq!(counter.snapshot(), [("BatchGetItem".into(), 1), ("Query".into(), 1)].into(), "one refill");
@@ -80,7 +80,7 @@ async fn an_admin_change_is_visible_to_the_very_next_check() {
     staff.enabled = false;
     staff.audit = staff.audit.touched("admin", now);
     checker.store().update_tier(&staff, 1, &testkit::audit()).await.unwrap();
-    let r = checker.check(&request("u2", &["Staff"]), now).await;
+    let r = checker.check(&request("u2", &["Staff"]), now).await.unwrap();
     assert_eq!(r.matched_by.to_string(), "default_tier");
 }
 
@@ -98,11 +98,11 @@ async fn within_limit_allows_and_exactly_at_the_limit_blocks() {
     let checker = seeded().await;
     let now = at("2026-11-27T10:00:00Z");
     spend(&checker, "u1", "r1", "9.99").await;
-    let near = checker.check(&request("u1", &[]), now).await;
+    let near = checker.check(&request("u1", &[]), now).await.unwrap();
     assert!(near.decision.allowed);
     assert_eq!(near.decision.decision, Verdict::Warn);
     spend(&checker, "u1", "r2", "0.01").await;
-    let at_limit = checker.check(&request("u1", &[]), now).await;
+    let at_limit = checker.check(&request("u1", &[]), now).await.unwrap();
     assert!(!at_limit.decision.allowed);
     assert_eq!(at_limit.decision.decision, Verdict::Block);
     assert_eq!(
@@ -115,7 +115,7 @@ async fn within_limit_allows_and_exactly_at_the_limit_blocks() {
 async fn the_daily_limit_blocks_before_the_monthly_one() {
     let checker = seeded().await;
     spend(&checker, "u1", "r1", "20").await;
-    let r = checker.check(&request("u1", &["Staff"]), at("2026-11-27T10:00:00Z")).await;
+    let r = checker.check(&request("u1", &["Staff"]), at("2026-11-27T10:00:00Z")).await.unwrap();
     assert_eq!(r.decision.decision, Verdict::Block);
     assert_eq!(
         r.decision
@@ -124,7 +124,7 @@ async fn the_daily_limit_blocks_before_the_monthly_one() {
         Some(at("2026-11-28T00:00:00Z"))
     );
     // The next day the same user is within both limits again.
-    let next_day = checker.check(&request("u1", &["Staff"]), at("2026-11-28T00:00:00Z")).await;
+    let next_day = checker.check(&request("u1", &["Staff"]), at("2026-11-28T00:00:00Z")).await.unwrap();
     assert!(next_day.decision.allowed);
 }
 
@@ -135,11 +135,11 @@ async fn a_block_records_one_event_with_the_session_and_repeats_write_nothing() 
     spend(&checker, "u1", "r1", "12").await;
     let counter = checker.store().requests().clone();
     counter.reset();
-    assert_eq!(checker.check(&request("u1", &[]), now).await.decision.decision, Verdict::Block);
+    assert_eq!(checker.check(&request("u1", &[]), now).await.unwrap().decision.decision, Verdict::Block);
     assert_eq!(counter.get("TransactWriteItems"), 1, "the first block is recorded");
     counter.reset();
     for _ in 0..5 {
-        assert_eq!(checker.check(&request("u1", &[]), now).await.decision.decision, Verdict::Block);
+        assert_eq!(checker.check(&request("u1", &[]), now).await.unwrap().decision.decision, Verdict::Block);
     }
     assert_eq!(counter.snapshot(), [("BatchGetItem".into(), 5)].into(), "repeats are reads only");
 
@@ -172,15 +172,15 @@ async fn unlimited_tiers_and_unmatched_users_follow_their_rules() {
     let allow = Checker::new(store, NoMatchPolicy::Allow, FailureMode::Open);
     let now = at("2026-11-27T10:00:00Z");
     spend(&allow, "boss", "r1", "100000").await;
-    let boss = allow.check(&request("boss", &["Admin"]), now).await;
+    let boss = allow.check(&request("boss", &["Admin"]), now).await.unwrap();
     assert!(boss.decision.allowed);
     assert_eq!(boss.decision.decision, Verdict::Allow);
-    let nobody = allow.check(&request("nobody", &[]), now).await;
+    let nobody = allow.check(&request("nobody", &[]), now).await.unwrap();
     assert!(nobody.decision.allowed);
     assert_eq!(nobody.matched_by.to_string(), "none");
 
     let block = Checker::new(fresh_store().await, NoMatchPolicy::Block, FailureMode::Open);
-    let refused = block.check(&request("nobody", &[]), now).await;
+    let refused = block.check(&request("nobody", &[]), now).await.unwrap();
     assert!(!refused.decision.allowed);
     assert!(!refused.degraded);
 }
@@ -195,7 +195,7 @@ async fn unreachable_store() -> DynamoStore {
 async fn a_store_failure_fails_open_by_default_and_closed_when_configured() {
     let now = at("2026-11-27T10:00:00Z");
     let open = Checker::new(unreachable_store().await, NoMatchPolicy::Allow, FailureMode::Open);
-    let r = open.check(&request("u1", &[]), now).await;
+    let r = open.check(&request("u1", &[]), now).await.unwrap();
     assert!(r.decision.allowed && r.degraded);
     assert!(r.decision.message.contains("fail-open"));
     let json = serde_json::to_value(&r).unwrap();
@@ -204,7 +204,7 @@ async fn a_store_failure_fails_open_by_default_and_closed_when_configured() {
         assert!(w["resetsAt"].is_string());
     }
     let closed = Checker::new(unreachable_store().await, NoMatchPolicy::Allow, FailureMode::Closed);
-    let r = closed.check(&request("u1", &[]), now).await;
+    let r = closed.check(&request("u1", &[]), now).await.unwrap();
     assert!(!r.decision.allowed && r.degraded);
     assert_eq!(r.decision.decision, Verdict::Block);
 }
@@ -245,7 +245,7 @@ async fn malformed_configuration_items_are_skipped_and_everyone_else_is_decided(
     }
     // A new container (fresh config read) after the bad items landed.
     let fresh = Checker::new(checker.store().clone(), NoMatchPolicy::Allow, FailureMode::Open);
-    let answer = fresh.check(&request("u1", &["Staff"]), at("2026-11-27T10:00:00Z")).await;
+    let answer = fresh.check(&request("u1", &["Staff"]), at("2026-11-27T10:00:00Z")).await.unwrap();
     assert!(!answer.degraded, "the check still reads the store");
     assert_eq!(answer.tier.map(|t| t.tier_id.to_string()).as_deref(), Some("staff"));
 }
@@ -262,7 +262,8 @@ async fn a_hanging_store_gets_the_failure_mode_answer_once_the_check_budget_is_s
     // The store's own timeouts are 30 s per attempt here; only the budget ends the wait.
     let answer = tokio::time::timeout(std::time::Duration::from_secs(20), checker.check(&request("u1", &[]), now))
         .await
-        .expect("the budget answers long before the store's own timeouts");
+        .expect("the budget answers long before the store's own timeouts")
+        .unwrap();
     assert!(answer.degraded && answer.decision.allowed, "fail-open");
     let delta = UsageDelta { cost: money("1"), input_tokens: 0, output_tokens: 0 };
     let record = quota_shared::quota::RecordRequest {

@@ -58,7 +58,7 @@ async fn requests_warn_then_block_with_their_events() {
     let store = store().await;
     let c = Checker::new(store.clone(), NoMatchPolicy::Allow, FailureMode::Open);
     let check = CheckRequest { subject: subject(), session_id: None, estimate: Default::default() };
-    c.check(&check, at(NOW)).await;
+    c.check(&check, at(NOW)).await.unwrap();
     for i in 1..=3 {
         assert!(c.record(&record(&format!("r{i}"), 10), at(NOW)).await.unwrap().crossed.is_empty());
     }
@@ -71,7 +71,7 @@ async fn requests_warn_then_block_with_their_events() {
         [(Metric::Requests, Some(90))]
     );
 
-    let blocked = c.check(&check, at(NOW)).await;
+    let blocked = c.check(&check, at(NOW)).await.unwrap();
     assert_eq!(blocked.decision.decision, Verdict::Block);
     assert!(blocked.decision.message.starts_with("Daily request limit of 5 reached"), "{}", blocked.decision.message);
     let requests = blocked.decision.windows.iter().find(|w| w.metric == Metric::Requests).unwrap();

@@ -88,18 +88,18 @@ async fn an_active_override_beats_the_tier_from_its_first_to_its_last_millisecon
         .await
         .unwrap();
 
-    let before = c.check(&check("dana"), at("2026-11-27T11:59:59.999Z")).await;
+    let before = c.check(&check("dana"), at("2026-11-27T11:59:59.999Z")).await.unwrap();
     assert_eq!((before.matched_by.to_string(), before.decision.decision), ("default_tier".into(), Verdict::Block));
-    let start = c.check(&check("dana"), at("2026-11-27T12:00:00Z")).await;
+    let start = c.check(&check("dana"), at("2026-11-27T12:00:00Z")).await.unwrap();
     assert_eq!(start.matched_by.to_string(), "override");
     assert_eq!(start.decision.decision, Verdict::Allow, "20 of the override's 50");
     assert_eq!(start.tier.as_ref().map(|t| t.tier_id.as_str()), Some("basic"), "tier stays the user's own");
     assert_eq!(start.override_summary.as_ref().map(|s| &s.override_id), Some(&o.override_id));
     assert_eq!(start.decision.windows[1].limit.map(quota_shared::model::Amount::money), Some(money("50")));
     assert_eq!(start.decision.windows[0].limit, None, "a window the override sets no limit for is not limited");
-    let last = c.check(&check("dana"), at("2026-11-27T12:59:59.999Z")).await;
+    let last = c.check(&check("dana"), at("2026-11-27T12:59:59.999Z")).await.unwrap();
     assert_eq!(last.matched_by.to_string(), "override");
-    let end = c.check(&check("dana"), at("2026-11-27T13:00:00Z")).await;
+    let end = c.check(&check("dana"), at("2026-11-27T13:00:00Z")).await.unwrap();
     assert_eq!((end.matched_by.to_string(), end.decision.decision), ("default_tier".into(), Verdict::Block));
 }
 
@@ -107,7 +107,7 @@ async fn an_active_override_beats_the_tier_from_its_first_to_its_last_millisecon
 async fn an_unlimited_override_decides_even_without_any_tier_and_is_applied_once() {
     let store = fresh_store().await;
     let c = Checker::new(store.clone(), NoMatchPolicy::Block, FailureMode::Open);
-    assert!(!c.check(&check("bot"), at(NOW)).await.decision.allowed, "no tier: blocked by policy");
+    assert!(!c.check(&check("bot"), at(NOW)).await.unwrap().decision.allowed, "no tier: blocked by policy");
     create(
         &store,
         new_override("bot", OverrideType::Unlimited, None, "2026-11-27T00:00:00Z", "2026-11-28T00:00:00Z"),
@@ -115,7 +115,7 @@ async fn an_unlimited_override_decides_even_without_any_tier_and_is_applied_once
     )
     .await;
     for i in 0..3 {
-        let answer = c.check(&check("bot"), at(NOW)).await;
+        let answer = c.check(&check("bot"), at(NOW)).await.unwrap();
         assert!(answer.decision.allowed, "{i}");
         assert_eq!((answer.matched_by.to_string(), answer.tier.is_none()), ("override".into(), true));
     }
@@ -151,7 +151,7 @@ async fn disabled_upcoming_and_expired_overrides_never_hide_an_active_one_and_th
         t0 + Duration::hours(3),
     )
     .await;
-    let answer = c.check(&check("dana"), at(NOW)).await;
+    let answer = c.check(&check("dana"), at(NOW)).await.unwrap();
     assert_eq!(answer.override_summary.map(|s| s.override_id), Some(older.override_id.clone()));
     let newest = create(
         &store,
@@ -159,7 +159,7 @@ async fn disabled_upcoming_and_expired_overrides_never_hide_an_active_one_and_th
         at(NOW),
     )
     .await;
-    let answer = c.check(&check("dana"), at(NOW)).await;
+    let answer = c.check(&check("dana"), at(NOW)).await.unwrap();
     assert_eq!(answer.override_summary.map(|s| s.override_id), Some(newest.override_id), "most recently created");
 }
 
@@ -173,16 +173,20 @@ async fn patch_and_delete_take_effect_on_the_very_next_check_and_extending_keeps
         at(NOW),
     )
     .await;
-    assert_eq!(c.check(&check("dana"), at(NOW)).await.matched_by.to_string(), "override");
+    assert_eq!(c.check(&check("dana"), at(NOW)).await.unwrap().matched_by.to_string(), "override");
     let late = at("2026-11-28T10:00:00Z");
-    assert_eq!(c.check(&check("dana"), late).await.matched_by.to_string(), "default_tier", "past its end");
+    assert_eq!(c.check(&check("dana"), late).await.unwrap().matched_by.to_string(), "default_tier", "past its end");
     let mut extended = o.clone();
     extended.valid_until = at("2026-12-05T00:00:00Z");
     extended.audit.version = 2;
     store.update_override(&extended, 1, at(NOW), &testkit::audit()).await.unwrap();
-    assert_eq!(c.check(&check("dana"), late).await.matched_by.to_string(), "override", "extended past the old end");
+    assert_eq!(
+        c.check(&check("dana"), late).await.unwrap().matched_by.to_string(),
+        "override",
+        "extended past the old end"
+    );
     store.delete_override(&extended, at(NOW), &testkit::audit()).await.unwrap();
-    assert_eq!(c.check(&check("dana"), late).await.matched_by.to_string(), "default_tier", "deleted");
+    assert_eq!(c.check(&check("dana"), late).await.unwrap().matched_by.to_string(), "default_tier", "deleted");
     assert!(store.get_override(&o.override_id).await.unwrap().is_none());
 }
 
@@ -196,12 +200,12 @@ async fn warnings_and_blocks_work_against_the_overrides_limits() {
         at(NOW),
     )
     .await;
-    c.check(&check("dana"), at(NOW)).await;
+    c.check(&check("dana"), at(NOW)).await.unwrap();
     let r = c.record(&record("dana", "r1", "40"), at(NOW)).await.unwrap();
     assert_eq!(r.crossed.len(), 1, "40 of 50 is 80 %, of basic's 10 it would be far over");
     assert_eq!(r.state.decision.warning_level.0, Some(80));
     c.record(&record("dana", "r2", "10"), at(NOW)).await.unwrap();
-    let blocked = c.check(&check("dana"), at(NOW)).await;
+    let blocked = c.check(&check("dana"), at(NOW)).await.unwrap();
     assert_eq!(blocked.decision.decision, Verdict::Block);
     let warnings = events(&store, "dana", EventType::Warning).await;
     assert!(

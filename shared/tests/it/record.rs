@@ -45,7 +45,7 @@ const NOW: &str = "2026-11-27T10:00:00Z";
 #[tokio::test]
 async fn after_a_check_a_record_is_one_transaction_and_returns_the_exact_state() {
     let c = checker(seeded_store().await);
-    c.check(&check("u1"), at(NOW)).await;
+    c.check(&check("u1"), at(NOW)).await.unwrap();
     let counter = c.store().requests().clone();
     counter.reset();
     let answer = c.record(&record("u1", "r1", "1.25"), at(NOW)).await.unwrap();
@@ -79,7 +79,7 @@ async fn a_record_elsewhere_costs_one_retry_and_totals_stay_exact() {
     let store = seeded_store().await;
     let here = checker(store.clone());
     let elsewhere = checker(store);
-    here.check(&check("u1"), at(NOW)).await;
+    here.check(&check("u1"), at(NOW)).await.unwrap();
     // A moment earlier: another container served the user's previous turn.
     elsewhere.record(&record("u1", "other", "3"), at("2026-11-27T09:59:55Z")).await.unwrap();
     let counter = here.store().requests().clone();
@@ -151,7 +151,7 @@ async fn a_jump_past_both_thresholds_reports_both() {
 #[tokio::test]
 async fn parallel_records_through_one_container_sum_exactly() {
     let c = Arc::new(checker(seeded_store().await));
-    c.check(&check("u1"), at(NOW)).await;
+    c.check(&check("u1"), at(NOW)).await.unwrap();
     let tasks: Vec<_> = (0..20)
         .map(|i| {
             let c = c.clone();
@@ -208,7 +208,7 @@ async fn the_checks_context_makes_any_container_judge_the_real_tier_and_store_it
     let (checking, recording) = (checker(store.clone()), checker(store.clone()));
     let mut faculty = check("dana");
     faculty.subject.roles = vec![JwtRole::parse("Faculty").unwrap()];
-    let checked = checking.check(&faculty, at(NOW)).await;
+    let checked = checking.check(&faculty, at(NOW)).await.unwrap();
     let token = checked.quota_context.clone().expect("a judged check hands out its context");
     let context = QuotaContext::decode(&token, &UserId::parse("dana").unwrap()).unwrap();
     let with = |id: &str, cost: &str| RecordRequest { context: Some(context.clone()), ..record("dana", id, cost) };
@@ -264,7 +264,7 @@ async fn overshoot_is_bounded_by_the_requests_in_flight() {
         .map(|i| {
             let c = c.clone();
             tokio::spawn(async move {
-                let allowed = c.check(&check("u1"), at(NOW)).await.decision.allowed;
+                let allowed = c.check(&check("u1"), at(NOW)).await.unwrap().decision.allowed;
                 if allowed {
                     c.record(&record("u1", &format!("turn-{i}"), turn_cost), at(NOW)).await.unwrap();
                 }
@@ -284,13 +284,13 @@ async fn overshoot_is_bounded_by_the_requests_in_flight() {
     assert!(spent <= bound, "{spent:?} exceeds the documented bound {bound:?}");
     assert_eq!(spent, money("9.95").plus(times(allowed)));
     // Once over, every check blocks.
-    assert!(!c.check(&check("u1"), at(NOW)).await.decision.allowed);
+    assert!(!c.check(&check("u1"), at(NOW)).await.unwrap().decision.allowed);
 }
 
 #[tokio::test]
 async fn a_request_id_reused_with_other_figures_is_an_idempotency_conflict_and_changes_nothing() {
     let c = checker(seeded_store().await);
-    c.check(&check("u1"), at(NOW)).await;
+    c.check(&check("u1"), at(NOW)).await.unwrap();
     let first = c.record(&record("u1", "r1", "1.5"), at(NOW)).await.unwrap();
     assert!(!first.duplicate);
     let other_cost = c.record(&record("u1", "r1", "2"), at(NOW)).await;

@@ -102,9 +102,9 @@ async fn under_estimates_overshoot_by_at_most_what_was_underestimated_in_flight(
     let c = checker(&store);
     // Twenty holds of 0.05 fill 1.00; then they settle at 0.06 each.
     for i in 0..20 {
-        assert!(c.check(&check(&format!("u{i}"), Some("0.05")), at(NOW)).await.decision.allowed);
+        assert!(c.check(&check(&format!("u{i}"), Some("0.05")), at(NOW)).await.unwrap().decision.allowed);
     }
-    let refused = c.check(&check("u20", Some("0.05")), at(NOW)).await;
+    let refused = c.check(&check("u20", Some("0.05")), at(NOW)).await.unwrap();
     assert_eq!(refused.decision.decision, Verdict::Block);
     assert!(refused.decision.retry_at.is_some(), "full of holds: retry when the first expires");
     for i in 0..20 {
@@ -112,7 +112,7 @@ async fn under_estimates_overshoot_by_at_most_what_was_underestimated_in_flight(
     }
     // Over by exactly the 20 × 0.01 underestimated while in flight.
     assert_eq!(usage(&store, NOW).await, (money("1.20"), money("1.20"), 0));
-    let late = c.check(&check("late", Some("0.05")), at(NOW)).await;
+    let late = c.check(&check("late", Some("0.05")), at(NOW)).await.unwrap();
     assert_eq!(late.decision.decision, Verdict::Block);
     assert!(late.decision.retry_at.is_none(), "full of usage, not of holds: wait for the reset");
 }
@@ -121,8 +121,8 @@ async fn under_estimates_overshoot_by_at_most_what_was_underestimated_in_flight(
 async fn a_retried_check_holds_once_and_a_record_settles_once() {
     let store = strict_store().await;
     let c = checker(&store);
-    let first = c.check(&check("r1", Some("0.30")), at(NOW)).await;
-    let again = c.check(&check("r1", Some("0.30")), at(NOW)).await;
+    let first = c.check(&check("r1", Some("0.30")), at(NOW)).await.unwrap();
+    let again = c.check(&check("r1", Some("0.30")), at(NOW)).await.unwrap();
     assert_eq!(first.reservation, again.reservation, "the same hold answered");
     let r = first.reservation.clone().expect("held");
     assert_eq!((r.request_id.as_str(), r.amount), ("r1", money("0.30")));
@@ -134,7 +134,7 @@ async fn a_retried_check_holds_once_and_a_record_settles_once() {
     assert!(other.record(&record("r1", "0.10"), at(NOW)).await.unwrap().duplicate);
     assert_eq!(usage(&store, NOW).await, (money("0.10"), money("0.10"), 0), "released once");
     // A late retry of the check holds nothing: the request is recorded.
-    let late = c.check(&check("r1", Some("0.30")), at(NOW)).await;
+    let late = c.check(&check("r1", Some("0.30")), at(NOW)).await.unwrap();
     assert!(late.decision.allowed && late.reservation.is_none());
     assert_eq!(usage(&store, NOW).await.2, 0);
 }
@@ -143,13 +143,13 @@ async fn a_retried_check_holds_once_and_a_record_settles_once() {
 async fn an_unsettled_reservation_stops_counting_when_it_expires_and_is_released_once() {
     let store = strict_store().await;
     let c = checker(&store);
-    assert!(c.check(&check("a", Some("0.60")), at(NOW)).await.decision.allowed);
-    let full = c.check(&check("b", Some("0.60")), at(NOW)).await;
+    assert!(c.check(&check("a", Some("0.60")), at(NOW)).await.unwrap().decision.allowed);
+    let full = c.check(&check("b", Some("0.60")), at(NOW)).await.unwrap();
     assert!(!full.decision.allowed);
     assert_eq!(full.decision.retry_after_seconds(at(NOW)), Some(60), "full of a hold: retry when it expires");
     // 60 s later the hold of "a" has expired: "b" fits and releases it.
     let later = "2026-11-27T10:01:00Z";
-    let b = c.check(&check("b", Some("0.60")), at(later)).await;
+    let b = c.check(&check("b", Some("0.60")), at(later)).await.unwrap();
     assert!(b.decision.allowed, "{b:?}");
     assert_eq!(usage(&store, later).await, (Money::ZERO, money("0.60"), 1));
     // The expired request's record still counts, and releases nothing more.
@@ -161,10 +161,10 @@ async fn an_unsettled_reservation_stops_counting_when_it_expires_and_is_released
 async fn a_warm_strict_check_and_a_settle_are_one_request_each() {
     let store = strict_store().await;
     let c = checker(&store);
-    c.check(&check("w0", None), at(NOW)).await; // cold: view, config, reserve
+    c.check(&check("w0", None), at(NOW)).await.unwrap(); // cold: view, config, reserve
     c.record(&record("w0", "0.01"), at(NOW)).await.unwrap();
     store.requests().reset();
-    let warm: CheckAnswer = c.check(&check("w1", None), at(NOW)).await;
+    let warm: CheckAnswer = c.check(&check("w1", None), at(NOW)).await.unwrap();
     assert_eq!(warm.reservation.as_ref().map(|r| r.amount), Some(money("0.05")), "the default reservation");
     assert_eq!(store.requests().snapshot(), [("TransactWriteItems".to_string(), 1)].into());
     store.requests().reset();
@@ -179,7 +179,7 @@ async fn a_check_without_a_request_id_is_given_one() {
     let c = checker(&store);
     let mut request = check("x", None);
     request.estimate.request_id = None;
-    let answer = c.check(&request, at(NOW)).await;
+    let answer = c.check(&request, at(NOW)).await.unwrap();
     let id = answer.reservation.expect("held").request_id;
     c.record(&record(id.as_str(), "0.01"), at(NOW)).await.unwrap();
     assert_eq!(usage(&store, NOW).await, (money("0.01"), money("0.01"), 0));
@@ -204,14 +204,14 @@ async fn a_strict_check_holds_one_request_and_its_estimated_tokens() {
         r
     };
     // 600 + 500 tokens would pass 1000: the second is refused by tokens.
-    assert!(c.check(&with_tokens("a", 600), at(NOW)).await.decision.allowed);
-    let tokens = c.check(&with_tokens("b", 500), at(NOW)).await;
+    assert!(c.check(&with_tokens("a", 600), at(NOW)).await.unwrap().decision.allowed);
+    let tokens = c.check(&with_tokens("b", 500), at(NOW)).await.unwrap();
     assert!(!tokens.decision.allowed);
     assert!(tokens.decision.message.contains("token"), "{}", tokens.decision.message);
     // Three requests a day: two more holds fit, the fourth does not.
-    assert!(c.check(&with_tokens("c", 100), at(NOW)).await.decision.allowed);
-    assert!(c.check(&with_tokens("d", 100), at(NOW)).await.decision.allowed);
-    let requests = c.check(&with_tokens("e", 1), at(NOW)).await;
+    assert!(c.check(&with_tokens("c", 100), at(NOW)).await.unwrap().decision.allowed);
+    assert!(c.check(&with_tokens("d", 100), at(NOW)).await.unwrap().decision.allowed);
+    let requests = c.check(&with_tokens("e", 1), at(NOW)).await.unwrap();
     assert!(!requests.decision.allowed);
     assert!(requests.decision.message.contains("request"), "{}", requests.decision.message);
     let u = store.get_usage(&UserId::parse("s").unwrap(), at(NOW)).await.unwrap();
@@ -222,10 +222,25 @@ async fn a_strict_check_holds_one_request_and_its_estimated_tokens() {
 async fn an_estimate_above_the_limit_is_refused_without_a_write_and_says_why() {
     let store = strict_store().await;
     let c = checker(&store);
-    c.check(&check("warm", None), at(NOW)).await;
+    c.check(&check("warm", None), at(NOW)).await.unwrap();
     store.requests().reset();
-    let refused = c.check(&check("huge", Some("2")), at(NOW)).await;
+    let refused = c.check(&check("huge", Some("2")), at(NOW)).await.unwrap();
     assert!(!refused.decision.allowed);
     assert_eq!(refused.decision.message, "This request's estimate (2.00) is more than the daily cost limit (1.00).");
     assert!(store.requests().snapshot().is_empty(), "decided without a request: {:?}", store.requests().snapshot());
+}
+
+#[tokio::test]
+async fn a_strict_check_retried_with_another_estimate_is_a_conflict_as_a_record_is() {
+    let store = strict_store().await;
+    let c = checker(&store);
+    let first = c.check(&check("turn-1", Some("0.05")), at(NOW)).await.unwrap();
+    let held = first.reservation.expect("held");
+    let again = c.check(&check("turn-1", Some("0.05")), at(NOW)).await.unwrap();
+    assert_eq!(again.reservation, Some(held), "the same estimate: the same hold");
+    match c.check(&check("turn-1", Some("0.10")), at(NOW)).await {
+        Err(quota_shared::error::Error::IdempotencyConflict(m)) => assert!(m.contains("turn-1"), "{m}"),
+        other => panic!("expected 409, got {other:?}"),
+    }
+    assert_eq!(usage(&store, NOW).await, (money("0"), money("0.05"), 1), "nothing else held");
 }

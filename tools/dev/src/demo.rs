@@ -94,7 +94,7 @@ pub async fn seed(store: &DynamoStore, config: &Config) -> Result<(), Error> {
             session_id: Some(SessionId::parse("demo").expect("valid")),
             estimate: Default::default(),
         };
-        let out = checker.check(&request, now).await;
+        let out = checker.check(&request, now).await?;
         let tier = out.tier.as_ref().map(|t| t.tier_id.to_string()).unwrap_or_else(|| "-".into());
         let verdict = serde_json::to_value(out.decision.decision).expect("serialises");
         println!(

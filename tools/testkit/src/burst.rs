@@ -41,7 +41,9 @@ pub async fn burst(
         .map(|_| Arc::new(Checker::new(store.clone(), NoMatchPolicy::Allow, FailureMode::Open)))
         .collect();
     for c in &checkers {
-        c.check(&CheckRequest { subject: subject.clone(), session_id: None, estimate: Default::default() }, now).await;
+        c.check(&CheckRequest { subject: subject.clone(), session_id: None, estimate: Default::default() }, now)
+            .await
+            .unwrap();
     }
     store.requests().reset();
     let next = Arc::new(AtomicUsize::new(0));
@@ -117,7 +119,7 @@ pub async fn check_then_record(
                         session_id: None,
                         estimate: Estimate { request_id: Some(id.clone()), cost: Some(estimate), tokens: None },
                     };
-                    let answer = c.check(&check, now).await;
+                    let answer = c.check(&check, now).await.unwrap();
                     assert!(!answer.degraded, "{answer:?}");
                     if answer.decision.allowed {
                         allowed.fetch_add(1, Ordering::SeqCst);

@@ -10,14 +10,14 @@ async fn drive(callers: usize, per_caller: usize, c: Arc<Checker<DynamoStore>>, 
             let c = c.clone();
             tokio::spawn(async move {
                 let user = format!("load-{records}-{callers}-{k}");
-                c.check(&check_request(&user), now).await;
+                c.check(&check_request(&user), now).await.unwrap();
                 let mut lat = Vec::with_capacity(per_caller);
                 for i in 0..per_caller {
                     let t = Instant::now();
                     if records {
                         c.record(&record_request(&user, &format!("{user}-{i}")), now).await.expect("record");
                     } else {
-                        c.check(&check_request(&user), now).await;
+                        c.check(&check_request(&user), now).await.unwrap();
                     }
                     lat.push(t.elapsed());
                 }

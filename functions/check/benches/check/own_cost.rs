@@ -44,7 +44,7 @@ pub(crate) async fn own_cost_with_stub() {
     let (store, sent) = stub::stub_store(&user, now);
     let warm = checker(store);
     let req = check_request("bench-user");
-    warm.check(&req, now).await;
+    warm.check(&req, now).await.unwrap();
     let n = 20_000;
     let counter = sent.clone();
     counter.store(0, std::sync::atomic::Ordering::Relaxed);
@@ -69,7 +69,7 @@ pub(crate) async fn own_cost_with_stub() {
         let (store, _) = stub::stub_store(&user, now);
         let req = &req;
         async move {
-            checker(store).check(req, now).await;
+            checker(store).check(req, now).await.unwrap();
         }
     })
     .await;
