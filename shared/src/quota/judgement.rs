@@ -137,6 +137,23 @@ mod tests {
     }
 
     #[test]
+    fn an_edited_context_names_another_tier_of_the_same_user_and_nothing_more() {
+        // The trust model, as stated in docs/api.md: the context is the trusted
+        // backend's word, bound to its user. An edit can name another enabled
+        // tier (as other roles could), never a missing one or another user's
+        // override.
+        let c = config(true);
+        let v = view(None, vec![]);
+        let other = request(&[], context(Some("faculty"), MatchedBy::DefaultTier, None));
+        assert_eq!(judged(&c, &v, &other).as_deref(), Some("faculty"));
+        let missing = request(&[], context(Some("gold"), MatchedBy::DefaultTier, None));
+        assert_eq!(judged(&c, &v, &missing), None, "a tier that does not exist: nothing judged");
+        let foreign = unlimited("2026-11-01T00:00:00Z", "2026-12-01T00:00:00Z");
+        let not_theirs = request(&[], context(Some("basic"), MatchedBy::Override, Some(&foreign)));
+        assert_eq!(judged(&c, &v, &not_theirs), None, "an override the user does not have: nothing judged");
+    }
+
+    #[test]
     fn the_context_decides_over_whatever_else_the_record_says() {
         let (c, v) = (config(true), view(None, vec![]));
         let faculty = || context(Some("faculty"), MatchedBy::JwtRole(JwtRole::parse("Faculty").unwrap()), None);
