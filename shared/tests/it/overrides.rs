@@ -333,3 +333,34 @@ async fn concurrent_writes_to_one_users_overrides_all_land() {
     assert_eq!(copy.overrides.len(), ok, "every created override is in the copy the check reads");
     assert!(ok >= 1);
 }
+
+#[tokio::test]
+async fn the_bound_on_overrides_in_effect_holds_under_concurrent_creators() {
+    let store = seeded().await;
+    let now = at(NOW);
+    for i in 0..MAX_OVERRIDES_IN_EFFECT - 3 {
+        let from = format!("2026-11-27T{:02}:{:02}:00Z", i / 60, i % 60);
+        create(&store, new_override("dana", OverrideType::Unlimited, None, &from, "2026-12-01T00:00:00Z"), now).await;
+    }
+    // 12 admins grant at once where 3 places are left.
+    let tasks: Vec<_> = (0..12)
+        .map(|i| {
+            let store = store.clone();
+            tokio::spawn(async move {
+                let from = format!("2026-11-27T09:{i:02}:30Z");
+                let o = new_override("dana", OverrideType::Unlimited, None, &from, "2026-12-01T00:00:00Z")
+                    .into_override("admin", now)
+                    .unwrap();
+                store.create_override(&o, now, &testkit::audit()).await
+            })
+        })
+        .collect();
+    for t in tasks {
+        match t.await.unwrap() {
+            Ok(()) | Err(Error::Conflict(_)) => {}
+            Err(e) => panic!("{e:?}"),
+        }
+    }
+    let copy = store.get_user_overrides(&user("dana")).await.unwrap();
+    assert_eq!(copy.overrides.len(), MAX_OVERRIDES_IN_EFFECT, "filled to the bound, never past it");
+}

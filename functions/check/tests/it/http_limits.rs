@@ -30,6 +30,10 @@ async fn oversized_bodies_get_413() {
     assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
     assert_eq!(ct, "application/problem+json");
     assert_eq!(body["status"], 413);
+    // Ten megabytes: refused as soon as the limit is passed, never buffered whole.
+    let huge = vec![b' '; 10 * 1024 * 1024];
+    let (status, _, _) = send(router().await, "application/json", huge).await;
+    assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
 }
 
 #[tokio::test]
@@ -111,4 +115,20 @@ async fn only_json_media_types_are_read_and_a_body_needs_one() {
         let (status, answer) = post(r.clone(), routes::CHECK_PATH, ct, body).await;
         assert_eq!(status, want, "{ct:?}: {answer}");
     }
+}
+
+#[test]
+fn every_429_says_when_to_look_again_even_a_no_match_block() {
+    use quota_shared::model::UsageSnapshot;
+    use quota_shared::quota::CheckAnswer;
+    use quota_shared::rules::basis::Basis;
+    use quota_shared::rules::decide::NoMatchPolicy;
+    use quota_shared::rules::resolve::MatchedBy;
+    let now = testkit::at("2026-11-27T23:00:00Z");
+    let nobody = Basis { tier: None, matched_by: MatchedBy::None, decided_by: None };
+    let answer = CheckAnswer::judge(&nobody, &UsageSnapshot::default(), NoMatchPolicy::Block, now);
+    assert!(!answer.decision.allowed);
+    let response = check_fn::routes::check_response(&answer, now);
+    assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(response.headers()[header::RETRY_AFTER], "3600", "the next UTC day");
 }
