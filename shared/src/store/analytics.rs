@@ -15,9 +15,11 @@ use crate::model::{Money, TierId, UserId};
 use chrono::{DateTime, Duration, Utc};
 use serde::Serialize;
 
-/// A completed day's totals are kept only once it ended this long ago, so a
-/// record that committed a moment after midnight is never left out.
-pub const SETTLE: Duration = Duration::minutes(5);
+/// A completed day's totals are kept only once it ended this long ago: the
+/// leaderboard index is read eventually consistently, and its copy of a
+/// record normally follows within a second but can lag behind a throttled
+/// index for minutes. Until then the day is summed live on every question.
+pub const SETTLE: Duration = Duration::hours(1);
 
 /// One user's figures for a period.
 #[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
@@ -102,7 +104,8 @@ impl DynamoStore {
     }
 
     /// The totals of each day (UTC), optionally of one tier's users. A day
-    /// over (by [`SETTLE`]) is summed once and kept; today is summed live.
+    /// over (by [`SETTLE`]) is summed, checked by a second read and kept;
+    /// today is summed live.
     pub async fn daily_totals(
         &self,
         days: &[Period],
@@ -117,29 +120,39 @@ impl DynamoStore {
                 out.push(kept);
                 continue;
             }
-            let mut totals = DayTotals {
-                day: day.key(),
-                cost: Money::ZERO,
-                input_tokens: 0,
-                output_tokens: 0,
-                requests: 0,
-                active_users: 0,
-            };
-            for shard in 0..keys::RANK_SHARDS {
-                for row in self.leaderboard(day, shard, tier, None).await? {
-                    totals.cost = totals.cost.plus(row.cost);
-                    totals.input_tokens += row.input_tokens;
-                    totals.output_tokens += row.output_tokens;
-                    totals.requests += row.requests;
-                    totals.active_users += 1;
-                }
-            }
+            let totals = self.sum_day(day, tier).await?;
+            // Kept for good only when a second read finds the same: a copy
+            // still arriving in the index shows as a difference, and the
+            // next question sums again.
+            let settled = settled && self.sum_day(day, tier).await? == totals;
             if settled {
                 self.keep_day(&pk, &sk, &totals).await?;
             }
             out.push(totals);
         }
         Ok(out)
+    }
+
+    /// A day's totals from its 16 leaderboard shards.
+    async fn sum_day(&self, day: &Period, tier: Option<&TierId>) -> Result<DayTotals, Error> {
+        let mut totals = DayTotals {
+            day: day.key(),
+            cost: Money::ZERO,
+            input_tokens: 0,
+            output_tokens: 0,
+            requests: 0,
+            active_users: 0,
+        };
+        for shard in 0..keys::RANK_SHARDS {
+            for row in self.leaderboard(day, shard, tier, None).await? {
+                totals.cost = totals.cost.plus(row.cost);
+                totals.input_tokens += row.input_tokens;
+                totals.output_tokens += row.output_tokens;
+                totals.requests += row.requests;
+                totals.active_users += 1;
+            }
+        }
+        Ok(totals)
     }
 
     async fn kept_day(&self, pk: &str, sk: &str) -> Result<Option<DayTotals>, Error> {
