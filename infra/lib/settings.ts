@@ -66,7 +66,9 @@ export function lambdaDirFor(arch: string, targetDir: string): string {
   return dir;
 }
 
-interface IndexDef { name: string; partitionKey: string; sortKey: string; sortKeyType: 'S' | 'N'; projection: string }
+interface IndexDef {
+  name: string; partitionKey: string; sortKey: string; sortKeyType: 'S' | 'N'; projection: 'ALL' | 'INCLUDE'; nonKeyAttributes: string[];
+}
 interface TableDef { logicalName: string; partitionKey: string; sortKey: string; ttlAttribute: string; indexes: IndexDef[] }
 
 /** shared/schema/tables.json, written from the Rust definitions (a Rust test keeps it current). */

@@ -34,7 +34,8 @@ export function addTables(
             name: index.sortKey,
             type: index.sortKeyType === 'N' ? dynamodb.AttributeType.NUMBER : dynamodb.AttributeType.STRING,
           },
-          projectionType: dynamodb.ProjectionType.ALL,
+          projectionType: index.projection === 'INCLUDE' ? dynamodb.ProjectionType.INCLUDE : dynamodb.ProjectionType.ALL,
+          nonKeyAttributes: index.projection === 'INCLUDE' ? index.nonKeyAttributes : undefined,
         });
       }
       tables[def.logicalName] = table;

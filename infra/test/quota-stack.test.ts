@@ -45,13 +45,15 @@ test('tables follow the shared schema: keys, every index, TTL, on demand, PITR, 
       PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
       SSESpecification: { SSEEnabled: true },
       TimeToLiveSpecification: { AttributeName: def.ttlAttribute, Enabled: true },
-      GlobalSecondaryIndexes: def.indexes.map((i: { name: string; partitionKey: string; sortKey: string }) => ({
+      GlobalSecondaryIndexes: def.indexes.map((i: { name: string; partitionKey: string; sortKey: string; projection: string; nonKeyAttributes: string[] }) => ({
         IndexName: i.name,
         KeySchema: [
           { AttributeName: i.partitionKey, KeyType: 'HASH' },
           { AttributeName: i.sortKey, KeyType: 'RANGE' },
         ],
-        Projection: { ProjectionType: 'ALL' },
+        Projection: i.projection === 'INCLUDE'
+          ? { ProjectionType: 'INCLUDE', NonKeyAttributes: i.nonKeyAttributes }
+          : { ProjectionType: 'ALL' },
       })),
     });
     // A numeric index sort key (the leaderboards' cost) is declared as a number.

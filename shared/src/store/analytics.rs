@@ -1,7 +1,7 @@
 //! Usage analytics, read from what the records keep: each user's month row
 //! and day row carry a leaderboard partition (`TOPM#{month}#{shard}` or
 //! `TOPD#{day}#{shard}`; 16 shards, so no partition takes every record's
-//! index write) on the byCost index, which sorts them by their own cost. Top users merge the shards' heads; a day's
+//! index write) on the byRank index, which sorts them by their own cost. Top users merge the shards' heads; a day's
 //! totals sum its rows once the day is over and are kept, so every later
 //! question about that day is one read. No Scan.
 
@@ -191,5 +191,28 @@ impl DynamoStore {
             .await
             .map_err(|e| store_error("PutItem", e))?;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::schema::{PK, QUOTA_TABLE, RANK_PK, RANK_SK, SK};
+
+    #[test]
+    fn the_leaderboards_read_only_what_their_index_projects() {
+        let index = QUOTA_TABLE.indexes.iter().find(|i| i.name == USAGE_BY_COST).expect("the leaderboard index");
+        assert_eq!(index.projection, "INCLUDE", "a usage row's other attributes never write the index");
+        // An index entry holds the keys and the projected attributes, nothing else.
+        let mut entry: Item = [PK, SK, RANK_PK].into_iter().map(|k| (k.to_string(), s("x"))).collect();
+        entry.insert(RANK_SK.into(), n("12.5"));
+        for attr in index.non_key_attributes {
+            entry.insert(attr.to_string(), if *attr == "userId" || *attr == "tierId" { s("dana") } else { n(3) });
+        }
+        let totals = totals_from(&entry).expect("every figure read is projected");
+        assert_eq!(
+            (totals.cost, totals.requests, totals.tier_id.is_some()),
+            (Money::from_stored(rust_decimal::Decimal::new(125, 1)), 3, true)
+        );
     }
 }

@@ -21,7 +21,7 @@
 //! |----------|----------------------------------------|-------------------------------|
 //! | byTarget | ASSIGNMENTS / OVERRIDES                | {type}#{value}#{id} / {validFrom}#{id} |
 //! | byTier   | TIER#{tierId} / OVERRIDES#{userId}     | ASSIGNMENT#{id} / {validFrom}#{id} |
-//! | byCost   | TOPM#{yyyy-mm}#{shard} (month rows), TOPD#{yyyy-mm-dd}#{shard} (day rows) | cost (a Number) |
+//! | byRank   | TOPM#{yyyy-mm}#{shard} (month rows), TOPD#{yyyy-mm-dd}#{shard} (day rows) | cost (a Number) |
 //!
 //! events table: pk USER#{userId} (or AUDIT#{type}#{id} for an admin change
 //! about no user), sk {occurredAt}#{eventId}; indexes byTier (TIER#{tierId}),
@@ -187,12 +187,12 @@ pub fn user_day_sk(day: &Period) -> String {
     format!("DAY#{}", day.key())
 }
 
-/// The month leaderboard partition (byCost index, month usage rows).
+/// The month leaderboard partition (byRank index, month usage rows).
 pub fn rank_month_pk(month: &str, shard: u32) -> String {
     format!("TOPM#{month}#{shard}")
 }
 
-/// The day leaderboard partition (byCost index, user-day rows).
+/// The day leaderboard partition (byRank index, user-day rows).
 pub fn rank_day_pk(day: &str, shard: u32) -> String {
     format!("TOPD#{day}#{shard}")
 }

@@ -12,9 +12,12 @@ pub struct IndexDef {
     pub sort_key: &'static str,
     /// `S` or `N`: a numeric sort key orders by value.
     pub sort_key_type: &'static str,
-    /// Every index projects all attributes: items are small, and listing
-    /// from an index then needs no second read.
+    /// `ALL` where items are small and written once (listings then need no
+    /// second read); `INCLUDE` where a hot item would otherwise rewrite its
+    /// whole copy on every write (the usage rows in the leaderboards).
     pub projection: &'static str,
+    /// With `INCLUDE`: the attributes projected besides the keys.
+    pub non_key_attributes: &'static [&'static str],
     /// Which access pattern the index serves, for people reading the schema.
     pub serves: &'static str,
 }
@@ -56,7 +59,9 @@ pub const EVENTS_BY_TYPE: &str = "byType";
 pub const EVENTS_BY_MONTH: &str = "byMonth";
 /// Usage rows by cost: `TOPM#{month}#{shard}` or `TOPD#{day}#{shard}` /
 /// the row's cost as a number, so every ADD keeps the leaderboard exact.
-pub const USAGE_BY_COST: &str = "byCost";
+/// (Named anew when its projection narrowed from ALL: DynamoDB cannot
+/// change an index's projection in place.)
+pub const USAGE_BY_COST: &str = "byRank";
 
 /// Configuration, users' own items, usage and idempotency markers.
 pub const QUOTA_TABLE: TableDef = TableDef {
@@ -71,6 +76,7 @@ pub const QUOTA_TABLE: TableDef = TableDef {
             sort_key: GSI1_SK,
             sort_key_type: "S",
             projection: "ALL",
+            non_key_attributes: &[],
             serves: "list assignments, filtered by type and by userId / jwtRole / emailDomain",
         },
         IndexDef {
@@ -79,6 +85,7 @@ pub const QUOTA_TABLE: TableDef = TableDef {
             sort_key: GSI2_SK,
             sort_key_type: "S",
             projection: "ALL",
+            non_key_attributes: &[],
             serves: "list the assignments of one tier",
         },
         IndexDef {
@@ -86,7 +93,11 @@ pub const QUOTA_TABLE: TableDef = TableDef {
             partition_key: RANK_PK,
             sort_key: RANK_SK,
             sort_key_type: "N",
-            projection: "ALL",
+            // Only what the leaderboards read: a reservation, a settle's
+            // committed counters or an event flag then writes no index copy,
+            // and a record's copy is a few dozen bytes, not the whole row.
+            projection: "INCLUDE",
+            non_key_attributes: &["userId", "tierId", "inputTokens", "outputTokens", "requests"],
             serves: "usage leaderboards: month and user-day rows by cost, 16 partitions per period",
         },
     ],
@@ -105,6 +116,7 @@ pub const EVENTS_TABLE: TableDef = TableDef {
             sort_key: GSI1_SK,
             sort_key_type: "S",
             projection: "ALL",
+            non_key_attributes: &[],
             serves: "events of one tier, by time",
         },
         IndexDef {
@@ -113,6 +125,7 @@ pub const EVENTS_TABLE: TableDef = TableDef {
             sort_key: GSI2_SK,
             sort_key_type: "S",
             projection: "ALL",
+            non_key_attributes: &[],
             serves: "events of one type, by time",
         },
         IndexDef {
@@ -121,6 +134,7 @@ pub const EVENTS_TABLE: TableDef = TableDef {
             sort_key: GSI3_SK,
             sort_key_type: "S",
             projection: "ALL",
+            non_key_attributes: &[],
             serves: "all events, by time (one partition per month)",
         },
     ],

@@ -2,7 +2,7 @@
 //! stack and the demo data. Production tables come from `infra/`.
 
 use super::dynamo::{DynamoStore, store_error};
-use super::schema::{EVENTS_TABLE, QUOTA_TABLE, TableDef};
+use super::schema::{EVENTS_TABLE, IndexDef, QUOTA_TABLE, TableDef};
 use crate::error::Error;
 use aws_sdk_dynamodb::types::{
     AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection, ProjectionType,
@@ -14,6 +14,16 @@ fn key_schema(pk: &str, sk: &str) -> Vec<KeySchemaElement> {
         .into_iter()
         .map(|(name, kind)| KeySchemaElement::builder().attribute_name(name).key_type(kind).build().expect("set"))
         .collect()
+}
+
+fn projection(index: &IndexDef) -> Projection {
+    match index.projection {
+        "INCLUDE" => Projection::builder()
+            .projection_type(ProjectionType::Include)
+            .set_non_key_attributes(Some(index.non_key_attributes.iter().map(|a| a.to_string()).collect()))
+            .build(),
+        _ => Projection::builder().projection_type(ProjectionType::All).build(),
+    }
 }
 
 impl DynamoStore {
@@ -49,7 +59,7 @@ impl DynamoStore {
                 GlobalSecondaryIndex::builder()
                     .index_name(index.name)
                     .set_key_schema(Some(key_schema(index.partition_key, index.sort_key)))
-                    .projection(Projection::builder().projection_type(ProjectionType::All).build())
+                    .projection(projection(index))
                     .build()
                     .expect("set"),
             );

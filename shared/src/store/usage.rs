@@ -125,7 +125,7 @@ fn usage_update(table: &str, r: &Recording<'_>, events: &[QuotaEvent]) -> (Updat
     };
     let (builder, add_clause) = adds.clause(update);
     update = builder;
-    // The month leaderboard partition: the byCost index sorts by the row's
+    // The month leaderboard partition: the byRank index sorts by the row's
     // own cost, so the ADD above keeps it exact with no further write.
     let mut sets = vec!["#ttl = :ttl, #rpk = :rpk, #ru = :ru, #lw = :lw, #lwt = :lwt".to_string()];
     update = update
@@ -156,7 +156,7 @@ fn usage_update(table: &str, r: &Recording<'_>, events: &[QuotaEvent]) -> (Updat
 }
 
 /// ADDs a request to the user's row of the day (the usage analytics read
-/// these rows; the byCost index ranks them by their cost).
+/// these rows; the byRank index ranks them by their cost).
 fn user_day_update(user: &UserId, delta: &UsageDelta, at: DateTime<Utc>, tier: Option<&TierId>, table: &str) -> Update {
     let day = Period::containing(Window::Daily, at);
     let mut update = Update::builder()
