@@ -4,7 +4,7 @@
 
 use quota_shared::config::FailureMode;
 use quota_shared::error::Error;
-use quota_shared::model::{Enforcement, EventType, RequestId, Tier, TierId, UsageDelta, UserId};
+use quota_shared::model::{Enforcement, EventType, RequestId, Tier, TierId, UserId};
 use quota_shared::page::PageRequest;
 use quota_shared::quota::{CheckAnswer, CheckRequest, Checker, Estimate, RecordRequest};
 use quota_shared::rules::reserve::{MAX_OPEN_RESERVATIONS, MAX_RELEASES_PER_HOLD};
@@ -40,13 +40,7 @@ fn check(id: &str) -> CheckRequest {
 }
 
 fn record(id: &str, cost: &str) -> RecordRequest {
-    RecordRequest {
-        subject: Subject { user_id: user(), roles: vec![], email: None },
-        context: None,
-        request_id: RequestId::parse(id).unwrap(),
-        delta: UsageDelta { cost: money(cost), input_tokens: 0, output_tokens: 0 },
-        session_id: None,
-    }
+    testkit::record_request("s", id, cost)
 }
 
 fn held(answer: &CheckAnswer) -> bool {

@@ -7,12 +7,10 @@
 use quota_shared::config::FailureMode;
 use quota_shared::model::Target;
 use quota_shared::model::period::Window;
-use quota_shared::model::{
-    Amount, EventType, LastWrite, Metric, RequestId, UsageDelta, UsageSnapshot, UsageTotals, UserId,
-};
+use quota_shared::model::{Amount, EventType, LastWrite, Metric, UsageSnapshot, UsageTotals};
 use quota_shared::quota::{Checker, GuardedRecord, RecordAnswer, RecordOutcome, RecordRequest, UserView};
 use quota_shared::rules::decide::{NoMatchPolicy, WarningLevel};
-use quota_shared::rules::resolve::{SharedConfig, Subject};
+use quota_shared::rules::resolve::SharedConfig;
 use testkit::scripted::{Call, ScriptedStore};
 use testkit::{assignment, at, money, tier};
 
@@ -36,18 +34,8 @@ fn view(usage: UsageSnapshot) -> UserView {
     UserView { config_version: 1, direct: None, overrides: Default::default(), usage }
 }
 
-fn user() -> UserId {
-    UserId::parse("dana").unwrap()
-}
-
 fn record(id: &str, cost: &str) -> RecordRequest {
-    RecordRequest {
-        subject: Subject { user_id: user(), roles: vec![], email: None },
-        context: None,
-        request_id: RequestId::parse(id).unwrap(),
-        delta: UsageDelta { cost: money(cost), input_tokens: 0, output_tokens: 0 },
-        session_id: None,
-    }
+    testkit::record_request("dana", id, cost)
 }
 
 fn checker(store: ScriptedStore) -> Checker<ScriptedStore> {

@@ -7,7 +7,7 @@ pub mod openapi;
 use axum::Router;
 use quota_shared::auth::Verifier;
 use quota_shared::config::Config;
-use quota_shared::http::{AdminRoutes, AdminState, ensure_problem, no_route};
+use quota_shared::http::{AdminRoutes, AdminState, Problem, ensure_problem, no_route};
 use quota_shared::store::DynamoStore;
 use std::sync::Arc;
 
@@ -124,6 +124,85 @@ impl Default for ClientTimeouts {
     }
 }
 
+/// A request head larger than this is refused (431), as hyper would.
+pub const MAX_HEAD_BYTES: usize = 16 * 1024;
+/// More header lines than this is refused (431); hyper allows 100.
+pub const MAX_HEADERS: usize = 100;
+
+/// The first request head on `socket`, looked at without consuming it (hyper
+/// reads it afterwards): too large or with too many headers is 431, a
+/// request line that is no `METHOD target HTTP/1.x` is 400. A head that
+/// does not arrive in time is left to hyper's own header timeout.
+async fn sane_head(socket: &tokio::net::TcpStream, wait: std::time::Duration) -> Result<(), Problem> {
+    let mut buf = vec![0u8; MAX_HEAD_BYTES + 1];
+    let deadline = tokio::time::Instant::now() + wait;
+    let mut seen = 0;
+    let head_len = loop {
+        let n = match tokio::time::timeout_at(deadline, socket.peek(&mut buf)).await {
+            Ok(Ok(n)) if n > 0 => n,
+            _ => return Ok(()),
+        };
+        if let Some(end) = buf[..n].windows(4).position(|w| w == b"\r\n\r\n") {
+            break end;
+        }
+        if n > MAX_HEAD_BYTES {
+            return Err(head_problem(431, "The request's headers are larger than this server reads (16 KiB)."));
+        }
+        if n == seen {
+            // Nothing new yet: peek returns at once while bytes wait, so pause.
+            if tokio::time::timeout_at(deadline, tokio::time::sleep(std::time::Duration::from_millis(5))).await.is_err()
+            {
+                return Ok(());
+            }
+        }
+        seen = n;
+    };
+    let head = String::from_utf8_lossy(&buf[..head_len]);
+    let mut lines = head.split("\r\n");
+    let request_line = lines.next().unwrap_or_default();
+    let parts: Vec<&str> = request_line.split(' ').collect();
+    let well_formed = parts.len() == 3
+        && !parts[0].is_empty()
+        && parts[0].bytes().all(|b| b.is_ascii_uppercase())
+        && parts[1].starts_with(['/', '*'])
+        && matches!(parts[2], "HTTP/1.1" | "HTTP/1.0");
+    if !well_formed {
+        return Err(head_problem(400, "The request line is not `METHOD /path HTTP/1.1`."));
+    }
+    if lines.count() > MAX_HEADERS {
+        return Err(head_problem(431, "The request has more header lines than this server reads (100)."));
+    }
+    Ok(())
+}
+
+fn head_problem(status: u16, detail: &str) -> Problem {
+    Problem {
+        kind: if status == 431 {
+            "urn:quota:problem:request-header-fields-too-large"
+        } else {
+            "urn:quota:problem:invalid-input"
+        },
+        title: if status == 431 { "Request header fields too large" } else { "Bad request" },
+        status,
+        detail: detail.into(),
+        errors: vec![],
+    }
+}
+
+/// Writes `problem` as the connection's one answer, then closes it.
+async fn refuse(mut socket: tokio::net::TcpStream, problem: Problem) {
+    use tokio::io::AsyncWriteExt;
+    let body = serde_json::to_string(&problem).unwrap_or_default();
+    let reason = if problem.status == 431 { "Request Header Fields Too Large" } else { "Bad Request" };
+    let answer = format!(
+        "HTTP/1.1 {} {reason}\r\ncontent-type: application/problem+json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+        problem.status,
+        body.len()
+    );
+    let _ = socket.write_all(answer.as_bytes()).await;
+    let _ = socket.shutdown().await;
+}
+
 /// Serves `router` on `listener` (HTTP/1.1) with the client timeouts: a
 /// connection whose headers do not arrive in time is closed, a request
 /// that is not complete in time is answered 408 problem+json.
@@ -133,6 +212,13 @@ pub async fn serve(listener: tokio::net::TcpListener, router: Router, timeouts: 
         let Ok((socket, _)) = listener.accept().await else { continue };
         let service = hyper_util::service::TowerToHyperService::new(router.clone());
         tokio::spawn(async move {
+            // The first request's head is looked at before hyper reads it, so
+            // that a head hyper would refuse with a bare 431 or 400 is refused
+            // with problem+json, as every other answer is.
+            if let Err(problem) = sane_head(&socket, timeouts.headers).await {
+                refuse(socket, problem).await;
+                return;
+            }
             let io = hyper_util::rt::TokioIo::new(socket);
             let conn = hyper::server::conn::http1::Builder::new()
                 .timer(hyper_util::rt::TokioTimer::new())

@@ -531,6 +531,24 @@ async fn slow_clients_are_cut_off() {
     assert!(closed, "partial body: answered and closed");
     assert!(text.starts_with("HTTP/1.1 408"), "{text}");
     assert!(text.contains("application/problem+json"), "{text}");
+    // What hyper would refuse with a bare status line is problem+json too.
+    let huge: &'static [u8] = Box::leak(
+        format!("GET /api/admin/quota/tiers HTTP/1.1\r\nHost: x\r\nX-Big: {}\r\n\r\n", "a".repeat(20_000))
+            .into_bytes()
+            .into_boxed_slice(),
+    );
+    let (_, text) = answer(huge).await;
+    assert!(text.starts_with("HTTP/1.1 431"), "{}", &text[..text.len().min(200)]);
+    assert!(text.contains("application/problem+json") && text.contains("\"status\":431"), "{text}");
+    let (_, text) = answer(b"GARBAGE\r\n\r\n").await;
+    assert!(text.starts_with("HTTP/1.1 400") && text.contains("application/problem+json"), "{text}");
+    let many: &'static [u8] = Box::leak(
+        format!("GET / HTTP/1.1\r\n{}\r\n", (0..120).map(|i| format!("X-H{i}: v\r\n")).collect::<String>())
+            .into_bytes()
+            .into_boxed_slice(),
+    );
+    let (_, text) = answer(many).await;
+    assert!(text.starts_with("HTTP/1.1 431"), "{text}");
 }
 
 /// "Who changed the Faculty tier?": every successful admin write leaves one

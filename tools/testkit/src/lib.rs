@@ -139,6 +139,22 @@ pub async fn inject(table: &str, fault: Fault, times: u32) {
     assert!(answer.status().is_success(), "the emulator took the fault");
 }
 
+/// A record of `cost` (no tokens, no identity, no context) by `user` under `id`.
+pub fn record_request(user: &str, id: &str, cost: &str) -> quota_shared::quota::RecordRequest {
+    use quota_shared::model::{RequestId, UsageDelta, UserId};
+    quota_shared::quota::RecordRequest {
+        subject: quota_shared::rules::resolve::Subject {
+            user_id: UserId::parse(user).expect("valid test id"),
+            roles: vec![],
+            email: None,
+        },
+        context: None,
+        request_id: RequestId::parse(id).expect("valid test id"),
+        delta: UsageDelta { cost: money(cost), input_tokens: 0, output_tokens: 0 },
+        session_id: None,
+    }
+}
+
 /// A checker as the functions build one (no match allowed), failing `mode`,
 /// without time budgets.
 pub fn checker(store: DynamoStore, mode: FailureMode) -> quota_shared::quota::Checker<DynamoStore> {
