@@ -12,9 +12,7 @@ use crate::quota::port::{CheckStore, ReserveOutcome, ReservePlan, UserView};
 use crate::quota::request::CheckRequest;
 use crate::rules::basis::Basis;
 use crate::rules::decide::{Verdict, WarningLevel};
-use crate::rules::reserve::{
-    Bound, MAX_OPEN_RESERVATIONS, bounds, freed, misfits, releasable, strict_rules, too_many_open,
-};
+use crate::rules::reserve::{Bound, MAX_OPEN_RESERVATIONS, bounds, misfits, releasable, strict_rules, too_many_open};
 use crate::rules::resolve;
 use chrono::{DateTime, Duration, Utc};
 
@@ -75,12 +73,12 @@ impl<S: CheckStore> Checker<S> {
                 day: today.clone(),
                 expires_at: now + Duration::seconds(i64::from(rules.reservation_ttl_seconds)),
             };
-            let release = releasable(&view.usage, &request_id, now);
-            let replaces = view.usage.reservation(&request_id).filter(|r| r.expired(now)).cloned();
-            if too_many_open(&view.usage, release.len(), replaces.is_some()) {
+            if too_many_open(&view.usage, &request_id, now) {
                 return Ok(self.refuse_full(&basis, &view, user, now));
             }
-            let freed = freed(&view.usage, &request_id, now);
+            let release = releasable(&view.usage, &request_id, now);
+            let replaces = view.usage.reservation(&request_id).filter(|r| r.expired(now)).cloned();
+            let freed: Vec<Reservation> = release.iter().chain(&replaces).cloned().collect();
             let bounds = bounds(&rules, &reservation, &freed, &today);
             // An estimate larger than a limit never fits: refuse without a write.
             let never: Vec<Bound> = bounds.iter().filter(|b| b.at_most.is_sign_negative()).copied().collect();
@@ -117,8 +115,7 @@ impl<S: CheckStore> Checker<S> {
                         self.users.put(user.clone(), UserEntry { day: today, view: view.clone() });
                         return Ok(self.strict_answer(&basis, &view, user, now, Some(&held)));
                     }
-                    let own_lapsed = view.usage.reservation(&request_id).is_some();
-                    if too_many_open(&view.usage, releasable(&view.usage, &request_id, now).len(), own_lapsed) {
+                    if too_many_open(&view.usage, &request_id, now) {
                         self.users.put(user.clone(), UserEntry { day: today.clone(), view: view.clone() });
                         return Ok(self.refuse_full(&basis, &view, user, now));
                     }

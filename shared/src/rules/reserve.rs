@@ -64,9 +64,10 @@ pub fn freed(usage: &UsageSnapshot, request: &RequestId, now: DateTime<Utc>) -> 
     freed
 }
 
-/// True when one more hold (after `released` go) passes the open bound.
-pub fn too_many_open(usage: &UsageSnapshot, released: usize, replaces: bool) -> bool {
-    let after = usage.reservations.len() - released - usize::from(replaces) + 1;
+/// True when a hold of `request` now (after what its write lets go of)
+/// would pass [`MAX_OPEN_RESERVATIONS`].
+pub fn too_many_open(usage: &UsageSnapshot, request: &RequestId, now: DateTime<Utc>) -> bool {
+    let after = usage.reservations.len() - freed(usage, request, now).len() + 1;
     after > MAX_OPEN_RESERVATIONS
 }
 
@@ -148,5 +149,40 @@ mod tests {
         // Once they expire, they no longer count.
         let later = at("2026-11-27T10:10:00Z");
         assert!(misfits(&rules, &usage, &one_more, later, "2026-11-27").is_empty());
+    }
+
+    #[test]
+    fn a_hold_releases_the_oldest_expired_of_others_a_bounded_number_and_replaces_its_own() {
+        let now = at("2026-11-27T10:00:00Z");
+        let mut usage = UsageSnapshot::default();
+        for i in 0..40 {
+            // Expired a minute apart, newest first; r39 is the oldest.
+            let expiry = now - chrono::Duration::minutes(i + 1);
+            let r = Reservation {
+                expires_at: expiry,
+                ..reservation(&format!("r{i}"), "0.01", "2026-11-27", "2026-11-27T00:00:00Z")
+            };
+            usage.hold(r);
+        }
+        let own = RequestId::parse("r0").unwrap();
+        let release = releasable(&usage, &own, now);
+        assert_eq!(release.len(), MAX_RELEASES_PER_HOLD);
+        assert_eq!(release[0].request_id.as_str(), "r39", "oldest first");
+        assert!(release.iter().all(|r| r.request_id != own), "never its own: it is replaced");
+        assert_eq!(freed(&usage, &own, now).len(), MAX_RELEASES_PER_HOLD + 1);
+        assert!(!too_many_open(&usage, &own, now));
+    }
+
+    #[test]
+    fn the_open_bound_counts_what_the_write_lets_go_of() {
+        let now = at("2026-11-27T10:00:00Z");
+        let mut usage = UsageSnapshot::default();
+        for i in 0..MAX_OPEN_RESERVATIONS {
+            usage.hold(reservation(&format!("r{i}"), "0.01", "2026-11-27", "2026-11-27T10:10:00Z"));
+        }
+        let new = RequestId::parse("new").unwrap();
+        assert!(too_many_open(&usage, &new, now), "100 open, none expired: full");
+        let later = at("2026-11-27T10:10:00Z");
+        assert!(!too_many_open(&usage, &new, later), "all expired: the write releases 25 first");
     }
 }
