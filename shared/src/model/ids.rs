@@ -150,6 +150,17 @@ define_id!(
     OverrideId, "overrideId", 64, id_char
 );
 
+define_id!(
+    /// Server-generated price id (time-ordered).
+    PriceId, "priceId", 64, id_char
+);
+
+impl PriceId {
+    pub fn generate() -> Self {
+        Self(uuid::Uuid::now_v7().to_string())
+    }
+}
+
 impl AssignmentId {
     /// A new time-ordered id, so ties between equal priorities break by age.
     pub fn generate() -> Self {

@@ -13,6 +13,7 @@ mod limits;
 mod money;
 mod overrides;
 pub mod period;
+pub mod price;
 pub(crate) mod tier;
 mod usage;
 
@@ -25,8 +26,8 @@ pub use change::{AdminChange, ChangeTarget, Event, FieldChange, TargetType};
 pub use email::{DomainPattern, Email, MAX_PATTERN_LEN, PatternKind};
 pub use event::{EventType, QuotaEvent};
 pub use ids::{
-    AssignmentId, EventId, JwtRole, OverrideId, RequestId, SessionId, TEXT_FORBIDDEN, TEXT_SPACE, TierId, UserId,
-    check_text,
+    AssignmentId, EventId, JwtRole, OverrideId, PriceId, RequestId, SessionId, TEXT_FORBIDDEN, TEXT_SPACE, TierId,
+    UserId, check_text,
 };
 pub use limits::{Limits, LimitsPatch, MAX_COUNT_LIMIT};
 pub use money::Money;

@@ -1,8 +1,10 @@
 //! The rules: pure decisions on plain data, no I/O. Which tier applies
 //! (`resolve`), what decides under an override (`basis`), allow / warn /
-//! block (`decide`), and what a strict reservation may hold (`reserve`).
+//! block (`decide`), what a strict reservation may hold (`reserve`), and
+//! which price applies to a model (`pricing`).
 
 pub mod basis;
 pub mod decide;
+pub mod pricing;
 pub mod reserve;
 pub mod resolve;
