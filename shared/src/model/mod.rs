@@ -14,6 +14,7 @@ mod money;
 mod overrides;
 pub mod period;
 pub mod price;
+pub mod price_body;
 pub(crate) mod tier;
 mod usage;
 
