@@ -167,6 +167,7 @@ export class QuotaStack extends Stack {
       [`${admin}/analytics/daily`, [M.GET], 'events', jwt],
       ['/api/quota/check', [M.POST], 'check', iamAuth],
       ['/api/quota/usage', [M.POST], 'check', iamAuth],
+      ['/api/quota/release', [M.POST], 'check', iamAuth],
     ];
     const integrations = new Map<FunctionName, HttpLambdaIntegration>();
     if (settings.userJwtIssuer && settings.userJwtAudience) {

@@ -132,7 +132,7 @@ const ADMIN_ROUTES = [
   'GET /api/admin/quota/analytics/top-users',
   'GET /api/admin/quota/analytics/daily',
 ];
-const CHECK_ROUTES = ['POST /api/quota/check', 'POST /api/quota/usage'];
+const CHECK_ROUTES = ['POST /api/quota/check', 'POST /api/quota/usage', 'POST /api/quota/release'];
 const USER_ROUTES = ['GET /api/quota/me'];
 
 test('the HTTP API has exactly the documented routes: JWT for admins, IAM for the chat backend', () => {

@@ -28,6 +28,8 @@ pub enum Counter {
     ConfigItemsSkipped,
     /// A strict check held a reservation (no dimensions).
     Reservations,
+    /// A reservation was released before its record (no dimensions).
+    Releases,
 }
 
 impl Counter {
@@ -40,6 +42,7 @@ impl Counter {
             Counter::IdempotencyConflicts => "IdempotencyConflicts",
             Counter::ConfigItemsSkipped => "ConfigItemsSkipped",
             Counter::Reservations => "Reservations",
+            Counter::Releases => "Releases",
         }
     }
 }

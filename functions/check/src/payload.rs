@@ -3,9 +3,9 @@
 
 use quota_shared::error::{Error, FieldErrors};
 use quota_shared::model::{Email, JwtRole, Money, RequestId, SessionId, UsageDelta, UserId};
-use quota_shared::quota::RecordRequest;
 use quota_shared::quota::context::QuotaContext;
 use quota_shared::quota::{CheckRequest, Estimate};
+use quota_shared::quota::{RecordRequest, ReleaseRequest};
 use quota_shared::rules::resolve::{MAX_ROLES, Subject};
 use serde::Deserialize;
 
@@ -67,6 +67,28 @@ pub struct RecordPayload {
     pub roles: Vec<JwtRole>,
     #[serde(default)]
     pub email: Option<Email>,
+}
+
+/// Lets go of a strict check's reservation when the turn's LLM call failed.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ReleasePayload {
+    /// "release"; optional over HTTP, where the path says it.
+    #[serde(default)]
+    #[schema(pattern = "^release$")]
+    pub action: Option<String>,
+    pub user_id: UserId,
+    /// The check's `reservation.requestId` (or a degraded answer's `requestId`).
+    pub request_id: RequestId,
+}
+
+impl ReleasePayload {
+    pub fn into_request(self) -> Result<ReleaseRequest, Error> {
+        let mut errors = FieldErrors::default();
+        expect_action(self.action.as_deref(), "release", &mut errors);
+        errors.into_result()?;
+        Ok(ReleaseRequest { user_id: self.user_id, request_id: self.request_id })
+    }
 }
 
 fn expect_action(given: Option<&str>, wanted: &str, errors: &mut FieldErrors) {

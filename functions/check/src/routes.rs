@@ -5,7 +5,7 @@
 //! JSON body (the outcome, or a problem object) is what the invoker gets.
 
 use crate::App;
-use crate::payload::{CheckPayload, RecordPayload};
+use crate::payload::{CheckPayload, RecordPayload, ReleasePayload};
 use axum::Router;
 use axum::extract::{FromRef, State};
 use axum::http::HeaderMap;
@@ -21,7 +21,7 @@ use quota_shared::http::{
 };
 use quota_shared::model::period::{Period, Window};
 use quota_shared::quota::CheckAnswer;
-use quota_shared::quota::RecordAnswer;
+use quota_shared::quota::{RecordAnswer, ReleaseAnswer};
 use serde_json::Value;
 use std::sync::Arc;
 use utoipa_axum::{router::OpenApiRouter, routes};
@@ -29,6 +29,7 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 pub const CHECK_PATH: &str = "/api/quota/check";
 pub const USAGE_PATH: &str = "/api/quota/usage";
 pub const ME_PATH: &str = "/api/quota/me";
+pub const RELEASE_PATH: &str = "/api/quota/release";
 /// Where lambda_http's pass-through puts a payload that is no HTTP event.
 /// API Gateway routes only the paths above here, so only a direct invoke
 /// reaches it.
@@ -99,7 +100,7 @@ pub fn api() -> utoipa::openapi::OpenApi {
 }
 
 fn documented() -> OpenApiRouter<CheckState> {
-    OpenApiRouter::new().routes(routes!(check)).routes(routes!(record)).routes(routes!(me))
+    OpenApiRouter::new().routes(routes!(check)).routes(routes!(record)).routes(routes!(release)).routes(routes!(me))
 }
 
 #[utoipa::path(post, path = "/api/quota/check", tag = "check", operation_id = "check", request_body = CheckPayload,
@@ -149,8 +150,23 @@ async fn direct(State(app): State<App>, JsonBody(payload): JsonBody<Value>) -> R
             let request = parse_value::<RecordPayload>(payload)?.into_request()?;
             Ok(json_response(StatusCode::OK, &app.record(&request, now).await?))
         }
-        _ => Err(Error::field("action", "must be \"check\" or \"record\"").into()),
+        Some("release") => {
+            let request = parse_value::<ReleasePayload>(payload)?.into_request()?;
+            Ok(json_response(StatusCode::OK, &app.release(&request, now).await?))
+        }
+        _ => Err(Error::field("action", "must be \"check\", \"record\" or \"release\"").into()),
     }
+}
+
+/// `POST /api/quota/release`: a strict check's hold let go of before its
+/// record, when the turn's LLM call failed. Exactly once; again, or for a
+/// request that holds nothing, `released: false` and nothing changes.
+#[utoipa::path(post, path = "/api/quota/release", tag = "check", operation_id = "releaseReservation", request_body = ReleasePayload,
+    responses((status = 200, description = "Released now, or (`released: false`) nothing was held under this requestId.", body = ReleaseAnswer)))]
+async fn release(State(app): State<App>, JsonBody(body): JsonBody<ReleasePayload>) -> Result<Response, ApiError> {
+    let request = body.into_request()?;
+    let answer = app.release(&request, Utc::now()).await?;
+    Ok(json_response(StatusCode::OK, &answer))
 }
 
 #[utoipa::path(post, path = "/api/quota/usage", tag = "check", operation_id = "recordUsage", request_body = RecordPayload,

@@ -14,6 +14,7 @@ pub mod context;
 mod judgement;
 pub mod port;
 mod record;
+mod release;
 mod request;
 mod reserve;
 mod turns;
@@ -23,9 +24,11 @@ pub use checker::{Checker, USER_CACHE_CAPACITY};
 pub use context::QuotaContext;
 pub use judgement::{Judgement, judgement};
 pub use port::{
-    CheckStore, GuardedRecord, RecordOutcome, RecordPlan, Recording, ReserveOutcome, ReservePlan, UserView,
+    CheckStore, GuardedRecord, RecordOutcome, RecordPlan, Recording, ReleaseOutcome, ReserveOutcome, ReservePlan,
+    UserView,
 };
 pub use record::GUARDED_ATTEMPTS;
+pub use release::{ReleaseAnswer, ReleaseReason, ReleaseRequest};
 pub use request::{CheckRequest, Estimate, RecordRequest};
 pub use reserve::RESERVE_ATTEMPTS;
 pub use turns::{STRIPES, Turns};

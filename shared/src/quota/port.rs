@@ -45,6 +45,21 @@ pub trait CheckStore: Send + Sync {
     fn reserve(&self, plan: ReservePlan<'_>) -> impl Future<Output = Result<ReserveOutcome, Error>> + Send;
     /// Stores an `override_applied` event unless its override had one; true when stored.
     fn record_override_applied(&self, event: &QuotaEvent) -> impl Future<Output = Result<bool, Error>> + Send;
+    /// Lets go of `reservation` of `user` if it is still held as read.
+    fn release(
+        &self,
+        user: &UserId,
+        reservation: &Reservation,
+        at: DateTime<Utc>,
+    ) -> impl Future<Output = Result<ReleaseOutcome, Error>> + Send;
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum ReleaseOutcome {
+    /// Released now: its hold counts no more.
+    Released,
+    /// It was not held as read (settled, released, or held anew); this is the row now.
+    Stale(Box<UsageSnapshot>),
 }
 
 /// One request to count, exactly once per request id.

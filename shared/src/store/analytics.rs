@@ -20,6 +20,8 @@ use serde::Serialize;
 /// record normally follows within a second but can lag behind a throttled
 /// index for minutes. Until then the day is summed live on every question.
 pub const SETTLE: Duration = Duration::hours(1);
+/// A day that ended less than this ago is read twice before it is kept.
+pub const RECHECK_WITHIN: Duration = Duration::days(1);
 
 /// One user's figures for a period.
 #[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
@@ -121,10 +123,12 @@ impl DynamoStore {
                 continue;
             }
             let totals = self.sum_day(day, tier).await?;
-            // Kept for good only when a second read finds the same: a copy
-            // still arriving in the index shows as a difference, and the
-            // next question sums again.
-            let settled = settled && self.sum_day(day, tier).await? == totals;
+            // A day over for less than a day is kept only when a second read
+            // finds the same (a copy still arriving in the index shows as a
+            // difference, and the next question sums again); by then an
+            // index has long caught up, and one read is kept as it is.
+            let recent = now < day.resets_at + RECHECK_WITHIN;
+            let settled = settled && (!recent || self.sum_day(day, tier).await? == totals);
             if settled {
                 self.keep_day(&pk, &sk, &totals).await?;
             }

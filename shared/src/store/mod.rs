@@ -31,10 +31,10 @@ pub use stream::event_from_stream_image;
 pub use usage::{REQUEST_MARKER_DAYS, USAGE_RETENTION_DAYS};
 
 use crate::error::Error;
-use crate::model::{QuotaEvent, UsageSnapshot, UserId};
+use crate::model::{QuotaEvent, Reservation, UsageSnapshot, UserId};
 use crate::quota::port::{CheckStore, UserView};
 use crate::quota::port::{GuardedRecord, RecordOutcome, RecordPlan, Recording};
-use crate::quota::port::{ReserveOutcome, ReservePlan};
+use crate::quota::port::{ReleaseOutcome, ReserveOutcome, ReservePlan};
 use crate::rules::resolve::SharedConfig;
 use chrono::{DateTime, Utc};
 
@@ -69,5 +69,9 @@ impl CheckStore for DynamoStore {
 
     async fn record_override_applied(&self, event: &QuotaEvent) -> Result<bool, Error> {
         DynamoStore::record_override_applied(self, event).await
+    }
+
+    async fn release(&self, user: &UserId, r: &Reservation, at: DateTime<Utc>) -> Result<ReleaseOutcome, Error> {
+        DynamoStore::release(self, user, r, at).await
     }
 }

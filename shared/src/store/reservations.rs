@@ -11,10 +11,11 @@ use super::schema::TTL;
 use super::usage::{Adds, USAGE_RETENTION_DAYS};
 use crate::error::Error;
 use crate::model::period::{Period, Window};
-use crate::quota::port::{ReserveOutcome, ReservePlan};
+use crate::model::{Reservation, UserId};
+use crate::quota::port::{ReleaseOutcome, ReserveOutcome, ReservePlan};
 use crate::rules::reserve::MAX_OPEN_RESERVATIONS;
 use aws_sdk_dynamodb::types::{ConditionCheck, TransactWriteItem, Update};
-use chrono::Duration;
+use chrono::{DateTime, Duration, Utc};
 
 impl DynamoStore {
     pub async fn reserve(&self, plan: ReservePlan<'_>) -> Result<ReserveOutcome, Error> {
@@ -111,6 +112,40 @@ impl DynamoStore {
                     Ok(ReserveOutcome::Refused(Box::new(item::usage_from_item(reason.item.as_ref(), plan.at)?)))
                 }
                 None => Err(Error::Store("reservation cancelled".into())),
+            },
+        }
+    }
+}
+
+impl DynamoStore {
+    /// Lets go of a reservation before its record (the LLM call failed): its
+    /// estimate leaves the committed counters and its place among the open
+    /// ones, exactly once (the condition: it is still held as read).
+    pub async fn release(&self, user: &UserId, r: &Reservation, at: DateTime<Utc>) -> Result<ReleaseOutcome, Error> {
+        let mut adds = Adds::default();
+        adds.release(r);
+        // The hold lives on the row of the month it was made in.
+        let made = chrono::NaiveDate::parse_from_str(&r.day, "%Y-%m-%d")
+            .map(|d| d.and_hms_opt(12, 0, 0).expect("noon exists").and_utc())
+            .unwrap_or(at);
+        let update = Update::builder()
+            .table_name(self.quota())
+            .set_key(Some(usage_key(user, made)))
+            .expression_attribute_names("#rsv", item::reservation_attr(&r.request_id))
+            .expression_attribute_names("#rexp", "expiresAt")
+            .expression_attribute_values(":rexp", item::time(r.expires_at));
+        let (update, add_clause) = adds.clause(update);
+        let update = update
+            .update_expression(format!("{add_clause} REMOVE #rsv"))
+            .condition_expression("#rsv.#rexp = :rexp")
+            .return_values_on_condition_check_failure(ALL_OLD)
+            .build()
+            .expect("required fields set");
+        match self.transact_retrying(vec![TransactWriteItem::builder().update(update).build()]).await? {
+            Ok(()) => Ok(ReleaseOutcome::Released),
+            Err(c) => match c.condition_failed(0) {
+                Some(reason) => Ok(ReleaseOutcome::Stale(Box::new(item::usage_from_item(reason.item.as_ref(), at)?))),
+                None => Err(Error::Store("release cancelled".into())),
             },
         }
     }

@@ -120,12 +120,20 @@ async fn every_operation_sends_the_expected_requests_and_never_a_scan() {
     let soon = day[0].resets_at + chrono::Duration::minutes(30);
     let sent = counted(&store, async { store.daily_totals(&day, None, soon).await.unwrap() }).await;
     assert_eq!(sent, ops(&[("Query", shards)]));
-    // Settled: summed twice (the reads must agree), kept, then one GetItem.
+    // Over for an hour, not yet a day: summed twice (the reads must agree) and kept.
+    let settled = day[0].resets_at + chrono::Duration::hours(2);
+    let sent = counted(&store, async { store.daily_totals(&day, None, settled).await.unwrap() }).await;
+    assert_eq!(sent, ops(&[("GetItem", 1), ("Query", 2 * shards), ("PutItem", 1)]));
     let later = now + chrono::Duration::days(2);
     let sent = counted(&store, async { store.daily_totals(&day, None, later).await.unwrap() }).await;
-    assert_eq!(sent, ops(&[("GetItem", 1), ("Query", 2 * shards), ("PutItem", 1)]));
-    let sent = counted(&store, async { store.daily_totals(&day, None, later).await.unwrap() }).await;
-    assert_eq!(sent, ops(&[("GetItem", 1)]));
+    assert_eq!(sent, ops(&[("GetItem", 1)]), "kept: one read a day");
+    // An older day never asked before is read once and kept.
+    let older = [quota_shared::model::period::Period::containing(
+        quota_shared::model::period::Window::Daily,
+        now - chrono::Duration::days(3),
+    )];
+    let sent = counted(&store, async { store.daily_totals(&older, None, later).await.unwrap() }).await;
+    assert_eq!(sent, ops(&[("GetItem", 1), ("Query", shards), ("PutItem", 1)]));
     let events = quota_shared::store::EventFilter::default();
     let sent = counted(&store, async { store.search_events(&events, &page, now).await.unwrap() }).await;
     assert!(sent.keys().all(|k| k == "Query"), "{sent:?}");

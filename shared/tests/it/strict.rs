@@ -244,3 +244,52 @@ async fn a_strict_check_retried_with_another_estimate_is_a_conflict_as_a_record_
     }
     assert_eq!(usage(&store, NOW).await, (money("0"), money("0.05"), 1), "nothing else held");
 }
+
+fn release(id: &str) -> quota_shared::quota::ReleaseRequest {
+    quota_shared::quota::ReleaseRequest {
+        user_id: UserId::parse("s").unwrap(),
+        request_id: RequestId::parse(id).unwrap(),
+    }
+}
+
+#[tokio::test]
+async fn a_failed_turn_releases_its_hold_once_and_its_record_then_counts_as_unreserved() {
+    use quota_shared::quota::ReleaseReason;
+    let store = strict_store().await;
+    let c = checker(&store);
+    assert!(c.check(&check("turn-1", Some("0.40")), at(NOW)).await.unwrap().reservation.is_some());
+    assert_eq!(usage(&store, NOW).await, (money("0"), money("0.40"), 1));
+    // Another container releases it: it reads the row, not a view it never had.
+    let other = checker(&store);
+    let released = other.release(&release("turn-1"), at(NOW)).await.unwrap();
+    assert_eq!(
+        (released.released, released.reason, released.amount),
+        (true, ReleaseReason::Released, Some(money("0.40")))
+    );
+    assert_eq!(usage(&store, NOW).await, (money("0"), money("0"), 0), "the hold counts no more");
+    let again = c.release(&release("turn-1"), at(NOW)).await.unwrap();
+    assert_eq!((again.released, again.reason), (false, ReleaseReason::NotHeld), "exactly once");
+    assert!(!c.release(&release("never"), at(NOW)).await.unwrap().released);
+    // A record of the released turn (its LLM call did answer after all) counts as unreserved.
+    c.record(&record("turn-1", "0.30"), at(NOW)).await.unwrap();
+    assert_eq!(usage(&store, NOW).await, (money("0.30"), money("0.30"), 0));
+}
+
+#[tokio::test]
+async fn concurrent_releases_of_one_hold_release_it_once() {
+    let store = strict_store().await;
+    let c = checker(&store);
+    c.check(&check("turn-1", Some("0.40")), at(NOW)).await.unwrap();
+    let tasks: Vec<_> = (0..8)
+        .map(|_| {
+            let c = checker(&store);
+            tokio::spawn(async move { c.release(&release("turn-1"), at(NOW)).await.unwrap().released })
+        })
+        .collect();
+    let mut released = 0;
+    for t in tasks {
+        released += usize::from(t.await.unwrap());
+    }
+    assert_eq!(released, 1);
+    assert_eq!(usage(&store, NOW).await, (money("0"), money("0"), 0), "released once, not eight times");
+}

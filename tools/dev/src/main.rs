@@ -79,7 +79,9 @@ async fn serve(addr: &str, store: DynamoStore, config: &Config, auth: AuthConfig
     println!(
         "          /api/admin/quota/analytics/top-users  /api/admin/quota/analytics/daily  (contract: /openapi.json)"
     );
-    println!("  check:  POST /api/quota/check  POST /api/quota/usage  GET /api/quota/me (user token: make user-token)");
+    println!(
+        "  check:  POST /api/quota/check  POST /api/quota/usage  POST /api/quota/release  GET /api/quota/me (user token: make user-token)"
+    );
     println!("\nadmin console (signs in with a local admin token, valid for 12 hours):\n");
     println!("  http://{addr}/console/#token={token}");
     println!("\ntry (this token is valid for 12 hours; `make token` mints another):\n");

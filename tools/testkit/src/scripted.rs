@@ -8,9 +8,10 @@
 
 use chrono::{DateTime, Utc};
 use quota_shared::error::Error;
-use quota_shared::model::{QuotaEvent, RequestId, UsageDelta, UsageSnapshot, UserId};
+use quota_shared::model::{QuotaEvent, RequestId, Reservation, UsageDelta, UsageSnapshot, UserId};
 use quota_shared::quota::{
-    CheckStore, GuardedRecord, RecordOutcome, RecordPlan, Recording, ReserveOutcome, ReservePlan, UserView,
+    CheckStore, GuardedRecord, RecordOutcome, RecordPlan, Recording, ReleaseOutcome, ReserveOutcome, ReservePlan,
+    UserView,
 };
 use quota_shared::rules::resolve::SharedConfig;
 use std::collections::VecDeque;
@@ -39,6 +40,7 @@ pub enum Call {
         release: Vec<RequestId>,
     },
     RecordOverrideApplied(QuotaEvent),
+    Release(RequestId),
 }
 
 #[derive(Default)]
@@ -51,6 +53,7 @@ struct Script {
     usages: VecDeque<Result<UsageSnapshot, Error>>,
     reserves: VecDeque<Result<ReserveOutcome, Error>>,
     overrides_applied: VecDeque<Result<bool, Error>>,
+    releases: VecDeque<Result<ReleaseOutcome, Error>>,
 }
 
 #[derive(Default)]
@@ -108,6 +111,11 @@ impl ScriptedStore {
         self
     }
 
+    pub fn release(&self, answer: Result<ReleaseOutcome, Error>) -> &Self {
+        self.script().releases.push_back(answer);
+        self
+    }
+
     /// Every call so far, in order.
     pub fn calls(&self) -> Vec<Call> {
         self.calls.lock().expect("calls lock").clone()
@@ -124,6 +132,7 @@ impl ScriptedStore {
             && s.usages.is_empty()
             && s.reserves.is_empty()
             && s.overrides_applied.is_empty()
+            && s.releases.is_empty()
     }
 
     fn answer<T>(
@@ -179,5 +188,9 @@ impl CheckStore for ScriptedStore {
 
     async fn record_override_applied(&self, event: &QuotaEvent) -> Result<bool, Error> {
         self.answer(Call::RecordOverrideApplied(event.clone()), |s| &mut s.overrides_applied)
+    }
+
+    async fn release(&self, _user: &UserId, r: &Reservation, _at: DateTime<Utc>) -> Result<ReleaseOutcome, Error> {
+        self.answer(Call::Release(r.request_id.clone()), |s| &mut s.releases)
     }
 }

@@ -181,8 +181,28 @@ async fn a_strict_check_reserves_and_its_record_settles() {
 }
 
 #[tokio::test]
+async fn a_failed_turn_releases_its_hold_by_invoke_or_over_http_once() {
+    let app = strict_app().await;
+    assert_eq!(run(&app, "check-strict.json").await["reservation"]["amount"], "0.40");
+    let released = run(&app, "release.json").await;
+    assert_eq!(
+        (released["released"].as_bool(), released["reason"].as_str()),
+        (Some(true), Some("released")),
+        "{released}"
+    );
+    assert_eq!(released["amount"], "0.40");
+    let usage = app.store().get_usage(&UserId::parse("s1").unwrap(), chrono::Utc::now()).await.unwrap();
+    assert_eq!((usage.committed_daily.cost, usage.reservations.len()), (money("0"), 0));
+    let again = run(&app, "http-release.json").await;
+    assert_eq!(again["statusCode"], 200, "{again}");
+    assert_eq!((body(&again)["released"].as_bool(), body(&again)["reason"].as_str()), (Some(false), Some("not_held")));
+}
+
+#[tokio::test]
 async fn every_fixture_is_exercised_by_a_test() {
     let covered = [
+        "release.json",
+        "http-release.json",
         "check-strict.json",
         "record-settle.json",
         "error-zero-estimate.json",
