@@ -83,6 +83,20 @@ impl<S: CheckStore> Checker<S> {
         }
     }
 
+    /// `attempt` within the request budget (when set): past it, unavailable
+    /// (the caller retries with the same request id).
+    pub(super) async fn within_request_budget<T>(
+        &self,
+        attempt: impl std::future::Future<Output = Result<T, Error>>,
+    ) -> Result<T, Error> {
+        match self.budgets {
+            Some(b) => tokio::time::timeout(b.request, attempt).await.unwrap_or_else(|_| {
+                Err(Error::Unavailable(format!("no answer within the request budget ({:?})", b.request)))
+            }),
+            None => attempt.await,
+        }
+    }
+
     /// The shared configuration at `version` if this container has it.
     pub(super) fn cached_config(&self, version: u64) -> Option<Arc<SharedConfig>> {
         self.cache.get(version)

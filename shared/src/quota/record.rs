@@ -35,13 +35,7 @@ impl<S: CheckStore> Checker<S> {
     /// Records a request; within the request budget (when set), else it
     /// fails as unavailable and the caller retries with the same request id.
     pub async fn record(&self, request: &RecordRequest, now: DateTime<Utc>) -> Result<RecordAnswer, Error> {
-        let attempt = self.try_record(request, now);
-        match self.budgets {
-            Some(b) => tokio::time::timeout(b.request, attempt).await.unwrap_or_else(|_| {
-                Err(Error::Unavailable(format!("no answer within the request budget ({:?})", b.request)))
-            }),
-            None => attempt.await,
-        }
+        self.within_request_budget(self.try_record(request, now)).await
     }
 
     async fn try_record(&self, request: &RecordRequest, now: DateTime<Utc>) -> Result<RecordAnswer, Error> {

@@ -52,13 +52,7 @@ impl<S: CheckStore> Checker<S> {
     /// unavailable (retry with the same request id: a second release is a
     /// `not_held` answer, never a second release).
     pub async fn release(&self, request: &ReleaseRequest, now: DateTime<Utc>) -> Result<ReleaseAnswer, Error> {
-        let attempt = self.try_release(request, now);
-        match self.budgets {
-            Some(b) => tokio::time::timeout(b.request, attempt).await.unwrap_or_else(|_| {
-                Err(Error::Unavailable(format!("no answer within the request budget ({:?})", b.request)))
-            }),
-            None => attempt.await,
-        }
+        self.within_request_budget(self.try_release(request, now)).await
     }
 
     async fn try_release(&self, request: &ReleaseRequest, now: DateTime<Utc>) -> Result<ReleaseAnswer, Error> {
