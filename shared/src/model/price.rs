@@ -3,7 +3,7 @@
 //! places and a count is whole, so `tokens × rate / 1,000,000` has at most 10
 //! and every cost is exact within the service's money: nothing is rounded.
 
-use super::{Money, PriceId};
+use super::{Audit, Money, PriceId};
 use crate::error::{FieldError, FieldErrors};
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
@@ -62,6 +62,24 @@ impl fmt::Display for ModelId {
 pub enum ModelPattern {
     Exact(ModelId),
     Prefix(String),
+}
+
+impl fmt::Display for ModelPattern {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ModelPattern::Exact(id) => write!(f, "{id}"),
+            ModelPattern::Prefix(p) => write!(f, "{p}*"),
+        }
+    }
+}
+
+impl fmt::Display for PriceModel {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            PriceModel::Model(id) => write!(f, "{id}"),
+            PriceModel::Fallback => f.write_str("*"),
+        }
+    }
 }
 
 impl ModelPattern {
@@ -176,6 +194,10 @@ pub struct Price {
     pub aliases: Vec<ModelPattern>,
     pub effective_from: DateTime<Utc>,
     pub rates: PriceRates,
+    /// Why it was set, and where the figures come from (free text).
+    pub note: Option<String>,
+    pub source: Option<String>,
+    pub audit: Audit,
 }
 
 impl Price {

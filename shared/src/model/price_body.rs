@@ -97,6 +97,22 @@ fn text(errors: &mut FieldErrors, field: &str, value: Option<String>) -> Option<
     Some(value)
 }
 
+impl PriceDraft {
+    /// The price this draft becomes, written by `actor` at `now`.
+    pub fn into_price(self, actor: &str, now: DateTime<Utc>) -> super::price::Price {
+        super::price::Price {
+            price_id: super::PriceId::generate(),
+            model: self.model,
+            aliases: self.aliases,
+            effective_from: self.effective_from,
+            rates: self.rates,
+            note: self.note,
+            source: self.source,
+            audit: super::Audit::new(actor, now),
+        }
+    }
+}
+
 impl NewPrice {
     pub fn into_draft(self, now: DateTime<Utc>) -> Result<PriceDraft, Error> {
         let mut errors = FieldErrors::default();

@@ -44,6 +44,9 @@ mod tests {
             aliases: aliases.iter().map(|a| ModelPattern::parse("aliases", a).unwrap()).collect(),
             effective_from: at(from),
             rates: sonnet(),
+            note: None,
+            source: None,
+            audit: crate::model::Audit::new("admin", at(from)),
         };
         let sonnet_45 = id("anthropic/claude-sonnet-4-5");
         let dated = id("anthropic/claude-sonnet-4-5-20250929");

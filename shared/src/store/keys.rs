@@ -15,6 +15,7 @@
 //! | a user's day (analytics)     | USER#{userId}       | DAY#{yyyy-mm-dd}       |
 //! | idempotency marker           | USER#{userId}       | REQUEST#{requestId}    |
 //! | a settled day's totals       | TOTAL#{yyyy-mm-dd}  | ALL or TIER#{tierId}   |
+//! | a model price (canonical)    | PRICE#{priceId}     | PRICE                  |
 //!
 //! quota table indexes
 //! | index    | pk                                     | sk                            |
@@ -41,7 +42,7 @@ pub const VERSION_SHARDS: u32 = 8;
 
 /// Every partition key form of both tables and their indexes, as
 /// `dynamodb:LeadingKeys` patterns (`*` stands for the rest of the key).
-pub const PARTITION_KEYS: [&str; 15] = [
+pub const PARTITION_KEYS: [&str; 16] = [
     "CONFIG",
     "VERSION#*",
     "ASSIGNMENT#*",
@@ -57,6 +58,7 @@ pub const PARTITION_KEYS: [&str; 15] = [
     "AUDIT#*",
     "TYPE#*",
     "EVENTS#*",
+    "PRICE#*",
 ];
 
 /// The partition key pattern `key` is of, if any.
@@ -73,6 +75,7 @@ pub fn keys_json() -> String {
 }
 
 pub const CONFIG_PK: &str = "CONFIG";
+pub const PRICE_SK: &str = "PRICE";
 pub const TIER_PREFIX: &str = "TIER#";
 pub const ASSIGNMENT_PREFIX: &str = "ASSIGNMENT#";
 pub const ASSIGNMENT_SK: &str = "ASSIGNMENT";
@@ -81,6 +84,11 @@ pub const OVERRIDES_SK: &str = "OVERRIDES";
 pub const ASSIGNMENTS_GSI_PK: &str = "ASSIGNMENTS";
 pub const OVERRIDE_SK: &str = "OVERRIDE";
 pub const OVERRIDES_GSI_PK: &str = "OVERRIDES";
+
+/// A price's canonical item (written once, never updated).
+pub fn price_pk(id: &crate::model::PriceId) -> String {
+    format!("PRICE#{id}")
+}
 
 pub fn override_pk(id: &OverrideId) -> String {
     format!("OVERRIDE#{id}")
@@ -247,6 +255,7 @@ mod tests {
             audit_pk("tier", "faculty"),
             event_type_pk(EventType::Warning),
             event_month_pk("2026-11"),
+            price_pk(&crate::model::PriceId::generate()),
         ];
         let forms: Vec<_> = built.iter().map(|k| partition_key_pattern(k).unwrap_or_else(|| panic!("{k}"))).collect();
         // In order, so a prefix shadowing another (OVERRIDES vs OVERRIDES#*) shows.
