@@ -65,6 +65,7 @@ pub enum Entity {
     Tier,
     Assignment,
     Override,
+    Price,
     Route,
 }
 
@@ -74,6 +75,7 @@ impl std::fmt::Display for Entity {
             Entity::Tier => "tier",
             Entity::Assignment => "assignment",
             Entity::Override => "override",
+            Entity::Price => "price",
             Entity::Route => "route",
         })
     }

@@ -12,6 +12,7 @@ crate::names::named_enum! {
         Tier,
         Assignment,
         Override,
+        Price,
     }
 }
 
@@ -120,6 +121,17 @@ impl super::Assignment {
                 _ => None,
             },
             tier_id: Some(self.tier_id.clone()),
+        }
+    }
+}
+
+impl super::price::Price {
+    pub fn change_target(&self) -> ChangeTarget {
+        ChangeTarget {
+            target_type: TargetType::Price,
+            target_id: self.price_id.to_string(),
+            user_id: None,
+            tier_id: None,
         }
     }
 }

@@ -7,6 +7,7 @@ use super::{Audit, Money, PriceId};
 use crate::error::{FieldError, FieldErrors};
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
+use serde::{Serialize, Serializer};
 use std::fmt;
 
 /// The longest model id (providers' ids with a path: `anthropic/claude-…`).
@@ -112,6 +113,31 @@ impl ModelPattern {
     }
 }
 
+impl Serialize for ModelId {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.0)
+    }
+}
+
+impl Serialize for ModelPattern {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl Serialize for PriceModel {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl Serialize for Rate {
+    /// A decimal string, as money is: never a float.
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(&self.0)
+    }
+}
+
 /// A price per million tokens in USD: at least 0, at most 4 decimal places.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Default)]
 pub struct Rate(Decimal);
@@ -151,11 +177,15 @@ impl Rate {
 
 /// The per-million rates of the four disjoint token kinds. Cached input and
 /// cache writes cost the input rate when their own is not set.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct Rates {
+    #[serde(rename = "inputPerMillion")]
     pub input: Rate,
+    #[serde(rename = "outputPerMillion")]
     pub output: Rate,
+    #[serde(rename = "cachedInputPerMillion", skip_serializing_if = "Option::is_none")]
     pub cached_input: Option<Rate>,
+    #[serde(rename = "cacheWritePerMillion", skip_serializing_if = "Option::is_none")]
     pub cache_write: Option<Rate>,
 }
 
@@ -171,9 +201,11 @@ impl Rates {
 
 /// Above `threshold_tokens` of prompt (input + cached input + cache write),
 /// these rates price the whole request.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct LongContext {
     pub threshold_tokens: u64,
+    #[serde(flatten)]
     pub rates: Rates,
 }
 
@@ -187,16 +219,23 @@ pub enum PriceModel {
 
 /// A price: from `effective_from` on, until a later price of the same model
 /// takes effect. Never edited: a correction is a new price.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct Price {
     pub price_id: PriceId,
     pub model: PriceModel,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub aliases: Vec<ModelPattern>,
+    #[serde(serialize_with = "super::millis")]
     pub effective_from: DateTime<Utc>,
+    #[serde(flatten)]
     pub rates: PriceRates,
     /// Why it was set, and where the figures come from (free text).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub source: Option<String>,
+    #[serde(flatten)]
     pub audit: Audit,
 }
 
@@ -217,10 +256,14 @@ impl Price {
 
 /// What a price says a request costs: its rates, a fixed fee per request,
 /// and the long-context rates.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct PriceRates {
+    #[serde(flatten)]
     pub rates: Rates,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub per_request: Option<Money>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub long_context: Option<LongContext>,
 }
 

@@ -20,6 +20,8 @@ use std::fmt;
 pub struct SharedConfig {
     pub tiers: HashMap<TierId, Tier>,
     pub assignments: Vec<Assignment>,
+    /// Every model price (see `rules::pricing`), cached with the rest.
+    pub prices: Vec<crate::model::price::Price>,
 }
 
 /// More roles than this is not a real user (the check and the inspector refuse it).
@@ -285,6 +287,7 @@ mod tests {
                 faculty,
                 assignment("a-uni", "uni", Target::EmailDomain(DomainPattern::parse("uni.edu").unwrap())),
             ],
+            prices: vec![],
         }
     }
 

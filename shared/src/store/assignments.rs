@@ -299,6 +299,8 @@ impl DynamoStore {
                     })
                 } else if sk.starts_with(keys::ASSIGNMENT_PREFIX) {
                     assignment_from_item(it).map(|a| config.assignments.push(a))
+                } else if sk.starts_with(keys::PRICE_CONFIG_PREFIX) {
+                    item::price_from_item(it).map(|p| config.prices.push(p))
                 } else {
                     Ok(())
                 };

@@ -76,6 +76,7 @@ pub fn keys_json() -> String {
 
 pub const CONFIG_PK: &str = "CONFIG";
 pub const PRICE_SK: &str = "PRICE";
+pub const PRICE_CONFIG_PREFIX: &str = "PRICE#";
 pub const TIER_PREFIX: &str = "TIER#";
 pub const ASSIGNMENT_PREFIX: &str = "ASSIGNMENT#";
 pub const ASSIGNMENT_SK: &str = "ASSIGNMENT";
@@ -84,6 +85,11 @@ pub const OVERRIDES_SK: &str = "OVERRIDES";
 pub const ASSIGNMENTS_GSI_PK: &str = "ASSIGNMENTS";
 pub const OVERRIDE_SK: &str = "OVERRIDE";
 pub const OVERRIDES_GSI_PK: &str = "OVERRIDES";
+
+/// A price's copy in the shared configuration (what the check caches).
+pub fn price_config_sk(id: &crate::model::PriceId) -> String {
+    format!("{PRICE_CONFIG_PREFIX}{id}")
+}
 
 /// A price's canonical item (written once, never updated).
 pub fn price_pk(id: &crate::model::PriceId) -> String {

@@ -12,6 +12,7 @@ mod fill;
 pub(crate) mod item;
 pub mod keys;
 mod overrides;
+mod prices;
 mod request_counter;
 mod reservations;
 pub mod schema;

@@ -11,6 +11,7 @@ mod events_search;
 mod limits;
 mod no_scan;
 mod overrides;
+mod prices;
 mod properties;
 mod record;
 mod scripted;

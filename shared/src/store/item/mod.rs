@@ -6,8 +6,6 @@ mod assignment;
 mod attr;
 mod event;
 mod overrides;
-// The prices store (issue 23) is the next step; the mapping and its tests come first.
-#[allow(dead_code)]
 mod price;
 mod tier;
 mod usage;
@@ -16,7 +14,6 @@ pub use assignment::*;
 pub use attr::{Item, epoch, get_n, get_s, get_time, key, n, opt_n, opt_s, s, time};
 pub use event::*;
 pub use overrides::*;
-#[allow(unused_imports)]
 pub use price::*;
 pub use tier::*;
 pub use usage::*;

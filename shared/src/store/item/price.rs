@@ -35,8 +35,22 @@ fn rates(item: &Item) -> Result<Rates, Error> {
     })
 }
 
+/// The canonical item.
 pub fn price_to_item(p: &Price) -> Item {
-    let mut item = key(keys::price_pk(&p.price_id), keys::PRICE_SK);
+    let mut item = price_attributes(p);
+    item.extend(key(keys::price_pk(&p.price_id), keys::PRICE_SK));
+    item
+}
+
+/// The copy in the shared configuration, which every check's cache reads.
+pub fn price_copy(p: &Price) -> Item {
+    let mut item = price_attributes(p);
+    item.extend(key(keys::CONFIG_PK, keys::price_config_sk(&p.price_id)));
+    item
+}
+
+fn price_attributes(p: &Price) -> Item {
+    let mut item = Item::new();
     item.insert("entity".into(), s("price"));
     item.insert("priceId".into(), s(p.price_id.as_str()));
     item.insert("model".into(), s(p.model.to_string()));
