@@ -36,6 +36,7 @@ import json
 import re
 import threading
 import time
+from collections import OrderedDict
 from decimal import Decimal, InvalidOperation
 from typing import Any, Callable
 
@@ -238,19 +239,34 @@ class Faults:
 
 
 class Tokens:
-    """ClientRequestToken: request digest and answer, kept 10 minutes."""
+    """ClientRequestToken: request digest and answer, kept 10 minutes (and
+    at most MAX_TOKENS of them, oldest first out, so a long `make run` stays
+    flat in memory and each request does constant work)."""
+
+    MAX_TOKENS = 20_000
 
     def __init__(self) -> None:
-        self._seen: dict[str, tuple[float, str, int, list[tuple[str, str]], bytes]] = {}
+        self._seen: OrderedDict[str, tuple[float, str, int, list[tuple[str, str]], bytes]] = OrderedDict()
+
+    def _expire(self) -> None:
+        now = time.monotonic()
+        while self._seen:
+            oldest = next(iter(self._seen.values()))
+            if now - oldest[0] <= TOKEN_WINDOW_SECONDS and len(self._seen) <= self.MAX_TOKENS:
+                break
+            self._seen.popitem(last=False)
 
     def get(self, token: str) -> tuple[float, str, int, list[tuple[str, str]], bytes] | None:
-        now = time.monotonic()
-        for t in [t for t, v in self._seen.items() if now - v[0] > TOKEN_WINDOW_SECONDS]:
-            del self._seen[t]
+        self._expire()
         return self._seen.get(token)
 
     def put(self, token: str, digest: str, status: int, headers: list[tuple[str, str]], body: bytes) -> None:
         self._seen[token] = (time.monotonic(), digest, status, headers, body)
+        self._seen.move_to_end(token)
+        self._expire()
+
+    def __len__(self) -> int:
+        return len(self._seen)
 
 
 def tables_named(operation: str, body: dict[str, Any]) -> set[str]:

@@ -13,6 +13,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from botocore.exceptions import ClientError  # noqa: E402
 
 from emulator_client import Emulator, create_table  # noqa: E402
+import dynamodb_rules  # noqa: E402
 
 KEY = {"pk": {"S": "USER#a"}, "sk": {"S": "USAGE#2026-11"}}
 
@@ -140,6 +141,15 @@ class Rules(unittest.TestCase):
         with self.assertRaises(ClientError) as cm:
             self.db.transact_write_items(TransactItems=[other], ClientRequestToken="turn-1")
         self.assertEqual(code(cm.exception), "IdempotentParameterMismatchException")
+
+    def test_remembered_tokens_stay_bounded(self):
+        tokens = dynamodb_rules.Tokens()
+        tokens.MAX_TOKENS = 3
+        for i in range(10):
+            tokens.put(f"t{i}", "d", 200, [], b"{}")
+        self.assertEqual(len(tokens), 3)
+        self.assertIsNone(tokens.get("t0"), "the oldest went first")
+        self.assertIsNotNone(tokens.get("t9"))
 
     def test_injected_faults_hit_their_table_only_and_as_often_as_asked(self):
         create_table(self.db, "faulty")
