@@ -30,7 +30,10 @@ impl DynamoStore {
         items.push(audit_put(self.events(), audit));
         match self.transact_retrying(items).await? {
             Ok(()) => Ok(()),
-            Err(_) => Err(Error::Conflict(format!("price {} already exists", price.price_id))),
+            Err(c) if c.condition_failed(0).is_some() || c.condition_failed(1).is_some() => {
+                Err(Error::Conflict(format!("price {} already exists", price.price_id)))
+            }
+            Err(c) => Err(Error::Store(format!("create price cancelled: {:?}", c.codes()))),
         }
     }
 

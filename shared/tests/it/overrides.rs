@@ -305,15 +305,14 @@ async fn a_user_has_a_bounded_number_of_overrides_in_effect_and_expired_ones_lea
     assert_eq!(page.items.len(), MAX_OVERRIDES_IN_EFFECT, "still listed, as expired");
 }
 
-#[tokio::test]
-async fn concurrent_writes_to_one_users_overrides_all_land() {
-    let store = seeded().await;
+/// `admins` grant dana an unlimited override at once (the i-th from
+/// `from(i)`); how many were created (the others were refused with 409).
+async fn grant_at_once(store: &DynamoStore, admins: usize, from: impl Fn(usize) -> String) -> usize {
     let now = at(NOW);
-    let tasks: Vec<_> = (0..8)
+    let tasks: Vec<_> = (0..admins)
         .map(|i| {
-            let store = store.clone();
+            let (store, from) = (store.clone(), from(i));
             tokio::spawn(async move {
-                let from = format!("2026-11-27T0{i}:00:00Z");
                 let o = new_override("dana", OverrideType::Unlimited, None, &from, "2026-12-01T00:00:00Z")
                     .into_override("admin", now)
                     .unwrap();
@@ -321,14 +320,21 @@ async fn concurrent_writes_to_one_users_overrides_all_land() {
             })
         })
         .collect();
-    let mut ok = 0;
+    let mut created = 0;
     for t in tasks {
         match t.await.unwrap() {
-            Ok(()) => ok += 1,
+            Ok(()) => created += 1,
             Err(Error::Conflict(_)) => {}
             Err(e) => panic!("{e:?}"),
         }
     }
+    created
+}
+
+#[tokio::test]
+async fn concurrent_writes_to_one_users_overrides_all_land() {
+    let store = seeded().await;
+    let ok = grant_at_once(&store, 8, |i| format!("2026-11-27T0{i}:00:00Z")).await;
     let copy = store.get_user_overrides(&user("dana")).await.unwrap();
     assert_eq!(copy.overrides.len(), ok, "every created override is in the copy the check reads");
     assert!(ok >= 1);
@@ -343,24 +349,7 @@ async fn the_bound_on_overrides_in_effect_holds_under_concurrent_creators() {
         create(&store, new_override("dana", OverrideType::Unlimited, None, &from, "2026-12-01T00:00:00Z"), now).await;
     }
     // 12 admins grant at once where 3 places are left.
-    let tasks: Vec<_> = (0..12)
-        .map(|i| {
-            let store = store.clone();
-            tokio::spawn(async move {
-                let from = format!("2026-11-27T09:{i:02}:30Z");
-                let o = new_override("dana", OverrideType::Unlimited, None, &from, "2026-12-01T00:00:00Z")
-                    .into_override("admin", now)
-                    .unwrap();
-                store.create_override(&o, now, &testkit::audit()).await
-            })
-        })
-        .collect();
-    for t in tasks {
-        match t.await.unwrap() {
-            Ok(()) | Err(Error::Conflict(_)) => {}
-            Err(e) => panic!("{e:?}"),
-        }
-    }
+    grant_at_once(&store, 12, |i| format!("2026-11-27T09:{i:02}:30Z")).await;
     let copy = store.get_user_overrides(&user("dana")).await.unwrap();
     assert_eq!(copy.overrides.len(), MAX_OVERRIDES_IN_EFFECT, "filled to the bound, never past it");
 }
