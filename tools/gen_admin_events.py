@@ -1,5 +1,5 @@
 """Writes the admin API's sample Lambda events (API Gateway HTTP API,
-payload v2) into events/{tiers,assignments,overrides,users,events}/.
+payload v2) into events/{tiers,assignments,overrides,users,events,prices}/.
 
 Tokens are signed HS256 with the local development secret (the one `make run`
 uses; see tools/local-auth.env) and expire in 2100, so the fixtures never rot. Each
@@ -194,3 +194,42 @@ write("events", "analytics-top-users-day.json", event("GET", TU, TU, query="peri
 write("events", "analytics-top-users-bad.json", event("GET", TU, TU, query="period=2026-13&limit=0"))
 write("events", "analytics-daily.json", event("GET", DA, DA, query="from=2026-11-27&to=2026-11-28"))
 write("events", "analytics-daily-bad.json", event("GET", DA, DA, query="from=2026-11-28&to=2026-11-01"))
+
+P = "/api/admin/quota/prices"
+PR = P + "/{priceId}"
+Q = P + "/quote"
+sonnet = {"model": "anthropic/claude-sonnet-4-5", "aliases": ["anthropic/claude-sonnet-4-5*"],
+          "effectiveFrom": "2026-01-01T00:00:00Z", "inputPerMillion": "3", "outputPerMillion": "15",
+          "cachedInputPerMillion": "0.30", "cacheWritePerMillion": "3.75",
+          "longContext": {"thresholdTokens": 200000, "inputPerMillion": "6", "outputPerMillion": "22.50",
+                          "cachedInputPerMillion": "0.60", "cacheWritePerMillion": "7.50"},
+          "source": "anthropic.com/pricing"}
+write("prices", "create.json", event("POST", P, P, sonnet))
+write("prices", "create-fallback.json", event("POST", P, P, {"model": "*", "effectiveFrom": "2026-01-01T00:00:00Z",
+                                                          "inputPerMillion": 10, "outputPerMillion": 30,
+                                                          "note": "unknown models at a safe price"}))
+write("prices", "create-scheduled.json", event("POST", P, P, {**sonnet, "effectiveFrom": "2099-01-01T00:00:00Z",
+                                                           "inputPerMillion": "2.5", "outputPerMillion": "250", "note": "announced cut"}))
+write("prices", "create-per-token.json", event("POST", P, P, {**sonnet, "effectiveFrom": "2026-06-01T00:00:00Z",
+                                                           "inputPerMillion": "0.000003"}))
+write("prices", "create-jump.json", event("POST", P, P, {**sonnet, "effectiveFrom": "2026-06-01T00:00:00Z",
+                                                      "outputPerMillion": "300"}))
+write("prices", "create-jump-confirmed.json", event("POST", P, P, {**sonnet, "effectiveFrom": "2026-06-01T00:00:00Z",
+                                                                "outputPerMillion": "300", "confirmJump": True,
+                                                                "note": "batch tier, really tenfold"}))
+write("prices", "create-invalid.json", event("POST", P, P, {"model": "a b", "currency": "EUR", "inputPerMillion": "1.00001",
+                                                         "outputPerMillion": "1", "aliases": ["*"]}))
+write("prices", "create-not-admin.json", event("POST", P, P, sonnet, auth=STAFF))
+write("prices", "list.json", event("GET", P, P, query="limit=1"))
+write("prices", "list-at.json", event("GET", P, P, query="at=2026-03-01T00:00:00Z"))
+write("prices", "list-history.json", event("GET", P, P, query="model=anthropic/claude-sonnet-4-5"))
+write("prices", "list-bad.json", event("GET", P, P, query="model=a%23b&at=yesterday"))
+write("prices", "get.json", event("GET", P + "/PRICE_ID", PR, path_params={"priceId": "PRICE_ID"}))
+write("prices", "get-missing.json", event("GET", P + "/no-such-id", PR, path_params={"priceId": "no-such-id"}))
+write("prices", "delete.json", event("DELETE", P + "/PRICE_ID", PR, path_params={"priceId": "PRICE_ID"}))
+write("prices", "quote.json", event("POST", Q, Q, {"model": "anthropic/claude-sonnet-4-5-20250929", "inputTokens": 1200,
+                                                "outputTokens": 300, "cachedInputTokens": 50000}))
+write("prices", "quote-past.json", event("POST", Q, Q, {"model": "anthropic/claude-sonnet-4-5", "inputTokens": 1000000,
+                                                     "at": "2026-03-01T00:00:00Z"}))
+write("prices", "quote-unpriced.json", event("POST", Q, Q, {"model": "mistral/large", "inputTokens": 1}))
+write("prices", "quote-bad.json", event("POST", Q, Q, {"model": "gpt#4", "inputTokens": 2000000000}))

@@ -96,6 +96,13 @@ pub enum Error {
     /// A request id already recorded with other figures.
     #[error("idempotency conflict: {0}")]
     IdempotencyConflict(String),
+    /// A new price moves a rate more than tenfold from the model's previous
+    /// price, unconfirmed (the per-token-for-per-million mistake).
+    #[error("{0}")]
+    PriceJump(String),
+    /// A model with no price and no fallback price: nothing may be spent on it.
+    #[error("model {0} has no price and there is no fallback price (*); an admin must price it first")]
+    UnpricedModel(String),
     #[error("{entity} {id} was changed by someone else (expected version {expected})")]
     PreconditionFailed { entity: Entity, id: String, expected: u64 },
     #[error("invalid pagination token")]

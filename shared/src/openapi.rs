@@ -5,6 +5,7 @@
 //! Schema can state) is `http::openapi`; the document itself is generated
 //! from the handlers (`utoipa::path`) and assembled by `tools/dev`.
 
+use crate::model::price::{ModelId, ModelPattern, PriceModel, Rate};
 use crate::model::{Amount, DomainPattern, Email, Money};
 use crate::rules::decide::{Percentage, WarningLevel};
 use crate::rules::resolve::MatchedBy;
@@ -147,3 +148,58 @@ mod tests {
         assert!(pattern.is_match("regex:(") && DomainPattern::parse("regex:(").is_err());
     }
 }
+
+/// A per-million rate: at most 4 decimal places, at most 1,000,000.
+pub const RATE_PATTERN: &str = r"^[0-9]{1,7}(\.[0-9]{1,4})?$";
+/// A model id: letters, digits and `. _ - : @ + = /`.
+pub const MODEL_PATTERN: &str = r"^[A-Za-z0-9._:@+=/-]{1,128}$";
+
+impl PartialSchema for Rate {
+    fn schema() -> RefOr<Schema> {
+        OneOfBuilder::new()
+            .item(string(Some(RATE_PATTERN), "USD per million tokens as a decimal string."))
+            .item(ObjectBuilder::new().schema_type(Type::Number).minimum(Some(0)).maximum(Some(1_000_000)))
+            .description(Some(
+                "USD per million tokens, at most 4 decimal places: a string in answers (\"3.75\"); \
+                 a string or a number (read as its exact text) in requests.",
+            ))
+            .into()
+    }
+}
+impl ToSchema for Rate {}
+
+impl PartialSchema for ModelId {
+    fn schema() -> RefOr<Schema> {
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .pattern(Some(MODEL_PATTERN))
+            .max_length(Some(128))
+            .description(Some("A model as the chat backend names it (`anthropic/claude-sonnet-4-5`)."))
+            .into()
+    }
+}
+impl ToSchema for ModelId {}
+
+impl PartialSchema for ModelPattern {
+    fn schema() -> RefOr<Schema> {
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .pattern(Some(r"^[A-Za-z0-9._:@+=/-]{1,128}\*?$"))
+            .max_length(Some(129))
+            .description(Some("A model id, or a prefix ending in `*` (`anthropic/claude-sonnet-4-5*`)."))
+            .into()
+    }
+}
+impl ToSchema for ModelPattern {}
+
+impl PartialSchema for PriceModel {
+    fn schema() -> RefOr<Schema> {
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .pattern(Some(r"^(\*|[A-Za-z0-9._:@+=/-]{1,128})$"))
+            .max_length(Some(128))
+            .description(Some("The model a price is for, or `*`: the fallback for models with no price of their own."))
+            .into()
+    }
+}
+impl ToSchema for PriceModel {}

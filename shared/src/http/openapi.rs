@@ -100,6 +100,8 @@ pub fn text_rules(components: &mut Components) {
         ("TierPatch", "description", &any),
         ("NewOverride", "reason", &not_blank),
         ("OverridePatch", "reason", &not_blank),
+        ("NewPrice", "note", &any),
+        ("NewPrice", "source", &any),
     ];
     for (schema, field, pattern) in texts {
         let Some(RefOr::T(Schema::Object(object))) = components.schemas.get_mut(schema) else { continue };

@@ -33,6 +33,8 @@ impl Problem {
             Error::NotFound { .. } => ("urn:quota:problem:not-found", "Not found", 404),
             Error::Conflict(_) => ("urn:quota:problem:conflict", "Conflict", 409),
             Error::IdempotencyConflict(_) => ("urn:quota:problem:idempotency-conflict", "Idempotency conflict", 409),
+            Error::PriceJump(_) => ("urn:quota:problem:price-jump", "Price jump", 409),
+            Error::UnpricedModel(_) => ("urn:quota:problem:unpriced-model", "Unpriced model", 422),
             Error::PreconditionFailed { .. } => ("urn:quota:problem:precondition-failed", "Precondition failed", 412),
             Error::PayloadTooLarge { .. } => ("urn:quota:problem:payload-too-large", "Payload too large", 413),
             Error::UnsupportedMediaType(_) => {

@@ -1,4 +1,4 @@
-//! Model prices (the domain of the prices to come; no route serves them yet): what a
+//! Model prices: what a
 //! model's tokens cost, per million, exactly. A rate has at most 4 decimal
 //! places and a count is whole, so `tokens × rate / 1,000,000` has at most 10
 //! and every cost is exact within the service's money: nothing is rounded.
@@ -177,7 +177,7 @@ impl Rate {
 
 /// The per-million rates of the four disjoint token kinds. Cached input and
 /// cache writes cost the input rate when their own is not set.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct Rates {
     #[serde(rename = "inputPerMillion")]
     pub input: Rate,
@@ -201,7 +201,7 @@ impl Rates {
 
 /// Above `threshold_tokens` of prompt (input + cached input + cache write),
 /// these rates price the whole request.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct LongContext {
     pub threshold_tokens: u64,
@@ -219,7 +219,7 @@ pub enum PriceModel {
 
 /// A price: from `effective_from` on, until a later price of the same model
 /// takes effect. Never edited: a correction is a new price.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Price {
     pub price_id: PriceId,
@@ -227,6 +227,7 @@ pub struct Price {
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub aliases: Vec<ModelPattern>,
     #[serde(serialize_with = "super::millis")]
+    #[schema(value_type = String, format = DateTime)]
     pub effective_from: DateTime<Utc>,
     #[serde(flatten)]
     pub rates: PriceRates,
@@ -256,7 +257,7 @@ impl Price {
 
 /// What a price says a request costs: its rates, a fixed fee per request,
 /// and the long-context rates.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct PriceRates {
     #[serde(flatten)]
@@ -278,6 +279,26 @@ pub struct TokenCounts {
 }
 
 impl TokenCounts {
+    /// Each count at most [`super::MAX_TOKENS`], named by its JSON field.
+    pub fn validate(&self, errors: &mut FieldErrors) {
+        let named = [
+            ("inputTokens", self.input),
+            ("outputTokens", self.output),
+            ("cachedInputTokens", self.cached_input),
+            ("cacheWriteTokens", self.cache_write),
+        ];
+        for (field, n) in named {
+            if n > super::MAX_TOKENS {
+                errors.push(field, format!("must be at most {}", super::MAX_TOKENS));
+            }
+        }
+    }
+
+    /// All four kinds: what token limits count.
+    pub fn total(&self) -> u64 {
+        self.prompt() + self.output
+    }
+
     /// The prompt, for the long-context threshold.
     pub fn prompt(&self) -> u64 {
         self.input + self.cached_input + self.cache_write
@@ -294,6 +315,44 @@ pub struct Quote {
     pub request: Decimal,
     pub total: Decimal,
     pub long_context: bool,
+}
+
+/// A request priced by a stored price: the answer of a quote and the
+/// `pricing` of a record priced by the service.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Pricing {
+    pub price_id: PriceId,
+    /// The price's own model (`*`: the fallback priced it).
+    pub price_model: PriceModel,
+    pub input: Money,
+    pub cached_input: Money,
+    pub cache_write: Money,
+    pub output: Money,
+    /// The price's fixed fee per request.
+    pub request: Money,
+    pub total: Money,
+    /// Whether the prompt passed the long-context threshold.
+    pub long_context: bool,
+}
+
+impl Price {
+    /// What `tokens` cost at this price, exactly.
+    pub fn pricing(&self, tokens: &TokenCounts) -> Pricing {
+        let q = self.rates.quote(tokens);
+        let money = Money::from_stored;
+        Pricing {
+            price_id: self.price_id.clone(),
+            price_model: self.model.clone(),
+            input: money(q.input),
+            cached_input: money(q.cached_input),
+            cache_write: money(q.cache_write),
+            output: money(q.output),
+            request: money(q.request),
+            total: money(q.total),
+            long_context: q.long_context,
+        }
+    }
 }
 
 impl PriceRates {

@@ -3,10 +3,10 @@
 //! at once, and nothing about the model's other prices is decided here (the
 //! jump check needs the previous price: `PriceRates::jumps_from`).
 
-use super::price::{LongContext, ModelId, ModelPattern, PriceModel, PriceRates, Rate, Rates};
+use super::price::{LongContext, ModelId, ModelPattern, PriceModel, PriceRates, Rate, Rates, TokenCounts};
 use super::{Money, check_text};
 use crate::error::{Error, FieldErrors};
-use chrono::{DateTime, SubsecRound, Utc};
+use chrono::{DateTime, Datelike, SubsecRound, Utc};
 use serde::Deserialize;
 
 /// Aliases one price may carry.
@@ -20,12 +20,19 @@ pub const CURRENCY: &str = "USD";
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct NewLongContext {
+    /// Above this many prompt tokens (input + cached input + cache write),
+    /// these rates price the whole request.
+    #[schema(minimum = 1, maximum = 1_000_000_000)]
     pub threshold_tokens: u64,
+    #[schema(value_type = Rate)]
     pub input_per_million: Money,
+    #[schema(value_type = Rate)]
     pub output_per_million: Money,
     #[serde(default)]
+    #[schema(value_type = Option<Rate>)]
     pub cached_input_per_million: Option<Money>,
     #[serde(default)]
+    #[schema(value_type = Option<Rate>)]
     pub cache_write_per_million: Option<Money>,
 }
 
@@ -36,31 +43,83 @@ pub struct NewPrice {
     /// for the fallback.
     #[schema(max_length = 128)]
     pub model: String,
+    /// Other ids it prices: exact, or a prefix ending in `*`.
     #[serde(default)]
+    #[schema(value_type = Vec<ModelPattern>, max_items = 20)]
     pub aliases: Vec<String>,
     /// Now when absent; a later instant schedules the price.
     #[serde(default)]
     pub effective_from: Option<DateTime<Utc>>,
     /// `USD`, the one currency (the default).
     #[serde(default)]
+    #[schema(pattern = "^USD$")]
     pub currency: Option<String>,
+    #[schema(value_type = Rate)]
     pub input_per_million: Money,
+    #[schema(value_type = Rate)]
     pub output_per_million: Money,
     #[serde(default)]
+    #[schema(value_type = Option<Rate>)]
     pub cached_input_per_million: Option<Money>,
     #[serde(default)]
+    #[schema(value_type = Option<Rate>)]
     pub cache_write_per_million: Option<Money>,
     #[serde(default)]
     pub per_request: Option<Money>,
     #[serde(default)]
     pub long_context: Option<NewLongContext>,
+    /// Why it was set (free text).
     #[serde(default)]
+    #[schema(max_length = 500)]
     pub note: Option<String>,
+    /// Where the figures come from (free text: a URL, a price list's name).
     #[serde(default)]
+    #[schema(max_length = 500)]
     pub source: Option<String>,
     /// Takes a rate beyond tenfold of the previous price's as meant.
     #[serde(default)]
     pub confirm_jump: bool,
+}
+
+/// `POST /api/admin/quota/prices/quote`: what a request would cost.
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct QuoteRequest {
+    #[schema(value_type = ModelId)]
+    pub model: String,
+    /// Uncached input tokens.
+    #[serde(default)]
+    #[schema(maximum = 1_000_000_000)]
+    pub input_tokens: u64,
+    #[serde(default)]
+    #[schema(maximum = 1_000_000_000)]
+    pub output_tokens: u64,
+    #[serde(default)]
+    #[schema(maximum = 1_000_000_000)]
+    pub cached_input_tokens: u64,
+    #[serde(default)]
+    #[schema(maximum = 1_000_000_000)]
+    pub cache_write_tokens: u64,
+    /// The instant whose prices apply (default now).
+    #[serde(default)]
+    pub at: Option<DateTime<Utc>>,
+}
+
+impl QuoteRequest {
+    /// The model and token counts, checked.
+    pub fn parse(&self) -> Result<(ModelId, TokenCounts), Error> {
+        let mut errors = FieldErrors::default();
+        let model = errors.check(ModelId::parse("model", &self.model));
+        let tokens = TokenCounts {
+            input: self.input_tokens,
+            output: self.output_tokens,
+            cached_input: self.cached_input_tokens,
+            cache_write: self.cache_write_tokens,
+        };
+        tokens.validate(&mut errors);
+        errors.into_result()?;
+        Ok((model.expect("checked above"), tokens))
+    }
 }
 
 /// A checked price body, before it gets its id and audit fields.
@@ -167,6 +226,11 @@ impl NewPrice {
         });
         if self.per_request.is_some_and(Money::is_zero) {
             errors.push("perRequest", "must be greater than zero (leave it out for none)");
+        }
+        if let Some(from) = self.effective_from
+            && !(2000..=9999).contains(&from.year())
+        {
+            errors.push("effectiveFrom", "must be in the years 2000 to 9999");
         }
         let note = text(&mut errors, "note", self.note);
         let source = text(&mut errors, "source", self.source);

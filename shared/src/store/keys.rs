@@ -16,6 +16,8 @@
 //! | idempotency marker           | USER#{userId}       | REQUEST#{requestId}    |
 //! | a settled day's totals       | TOTAL#{yyyy-mm-dd}  | ALL or TIER#{tierId}   |
 //! | a model price (canonical)    | PRICE#{priceId}     | PRICE                  |
+//! | a model price (shared copy)  | CONFIG              | PRICE#{priceId}        |
+//! | a model's price history      | PRICES              | {model}#{effectiveFrom} |
 //!
 //! quota table indexes
 //! | index    | pk                                     | sk                            |
@@ -42,7 +44,7 @@ pub const VERSION_SHARDS: u32 = 8;
 
 /// Every partition key form of both tables and their indexes, as
 /// `dynamodb:LeadingKeys` patterns (`*` stands for the rest of the key).
-pub const PARTITION_KEYS: [&str; 16] = [
+pub const PARTITION_KEYS: [&str; 17] = [
     "CONFIG",
     "VERSION#*",
     "ASSIGNMENT#*",
@@ -59,6 +61,7 @@ pub const PARTITION_KEYS: [&str; 16] = [
     "TYPE#*",
     "EVENTS#*",
     "PRICE#*",
+    "PRICES",
 ];
 
 /// The partition key pattern `key` is of, if any.
@@ -94,6 +97,26 @@ pub fn price_config_sk(id: &crate::model::PriceId) -> String {
 /// A price's canonical item (written once, never updated).
 pub fn price_pk(id: &crate::model::PriceId) -> String {
     format!("PRICE#{id}")
+}
+
+/// Every price's history copy, under one partition: `{model}#{effectiveFrom}`
+/// sorts a model's prices by time, one per instant. Model ids cannot hold
+/// `#` (nor `$`), and `*` is the fallback's.
+pub const PRICES_PK: &str = "PRICES";
+
+pub fn price_history_sk(model: &crate::model::price::PriceModel, from: DateTime<Utc>) -> String {
+    format!("{}{}", price_history_prefix(model), from.to_rfc3339_opts(SecondsFormat::Millis, true))
+}
+
+/// The sort key prefix of one model's history.
+pub fn price_history_prefix(model: &crate::model::price::PriceModel) -> String {
+    format!("{model}#")
+}
+
+/// Past every history key of `model`: `$` sorts after `#` and before every
+/// character a model id may continue with.
+pub fn price_history_after(model: &str) -> String {
+    format!("{model}$")
 }
 
 pub fn override_pk(id: &OverrideId) -> String {
@@ -262,6 +285,7 @@ mod tests {
             event_type_pk(EventType::Warning),
             event_month_pk("2026-11"),
             price_pk(&crate::model::PriceId::generate()),
+            PRICES_PK.to_string(),
         ];
         let forms: Vec<_> = built.iter().map(|k| partition_key_pattern(k).unwrap_or_else(|| panic!("{k}"))).collect();
         // In order, so a prefix shadowing another (OVERRIDES vs OVERRIDES#*) shows.

@@ -15,7 +15,7 @@ pub fn document() -> OpenApi {
                 .version(env!("CARGO_PKG_VERSION"))
                 .description(Some(
                     "Check before each LLM request, record its cost after it; admins manage tiers, \
-                     assignments and overrides, and search events. Money is a decimal string.",
+                     assignments, overrides and model prices, and search events. Money is a decimal string.",
                 ))
                 .build(),
         )

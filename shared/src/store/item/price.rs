@@ -49,6 +49,13 @@ pub fn price_copy(p: &Price) -> Item {
     item
 }
 
+/// The copy in the price history (`PRICES`), one per model and instant.
+pub fn price_history(p: &Price) -> Item {
+    let mut item = price_attributes(p);
+    item.extend(key(keys::PRICES_PK, keys::price_history_sk(&p.model, p.effective_from)));
+    item
+}
+
 fn price_attributes(p: &Price) -> Item {
     let mut item = Item::new();
     item.insert("entity".into(), s("price"));
