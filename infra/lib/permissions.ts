@@ -14,6 +14,8 @@ export const QUOTA_READ_KEYS: Record<FunctionName, string[]> = {
   // The canonical item, the user's copy, and the two listing index partitions.
   overrides: ['OVERRIDE#*', 'USER#*', 'OVERRIDES', 'OVERRIDES#*'],
   users: ['CONFIG', 'VERSION#*', 'USER#*'],
+  // The configuration (to prune replaced copies), the canonical items and the history.
+  prices: ['CONFIG', 'PRICE#*', 'PRICES'],
   // The events function reads only the events table.
   events: [],
   // The notifier reads the events table's stream, no table.
@@ -28,6 +30,8 @@ export const QUOTA_WRITE_KEYS: Record<FunctionName, string[]> = {
   events: [],
   notifier: [],
   check: ['USER#*'],
+  // Puts and deletes of its three copies; the version bumps are granted apart.
+  prices: ['CONFIG', 'PRICE#*', 'PRICES'],
 };
 
 /** Least privilege: only the actions and partitions each function uses.
@@ -59,7 +63,7 @@ export function grant(fn: FunctionName, role: lambda.Function, quota: dynamodb.T
     }));
     return;
   }
-  const reads = fn === 'tiers' || fn === 'overrides'
+  const reads = fn === 'tiers' || fn === 'overrides' || fn === 'prices'
     ? ['dynamodb:GetItem', 'dynamodb:Query']
     : ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:Query'];
   const listsByIndex = fn === 'assignments' || fn === 'overrides';
@@ -78,12 +82,22 @@ export function grant(fn: FunctionName, role: lambda.Function, quota: dynamodb.T
     events: [],
     notifier: [],
     check: ['dynamodb:PutItem', 'dynamodb:UpdateItem'],
+    // Prices are never updated: whole-item Puts and Deletes.
+    prices: ['dynamodb:PutItem', 'dynamodb:DeleteItem'],
   };
   if (writes[fn].length > 0) {
     role.addToRolePolicy(new iam.PolicyStatement({
       actions: writes[fn],
       resources: [quota.tableArn],
       conditions: leading(QUOTA_WRITE_KEYS[fn]),
+    }));
+  }
+  if (fn === 'prices') {
+    // A price write bumps every configuration version copy.
+    role.addToRolePolicy(new iam.PolicyStatement({
+      actions: ['dynamodb:UpdateItem'],
+      resources: [quota.tableArn],
+      conditions: leading(['VERSION#*']),
     }));
   }
   if (fn === 'check') {
@@ -100,6 +114,7 @@ export function grant(fn: FunctionName, role: lambda.Function, quota: dynamodb.T
   // with the user it is about, or with its target.
   const auditKeys: Partial<Record<FunctionName, string[]>> = {
     tiers: ['AUDIT#*'],
+    prices: ['AUDIT#*'],
     assignments: ['AUDIT#*', 'USER#*'],
     overrides: ['USER#*'],
   };

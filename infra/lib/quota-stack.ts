@@ -50,6 +50,7 @@ const SIZING: Record<FunctionName, { memory: number; timeout: number }> = {
   overrides: { memory: 128, timeout: 10 },
   users: { memory: 128, timeout: 10 },
   events: { memory: 128, timeout: 10 },
+  prices: { memory: 128, timeout: 10 },
   notifier: { memory: 128, timeout: 30 },
   check: { memory: 256, timeout: 5 },
 };
@@ -162,6 +163,9 @@ export class QuotaStack extends Stack {
       [`${admin}/overrides`, [M.GET, M.POST], 'overrides', jwt],
       [`${admin}/overrides/{overrideId}`, [M.GET, M.PATCH, M.DELETE], 'overrides', jwt],
       [`${admin}/users/{userId}`, [M.GET], 'users', jwt],
+      [`${admin}/prices`, [M.GET, M.POST], 'prices', jwt],
+      [`${admin}/prices/quote`, [M.POST], 'prices', jwt],
+      [`${admin}/prices/{priceId}`, [M.GET, M.DELETE], 'prices', jwt],
       [`${admin}/events`, [M.GET], 'events', jwt],
       [`${admin}/analytics/top-users`, [M.GET], 'events', jwt],
       [`${admin}/analytics/daily`, [M.GET], 'events', jwt],

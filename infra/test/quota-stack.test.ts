@@ -128,6 +128,11 @@ const ADMIN_ROUTES = [
   'PATCH /api/admin/quota/overrides/{overrideId}',
   'DELETE /api/admin/quota/overrides/{overrideId}',
   'GET /api/admin/quota/users/{userId}',
+  'GET /api/admin/quota/prices',
+  'POST /api/admin/quota/prices',
+  'POST /api/admin/quota/prices/quote',
+  'GET /api/admin/quota/prices/{priceId}',
+  'DELETE /api/admin/quota/prices/{priceId}',
   'GET /api/admin/quota/events',
   'GET /api/admin/quota/analytics/top-users',
   'GET /api/admin/quota/analytics/daily',
@@ -247,7 +252,12 @@ test('each function gets only the actions and partitions it uses', () => {
   );
   const totals = events.filter((s) => actions(s).includes('dynamodb:PutItem'));
   assert.deepEqual(totals.map((s) => s.Condition), [{ 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['TOTAL#*'] } }], 'it writes only the kept day totals');
-  for (const fn of ['tiers', 'assignments', 'overrides']) {
+  const prices = policyOf(dev, 'prices');
+  const priceKeys = prices.flatMap((s) => s.Condition?.['ForAllValues:StringLike']?.['dynamodb:LeadingKeys'] ?? []);
+  assert.ok(!priceKeys.includes('USER#*'), 'the prices function cannot touch users or usage');
+  const priceUpdates = prices.filter((s) => actions(s).includes('dynamodb:UpdateItem'));
+  assert.deepEqual(priceUpdates.map((s) => s.Condition), [{ 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['VERSION#*'] } }], 'prices update only the version copies');
+  for (const fn of ['tiers', 'assignments', 'overrides', 'prices']) {
     const puts = policyOf(dev, fn).filter((s) => actions(s).includes('dynamodb:PutItem') && JSON.stringify(s.Resource).includes('eventsTable'));
     assert.equal(puts.length, 1, `${fn} writes its audit events`);
     assert.ok(puts[0].Condition, `${fn}'s audit writes are limited to their partitions`);
