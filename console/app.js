@@ -12,11 +12,13 @@ import { OverridesPage } from './pages/overrides.js';
 import { EventsPage } from './pages/events.js';
 import { AnalyticsPage } from './pages/analytics.js';
 import { InspectorPage } from './pages/inspector.js';
+import { PricesPage } from './pages/prices.js';
 
 const PAGES = [
   ['tiers', 'Tiers', TiersPage],
   ['assignments', 'Assignments', AssignmentsPage],
   ['overrides', 'Overrides', OverridesPage],
+  ['prices', 'Prices', PricesPage],
   ['events', 'Events', EventsPage],
   ['analytics', 'Analytics', AnalyticsPage],
   ['users', 'User inspector', InspectorPage],

@@ -11,7 +11,7 @@ from conftest import ROOT, shoot
 from fake_idp import FakeIdp
 from playwright.sync_api import expect
 
-PAGES = ["tiers", "assignments", "overrides", "events", "analytics", "users"]
+PAGES = ["tiers", "assignments", "overrides", "prices", "events", "analytics", "users"]
 
 
 def in_days(days):
@@ -237,6 +237,41 @@ def test_extend_an_override_and_reload_after_an_edit_meanwhile(console, api, sta
     stored = api.ok("GET", f"/overrides/{created['overrideId']}")
     assert (stored["validUntil"][:16], stored["dailyCostLimit"], stored["monthlyCostLimit"]) == (until[:16], None, "50.00")
     assert stored["reason"] == "Someone else's" and stored["version"] == 3
+
+
+def test_a_new_price_asks_before_a_tenfold_jump_then_quotes_it(console, api, stack_url, unique):
+    model = f"acme/chat-{unique}"
+    api.ok("POST", "/prices", {"model": model, "effectiveFrom": "2026-01-01T00:00:00Z",
+                               "inputPerMillion": "2", "outputPerMillion": "8"})
+    open_page(console, stack_url, "prices")
+    console.get_by_role("button", name="New price").click()
+    console.locator("#f-model").fill(model)
+    console.get_by_label("Input per million", exact=True).fill("0.000002")
+    console.get_by_label("Output per million", exact=True).fill("8")
+    console.get_by_role("button", name="Create price").click()
+    # A per-token price: refused at its field, nothing written.
+    expect(console.locator("#f-inputPerMillion-error")).to_contain_text("at most 4 decimal places")
+    console.get_by_label("Input per million", exact=True).fill("25")
+    console.get_by_role("button", name="Create price").click()
+    alert = console.get_by_role("alert").filter(has_text="create the price anyway")
+    expect(console.get_by_role("alert").first).to_contain_text("inputPerMillion was 2")
+    assert len(api.ok("GET", f"/prices?model={model}")["items"]) == 1, "the jump wrote nothing"
+    alert.get_by_role("button", name="Create anyway: the change is meant").click()
+    expect(console.get_by_role("status").filter(has_text=f"Price created for {model}")).to_be_visible()
+    history = api.ok("GET", f"/prices?model={model}")["items"]
+    assert [p["inputPerMillion"] for p in history] == ["25", "2"], "newest first; rates as exact strings"
+    row = console.locator("tbody tr", has_text=model)
+    expect(row).to_contain_text("input 25")
+    row.get_by_role("button", name=f"History of {model}").click()
+    expect(console.locator("tbody tr", has_text=model)).to_have_count(2)
+    quote = console.get_by_role("form", name="Quote a request")
+    quote.get_by_label("Model").fill(model)
+    quote.get_by_label("Input tokens", exact=True).fill("1000")
+    quote.get_by_label("Output tokens").fill("500")
+    quote.get_by_role("button", name="Quote").click()
+    table = console.get_by_role("table", name="Quote")
+    expect(table.locator("tr", has_text="Total")).to_contain_text("0.029")
+    expect(table).to_contain_text(history[0]["priceId"])
 
 
 def test_events_show_on_first_load_and_filter_by_type(console, stack_url):

@@ -1,8 +1,8 @@
 //! Which price applies to a request: pure, from the prices in the
 //! configuration cache (see `model::price` for what a price computes).
 
-use crate::model::PriceId;
 use crate::error::Error;
+use crate::model::PriceId;
 use crate::model::price::{JUMP_FACTOR, ModelId, Price, PriceRates};
 use chrono::{DateTime, Utc};
 use std::collections::BTreeMap;

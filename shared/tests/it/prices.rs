@@ -56,10 +56,7 @@ async fn a_new_price_reaches_the_next_checks_configuration_and_only_a_scheduled_
     store.delete_price(&scheduled, at(NOW), &delete(&scheduled)).await.unwrap();
     assert!(store.get_price(&scheduled.price_id).await.unwrap().is_none());
     assert_eq!(store.load_shared_config().await.unwrap().prices.len(), 1, "its copy left the configuration too");
-    assert!(matches!(
-        store.delete_price(&scheduled, at(NOW), &delete(&scheduled)).await,
-        Err(Error::NotFound { .. })
-    ));
+    assert!(matches!(store.delete_price(&scheduled, at(NOW), &delete(&scheduled)).await, Err(Error::NotFound { .. })));
     // Three writes, three admin changes; the refused delete left none.
     let filter = EventFilter { kind: Some(EventType::AdminChange), ..Default::default() };
     let page = quota_shared::page::PageRequest { limit: 50, next_token: None };
@@ -81,9 +78,7 @@ async fn history_lists_pages_by_model_and_a_replaced_copy_leaves_the_configurati
             store.create_price(&p, &old, &change).await.map(|_| p)
         }
     };
-    let body = |model: &str, input: &str, from: &str| {
-        serde_json::json!({"model": model, "inputPerMillion": input, "outputPerMillion": "10", "effectiveFrom": from})
-    };
+    let body = |model: &str, input: &str, from: &str| serde_json::json!({"model": model, "inputPerMillion": input, "outputPerMillion": "10", "effectiveFrom": from});
     let a1 = create(price(body("a", "1", "2026-01-01T00:00:00Z"), NOW), vec![]).await.unwrap();
     let a2 = create(price(body("a", "2", "2026-06-01T00:00:00Z"), NOW), vec![a1.clone()]).await.unwrap();
     let a3 = create(price(body("a", "3", "2027-01-01T00:00:00Z"), NOW), vec![]).await.unwrap();

@@ -1,5 +1,5 @@
-//! The demo data `make run` loads: four tiers, one assignment of each type,
-//! and some usage so that every decision shows up.
+//! The demo data `make run` loads: five tiers, one assignment of each type,
+//! four models' prices, and some usage so that every decision shows up.
 
 use chrono::Utc;
 use quota_shared::config::Config;
@@ -24,6 +24,15 @@ fn assignment(json: &str) -> NewAssignment {
 fn serde_json_from<T: serde::de::DeserializeOwned>(json: &str) -> T {
     serde_json::from_str(json).expect("demo data is valid")
 }
+
+/// A few real models at their published list prices (USD per million
+/// tokens), from the start of 2025, so the demo prices records by tokens.
+const DEMO_PRICES: [&str; 4] = [
+    r#"{"model":"openai/gpt-4o","aliases":["gpt-4o","openai/gpt-4o-2024-*"],"effectiveFrom":"2025-01-01T00:00:00Z","inputPerMillion":"2.50","outputPerMillion":"10.00","cachedInputPerMillion":"1.25","source":"openai.com/api/pricing (demo)"}"#,
+    r#"{"model":"openai/gpt-4o-mini","aliases":["gpt-4o-mini","openai/gpt-4o-mini-*"],"effectiveFrom":"2025-01-01T00:00:00Z","inputPerMillion":"0.15","outputPerMillion":"0.60","cachedInputPerMillion":"0.075","source":"openai.com/api/pricing (demo)"}"#,
+    r#"{"model":"anthropic/claude-sonnet-4-5","aliases":["claude-sonnet-4-5*","anthropic/claude-sonnet-4-5*"],"effectiveFrom":"2025-01-01T00:00:00Z","inputPerMillion":"3","outputPerMillion":"15","cachedInputPerMillion":"0.30","cacheWritePerMillion":"3.75","longContext":{"thresholdTokens":200000,"inputPerMillion":"6","outputPerMillion":"22.50","cachedInputPerMillion":"0.60","cacheWritePerMillion":"7.50"},"source":"anthropic.com/pricing (demo)"}"#,
+    r#"{"model":"anthropic/claude-haiku-4-5","aliases":["claude-haiku-4-5*","anthropic/claude-haiku-4-5*"],"effectiveFrom":"2025-01-01T00:00:00Z","inputPerMillion":"1","outputPerMillion":"5","cachedInputPerMillion":"0.10","cacheWritePerMillion":"1.25","source":"anthropic.com/pricing (demo)"}"#,
+];
 
 pub async fn seed(store: &DynamoStore, config: &Config) -> Result<(), Error> {
     store.create_tables().await?;
@@ -60,6 +69,14 @@ pub async fn seed(store: &DynamoStore, config: &Config) -> Result<(), Error> {
                 Ok(()) | Err(Error::Conflict(_)) => {}
                 Err(e) => return Err(e),
             }
+        }
+    }
+    if existing.prices.is_empty() {
+        for json in DEMO_PRICES {
+            let body: quota_shared::model::price_body::NewPrice = serde_json_from(json);
+            let p = body.into_draft(now)?.into_price(ACTOR, now);
+            let change = AdminChange::new(ACTOR, "create", p.change_target(), None, Some(&p), now);
+            store.create_price(&p, &[], &change).await?;
         }
     }
     // bob is near his daily limit, carol over it.
