@@ -27,7 +27,7 @@ ARCH ?= arm64
 FUNCTIONS := tiers assignments overrides users events prices check notifier
 CDK := cd infra && npx cdk -c stage=$(STAGE) -c arch=$(ARCH)
 
-.PHONY: arch-ok arm64-smoke help setup console console-test run token user-token test infra-test lint fmt bench build synth deploy invoke emulator-stop clean
+.PHONY: import-prices arch-ok arm64-smoke help setup console console-test run token user-token test infra-test lint fmt bench build synth deploy invoke emulator-stop clean
 
 help:
 	@echo "make run    emulator + tables + demo data, the API on http://$(HTTP_ADDR)"
@@ -40,6 +40,7 @@ help:
 	@echo "make build  release zips with cargo-lambda (ARCH=arm64|x86_64)"
 	@echo "make arm64-smoke   every arm64 zip run as a Lambda container under qemu (tests)"
 	@echo "make synth / deploy STAGE=dev|prod   CDK; make invoke FN=check EVENT=events/check/check.json"
+	@echo "make import-prices MODELS=gpt-4o,claude-sonnet-4-5 [APPLY=1]   published list prices as model prices (printed; APPLY=1 creates them under make run)"
 	@echo "make setup  install the emulator into .venv"
 
 .venv/bin/moto_server: tools/requirements.txt
@@ -120,6 +121,13 @@ run: setup console
 # A local admin token: make token [SUB=alice] [ROLES="admin"]
 token:
 	@cargo run --quiet -p quota-dev -- token $(or $(SUB),local-admin) $(or $(ROLES),admin)
+
+# Model prices from the litellm package's price list (PyPI): printed first,
+# created with APPLY=1 through make run's API with a fresh admin token.
+import-prices: setup
+	@test -n "$(MODELS)" || { echo "name the models: make import-prices MODELS=gpt-4o,claude-sonnet-4-5"; exit 2; }
+	.venv/bin/python tools/import_prices.py --provider-prefix --models "$(MODELS)" \
+	  $(if $(APPLY),--apply --url http://$(HTTP_ADDR) --token "$$(cargo run --quiet -p quota-dev -- token local-admin admin)")
 
 # A local end-user token for GET /api/quota/me: make user-token [SUB=dana] [ROLES="Faculty"]
 user-token:

@@ -105,50 +105,6 @@ impl PartialSchema for DomainPattern {
 }
 impl ToSchema for DomainPattern {}
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_domain_pattern_schema_takes_what_parse_takes() {
-        let RefOr::T(Schema::Object(schema)) = DomainPattern::schema() else { panic!("an object schema") };
-        let pattern = regex::Regex::new(schema.pattern.as_deref().unwrap()).unwrap();
-        let long = format!("{}.edu", "a".repeat(64));
-        let samples = [
-            "uni.edu",
-            "*.uni.edu",
-            "@uni.edu",
-            " Uni.EDU ",
-            "@*.cs.uni.edu",
-            "a-b.c-d.org",
-            "regex:.*\\.edu",
-            "regex:x",
-            "uni",
-            "-a.edu",
-            "a-.edu",
-            "a..b",
-            "*.uni",
-            "uni.edu.",
-            "*.*.uni.edu",
-            "ünï.edu",
-            "uni .edu",
-            "regex:",
-            "",
-            " ",
-            "@",
-            "*.",
-            &long,
-            "x@uni.edu",
-            "uni.edu\n",
-        ];
-        for sample in samples {
-            assert_eq!(pattern.is_match(sample), DomainPattern::parse(sample).is_ok(), "{sample:?}");
-        }
-        // The one thing the schema cannot say: a regex: pattern must compile.
-        assert!(pattern.is_match("regex:(") && DomainPattern::parse("regex:(").is_err());
-    }
-}
-
 /// A per-million rate: at most 4 decimal places, at most 1,000,000.
 pub const RATE_PATTERN: &str = r"^[0-9]{1,7}(\.[0-9]{1,4})?$";
 /// A model id: letters, digits and `. _ - : @ + = /`.
@@ -203,3 +159,47 @@ impl PartialSchema for PriceModel {
     }
 }
 impl ToSchema for PriceModel {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_domain_pattern_schema_takes_what_parse_takes() {
+        let RefOr::T(Schema::Object(schema)) = DomainPattern::schema() else { panic!("an object schema") };
+        let pattern = regex::Regex::new(schema.pattern.as_deref().unwrap()).unwrap();
+        let long = format!("{}.edu", "a".repeat(64));
+        let samples = [
+            "uni.edu",
+            "*.uni.edu",
+            "@uni.edu",
+            " Uni.EDU ",
+            "@*.cs.uni.edu",
+            "a-b.c-d.org",
+            "regex:.*\\.edu",
+            "regex:x",
+            "uni",
+            "-a.edu",
+            "a-.edu",
+            "a..b",
+            "*.uni",
+            "uni.edu.",
+            "*.*.uni.edu",
+            "ünï.edu",
+            "uni .edu",
+            "regex:",
+            "",
+            " ",
+            "@",
+            "*.",
+            &long,
+            "x@uni.edu",
+            "uni.edu\n",
+        ];
+        for sample in samples {
+            assert_eq!(pattern.is_match(sample), DomainPattern::parse(sample).is_ok(), "{sample:?}");
+        }
+        // The one thing the schema cannot say: a regex: pattern must compile.
+        assert!(pattern.is_match("regex:(") && DomainPattern::parse("regex:(").is_err());
+    }
+}

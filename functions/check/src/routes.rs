@@ -107,6 +107,7 @@ fn documented() -> OpenApiRouter<CheckState> {
     responses(
         (status = 200, description = "Allowed (perhaps with a warning); a strict tier's answer holds a reservation.", body = CheckAnswer),
         (status = 409, description = "A strict check retried under its requestId with another estimate.", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`model` has no price and there is no fallback price (`unpriced-model`).", body = Problem, content_type = "application/problem+json"),
         (status = 429, description = "Blocked; `Retry-After` says when to try again.", body = CheckAnswer),
         (status = 503, description = "The store is down and the failure mode refuses (fail-closed).", body = CheckAnswer),
     ))]
@@ -173,6 +174,7 @@ async fn release(State(app): State<App>, JsonBody(body): JsonBody<ReleasePayload
     responses(
         (status = 200, description = "Counted (or counted before: `duplicate`); the state after it.", body = RecordAnswer),
         (status = 409, description = "The requestId was recorded with other figures.", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "No `cost`, and `model` has no price and there is no fallback price (`unpriced-model`); nothing was written.", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn record(State(app): State<App>, JsonBody(body): JsonBody<RecordPayload>) -> Result<Response, ApiError> {
     if let Some(model) = &body.model {

@@ -106,7 +106,11 @@ async fn analytics_answer_top_users_and_daily_totals_and_refuse_bad_periods() {
             subject: Subject { user_id: UserId::parse(user).unwrap(), roles, email: None },
             context: None,
             request_id: RequestId::parse(format!("r-{user}")).unwrap(),
-            delta: UsageDelta { cost: money(cost), input_tokens: 10, output_tokens: 5 },
+            usage: quota_shared::model::Consumption::client(UsageDelta {
+                cost: money(cost),
+                input_tokens: 10,
+                output_tokens: 5,
+            }),
             session_id: None,
         };
         c.record(&request, at(when)).await.unwrap();

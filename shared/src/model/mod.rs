@@ -6,6 +6,7 @@ mod amount;
 mod assignment;
 mod audit;
 mod change;
+mod charge;
 mod email;
 mod event;
 mod ids;
@@ -24,6 +25,7 @@ pub use assignment::{
 };
 pub use audit::Audit;
 pub use change::{AdminChange, ChangeTarget, Event, FieldChange, TargetType};
+pub use charge::{Charge, Consumption, CostSource};
 pub use email::{DomainPattern, Email, MAX_PATTERN_LEN, PatternKind};
 pub use event::{EventType, QuotaEvent};
 pub use ids::{

@@ -3,7 +3,8 @@
 //! basis and usage into a decision.
 
 use crate::model::period::Window;
-use crate::model::{Money, RequestId, Reservation, TierId, UsageSnapshot, UserId};
+use crate::model::price::Pricing;
+use crate::model::{CostSource, Money, PriceId, RequestId, Reservation, TierId, UsageSnapshot, UserId};
 use crate::quota::context::QuotaContext;
 use crate::rules::basis::{Basis, OverrideSummary};
 use crate::rules::decide::{self, Decision, NoMatchPolicy, Verdict, WarningLevel};
@@ -22,6 +23,10 @@ pub struct ReservationSummary {
     pub tokens: u64,
     #[serde(serialize_with = "crate::model::millis")]
     pub expires_at: DateTime<Utc>,
+    /// The price that priced the amount, when the check sent a model and
+    /// token estimates instead of a cost.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub price_id: Option<PriceId>,
 }
 
 fn is_zero(n: &u64) -> bool {
@@ -35,6 +40,7 @@ impl From<&Reservation> for ReservationSummary {
             amount: r.cost,
             tokens: r.tokens,
             expires_at: r.expires_at,
+            price_id: None,
         }
     }
 }
@@ -152,4 +158,11 @@ pub struct RecordAnswer {
     pub judged: bool,
     /// Warning thresholds this request reached first in their period.
     pub crossed: Vec<Crossing>,
+    /// What this request was charged (for a retry: what the first call was).
+    pub cost: Money,
+    /// `price`: the service priced the tokens; `client`: the cost was sent.
+    pub cost_source: CostSource,
+    /// The breakdown and the price, when the service priced it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pricing: Option<Pricing>,
 }

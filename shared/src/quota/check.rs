@@ -13,6 +13,7 @@ use crate::quota::port::{CheckStore, UserView};
 use crate::quota::request::CheckRequest;
 use crate::rules::basis::Basis;
 use crate::rules::decide::{Decision, Verdict};
+use crate::rules::pricing;
 use crate::rules::reserve::strict_rules;
 use crate::rules::resolve::{self, Subject};
 use chrono::{DateTime, Utc};
@@ -66,6 +67,9 @@ impl<S: CheckStore> Checker<S> {
         }
         let view = self.store.load_user_view(&subject.user_id, now).await?;
         let config = self.config_at(view.config_version).await?;
+        if let Some(model) = &request.model {
+            pricing::ensure_priced(&config.prices, model, now)?;
+        }
         let resolution = resolve::resolve(&config, view.direct.as_ref(), subject);
         let basis = Basis::at(&resolution, &view.overrides, now);
         if strict_rules(&basis).is_some() {

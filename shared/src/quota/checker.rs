@@ -78,7 +78,8 @@ impl<S: CheckStore> Checker<S> {
             None => attempt.await,
         };
         match result {
-            Err(e @ Error::IdempotencyConflict(_)) => Err(e),
+            // The caller's mistakes are answered as such, never as degraded.
+            Err(e @ (Error::IdempotencyConflict(_) | Error::UnpricedModel(_))) => Err(e),
             other => Ok(other.unwrap_or_else(|e| self.degraded(&e, now))),
         }
     }

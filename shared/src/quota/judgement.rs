@@ -109,7 +109,11 @@ mod tests {
             },
             context,
             request_id: RequestId::parse("r").unwrap(),
-            delta: UsageDelta { cost: money("1"), input_tokens: 0, output_tokens: 0 },
+            usage: crate::model::Consumption::client(UsageDelta {
+                cost: money("1"),
+                input_tokens: 0,
+                output_tokens: 0,
+            }),
             session_id: None,
         }
     }

@@ -5,7 +5,7 @@
 
 use crate::error::Error;
 use crate::model::{
-    Assignment, Money, QuotaEvent, RequestId, Reservation, TierId, UsageDelta, UsageSnapshot, UserId, UserOverrides,
+    Assignment, Charge, Money, QuotaEvent, RequestId, Reservation, TierId, UsageSnapshot, UserId, UserOverrides,
 };
 use crate::rules::reserve::Bound;
 use crate::rules::resolve::SharedConfig;
@@ -67,7 +67,9 @@ pub enum ReleaseOutcome {
 pub struct Recording<'a> {
     pub user: &'a UserId,
     pub request: &'a RequestId,
-    pub delta: &'a UsageDelta,
+    /// What it adds (`charge.delta`), and what was sent and priced, which
+    /// its marker keeps.
+    pub charge: &'a Charge,
     pub at: DateTime<Utc>,
     /// The tier the record was judged with, for the usage analytics.
     pub tier: Option<&'a TierId>,
@@ -95,7 +97,7 @@ pub enum GuardedRecord {
     Recorded,
     /// Counted before; the state right after that first recording, and
     /// what that recording added, when known.
-    Duplicate { state: Option<UsageSnapshot>, recorded: Option<UsageDelta> },
+    Duplicate { state: Option<UsageSnapshot>, recorded: Option<Box<Charge>> },
     /// The stored usage was not `expected`; this is what it is. Nothing written.
     Stale(UsageSnapshot),
 }
@@ -109,7 +111,7 @@ pub enum RecordOutcome {
     Stale(UsageSnapshot),
     /// This request id was counted before (at that time, with these
     /// figures, when known); nothing was added.
-    Duplicate { recorded_at: DateTime<Utc>, cost: Money, recorded: Option<UsageDelta> },
+    Duplicate { recorded_at: DateTime<Utc>, cost: Money, recorded: Option<Box<Charge>> },
 }
 
 /// One attempt to reserve.

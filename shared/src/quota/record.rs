@@ -16,7 +16,7 @@ use crate::emf::{self, Counter};
 use crate::error::Error;
 use crate::model::Metric;
 use crate::model::period::{Period, Window};
-use crate::model::{EventId, EventType, LastWrite, QuotaEvent, Tier, UsageDelta, UsageSnapshot};
+use crate::model::{Charge, EventId, EventType, LastWrite, QuotaEvent, Tier, UsageSnapshot};
 use crate::quota::answer::{CheckAnswer, Crossing, RecordAnswer};
 use crate::quota::cache::UserEntry;
 use crate::quota::checker::Checker;
@@ -25,6 +25,7 @@ use crate::quota::port::{CheckStore, GuardedRecord, RecordOutcome, RecordPlan, R
 use crate::quota::request::RecordRequest;
 use crate::rules::basis::Basis;
 use crate::rules::decide::{self, WarningLevel};
+use crate::rules::pricing;
 use chrono::{DateTime, Utc};
 
 /// Guarded attempts while the row is not contended: a stale view costs one
@@ -39,7 +40,7 @@ impl<S: CheckStore> Checker<S> {
     }
 
     async fn try_record(&self, request: &RecordRequest, now: DateTime<Utc>) -> Result<RecordAnswer, Error> {
-        request.delta.validate()?;
+        request.usage.validate()?;
         let user = &request.subject.user_id;
         let day = Period::containing(Window::Daily, now).key();
         let _turn = self.turns.take(user).await;
@@ -48,6 +49,8 @@ impl<S: CheckStore> Checker<S> {
             None => self.store.load_user_view(user, now).await?,
         };
         let config = self.config_at(view.config_version).await?;
+        // Priced before anything is written: an unpriced model writes nothing.
+        let charge = pricing::charge(&config.prices, &request.usage, now)?;
         let frozen = view.clone();
         let judgement = judgement(&config, &frozen, request, now);
         if judgement == Judgement::Unjudged {
@@ -65,7 +68,7 @@ impl<S: CheckStore> Checker<S> {
         let recording = Recording {
             user,
             request: &request.request_id,
-            delta: &request.delta,
+            charge: &charge,
             at: now,
             tier,
             writer: &self.writer,
@@ -80,7 +83,7 @@ impl<S: CheckStore> Checker<S> {
                 break;
             }
             let settles = view.usage.reservation(&request.request_id).cloned();
-            let mut post = view.usage.plus(&request.delta);
+            let mut post = view.usage.plus(&charge.delta);
             post.release(&request.request_id, &day);
             let events = match (&judgement, &rules) {
                 (Judgement::Judged(basis), Some(rules)) => new_warnings(rules, basis, &view.usage, &post, request, now),
@@ -96,16 +99,17 @@ impl<S: CheckStore> Checker<S> {
                     view.usage = post;
                     view.usage.recorded_events.extend(events.iter().map(QuotaEvent::dedupe_key));
                     view.usage.last_write = Some(LastWrite { writer: self.writer.clone(), at: now });
-                    return Ok(self.recorded(request, &judgement, view, day, &events, now).await);
+                    return Ok(self.recorded(request, &charge, &judgement, view, day, &events, now).await);
                 }
                 GuardedRecord::Duplicate { state, recorded } => {
-                    same_payload(request, recorded.as_ref())?;
+                    same_payload(request, recorded.as_deref())?;
                     let usage = match state {
                         Some(s) => s,
                         None => self.store.get_usage(user, now).await?,
                     };
                     let at_first = UserView { usage, ..view.clone() };
-                    return Ok(self.answer(request, &judgement, &at_first, true, vec![], now));
+                    let first = recorded.as_deref().unwrap_or(&charge);
+                    return Ok(self.answer(request, first, &judgement, &at_first, true, vec![], now));
                 }
                 // Another process recorded meanwhile (within this one, records take turns).
                 GuardedRecord::Stale(current) => view.usage = current,
@@ -130,12 +134,13 @@ impl<S: CheckStore> Checker<S> {
             }
         };
         if let RecordOutcome::Duplicate { recorded, .. } = &outcome {
-            same_payload(request, recorded.as_ref())?;
+            same_payload(request, recorded.as_deref())?;
         }
         view.usage = self.store.get_usage(user, now).await?;
-        if matches!(outcome, RecordOutcome::Duplicate { .. }) {
+        if let RecordOutcome::Duplicate { recorded, .. } = &outcome {
             self.users.put(user.clone(), UserEntry { day, view: view.clone() });
-            return Ok(self.answer(request, &judgement, &view, true, vec![], now));
+            let first = recorded.as_deref().unwrap_or(&charge);
+            return Ok(self.answer(request, first, &judgement, &view, true, vec![], now));
         }
         let mut stored = Vec::new();
         if let (Judgement::Judged(basis), Some(rules)) = (&judgement, &rules) {
@@ -146,13 +151,15 @@ impl<S: CheckStore> Checker<S> {
                 view.usage.recorded_events.insert(event.dedupe_key());
             }
         }
-        Ok(self.recorded(request, &judgement, view, day, &stored, now).await)
+        Ok(self.recorded(request, &charge, &judgement, view, day, &stored, now).await)
     }
 
     /// The answer to a request counted now, having stored `events`.
+    #[allow(clippy::too_many_arguments)]
     async fn recorded(
         &self,
         request: &RecordRequest,
+        charge: &Charge,
         judgement: &Judgement<'_>,
         view: UserView,
         day: String,
@@ -173,16 +180,18 @@ impl<S: CheckStore> Checker<S> {
                 Some(Crossing { period: e.window?, metric, threshold: WarningLevel(e.threshold) })
             })
             .collect();
-        let answer = self.answer(request, judgement, &view, false, crossed, now);
+        let answer = self.answer(request, charge, judgement, &view, false, crossed, now);
         if let Judgement::Judged(basis) = judgement {
             self.note_override_applied(basis, &view, &answer.state, request.session_id.as_ref(), now).await;
         }
         answer
     }
 
+    #[allow(clippy::too_many_arguments)]
     fn answer(
         &self,
         request: &RecordRequest,
+        charge: &Charge,
         judgement: &Judgement<'_>,
         view: &UserView,
         duplicate: bool,
@@ -198,20 +207,34 @@ impl<S: CheckStore> Checker<S> {
             }
             Judgement::Unjudged => (CheckAnswer::unjudged(&view.usage, now), false),
         };
-        RecordAnswer { state, request_id: request.request_id.clone(), duplicate, judged, crossed }
+        RecordAnswer {
+            state,
+            request_id: request.request_id.clone(),
+            duplicate,
+            judged,
+            crossed,
+            cost: charge.delta.cost,
+            cost_source: charge.cost_source(),
+            pricing: charge.pricing.clone(),
+        }
     }
 }
 
 /// A retry must repeat its request: the same request id with other figures
-/// is refused (409) rather than answered as if it were the first call.
-fn same_payload(request: &RecordRequest, recorded: Option<&UsageDelta>) -> Result<(), Error> {
+/// is refused (409) rather than answered as if it were the first call. A
+/// priced request is compared by what was sent (its tokens), never by the
+/// cost a newer price would give.
+fn same_payload(request: &RecordRequest, recorded: Option<&Charge>) -> Result<(), Error> {
     match recorded {
-        Some(first) if first != &request.delta => {
+        Some(first) if !request.usage.same_as(&first.sent) => {
             emf::count(Counter::IdempotencyConflicts, &[]);
+            let t = &first.sent.tokens;
+            let cost =
+                first.sent.cost.map_or_else(|| "no cost (priced by the service)".to_string(), |c| format!("cost {c}"));
             Err(Error::IdempotencyConflict(format!(
-                "request id {} was recorded with cost {}, {} input and {} output tokens; \
-                 a retry must send the same figures (use a new requestId for a new request)",
-                request.request_id, first.cost, first.input_tokens, first.output_tokens
+                "request id {} was recorded with {cost}, {} input, {} output, {} cached input and {} cache write \
+                 tokens; a retry must send the same figures (use a new requestId for a new request)",
+                request.request_id, t.input, t.output, t.cached_input, t.cache_write
             )))
         }
         _ => Ok(()),

@@ -13,7 +13,7 @@ use crate::quota::request::CheckRequest;
 use crate::rules::basis::Basis;
 use crate::rules::decide::{Verdict, WarningLevel};
 use crate::rules::reserve::{Bound, MAX_OPEN_RESERVATIONS, bounds, misfits, releasable, strict_rules, too_many_open};
-use crate::rules::resolve;
+use crate::rules::{pricing, resolve};
 use chrono::{DateTime, Duration, Utc};
 
 /// Attempts before giving up (each refusal returns the current row, so a
@@ -56,7 +56,18 @@ impl<S: CheckStore> Checker<S> {
                 self.users.put(user.clone(), UserEntry { day: today, view: view.clone() });
                 return Ok(self.strict_answer(&basis, &view, user, now, None));
             };
-            let Some(cost) = request.estimate.cost.or(rules.default_reservation) else {
+            // A model and token estimates, without a cost: the price in effect
+            // prices the reservation (an unpriced model is refused).
+            let priced = match &request.model {
+                Some(model) => {
+                    let price = pricing::ensure_priced(&config.prices, model, now)?;
+                    request.estimate.to_price().map(|tokens| (price.pricing(&tokens), tokens.total()))
+                }
+                None => None,
+            };
+            let priced = priced.filter(|_| request.estimate.cost.is_none());
+            let estimated = request.estimate.cost.or(priced.as_ref().map(|(p, _)| p.total));
+            let Some(cost) = estimated.or(rules.default_reservation) else {
                 return Ok(self.refuse(
                     &basis,
                     &view,
@@ -69,7 +80,7 @@ impl<S: CheckStore> Checker<S> {
             let reservation = Reservation {
                 request_id: request_id.clone(),
                 cost,
-                tokens: request.estimate.tokens.unwrap_or(0),
+                tokens: request.estimate.tokens.or(priced.as_ref().map(|(_, t)| *t)).unwrap_or(0),
                 day: today.clone(),
                 expires_at: now + Duration::seconds(i64::from(rules.reservation_ttl_seconds)),
             };
@@ -102,7 +113,11 @@ impl<S: CheckStore> Checker<S> {
                     view.usage.hold(reservation.clone());
                     self.users.put(user.clone(), UserEntry { day: today, view: view.clone() });
                     emf::count(Counter::Reservations, &[]);
-                    return Ok(self.strict_answer(&basis, &view, user, now, Some(&reservation)));
+                    let mut answer = self.strict_answer(&basis, &view, user, now, Some(&reservation));
+                    if let (Some(held), Some((p, _))) = (answer.reservation.as_mut(), &priced) {
+                        held.price_id = Some(p.price_id.clone());
+                    }
+                    return Ok(answer);
                 }
                 ReserveOutcome::AlreadyRecorded => return Ok(self.strict_answer(&basis, &view, user, now, None)),
                 ReserveOutcome::ConfigChanged => view = self.store.load_user_view(user, now).await?,

@@ -2,8 +2,8 @@
 //! configuration cache (see `model::price` for what a price computes).
 
 use crate::error::Error;
-use crate::model::PriceId;
 use crate::model::price::{JUMP_FACTOR, ModelId, Price, PriceRates};
+use crate::model::{Charge, Consumption, PriceId};
 use chrono::{DateTime, Utc};
 use std::collections::BTreeMap;
 
@@ -47,6 +47,26 @@ pub fn superseded(prices: &[Price], now: DateTime<Utc>) -> Vec<&Price> {
         prices.iter().filter(|p| p.effective_from <= now && !current.contains(&&p.price_id)).collect();
     old.sort_by_key(|p| p.effective_from);
     old
+}
+
+/// What a request is charged at `at`: the cost the client sent, as sent;
+/// else its tokens priced with the model's price in effect. An unpriced
+/// model (no price, no fallback) is refused, never counted as free.
+pub fn charge(prices: &[Price], sent: &Consumption, at: DateTime<Utc>) -> Result<Charge, Error> {
+    if let Some(cost) = sent.cost {
+        return Ok(Charge::client(sent.clone(), cost));
+    }
+    let Some(model) = &sent.model else {
+        return Err(Error::field("cost", "send the cost, or the model and its token counts for the service to price"));
+    };
+    let price = ensure_priced(prices, model, at)?;
+    Ok(Charge::priced(sent.clone(), price.pricing(&sent.tokens)))
+}
+
+/// Refuses `model` when nothing prices it (a check names the model before
+/// any money is spent on it).
+pub fn ensure_priced<'p>(prices: &'p [Price], model: &ModelId, at: DateTime<Utc>) -> Result<&'p Price, Error> {
+    price_in_effect(prices, model, at).ok_or_else(|| Error::UnpricedModel(model.to_string()))
 }
 
 /// Refuses rates that moved more than tenfold either way from `previous`

@@ -8,7 +8,9 @@ use super::keys;
 use super::schema::{PK, RANK_PK, SK, TTL};
 use crate::error::Error;
 use crate::model::period::{Period, Window};
-use crate::model::{Money, QuotaEvent, RequestId, Reservation, TierId, UsageDelta, UsageSnapshot, UserId};
+use crate::model::{
+    Charge, Consumption, QuotaEvent, RequestId, Reservation, TierId, UsageDelta, UsageSnapshot, UserId,
+};
 use crate::quota::port::UserView;
 use crate::quota::port::{GuardedRecord, RecordOutcome, RecordPlan, Recording};
 use aws_sdk_dynamodb::types::builders::UpdateBuilder;
@@ -26,15 +28,6 @@ pub const USAGE_RETENTION_DAYS: i64 = 400;
 /// whose first attempt did commit (a timeout on the way back), the retry finds
 /// the marker of its own call: that is this call's success, not a duplicate.
 const NONCE: &str = "nonce";
-
-/// What the request behind a marker added.
-fn marker_delta(marker: &Item) -> Result<UsageDelta, Error> {
-    Ok(UsageDelta {
-        cost: Money::from_stored(item::get_n(marker, "cost")?),
-        input_tokens: item::get_n(marker, "inputTokens")?,
-        output_tokens: item::get_n(marker, "outputTokens")?,
-    })
-}
 
 fn own_marker(old: Option<&Item>, nonce: &str) -> bool {
     old.and_then(|o| item::opt_s(o, NONCE)) == Some(nonce)
@@ -95,7 +88,7 @@ impl Adds {
 /// the request's reservation if it holds one; the caller adds its own
 /// conditions to the ones returned (the reservation's state, `#rsv`).
 fn usage_update(table: &str, r: &Recording<'_>, events: &[QuotaEvent]) -> (UpdateBuilder, Vec<String>) {
-    let (user, delta, at, tier) = (r.user, r.delta, r.at, r.tier);
+    let (user, delta, at, tier) = (r.user, &r.charge.delta, r.at, r.tier);
     let month = Period::containing(Window::Monthly, at);
     let day = Period::containing(Window::Daily, at);
     let mut adds = Adds::default();
@@ -194,7 +187,7 @@ fn marker_put(
     table: &str,
     user: &UserId,
     request: &RequestId,
-    delta: &UsageDelta,
+    charge: &Charge,
     at: DateTime<Utc>,
     state: Option<&UsageSnapshot>,
     nonce: &str,
@@ -202,9 +195,7 @@ fn marker_put(
     let mut marker = key(keys::user_pk(user), keys::request_sk(request));
     marker.insert(NONCE.into(), s(nonce));
     marker.insert("recordedAt".into(), time(at));
-    marker.insert("cost".into(), n(delta.cost.value()));
-    marker.insert("inputTokens".into(), n(delta.input_tokens));
-    marker.insert("outputTokens".into(), n(delta.output_tokens));
+    marker.extend(item::charge_attributes(charge));
     marker.insert(TTL.into(), n(epoch(at + Duration::days(REQUEST_MARKER_DAYS))));
     if let Some(state) = state {
         marker.extend(item::marker_state_attributes(state));
@@ -291,8 +282,9 @@ impl DynamoStore {
         delta: &UsageDelta,
         at: DateTime<Utc>,
     ) -> Result<RecordOutcome, Error> {
-        self.record_usage_unguarded(Recording { user, request, delta, at, tier: None, writer: "direct", settles: None })
-            .await
+        let charge = Charge::client(Consumption::client(*delta), delta.cost);
+        let recording = Recording { user, request, charge: &charge, at, tier: None, writer: "direct", settles: None };
+        self.record_usage_unguarded(recording).await
     }
 
     /// Adds one request's cost and tokens to the day and the month without
@@ -300,7 +292,7 @@ impl DynamoStore {
     /// marker are written in one transaction, and a marker that exists
     /// already cancels it.
     pub async fn record_usage_unguarded(&self, r: Recording<'_>) -> Result<RecordOutcome, Error> {
-        let (user, request, delta, at) = (r.user, r.request, r.delta, r.at);
+        let (user, request, charge, at) = (r.user, r.request, r.charge, r.at);
         let (update, conditions) = usage_update(self.quota(), &r, &[]);
         let update = update
             .condition_expression(conditions.join(" AND "))
@@ -308,8 +300,8 @@ impl DynamoStore {
             .build()
             .expect("required fields set");
         let nonce = uuid::Uuid::new_v4().to_string();
-        let marker = marker_put(self.quota(), user, request, delta, at, None, &nonce);
-        let day_row = user_day_update(user, delta, at, r.tier, self.quota());
+        let marker = marker_put(self.quota(), user, request, charge, at, None, &nonce);
+        let day_row = user_day_update(user, &charge.delta, at, r.tier, self.quota());
         let items = vec![
             TransactWriteItem::builder().update(update).build(),
             TransactWriteItem::builder().put(marker).build(),
@@ -322,11 +314,11 @@ impl DynamoStore {
                 Some(r) => {
                     let (recorded_at, cost, recorded) = match &r.item {
                         Some(old) => {
-                            let recorded = marker_delta(old)?;
-                            (item::get_time(old, "recordedAt")?, recorded.cost, Some(recorded))
+                            let recorded = item::charge_from_marker(old)?;
+                            (item::get_time(old, "recordedAt")?, recorded.delta.cost, Some(Box::new(recorded)))
                         }
                         // The emulator may not return the old image; the marker exists all the same.
-                        None => (at, delta.cost, None),
+                        None => (at, charge.delta.cost, None),
                     };
                     Ok(RecordOutcome::Duplicate { recorded_at, cost, recorded })
                 }
@@ -345,7 +337,7 @@ impl DynamoStore {
     /// transaction, and the caller knows the exact new state without reading it.
     pub async fn record_usage_guarded(&self, plan: RecordPlan<'_>) -> Result<GuardedRecord, Error> {
         let r = plan.recording;
-        let post = plan.expected.plus(r.delta);
+        let post = plan.expected.plus(&r.charge.delta);
         // `#m3` is the month's request count, which every record moves by one.
         let mut conditions = vec![if plan.expected.monthly.requests == 0 {
             "(attribute_not_exists(#m3) OR #m3 = :expected)".to_string()
@@ -364,11 +356,11 @@ impl DynamoStore {
             .build()
             .expect("required fields set");
         let nonce = uuid::Uuid::new_v4().to_string();
-        let marker = marker_put(self.quota(), r.user, r.request, r.delta, r.at, Some(&post), &nonce);
+        let marker = marker_put(self.quota(), r.user, r.request, r.charge, r.at, Some(&post), &nonce);
         let mut items =
             vec![TransactWriteItem::builder().update(update).build(), TransactWriteItem::builder().put(marker).build()];
         items.extend(plan.events.iter().map(|e| event_put(self.events(), e)));
-        let day_row = user_day_update(r.user, r.delta, r.at, r.tier, self.quota());
+        let day_row = user_day_update(r.user, &r.charge.delta, r.at, r.tier, self.quota());
         items.push(TransactWriteItem::builder().update(day_row).build());
         match self.transact_retrying(items).await? {
             Ok(()) => Ok(GuardedRecord::Recorded),
@@ -380,7 +372,7 @@ impl DynamoStore {
                     }
                     return Ok(GuardedRecord::Duplicate {
                         state: old.map(item::marker_state).transpose()?.flatten(),
-                        recorded: old.map(marker_delta).transpose()?,
+                        recorded: old.map(item::charge_from_marker).transpose()?.map(Box::new),
                     });
                 }
                 match c.condition_failed(0) {

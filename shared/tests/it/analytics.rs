@@ -30,7 +30,11 @@ fn record(user: &str, roles: &[&str], id: &str, cost: &str, tokens: u64) -> Reco
         },
         context: None,
         request_id: RequestId::parse(id).unwrap(),
-        delta: UsageDelta { cost: money(cost), input_tokens: tokens, output_tokens: tokens / 2 },
+        usage: quota_shared::model::Consumption::client(UsageDelta {
+            cost: money(cost),
+            input_tokens: tokens,
+            output_tokens: tokens / 2,
+        }),
         session_id: None,
     }
 }

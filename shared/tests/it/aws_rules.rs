@@ -34,8 +34,14 @@ fn user() -> UserId {
 fn check(id: &str) -> CheckRequest {
     CheckRequest {
         subject: Subject { user_id: user(), roles: vec![], email: None },
+        model: None,
         session_id: None,
-        estimate: Estimate { request_id: Some(RequestId::parse(id).unwrap()), cost: None, tokens: None },
+        estimate: Estimate {
+            request_id: Some(RequestId::parse(id).unwrap()),
+            cost: None,
+            tokens: None,
+            ..Default::default()
+        },
     }
 }
 

@@ -18,6 +18,7 @@ fn request(user: &str, roles: &[&str]) -> CheckRequest {
             roles: roles.iter().map(|r| JwtRole::parse(*r).unwrap()).collect(),
             email: None,
         },
+        model: None,
         session_id: Some(SessionId::parse("sess-1").unwrap()),
         estimate: Default::default(),
     }
@@ -270,7 +271,7 @@ async fn a_hanging_store_gets_the_failure_mode_answer_once_the_check_budget_is_s
         subject: request("u1", &[]).subject,
         context: None,
         request_id: RequestId::parse("r1").unwrap(),
-        delta,
+        usage: quota_shared::model::Consumption::client(delta),
         session_id: None,
     };
     let failed = tokio::time::timeout(std::time::Duration::from_secs(20), checker.record(&record, now)).await.unwrap();

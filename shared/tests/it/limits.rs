@@ -34,7 +34,11 @@ fn record(id: &str, tokens: u64) -> RecordRequest {
         subject: subject(),
         context: None,
         request_id: RequestId::parse(id).unwrap(),
-        delta: UsageDelta { cost: money("0.01"), input_tokens: tokens, output_tokens: 0 },
+        usage: quota_shared::model::Consumption::client(UsageDelta {
+            cost: money("0.01"),
+            input_tokens: tokens,
+            output_tokens: 0,
+        }),
         session_id: None,
     }
 }
@@ -57,7 +61,7 @@ async fn a_tier_keeps_its_token_and_request_limits() {
 async fn requests_warn_then_block_with_their_events() {
     let store = store().await;
     let c = Checker::new(store.clone(), NoMatchPolicy::Allow, FailureMode::Open);
-    let check = CheckRequest { subject: subject(), session_id: None, estimate: Default::default() };
+    let check = CheckRequest { subject: subject(), model: None, session_id: None, estimate: Default::default() };
     c.check(&check, at(NOW)).await.unwrap();
     for i in 1..=3 {
         assert!(c.record(&record(&format!("r{i}"), 10), at(NOW)).await.unwrap().crossed.is_empty());

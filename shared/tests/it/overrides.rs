@@ -47,6 +47,7 @@ fn checker(store: DynamoStore) -> Checker<DynamoStore> {
 fn check(u: &str) -> CheckRequest {
     CheckRequest {
         subject: Subject { user_id: user(u), roles: vec![], email: None },
+        model: None,
         session_id: None,
         estimate: Default::default(),
     }
@@ -57,7 +58,11 @@ fn record(u: &str, id: &str, cost: &str) -> RecordRequest {
         subject: Subject { user_id: user(u), roles: vec![], email: None },
         context: None,
         request_id: RequestId::parse(id).unwrap(),
-        delta: UsageDelta { cost: money(cost), input_tokens: 0, output_tokens: 0 },
+        usage: quota_shared::model::Consumption::client(UsageDelta {
+            cost: money(cost),
+            input_tokens: 0,
+            output_tokens: 0,
+        }),
         session_id: None,
     }
 }

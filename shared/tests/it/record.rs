@@ -23,13 +23,17 @@ fn record(user: &str, id: &str, cost: &str) -> RecordRequest {
         subject: subject(user),
         context: None,
         request_id: RequestId::parse(id).unwrap(),
-        delta: UsageDelta { cost: money(cost), input_tokens: 10, output_tokens: 5 },
+        usage: quota_shared::model::Consumption::client(UsageDelta {
+            cost: money(cost),
+            input_tokens: 10,
+            output_tokens: 5,
+        }),
         session_id: Some(SessionId::parse("s1").unwrap()),
     }
 }
 
 fn check(user: &str) -> CheckRequest {
-    CheckRequest { subject: subject(user), session_id: None, estimate: Default::default() }
+    CheckRequest { subject: subject(user), model: None, session_id: None, estimate: Default::default() }
 }
 
 async fn seeded_store() -> DynamoStore {
@@ -243,7 +247,7 @@ async fn roles_given_to_the_record_resolve_as_the_check_with_them_would() {
 async fn out_of_range_tokens_are_refused_and_nothing_is_written() {
     let c = checker(seeded_store().await);
     let mut bad = record("u1", "r1", "1");
-    bad.delta.input_tokens = 2_000_000_000;
+    bad.usage.tokens.input = 2_000_000_000;
     assert!(matches!(c.record(&bad, at(NOW)).await, Err(quota_shared::Error::Validation(_))));
     let usage = c.store().get_usage(&UserId::parse("u1").unwrap(), at(NOW)).await.unwrap();
     assert_eq!(usage.monthly.requests, 0);
@@ -296,7 +300,7 @@ async fn a_request_id_reused_with_other_figures_is_an_idempotency_conflict_and_c
     let other_cost = c.record(&record("u1", "r1", "2"), at(NOW)).await;
     assert!(matches!(other_cost, Err(quota_shared::Error::IdempotencyConflict(_))), "{other_cost:?}");
     let mut other_tokens = record("u1", "r1", "1.5");
-    other_tokens.delta.input_tokens += 1;
+    other_tokens.usage.tokens.input += 1;
     assert!(matches!(c.record(&other_tokens, at(NOW)).await, Err(quota_shared::Error::IdempotencyConflict(_))));
     // From another container (no cached view) too.
     let elsewhere = checker(c.store().clone());

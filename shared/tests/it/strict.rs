@@ -35,8 +35,14 @@ fn subject() -> Subject {
 fn check(id: &str, estimate: Option<&str>) -> CheckRequest {
     CheckRequest {
         subject: subject(),
+        model: None,
         session_id: None,
-        estimate: Estimate { request_id: Some(RequestId::parse(id).unwrap()), cost: estimate.map(money), tokens: None },
+        estimate: Estimate {
+            request_id: Some(RequestId::parse(id).unwrap()),
+            cost: estimate.map(money),
+            tokens: None,
+            ..Default::default()
+        },
     }
 }
 
@@ -45,7 +51,11 @@ fn record(id: &str, cost: &str) -> RecordRequest {
         subject: subject(),
         context: None,
         request_id: RequestId::parse(id).unwrap(),
-        delta: UsageDelta { cost: money(cost), input_tokens: 0, output_tokens: 0 },
+        usage: quota_shared::model::Consumption::client(UsageDelta {
+            cost: money(cost),
+            input_tokens: 0,
+            output_tokens: 0,
+        }),
         session_id: None,
     }
 }

@@ -108,6 +108,7 @@ pub async fn seed(store: &DynamoStore, config: &Config) -> Result<(), Error> {
                 roles: roles.into_iter().map(|r| JwtRole::parse(r).expect("valid")).collect(),
                 email: email.map(|e| Email::parse(e).expect("valid")),
             },
+            model: None,
             session_id: Some(SessionId::parse("demo").expect("valid")),
             estimate: Default::default(),
         };

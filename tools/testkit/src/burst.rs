@@ -41,9 +41,12 @@ pub async fn burst(
         .map(|_| Arc::new(Checker::new(store.clone(), NoMatchPolicy::Allow, FailureMode::Open)))
         .collect();
     for c in &checkers {
-        c.check(&CheckRequest { subject: subject.clone(), session_id: None, estimate: Default::default() }, now)
-            .await
-            .unwrap();
+        c.check(
+            &CheckRequest { subject: subject.clone(), model: None, session_id: None, estimate: Default::default() },
+            now,
+        )
+        .await
+        .unwrap();
     }
     store.requests().reset();
     let next = Arc::new(AtomicUsize::new(0));
@@ -61,7 +64,11 @@ pub async fn burst(
                         subject: subject.clone(),
                         context: None,
                         request_id: RequestId::parse(format!("burst-{i}")).expect("valid id"),
-                        delta: UsageDelta { cost, input_tokens: 3, output_tokens: 2 },
+                        usage: quota_shared::model::Consumption::client(UsageDelta {
+                            cost,
+                            input_tokens: 3,
+                            output_tokens: 2,
+                        }),
                         session_id: None,
                     };
                     answers.push(c.record(&request, now).await.expect("recorded"));
@@ -116,8 +123,14 @@ pub async fn check_then_record(
                     let id = RequestId::parse(format!("turn-{i}")).expect("valid id");
                     let check = CheckRequest {
                         subject: subject.clone(),
+                        model: None,
                         session_id: None,
-                        estimate: Estimate { request_id: Some(id.clone()), cost: Some(estimate), tokens: None },
+                        estimate: Estimate {
+                            request_id: Some(id.clone()),
+                            cost: Some(estimate),
+                            tokens: None,
+                            ..Default::default()
+                        },
                     };
                     let answer = c.check(&check, now).await.unwrap();
                     assert!(!answer.degraded, "{answer:?}");
@@ -130,7 +143,11 @@ pub async fn check_then_record(
                                 .as_deref()
                                 .map(|c| QuotaContext::decode(c, &subject.user_id).expect("its own context")),
                             request_id: id,
-                            delta: UsageDelta { cost, input_tokens: 0, output_tokens: 0 },
+                            usage: quota_shared::model::Consumption::client(UsageDelta {
+                                cost,
+                                input_tokens: 0,
+                                output_tokens: 0,
+                            }),
                             session_id: None,
                         };
                         c.record(&record, now).await.expect("recorded");

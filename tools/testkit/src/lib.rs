@@ -150,7 +150,11 @@ pub fn record_request(user: &str, id: &str, cost: &str) -> quota_shared::quota::
         },
         context: None,
         request_id: RequestId::parse(id).expect("valid test id"),
-        delta: UsageDelta { cost: money(cost), input_tokens: 0, output_tokens: 0 },
+        usage: quota_shared::model::Consumption::client(UsageDelta {
+            cost: money(cost),
+            input_tokens: 0,
+            output_tokens: 0,
+        }),
         session_id: None,
     }
 }

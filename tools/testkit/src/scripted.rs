@@ -162,7 +162,7 @@ impl CheckStore for ScriptedStore {
     async fn record_usage_guarded(&self, plan: RecordPlan<'_>) -> Result<GuardedRecord, Error> {
         let call = Call::Guarded {
             request: plan.recording.request.clone(),
-            delta: *plan.recording.delta,
+            delta: plan.recording.charge.delta,
             expected: plan.expected.clone(),
             events: plan.events.to_vec(),
         };
@@ -170,7 +170,7 @@ impl CheckStore for ScriptedStore {
     }
 
     async fn record_usage_unguarded(&self, recording: Recording<'_>) -> Result<RecordOutcome, Error> {
-        let call = Call::Unguarded { request: recording.request.clone(), delta: *recording.delta };
+        let call = Call::Unguarded { request: recording.request.clone(), delta: recording.charge.delta };
         self.answer(call, |s| &mut s.unguarded)
     }
 

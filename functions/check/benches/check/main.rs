@@ -86,7 +86,7 @@ fn subject(user: &str) -> Subject {
 }
 
 fn check_request(user: &str) -> CheckRequest {
-    CheckRequest { subject: subject(user), session_id: None, estimate: Default::default() }
+    CheckRequest { subject: subject(user), model: None, session_id: None, estimate: Default::default() }
 }
 
 fn record_request(user: &str, id: &str) -> RecordRequest {
@@ -94,7 +94,11 @@ fn record_request(user: &str, id: &str) -> RecordRequest {
         subject: subject(user),
         context: None,
         request_id: RequestId::parse(id).expect("valid"),
-        delta: UsageDelta { cost: money("0.0123"), input_tokens: 1200, output_tokens: 300 },
+        usage: quota_shared::model::Consumption::client(UsageDelta {
+            cost: money("0.0123"),
+            input_tokens: 1200,
+            output_tokens: 300,
+        }),
         session_id: None,
     }
 }

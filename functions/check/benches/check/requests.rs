@@ -100,11 +100,13 @@ pub(crate) async fn requests_per_operation() {
         .expect("admin write");
     let strict_check = |id: &str| CheckRequest {
         subject: subject("st"),
+        model: None,
         session_id: None,
         estimate: quota_shared::quota::Estimate {
             request_id: Some(RequestId::parse(id).expect("valid")),
             cost: None,
             tokens: None,
+            ..Default::default()
         },
     };
     let s = checker(store.clone());

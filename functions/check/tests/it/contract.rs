@@ -198,9 +198,85 @@ async fn a_failed_turn_releases_its_hold_by_invoke_or_over_http_once() {
     assert_eq!((body(&again)["released"].as_bool(), body(&again)["reason"].as_str()), (Some(false), Some("not_held")));
 }
 
+/// Prices anthropic/claude-sonnet-4-5 (and its dated ids) as published.
+async fn priced(app: &App) {
+    let body: quota_shared::model::price_body::NewPrice = serde_json::from_value(serde_json::json!({
+        "model": "anthropic/claude-sonnet-4-5", "aliases": ["anthropic/claude-sonnet-4-5*"],
+        "effectiveFrom": "2026-01-01T00:00:00Z", "inputPerMillion": "3", "outputPerMillion": "15",
+        "cachedInputPerMillion": "0.30", "cacheWritePerMillion": "3.75"
+    }))
+    .unwrap();
+    let now = chrono::Utc::now();
+    let price = body.into_draft(now).unwrap().into_price("admin", now);
+    app.store().create_price(&price, &[], &testkit::audit()).await.unwrap();
+}
+
+#[tokio::test]
+async fn a_record_by_tokens_is_priced_exactly_and_an_unpriced_model_writes_nothing() {
+    let app = app().await;
+    priced(&app).await;
+    let unpriced = run(&app, "error-unpriced-model.json").await;
+    assert_eq!(
+        (unpriced["status"].as_u64(), unpriced["type"].as_str()),
+        (Some(422), Some("urn:quota:problem:unpriced-model"))
+    );
+    assert!(unpriced["detail"].as_str().unwrap().contains("mistral/large"), "{unpriced}");
+    let nothing = run(&app, "error-no-cost-no-model.json").await;
+    assert_eq!((nothing["status"].as_u64(), nothing["errors"][0]["field"].as_str()), (Some(400), Some("cost")));
+    assert_eq!(requests_of(&app, "u1").await, 0, "neither wrote anything");
+
+    let first = run(&app, "record-by-tokens.json").await;
+    assert_eq!((first["costSource"].as_str(), first["cost"].as_str()), (Some("price"), Some("0.0231")), "{first}");
+    let p = &first["pricing"];
+    assert_eq!(
+        (p["input"].as_str(), p["cachedInput"].as_str(), p["output"].as_str(), p["total"].as_str()),
+        (Some("0.0036"), Some("0.015"), Some("0.0045"), Some("0.0231")),
+        "cached tokens once, at their own rate"
+    );
+    assert_eq!(p["priceModel"], "anthropic/claude-sonnet-4-5", "the dated id through the alias");
+    assert_eq!(first["windows"][1]["usage"], "0.0231");
+    // A new price in between: the retry answers the first pricing, adds nothing.
+    let body: quota_shared::model::price_body::NewPrice = serde_json::from_value(serde_json::json!({
+        "model": "anthropic/claude-sonnet-4-5", "inputPerMillion": "6", "outputPerMillion": "30"
+    }))
+    .unwrap();
+    let now = chrono::Utc::now();
+    let newer = body.into_draft(now).unwrap().into_price("admin", now);
+    app.store().create_price(&newer, &[], &testkit::audit()).await.unwrap();
+    let retry = run(&app, "record-by-tokens.json").await;
+    assert_eq!((retry["duplicate"].as_bool(), retry["pricing"].clone()), (Some(true), p.clone()), "{retry}");
+    assert_eq!(requests_of(&app, "u1").await, 1);
+    let usage = app.store().get_usage(&UserId::parse("u1").unwrap(), now).await.unwrap();
+    assert_eq!((usage.monthly.cost, usage.monthly.input_tokens), (money("0.0231"), 51_200), "the whole prompt counts");
+}
+
+#[tokio::test]
+async fn a_check_by_model_refuses_an_unpriced_one_and_a_strict_check_reserves_the_tokens_price() {
+    let app = strict_app().await;
+    priced(&app).await;
+    assert_eq!(run(&app, "check-model.json").await["allowed"], true);
+    let unpriced = run(&app, "check-unpriced-model.json").await;
+    assert_eq!(
+        (unpriced["status"].as_u64(), unpriced["type"].as_str()),
+        (Some(422), Some("urn:quota:problem:unpriced-model"))
+    );
+    assert!(unpriced.get("allowed").is_none(), "an error never says allowed: {unpriced}");
+    let held = run(&app, "check-strict-by-tokens.json").await;
+    let r = &held["reservation"];
+    // 20,000 input at 3 and 4,000 output at 15 a million.
+    assert_eq!((r["amount"].as_str(), r["tokens"].as_u64()), (Some("0.12"), Some(24_000)), "{held}");
+    assert!(r["priceId"].is_string(), "{held}");
+}
+
 #[tokio::test]
 async fn every_fixture_is_exercised_by_a_test() {
     let covered = [
+        "record-by-tokens.json",
+        "error-unpriced-model.json",
+        "error-no-cost-no-model.json",
+        "check-model.json",
+        "check-unpriced-model.json",
+        "check-strict-by-tokens.json",
         "release.json",
         "http-release.json",
         "check-strict.json",

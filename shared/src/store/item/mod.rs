@@ -4,6 +4,7 @@
 
 mod assignment;
 mod attr;
+mod charge;
 mod event;
 mod overrides;
 mod price;
@@ -12,6 +13,7 @@ mod usage;
 
 pub use assignment::*;
 pub use attr::{Item, epoch, get_n, get_s, get_time, key, n, opt_n, opt_s, s, time};
+pub use charge::*;
 pub use event::*;
 pub use overrides::*;
 pub use price::*;
