@@ -31,6 +31,7 @@ pub fn tier(id: &str, monthly: &str, daily: &str) -> Tier {
         enforcement: Default::default(),
         default_reservation: None,
         reservation_ttl_seconds: crate::model::DEFAULT_RESERVATION_TTL_SECONDS,
+        model_limits: vec![],
         audit: Audit::new("test", at("2026-01-01T00:00:00Z")),
     }
 }

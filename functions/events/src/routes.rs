@@ -103,14 +103,15 @@ async fn search(State(s): State<AdminState>, _: Admin, Params(q): Params) -> Res
 }
 
 /// The CSV columns, in order; a header line names them. Admin changes fill
-/// the last five, quota events the ones before.
-const COLUMNS: [&str; 18] = [
+/// the last five, quota events the ones before (`limitId`: a model limit's).
+const COLUMNS: [&str; 19] = [
     "eventId",
     "eventType",
     "occurredAt",
     "userId",
     "tierId",
     "overrideId",
+    "limitId",
     "window",
     "metric",
     "threshold",
@@ -125,7 +126,7 @@ const COLUMNS: [&str; 18] = [
     "changes",
 ];
 
-fn csv_row(event: &Event) -> [String; 18] {
+fn csv_row(event: &Event) -> [String; 19] {
     let opt = |v: Option<String>| v.unwrap_or_default();
     let at = event.occurred_at().to_rfc3339_opts(SecondsFormat::Millis, true);
     match event {
@@ -136,6 +137,7 @@ fn csv_row(event: &Event) -> [String; 18] {
             e.user_id.to_string(),
             opt(e.tier_id.as_ref().map(ToString::to_string)),
             opt(e.override_id.as_ref().map(ToString::to_string)),
+            opt(e.limit_id.as_ref().map(ToString::to_string)),
             opt(e.window.map(|w| w.as_str().to_string())),
             opt(e.metric.map(|m| m.as_str().to_string())),
             opt(e.threshold.map(|t| t.to_string())),
@@ -155,6 +157,7 @@ fn csv_row(event: &Event) -> [String; 18] {
             at,
             opt(c.user_id.as_ref().map(ToString::to_string)),
             opt(c.tier_id.as_ref().map(ToString::to_string)),
+            String::new(),
             String::new(),
             String::new(),
             String::new(),
@@ -220,6 +223,7 @@ mod tests {
             user_id: UserId::parse("=2+5").unwrap(),
             tier_id: Some(TierId::parse("@sum").unwrap()),
             override_id: None,
+            limit_id: None,
             window: None,
             metric: None,
             threshold: None,

@@ -14,6 +14,7 @@ use quota_shared::page::PageRequest;
 use quota_shared::quota::{CheckAnswer, ReservationSummary};
 use quota_shared::rules::basis::{Basis, OverrideSummary};
 use quota_shared::rules::decide::Decision;
+use quota_shared::rules::decide::ModelScope;
 use quota_shared::rules::resolve::{self, Candidate, CandidateSource, MAX_ROLES, MatchedBy, Outcome, Subject};
 use quota_shared::store::EventFilter;
 use serde::Serialize;
@@ -112,7 +113,7 @@ async fn inspect(
     let events = s.store.search_events(&mine, &PageRequest { limit: RECENT_EVENTS, next_token: None }, now).await?;
     let resolution = resolve::resolve(&config, view.direct.as_ref(), &subject);
     let basis = Basis::at(&resolution, &view.overrides, now);
-    let outcome = CheckAnswer::judge(&basis, &view.usage, s.no_match, now);
+    let outcome = CheckAnswer::judge(&basis, &view.usage, ModelScope::Every, s.no_match, now);
     let deciding = basis.decided_by.map(|o| o.override_id.clone());
     let mut overrides: Vec<&Override> = view.overrides.overrides.iter().collect();
     overrides.sort_by(|a, b| b.valid_from.cmp(&a.valid_from).then(b.override_id.cmp(&a.override_id)));

@@ -1,7 +1,7 @@
 //! Quota events: blocks, warnings and overrides applied, for the inspector
 //! and for reports by user, tier, type and time.
 
-use super::{Amount, EventId, Metric, OverrideId, SessionId, TierId, UserId};
+use super::{Amount, EventId, LimitId, Metric, OverrideId, SessionId, TierId, UserId};
 use crate::model::period::{Period, Window};
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
@@ -28,6 +28,9 @@ pub struct QuotaEvent {
     /// The override that decided, when one did (its limits were the ones).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub override_id: Option<OverrideId>,
+    /// The model limit whose window this is about (none: the tier's own).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub limit_id: Option<LimitId>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub window: Option<Window>,
     /// What the limit counted, for blocks and warnings (cost when absent
@@ -68,8 +71,13 @@ impl QuotaEvent {
             Some(t) => format!("{}{t}:{metric}{period}", self.event_type.as_str()),
             None => format!("{}:{metric}{period}", self.event_type.as_str()),
         };
-        match &self.override_id {
+        let key = match &self.override_id {
             Some(o) => format!("{key}@{o}"),
+            None => key,
+        };
+        // A model limit's window is news of its own, once per entry.
+        match &self.limit_id {
+            Some(l) => format!("{key}/ml:{l}"),
             None => key,
         }
     }
@@ -86,6 +94,7 @@ mod tests {
             user_id: UserId::parse("u1").unwrap(),
             tier_id: None,
             override_id: None,
+            limit_id: None,
             window: Some(window),
             metric: None,
             threshold,

@@ -11,6 +11,7 @@ mod email;
 mod event;
 mod ids;
 mod limits;
+pub mod model_limit;
 mod money;
 mod overrides;
 pub mod period;
@@ -29,8 +30,8 @@ pub use charge::{Charge, Consumption, CostSource};
 pub use email::{DomainPattern, Email, MAX_PATTERN_LEN, PatternKind};
 pub use event::{EventType, QuotaEvent};
 pub use ids::{
-    AssignmentId, EventId, JwtRole, OverrideId, PriceId, RequestId, SessionId, TEXT_FORBIDDEN, TEXT_SPACE, TierId,
-    UserId, check_text,
+    AssignmentId, EventId, JwtRole, LimitId, OverrideId, PriceId, RequestId, SessionId, TEXT_FORBIDDEN, TEXT_SPACE,
+    TierId, UserId, check_text,
 };
 pub use limits::{Limits, LimitsPatch, MAX_COUNT_LIMIT};
 pub use money::Money;
@@ -42,7 +43,7 @@ pub use tier::{
     DEFAULT_RESERVATION_TTL_SECONDS, DEFAULT_SOFT_LIMIT_PERCENTAGE, Enforcement, LimitAction, NewTier, Tier, TierPatch,
 };
 pub use usage::{
-    CONTENDED_WITHIN, Committed, LastWrite, MAX_TOKENS, Reservation, UsageDelta, UsageSnapshot, UsageTotals,
+    CONTENDED_WITHIN, Committed, LastWrite, MAX_TOKENS, ModelUsage, Reservation, UsageDelta, UsageSnapshot, UsageTotals,
 };
 
 /// For PATCH fields that may be set to null: absent is `None`, `null` is

@@ -1,6 +1,7 @@
 //! Quota tiers: the limits an assignment hands to users.
 
 use super::limits::{with_limits, with_limits_patch};
+use super::model_limit::{MAX_MODEL_LIMITS, ModelLimit, NewModelLimit, model_limits};
 use super::{Amount, Audit, Limits, Metric, Money, TierId};
 use crate::error::{Error, FieldErrors};
 use chrono::{DateTime, Utc};
@@ -59,6 +60,10 @@ pub struct Tier {
     pub default_reservation: Option<Money>,
     #[schema(minimum = 1, maximum = 86_400)]
     pub reservation_ttl_seconds: u32,
+    /// Limits on some models, beside the tier's own (at most 10).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[schema(max_items = 10)]
+    pub model_limits: Vec<ModelLimit>,
     #[serde(flatten)]
     pub audit: Audit,
 }
@@ -91,11 +96,18 @@ pub struct NewTier {
     #[serde(default)]
     #[schema(minimum = 1, maximum = 86_400)]
     pub reservation_ttl_seconds: Option<u32>,
+    /// Limits on some models, beside the tier's own (at most 10).
+    #[serde(default)]
+    #[schema(max_items = 10)]
+    pub model_limits: Vec<NewModelLimit>,
 }}
 
 impl NewTier {
     pub fn into_tier(self, actor: &str, now: DateTime<Utc>) -> Result<Tier, Error> {
         let limits = self.limits();
+        let mut errors = FieldErrors::default();
+        let model_limits = model_limits("modelLimits", self.model_limits, &mut errors);
+        errors.into_result()?;
         let tier = Tier {
             tier_id: self.tier_id,
             tier_name: self.tier_name.trim().to_string(),
@@ -108,6 +120,7 @@ impl NewTier {
             enforcement: self.enforcement.unwrap_or_default(),
             default_reservation: self.default_reservation,
             reservation_ttl_seconds: self.reservation_ttl_seconds.unwrap_or(DEFAULT_RESERVATION_TTL_SECONDS),
+            model_limits,
             audit: Audit::new(actor, now),
         };
         tier.validate()?;
@@ -143,6 +156,10 @@ pub struct TierPatch {
     #[serde(default)]
     #[schema(minimum = 1, maximum = 86_400)]
     pub reservation_ttl_seconds: Option<u32>,
+    /// Replaces the model limits (`[]` removes them).
+    #[serde(default)]
+    #[schema(max_items = 10)]
+    pub model_limits: Option<Vec<NewModelLimit>>,
 }}
 
 impl Tier {
@@ -160,6 +177,7 @@ impl Tier {
             enforcement: Enforcement::Standard,
             default_reservation: None,
             reservation_ttl_seconds: DEFAULT_RESERVATION_TTL_SECONDS,
+            model_limits: vec![],
             audit: Audit::new("system", at),
         }
     }
@@ -175,12 +193,18 @@ impl Tier {
             && patch.enabled.is_none()
             && patch.enforcement.is_none()
             && patch.default_reservation.is_none()
-            && patch.reservation_ttl_seconds.is_none();
+            && patch.reservation_ttl_seconds.is_none()
+            && patch.model_limits.is_none();
         if empty {
             return Err(Error::field("body", "names no field to change"));
         }
         let mut next = self.clone();
         patch.limits_patch().apply(&mut next.limits);
+        if let Some(raw) = patch.model_limits {
+            let mut errors = FieldErrors::default();
+            next.model_limits = model_limits("modelLimits", raw, &mut errors);
+            errors.into_result()?;
+        }
         if let Some(name) = patch.tier_name {
             next.tier_name = name.trim().to_string();
         }
@@ -230,6 +254,9 @@ impl Tier {
             errors.push("description", format!("must be at most {MAX_DESCRIPTION_LEN} characters"));
         }
         self.limits.validate(&mut errors);
+        if self.model_limits.len() > MAX_MODEL_LIMITS {
+            errors.push("modelLimits", format!("at most {MAX_MODEL_LIMITS} entries"));
+        }
         if self.soft_limit_percentage > 100 {
             errors.push("softLimitPercentage", "must be between 0 and 100");
         }

@@ -1,11 +1,11 @@
 //! What a user has spent in the current day and month.
 
-use super::{Amount, Metric, Money, RequestId};
+use super::{Amount, LimitId, Metric, Money, RequestId};
 use crate::error::{Error, FieldErrors};
 use crate::model::period::Window;
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 /// Token counts above this are certainly a mistake (and would stop summing
 /// exactly in the store long before u64 overflows).
@@ -79,6 +79,25 @@ pub struct UsageSnapshot {
     /// Reservations not yet settled or released (expired ones included
     /// until a check releases them).
     pub reservations: Vec<Reservation>,
+    /// Usage of each model limit's models (only entries used this month).
+    pub models: BTreeMap<LimitId, ModelUsage>,
+}
+
+/// What a model limit's models used, per window. Tokens are all four kinds
+/// together (held as `input_tokens`, so `amount(Tokens)` reads them).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct ModelUsage {
+    pub daily: UsageTotals,
+    pub monthly: UsageTotals,
+}
+
+impl ModelUsage {
+    pub fn totals(&self, window: Window) -> &UsageTotals {
+        match window {
+            Window::Daily => &self.daily,
+            Window::Monthly => &self.monthly,
+        }
+    }
 }
 
 /// A window's usage plus the reservations held in it: what a strict check
@@ -153,6 +172,23 @@ impl UsageSnapshot {
             Window::Daily => &self.committed_daily,
             Window::Monthly => &self.committed_monthly,
         }
+    }
+
+    /// What the models of `limit` used (nothing yet: zero).
+    pub fn model(&self, limit: &LimitId) -> ModelUsage {
+        self.models.get(limit).copied().unwrap_or_default()
+    }
+
+    /// [`Self::plus`], the request also counted toward the model limits `limits`.
+    pub fn plus_for(&self, d: &UsageDelta, limits: &[LimitId]) -> Self {
+        let mut next = self.plus(d);
+        let counted = UsageDelta { cost: d.cost, input_tokens: d.input_tokens + d.output_tokens, output_tokens: 0 };
+        for id in limits {
+            let m = next.models.entry(id.clone()).or_default();
+            m.daily = m.daily.plus(&counted);
+            m.monthly = m.monthly.plus(&counted);
+        }
+        next
     }
 
     /// The state after recording `d`; its committed figures grow by the same.

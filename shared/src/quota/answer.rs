@@ -7,7 +7,7 @@ use crate::model::price::Pricing;
 use crate::model::{CostSource, Money, PriceId, RequestId, Reservation, TierId, UsageSnapshot, UserId};
 use crate::quota::context::QuotaContext;
 use crate::rules::basis::{Basis, OverrideSummary};
-use crate::rules::decide::{self, Decision, NoMatchPolicy, Verdict, WarningLevel};
+use crate::rules::decide::{self, Decision, ModelScope, NoMatchPolicy, Verdict, WarningLevel};
 use crate::rules::resolve::MatchedBy;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -81,9 +81,15 @@ pub struct CheckAnswer {
 impl CheckAnswer {
     /// The answer for what decides (tier and override) and the usage at
     /// `now`: the one place that turns a resolution into a decision.
-    pub fn judge(basis: &Basis<'_>, usage: &UsageSnapshot, no_match: NoMatchPolicy, now: DateTime<Utc>) -> Self {
+    pub fn judge(
+        basis: &Basis<'_>,
+        usage: &UsageSnapshot,
+        models: ModelScope<'_>,
+        no_match: NoMatchPolicy,
+        now: DateTime<Utc>,
+    ) -> Self {
         let decision = match basis.rules() {
-            Some(rules) => decide::decide(&rules, usage, now),
+            Some(rules) => decide::decide(&rules, usage, models, now),
             None => decide::decide_unmatched(no_match, usage, now),
         };
         CheckAnswer {
@@ -116,6 +122,8 @@ impl CheckAnswer {
         CheckAnswer {
             decision: Decision {
                 allowed: true,
+                blocked_by: None,
+                suggested_model: None,
                 decision: Verdict::Allow,
                 warning_level: WarningLevel(None),
                 windows: decide::window_statuses(None, usage, now),

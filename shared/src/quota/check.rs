@@ -12,7 +12,7 @@ use crate::quota::checker::Checker;
 use crate::quota::port::{CheckStore, UserView};
 use crate::quota::request::CheckRequest;
 use crate::rules::basis::Basis;
-use crate::rules::decide::{Decision, Verdict};
+use crate::rules::decide::{Decision, ModelScope, Verdict};
 use crate::rules::pricing;
 use crate::rules::reserve::strict_rules;
 use crate::rules::resolve::{self, Subject};
@@ -46,7 +46,7 @@ impl<S: CheckStore> Checker<S> {
             let config = self.config_at(view.config_version).await?;
             let resolution = resolve::resolve(&config, view.direct.as_ref(), subject);
             let basis = Basis::at(&resolution, &view.overrides, now);
-            Ok::<_, Error>(CheckAnswer::judge(&basis, &view.usage, self.no_match, now))
+            Ok::<_, Error>(CheckAnswer::judge(&basis, &view.usage, ModelScope::Every, self.no_match, now))
         };
         self.within_check_budget(attempt, now).await.unwrap_or_else(|e| self.degraded(&e, now))
     }
@@ -76,7 +76,8 @@ impl<S: CheckStore> Checker<S> {
             return self.strict_check(request, view, now).await;
         }
         self.users.put(subject.user_id.clone(), UserEntry { day, view: view.clone() });
-        let mut outcome = CheckAnswer::judge(&basis, &view.usage, self.no_match, now);
+        let mut outcome =
+            CheckAnswer::judge(&basis, &view.usage, ModelScope::of(request.model.as_ref()), self.no_match, now);
         outcome.quota_context = Some(CheckAnswer::context_for(&subject.user_id, &basis, view.config_version));
         if basis.rules().is_some() && outcome.decision.decision == Verdict::Block {
             tracing::info!(user = %subject.user_id, matched_by = %outcome.matched_by, "check blocked");
@@ -111,6 +112,7 @@ impl<S: CheckStore> Checker<S> {
             user_id: o.user_id.clone(),
             tier_id: basis.tier.map(|t| t.tier_id.clone()),
             override_id: Some(o.override_id.clone()),
+            limit_id: None,
             window: None,
             metric: None,
             threshold: None,
@@ -145,7 +147,10 @@ impl<S: CheckStore> Checker<S> {
         let (Some(window), Some(metric)) = (decision.blocking_window, decision.blocking_metric) else {
             return;
         };
-        let Some(status) = decision.windows.iter().find(|w| w.period == window && w.metric == metric) else {
+        let limit_id = decision.blocked_by.as_ref().and_then(|b| b.limit_id.clone());
+        let Some(status) =
+            decision.windows.iter().find(|w| w.period == window && w.metric == metric && w.limit_id == limit_id)
+        else {
             return;
         };
         let event = QuotaEvent {
@@ -154,6 +159,7 @@ impl<S: CheckStore> Checker<S> {
             user_id: request.subject.user_id.clone(),
             tier_id: basis.tier.map(|t| t.tier_id.clone()),
             override_id: basis.decided_by.map(|o| o.override_id.clone()),
+            limit_id,
             window: Some(window),
             metric: Some(metric),
             threshold: None,

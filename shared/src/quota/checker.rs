@@ -120,6 +120,8 @@ impl<S: CheckStore> Checker<S> {
         emf::count(Counter::DegradedAnswers, &[("FailureMode", if open { "open" } else { "closed" })]);
         CheckAnswer {
             decision: Decision {
+                blocked_by: None,
+                suggested_model: None,
                 allowed: open,
                 decision: if open { Verdict::Allow } else { Verdict::Block },
                 warning_level: WarningLevel(None),

@@ -5,7 +5,8 @@
 
 use crate::error::Error;
 use crate::model::{
-    Assignment, Charge, Money, QuotaEvent, RequestId, Reservation, TierId, UsageSnapshot, UserId, UserOverrides,
+    Assignment, Charge, LimitId, Money, QuotaEvent, RequestId, Reservation, TierId, UsageSnapshot, UserId,
+    UserOverrides,
 };
 use crate::rules::reserve::Bound;
 use crate::rules::resolve::SharedConfig;
@@ -77,6 +78,9 @@ pub struct Recording<'a> {
     pub writer: &'a str,
     /// The reservation this record settles (a strict check's, same request id).
     pub settles: Option<&'a Reservation>,
+    /// The model limits of the judged tier whose models this request used:
+    /// it counts toward each of them too.
+    pub model_limits: &'a [LimitId],
 }
 
 /// One guarded attempt to record a request: the store writes only if the

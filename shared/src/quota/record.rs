@@ -15,8 +15,9 @@
 use crate::emf::{self, Counter};
 use crate::error::Error;
 use crate::model::Metric;
+use crate::model::model_limit::matching;
 use crate::model::period::{Period, Window};
-use crate::model::{Charge, EventId, EventType, LastWrite, QuotaEvent, Tier, UsageSnapshot};
+use crate::model::{Charge, EventId, EventType, LastWrite, LimitId, QuotaEvent, Tier, UsageSnapshot};
 use crate::quota::answer::{CheckAnswer, Crossing, RecordAnswer};
 use crate::quota::cache::UserEntry;
 use crate::quota::checker::Checker;
@@ -24,7 +25,7 @@ use crate::quota::judgement::{Judgement, judgement};
 use crate::quota::port::{CheckStore, GuardedRecord, RecordOutcome, RecordPlan, Recording, UserView};
 use crate::quota::request::RecordRequest;
 use crate::rules::basis::Basis;
-use crate::rules::decide::{self, WarningLevel};
+use crate::rules::decide::{self, ModelScope, WarningLevel};
 use crate::rules::pricing;
 use chrono::{DateTime, Utc};
 
@@ -64,6 +65,15 @@ impl<S: CheckStore> Checker<S> {
             Judgement::Judged(basis) => basis.tier.map(|t| &t.tier_id),
             Judgement::Unjudged => None,
         };
+        let model_limits: Vec<LimitId> = rules
+            .as_ref()
+            .map(|r| {
+                matching(&r.model_limits, request.usage.model.as_ref())
+                    .into_iter()
+                    .map(|l| l.limit_id.clone())
+                    .collect()
+            })
+            .unwrap_or_default();
         // A strict check's reservation of this request id is settled by it.
         let recording = Recording {
             user,
@@ -73,6 +83,7 @@ impl<S: CheckStore> Checker<S> {
             tier,
             writer: &self.writer,
             settles: None,
+            model_limits: &model_limits,
         };
 
         // Guarded: one write, and the exact new state known without a read.
@@ -83,7 +94,7 @@ impl<S: CheckStore> Checker<S> {
                 break;
             }
             let settles = view.usage.reservation(&request.request_id).cloned();
-            let mut post = view.usage.plus(&charge.delta);
+            let mut post = view.usage.plus_for(&charge.delta, &model_limits);
             post.release(&request.request_id, &day);
             let events = match (&judgement, &rules) {
                 (Judgement::Judged(basis), Some(rules)) => new_warnings(rules, basis, &view.usage, &post, request, now),
@@ -201,7 +212,8 @@ impl<S: CheckStore> Checker<S> {
         let user = &request.subject.user_id;
         let (state, judged) = match judgement {
             Judgement::Judged(basis) => {
-                let mut state = CheckAnswer::judge(basis, &view.usage, self.no_match, now);
+                let models = ModelScope::of(request.usage.model.as_ref());
+                let mut state = CheckAnswer::judge(basis, &view.usage, models, self.no_match, now);
                 state.quota_context = Some(CheckAnswer::context_for(user, basis, view.config_version));
                 (state, true)
             }
@@ -251,17 +263,23 @@ fn new_warnings(
     request: &RecordRequest,
     now: DateTime<Utc>,
 ) -> Vec<QuotaEvent> {
-    decide::warnings_reached(rules, post)
+    decide::warnings_reached(rules, post, request.usage.model.as_ref())
         .into_iter()
-        .map(|(window, metric, threshold)| {
-            let used = post.totals(window).amount(metric);
-            let limit = rules.limit_of(window, metric);
+        .map(|(limit_id, window, metric, threshold)| {
+            let (used, limit) = match &limit_id {
+                None => (post.totals(window).amount(metric), rules.limit_of(window, metric)),
+                Some(id) => (
+                    post.model(id).totals(window).amount(metric),
+                    rules.model_limits.iter().find(|l| &l.limit_id == id).and_then(|l| l.limits.get(window, metric)),
+                ),
+            };
             QuotaEvent {
                 event_id: EventId::generate(),
                 event_type: EventType::Warning,
                 user_id: request.subject.user_id.clone(),
                 tier_id: basis.tier.map(|t| t.tier_id.clone()),
                 override_id: basis.decided_by.map(|o| o.override_id.clone()),
+                limit_id,
                 window: Some(window),
                 metric: Some(metric),
                 threshold: Some(threshold),

@@ -4,14 +4,14 @@
 use crate::emf::{self, Counter};
 use crate::error::Error;
 use crate::model::period::{Period, Window};
-use crate::model::{RequestId, Reservation, UserId};
+use crate::model::{RequestId, Reservation};
 use crate::quota::answer::{CheckAnswer, ReservationSummary};
 use crate::quota::cache::UserEntry;
 use crate::quota::checker::Checker;
 use crate::quota::port::{CheckStore, ReserveOutcome, ReservePlan, UserView};
 use crate::quota::request::CheckRequest;
 use crate::rules::basis::Basis;
-use crate::rules::decide::{Verdict, WarningLevel};
+use crate::rules::decide::{ModelScope, Verdict, WarningLevel};
 use crate::rules::reserve::{Bound, MAX_OPEN_RESERVATIONS, bounds, misfits, releasable, strict_rules, too_many_open};
 use crate::rules::{pricing, resolve};
 use chrono::{DateTime, Duration, Utc};
@@ -54,7 +54,7 @@ impl<S: CheckStore> Checker<S> {
             let Some(rules) = strict_rules(&basis) else {
                 // The configuration changed under us: no longer strict.
                 self.users.put(user.clone(), UserEntry { day: today, view: view.clone() });
-                return Ok(self.strict_answer(&basis, &view, user, now, None));
+                return Ok(self.strict_answer(&basis, &view, request, now, None));
             };
             // A model and token estimates, without a cost: the price in effect
             // prices the reservation (an unpriced model is refused).
@@ -71,7 +71,7 @@ impl<S: CheckStore> Checker<S> {
                 return Ok(self.refuse(
                     &basis,
                     &view,
-                    user,
+                    request,
                     now,
                     &[],
                     "This quota is strict: send estimatedCost with the check (the tier sets no defaultReservation).",
@@ -85,7 +85,7 @@ impl<S: CheckStore> Checker<S> {
                 expires_at: now + Duration::seconds(i64::from(rules.reservation_ttl_seconds)),
             };
             if too_many_open(&view.usage, &request_id, now) {
-                return Ok(self.refuse_full(&basis, &view, user, now));
+                return Ok(self.refuse_full(&basis, &view, request, now));
             }
             let release = releasable(&view.usage, &request_id, now);
             let replaces = view.usage.reservation(&request_id).filter(|r| r.expired(now)).cloned();
@@ -94,7 +94,7 @@ impl<S: CheckStore> Checker<S> {
             // An estimate larger than a limit never fits: refuse without a write.
             let never: Vec<Bound> = bounds.iter().filter(|b| b.at_most.is_sign_negative()).copied().collect();
             if !never.is_empty() {
-                return Ok(self.refuse(&basis, &view, user, now, &never, ""));
+                return Ok(self.refuse(&basis, &view, request, now, &never, ""));
             }
             let plan = ReservePlan {
                 user,
@@ -113,13 +113,13 @@ impl<S: CheckStore> Checker<S> {
                     view.usage.hold(reservation.clone());
                     self.users.put(user.clone(), UserEntry { day: today, view: view.clone() });
                     emf::count(Counter::Reservations, &[]);
-                    let mut answer = self.strict_answer(&basis, &view, user, now, Some(&reservation));
+                    let mut answer = self.strict_answer(&basis, &view, request, now, Some(&reservation));
                     if let (Some(held), Some((p, _))) = (answer.reservation.as_mut(), &priced) {
                         held.price_id = Some(p.price_id.clone());
                     }
                     return Ok(answer);
                 }
-                ReserveOutcome::AlreadyRecorded => return Ok(self.strict_answer(&basis, &view, user, now, None)),
+                ReserveOutcome::AlreadyRecorded => return Ok(self.strict_answer(&basis, &view, request, now, None)),
                 ReserveOutcome::ConfigChanged => view = self.store.load_user_view(user, now).await?,
                 ReserveOutcome::Refused(current) => {
                     view.usage = *current;
@@ -128,16 +128,16 @@ impl<S: CheckStore> Checker<S> {
                     if let Some(held) = view.usage.reservation(&request_id).filter(|r| !r.expired(now)).cloned() {
                         same_estimate(&held, &reservation)?;
                         self.users.put(user.clone(), UserEntry { day: today, view: view.clone() });
-                        return Ok(self.strict_answer(&basis, &view, user, now, Some(&held)));
+                        return Ok(self.strict_answer(&basis, &view, request, now, Some(&held)));
                     }
                     if too_many_open(&view.usage, &request_id, now) {
                         self.users.put(user.clone(), UserEntry { day: today.clone(), view: view.clone() });
-                        return Ok(self.refuse_full(&basis, &view, user, now));
+                        return Ok(self.refuse_full(&basis, &view, request, now));
                     }
                     let misfits = misfits(&rules, &view.usage, &reservation, now, &today);
                     if !misfits.is_empty() {
                         self.users.put(user.clone(), UserEntry { day: today.clone(), view: view.clone() });
-                        let outcome = self.refuse(&basis, &view, user, now, &misfits, "");
+                        let outcome = self.refuse(&basis, &view, request, now, &misfits, "");
                         if outcome.decision.retry_at.is_none() {
                             self.note_block(&basis, &outcome.decision, &view.usage, request, now).await;
                         }
@@ -155,11 +155,13 @@ impl<S: CheckStore> Checker<S> {
         &self,
         basis: &Basis<'_>,
         view: &UserView,
-        user: &UserId,
+        request: &CheckRequest,
         now: DateTime<Utc>,
         held: Option<&Reservation>,
     ) -> CheckAnswer {
-        let mut outcome = CheckAnswer::judge(basis, &view.usage, self.no_match, now);
+        let user = &request.subject.user_id;
+        let models = ModelScope::of(request.model.as_ref());
+        let mut outcome = CheckAnswer::judge(basis, &view.usage, models, self.no_match, now);
         outcome.quota_context = Some(CheckAnswer::context_for(user, basis, view.config_version));
         outcome.reservation = held.map(ReservationSummary::from);
         outcome
@@ -167,12 +169,18 @@ impl<S: CheckStore> Checker<S> {
 
     /// A refusal: the user holds [`MAX_OPEN_RESERVATIONS`] already; retry
     /// when the first of them expires (or settle or release some).
-    fn refuse_full(&self, basis: &Basis<'_>, view: &UserView, user: &UserId, now: DateTime<Utc>) -> CheckAnswer {
+    fn refuse_full(
+        &self,
+        basis: &Basis<'_>,
+        view: &UserView,
+        request: &CheckRequest,
+        now: DateTime<Utc>,
+    ) -> CheckAnswer {
         let message = format!(
             "This user holds {MAX_OPEN_RESERVATIONS} open reservations, the most there may be: record or release \
              the turns they belong to, or retry when the first expires."
         );
-        let mut outcome = self.refuse(basis, view, user, now, &[], &message);
+        let mut outcome = self.refuse(basis, view, request, now, &[], &message);
         outcome.decision.retry_at = view.usage.reservations.iter().map(|r| r.expires_at).filter(|t| *t > now).min();
         outcome
     }
@@ -185,12 +193,14 @@ impl<S: CheckStore> Checker<S> {
         &self,
         basis: &Basis<'_>,
         view: &UserView,
-        user: &UserId,
+        request: &CheckRequest,
         now: DateTime<Utc>,
         misfits: &[Bound],
         message: &str,
     ) -> CheckAnswer {
-        let mut outcome = CheckAnswer::judge(basis, &view.usage, self.no_match, now);
+        let user = &request.subject.user_id;
+        let models = ModelScope::of(request.model.as_ref());
+        let mut outcome = CheckAnswer::judge(basis, &view.usage, models, self.no_match, now);
         outcome.quota_context = Some(CheckAnswer::context_for(user, basis, view.config_version));
         let d = &mut outcome.decision;
         d.allowed = false;

@@ -7,6 +7,7 @@ use super::item::{self, Item, epoch, key, n, s, time, usage_key};
 use super::keys;
 use super::schema::{PK, RANK_PK, SK, TTL};
 use crate::error::Error;
+use crate::model::Metric;
 use crate::model::period::{Period, Window};
 use crate::model::{
     Charge, Consumption, QuotaEvent, RequestId, Reservation, TierId, UsageDelta, UsageSnapshot, UserId,
@@ -102,6 +103,16 @@ fn usage_update(table: &str, r: &Recording<'_>, events: &[QuotaEvent]) -> (Updat
         adds.add(item::day_attr(&day, attr), value);
     }
     let tokens = Decimal::from(delta.input_tokens + delta.output_tokens);
+    // The model limits whose models this is (at most MAX_MODEL_LIMITS).
+    for limit in r.model_limits {
+        for (metric, value) in
+            [(Metric::Cost, delta.cost.value()), (Metric::Tokens, tokens), (Metric::Requests, Decimal::ONE)]
+        {
+            let attr = item::model_attr(limit, metric);
+            adds.add(item::day_attr(&day, &attr), value);
+            adds.add(attr, value);
+        }
+    }
     adds.committed(Some(&day.key()), delta.cost.value(), tokens, Decimal::ONE);
     let mut update = Update::builder()
         .table_name(table)
@@ -283,7 +294,16 @@ impl DynamoStore {
         at: DateTime<Utc>,
     ) -> Result<RecordOutcome, Error> {
         let charge = Charge::client(Consumption::client(*delta), delta.cost);
-        let recording = Recording { user, request, charge: &charge, at, tier: None, writer: "direct", settles: None };
+        let recording = Recording {
+            user,
+            request,
+            charge: &charge,
+            at,
+            tier: None,
+            writer: "direct",
+            settles: None,
+            model_limits: &[],
+        };
         self.record_usage_unguarded(recording).await
     }
 
@@ -337,7 +357,7 @@ impl DynamoStore {
     /// transaction, and the caller knows the exact new state without reading it.
     pub async fn record_usage_guarded(&self, plan: RecordPlan<'_>) -> Result<GuardedRecord, Error> {
         let r = plan.recording;
-        let post = plan.expected.plus(&r.charge.delta);
+        let post = plan.expected.plus_for(&r.charge.delta, r.model_limits);
         // `#m3` is the month's request count, which every record moves by one.
         let mut conditions = vec![if plan.expected.monthly.requests == 0 {
             "(attribute_not_exists(#m3) OR #m3 = :expected)".to_string()

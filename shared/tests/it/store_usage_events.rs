@@ -109,6 +109,7 @@ fn event(kind: EventType, u: &str, tier: &str, at_: &str, session: Option<&str>)
         user_id: user(u),
         tier_id: Some(TierId::parse(tier).unwrap()),
         override_id: None,
+        limit_id: None,
         window: Some(Window::Monthly),
         metric: None,
         threshold: (kind == EventType::Warning).then_some(80),

@@ -196,6 +196,7 @@ pub fn quota_event(
         user_id: UserId::parse(user).expect("valid test id"),
         tier_id: Some(TierId::parse(tier).expect("valid test id")),
         override_id: None,
+        limit_id: None,
         window: Some(quota_shared::model::period::Window::Daily),
         metric: None,
         threshold: (kind == EventType::Warning).then_some(80),

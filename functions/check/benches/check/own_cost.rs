@@ -80,7 +80,7 @@ pub(crate) async fn own_cost_with_stub() {
     let view = warm.store().load_user_view(&user, now).await.expect("stub view");
     let (cpu, wall) = per_call(200_000, |_| {
         let r = resolve::resolve(&config, view.direct.as_ref(), &req.subject);
-        let d = decide::decide(r.tier.expect("resolves"), &view.usage, now);
+        let d = decide::decide(r.tier.expect("resolves"), &view.usage, decide::ModelScope::Unnamed, now);
         std::hint::black_box(d);
         std::future::ready(())
     })

@@ -126,7 +126,13 @@ fn every_429_says_when_to_look_again_even_a_no_match_block() {
     use quota_shared::rules::resolve::MatchedBy;
     let now = testkit::at("2026-11-27T23:00:00Z");
     let nobody = Basis { tier: None, matched_by: MatchedBy::None, decided_by: None };
-    let answer = CheckAnswer::judge(&nobody, &UsageSnapshot::default(), NoMatchPolicy::Block, now);
+    let answer = CheckAnswer::judge(
+        &nobody,
+        &UsageSnapshot::default(),
+        quota_shared::rules::decide::ModelScope::Unnamed,
+        NoMatchPolicy::Block,
+        now,
+    );
     assert!(!answer.decision.allowed);
     let response = check_fn::routes::check_response(&answer, now);
     assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);

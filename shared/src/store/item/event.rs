@@ -5,7 +5,8 @@ use super::attr::{Item, amount, corrupt, get_n, get_s, get_time, id, key, money,
 use crate::error::Error;
 use crate::model::period::{Period, Window};
 use crate::model::{
-    AdminChange, Event, EventId, EventType, Metric, OverrideId, QuotaEvent, SessionId, TargetType, TierId, UserId,
+    AdminChange, Event, EventId, EventType, LimitId, Metric, OverrideId, QuotaEvent, SessionId, TargetType, TierId,
+    UserId,
 };
 use crate::store::keys;
 use crate::store::schema::{GSI1_PK, GSI1_SK, GSI2_PK, GSI2_SK, GSI3_PK, GSI3_SK, TTL};
@@ -28,6 +29,9 @@ pub fn event_to_item(e: &QuotaEvent, expires_at: i64) -> Item {
     }
     if let Some(o) = &e.override_id {
         item.insert("overrideId".into(), s(o.as_str()));
+    }
+    if let Some(l) = &e.limit_id {
+        item.insert("limitId".into(), s(l.as_str()));
     }
     item.insert(GSI2_PK.into(), s(keys::event_type_pk(e.event_type)));
     item.insert(GSI2_SK.into(), s(&sk));
@@ -127,6 +131,7 @@ pub fn event_from_item(item: &Item) -> Result<QuotaEvent, Error> {
             .map(OverrideId::parse)
             .transpose()
             .map_err(|_| corrupt("overrideId", item))?,
+        limit_id: opt_s(item, "limitId").map(LimitId::parse).transpose().map_err(|_| corrupt("limitId", item))?,
         window,
         metric,
         threshold: opt_n(item, "threshold")?,
@@ -154,6 +159,7 @@ mod tests {
             user_id: UserId::parse("dana").unwrap(),
             tier_id: Some(TierId::parse("faculty").unwrap()),
             override_id: Some(OverrideId::generate()),
+            limit_id: Some(LimitId::parse("premium").unwrap()),
             window: Some(Window::Daily),
             metric: Some(Metric::Tokens),
             threshold: Some(80),

@@ -25,6 +25,7 @@ pub fn tier_mutable_attributes(t: &Tier) -> Vec<(&'static str, AttributeValue)> 
         ("enforcement", s(t.enforcement.as_str())),
         ("defaultReservation", opt_money(t.default_reservation)),
         ("reservationTtlSeconds", n(t.reservation_ttl_seconds)),
+        (super::MODEL_LIMITS, super::model_limits_attribute(&t.model_limits)),
         ("updatedAt", time(t.audit.updated_at)),
         ("updatedBy", s(&t.audit.updated_by)),
         ("version", n(t.audit.version)),
@@ -69,6 +70,7 @@ fn tier_fields(item: &Item) -> Result<Tier, Error> {
         },
         default_reservation: opt_money(item, "defaultReservation")?,
         reservation_ttl_seconds: opt_n(item, "reservationTtlSeconds")?.unwrap_or(DEFAULT_RESERVATION_TTL_SECONDS),
+        model_limits: super::model_limits_of(item)?,
         audit: audit(item)?,
     })
 }

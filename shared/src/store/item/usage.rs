@@ -4,10 +4,14 @@
 use super::attr::{Item, corrupt, get_n, get_s, get_time, key, money, n, opt_n, opt_s, s, time};
 use crate::error::Error;
 use crate::model::period::{Period, Window};
-use crate::model::{Committed, LastWrite, QuotaEvent, RequestId, Reservation, UsageSnapshot, UsageTotals, UserId};
+use crate::model::{
+    Committed, LastWrite, LimitId, Metric, ModelUsage, QuotaEvent, RequestId, Reservation, UsageSnapshot, UsageTotals,
+    UserId,
+};
 use crate::store::keys;
 use aws_sdk_dynamodb::types::AttributeValue;
 use chrono::{DateTime, Utc};
+use std::collections::{BTreeMap, BTreeSet};
 
 /// The key of a user's usage row for the month containing `at`.
 pub fn usage_key(user: &UserId, at: DateTime<Utc>) -> Item {
@@ -67,7 +71,43 @@ pub fn usage_from_item(item: Option<&Item>, at: DateTime<Utc>) -> Result<UsageSn
             .filter_map(|(k, v)| Some((k.strip_prefix(RESERVATION_PREFIX)?, v)))
             .map(|(id, v)| reservation(id, v, item))
             .collect::<Result<_, _>>()?,
+        models: model_usage(item, &day)?,
     })
+}
+
+/// A model limit's counters: `ml:{limitId}:cost`, `…:tokens`, `…:requests`
+/// for the month, and a day's with its day prefix (`d07:ml:premium:cost`).
+pub const MODEL_PREFIX: &str = "ml:";
+
+pub fn model_attr(limit: &LimitId, metric: Metric) -> String {
+    let name = match metric {
+        Metric::Cost => COST,
+        Metric::Tokens => "tokens",
+        Metric::Requests => REQUESTS,
+    };
+    format!("{MODEL_PREFIX}{limit}:{name}")
+}
+
+fn model_usage(item: &Item, day: &Period) -> Result<BTreeMap<LimitId, ModelUsage>, Error> {
+    let ids: BTreeSet<LimitId> = item
+        .keys()
+        .filter_map(|k| k.strip_prefix(MODEL_PREFIX)?.rsplit_once(':').map(|(id, _)| id))
+        .map(|id| LimitId::parse(id).map_err(|_| corrupt("model limit counter", item)))
+        .collect::<Result<_, _>>()?;
+    ids.into_iter()
+        .map(|id| {
+            let totals = |name: &dyn Fn(&str) -> String| -> Result<UsageTotals, Error> {
+                Ok(UsageTotals {
+                    cost: money(item, &name(&model_attr(&id, Metric::Cost)))?,
+                    input_tokens: opt_n(item, &name(&model_attr(&id, Metric::Tokens)))?.unwrap_or(0),
+                    output_tokens: 0,
+                    requests: opt_n(item, &name(&model_attr(&id, Metric::Requests)))?.unwrap_or(0),
+                })
+            };
+            let usage = ModelUsage { monthly: totals(&|n| n.to_string())?, daily: totals(&|n| day_attr(day, n))? };
+            Ok((id, usage))
+        })
+        .collect()
 }
 
 /// Usage plus held reservations: `commit:cost`, `commit:tokens`,
@@ -177,6 +217,16 @@ mod tests {
         for r in &u.reservations {
             item.insert(reservation_attr(&r.request_id), reservation_value(r));
         }
+        for (id, m) in &u.models {
+            for (t, name) in [
+                (&m.monthly, &(|n: &str| n.to_string()) as &dyn Fn(&str) -> String),
+                (&m.daily, &|n: &str| day_attr(&day, n)),
+            ] {
+                item.insert(name(&model_attr(id, Metric::Cost)), n(t.cost.value()));
+                item.insert(name(&model_attr(id, Metric::Tokens)), n(t.input_tokens));
+                item.insert(name(&model_attr(id, Metric::Requests)), n(t.requests));
+            }
+        }
         item
     }
 
@@ -197,6 +247,11 @@ mod tests {
                 day: "2026-11-27".into(),
                 expires_at: at("2026-11-27T10:10:00Z"),
             }],
+            models: [(
+                LimitId::parse("premium:v2").unwrap(),
+                ModelUsage { daily: totals("0.25", 1500, 0, 3), monthly: totals("4.5", 90_000, 0, 41) },
+            )]
+            .into(),
         }
     }
 
@@ -231,6 +286,8 @@ mod tests {
             (reservation_attr(&RequestId::parse("turn-1").unwrap()), s("held")),
             ("rsv:bad#id".to_string(), reservation_value(&snapshot().reservations[0])),
             (LAST_WRITE_AT.to_string(), s("yesterday")),
+            ("ml:bad#id:cost".to_string(), n(1)),
+            (model_attr(&LimitId::parse("premium:v2").unwrap(), Metric::Requests), n("x")),
         ];
         for (name, value) in broken {
             let mut item = good.clone();
