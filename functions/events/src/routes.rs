@@ -234,12 +234,12 @@ mod tests {
             occurred_at: at("2026-11-27T10:00:00Z"),
         };
         let row = cells(&Event::Quota(quota));
-        assert_eq!((row[3].as_str(), row[4].as_str(), row[12].as_str()), ("'=2+5", "'@sum", "'+cmd"));
+        assert_eq!((row[3].as_str(), row[4].as_str(), row[13].as_str()), ("'=2+5", "'@sum", "'+cmd"));
         let t = tier("t", "1", "");
         let actor = r#"=HYPERLINK("http://e.example","x")@a.b"#;
         let change = AdminChange::new(actor, "create", t.change_target(), None, Some(&t), at("2026-11-27T10:00:00Z"));
         let row = cells(&Event::Admin(change));
-        assert_eq!(row[13], format!("'{actor}"));
+        assert_eq!(row[14], format!("'{actor}"));
         for (cell, want) in [("-1", "'-1"), ("\tx", "'\tx"), ("\rx", "'\rx"), ("plain", "plain"), ("1.5", "1.5")] {
             assert_eq!(inert(cell.into()), want);
         }

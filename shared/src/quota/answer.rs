@@ -145,12 +145,15 @@ impl CheckAnswer {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Crossing {
     pub period: Window,
     pub metric: crate::model::Metric,
     pub threshold: WarningLevel,
+    /// The model limit whose window it is (absent: the tier's own).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub limit_id: Option<crate::model::LimitId>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]

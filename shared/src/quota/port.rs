@@ -112,7 +112,7 @@ pub enum RecordOutcome {
     Recorded,
     /// Not counted: the request's reservation was not as believed (settled,
     /// released or made meanwhile); this is the usage row now.
-    Stale(UsageSnapshot),
+    Stale(Box<UsageSnapshot>),
     /// This request id was counted before (at that time, with these
     /// figures, when known); nothing was added.
     Duplicate { recorded_at: DateTime<Utc>, cost: Money, recorded: Option<Box<Charge>> },

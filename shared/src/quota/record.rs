@@ -136,7 +136,7 @@ impl<S: CheckStore> Checker<S> {
             match self.store.record_usage_unguarded(Recording { settles: settles.as_ref(), ..recording }).await? {
                 RecordOutcome::Stale(current) if attempts < GUARDED_ATTEMPTS => {
                     attempts += 1;
-                    view.usage = current;
+                    view.usage = *current;
                 }
                 RecordOutcome::Stale(_) => {
                     return Err(Error::Unavailable("the request's reservation kept changing; retry".into()));
@@ -188,7 +188,12 @@ impl<S: CheckStore> Checker<S> {
             .iter()
             .filter_map(|e| {
                 let metric = e.metric.unwrap_or(Metric::Cost);
-                Some(Crossing { period: e.window?, metric, threshold: WarningLevel(e.threshold) })
+                Some(Crossing {
+                    period: e.window?,
+                    metric,
+                    threshold: WarningLevel(e.threshold),
+                    limit_id: e.limit_id.clone(),
+                })
             })
             .collect();
         let answer = self.answer(request, charge, judgement, &view, false, crossed, now);

@@ -344,7 +344,7 @@ impl DynamoStore {
                 }
                 None => match c.condition_failed(0) {
                     // The reservation is not as the caller believed.
-                    Some(r) => Ok(RecordOutcome::Stale(item::usage_from_item(r.item.as_ref(), at)?)),
+                    Some(r) => Ok(RecordOutcome::Stale(Box::new(item::usage_from_item(r.item.as_ref(), at)?))),
                     None => Err(Error::Store("record usage cancelled".into())),
                 },
             },

@@ -9,6 +9,7 @@ mod check;
 mod contention;
 mod events_search;
 mod limits;
+mod model_limits;
 mod no_scan;
 mod overrides;
 mod prices;
