@@ -54,6 +54,17 @@ pub struct NewModelLimit {
     pub suggest_model: Option<String>,
 }}
 
+/// True when some model id matches both patterns.
+fn overlap(a: &ModelPattern, b: &ModelPattern) -> bool {
+    match (a, b) {
+        (ModelPattern::Exact(x), ModelPattern::Exact(y)) => x == y,
+        (ModelPattern::Exact(x), ModelPattern::Prefix(p)) | (ModelPattern::Prefix(p), ModelPattern::Exact(x)) => {
+            x.as_str().starts_with(p.as_str())
+        }
+        (ModelPattern::Prefix(p), ModelPattern::Prefix(q)) => p.starts_with(q.as_str()) || q.starts_with(p.as_str()),
+    }
+}
+
 /// Checks a body's `modelLimits` (named `field[i].…` in errors) and builds them.
 pub fn model_limits(field: &str, raw: Vec<NewModelLimit>, errors: &mut FieldErrors) -> Vec<ModelLimit> {
     if raw.len() > MAX_MODEL_LIMITS {
@@ -76,6 +87,16 @@ pub fn model_limits(field: &str, raw: Vec<NewModelLimit>, errors: &mut FieldErro
             .collect();
         let suggest_model =
             entry.suggest_model.as_deref().and_then(|m| errors.check(ModelId::parse(&at("suggestModel"), m)));
+        // Entries are disjoint, so a request is rationed by at most one:
+        // its hold and its record touch one entry's counters.
+        for (j, p) in models.iter().enumerate() {
+            if let Some(other) = built.iter().find(|l: &&ModelLimit| l.models.iter().any(|q| overlap(p, q))) {
+                errors.push(
+                    at(&format!("models[{j}]")),
+                    format!("{p} overlaps the models of {}: a model is rationed by at most one entry", other.limit_id),
+                );
+            }
+        }
         let limits = entry.limits();
         let mut own = FieldErrors::default();
         limits.validate(&mut own);
@@ -133,8 +154,24 @@ mod tests {
                 "modelLimits[1].monthlyCostLimit"
             ]
         );
+        let (_, overlapping) = parse(serde_json::json!([
+            {"limitId": "a", "models": ["anthropic/claude-opus*"], "dailyRequestLimit": 1},
+            {"limitId": "b", "models": ["openai/o3", "anthropic/claude-opus-4-1"], "dailyRequestLimit": 1},
+            {"limitId": "c", "models": ["anthropic/claude*"], "dailyRequestLimit": 1},
+            {"limitId": "d", "models": ["openai/o3-mini", "anthropic/claude-sonnet-4-5", "openai/o*"], "dailyRequestLimit": 1}
+        ]));
+        assert_eq!(
+            overlapping,
+            [
+                "modelLimits[1].models[1]",
+                "modelLimits[2].models[0]",
+                "modelLimits[3].models[1]",
+                "modelLimits[3].models[2]"
+            ],
+            "exact within a prefix, a prefix of a prefix, and either way round"
+        );
         let eleven: Vec<_> = (0..11)
-            .map(|i| serde_json::json!({"limitId": format!("l{i}"), "models": ["m"], "dailyRequestLimit": 1}))
+            .map(|i| serde_json::json!({"limitId": format!("l{i}"), "models": [format!("m{i}")], "dailyRequestLimit": 1}))
             .collect();
         assert_eq!(parse(serde_json::Value::Array(eleven)).1, ["modelLimits"]);
     }

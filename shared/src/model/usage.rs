@@ -89,6 +89,9 @@ pub struct UsageSnapshot {
 pub struct ModelUsage {
     pub daily: UsageTotals,
     pub monthly: UsageTotals,
+    /// Usage plus the strict reservations held against the entry.
+    pub committed_daily: Committed,
+    pub committed_monthly: Committed,
 }
 
 impl ModelUsage {
@@ -96,6 +99,27 @@ impl ModelUsage {
         match window {
             Window::Daily => &self.daily,
             Window::Monthly => &self.monthly,
+        }
+    }
+
+    pub fn committed(&self, window: Window) -> &Committed {
+        match window {
+            Window::Daily => &self.committed_daily,
+            Window::Monthly => &self.committed_monthly,
+        }
+    }
+}
+
+impl Committed {
+    fn moved(self, cost: Money, tokens: u64, up: bool) -> Committed {
+        if up {
+            Committed { cost: self.cost.plus(cost), tokens: self.tokens + tokens, requests: self.requests + 1 }
+        } else {
+            Committed {
+                cost: self.cost.saturating_sub(cost),
+                tokens: self.tokens.saturating_sub(tokens),
+                requests: self.requests.saturating_sub(1),
+            }
         }
     }
 }
@@ -130,6 +154,9 @@ pub struct Reservation {
     /// The UTC day (`yyyy-mm-dd`) whose counters hold it.
     pub day: String,
     pub expires_at: DateTime<Utc>,
+    /// The model limit it is also held against (the one rationing the
+    /// check's model), whose committed counters it moves too.
+    pub limit: Option<LimitId>,
 }
 
 impl Reservation {
@@ -187,6 +214,8 @@ impl UsageSnapshot {
             let m = next.models.entry(id.clone()).or_default();
             m.daily = m.daily.plus(&counted);
             m.monthly = m.monthly.plus(&counted);
+            m.committed_daily = m.committed_daily.moved(d.cost, counted.input_tokens, true);
+            m.committed_monthly = m.committed_monthly.moved(d.cost, counted.input_tokens, true);
         }
         next
     }
@@ -210,9 +239,12 @@ impl UsageSnapshot {
     /// Holds `r` (a strict check's reservation made on `today`).
     pub fn hold(&mut self, r: Reservation) {
         for c in [&mut self.committed_daily, &mut self.committed_monthly] {
-            c.cost = c.cost.plus(r.cost);
-            c.tokens += r.tokens;
-            c.requests += 1;
+            *c = c.moved(r.cost, r.tokens, true);
+        }
+        if let Some(id) = &r.limit {
+            let m = self.models.entry(id.clone()).or_default();
+            m.committed_daily = m.committed_daily.moved(r.cost, r.tokens, true);
+            m.committed_monthly = m.committed_monthly.moved(r.cost, r.tokens, true);
         }
         self.reservations.push(r);
     }
@@ -227,9 +259,13 @@ impl UsageSnapshot {
             windows.push(&mut self.committed_daily);
         }
         for c in windows {
-            c.cost = c.cost.saturating_sub(r.cost);
-            c.tokens = c.tokens.saturating_sub(r.tokens);
-            c.requests = c.requests.saturating_sub(1);
+            *c = c.moved(r.cost, r.tokens, false);
+        }
+        if let Some(m) = r.limit.as_ref().and_then(|id| self.models.get_mut(id)) {
+            m.committed_monthly = m.committed_monthly.moved(r.cost, r.tokens, false);
+            if r.day == today {
+                m.committed_daily = m.committed_daily.moved(r.cost, r.tokens, false);
+            }
         }
     }
 

@@ -3,16 +3,19 @@
 
 use crate::emf::{self, Counter};
 use crate::error::Error;
+use crate::model::model_limit::{ModelLimit, matching};
 use crate::model::period::{Period, Window};
-use crate::model::{RequestId, Reservation};
+use crate::model::{LimitId, RequestId, Reservation};
 use crate::quota::answer::{CheckAnswer, ReservationSummary};
 use crate::quota::cache::UserEntry;
 use crate::quota::checker::Checker;
 use crate::quota::port::{CheckStore, ReserveOutcome, ReservePlan, UserView};
 use crate::quota::request::CheckRequest;
 use crate::rules::basis::Basis;
-use crate::rules::decide::{ModelScope, Verdict, WarningLevel};
-use crate::rules::reserve::{Bound, MAX_OPEN_RESERVATIONS, bounds, misfits, releasable, strict_rules, too_many_open};
+use crate::rules::decide::{BlockedBy, ModelScope, Scope, Verdict, WarningLevel};
+use crate::rules::reserve::{
+    Bound, MAX_OPEN_RESERVATIONS, bounds, committed_of, misfits, releasable, strict_rules, too_many_open, used_of,
+};
 use crate::rules::{pricing, resolve};
 use chrono::{DateTime, Duration, Utc};
 
@@ -83,6 +86,8 @@ impl<S: CheckStore> Checker<S> {
                 tokens: request.estimate.tokens.or(priced.as_ref().map(|(_, t)| *t)).unwrap_or(0),
                 day: today.clone(),
                 expires_at: now + Duration::seconds(i64::from(rules.reservation_ttl_seconds)),
+                // Entries are disjoint: at most one rations the model.
+                limit: matching(&rules.model_limits, request.model.as_ref()).first().map(|e| e.limit_id.clone()),
             };
             if too_many_open(&view.usage, &request_id, now) {
                 return Ok(self.refuse_full(&basis, &view, request, now));
@@ -92,7 +97,7 @@ impl<S: CheckStore> Checker<S> {
             let freed: Vec<Reservation> = release.iter().chain(&replaces).cloned().collect();
             let bounds = bounds(&rules, &reservation, &freed, &today);
             // An estimate larger than a limit never fits: refuse without a write.
-            let never: Vec<Bound> = bounds.iter().filter(|b| b.at_most.is_sign_negative()).copied().collect();
+            let never: Vec<Bound> = bounds.iter().filter(|b| b.at_most.is_sign_negative()).cloned().collect();
             if !never.is_empty() {
                 return Ok(self.refuse(&basis, &view, request, now, &never, ""));
             }
@@ -207,20 +212,24 @@ impl<S: CheckStore> Checker<S> {
         d.decision = Verdict::Block;
         let worst = misfits.iter().max_by_key(|b| Period::containing(b.window, now).resets_at);
         if let Some(b) = worst {
-            let used = view.usage.totals(b.window).amount(b.metric);
-            let committed = view.usage.committed(b.window).amount(b.metric);
-            let held = committed.remaining_after(used);
+            let used = used_of(&view.usage, b);
+            let held = committed_of(&view.usage, b).remaining_after(used);
             d.blocking_window = Some(b.window);
             d.blocking_metric = Some(b.metric);
+            let scope = if b.limit_id.is_some() { Scope::Model } else { Scope::User };
+            d.blocked_by = Some(BlockedBy { scope, limit_id: b.limit_id.clone(), period: b.window, metric: b.metric });
+            let entry = b.limit_id.as_ref().and_then(|id| basis_entry(basis, id));
+            d.suggested_model = entry.and_then(|e| e.suggest_model.clone());
             let (window, noun) = (b.window.as_str(), b.metric.noun());
+            let noun = match &b.limit_id {
+                Some(id) => format!("{noun} limit for {id}"),
+                None => format!("{noun} limit"),
+            };
             d.message = if b.estimate.value() > b.limit.value() {
-                format!(
-                    "This request's estimate ({}) is more than the {window} {noun} limit ({}).",
-                    b.estimate, b.limit
-                )
+                format!("This request's estimate ({}) is more than the {window} {noun} ({}).", b.estimate, b.limit)
             } else {
                 format!(
-                    "Strict {window} {noun} limit of {}: {used} used and {held} reserved leave no room for this request's estimate ({}).",
+                    "Strict {window} {noun} of {}: {used} used and {held} reserved leave no room for this request's estimate ({}).",
                     b.limit, b.estimate
                 )
             };
@@ -234,6 +243,14 @@ impl<S: CheckStore> Checker<S> {
         if !message.is_empty() {
             d.message = message.to_string();
         }
+        if let Some(m) = d.suggested_model.as_ref() {
+            d.message = format!("{} Try {m} instead.", d.message);
+        }
         outcome
     }
+}
+
+/// The model limit `id` of the rules that decide.
+fn basis_entry(basis: &Basis<'_>, id: &LimitId) -> Option<ModelLimit> {
+    basis.rules()?.model_limits.iter().find(|e| &e.limit_id == id).cloned()
 }

@@ -8,17 +8,19 @@
 //! most once, because the release requires it to still be there.
 
 use crate::model::period::Window;
-use crate::model::{Amount, Enforcement, Metric, RequestId, Reservation, Tier, UsageSnapshot};
+use crate::model::{Amount, Enforcement, LimitId, Limits, Metric, RequestId, Reservation, Tier, UsageSnapshot};
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 
 /// The most a committed counter (usage plus holds) may hold before a
 /// reservation, so that after it (and after the releases in the same write)
 /// it stays within the limit.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Bound {
     pub window: Window,
     pub metric: Metric,
+    /// The model limit whose counter it bounds (none: the user's own).
+    pub limit_id: Option<LimitId>,
     pub at_most: Decimal,
     /// The limit and the estimate it was made from (for the refusal's words).
     pub limit: Amount,
@@ -71,23 +73,50 @@ pub fn too_many_open(usage: &UsageSnapshot, request: &RequestId, now: DateTime<U
     after > MAX_OPEN_RESERVATIONS
 }
 
-/// What the reservations released now give back to a window's counter.
-fn released(release: &[Reservation], window: Window, metric: Metric, today: &str) -> Decimal {
-    release.iter().filter(|r| window == Window::Monthly || r.day == today).map(|r| r.amount(metric).value()).sum()
+/// What the reservations released now give back to a window's counter
+/// (the user's own, or a model limit's: only the holds against it).
+fn released(release: &[Reservation], window: Window, metric: Metric, today: &str, of: Option<&LimitId>) -> Decimal {
+    release
+        .iter()
+        .filter(|r| window == Window::Monthly || r.day == today)
+        .filter(|r| of.is_none() || r.limit.as_ref() == of)
+        .map(|r| r.amount(metric).value())
+        .sum()
 }
 
-/// The bound of every limit the rules set: limit − estimate + released.
+/// The bound of every limit the rules set, and of the model limit the
+/// reservation is held against: limit − estimate + released.
 pub fn bounds(rules: &Tier, r: &Reservation, release: &[Reservation], today: &str) -> Vec<Bound> {
-    crate::rules::decide::limits(rules)
-        .into_iter()
-        .map(|(window, metric, limit)| Bound {
+    let own = crate::rules::decide::limits(rules).into_iter().map(|(w, m, l)| (None, w, m, l));
+    let entry = rules.model_limits.iter().filter(|e| Some(&e.limit_id) == r.limit.as_ref()).flat_map(|e| {
+        Limits::FIELDS.into_iter().filter_map(move |(_, w, m)| e.limits.get(w, m).map(|l| (Some(&e.limit_id), w, m, l)))
+    });
+    own.chain(entry)
+        .map(|(of, window, metric, limit)| Bound {
             window,
             metric,
-            at_most: limit.value() - r.amount(metric).value() + released(release, window, metric, today),
+            limit_id: of.cloned(),
+            at_most: limit.value() - r.amount(metric).value() + released(release, window, metric, today, of),
             limit,
             estimate: r.amount(metric),
         })
         .collect()
+}
+
+/// What the bound compares: the committed counter of its scope.
+pub fn committed_of(usage: &UsageSnapshot, b: &Bound) -> Amount {
+    match &b.limit_id {
+        None => usage.committed(b.window).amount(b.metric),
+        Some(id) => usage.model(id).committed(b.window).amount(b.metric),
+    }
+}
+
+/// What the bound's scope used (without holds).
+pub fn used_of(usage: &UsageSnapshot, b: &Bound) -> Amount {
+    match &b.limit_id {
+        None => usage.totals(b.window).amount(b.metric),
+        Some(id) => usage.model(id).totals(b.window).amount(b.metric),
+    }
 }
 
 /// The limits `r` does not fit in, given `usage` (expired reservations not
@@ -95,7 +124,7 @@ pub fn bounds(rules: &Tier, r: &Reservation, release: &[Reservation], today: &st
 pub fn misfits(rules: &Tier, usage: &UsageSnapshot, r: &Reservation, now: DateTime<Utc>, today: &str) -> Vec<Bound> {
     bounds(rules, r, &freed(usage, &r.request_id, now), today)
         .into_iter()
-        .filter(|b| usage.committed(b.window).amount(b.metric).value() > b.at_most)
+        .filter(|b| committed_of(usage, b).value() > b.at_most)
         .collect()
 }
 
@@ -117,6 +146,7 @@ mod tests {
             tokens: 0,
             day: day.into(),
             expires_at: at(expires),
+            limit: None,
         }
     }
 

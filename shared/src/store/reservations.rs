@@ -73,9 +73,13 @@ impl DynamoStore {
                 crate::model::Metric::Tokens => item::COMMITTED_TOKENS,
                 crate::model::Metric::Requests => item::COMMITTED_REQUESTS,
             };
+            let counter = match &bound.limit_id {
+                None => counter.to_string(),
+                Some(limit) => item::model_committed_attr(limit, bound.metric),
+            };
             let attr = match bound.window {
-                Window::Daily => item::day_attr(&today, counter),
-                Window::Monthly => counter.to_string(),
+                Window::Daily => item::day_attr(&today, &counter),
+                Window::Monthly => counter,
             };
             // A counter not written yet holds zero, which is within any bound >= 0.
             conditions.push(format!("(attribute_not_exists(#b{i}) OR #b{i} <= :b{i})"));

@@ -10,7 +10,7 @@ use crate::error::Error;
 use crate::model::Metric;
 use crate::model::period::{Period, Window};
 use crate::model::{
-    Charge, Consumption, QuotaEvent, RequestId, Reservation, TierId, UsageDelta, UsageSnapshot, UserId,
+    Charge, Consumption, LimitId, QuotaEvent, RequestId, Reservation, TierId, UsageDelta, UsageSnapshot, UserId,
 };
 use crate::quota::port::UserView;
 use crate::quota::port::{GuardedRecord, RecordOutcome, RecordPlan, Recording};
@@ -61,13 +61,35 @@ impl Adds {
     /// among the open ones.
     pub(super) fn release(&mut self, r: &Reservation) {
         self.committed(Some(&r.day), -r.cost.value(), -Decimal::from(r.tokens), -Decimal::ONE);
+        if let Some(limit) = &r.limit {
+            self.model_committed(limit, &r.day, -r.cost.value(), -Decimal::from(r.tokens), -Decimal::ONE);
+        }
         self.add(item::OPEN_RESERVATIONS.to_string(), -Decimal::ONE);
+    }
+
+    /// Adds to a model limit's committed counters, of the month and of `day`.
+    pub(super) fn model_committed(
+        &mut self,
+        limit: &LimitId,
+        day: &str,
+        cost: Decimal,
+        tokens: Decimal,
+        requests: Decimal,
+    ) {
+        for (metric, value) in [(Metric::Cost, cost), (Metric::Tokens, tokens), (Metric::Requests, requests)] {
+            let attr = item::model_committed_attr(limit, metric);
+            self.add(item::day_attr_of(day, &attr), value);
+            self.add(attr, value);
+        }
     }
 
     /// Holds a reservation: its estimate (and one request) on the committed
     /// counters of the month and its day, and one more open place.
     pub(super) fn hold(&mut self, r: &Reservation) {
         self.committed(Some(&r.day), r.cost.value(), Decimal::from(r.tokens), Decimal::ONE);
+        if let Some(limit) = &r.limit {
+            self.model_committed(limit, &r.day, r.cost.value(), Decimal::from(r.tokens), Decimal::ONE);
+        }
         self.add(item::OPEN_RESERVATIONS.to_string(), Decimal::ONE);
     }
 
@@ -112,6 +134,7 @@ fn usage_update(table: &str, r: &Recording<'_>, events: &[QuotaEvent]) -> (Updat
             adds.add(item::day_attr(&day, &attr), value);
             adds.add(attr, value);
         }
+        adds.model_committed(limit, &day.key(), delta.cost.value(), tokens, Decimal::ONE);
     }
     adds.committed(Some(&day.key()), delta.cost.value(), tokens, Decimal::ONE);
     let mut update = Update::builder()

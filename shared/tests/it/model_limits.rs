@@ -154,3 +154,64 @@ async fn parallel_records_count_every_request_toward_the_entry_exactly() {
     let warnings = events(&store, "bo").await.into_iter().filter(|e| e.event_type == EventType::Warning).count();
     assert_eq!(warnings, 2, "80 % and 90 % of the daily requests, once each");
 }
+
+#[tokio::test]
+async fn strict_checks_hold_against_the_entry_too_and_never_overshoot_it() {
+    let mut t = premium_tier();
+    t.enforcement = quota_shared::model::Enforcement::Strict;
+    t.default_reservation = Some(money("0.05"));
+    t.model_limits[0].limits =
+        quota_shared::model::Limits { daily_cost_limit: Some(money("0.50")), ..Default::default() };
+    let store = testkit::store_with_default_tier(&t).await;
+    let body: quota_shared::model::price_body::NewPrice =
+        serde_json::from_value(serde_json::json!({"model": "*", "inputPerMillion": "1", "outputPerMillion": "2",
+            "effectiveFrom": "2026-01-01T00:00:00Z"}))
+        .unwrap();
+    let fallback = body.into_draft(at(NOW)).unwrap().into_price("admin", at(NOW));
+    store.create_price(&fallback, &[], &testkit::audit()).await.unwrap();
+    let strict = |id: String, m: &str| {
+        let mut c = check("cy", Some(m));
+        c.estimate.request_id = Some(RequestId::parse(id).unwrap());
+        c.estimate.cost = Some(money("0.10"));
+        c
+    };
+    // 12 checks at once for the rationed model: 0.10 each fits 5 times in 0.50.
+    let handles: Vec<_> = (0..12)
+        .map(|i| {
+            let c = Checker::new(store.clone(), quota_shared::rules::decide::NoMatchPolicy::Allow, FailureMode::Closed);
+            let request = strict(format!("s{i}"), OPUS);
+            tokio::spawn(async move { c.check(&request, at(NOW)).await.unwrap() })
+        })
+        .collect();
+    let mut held = vec![];
+    for h in handles {
+        let answer = h.await.unwrap();
+        if answer.reservation.is_some() {
+            held.push(answer.reservation.unwrap().request_id);
+        } else {
+            assert_eq!(answer.decision.decision, Verdict::Block, "{}", answer.decision.message);
+            let by = answer.decision.blocked_by.as_ref().expect("a strict refusal says what blocked");
+            assert_eq!((by.scope, by.limit_id.as_ref().map(LimitId::as_str)), (Scope::Model, Some("premium")));
+            assert_eq!(answer.decision.suggested_model, Some(model(HAIKU)));
+        }
+    }
+    assert_eq!(held.len(), 5, "exactly what fits the entry");
+    let usage = store.get_usage(&UserId::parse("cy").unwrap(), at(NOW)).await.unwrap();
+    let entry = usage.model(&LimitId::parse("premium").unwrap());
+    assert_eq!(entry.committed_daily.cost, money("0.50"), "held against the entry");
+    // The rest of the tier is open to other models.
+    let c = Checker::new(store.clone(), quota_shared::rules::decide::NoMatchPolicy::Allow, FailureMode::Closed);
+    let haiku = c.check(&strict("h1".into(), HAIKU), at(NOW)).await.unwrap();
+    assert!(haiku.reservation.is_some(), "{}", haiku.decision.message);
+    // Settling at the actual cost frees the entry's difference; releasing one frees all of it.
+    for id in &held[..4] {
+        c.record(&record("cy", id.as_str(), OPUS, "0.08"), at(NOW)).await.unwrap();
+    }
+    let release =
+        quota_shared::quota::ReleaseRequest { user_id: UserId::parse("cy").unwrap(), request_id: held[4].clone() };
+    assert!(c.release(&release, at(NOW)).await.unwrap().released);
+    let usage = store.get_usage(&UserId::parse("cy").unwrap(), at(NOW)).await.unwrap();
+    let entry = usage.model(&LimitId::parse("premium").unwrap());
+    assert_eq!((entry.daily.cost, entry.committed_daily.cost), (money("0.32"), money("0.32")));
+    assert_eq!(entry.daily.requests, 4);
+}

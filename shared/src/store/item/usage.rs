@@ -79,19 +79,30 @@ pub fn usage_from_item(item: Option<&Item>, at: DateTime<Utc>) -> Result<UsageSn
 /// for the month, and a day's with its day prefix (`d07:ml:premium:cost`).
 pub const MODEL_PREFIX: &str = "ml:";
 
-pub fn model_attr(limit: &LimitId, metric: Metric) -> String {
-    let name = match metric {
+/// A model limit's committed counters (usage plus holds): `mlc:{limitId}:…`.
+pub const MODEL_COMMITTED_PREFIX: &str = "mlc:";
+
+pub fn model_committed_attr(limit: &LimitId, metric: Metric) -> String {
+    format!("{MODEL_COMMITTED_PREFIX}{limit}:{}", metric_name(metric))
+}
+
+fn metric_name(metric: Metric) -> &'static str {
+    match metric {
         Metric::Cost => COST,
         Metric::Tokens => "tokens",
         Metric::Requests => REQUESTS,
-    };
-    format!("{MODEL_PREFIX}{limit}:{name}")
+    }
+}
+
+pub fn model_attr(limit: &LimitId, metric: Metric) -> String {
+    format!("{MODEL_PREFIX}{limit}:{}", metric_name(metric))
 }
 
 fn model_usage(item: &Item, day: &Period) -> Result<BTreeMap<LimitId, ModelUsage>, Error> {
     let ids: BTreeSet<LimitId> = item
         .keys()
-        .filter_map(|k| k.strip_prefix(MODEL_PREFIX)?.rsplit_once(':').map(|(id, _)| id))
+        .filter_map(|k| k.strip_prefix(MODEL_PREFIX).or_else(|| k.strip_prefix(MODEL_COMMITTED_PREFIX)))
+        .filter_map(|rest| rest.rsplit_once(':').map(|(id, _)| id))
         .map(|id| LimitId::parse(id).map_err(|_| corrupt("model limit counter", item)))
         .collect::<Result<_, _>>()?;
     ids.into_iter()
@@ -104,7 +115,19 @@ fn model_usage(item: &Item, day: &Period) -> Result<BTreeMap<LimitId, ModelUsage
                     requests: opt_n(item, &name(&model_attr(&id, Metric::Requests)))?.unwrap_or(0),
                 })
             };
-            let usage = ModelUsage { monthly: totals(&|n| n.to_string())?, daily: totals(&|n| day_attr(day, n))? };
+            let committed = |name: &dyn Fn(&str) -> String| -> Result<Committed, Error> {
+                Ok(Committed {
+                    cost: money(item, &name(&model_committed_attr(&id, Metric::Cost)))?,
+                    tokens: opt_n(item, &name(&model_committed_attr(&id, Metric::Tokens)))?.unwrap_or(0),
+                    requests: opt_n(item, &name(&model_committed_attr(&id, Metric::Requests)))?.unwrap_or(0),
+                })
+            };
+            let usage = ModelUsage {
+                monthly: totals(&|n| n.to_string())?,
+                daily: totals(&|n| day_attr(day, n))?,
+                committed_monthly: committed(&|n| n.to_string())?,
+                committed_daily: committed(&|n| day_attr(day, n))?,
+            };
             Ok((id, usage))
         })
         .collect()
@@ -134,15 +157,17 @@ fn committed(item: &Item, name: impl Fn(&str) -> String) -> Result<Committed, Er
 }
 
 pub fn reservation_value(r: &Reservation) -> AttributeValue {
-    AttributeValue::M(
-        [
-            ("cost".to_string(), n(r.cost.value())),
-            ("tokens".to_string(), n(r.tokens)),
-            ("day".to_string(), s(&r.day)),
-            ("expiresAt".to_string(), time(r.expires_at)),
-        ]
-        .into(),
-    )
+    let mut m: Item = [
+        ("cost".to_string(), n(r.cost.value())),
+        ("tokens".to_string(), n(r.tokens)),
+        ("day".to_string(), s(&r.day)),
+        ("expiresAt".to_string(), time(r.expires_at)),
+    ]
+    .into();
+    if let Some(limit) = &r.limit {
+        m.insert("limitId".into(), s(limit.as_str()));
+    }
+    AttributeValue::M(m)
 }
 
 fn reservation(id: &str, value: &AttributeValue, row: &Item) -> Result<Reservation, Error> {
@@ -153,6 +178,7 @@ fn reservation(id: &str, value: &AttributeValue, row: &Item) -> Result<Reservati
         tokens: get_n(m, "tokens")?,
         day: get_s(m, "day")?.to_string(),
         expires_at: get_time(m, "expiresAt")?,
+        limit: opt_s(m, "limitId").map(LimitId::parse).transpose().map_err(|_| corrupt("reservation limitId", row))?,
     })
 }
 
@@ -226,6 +252,14 @@ mod tests {
                 item.insert(name(&model_attr(id, Metric::Tokens)), n(t.input_tokens));
                 item.insert(name(&model_attr(id, Metric::Requests)), n(t.requests));
             }
+            for (c, name) in [
+                (&m.committed_monthly, &(|n: &str| n.to_string()) as &dyn Fn(&str) -> String),
+                (&m.committed_daily, &|n: &str| day_attr(&day, n)),
+            ] {
+                item.insert(name(&model_committed_attr(id, Metric::Cost)), n(c.cost.value()));
+                item.insert(name(&model_committed_attr(id, Metric::Tokens)), n(c.tokens));
+                item.insert(name(&model_committed_attr(id, Metric::Requests)), n(c.requests));
+            }
         }
         item
     }
@@ -246,10 +280,16 @@ mod tests {
                 tokens: 2000,
                 day: "2026-11-27".into(),
                 expires_at: at("2026-11-27T10:10:00Z"),
+                limit: Some(LimitId::parse("premium:v2").unwrap()),
             }],
             models: [(
                 LimitId::parse("premium:v2").unwrap(),
-                ModelUsage { daily: totals("0.25", 1500, 0, 3), monthly: totals("4.5", 90_000, 0, 41) },
+                ModelUsage {
+                    daily: totals("0.25", 1500, 0, 3),
+                    monthly: totals("4.5", 90_000, 0, 41),
+                    committed_daily: Committed { cost: money("0.65"), tokens: 3500, requests: 4 },
+                    committed_monthly: Committed { cost: money("4.9"), tokens: 92_000, requests: 42 },
+                },
             )]
             .into(),
         }
