@@ -47,8 +47,9 @@ function WindowBar({ w, soft, reservations }) {
   const pct = w.percentageUsed;
   const lvl = level(pct, soft);
   const unit = w.metric === 'cost' ? '$' : '';
-  const name = `${w.period} ${w.metric}`;
-  const hold = held(w, reservations);
+  // A model limit's window names its entry; its holds are those against it.
+  const name = w.limitId ? `${w.period} ${w.metric} · ${w.limitId}` : `${w.period} ${w.metric}`;
+  const hold = held(w, w.limitId ? reservations.filter((r) => r.limitId === w.limitId) : reservations);
   return html`<div class="window" data-level=${lvl}>
     <div class="window-head"><strong>${name}</strong>
       <span>${unit}${w.usage}${w.limit !== null ? ` of ${unit}${w.limit}` : ' (no limit)'}${pct !== null ? ` · ${pct} %` : ''}</span></div>

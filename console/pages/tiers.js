@@ -6,7 +6,7 @@ import { html } from '../lib/html.js';
 import { Check, ConfirmButton, Failure, Field, FormActions, PageTitle, Select } from '../lib/components.js';
 import { changes, dash, present, text } from '../lib/format.js';
 import { useForm } from '../lib/hooks.js';
-import { LimitFields, LIMITS } from '../lib/limits.js';
+import { LimitFields, LIMITS, ModelLimitFields, modelLimitsBody, modelLimitsText, modelLimitValues } from '../lib/limits.js';
 
 
 const FIELDS = [
@@ -26,12 +26,22 @@ const BLANK = {
   tierId: '', tierName: '', description: '', softLimitPercentage: '80', actionOnLimit: 'block',
   unlimited: false, enabled: true, enforcement: 'standard', defaultReservation: '', reservationTtlSeconds: '600',
   ...Object.fromEntries(LIMITS.map(([name]) => [name, ''])),
+  modelLimits: [],
 };
 
 const formValues = (tier) => ({
   ...BLANK,
   ...Object.fromEntries(Object.entries(tier).map(([k, v]) => [k, typeof v === 'boolean' ? v : text(v)])),
+  modelLimits: modelLimitValues(tier.modelLimits),
 });
+
+/** The model limits to send: all of them on create, on edit only when changed. */
+function withModelLimits(body, values, original) {
+  const next = modelLimitsBody(values.modelLimits);
+  const before = modelLimitsBody(modelLimitValues(original?.modelLimits));
+  if (JSON.stringify(next) !== JSON.stringify(before)) body.modelLimits = next;
+  return body;
+}
 
 
 function TierForm({ tier, onDone, onCancel }) {
@@ -40,12 +50,12 @@ function TierForm({ tier, onDone, onCancel }) {
   const [original, setOriginal] = useState(tier);
   const save = async (e) => {
     e.preventDefault();
-    const body = editing ? changes(FIELDS, form.values, original) : null;
+    const body = editing ? withModelLimits(changes(FIELDS, form.values, original), form.values, original) : null;
     // Nothing changed: nothing to send (the API refuses an empty change).
     if (editing && Object.keys(body).length === 0) return onDone(original, 'unchanged');
     const saved = await form.submit(() => editing
       ? api('PATCH', `/tiers/${encodeURIComponent(original.tierId)}`, { body, ifMatch: original.version })
-      : api('POST', '/tiers', { body: { tierId: form.values.tierId.trim(), ...present(FIELDS, form.values) } }));
+      : api('POST', '/tiers', { body: withModelLimits({ tierId: form.values.tierId.trim(), ...present(FIELDS, form.values) }, form.values, null) }));
     if (saved) onDone(saved, editing ? 'updated' : 'created');
   };
   const reload = async () => {
@@ -66,6 +76,7 @@ function TierForm({ tier, onDone, onCancel }) {
       <${Field} label="Description" name="description" value=${v.description} onInput=${form.set} error=${form.fieldError('description')} />
     </div>
     <${LimitFields} form=${form} />
+    <${ModelLimitFields} form=${form} />
     <fieldset class="grid">
       <legend>Behaviour</legend>
       <${Field} label="Soft limit (%)" name="softLimitPercentage" value=${v.softLimitPercentage} onInput=${form.set}
@@ -78,7 +89,7 @@ function TierForm({ tier, onDone, onCancel }) {
         inputmode="decimal" error=${form.fieldError('defaultReservation')} hint="Strict tiers: held when a check names no estimate" />
       <${Field} label="Reservation lifetime (seconds)" name="reservationTtlSeconds" value=${v.reservationTtlSeconds}
         onInput=${form.set} inputmode="numeric" error=${form.fieldError('reservationTtlSeconds')} />
-      <${Check} label="Unlimited (no limits apply)" name="unlimited" checked=${v.unlimited} onInput=${form.set} error=${form.fieldError('unlimited')} />
+      <${Check} label="Unlimited (no limits of its own)" name="unlimited" checked=${v.unlimited} onInput=${form.set} error=${form.fieldError('unlimited')} />
       <${Check} label="Enabled" name="enabled" checked=${v.enabled} onInput=${form.set} error=${form.fieldError('enabled')} />
     </fieldset>
     <${FormActions} busy=${form.busy} label=${editing ? 'Save changes' : 'Create tier'} onCancel=${onCancel} />
@@ -151,7 +162,8 @@ export function TiersPage() {
               <th scope="row" data-label="Tier"><strong>${t.tierName}</strong> <code>${t.tierId}</code>
                 ${t.description && html`<div class="muted">${t.description}</div>`}</th>
               <td data-label="Daily">${limitText(t, 'daily')}</td>
-              <td data-label="Monthly">${limitText(t, 'monthly')}</td>
+              <td data-label="Monthly">${limitText(t, 'monthly')}
+                ${modelLimitsText(t.modelLimits).map((line) => html`<div class="muted">${line}</div>`)}</td>
               <td data-label="Soft limit">${t.softLimitPercentage} %</td>
               <td data-label="At the limit">${t.actionOnLimit}</td>
               <td data-label="Enforcement">${t.enforcement}${t.enforcement === 'strict' ? ` (reserve ${dash(t.defaultReservation)})` : ''}</td>

@@ -132,6 +132,46 @@ def test_an_edit_meanwhile_is_a_conflict_to_reload(console, api, unique):
     assert api.ok("GET", f"/tiers/{tier}")["tierName"] == "Mine"
 
 
+def test_a_tier_rations_some_models_with_a_model_limit(console, api, stack_url, unique):
+    tier_id = f"rationed-{unique}"
+    open_page(console, stack_url, "tiers")
+    console.get_by_role("button", name="New tier").click()
+    console.get_by_label("Tier id").fill(tier_id)
+    console.locator("#f-tierName").fill("Rationed")
+    console.locator("#f-monthlyCostLimit").fill("20")
+    console.get_by_role("button", name="Add a model limit").click()
+    first = console.get_by_role("group", name="Model limit 1")
+    first.get_by_label("Limit id").fill("premium")
+    first.get_by_label("Models").fill("acme/big*, acme/huge")
+    first.get_by_label("Daily request limit").fill("3")
+    first.get_by_label("Suggest instead").fill("acme/small")
+    console.get_by_role("button", name="Add a model limit").click()
+    second = console.get_by_role("group", name="Model limit 2")
+    second.get_by_label("Limit id").fill("big2")
+    second.get_by_label("Models").fill("acme/big-2")
+    second.get_by_label("Monthly cost limit").fill("5")
+    console.get_by_role("button", name="Create tier").click()
+    # acme/big-2 is already rationed by premium's prefix: named at its field, nothing written.
+    expect(second.locator(".field-error")).to_contain_text("overlaps the models of premium")
+    assert api.call("GET", f"/tiers/{tier_id}")[0] == 404
+    second.get_by_role("button", name="Remove model limit 2").click()
+    console.get_by_role("button", name="Create tier").click()
+    expect(console.get_by_role("status").filter(has_text=f"Tier {tier_id} created")).to_be_visible()
+    stored = api.ok("GET", f"/tiers/{tier_id}")
+    assert stored["modelLimits"] == [{"limitId": "premium", "models": ["acme/big*", "acme/huge"],
+                                      "monthlyCostLimit": None, "dailyCostLimit": None, "monthlyTokenLimit": None,
+                                      "dailyTokenLimit": None, "monthlyRequestLimit": None, "dailyRequestLimit": 3,
+                                      "suggestModel": "acme/small"}]
+    row = console.locator("tbody tr", has_text=tier_id)
+    expect(row).to_contain_text("premium (acme/big*, acme/huge): daily request 3")
+    # Edited: the limit raised, sent as a whole new list with If-Match.
+    row.get_by_role("button", name=f"Edit {tier_id}").click()
+    console.get_by_role("group", name="Model limit 1").get_by_label("Daily request limit").fill("5")
+    console.get_by_role("button", name="Save changes").click()
+    expect(console.get_by_role("status").filter(has_text=f"Tier {tier_id} updated")).to_be_visible()
+    assert api.ok("GET", f"/tiers/{tier_id}")["modelLimits"][0]["dailyRequestLimit"] == 5
+
+
 def test_delete_a_tier_after_confirming(console, api, unique):
     tier = f"gone-{unique}"
     api.ok("POST", "/tiers", {"tierId": tier, "tierName": "Gone", "unlimited": True})

@@ -27,6 +27,9 @@ pub struct ReservationSummary {
     /// token estimates instead of a cost.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub price_id: Option<PriceId>,
+    /// The model limit it is held against too, when one rations the model.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub limit_id: Option<crate::model::LimitId>,
 }
 
 fn is_zero(n: &u64) -> bool {
@@ -41,6 +44,7 @@ impl From<&Reservation> for ReservationSummary {
             tokens: r.tokens,
             expires_at: r.expires_at,
             price_id: None,
+            limit_id: r.limit.clone(),
         }
     }
 }

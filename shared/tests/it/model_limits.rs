@@ -186,8 +186,8 @@ async fn strict_checks_hold_against_the_entry_too_and_never_overshoot_it() {
     let mut held = vec![];
     for h in handles {
         let answer = h.await.unwrap();
-        if answer.reservation.is_some() {
-            held.push(answer.reservation.unwrap().request_id);
+        if let Some(r) = &answer.reservation {
+            held.push(r.request_id.clone());
         } else {
             assert_eq!(answer.decision.decision, Verdict::Block, "{}", answer.decision.message);
             let by = answer.decision.blocked_by.as_ref().expect("a strict refusal says what blocked");
