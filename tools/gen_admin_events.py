@@ -98,6 +98,12 @@ write("tiers", "create-unknown-field.json", event("POST", T, T, {**basic, "color
 write("tiers", "create-no-token.json", event("POST", T, T, basic, auth=None))
 write("tiers", "create-expired-token.json", event("POST", T, T, basic, auth=EXPIRED))
 write("tiers", "create-not-admin.json", event("POST", T, T, basic, auth=STAFF))
+rationed = {"tierId": "rationed", "tierName": "Rationed premium", "unlimited": True,
+            "modelLimits": [{"limitId": "premium", "models": ["anthropic/claude-opus*", "openai/o3"],
+                             "dailyRequestLimit": 20, "monthlyCostLimit": "25", "suggestModel": "anthropic/claude-haiku-4-5"}]}
+write("tiers", "create-model-limits.json", event("POST", T, T, rationed))
+write("tiers", "create-model-limits-overlap.json", event("POST", T, T, {**rationed, "modelLimits": [
+    *rationed["modelLimits"], {"limitId": "opus", "models": ["anthropic/claude-opus-4-1"], "dailyRequestLimit": 5}]}))
 write("tiers", "list.json", event("GET", T, T, query="limit=1"))
 write("tiers", "list-enabled.json", event("GET", T, T, query="enabled=true"))
 write("tiers", "list-bad-limit.json", event("GET", T, T, query="limit=1000"))

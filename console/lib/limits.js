@@ -48,6 +48,15 @@ export const modelLimitsBody = (entries) => entries.map((e) => {
   return body;
 });
 
+/** `body` with the form's model limits: all of them on create (no
+ * `original`), on edit only when they changed (the API replaces the list). */
+export function withModelLimits(body, values, original) {
+  const next = modelLimitsBody(values.modelLimits);
+  const before = modelLimitsBody(modelLimitValues(original?.modelLimits));
+  if (JSON.stringify(next) !== JSON.stringify(before)) body.modelLimits = next;
+  return body;
+}
+
 /** One line per entry, for lists: "premium (anthropic/claude-opus*): 20 requests a day". */
 export const modelLimitsText = (list) => (list || []).map((e) => {
   const parts = LIMITS.filter(([name]) => e[name] !== null && e[name] !== undefined)

@@ -7,7 +7,7 @@ import { html } from '../lib/html.js';
 import { ConfirmButton, Failure, Field, FormActions, LoadMore, PageTitle, Select } from '../lib/components.js';
 import { changes, present, text, when } from '../lib/format.js';
 import { useForm, useListing, useRowActions } from '../lib/hooks.js';
-import { LimitFields, LIMITS } from '../lib/limits.js';
+import { LimitFields, LIMITS, ModelLimitFields, modelLimitValues, withModelLimits } from '../lib/limits.js';
 
 const STATUSES = [['', 'Any status'], ['active', 'Active'], ['upcoming', 'Upcoming'], ['expired', 'Expired'], ['disabled', 'Disabled']];
 const FIELDS = [
@@ -22,8 +22,17 @@ const BLANK = {
   userId: '', overrideType: 'custom_limit', validFrom: '', validUntil: inDays(7), reason: '', enforcement: '',
   defaultReservation: '',
   ...Object.fromEntries(LIMITS.map(([n]) => [n, ''])),
+  modelLimits: [],
 };
-const formValues = (o) => ({ ...BLANK, ...Object.fromEntries(Object.entries(o).map(([k, v]) => [k, text(v)])) });
+const formValues = (o) => ({
+  ...BLANK,
+  ...Object.fromEntries(Object.entries(o).map(([k, v]) => [k, text(v)])),
+  modelLimits: modelLimitValues(o.modelLimits),
+});
+
+/** A custom override's model limits go with it; an unlimited one has none. */
+const withEntries = (body, values, original) =>
+  (values.overrideType === 'custom_limit' ? withModelLimits(body, values, original) : body);
 
 function OverrideForm({ override, onDone, onCancel }) {
   const editing = !!override;
@@ -33,12 +42,12 @@ function OverrideForm({ override, onDone, onCancel }) {
   const fields = v.overrideType === 'custom_limit' ? FIELDS : FIELDS.filter(([n]) => !LIMITS.some(([l]) => l === n));
   const save = async (e) => {
     e.preventDefault();
-    const body = editing ? changes(fields, v, original) : null;
+    const body = editing ? withEntries(changes(fields, v, original), v, original) : null;
     // Nothing changed: nothing to send.
     if (editing && Object.keys(body).length === 0) return onDone(original, 'unchanged');
     const saved = await form.submit(() => editing
       ? api('PATCH', `/overrides/${original.overrideId}`, { body, ifMatch: original.version })
-      : api('POST', '/overrides', { body: { userId: v.userId.trim(), overrideType: v.overrideType, ...present(fields, v) } }));
+      : api('POST', '/overrides', { body: withEntries({ userId: v.userId.trim(), overrideType: v.overrideType, ...present(fields, v) }, v, null) }));
     if (saved) onDone(saved, editing ? 'updated' : 'created');
   };
   const reload = async () => {
@@ -69,7 +78,7 @@ function OverrideForm({ override, onDone, onCancel }) {
         error=${form.fieldError('defaultReservation')} inputmode="decimal"
         hint="Strict: what a check holds when it sends no estimate (required)" />
     </div>
-    ${v.overrideType === 'custom_limit' && html`<${LimitFields} form=${form} />`}
+    ${v.overrideType === 'custom_limit' && html`<${LimitFields} form=${form} /><${ModelLimitFields} form=${form} />`}
     <${FormActions} busy=${form.busy} label=${editing ? 'Save changes' : 'Create override'} onCancel=${onCancel} />
   </form>`;
 }

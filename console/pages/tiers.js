@@ -6,7 +6,7 @@ import { html } from '../lib/html.js';
 import { Check, ConfirmButton, Failure, Field, FormActions, PageTitle, Select } from '../lib/components.js';
 import { changes, dash, present, text } from '../lib/format.js';
 import { useForm } from '../lib/hooks.js';
-import { LimitFields, LIMITS, ModelLimitFields, modelLimitsBody, modelLimitsText, modelLimitValues } from '../lib/limits.js';
+import { LimitFields, LIMITS, ModelLimitFields, modelLimitsText, modelLimitValues, withModelLimits } from '../lib/limits.js';
 
 
 const FIELDS = [
@@ -35,13 +35,6 @@ const formValues = (tier) => ({
   modelLimits: modelLimitValues(tier.modelLimits),
 });
 
-/** The model limits to send: all of them on create, on edit only when changed. */
-function withModelLimits(body, values, original) {
-  const next = modelLimitsBody(values.modelLimits);
-  const before = modelLimitsBody(modelLimitValues(original?.modelLimits));
-  if (JSON.stringify(next) !== JSON.stringify(before)) body.modelLimits = next;
-  return body;
-}
 
 
 function TierForm({ tier, onDone, onCancel }) {

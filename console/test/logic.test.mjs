@@ -73,3 +73,18 @@ test('held amounts add up exactly, at the finest scale given', () => {
   assert.equal(sumMoney(['-0.50', '0.20']), '-0.30');
   assert.equal(sumMoney([]), '0');
 });
+
+test('model limits round-trip through the form and an edit sends them only when changed', async () => {
+  const { modelLimitValues, modelLimitsBody, withModelLimits } = await import('../lib/limits.js');
+  const stored = [{ limitId: 'premium', models: ['acme/big*', 'acme/huge'], monthlyCostLimit: '12.50', dailyCostLimit: null,
+    monthlyTokenLimit: null, dailyTokenLimit: null, monthlyRequestLimit: null, dailyRequestLimit: 3, suggestModel: 'acme/small' }];
+  const entries = modelLimitValues(stored);
+  assert.equal(entries[0].models, 'acme/big*, acme/huge');
+  assert.deepEqual(modelLimitsBody(entries), [{ limitId: 'premium', models: ['acme/big*', 'acme/huge'],
+    monthlyCostLimit: '12.50', dailyRequestLimit: 3, suggestModel: 'acme/small' }], 'money stays a string');
+  assert.deepEqual(withModelLimits({}, { modelLimits: entries }, { modelLimits: stored }), {}, 'unchanged: not sent');
+  entries[0].dailyRequestLimit = '5';
+  assert.equal(withModelLimits({}, { modelLimits: entries }, { modelLimits: stored }).modelLimits[0].dailyRequestLimit, 5);
+  assert.deepEqual(withModelLimits({}, { modelLimits: [] }, { modelLimits: stored }), { modelLimits: [] }, 'removing all sends []');
+  assert.deepEqual(withModelLimits({}, { modelLimits: [] }, null), {}, 'a create without entries sends none');
+});

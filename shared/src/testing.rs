@@ -62,6 +62,7 @@ pub fn override_of(user: &str, kind: OverrideType, from: &str, until: &str) -> O
         valid_until: at(until),
         reason: "test".into(),
         enabled: true,
+        model_limits: vec![],
         audit: Audit::new("admin", at(from)),
     }
 }
@@ -78,6 +79,7 @@ pub fn new_override(user: &str, kind: OverrideType, from: Option<&str>, until: &
         valid_until: at(until),
         reason: "test".into(),
         enabled: None,
+        model_limits: vec![],
         monthly_cost_limit: None,
         daily_cost_limit: None,
         monthly_token_limit: None,

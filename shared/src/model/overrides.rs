@@ -3,6 +3,7 @@
 //! While active, an override beats every assignment.
 
 use super::limits::{with_limits, with_limits_patch};
+use super::model_limit::{MAX_MODEL_LIMITS, ModelLimit, NewModelLimit, model_limits};
 use super::{Audit, Enforcement, Limits, Money, OverrideId, UserId, millis};
 use crate::error::{Error, FieldErrors};
 use chrono::{DateTime, Duration, SubsecRound, Utc};
@@ -55,6 +56,11 @@ pub struct Override {
     #[schema(min_length = 1, max_length = 500)]
     pub reason: String,
     pub enabled: bool,
+    /// A custom override's model limits: while it decides they replace the
+    /// tier's (at most 10, disjoint).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[schema(max_items = 10)]
+    pub model_limits: Vec<ModelLimit>,
     #[serde(flatten)]
     pub audit: Audit,
 }
@@ -87,6 +93,10 @@ pub struct NewOverride {
     pub reason: String,
     #[serde(default)]
     pub enabled: Option<bool>,
+    /// Custom overrides only: model limits replacing the tier's while it decides.
+    #[serde(default)]
+    #[schema(max_items = 10)]
+    pub model_limits: Vec<NewModelLimit>,
 }}
 
 with_limits_patch! {
@@ -109,6 +119,10 @@ pub struct OverridePatch {
     pub reason: Option<String>,
     #[serde(default)]
     pub enabled: Option<bool>,
+    /// Replaces the model limits (`[]` removes them).
+    #[serde(default)]
+    #[schema(max_items = 10)]
+    pub model_limits: Option<Vec<NewModelLimit>>,
 }}
 
 /// Instants are kept to the millisecond, as they are stored.
@@ -119,6 +133,9 @@ fn to_millis(t: DateTime<Utc>) -> DateTime<Utc> {
 impl NewOverride {
     pub fn into_override(self, actor: &str, now: DateTime<Utc>) -> Result<Override, Error> {
         let limits = self.limits();
+        let mut parsed = FieldErrors::default();
+        let model_limits = model_limits("modelLimits", self.model_limits, &mut parsed);
+        parsed.into_result()?;
         let o = Override {
             override_id: OverrideId::generate(),
             user_id: self.user_id,
@@ -130,6 +147,7 @@ impl NewOverride {
             valid_until: to_millis(self.valid_until),
             reason: self.reason.trim().to_string(),
             enabled: self.enabled.unwrap_or(true),
+            model_limits,
             audit: Audit::new(actor, now),
         };
         let mut errors = o.problems();
@@ -177,7 +195,8 @@ impl Override {
             && patch.enforcement.is_none()
             && patch.default_reservation.is_none()
             && patch.reason.is_none()
-            && patch.enabled.is_none();
+            && patch.enabled.is_none()
+            && patch.model_limits.is_none();
         if empty {
             return Err(Error::field("body", "names no field to change"));
         }
@@ -200,6 +219,11 @@ impl Override {
         }
         if let Some(e) = patch.enabled {
             next.enabled = e;
+        }
+        if let Some(raw) = patch.model_limits {
+            let mut parsed = FieldErrors::default();
+            next.model_limits = model_limits("modelLimits", raw, &mut parsed);
+            parsed.into_result()?;
         }
         next.audit = self.audit.touched(actor, now);
         let mut errors = next.problems();
@@ -250,6 +274,12 @@ impl Override {
             }
             OverrideType::CustomLimit => self.limits.validate(&mut errors),
             OverrideType::Unlimited => self.limits.refuse_any(&mut errors, "an unlimited override takes no limits"),
+        }
+        if self.override_type == OverrideType::Unlimited && !self.model_limits.is_empty() {
+            errors.push("modelLimits", "an unlimited override takes no model limits");
+        }
+        if self.model_limits.len() > MAX_MODEL_LIMITS {
+            errors.push("modelLimits", format!("at most {MAX_MODEL_LIMITS} entries"));
         }
         errors
     }

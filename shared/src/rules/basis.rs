@@ -52,6 +52,11 @@ impl<'a> Basis<'a> {
             None => Tier::template(TierId::parse("override").expect("a valid id"), "Override", o.audit.created_at),
         };
         rules.limits = o.effective_limits();
+        // Its model limits replace the tier's, as its limits do.
+        rules.model_limits = match o.override_type {
+            OverrideType::CustomLimit => o.model_limits.clone(),
+            OverrideType::Unlimited => vec![],
+        };
         rules.enforcement = o.enforcement.unwrap_or(rules.enforcement);
         rules.default_reservation = o.default_reservation.or(rules.default_reservation);
         rules.unlimited = o.override_type == OverrideType::Unlimited;
@@ -125,6 +130,32 @@ mod tests {
         unlimited.limits.daily_request_limit = Some(1);
         let basis = Basis { decided_by: Some(&unlimited), ..basis };
         assert_eq!(basis.rules().unwrap().limit_of(Window::Daily, Metric::Requests), None);
+    }
+
+    #[test]
+    fn a_custom_overrides_model_limits_replace_the_tiers_and_an_unlimited_one_has_none() {
+        let entries = |id: &str| {
+            let raw: Vec<crate::model::model_limit::NewModelLimit> = serde_json::from_value(
+                serde_json::json!([{"limitId": id, "models": ["acme/big*"], "dailyRequestLimit": 3}]),
+            )
+            .unwrap();
+            crate::model::model_limit::model_limits("modelLimits", raw, &mut Default::default())
+        };
+        let mut t = tier("basic", "10", "1");
+        t.model_limits = entries("tiers");
+        let mut custom = over(OverrideType::CustomLimit, Some(money("50")));
+        custom.model_limits = entries("overrides");
+        let basis = Basis { tier: Some(&t), matched_by: MatchedBy::DefaultTier, decided_by: Some(&custom) };
+        assert_eq!(basis.rules().unwrap().model_limits[0].limit_id.as_str(), "overrides");
+        let custom_without = over(OverrideType::CustomLimit, Some(money("50")));
+        let basis = Basis { decided_by: Some(&custom_without), ..basis };
+        assert!(basis.rules().unwrap().model_limits.is_empty(), "the override's own: none");
+        let unlimited = over(OverrideType::Unlimited, None);
+        let basis = Basis { decided_by: Some(&unlimited), ..basis };
+        assert!(basis.rules().unwrap().model_limits.is_empty());
+        let mut refused = over(OverrideType::Unlimited, None);
+        refused.model_limits = entries("x");
+        assert!(refused.validate().is_err(), "an unlimited override takes no model limits");
     }
 
     #[test]

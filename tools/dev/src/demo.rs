@@ -1,5 +1,6 @@
-//! The demo data `make run` loads: five tiers, one assignment of each type,
-//! four models' prices, and some usage so that every decision shows up.
+//! The demo data `make run` loads: five tiers (basic rations the premium
+//! models: 20 requests a day), one assignment of each type, four models'
+//! prices, and some usage so that every decision shows up.
 
 use chrono::Utc;
 use quota_shared::config::Config;
@@ -38,7 +39,7 @@ pub async fn seed(store: &DynamoStore, config: &Config) -> Result<(), Error> {
     store.create_tables().await?;
     let now = Utc::now();
     let tiers = [
-        r#"{"tierId":"basic","tierName":"Basic","description":"Everyone","monthlyCostLimit":"10","dailyCostLimit":"2"}"#,
+        r#"{"tierId":"basic","tierName":"Basic","description":"Everyone","monthlyCostLimit":"10","dailyCostLimit":"2","modelLimits":[{"limitId":"premium","models":["anthropic/claude-sonnet-4-5*","openai/gpt-4o"],"dailyRequestLimit":20,"suggestModel":"openai/gpt-4o-mini"}]}"#,
         r#"{"tierId":"staff","tierName":"Staff","monthlyCostLimit":"50","dailyCostLimit":"10"}"#,
         r#"{"tierId":"faculty","tierName":"Faculty","monthlyCostLimit":"100","softLimitPercentage":75}"#,
         r#"{"tierId":"internal","tierName":"Internal","unlimited":true}"#,

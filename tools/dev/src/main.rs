@@ -98,7 +98,12 @@ async fn serve(addr: &str, store: DynamoStore, config: &Config, auth: AuthConfig
     );
     println!(
         "  curl -s http://{addr}/api/quota/usage -H 'content-type: application/json' \\\n    \
-         -d '{{\"userId\":\"dora\",\"requestId\":\"turn-1\",\"cost\":\"0.35\"}}'\n"
+         -d '{{\"userId\":\"dora\",\"requestId\":\"turn-1\",\"cost\":\"0.35\"}}'"
+    );
+    println!("  # no cost: the service prices the tokens (demo prices: GET /api/admin/quota/prices)");
+    println!(
+        "  curl -s http://{addr}/api/quota/usage -H 'content-type: application/json' \\\n    \
+         -d '{{\"userId\":\"frank\",\"email\":\"frank@example.com\",\"requestId\":\"turn-2\",\"model\":\"anthropic/claude-sonnet-4-5\",\"inputTokens\":1200,\"cachedInputTokens\":50000,\"outputTokens\":300}}'\n"
     );
     quota_dev::serve(listener, router, quota_dev::ClientTimeouts::default()).await;
 }

@@ -5,7 +5,9 @@ use quota_shared::model::{Target, TierId};
 use testkit::assignment;
 use testkit::{admin_state, fixture, fixture_names, run_event};
 
-const USED: [&str; 18] = [
+const USED: [&str; 20] = [
+    "create-model-limits.json",
+    "create-model-limits-overlap.json",
     "create-no-token.json",
     "create-expired-token.json",
     "create-not-admin.json",
@@ -68,6 +70,20 @@ async fn a_tier_from_creation_to_deletion() {
     assert_eq!((b["dailyRequestLimit"].as_u64(), b["monthlyTokenLimit"].as_u64()), (Some(200), Some(5_000_000)));
     assert_eq!((b["reservationTtlSeconds"].as_u64(), b["dailyTokenLimit"].as_u64()), (Some(300), None));
     state.store.delete_tier(&TierId::parse("metered").unwrap(), None, &testkit::audit()).await.unwrap();
+    // Model limits: a model is rationed by one entry at most, so an overlap is refused at its field.
+    assert_eq!(run("create-model-limits-overlap.json").await.problem_fields(400), ["modelLimits[1].models[0]"]);
+    let rationed = run("create-model-limits.json").await;
+    assert_eq!(rationed.status, 201, "{:?}", rationed.body);
+    let entry = &rationed.body["modelLimits"][0];
+    assert_eq!(
+        (entry["limitId"].as_str(), entry["dailyRequestLimit"].as_u64(), entry["monthlyCostLimit"].as_str()),
+        (Some("premium"), Some(20), Some("25.00"))
+    );
+    assert_eq!(entry["models"], serde_json::json!(["anthropic/claude-opus*", "openai/o3"]));
+    assert_eq!(entry["suggestModel"], "anthropic/claude-haiku-4-5");
+    let stored = state.store.get_tier(&TierId::parse("rationed").unwrap()).await.unwrap().unwrap();
+    assert_eq!(stored.model_limits.len(), 1);
+    state.store.delete_tier(&TierId::parse("rationed").unwrap(), None, &testkit::audit()).await.unwrap();
 
     let got = run("get.json").await;
     assert_eq!((got.status, got.body["tierName"].as_str()), (200, Some("Basic")));

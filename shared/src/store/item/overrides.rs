@@ -35,6 +35,9 @@ pub fn override_attributes(o: &Override) -> Item {
     item.insert("validUntil".into(), time(o.valid_until));
     item.insert("reason".into(), s(&o.reason));
     item.insert("enabled".into(), AttributeValue::Bool(o.enabled));
+    if !o.model_limits.is_empty() {
+        item.insert(super::MODEL_LIMITS.into(), super::model_limits_attribute(&o.model_limits));
+    }
     put_audit(&mut item, &o.audit);
     item
 }
@@ -74,6 +77,7 @@ fn override_fields(item: &Item) -> Result<Override, Error> {
         valid_until: get_time(item, "validUntil")?,
         reason: get_s(item, "reason")?.to_string(),
         enabled: get_bool(item, "enabled")?,
+        model_limits: super::model_limits_of(item)?,
         audit: audit(item)?,
     })
 }
@@ -133,6 +137,11 @@ mod tests {
         o.limits = Limits { daily_token_limit: Some(10_000), ..o.limits };
         o.enforcement = Some(Enforcement::Strict);
         o.default_reservation = Some(crate::testing::money("0.25"));
+        let raw: Vec<crate::model::model_limit::NewModelLimit> = serde_json::from_value(serde_json::json!([
+            {"limitId": "premium", "models": ["acme/big*"], "dailyRequestLimit": 3, "suggestModel": "acme/small"}
+        ]))
+        .unwrap();
+        o.model_limits = crate::model::model_limit::model_limits("modelLimits", raw, &mut Default::default());
         o
     }
 
