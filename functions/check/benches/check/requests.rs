@@ -86,6 +86,32 @@ pub(crate) async fn requests_per_operation() {
         &counted(&counter, async { store.list_overrides(&mine, &page, now).await.expect("list") }).await,
     );
 
+    // Model prices: a price write moves the configuration version like any
+    // admin write; after it a check naming a model and a record by tokens
+    // read the prices from the cached configuration.
+    let price: quota_shared::model::price_body::NewPrice = serde_json::from_value(serde_json::json!({
+        "model": "*", "inputPerMillion": "3", "outputPerMillion": "15", "effectiveFrom": "2026-01-01T00:00:00Z"
+    }))
+    .expect("a valid price");
+    let price = price.into_draft(now).expect("valid").into_price("bench", now);
+    store.create_price(&price, &[], &testkit::audit()).await.expect("admin write");
+    let mut by_model = check_request("u2");
+    by_model.model = Some(quota_shared::model::price::ModelId::parse("model", "openai/gpt-4o").expect("valid"));
+    row("check with model, right after a price write", &counted(&counter, c.check(&by_model, now)).await);
+    row("check with model, warm", &counted(&counter, c.check(&by_model, now)).await);
+    let mut by_tokens = record_request("u2", "t1");
+    by_tokens.usage = quota_shared::model::Consumption {
+        model: by_model.model.clone(),
+        tokens: quota_shared::model::price::TokenCounts {
+            input: 1200,
+            output: 300,
+            cached_input: 5000,
+            cache_write: 0,
+        },
+        cost: None,
+    };
+    row("record by tokens (priced), after a check", &counted(&counter, c.record(&by_tokens, now)).await);
+
     // Strict mode beside the standard rows above: a user on a strict tier.
     let strict = quota_shared::model::Tier {
         enforcement: quota_shared::model::Enforcement::Strict,
