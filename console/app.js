@@ -68,6 +68,9 @@ function Shell({ config }) {
     const onUnauthorized = () => setExpired(true);
     window.addEventListener('hashchange', onHash);
     window.addEventListener(UNAUTHORIZED, onUnauthorized);
+    // Effects run after the first paint: a hash changed before this listener
+    // existed (a link followed at once) would otherwise be missed.
+    onHash();
     return () => {
       window.removeEventListener('hashchange', onHash);
       window.removeEventListener(UNAUTHORIZED, onUnauthorized);
