@@ -65,16 +65,20 @@ async fn events(store: &DynamoStore, user: &str) -> Vec<QuotaEvent> {
     store.list_events(&scope, TimeRange::default(), &page).await.unwrap().items
 }
 
+/// A check naming a model needs a price for it: the fallback prices all.
+async fn price_every_model(store: &DynamoStore) {
+    let body: quota_shared::model::price_body::NewPrice = serde_json::from_value(serde_json::json!({
+        "model": "*", "inputPerMillion": "1", "outputPerMillion": "2", "effectiveFrom": "2026-01-01T00:00:00Z"
+    }))
+    .unwrap();
+    let fallback = body.into_draft(at(NOW)).unwrap().into_price("admin", at(NOW));
+    store.create_price(&fallback, &[], &testkit::audit()).await.unwrap();
+}
+
 #[tokio::test]
 async fn a_model_limit_blocks_only_its_models_and_says_what_to_use_instead() {
     let store = testkit::store_with_default_tier(&premium_tier()).await;
-    // A check naming a model needs a price for it: the fallback prices all.
-    let body: quota_shared::model::price_body::NewPrice =
-        serde_json::from_value(serde_json::json!({"model": "*", "inputPerMillion": "1", "outputPerMillion": "2",
-            "effectiveFrom": "2026-01-01T00:00:00Z"}))
-        .unwrap();
-    let fallback = body.into_draft(at(NOW)).unwrap().into_price("admin", at(NOW));
-    store.create_price(&fallback, &[], &testkit::audit()).await.unwrap();
+    price_every_model(&store).await;
     let stored = store.get_tier(&premium_tier().tier_id).await.unwrap().unwrap();
     assert_eq!(stored.model_limits, premium_tier().model_limits, "the entries are stored with the tier");
     let c = Checker::new(store.clone(), quota_shared::rules::decide::NoMatchPolicy::Allow, FailureMode::Open);
@@ -163,12 +167,7 @@ async fn strict_checks_hold_against_the_entry_too_and_never_overshoot_it() {
     t.model_limits[0].limits =
         quota_shared::model::Limits { daily_cost_limit: Some(money("0.50")), ..Default::default() };
     let store = testkit::store_with_default_tier(&t).await;
-    let body: quota_shared::model::price_body::NewPrice =
-        serde_json::from_value(serde_json::json!({"model": "*", "inputPerMillion": "1", "outputPerMillion": "2",
-            "effectiveFrom": "2026-01-01T00:00:00Z"}))
-        .unwrap();
-    let fallback = body.into_draft(at(NOW)).unwrap().into_price("admin", at(NOW));
-    store.create_price(&fallback, &[], &testkit::audit()).await.unwrap();
+    price_every_model(&store).await;
     let strict = |id: String, m: &str| {
         let mut c = check("cy", Some(m));
         c.estimate.request_id = Some(RequestId::parse(id).unwrap());
