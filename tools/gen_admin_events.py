@@ -218,9 +218,11 @@ write("prices", "create-scheduled.json", event("POST", P, P, {**sonnet, "effecti
                                                            "inputPerMillion": "2.5", "outputPerMillion": "250", "note": "announced cut"}))
 write("prices", "create-per-token.json", event("POST", P, P, {**sonnet, "effectiveFrom": "2026-06-01T00:00:00Z",
                                                            "inputPerMillion": "0.000003"}))
-write("prices", "create-jump.json", event("POST", P, P, {**sonnet, "effectiveFrom": "2026-06-01T00:00:00Z",
+write("prices", "create-jump.json", event("POST", P, P, {**sonnet, "effectiveFrom": "2098-01-01T00:00:00Z",
                                                       "outputPerMillion": "300"}))
-write("prices", "create-jump-confirmed.json", event("POST", P, P, {**sonnet, "effectiveFrom": "2026-06-01T00:00:00Z",
+write("prices", "create-backdated.json", event("POST", P, P, {**sonnet, "effectiveFrom": "2026-06-01T00:00:00Z",
+                                                            "note": "a correction of the past"}))
+write("prices", "create-jump-confirmed.json", event("POST", P, P, {**sonnet, "effectiveFrom": "2098-01-01T00:00:00Z",
                                                                 "outputPerMillion": "300", "confirmJump": True,
                                                                 "note": "batch tier, really tenfold"}))
 write("prices", "create-invalid.json", event("POST", P, P, {"model": "a b", "currency": "EUR", "inputPerMillion": "1.00001",

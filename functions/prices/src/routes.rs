@@ -47,6 +47,7 @@ fn instant(field: &str, raw: Option<&String>, now: DateTime<Utc>) -> Result<Date
         (status = 201, description = "Created; `ETag` and `Location` name it.", body = Price),
         (status = 409, description = "A rate moved more than tenfold from the model's previous price (`price-jump`: \
             send `confirmJump: true` if it is meant), the model already has a price taking effect at that instant, \
+            `effectiveFrom` is in the past while the model has a price in effect (history is never rewritten), \
             or the configuration holds its maximum of prices.", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn create(
@@ -61,6 +62,16 @@ async fn create(
     // The price this one follows when it takes effect: a tenfold move is a
     // unit mistake until the admin says otherwise.
     let previous = s.store.price_before(&price.model, price.effective_from).await?;
+    // History is not rewritten: once a model has a price in effect, a new
+    // one takes effect now or later (a model's first price may be backdated).
+    if price.effective_from < now && s.store.price_before(&price.model, now).await?.is_some() {
+        return Err(Error::Conflict(format!(
+            "{} has a price in effect: a new price takes effect now or later, never in the past \
+             (leave effectiveFrom out for now)",
+            price.model
+        ))
+        .into());
+    }
     check_jump(&price.rates, previous.as_ref(), confirmed)?;
     let mut held = s.store.load_shared_config().await?.prices;
     held.push(price.clone());

@@ -2,7 +2,8 @@
 
 use testkit::{admin_state, fixture, fixture_names, run_event};
 
-const USED: [&str; 19] = [
+const USED: [&str; 20] = [
+    "create-backdated.json",
     "create.json",
     "create-fallback.json",
     "create-scheduled.json",
@@ -55,6 +56,10 @@ async fn prices_from_creation_to_quotes_and_history() {
     assert_eq!(created.body["longContext"]["outputPerMillion"], "22.5");
     assert_eq!(created.body["effectiveFrom"], "2026-01-01T00:00:00.000Z");
 
+    // History is never rewritten: with a price in effect, a new one starts now or later.
+    let backdated = run("create-backdated.json", none()).await;
+    backdated.problem_fields(409);
+    assert!(backdated.body["detail"].as_str().unwrap().contains("never in the past"), "{:?}", backdated.body);
     // A tenfold move from the previous price is a unit mistake until confirmed.
     let jump = run("create-jump.json", none()).await;
     jump.problem_fields(409);
@@ -62,7 +67,7 @@ async fn prices_from_creation_to_quotes_and_history() {
     assert!(jump.body["detail"].as_str().unwrap().contains("outputPerMillion was 15"), "{}", jump.body["detail"]);
     let confirmed = run("create-jump-confirmed.json", none()).await;
     assert_eq!(confirmed.status, 201, "{:?}", confirmed.body);
-    let june = confirmed.body["priceId"].as_str().unwrap().to_string();
+    let later = confirmed.body["priceId"].as_str().unwrap().to_string();
     assert_eq!(run("create-fallback.json", none()).await.status, 201);
     let scheduled = run("create-scheduled.json", none()).await;
     assert_eq!(scheduled.status, 201, "{:?}", scheduled.body);
@@ -71,12 +76,12 @@ async fn prices_from_creation_to_quotes_and_history() {
     // Quotes: through the alias, cached tokens at their own rate, exactly.
     let quote = run("quote.json", none()).await;
     assert_eq!(quote.status, 200, "{:?}", quote.body);
-    assert_eq!(quote.body["priceId"], june.as_str(), "the price in effect now");
+    assert_eq!(quote.body["priceId"], id.as_str(), "the price in effect now, not the scheduled ones");
     assert_eq!(
         (quote.body["input"].as_str(), quote.body["cachedInput"].as_str(), quote.body["output"].as_str()),
-        (Some("0.0036"), Some("0.015"), Some("0.09"))
+        (Some("0.0036"), Some("0.015"), Some("0.0045"))
     );
-    assert_eq!((quote.body["total"].as_str(), quote.body["longContext"].as_bool()), (Some("0.1086"), Some(false)));
+    assert_eq!((quote.body["total"].as_str(), quote.body["longContext"].as_bool()), (Some("0.0231"), Some(false)));
     let past = run("quote-past.json", none()).await;
     assert_eq!(
         (past.body["priceId"].as_str(), past.body["total"].as_str(), past.body["longContext"].as_bool()),
@@ -98,7 +103,7 @@ async fn prices_from_creation_to_quotes_and_history() {
     let history = run("list-history.json", none()).await;
     let history: Vec<_> =
         history.body["items"].as_array().unwrap().iter().map(|p| p["priceId"].as_str().unwrap().to_string()).collect();
-    assert_eq!(history, [scheduled.clone(), june.clone(), id.clone()], "newest first, the scheduled one too");
+    assert_eq!(history, [scheduled.clone(), later.clone(), id.clone()], "newest first, the scheduled ones too");
     let mut bad = run("list-bad.json", none()).await.problem_fields(400);
     bad.sort();
     assert_eq!(bad, ["model"]);
