@@ -137,6 +137,7 @@ test: setup infra-test console
 	.venv/bin/python -m unittest discover -s tools/tests
 	tools/with-emulator.sh cargo test --workspace
 	tools/schemathesis.sh
+	tools/clients-test.sh
 	cd console && node --test test/
 	tools/console-test.sh
 

@@ -19,13 +19,19 @@ Done as DynamoDB does:
   the same token and request answer the first call's answer without
   applying it again; the same token with another request is refused.
 
-Injected on request (POST /_faults, scoped to one table so that parallel
-tests on their own tables never see each other's faults):
+Injected on request (POST /_faults {"table", "fault", "times"}; "times": 0
+clears that fault's rest), scoped to one table so that parallel tests on
+their own tables never see each other's faults:
 - "conflict" / "throttle": a TransactWriteItems naming the table is
   cancelled with TransactionConflict / ThrottlingError, unapplied;
 - "lose_reply": a TransactWriteItems naming the table is applied, then
   answered 500 (the SDK retries it, as after a lost reply);
 - "unprocessed": a BatchGetItem leaves the table's keys unprocessed.
+
+Counted (GET /_counts?table=T answers {"counts": {operation: n}} for the
+requests naming table T since its last reset, POST /_counts {"table": T}
+resets them): so that a test outside Rust (a client library) can say what a
+turn cost in DynamoDB requests.
 """
 
 from __future__ import annotations
@@ -225,7 +231,11 @@ class Faults:
         self._lock = threading.Lock()
 
     def add(self, table: str, kind: str, times: int) -> None:
+        """`times` more of `kind` on `table`; 0 clears the ones left."""
         with self._lock:
+            if times == 0:
+                self._by_table[table] = [e for e in self._by_table.get(table, []) if e[0] != kind]
+                return
             self._by_table.setdefault(table, []).append([kind, times])
 
     def take(self, tables: set[str], kinds: tuple[str, ...]) -> tuple[str, str] | None:
@@ -269,6 +279,33 @@ class Tokens:
         return len(self._seen)
 
 
+class Counts:
+    """Requests per table and operation; the newest 1,000 tables are kept."""
+
+    MAX_TABLES = 1000
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._by_table: OrderedDict[str, dict[str, int]] = OrderedDict()
+
+    def add(self, tables: set[str], operation: str) -> None:
+        with self._lock:
+            for table in tables:
+                counts = self._by_table.setdefault(table, {})
+                counts[operation] = counts.get(operation, 0) + 1
+                self._by_table.move_to_end(table)
+            while len(self._by_table) > self.MAX_TABLES:
+                self._by_table.popitem(last=False)
+
+    def of(self, table: str) -> dict[str, int]:
+        with self._lock:
+            return dict(self._by_table.get(table, {}))
+
+    def reset(self, table: str) -> None:
+        with self._lock:
+            self._by_table.pop(table, None)
+
+
 def tables_named(operation: str, body: dict[str, Any]) -> set[str]:
     if operation == "TransactWriteItems":
         return {next(iter(e.values())).get("TableName") for e in body.get("TransactItems", []) if e}
@@ -282,6 +319,7 @@ def layer(backend: Callable[..., Any], find_table: Callable[[str], Any]) -> Call
     (which must apply one request at a time, as moto_serial's lock does)."""
     faults = Faults()
     tokens = Tokens()
+    counts = Counts()
 
     def answer(start_response: Any, status: int, body: dict[str, Any]) -> list[bytes]:
         data = json.dumps(body).encode()
@@ -308,6 +346,12 @@ def layer(backend: Callable[..., Any], find_table: Callable[[str], Any]) -> Call
             spec = json.loads(raw)
             faults.add(spec["table"], spec["fault"], int(spec.get("times", 1)))
             return answer(start_response, 200, {"ok": True})
+        if environ.get("PATH_INFO") == "/_counts":
+            if environ.get("REQUEST_METHOD") == "POST":
+                counts.reset(json.loads(raw)["table"])
+                return answer(start_response, 200, {"ok": True})
+            query = dict(part.split("=", 1) for part in environ.get("QUERY_STRING", "").split("&") if "=" in part)
+            return answer(start_response, 200, {"counts": counts.of(query.get("table", ""))})
         target = environ.get("HTTP_X_AMZ_TARGET", "")
         if not target.startswith("DynamoDB_20120810."):
             status, headers, data = call(environ, raw)
@@ -341,6 +385,7 @@ def layer(backend: Callable[..., Any], find_table: Callable[[str], Any]) -> Call
             return answer(start_response, r.status, {"__type": r.kind, "message": r.message})
 
         named = tables_named(operation, body)
+        counts.add(named, operation)
         token = body.get("ClientRequestToken") if operation == "TransactWriteItems" else None
         digest = hashlib.sha256(json.dumps({k: v for k, v in body.items() if k != "ClientRequestToken"},
                                            sort_keys=True).encode()).hexdigest()

@@ -4,7 +4,9 @@
 #   tools/with-stack.sh NAME COMMAND...
 # NAME names the stack's own tables (NAME-<pid>-quota, NAME-<pid>-events:
 # demo data on fresh tables) and its log (.local/NAME-stack.log). The command sees
-# STACK_URL, ADMIN_TOKEN and USER_TOKEN (an end user's, carol). Needs the
+# STACK_URL, ADMIN_TOKEN and USER_TOKEN (an end user's, carol), and the
+# stack's table names (STACK_QUOTA_TABLE, STACK_EVENTS_TABLE: for faults and
+# request counts, see tools/dynamodb_rules.py). Needs the
 # Makefile's local auth settings (AUTH_*, USER_AUTH_*); stops what it started.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -20,7 +22,8 @@ exec tools/with-emulator.sh bash -c '
   set -euo pipefail
   log=.local/$name-stack.log
   # Fresh tables every run, even on an emulator that outlives the run (as under make run).
-  QUOTA_TABLE=$name-$$-quota EVENTS_TABLE=$name-$$-events "$dev" serve 127.0.0.1:$port > "$log" 2>&1 &
+  export STACK_QUOTA_TABLE=$name-$$-quota STACK_EVENTS_TABLE=$name-$$-events
+  QUOTA_TABLE=$STACK_QUOTA_TABLE EVENTS_TABLE=$STACK_EVENTS_TABLE "$dev" serve 127.0.0.1:$port > "$log" 2>&1 &
   stack=$!
   trap "kill $stack 2>/dev/null || true" EXIT
   export STACK_URL=http://127.0.0.1:$port

@@ -172,6 +172,21 @@ class Rules(unittest.TestCase):
         self.assertEqual((got["UnprocessedKeys"]["faulty"]["Keys"], list(got["Responses"])), ([KEY], ["t"]))
         self.db.transact_write_items(TransactItems=[{"Update": {**item["Update"], "TableName": "t"}}])
 
+    def test_requests_are_counted_per_table_and_operation_until_reset(self):
+        create_table(self.db, "counted")
+        url = f"{self.emulator.url}/_counts"
+        read = lambda: json.loads(urllib.request.urlopen(f"{url}?table=counted").read())["counts"]
+        reset = lambda: urllib.request.urlopen(urllib.request.Request(
+            url, data=json.dumps({"table": "counted"}).encode(), method="POST"))
+        self.assertIn("CreateTable", read(), "every request naming the table")
+        reset()
+        self.db.get_item(TableName="counted", Key=KEY)
+        self.db.batch_get_item(RequestItems={"counted": {"Keys": [KEY]}, "t": {"Keys": [KEY]}})
+        self.db.batch_get_item(RequestItems={"t": {"Keys": [KEY]}})
+        self.assertEqual(read(), {"GetItem": 1, "BatchGetItem": 1}, "only the requests naming the table")
+        reset()
+        self.assertEqual(read(), {})
+
     def test_numbers_add_exactly_at_any_scale(self):
         key = {"pk": {"S": "USER#tiny"}, "sk": {"S": "USAGE#2026-11"}}
         for _ in range(2):

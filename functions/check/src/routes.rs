@@ -19,7 +19,6 @@ use quota_shared::http::Problem;
 use quota_shared::http::{
     ApiError, JsonBody, Params, ensure_problem, json_response, no_route, only_params, parse_value,
 };
-use quota_shared::model::period::{Period, Window};
 use quota_shared::quota::CheckAnswer;
 use quota_shared::quota::{RecordAnswer, ReleaseAnswer};
 use serde_json::Value;
@@ -126,14 +125,8 @@ pub fn check_response(outcome: &CheckAnswer, now: chrono::DateTime<Utc>) -> Resp
     }
     let status = if outcome.degraded { StatusCode::SERVICE_UNAVAILABLE } else { StatusCode::TOO_MANY_REQUESTS };
     let mut response = json_response(status, outcome);
-    let retry = match outcome.decision.retry_after_seconds(now) {
-        Some(seconds) => seconds,
-        None if outcome.degraded => 5,
-        // Blocked by the no-match policy (or a rule no window resets): nothing
-        // lifts it by itself but an admin's change, so every 429 still says
-        // when to look again: at the next UTC day.
-        None => Period::containing(Window::Daily, now).seconds_until_reset(now),
-    };
+    // Every 429 and 503 says when to look again (see `CheckAnswer::retry_after`).
+    let retry = outcome.retry_after(now).unwrap_or(5);
     response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(retry));
     response
 }

@@ -80,9 +80,33 @@ pub struct CheckAnswer {
     /// been written under it before the store failed (release or settle it).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub request_id: Option<RequestId>,
+    /// When blocked: seconds until trying again may succeed (what Retry-After
+    /// says over HTTP; a direct invoke has no headers).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub retry_after_seconds: Option<i64>,
 }
 
 impl CheckAnswer {
+    /// When a blocked answer may be asked again (`None` when allowed): the
+    /// decision's own time, 5 s for a degraded refusal, else the next UTC
+    /// day (a block by the no-match policy lifts only by an admin's change).
+    pub fn retry_after(&self, now: DateTime<Utc>) -> Option<i64> {
+        if self.decision.allowed {
+            return None;
+        }
+        Some(match self.decision.retry_after_seconds(now) {
+            Some(seconds) => seconds,
+            None if self.degraded => 5,
+            None => crate::model::period::Period::containing(Window::Daily, now).seconds_until_reset(now),
+        })
+    }
+
+    /// The answer as the check sends it: with `retryAfterSeconds` when blocked.
+    pub fn sent(mut self, now: DateTime<Utc>) -> Self {
+        self.retry_after_seconds = self.retry_after(now);
+        self
+    }
+
     /// The answer for what decides (tier and override) and the usage at
     /// `now`: the one place that turns a resolution into a decision.
     pub fn judge(
@@ -105,6 +129,7 @@ impl CheckAnswer {
             quota_context: None,
             reservation: None,
             request_id: None,
+            retry_after_seconds: None,
         }
     }
 
@@ -145,6 +170,7 @@ impl CheckAnswer {
             quota_context: None,
             reservation: None,
             request_id: None,
+            retry_after_seconds: None,
         }
     }
 }

@@ -34,7 +34,7 @@ impl<S: CheckStore> Checker<S> {
         if answer.degraded {
             answer.request_id = Some(id);
         }
-        Ok(answer)
+        Ok(answer.sent(now))
     }
 
     /// The user's quota as a check would answer it, with no side effect: no

@@ -142,6 +142,7 @@ impl<S: CheckStore> Checker<S> {
             quota_context: None,
             reservation: None,
             request_id: None,
+            retry_after_seconds: None,
         }
     }
 }
