@@ -131,8 +131,15 @@ async fn a_block_over_http_is_429_with_retry_after() {
     let retry: i64 = blocked["headers"]["retry-after"].as_str().unwrap().parse().unwrap();
     assert!((1..=31 * 24 * 3600).contains(&retry), "{retry}");
     assert_eq!(body(&blocked)["decision"], "block", "{blocked}");
-    // The direct invoke answers the same decision without HTTP semantics.
-    assert_eq!(run(&app, "check.json").await["allowed"], false);
+    let in_body = body(&blocked)["retryAfterSeconds"].as_i64().unwrap();
+    assert!((retry - 1..=retry).contains(&in_body), "the body says it too: {in_body} vs {retry}");
+    // The direct invoke answers the same decision without HTTP semantics,
+    // and says when to try again in the answer (it has no headers).
+    let direct = run(&app, "check.json").await;
+    assert_eq!(direct["allowed"], false);
+    assert!(direct["retryAfterSeconds"].as_i64().is_some_and(|s| s > 0), "{direct}");
+    let recorded = run(&app, "record.json").await;
+    assert!(recorded.get("retryAfterSeconds").is_none(), "a record is counted, never refused: it has none");
 }
 
 /// `s1` is on a strict tier of 1.00 a day (directly assigned).
