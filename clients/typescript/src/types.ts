@@ -1,0 +1,91 @@
+// The service's answers as JSON types (money as decimal strings, counts as
+// numbers). test/types.check.ts holds them to openapi.json at compile time.
+
+/** Money: a decimal string ("0.0123"), never a JavaScript number. */
+export type Money = string;
+
+export interface WindowStatus {
+  period: 'daily' | 'monthly';
+  metric: 'cost' | 'tokens' | 'requests';
+  limitId?: string;
+  /** Money (a string) for cost, a whole number for tokens and requests. */
+  usage: string | number | null;
+  limit: string | number | null;
+  remaining: string | number | null;
+  percentageUsed: number | null;
+  resetsAt: string;
+}
+
+export interface ReservationSummary {
+  requestId: string;
+  amount: Money;
+  tokens?: number;
+  expiresAt: string;
+  priceId?: string;
+  limitId?: string;
+}
+
+export interface BlockedBy {
+  scope: 'user' | 'model';
+  limitId?: string;
+  period: 'daily' | 'monthly';
+  metric: 'cost' | 'tokens' | 'requests';
+}
+
+export interface CheckAnswer {
+  allowed: boolean;
+  decision: 'allow' | 'warn' | 'block';
+  warningLevel: string;
+  windows: WindowStatus[];
+  message: string;
+  blockedBy?: BlockedBy;
+  suggestedModel?: string;
+  matchedBy: string;
+  tier: { tierId: string; tierName: string } | null;
+  override?: { overrideId: string; overrideType: 'custom_limit' | 'unlimited'; validUntil: string };
+  degraded: boolean;
+  quotaContext?: string;
+  reservation?: ReservationSummary;
+  requestId?: string;
+  retryAfterSeconds?: number;
+}
+
+export interface Pricing {
+  priceId: string;
+  priceModel: string;
+  input: Money;
+  cachedInput: Money;
+  cacheWrite: Money;
+  output: Money;
+  request: Money;
+  total: Money;
+  longContext: boolean;
+}
+
+export interface RecordAnswer extends Omit<CheckAnswer, 'requestId'> {
+  requestId: string;
+  duplicate: boolean;
+  judged: boolean;
+  crossed: { period: 'daily' | 'monthly'; metric: 'cost' | 'tokens' | 'requests'; threshold: string; limitId?: string }[];
+  cost: Money;
+  costSource: 'price' | 'client';
+  pricing?: Pricing;
+}
+
+export interface ReleaseAnswer {
+  requestId: string;
+  released: boolean;
+  /** `released`, `not_held`, ... */
+  reason: string;
+  amount?: Money | null;
+  tokens?: number | null;
+}
+
+/** RFC 9457 problem details, as the service refuses a call. */
+export interface Problem {
+  type: string;
+  title: string;
+  status: number;
+  detail: string;
+  errors?: { field: string; message: string }[];
+}
