@@ -20,5 +20,5 @@ tarball=$(cd clients/typescript && npm pack --silent --pack-destination "$scratc
 (cd "$scratch" && npm init -y >/dev/null && npm install --no-audit --no-fund --silent "./$tarball" \
   && node --input-type=module -e "import { QuotaClient } from '@quota-service/client'; if (typeof QuotaClient.http !== 'function') process.exit(1)" \
   && test -f node_modules/@quota-service/client/dist/index.d.ts)
-tools/with-stack.sh clients bash -c "cd /tmp && '$PWD/.venv/bin/python' -m pytest -q -p no:cacheprovider '$tests/test_stack.py' \
+tools/with-stack.sh clients bash -c "cd /tmp && '$PWD/.venv/bin/python' -m pytest -q -p no:cacheprovider '$tests/test_stack.py' '$tests/test_example.py' \
   && node --test '$PWD/clients/typescript/test/stack.test.mjs'"
