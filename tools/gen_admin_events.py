@@ -214,6 +214,8 @@ write("prices", "create.json", event("POST", P, P, sonnet))
 write("prices", "create-fallback.json", event("POST", P, P, {"model": "*", "effectiveFrom": "2026-01-01T00:00:00Z",
                                                           "inputPerMillion": 10, "outputPerMillion": 30,
                                                           "note": "unknown models at a safe price"}))
+write("prices", "create-fallback-now.json", event("POST", P, P, {"model": "*", "inputPerMillion": 12, "outputPerMillion": 36,
+                                                              "note": "from now on, no effectiveFrom"}))
 write("prices", "create-scheduled.json", event("POST", P, P, {**sonnet, "effectiveFrom": "2099-01-01T00:00:00Z",
                                                            "inputPerMillion": "2.5", "outputPerMillion": "250", "note": "announced cut"}))
 write("prices", "create-per-token.json", event("POST", P, P, {**sonnet, "effectiveFrom": "2026-06-01T00:00:00Z",

@@ -3,7 +3,7 @@
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, SubsecRound, Utc};
 use quota_shared::auth::Admin;
 use quota_shared::error::{Entity, Error};
 use quota_shared::http::Problem;
@@ -64,7 +64,8 @@ async fn create(
     let previous = s.store.price_before(&price.model, price.effective_from).await?;
     // History is not rewritten: once a model has a price in effect, a new
     // one takes effect now or later (a model's first price may be backdated).
-    if price.effective_from < now && s.store.price_before(&price.model, now).await?.is_some() {
+    // (Compared at the millisecond prices are kept to: "now" is not the past.)
+    if price.effective_from < now.trunc_subsecs(3) && s.store.price_before(&price.model, now).await?.is_some() {
         return Err(Error::Conflict(format!(
             "{} has a price in effect: a new price takes effect now or later, never in the past \
              (leave effectiveFrom out for now)",

@@ -2,7 +2,8 @@
 
 use testkit::{admin_state, fixture, fixture_names, run_event};
 
-const USED: [&str; 20] = [
+const USED: [&str; 21] = [
+    "create-fallback-now.json",
     "create-backdated.json",
     "create.json",
     "create-fallback.json",
@@ -69,6 +70,8 @@ async fn prices_from_creation_to_quotes_and_history() {
     assert_eq!(confirmed.status, 201, "{:?}", confirmed.body);
     let later = confirmed.body["priceId"].as_str().unwrap().to_string();
     assert_eq!(run("create-fallback.json", none()).await.status, 201);
+    let now = run("create-fallback-now.json", none()).await;
+    assert_eq!(now.status, 201, "without effectiveFrom a price takes effect now, never 'in the past': {:?}", now.body);
     let scheduled = run("create-scheduled.json", none()).await;
     assert_eq!(scheduled.status, 201, "{:?}", scheduled.body);
     let scheduled = scheduled.body["priceId"].as_str().unwrap().to_string();
