@@ -25,6 +25,61 @@ crate::names::named_enum! {
     }
 }
 
+/// The settings a tier and a group share, checked by one set of rules: a
+/// name, a description, the soft percentage and the strict settings.
+pub(crate) struct Settings<'a> {
+    /// "tier" or "group", for the messages.
+    pub kind: &'static str,
+    pub name_field: &'static str,
+    pub name: &'a str,
+    pub description: Option<&'a str>,
+    pub soft_limit_percentage: u8,
+    pub enforcement: Enforcement,
+    pub default_reservation: Option<Money>,
+    pub reservation_ttl_seconds: u32,
+}
+
+impl Settings<'_> {
+    /// The name and the description.
+    pub fn validate_texts(&self, errors: &mut FieldErrors) {
+        for (field, text) in [(self.name_field, Some(self.name)), ("description", self.description)] {
+            if let Some(Err(e)) = text.map(|t| super::check_text(field, t)) {
+                errors.push(e.field, e.message);
+            }
+        }
+        if self.name.is_empty() {
+            errors.push(self.name_field, "must not be empty");
+        } else if self.name.chars().count() > MAX_NAME_LEN {
+            errors.push(self.name_field, format!("must be at most {MAX_NAME_LEN} characters"));
+        }
+        if self.description.is_some_and(|d| d.chars().count() > MAX_DESCRIPTION_LEN) {
+            errors.push("description", format!("must be at most {MAX_DESCRIPTION_LEN} characters"));
+        }
+    }
+
+    pub fn validate_soft_limit(&self, errors: &mut FieldErrors) {
+        if self.soft_limit_percentage > 100 {
+            errors.push("softLimitPercentage", "must be between 0 and 100");
+        }
+    }
+
+    /// The default reservation and its lifetime (strict enforcement needs one).
+    pub fn validate_reservations(&self, errors: &mut FieldErrors) {
+        if self.default_reservation.is_some_and(Money::is_zero) {
+            errors.push("defaultReservation", "must be greater than zero");
+        }
+        if self.enforcement == Enforcement::Strict && self.default_reservation.is_none() {
+            errors.push(
+                "defaultReservation",
+                format!("a strict {} needs a default reservation (a check's estimate when it sends none)", self.kind),
+            );
+        }
+        if !(1..=MAX_RESERVATION_TTL_SECONDS).contains(&self.reservation_ttl_seconds) {
+            errors.push("reservationTtlSeconds", format!("must be between 1 and {MAX_RESERVATION_TTL_SECONDS}"));
+        }
+    }
+}
+
 /// How long a strict check's reservation holds unless settled.
 pub const DEFAULT_RESERVATION_TTL_SECONDS: u32 = 600;
 pub const MAX_RESERVATION_TTL_SECONDS: u32 = 86_400;
@@ -240,26 +295,22 @@ impl Tier {
     /// The rules every stored tier satisfies, checked on create and update.
     pub fn validate(&self) -> Result<(), Error> {
         let mut errors = FieldErrors::default();
-        for (field, text) in [("tierName", Some(&self.tier_name)), ("description", self.description.as_ref())] {
-            if let Some(Err(e)) = text.map(|t| super::check_text(field, t)) {
-                errors.push(e.field, e.message);
-            }
-        }
-        if self.tier_name.is_empty() {
-            errors.push("tierName", "must not be empty");
-        } else if self.tier_name.chars().count() > MAX_NAME_LEN {
-            errors.push("tierName", format!("must be at most {MAX_NAME_LEN} characters"));
-        }
-        if self.description.as_ref().is_some_and(|d| d.chars().count() > MAX_DESCRIPTION_LEN) {
-            errors.push("description", format!("must be at most {MAX_DESCRIPTION_LEN} characters"));
-        }
+        let settings = Settings {
+            kind: "tier",
+            name_field: "tierName",
+            name: &self.tier_name,
+            description: self.description.as_deref(),
+            soft_limit_percentage: self.soft_limit_percentage,
+            enforcement: self.enforcement,
+            default_reservation: self.default_reservation,
+            reservation_ttl_seconds: self.reservation_ttl_seconds,
+        };
+        settings.validate_texts(&mut errors);
         self.limits.validate(&mut errors);
         if self.model_limits.len() > MAX_MODEL_LIMITS {
             errors.push("modelLimits", format!("at most {MAX_MODEL_LIMITS} entries"));
         }
-        if self.soft_limit_percentage > 100 {
-            errors.push("softLimitPercentage", "must be between 0 and 100");
-        }
+        settings.validate_soft_limit(&mut errors);
         let has_limit = !self.limits.is_empty();
         if self.unlimited && has_limit {
             errors.push("unlimited", "an unlimited tier takes no limits");
@@ -267,18 +318,7 @@ impl Tier {
         if !self.unlimited && !has_limit {
             errors.push("monthlyCostLimit", "set at least one cost, token or request limit, or unlimited: true");
         }
-        if self.default_reservation.is_some_and(Money::is_zero) {
-            errors.push("defaultReservation", "must be greater than zero");
-        }
-        if self.enforcement == Enforcement::Strict && self.default_reservation.is_none() {
-            errors.push(
-                "defaultReservation",
-                "a strict tier needs a default reservation (a check's estimate when it sends none)",
-            );
-        }
-        if !(1..=MAX_RESERVATION_TTL_SECONDS).contains(&self.reservation_ttl_seconds) {
-            errors.push("reservationTtlSeconds", format!("must be between 1 and {MAX_RESERVATION_TTL_SECONDS}"));
-        }
+        settings.validate_reservations(&mut errors);
         errors.into_result()
     }
 
