@@ -118,6 +118,10 @@ macro_rules! define_id {
 }
 
 define_id!(
+    /// A group's id, chosen by the admin (`chemistry`, `team-42`).
+    GroupId, "groupId", 64, id_char
+);
+define_id!(
     /// A model limit's id within its tier or override (`premium-models`).
     LimitId, "limitId", 64, id_char
 );

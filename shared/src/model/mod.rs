@@ -9,6 +9,7 @@ mod change;
 mod charge;
 mod email;
 mod event;
+pub mod group;
 mod ids;
 mod limits;
 pub mod model_limit;
@@ -30,8 +31,8 @@ pub use charge::{Charge, Consumption, CostSource};
 pub use email::{DomainPattern, Email, MAX_PATTERN_LEN, PatternKind};
 pub use event::{EventType, QuotaEvent};
 pub use ids::{
-    AssignmentId, EventId, JwtRole, LimitId, OverrideId, PriceId, RequestId, SessionId, TEXT_FORBIDDEN, TEXT_SPACE,
-    TierId, UserId, check_text,
+    AssignmentId, EventId, GroupId, JwtRole, LimitId, OverrideId, PriceId, RequestId, SessionId, TEXT_FORBIDDEN,
+    TEXT_SPACE, TierId, UserId, check_text,
 };
 pub use limits::{Limits, LimitsPatch, MAX_COUNT_LIMIT};
 pub use money::Money;
