@@ -18,6 +18,9 @@
 //! | a model price (canonical)    | PRICE#{priceId}     | PRICE                  |
 //! | a model price (shared copy)  | CONFIG              | PRICE#{priceId}        |
 //! | a model's price history      | PRICES              | {model}#{effectiveFrom} |
+//! | group                        | CONFIG              | GROUP#{groupId}        |
+//! | a group's named member       | GROUP#{groupId}     | MEMBER#{userId}        |
+//! | a user's named groups        | USER#{userId}       | GROUPS                 |
 //!
 //! quota table indexes
 //! | index    | pk                                     | sk                            |
@@ -44,7 +47,7 @@ pub const VERSION_SHARDS: u32 = 8;
 
 /// Every partition key form of both tables and their indexes, as
 /// `dynamodb:LeadingKeys` patterns (`*` stands for the rest of the key).
-pub const PARTITION_KEYS: [&str; 17] = [
+pub const PARTITION_KEYS: [&str; 18] = [
     "CONFIG",
     "VERSION#*",
     "ASSIGNMENT#*",
@@ -62,6 +65,7 @@ pub const PARTITION_KEYS: [&str; 17] = [
     "EVENTS#*",
     "PRICE#*",
     "PRICES",
+    "GROUP#*",
 ];
 
 /// The partition key pattern `key` is of, if any.
@@ -117,6 +121,24 @@ pub fn price_history_prefix(model: &crate::model::price::PriceModel) -> String {
 /// character a model id may continue with.
 pub fn price_history_after(model: &str) -> String {
     format!("{model}$")
+}
+
+pub const GROUP_PREFIX: &str = "GROUP#";
+pub const MEMBER_PREFIX: &str = "MEMBER#";
+pub const USER_GROUPS_SK: &str = "GROUPS";
+
+/// A group's item in the shared configuration.
+pub fn group_sk(id: &crate::model::GroupId) -> String {
+    format!("{GROUP_PREFIX}{id}")
+}
+
+/// The partition of a group's named members.
+pub fn group_pk(id: &crate::model::GroupId) -> String {
+    format!("{GROUP_PREFIX}{id}")
+}
+
+pub fn member_sk(user: &UserId) -> String {
+    format!("{MEMBER_PREFIX}{user}")
 }
 
 pub fn override_pk(id: &OverrideId) -> String {
@@ -286,6 +308,7 @@ mod tests {
             event_month_pk("2026-11"),
             price_pk(&crate::model::PriceId::generate()),
             PRICES_PK.to_string(),
+            group_pk(&crate::model::GroupId::parse("chem").unwrap()),
         ];
         let forms: Vec<_> = built.iter().map(|k| partition_key_pattern(k).unwrap_or_else(|| panic!("{k}"))).collect();
         // In order, so a prefix shadowing another (OVERRIDES vs OVERRIDES#*) shows.
