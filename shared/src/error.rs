@@ -66,6 +66,8 @@ pub enum Entity {
     Assignment,
     Override,
     Price,
+    Group,
+    Member,
     Route,
 }
 
@@ -76,6 +78,8 @@ impl std::fmt::Display for Entity {
             Entity::Assignment => "assignment",
             Entity::Override => "override",
             Entity::Price => "price",
+            Entity::Group => "group",
+            Entity::Member => "member",
             Entity::Route => "route",
         })
     }

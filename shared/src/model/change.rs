@@ -13,6 +13,7 @@ crate::names::named_enum! {
         Assignment,
         Override,
         Price,
+        Group,
     }
 }
 
@@ -121,6 +122,27 @@ impl super::Assignment {
                 _ => None,
             },
             tier_id: Some(self.tier_id.clone()),
+        }
+    }
+}
+
+impl super::group::Group {
+    pub fn change_target(&self) -> ChangeTarget {
+        ChangeTarget {
+            target_type: TargetType::Group,
+            target_id: self.group_id.to_string(),
+            user_id: None,
+            tier_id: None,
+        }
+    }
+
+    /// A change of `user`'s membership: stored with the user.
+    pub fn member_target(group: &super::GroupId, user: &super::UserId) -> ChangeTarget {
+        ChangeTarget {
+            target_type: TargetType::Group,
+            target_id: group.to_string(),
+            user_id: Some(user.clone()),
+            tier_id: None,
         }
     }
 }

@@ -8,6 +8,7 @@ mod aws_rules;
 mod check;
 mod contention;
 mod events_search;
+mod groups;
 mod limits;
 mod model_limits;
 mod no_scan;

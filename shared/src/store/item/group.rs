@@ -19,7 +19,14 @@ use chrono::{DateTime, Utc};
 use std::collections::BTreeMap;
 
 pub const MEMBER_COUNT: &str = "memberCount";
-pub const USER_GROUPS: &str = "groups";
+/// On the user's groups item: one attribute per named group, `g:{groupId}`
+/// = the group's creation instant, and their count (bounded on write).
+pub const USER_GROUP_PREFIX: &str = "g:";
+pub const USER_GROUP_COUNT: &str = "groupCount";
+
+pub fn user_group_attr(group: &GroupId) -> String {
+    format!("{USER_GROUP_PREFIX}{group}")
+}
 
 /// The attributes an update may change (everything but id, creation and members).
 pub fn group_mutable_attributes(g: &Group) -> Vec<(&'static str, AttributeValue)> {
@@ -129,17 +136,13 @@ pub fn member_from_item(item: &Item) -> Result<Member, Error> {
 /// The user's named memberships: group id -> that group's creation instant.
 pub fn user_groups_from_item(item: Option<&Item>) -> Result<BTreeMap<GroupId, String>, Error> {
     let Some(item) = item else { return Ok(BTreeMap::new()) };
-    match item.get(USER_GROUPS) {
-        None => Ok(BTreeMap::new()),
-        Some(AttributeValue::M(m)) => m
-            .iter()
-            .map(|(g, v)| {
-                let id = GroupId::parse(g.as_str()).map_err(|_| corrupt(USER_GROUPS, item))?;
-                Ok((id, v.as_s().map_err(|_| corrupt(USER_GROUPS, item))?.clone()))
-            })
-            .collect(),
-        Some(_) => Err(corrupt(USER_GROUPS, item)),
-    }
+    item.iter()
+        .filter_map(|(k, v)| Some((k.strip_prefix(USER_GROUP_PREFIX)?, v)))
+        .map(|(g, v)| {
+            let id = GroupId::parse(g).map_err(|_| corrupt("user group", item))?;
+            Ok((id, v.as_s().map_err(|_| corrupt("user group", item))?.clone()))
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -164,11 +167,9 @@ mod tests {
         let user = UserId::parse("dana").unwrap();
         let m = member_from_item(&member_item(&g, &user, "admin@uni.edu", at("2026-12-07T11:00:00Z"))).unwrap();
         assert_eq!((m.user_id, m.added_by.as_str()), (user, "admin@uni.edu"));
-        let copy: Item = [(
-            USER_GROUPS.to_string(),
-            AttributeValue::M([("chem".to_string(), s("2026-12-07T10:00:00.123Z"))].into()),
-        )]
-        .into();
+        let copy: Item =
+            [(user_group_attr(&g.group_id), s("2026-12-07T10:00:00.123Z")), (USER_GROUP_COUNT.to_string(), n(1))]
+                .into();
         assert_eq!(user_groups_from_item(Some(&copy)).unwrap().len(), 1);
         assert!(user_groups_from_item(None).unwrap().is_empty());
     }
@@ -186,7 +187,7 @@ mod tests {
             item.insert(name.into(), value);
             assert!(group_from_item(&item).is_err(), "{name}");
         }
-        let bad: Item = [(USER_GROUPS.to_string(), AttributeValue::M([("a#b".to_string(), s("x"))].into()))].into();
+        let bad: Item = [("g:a#b".to_string(), s("x"))].into();
         assert!(user_groups_from_item(Some(&bad)).is_err());
     }
 }
