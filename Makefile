@@ -24,7 +24,7 @@ export CARGO_PROFILE_DEV_DEBUG ?= line-tables-only
 # Deployment: STAGE=dev|prod, ARCH=arm64 (default, what Lambda runs) or x86_64.
 STAGE ?= dev
 ARCH ?= arm64
-FUNCTIONS := tiers assignments overrides users events prices check notifier
+FUNCTIONS := tiers assignments overrides users events prices groups check notifier
 CDK := cd infra && npx cdk -c stage=$(STAGE) -c arch=$(ARCH)
 
 .PHONY: import-prices arch-ok arm64-smoke help setup console console-test run token user-token test infra-test lint fmt bench build synth deploy invoke emulator-stop clean

@@ -1,5 +1,5 @@
 """Writes the admin API's sample Lambda events (API Gateway HTTP API,
-payload v2) into events/{tiers,assignments,overrides,users,events,prices}/.
+payload v2) into events/{tiers,assignments,overrides,users,events,prices,groups}/.
 
 Tokens are signed HS256 with the local development secret (the one `make run`
 uses; see tools/local-auth.env) and expire in 2100, so the fixtures never rot. Each
@@ -243,3 +243,30 @@ write("prices", "quote-past.json", event("POST", Q, Q, {"model": "anthropic/clau
                                                      "at": "2026-03-01T00:00:00Z"}))
 write("prices", "quote-unpriced.json", event("POST", Q, Q, {"model": "mistral/large", "inputTokens": 1}))
 write("prices", "quote-bad.json", event("POST", Q, Q, {"model": "gpt#4", "inputTokens": 2000000000}))
+
+G = "/api/admin/quota/groups"
+GR = G + "/{groupId}"
+GM = GR + "/members"
+GMU = GM + "/{userId}"
+chem = {"groupId": "chem", "groupName": "Chemistry", "description": "the department's pool",
+        "monthlyCostLimit": "500", "jwtRoles": ["chem-students"], "emailDomains": ["chem.uni.edu"]}
+write("groups", "create.json", event("POST", G, G, chem))
+write("groups", "create-invalid.json", event("POST", G, G, {"groupId": "bad#id", "groupName": "", "enforcement": "strict"}))
+write("groups", "create-not-admin.json", event("POST", G, G, chem, auth=STAFF))
+write("groups", "list.json", event("GET", G, G, query="limit=1"))
+write("groups", "get.json", event("GET", G + "/chem", GR, path_params={"groupId": "chem"}))
+write("groups", "get-missing.json", event("GET", G + "/nope", GR, path_params={"groupId": "nope"}))
+write("groups", "update.json", event("PATCH", G + "/chem", GR, {"dailyCostLimit": "25", "jwtRoles": []},
+                                     headers={"if-match": '"1"'}, path_params={"groupId": "chem"}))
+write("groups", "update-stale.json", event("PATCH", G + "/chem", GR, {"enabled": False},
+                                           headers={"if-match": '"1"'}, path_params={"groupId": "chem"}))
+write("groups", "add-member.json", event("POST", G + "/chem/members/dana", GMU,
+                                         path_params={"groupId": "chem", "userId": "dana"}))
+write("groups", "add-member-bad-user.json", event("POST", G + "/chem/members/a%23b", GMU,
+                                                  path_params={"groupId": "chem", "userId": "a#b"}))
+write("groups", "list-members.json", event("GET", G + "/chem/members", GM, query="limit=10",
+                                           path_params={"groupId": "chem"}))
+write("groups", "remove-member.json", event("DELETE", G + "/chem/members/dana", GMU,
+                                            path_params={"groupId": "chem", "userId": "dana"}))
+write("groups", "delete.json", event("DELETE", G + "/chem", GR, path_params={"groupId": "chem"}))
+write("groups", "delete-force.json", event("DELETE", G + "/chem", GR, query="force=true", path_params={"groupId": "chem"}))

@@ -16,6 +16,8 @@ export const QUOTA_READ_KEYS: Record<FunctionName, string[]> = {
   users: ['CONFIG', 'VERSION#*', 'USER#*'],
   // The configuration (to prune replaced copies), the canonical items and the history.
   prices: ['CONFIG', 'PRICE#*', 'PRICES'],
+  // The group in the configuration and its members' partition.
+  groups: ['CONFIG', 'GROUP#*'],
   // The events function reads only the events table.
   events: [],
   // The notifier reads the events table's stream, no table.
@@ -32,6 +34,8 @@ export const QUOTA_WRITE_KEYS: Record<FunctionName, string[]> = {
   check: ['USER#*'],
   // Puts and deletes of its three copies; the version bumps are granted apart.
   prices: ['CONFIG', 'PRICE#*', 'PRICES'],
+  // The group (and its member count), its member items, each member's copy.
+  groups: ['CONFIG', 'VERSION#*', 'GROUP#*', 'USER#*'],
 };
 
 /** Least privilege: only the actions and partitions each function uses.
@@ -63,7 +67,7 @@ export function grant(fn: FunctionName, role: lambda.Function, quota: dynamodb.T
     }));
     return;
   }
-  const reads = fn === 'tiers' || fn === 'overrides' || fn === 'prices'
+  const reads = fn === 'tiers' || fn === 'overrides' || fn === 'prices' || fn === 'groups'
     ? ['dynamodb:GetItem', 'dynamodb:Query']
     : ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:Query'];
   const listsByIndex = fn === 'assignments' || fn === 'overrides';
@@ -84,6 +88,7 @@ export function grant(fn: FunctionName, role: lambda.Function, quota: dynamodb.T
     check: ['dynamodb:PutItem', 'dynamodb:UpdateItem'],
     // Prices are never updated: whole-item Puts and Deletes.
     prices: ['dynamodb:PutItem', 'dynamodb:DeleteItem'],
+    groups: ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
   };
   if (writes[fn].length > 0) {
     role.addToRolePolicy(new iam.PolicyStatement({
@@ -115,6 +120,8 @@ export function grant(fn: FunctionName, role: lambda.Function, quota: dynamodb.T
   const auditKeys: Partial<Record<FunctionName, string[]>> = {
     tiers: ['AUDIT#*'],
     prices: ['AUDIT#*'],
+    // A group's changes with the group, a membership's with the user.
+    groups: ['AUDIT#*', 'USER#*'],
     assignments: ['AUDIT#*', 'USER#*'],
     overrides: ['USER#*'],
   };

@@ -51,6 +51,7 @@ const SIZING: Record<FunctionName, { memory: number; timeout: number }> = {
   users: { memory: 128, timeout: 10 },
   events: { memory: 128, timeout: 10 },
   prices: { memory: 128, timeout: 10 },
+  groups: { memory: 128, timeout: 10 },
   notifier: { memory: 128, timeout: 30 },
   check: { memory: 256, timeout: 5 },
 };
@@ -166,6 +167,10 @@ export class QuotaStack extends Stack {
       [`${admin}/prices`, [M.GET, M.POST], 'prices', jwt],
       [`${admin}/prices/quote`, [M.POST], 'prices', jwt],
       [`${admin}/prices/{priceId}`, [M.GET, M.DELETE], 'prices', jwt],
+      [`${admin}/groups`, [M.GET, M.POST], 'groups', jwt],
+      [`${admin}/groups/{groupId}`, [M.GET, M.PATCH, M.DELETE], 'groups', jwt],
+      [`${admin}/groups/{groupId}/members`, [M.GET], 'groups', jwt],
+      [`${admin}/groups/{groupId}/members/{userId}`, [M.POST, M.DELETE], 'groups', jwt],
       [`${admin}/events`, [M.GET], 'events', jwt],
       [`${admin}/analytics/top-users`, [M.GET], 'events', jwt],
       [`${admin}/analytics/daily`, [M.GET], 'events', jwt],

@@ -4,8 +4,8 @@ import * as fs from 'fs';
 import * as path from 'path';
 
 export type Arch = 'arm64' | 'x86_64';
-export type FunctionName = 'tiers' | 'assignments' | 'overrides' | 'users' | 'events' | 'prices' | 'check' | 'notifier';
-export const FUNCTIONS: FunctionName[] = ['tiers', 'assignments', 'overrides', 'users', 'events', 'prices', 'check', 'notifier'];
+export type FunctionName = 'tiers' | 'assignments' | 'overrides' | 'users' | 'events' | 'prices' | 'groups' | 'check' | 'notifier';
+export const FUNCTIONS: FunctionName[] = ['tiers', 'assignments', 'overrides', 'users', 'events', 'prices', 'groups', 'check', 'notifier'];
 
 /** Per-stage settings, from the `stages` context in cdk.json. */
 export interface StageSettings {

@@ -133,6 +133,14 @@ const ADMIN_ROUTES = [
   'POST /api/admin/quota/prices/quote',
   'GET /api/admin/quota/prices/{priceId}',
   'DELETE /api/admin/quota/prices/{priceId}',
+  'GET /api/admin/quota/groups',
+  'POST /api/admin/quota/groups',
+  'GET /api/admin/quota/groups/{groupId}',
+  'PATCH /api/admin/quota/groups/{groupId}',
+  'DELETE /api/admin/quota/groups/{groupId}',
+  'GET /api/admin/quota/groups/{groupId}/members',
+  'POST /api/admin/quota/groups/{groupId}/members/{userId}',
+  'DELETE /api/admin/quota/groups/{groupId}/members/{userId}',
   'GET /api/admin/quota/events',
   'GET /api/admin/quota/analytics/top-users',
   'GET /api/admin/quota/analytics/daily',
@@ -257,7 +265,7 @@ test('each function gets only the actions and partitions it uses', () => {
   assert.ok(!priceKeys.includes('USER#*'), 'the prices function cannot touch users or usage');
   const priceUpdates = prices.filter((s) => actions(s).includes('dynamodb:UpdateItem'));
   assert.deepEqual(priceUpdates.map((s) => s.Condition), [{ 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['VERSION#*'] } }], 'prices update only the version copies');
-  for (const fn of ['tiers', 'assignments', 'overrides', 'prices']) {
+  for (const fn of ['tiers', 'assignments', 'overrides', 'prices', 'groups']) {
     const puts = policyOf(dev, fn).filter((s) => actions(s).includes('dynamodb:PutItem') && JSON.stringify(s.Resource).includes('eventsTable'));
     assert.equal(puts.length, 1, `${fn} writes its audit events`);
     assert.ok(puts[0].Condition, `${fn}'s audit writes are limited to their partitions`);

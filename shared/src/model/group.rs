@@ -50,6 +50,15 @@ pub struct Group {
     pub audit: Audit,
 }
 
+/// A group as answered: with how many named members it has.
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct GroupView {
+    #[serde(flatten)]
+    pub group: Group,
+    pub member_count: u64,
+}
+
 with_limits! {
 /// The body that creates a group.
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]

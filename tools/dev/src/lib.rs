@@ -33,13 +33,14 @@ pub fn local_router(
 }
 
 /// Every admin function, as the stack serves them and the OpenAPI document lists them.
-pub const ADMIN_FUNCTIONS: [AdminRoutes; 6] = [
+pub const ADMIN_FUNCTIONS: [AdminRoutes; 7] = [
     tiers_fn::ROUTES,
     assignments_fn::ROUTES,
     overrides_fn::ROUTES,
     events_fn::ROUTES,
     users_fn::ROUTES,
     prices_fn::ROUTES,
+    groups_fn::ROUTES,
 ];
 
 /// CORS as the deployed API answers it (infra: `corsPreflight`), for any

@@ -74,7 +74,7 @@ async fn serve(addr: &str, store: DynamoStore, config: &Config, auth: AuthConfig
     let listener = tokio::net::TcpListener::bind(addr).await.unwrap_or_else(|e| fail(&format!("listen on {addr}"), e));
     println!("\nserving every function on http://{addr}");
     println!(
-        "  admin:  /api/admin/quota/tiers[/{{id}}]  /api/admin/quota/assignments[/{{id}}]  /api/admin/quota/overrides[/{{id}}]  /api/admin/quota/users/{{id}}  /api/admin/quota/events  /api/admin/quota/prices[/{{id}}|/quote]"
+        "  admin:  /api/admin/quota/tiers[/{{id}}]  /api/admin/quota/assignments[/{{id}}]  /api/admin/quota/overrides[/{{id}}]  /api/admin/quota/users/{{id}}  /api/admin/quota/events  /api/admin/quota/prices[/{{id}}|/quote]  /api/admin/quota/groups[/{{id}}[/members[/{{userId}}]]]"
     );
     println!(
         "          /api/admin/quota/analytics/top-users  /api/admin/quota/analytics/daily  (contract: /openapi.json)"

@@ -694,12 +694,12 @@ async fn the_local_stack_serves_its_openapi_document_naming_every_route_it_answe
             // A documented operation exists: without a token, an admin route
             // says 401, a check route 400/415 for a missing body; never 404/405.
             let concrete = path.replace("{tierId}", "t").replace("{assignmentId}", "a").replace("{overrideId}", "o");
-            let concrete = concrete.replace("{userId}", "u").replace("{priceId}", "p");
+            let concrete = concrete.replace("{userId}", "u").replace("{priceId}", "p").replace("{groupId}", "g");
             let (status, _, _) = s.send(method.to_uppercase().parse().unwrap(), &concrete, None, None, None).await;
             assert!(![404, 405].contains(&status.as_u16()), "{method} {path}: {status}");
         }
     }
-    assert_eq!(paths.len(), 17, "every route of every function (the direct invoke is no HTTP route)");
+    assert_eq!(paths.len(), 21, "every route of every function (the direct invoke is no HTTP route)");
     assert_eq!(doc["components"]["securitySchemes"]["bearer"]["scheme"], "bearer");
 }
 
