@@ -13,12 +13,14 @@ import { EventsPage } from './pages/events.js';
 import { AnalyticsPage } from './pages/analytics.js';
 import { InspectorPage } from './pages/inspector.js';
 import { PricesPage } from './pages/prices.js';
+import { GroupsPage } from './pages/groups.js';
 
 const PAGES = [
   ['tiers', 'Tiers', TiersPage],
   ['assignments', 'Assignments', AssignmentsPage],
   ['overrides', 'Overrides', OverridesPage],
   ['prices', 'Prices', PricesPage],
+  ['groups', 'Groups', GroupsPage],
   ['events', 'Events', EventsPage],
   ['analytics', 'Analytics', AnalyticsPage],
   ['users', 'User inspector', InspectorPage],

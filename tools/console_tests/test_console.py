@@ -11,7 +11,7 @@ from conftest import ROOT, shoot
 from fake_idp import FakeIdp
 from playwright.sync_api import expect
 
-PAGES = ["tiers", "assignments", "overrides", "prices", "events", "analytics", "users"]
+PAGES = ["tiers", "assignments", "overrides", "prices", "groups", "events", "analytics", "users"]
 
 
 def in_days(days):
@@ -312,6 +312,41 @@ def test_a_new_price_asks_before_a_tenfold_jump_then_quotes_it(console, api, sta
     table = console.get_by_role("table", name="Quote")
     expect(table.locator("tr", has_text="Total")).to_contain_text("0.029")
     expect(table).to_contain_text(history[0]["priceId"])
+
+
+def test_a_group_is_created_given_members_and_deleted_with_them(console, api, stack_url, unique):
+    group_id = f"chem-{unique}"
+    open_page(console, stack_url, "groups")
+    console.get_by_role("button", name="New group").click()
+    console.get_by_label("Group id").fill(group_id)
+    console.locator("#f-groupName").fill("Chemistry")
+    console.get_by_label("Members by JWT role").fill("chem-students, chem-staff")
+    console.get_by_role("button", name="Create group").click()
+    # A pool without a limit limits nothing: refused at the field.
+    expect(console.locator("#f-monthlyCostLimit-error")).to_contain_text("at least one")
+    console.locator("#f-monthlyCostLimit").fill("500")
+    console.get_by_role("button", name="Create group").click()
+    expect(console.get_by_role("status").filter(has_text=f"Group {group_id} created")).to_be_visible()
+    stored = api.ok("GET", f"/groups/{group_id}")
+    assert (stored["monthlyCostLimit"], stored["jwtRoles"], stored["memberCount"]) == ("500.00", ["chem-students", "chem-staff"], 0)
+    row = console.locator("tbody tr", has_text=group_id)
+    expect(row).to_contain_text("role chem-students")
+    row.get_by_role("button", name=f"Members of {group_id}").click()
+    members = console.get_by_role("region", name="Named members of Chemistry")
+    for user in ("dana", "eve"):
+        members.get_by_label("User id").fill(user)
+        members.get_by_role("button", name="Add member").click()
+        expect(members.locator("tbody tr", has_text=user)).to_be_visible()
+    assert api.ok("GET", f"/groups/{group_id}")["memberCount"] == 2
+    members.locator("tbody tr", has_text="eve").get_by_role("button", name="Remove").click()
+    members.locator("tbody tr", has_text="eve").get_by_role("button", name="Yes, remove").click()
+    expect(members.locator("tbody tr", has_text="eve")).to_have_count(0)
+    # Deleting a group with a named member is forced after the confirmation.
+    row = console.locator("table:not(:has(caption:text('Named members'))) tbody tr", has_text=group_id)
+    row.get_by_role("button", name="Delete").click()
+    row.get_by_role("button", name="Yes, delete").click()
+    expect(console.get_by_role("status").filter(has_text=f"Group {group_id} deleted")).to_be_visible()
+    assert api.call("GET", f"/groups/{group_id}")[0] == 404
 
 
 def test_events_show_on_first_load_and_filter_by_type(console, stack_url):
