@@ -30,22 +30,7 @@ fn not_found(id: &GroupId) -> Error {
 impl DynamoStore {
     /// Stores a new group; 409 if the id is taken.
     pub async fn create_group(&self, group: &Group, audit: &AdminChange) -> Result<(), Error> {
-        let put = Put::builder()
-            .table_name(self.quota())
-            .set_item(Some(group_to_item(group)))
-            .condition_expression("attribute_not_exists(pk)")
-            .build()
-            .expect("required fields set");
-        let mut items = vec![TransactWriteItem::builder().put(put).build()];
-        items.extend(self.version_bumps());
-        items.push(audit_put(self.events(), audit));
-        match self.transact_retrying(items).await? {
-            Ok(()) => Ok(()),
-            Err(c) if c.condition_failed(0).is_some() => {
-                Err(Error::Conflict(format!("group {} already exists", group.group_id)))
-            }
-            Err(c) => Err(Error::Store(format!("create group cancelled: {:?}", c.codes()))),
-        }
+        self.create_config_item(group_to_item(group), Entity::Group, group.group_id.as_str(), audit).await
     }
 
     /// The group and how many named members it has.
@@ -84,36 +69,9 @@ impl DynamoStore {
 
     /// Writes `group` over the stored version `expected_version` (412 if it moved).
     pub async fn update_group(&self, group: &Group, expected_version: u64, audit: &AdminChange) -> Result<(), Error> {
+        let id = (Entity::Group, group.group_id.as_str());
         let attrs = group_mutable_attributes(group);
-        let set: Vec<String> = (0..attrs.len()).map(|i| format!("#a{i} = :a{i}")).collect();
-        let mut update = Update::builder()
-            .table_name(self.quota())
-            .set_key(Some(key(keys::CONFIG_PK, keys::group_sk(&group.group_id))))
-            .update_expression(format!("SET {}", set.join(", ")))
-            .condition_expression("attribute_exists(pk) AND #version = :expected")
-            .expression_attribute_names("#version", "version")
-            .expression_attribute_values(":expected", n(expected_version))
-            .return_values_on_condition_check_failure(ALL_OLD);
-        for (i, (name, value)) in attrs.into_iter().enumerate() {
-            update = update
-                .expression_attribute_names(format!("#a{i}"), name)
-                .expression_attribute_values(format!(":a{i}"), value);
-        }
-        let mut items = vec![TransactWriteItem::builder().update(update.build().expect("required fields set")).build()];
-        items.extend(self.version_bumps());
-        items.push(audit_put(self.events(), audit));
-        match self.transact_retrying(items).await? {
-            Ok(()) => Ok(()),
-            Err(c) => match c.condition_failed(0) {
-                Some(r) if r.item.is_some() => Err(Error::PreconditionFailed {
-                    entity: Entity::Group,
-                    id: group.group_id.to_string(),
-                    expected: expected_version,
-                }),
-                Some(_) => Err(not_found(&group.group_id)),
-                None => Err(Error::Store(format!("update group cancelled: {:?}", c.codes()))),
-            },
-        }
+        self.update_config_item(keys::group_sk(&group.group_id), attrs, expected_version, id, audit).await
     }
 
     /// Deletes a group: with named members only when `force` (their items

@@ -4,6 +4,7 @@
 
 mod analytics;
 mod assignments;
+mod config_items;
 mod cursor;
 mod dynamo;
 mod events;

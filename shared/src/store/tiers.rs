@@ -8,31 +8,13 @@ use super::{cursor, keys};
 use crate::error::{Entity, Error};
 use crate::model::{AdminChange, Tier, TierId};
 use crate::page::{Page, PageRequest};
-use aws_sdk_dynamodb::types::{AttributeValue, Delete, Put, TransactWriteItem, Update};
+use aws_sdk_dynamodb::types::{AttributeValue, Delete, TransactWriteItem};
 
 impl DynamoStore {
     /// Stores a new tier (and the admin change, in the same transaction); 409
     /// if the id is taken.
     pub async fn create_tier(&self, tier: &Tier, audit: &AdminChange) -> Result<(), Error> {
-        let put = Put::builder()
-            .table_name(self.quota())
-            .set_item(Some(tier_to_item(tier)))
-            .condition_expression("attribute_not_exists(pk)")
-            .build()
-            .expect("required fields set");
-        let mut items = vec![TransactWriteItem::builder().put(put).build()];
-        items.extend(self.version_bumps());
-        items.push(audit_put(self.events(), audit));
-        match self.transact_retrying(items).await? {
-            Ok(()) => Ok(()),
-            Err(c) if c.condition_failed(0).is_some() => {
-                Err(Error::Conflict(format!("tier {} already exists", tier.tier_id)))
-            }
-            Err(c) => Err(Error::Store(format!(
-                "create tier cancelled: {:?}",
-                c.reasons.iter().map(|r| &r.code).collect::<Vec<_>>()
-            ))),
-        }
+        self.create_config_item(tier_to_item(tier), Entity::Tier, tier.tier_id.as_str(), audit).await
     }
 
     pub async fn get_tier(&self, id: &TierId) -> Result<Option<Tier>, Error> {
@@ -87,36 +69,9 @@ impl DynamoStore {
     /// Fields are SET one by one so the assignment count kept on the same item
     /// by assignment writes is never overwritten.
     pub async fn update_tier(&self, tier: &Tier, expected_version: u64, audit: &AdminChange) -> Result<(), Error> {
+        let id = (Entity::Tier, tier.tier_id.as_str());
         let attrs = item::tier_mutable_attributes(tier);
-        let set: Vec<String> = (0..attrs.len()).map(|i| format!("#a{i} = :a{i}")).collect();
-        let mut update = Update::builder()
-            .table_name(self.quota())
-            .set_key(Some(key(keys::CONFIG_PK, keys::tier_sk(&tier.tier_id))))
-            .update_expression(format!("SET {}", set.join(", ")))
-            .condition_expression("attribute_exists(pk) AND #version = :expected")
-            .expression_attribute_names("#version", "version")
-            .expression_attribute_values(":expected", n(expected_version))
-            .return_values_on_condition_check_failure(ALL_OLD);
-        for (i, (name, value)) in attrs.into_iter().enumerate() {
-            update = update
-                .expression_attribute_names(format!("#a{i}"), name)
-                .expression_attribute_values(format!(":a{i}"), value);
-        }
-        let mut items = vec![TransactWriteItem::builder().update(update.build().expect("required fields set")).build()];
-        items.extend(self.version_bumps());
-        items.push(audit_put(self.events(), audit));
-        match self.transact_retrying(items).await? {
-            Ok(()) => Ok(()),
-            Err(c) => match c.condition_failed(0) {
-                Some(r) if r.item.is_some() => Err(Error::PreconditionFailed {
-                    entity: Entity::Tier,
-                    id: tier.tier_id.to_string(),
-                    expected: expected_version,
-                }),
-                Some(_) => Err(not_found(&tier.tier_id)),
-                None => Err(Error::Store("update tier cancelled".into())),
-            },
-        }
+        self.update_config_item(keys::tier_sk(&tier.tier_id), attrs, expected_version, id, audit).await
     }
 
     /// Deletes a tier no assignment uses; 409 while one does.
