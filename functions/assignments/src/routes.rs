@@ -114,7 +114,7 @@ async fn update(
     JsonBody(patch): JsonBody<AssignmentPatch>,
 ) -> Result<Response, ApiError> {
     let id = assignment_id(&raw)?;
-    let expected = if_match(&headers, Entity::Assignment, &raw)?;
+    let expected = if_match(&headers)?;
     let current = s.store.get_assignment(&id).await?.ok_or_else(|| not_found(raw.clone()))?;
     let now = Utc::now();
     // Invalid in itself: 400 whatever the version (RFC 9110 13.2.1).
@@ -134,7 +134,7 @@ async fn remove(
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let id = assignment_id(&raw)?;
-    let expected = if_match(&headers, Entity::Assignment, &raw)?;
+    let expected = if_match(&headers)?;
     let actor = admin.actor.clone();
     let change = |a: &Assignment| AdminChange::new(&actor, "delete", a.change_target(), Some(a), None, Utc::now());
     s.store.delete_assignment(&id, expected, change).await?;

@@ -99,7 +99,7 @@ async fn update(
     headers: HeaderMap,
     JsonBody(patch): JsonBody<GroupPatch>,
 ) -> Result<Response, ApiError> {
-    let expected = if_match(&headers, Entity::Group, &raw)?;
+    let expected = if_match(&headers)?;
     let (current, member_count) = stored(&s, &raw).await?;
     let now = Utc::now();
     // Invalid in itself is 400 whatever the version (RFC 9110 13.2.1).
@@ -134,7 +134,7 @@ async fn remove(
         Some("true") => true,
         Some(_) => return Err(Error::field("force", "must be true or false").into()),
     };
-    let expected = if_match(&headers, Entity::Group, &raw)?;
+    let expected = if_match(&headers)?;
     // Read first: the audit trail keeps what was deleted.
     let (current, _) = stored(&s, &raw).await?;
     let change = AdminChange::new(&admin.actor, "delete", current.change_target(), Some(&current), None, Utc::now());

@@ -86,7 +86,7 @@ async fn read(State(s): State<AdminState>, _: Admin, Path(raw): Path<String>) ->
 /// The override at the path, and the version `If-Match` names (if sent).
 async fn stored(s: &AdminState, raw: &str, headers: &HeaderMap) -> Result<(Override, Option<u64>), Error> {
     let id = override_id(raw)?;
-    let expected = if_match(headers, Entity::Override, raw)?;
+    let expected = if_match(headers)?;
     let current = s.store.get_override(&id).await?.ok_or_else(|| not_found(raw.to_string()))?;
     Ok((current, expected))
 }

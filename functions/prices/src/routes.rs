@@ -142,7 +142,7 @@ async fn remove(
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let id = price_id(&raw)?;
-    let expected = if_match(&headers, Entity::Price, &raw)?;
+    let expected = if_match(&headers)?;
     let current = s.store.get_price(&id).await?.ok_or(Error::NotFound { entity: Entity::Price, id: raw.clone() })?;
     ensure_version(expected, current.audit.version, Entity::Price, &raw)?;
     let now = Utc::now();

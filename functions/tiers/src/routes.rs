@@ -91,7 +91,7 @@ async fn update(
     JsonBody(patch): JsonBody<TierPatch>,
 ) -> Result<Response, ApiError> {
     let id = tier_id(&raw)?;
-    let expected = if_match(&headers, Entity::Tier, &raw)?;
+    let expected = if_match(&headers)?;
     let current = s.store.get_tier(&id).await?.ok_or(Error::NotFound { entity: Entity::Tier, id: raw.clone() })?;
     let now = Utc::now();
     // A change that is invalid in itself is a 400 whatever the version (RFC
@@ -120,7 +120,7 @@ async fn remove(
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let id = tier_id(&raw)?;
-    let expected = if_match(&headers, Entity::Tier, &raw)?;
+    let expected = if_match(&headers)?;
     // Read first: the audit trail keeps what was deleted.
     let current = s.store.get_tier(&id).await?.ok_or(Error::NotFound { entity: Entity::Tier, id: raw.clone() })?;
     let change = AdminChange::new(&admin.actor, "delete", current.change_target(), Some(&current), None, Utc::now());

@@ -108,10 +108,13 @@ pub fn etag(version: u64) -> HeaderValue {
 }
 
 /// The version an `If-Match` header asks for; `None` when absent or `*`.
-/// A well-formed entity tag this API never issued (`"stale-etag"`) can
-/// match no version of `id`, so it fails the precondition (412, RFC 9110);
-/// only a header that is no entity tag at all is a bad request.
-pub fn if_match(headers: &HeaderMap, entity: Entity, id: &str) -> Result<Option<u64>, Error> {
+/// A well-formed entity tag this API never issued (`"stale-etag"`, or a
+/// weak one) can match no version of `id`: it asks for version 0, which no
+/// record has, so it fails the precondition (412, RFC 9110) where the
+/// version is compared: after the request's own validation, since
+/// preconditions are evaluated for a request that would otherwise succeed.
+/// Only a header that is no entity tag at all is a bad request.
+pub fn if_match(headers: &HeaderMap) -> Result<Option<u64>, Error> {
     let Some(raw) = headers.get(header::IF_MATCH) else { return Ok(None) };
     let raw = raw.to_str().unwrap_or("").trim();
     if raw == "*" {
@@ -129,16 +132,16 @@ pub fn if_match(headers: &HeaderMap, entity: Entity, id: &str) -> Result<Option<
     }
     match tags.as_slice() {
         // If-Match compares strongly (RFC 9110 13.1.1): a weak tag matches nothing.
-        [one] if one.starts_with("W/") => Err(Error::PreconditionFailed { entity, id: id.to_string(), expected: 0 }),
-        [one] => match opaque(one).and_then(|v| v.parse::<u64>().ok()) {
-            Some(version) => Ok(Some(version)),
-            None => Err(Error::PreconditionFailed { entity, id: id.to_string(), expected: 0 }),
-        },
+        [one] if one.starts_with("W/") => Ok(Some(NO_VERSION)),
+        [one] => Ok(Some(opaque(one).and_then(|v| v.parse::<u64>().ok()).unwrap_or(NO_VERSION))),
         // Several tags: the versions this API issued among them can only be
         // one current version, so more than one numeric tag cannot all hold.
         _ => Err(Error::field("If-Match", "send the one ETag this API returned")),
     }
 }
+
+/// What an entity tag no version can match asks for (versions start at 1).
+pub const NO_VERSION: u64 = 0;
 
 /// A JSON answer with an ETag for `version`.
 pub fn json_with_etag<T: Serialize>(status: StatusCode, value: &T, version: u64) -> Response {
@@ -176,15 +179,19 @@ mod tests {
 
     #[test]
     fn if_match_versions_stale_tags_and_malformed_headers() {
-        assert_eq!(if_match(&HeaderMap::new(), Entity::Tier, "t").unwrap(), None);
-        assert_eq!(if_match(&with("*"), Entity::Tier, "t").unwrap(), None);
-        assert_eq!(if_match(&with("\"3\""), Entity::Tier, "t").unwrap(), Some(3));
-        let weak = if_match(&with("W/\"3\""), Entity::Tier, "t").unwrap_err();
-        assert!(matches!(weak, Error::PreconditionFailed { .. }), "If-Match compares strongly: a weak tag is 412");
-        let stale = if_match(&with("\"stale-etag\""), Entity::Tier, "t").unwrap_err();
-        assert!(matches!(stale, Error::PreconditionFailed { .. }), "a tag we never issued matches nothing: 412");
+        assert_eq!(if_match(&HeaderMap::new()).unwrap(), None);
+        assert_eq!(if_match(&with("*")).unwrap(), None);
+        assert_eq!(if_match(&with("\"3\"")).unwrap(), Some(3));
+        // If-Match compares strongly: a weak tag, or one this API never issued,
+        // asks for a version nothing has (412 where the version is compared).
+        assert_eq!(if_match(&with("W/\"3\"")).unwrap(), Some(NO_VERSION));
+        assert_eq!(if_match(&with("\"stale-etag\"")).unwrap(), Some(NO_VERSION));
+        assert!(matches!(
+            ensure_version(Some(NO_VERSION), 1, Entity::Tier, "t"),
+            Err(Error::PreconditionFailed { .. })
+        ));
         for malformed in ["3", "\"3", "stale", "\"a\" \"b\""] {
-            assert!(matches!(if_match(&with(malformed), Entity::Tier, "t"), Err(Error::Validation(_))), "{malformed}");
+            assert!(matches!(if_match(&with(malformed)), Err(Error::Validation(_))), "{malformed}");
         }
     }
 }

@@ -182,7 +182,6 @@ mod schema_tests {
 
     #[test]
     fn the_if_match_pattern_takes_every_entity_tag_the_api_reads() {
-        use crate::error::{Entity, Error};
         use crate::http::if_match;
         let params = <IfMatch as utoipa::IntoParams>::into_params(|| None);
         let schema = params[0].schema.as_ref().unwrap();
@@ -204,10 +203,7 @@ mod schema_tests {
         ] {
             let mut headers = axum::http::HeaderMap::new();
             headers.insert(axum::http::header::IF_MATCH, tag.parse().unwrap());
-            let read = match if_match(&headers, Entity::Tier, "t") {
-                Ok(_) | Err(Error::PreconditionFailed { .. }) => true,
-                Err(_) => false,
-            };
+            let read = if_match(&headers).is_ok();
             assert_eq!(pattern.is_match(tag), read, "{tag}");
         }
     }
