@@ -22,6 +22,8 @@ pub struct SharedConfig {
     pub assignments: Vec<Assignment>,
     /// Every model price (see `rules::pricing`), cached with the rest.
     pub prices: Vec<crate::model::price::Price>,
+    /// Every group (their rules and limits; named members are per user).
+    pub groups: Vec<crate::model::group::Group>,
 }
 
 /// More roles than this is not a real user (the check and the inspector refuse it).
@@ -288,6 +290,7 @@ mod tests {
                 assignment("a-uni", "uni", Target::EmailDomain(DomainPattern::parse("uni.edu").unwrap())),
             ],
             prices: vec![],
+            groups: vec![],
         }
     }
 

@@ -272,7 +272,7 @@ impl DynamoStore {
         Ok(Page { items, next_token: cursor::encode(start.as_ref()) })
     }
 
-    /// Reads all tiers and shared assignments with one consistent Query (more
+    /// Reads all tiers, shared assignments, prices and groups with one consistent Query (more
     /// only past 1 MB of configuration), for the per-container cache.
     pub async fn load_shared_config(&self) -> Result<SharedConfig, Error> {
         let mut config = SharedConfig::default();
@@ -301,6 +301,8 @@ impl DynamoStore {
                     assignment_from_item(it).map(|a| config.assignments.push(a))
                 } else if sk.starts_with(keys::PRICE_CONFIG_PREFIX) {
                     item::price_from_item(it).map(|p| config.prices.push(p))
+                } else if sk.starts_with(keys::GROUP_PREFIX) {
+                    item::group_from_item(it).map(|g| config.groups.push(g))
                 } else {
                     Ok(())
                 };

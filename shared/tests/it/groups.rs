@@ -45,6 +45,8 @@ async fn a_group_keeps_its_members_apart_and_bounds_a_users_groups() {
     assert!(matches!(store.create_group(&chem, &change(&chem, "create")).await, Err(Error::Conflict(_))));
     let (stored, members) = store.get_group(&chem.group_id).await.unwrap().unwrap();
     assert_eq!((stored, members), (chem.clone(), 0));
+    let config = store.load_shared_config().await.unwrap();
+    assert_eq!(config.groups, [chem.clone()], "the configuration every check caches carries it");
 
     // Updated over the version read; a stale version is 412.
     let patch = serde_json::from_value(serde_json::json!({"dailyCostLimit": "25"})).unwrap();
@@ -109,6 +111,7 @@ async fn a_group_with_members_is_deleted_only_when_forced_and_its_memberships_do
     ));
     store.delete_group(&chem.group_id, Some(1), true, &delete).await.unwrap();
     assert!(store.get_group(&chem.group_id).await.unwrap().is_none());
+    assert!(store.load_shared_config().await.unwrap().groups.is_empty());
 
     // A new group of the same id: dana's old membership names the old group.
     let again = group("chem", "2026-12-08T10:00:00Z");
