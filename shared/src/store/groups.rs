@@ -5,7 +5,7 @@
 //! Every write moves the configuration version when the group changes, and
 //! stores its admin change in the same transaction.
 
-use super::dynamo::{ALL_OLD, DynamoStore, store_error};
+use super::dynamo::{DynamoStore, store_error};
 use super::events_write::audit_put;
 use super::item::{
     self, MEMBER_COUNT, USER_GROUP_COUNT, group_from_item, group_mutable_attributes, group_to_item, key,
@@ -85,46 +85,9 @@ impl DynamoStore {
         force: bool,
         audit: &AdminChange,
     ) -> Result<(), Error> {
-        let mut condition = "attribute_exists(pk)".to_string();
-        let mut delete = Delete::builder()
-            .table_name(self.quota())
-            .set_key(Some(key(keys::CONFIG_PK, keys::group_sk(id))))
-            .return_values_on_condition_check_failure(ALL_OLD);
-        if !force {
-            condition.push_str(" AND (attribute_not_exists(#members) OR #members = :zero)");
-            delete =
-                delete.expression_attribute_names("#members", MEMBER_COUNT).expression_attribute_values(":zero", n(0));
-        }
-        if let Some(v) = expected_version {
-            condition.push_str(" AND #version = :expected");
-            delete =
-                delete.expression_attribute_names("#version", "version").expression_attribute_values(":expected", n(v));
-        }
-        let delete = delete.condition_expression(condition).build().expect("required fields set");
-        let mut items = vec![TransactWriteItem::builder().delete(delete).build()];
-        items.extend(self.version_bumps());
-        items.push(audit_put(self.events(), audit));
-        match self.transact_retrying(items).await? {
-            Ok(()) => Ok(()),
-            Err(c) => match c.condition_failed(0).map(|r| r.item.as_ref()) {
-                Some(Some(old)) => {
-                    let current: Option<u64> = item::opt_n(old, "version").ok().flatten();
-                    if let Some(v) = expected_version.filter(|v| current != Some(*v)) {
-                        return Err(Error::PreconditionFailed {
-                            entity: Entity::Group,
-                            id: id.to_string(),
-                            expected: v,
-                        });
-                    }
-                    let members: u64 = item::opt_n(old, MEMBER_COUNT).ok().flatten().unwrap_or(0);
-                    Err(Error::Conflict(format!(
-                        "group {id} has {members} named member(s): remove them, or delete with ?force=true"
-                    )))
-                }
-                Some(None) => Err(not_found(id)),
-                None => Err(Error::Store(format!("delete group cancelled: {:?}", c.codes()))),
-            },
-        }
+        let counter = (MEMBER_COUNT, "has {n} named member(s): remove them, or delete with ?force=true");
+        let who = (Entity::Group, id.as_str());
+        self.delete_config_item(keys::group_sk(id), expected_version, (!force).then_some(counter), who, audit).await
     }
 
     /// Names `user` a member of `group`: the member item, the user's copy

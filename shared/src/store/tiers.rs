@@ -1,14 +1,13 @@
 //! Tiers: one item each in the shared configuration partition.
 
-use super::dynamo::{ALL_OLD, DynamoStore, store_error};
-use super::events_write::audit_put;
-use super::item::{self, Item, key, n, s, tier_from_item, tier_to_item};
+use super::dynamo::{DynamoStore, store_error};
+use super::item::{self, Item, key, s, tier_from_item, tier_to_item};
 use super::schema::{PK, SK};
 use super::{cursor, keys};
 use crate::error::{Entity, Error};
 use crate::model::{AdminChange, Tier, TierId};
 use crate::page::{Page, PageRequest};
-use aws_sdk_dynamodb::types::{AttributeValue, Delete, TransactWriteItem};
+use aws_sdk_dynamodb::types::AttributeValue;
 
 impl DynamoStore {
     /// Stores a new tier (and the admin change, in the same transaction); 409
@@ -81,48 +80,8 @@ impl DynamoStore {
         expected_version: Option<u64>,
         audit: &AdminChange,
     ) -> Result<(), Error> {
-        let mut condition =
-            "attribute_exists(pk) AND (attribute_not_exists(assignmentCount) OR assignmentCount = :zero)".to_string();
-        let mut delete = Delete::builder()
-            .table_name(self.quota())
-            .set_key(Some(key(keys::CONFIG_PK, keys::tier_sk(id))))
-            .expression_attribute_values(":zero", n(0))
-            .return_values_on_condition_check_failure(ALL_OLD);
-        if let Some(v) = expected_version {
-            condition.push_str(" AND #version = :expected");
-            delete =
-                delete.expression_attribute_names("#version", "version").expression_attribute_values(":expected", n(v));
-        }
-        let delete = delete.condition_expression(condition).build().expect("required fields set");
-        let mut items = vec![TransactWriteItem::builder().delete(delete).build()];
-        items.extend(self.version_bumps());
-        items.push(audit_put(self.events(), audit));
-        match self.transact_retrying(items).await? {
-            Ok(()) => Ok(()),
-            Err(c) => match c.condition_failed(0).map(|r| r.item.as_ref()) {
-                Some(Some(old)) => Err(delete_refusal(id, old, expected_version)),
-                Some(None) => Err(not_found(id)),
-                None => Err(Error::Store("delete tier cancelled".into())),
-            },
-        }
+        let counter = ("assignmentCount", "is used by {n} assignment(s); delete or move them first");
+        let who = (Entity::Tier, id.as_str());
+        self.delete_config_item(keys::tier_sk(id), expected_version, Some(counter), who, audit).await
     }
-}
-
-fn not_found(id: &TierId) -> Error {
-    Error::NotFound { entity: Entity::Tier, id: id.to_string() }
-}
-
-fn delete_refusal(id: &TierId, old: &Item, expected: Option<u64>) -> Error {
-    let current: Option<u64> = item::opt_n(old, "version").ok().flatten();
-    // The precondition comes first (RFC 9110): a stale If-Match is 412 even for a tier in use.
-    if let Some(v) = expected
-        && current != Some(v)
-    {
-        return Error::PreconditionFailed { entity: Entity::Tier, id: id.to_string(), expected: v };
-    }
-    let in_use: u64 = item::opt_n(old, "assignmentCount").ok().flatten().unwrap_or(0);
-    if in_use > 0 {
-        return Error::Conflict(format!("tier {id} is used by {in_use} assignment(s); delete or move them first"));
-    }
-    Error::PreconditionFailed { entity: Entity::Tier, id: id.to_string(), expected: expected.unwrap_or_default() }
 }

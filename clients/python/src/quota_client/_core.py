@@ -3,6 +3,7 @@ answers, the failure policy and the retry schedule. No I/O here."""
 
 from __future__ import annotations
 
+import logging
 import uuid
 from dataclasses import dataclass
 from typing import Iterable, Optional, Union
@@ -13,6 +14,7 @@ from .transport import Reply
 from .types import CheckAnswer, RecordAnswer, ReleaseAnswer, money_text
 
 Money = Union[Decimal, str, int]
+log = logging.getLogger("quota_client")
 
 
 @dataclass(frozen=True)
@@ -123,6 +125,17 @@ def pauses(policy: Policy) -> Iterable[float]:
     for _ in range(policy.record_attempts - 1):
         yield pause
         pause *= 2
+
+
+#: How each retried action's reply is read.
+READERS = {"record": read_record, "release": read_release}
+
+
+def check_failed(policy: Policy, user_id: str, request_id: str, error: Exception) -> CheckAnswer:
+    """A check that got no answer: logged, and decided by the policy."""
+    log.warning("quota check failed for %s (%s); %s by policy", user_id, error,
+                "allowed" if policy.fail_open else "blocked")
+    return degraded(request_id, policy.fail_open, str(error))
 
 
 def degraded(request_id: str, fail_open: bool, why: str) -> CheckAnswer:

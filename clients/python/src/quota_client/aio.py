@@ -52,19 +52,16 @@ class AsyncQuotaClient:
         try:
             answer = _core.read_check(await self._call("check", body, self.policy.check_timeout))
         except (TransportFailure, QuotaUnavailable) as e:
-            log.warning("quota check failed for %s (%s); %s by policy", user_id, e,
-                        "allowed" if self.policy.fail_open else "blocked")
-            answer = _core.degraded(rid, self.policy.fail_open, str(e))
+            answer = _core.check_failed(self.policy, user_id, rid, e)
         return AsyncTurn(self, user_id, rid, answer, roles=tuple(roles), email=email, model=model,
                          session_id=session_id)
 
     async def _retrying(self, action: str, body: dict) -> Any:
         deadline = time.monotonic() + self.policy.record_deadline
         pauses = _core.pauses(self.policy)
-        read = {"record": _core.read_record, "release": _core.read_release}[action]
         while True:
             try:
-                return read(await self._call(action, body, self.policy.record_timeout))
+                return _core.READERS[action](await self._call(action, body, self.policy.record_timeout))
             except (TransportFailure, QuotaUnavailable) as e:
                 error = e if isinstance(e, QuotaUnavailable) else QuotaUnavailable(str(e))
                 pause = next(pauses, None)

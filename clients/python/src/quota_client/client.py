@@ -48,9 +48,7 @@ class QuotaClient:
         try:
             answer = _core.read_check(self.transport.call("check", body, self.policy.check_timeout))
         except (TransportFailure, QuotaUnavailable) as e:
-            log.warning("quota check failed for %s (%s); %s by policy", user_id, e,
-                        "allowed" if self.policy.fail_open else "blocked")
-            answer = _core.degraded(rid, self.policy.fail_open, str(e))
+            answer = _core.check_failed(self.policy, user_id, rid, e)
         return Turn(self, user_id, rid, answer, roles=tuple(roles), email=email, model=model, session_id=session_id)
 
     def _retrying(self, action: str, body: dict) -> Reply:
@@ -61,8 +59,7 @@ class QuotaClient:
         while True:
             try:
                 reply = self.transport.call(action, body, self.policy.record_timeout)
-                read = {"record": _core.read_record, "release": _core.read_release}[action]
-                return read(reply)
+                return _core.READERS[action](reply)
             except (TransportFailure, QuotaUnavailable) as e:
                 error = e if isinstance(e, QuotaUnavailable) else QuotaUnavailable(str(e))
                 pause = next(pauses, None)
