@@ -8,7 +8,7 @@ use quota_shared::auth::Admin;
 use quota_shared::error::{Error, FieldErrors};
 use quota_shared::http::openapi::PageParams;
 use quota_shared::http::{AdminRoutes, AdminState, ApiError, Params, json_response, only_params};
-use quota_shared::model::{Event, EventType, TierId, UserId};
+use quota_shared::model::{Event, EventType, GroupId, TierId, UserId};
 use quota_shared::page::{Page, PageRequest};
 use quota_shared::store::{EventFilter, TimeRange};
 use std::collections::HashMap;
@@ -53,6 +53,7 @@ fn filter(q: &HashMap<String, String>) -> Result<(EventFilter, Format), Error> {
     let mut errors = FieldErrors::default();
     let user = q.get("userId").and_then(|raw| errors.check(UserId::parse(raw.as_str())));
     let tier = q.get("tierId").and_then(|raw| errors.check(TierId::parse(raw.as_str())));
+    let group = q.get("groupId").and_then(|raw| errors.check(GroupId::parse(raw.as_str())));
     let kind = q.get("type").and_then(|raw| {
         let parsed = EventType::parse(raw);
         if parsed.is_none() {
@@ -87,12 +88,15 @@ fn filter(q: &HashMap<String, String>) -> Result<(EventFilter, Format), Error> {
     let target_id = text(&mut errors, "targetId");
     let actor = text(&mut errors, "actor");
     errors.into_result()?;
-    Ok((EventFilter { user, tier, kind, range: TimeRange { from, to }, target_id, actor }, format))
+    Ok((EventFilter { user, group, tier, kind, range: TimeRange { from, to }, target_id, actor }, format))
 }
 
-#[utoipa::path(get, path = "/api/admin/quota/events", tag = "events", operation_id = "searchEvents", params(PageParams, ("userId" = Option<UserId>, Query), ("tierId" = Option<TierId>, Query), ("type" = Option<EventType>, Query), ("from" = Option<chrono::DateTime<Utc>>, Query, description = "Included (RFC 3339)."), ("to" = Option<chrono::DateTime<Utc>>, Query, description = "Excluded (RFC 3339)."), ("targetId" = Option<String>, Query, description = "Admin changes of this target."), ("actor" = Option<String>, Query, description = "Admin changes by this actor."), ("format" = Option<String>, Query, description = "json (default) or csv.")), responses((status = 200, description = "Events newest first; as CSV with format=csv (the next token in `X-Next-Token`).", content((Page<Event> = "application/json"), (String = "text/csv")))))]
+#[utoipa::path(get, path = "/api/admin/quota/events", tag = "events", operation_id = "searchEvents", params(PageParams, ("userId" = Option<UserId>, Query), ("tierId" = Option<TierId>, Query), ("groupId" = Option<GroupId>, Query, description = "A group's warnings and blocks (whichever member crossed)."), ("type" = Option<EventType>, Query), ("from" = Option<chrono::DateTime<Utc>>, Query, description = "Included (RFC 3339)."), ("to" = Option<chrono::DateTime<Utc>>, Query, description = "Excluded (RFC 3339)."), ("targetId" = Option<String>, Query, description = "Admin changes of this target."), ("actor" = Option<String>, Query, description = "Admin changes by this actor."), ("format" = Option<String>, Query, description = "json (default) or csv.")), responses((status = 200, description = "Events newest first; as CSV with format=csv (the next token in `X-Next-Token`).", content((Page<Event> = "application/json"), (String = "text/csv")))))]
 async fn search(State(s): State<AdminState>, _: Admin, Params(q): Params) -> Result<Response, ApiError> {
-    only_params(&q, &["userId", "tierId", "type", "from", "to", "targetId", "actor", "limit", "nextToken", "format"])?;
+    only_params(
+        &q,
+        &["userId", "tierId", "groupId", "type", "from", "to", "targetId", "actor", "limit", "nextToken", "format"],
+    )?;
     let page = PageRequest::parse(q.get("limit").map(String::as_str), q.get("nextToken").map(String::as_str))?;
     let (filter, format) = filter(&q)?;
     let found = s.store.search_events(&filter, &page, Utc::now()).await?;
@@ -103,8 +107,9 @@ async fn search(State(s): State<AdminState>, _: Admin, Params(q): Params) -> Res
 }
 
 /// The CSV columns, in order; a header line names them. Admin changes fill
-/// the last five, quota events the ones before (`limitId`: a model limit's).
-const COLUMNS: [&str; 19] = [
+/// the last five, quota events the ones before (`limitId`: a model limit's,
+/// `groupId`: a group's).
+const COLUMNS: [&str; 20] = [
     "eventId",
     "eventType",
     "occurredAt",
@@ -112,6 +117,7 @@ const COLUMNS: [&str; 19] = [
     "tierId",
     "overrideId",
     "limitId",
+    "groupId",
     "window",
     "metric",
     "threshold",
@@ -126,7 +132,7 @@ const COLUMNS: [&str; 19] = [
     "changes",
 ];
 
-fn csv_row(event: &Event) -> [String; 19] {
+fn csv_row(event: &Event) -> [String; 20] {
     let opt = |v: Option<String>| v.unwrap_or_default();
     let at = event.occurred_at().to_rfc3339_opts(SecondsFormat::Millis, true);
     match event {
@@ -138,6 +144,7 @@ fn csv_row(event: &Event) -> [String; 19] {
             opt(e.tier_id.as_ref().map(ToString::to_string)),
             opt(e.override_id.as_ref().map(ToString::to_string)),
             opt(e.limit_id.as_ref().map(ToString::to_string)),
+            opt(e.group_id.as_ref().map(ToString::to_string)),
             opt(e.window.map(|w| w.as_str().to_string())),
             opt(e.metric.map(|m| m.as_str().to_string())),
             opt(e.threshold.map(|t| t.to_string())),
@@ -157,6 +164,7 @@ fn csv_row(event: &Event) -> [String; 19] {
             at,
             opt(c.user_id.as_ref().map(ToString::to_string)),
             opt(c.tier_id.as_ref().map(ToString::to_string)),
+            String::new(),
             String::new(),
             String::new(),
             String::new(),
@@ -224,6 +232,7 @@ mod tests {
             tier_id: Some(TierId::parse("@sum").unwrap()),
             override_id: None,
             limit_id: None,
+            group_id: None,
             window: None,
             metric: None,
             threshold: None,
@@ -234,12 +243,12 @@ mod tests {
             occurred_at: at("2026-11-27T10:00:00Z"),
         };
         let row = cells(&Event::Quota(quota));
-        assert_eq!((row[3].as_str(), row[4].as_str(), row[13].as_str()), ("'=2+5", "'@sum", "'+cmd"));
+        assert_eq!((row[3].as_str(), row[4].as_str(), row[14].as_str()), ("'=2+5", "'@sum", "'+cmd"));
         let t = tier("t", "1", "");
         let actor = r#"=HYPERLINK("http://e.example","x")@a.b"#;
         let change = AdminChange::new(actor, "create", t.change_target(), None, Some(&t), at("2026-11-27T10:00:00Z"));
         let row = cells(&Event::Admin(change));
-        assert_eq!(row[14], format!("'{actor}"));
+        assert_eq!(row[15], format!("'{actor}"));
         for (cell, want) in [("-1", "'-1"), ("\tx", "'\tx"), ("\rx", "'\rx"), ("plain", "plain"), ("1.5", "1.5")] {
             assert_eq!(inert(cell.into()), want);
         }

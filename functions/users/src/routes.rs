@@ -15,6 +15,7 @@ use quota_shared::quota::{CheckAnswer, ReservationSummary};
 use quota_shared::rules::basis::{Basis, OverrideSummary};
 use quota_shared::rules::decide::Decision;
 use quota_shared::rules::decide::ModelScope;
+use quota_shared::rules::groups::{GroupStatus, memberships, statuses};
 use quota_shared::rules::resolve::{self, Candidate, CandidateSource, MAX_ROLES, MatchedBy, Outcome, Subject};
 use quota_shared::store::EventFilter;
 use serde::Serialize;
@@ -77,6 +78,11 @@ struct Inspection {
     reservations: Vec<ReservationSummary>,
     recent_events: Vec<Event>,
     config_version: u64,
+    /// The groups the user belongs to (at most 10, the smallest ids), why,
+    /// and each group's pooled windows.
+    groups: Vec<GroupStatus>,
+    /// True when more than 10 groups matched: only the 10 shown apply.
+    groups_truncated: bool,
 }
 
 fn subject(user: &str, q: &HashMap<String, String>) -> Result<Subject, Error> {
@@ -106,14 +112,20 @@ async fn inspect(
     only_params(&q, &["roles", "email"])?;
     let subject = subject(&user, &q)?;
     let now = Utc::now();
-    let view = s.store.load_user_view(&subject.user_id, now).await?;
+    let view = s.store.load_user_view(&subject.user_id, &[], now).await?;
     let config = s.store.load_shared_config().await?;
+    let groups = memberships(&config, &subject, &view.named_groups);
+    let group_usage = s.store.load_group_usage(&groups.ids(), now).await?;
     // The user's latest events of every kind (admin changes about them too), a full page.
     let mine = EventFilter { user: Some(subject.user_id.clone()), ..Default::default() };
     let events = s.store.search_events(&mine, &PageRequest { limit: RECENT_EVENTS, next_token: None }, now).await?;
     let resolution = resolve::resolve(&config, view.direct.as_ref(), &subject);
     let basis = Basis::at(&resolution, &view.overrides, now);
-    let outcome = CheckAnswer::judge(&basis, &view.usage, ModelScope::Every, s.no_match, now);
+    let outcome = CheckAnswer::judge(&basis, &view.usage, ModelScope::Every, s.no_match, now).with_groups(
+        &groups,
+        &group_usage,
+        now,
+    );
     let deciding = basis.decided_by.map(|o| o.override_id.clone());
     let mut overrides: Vec<&Override> = view.overrides.overrides.iter().collect();
     overrides.sort_by(|a, b| b.valid_from.cmp(&a.valid_from).then(b.override_id.cmp(&a.override_id)));
@@ -148,6 +160,8 @@ async fn inspect(
             .collect(),
         recent_events: events.items,
         config_version: view.config_version,
+        groups_truncated: groups.truncated,
+        groups: statuses(&groups, &group_usage, now),
     };
     Ok(json_response(StatusCode::OK, &inspection))
 }

@@ -44,6 +44,7 @@ async fn the_inspector_shows_the_whole_cascade_usage_and_events() {
         tier_id: None,
         override_id: None,
         limit_id: None,
+        group_id: None,
         window: None,
         metric: None,
         threshold: Some(80),

@@ -1,7 +1,7 @@
 //! Quota events: blocks, warnings and overrides applied, for the inspector
 //! and for reports by user, tier, type and time.
 
-use super::{Amount, EventId, LimitId, Metric, OverrideId, SessionId, TierId, UserId};
+use super::{Amount, EventId, GroupId, LimitId, Metric, OverrideId, SessionId, TierId, UserId};
 use crate::model::period::{Period, Window};
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
@@ -31,6 +31,9 @@ pub struct QuotaEvent {
     /// The model limit whose window this is about (none: the tier's own).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub limit_id: Option<LimitId>,
+    /// The group whose pooled budget this is about (none: the user's own).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub group_id: Option<GroupId>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub window: Option<Window>,
     /// What the limit counted, for blocks and warnings (cost when absent
@@ -76,8 +79,13 @@ impl QuotaEvent {
             None => key,
         };
         // A model limit's window is news of its own, once per entry.
-        match &self.limit_id {
+        let key = match &self.limit_id {
             Some(l) => format!("{key}/ml:{l}"),
+            None => key,
+        };
+        // A group's is the group's news, once per group (not per member).
+        match &self.group_id {
+            Some(g) => format!("{key}/g:{g}"),
             None => key,
         }
     }
@@ -95,6 +103,7 @@ mod tests {
             tier_id: None,
             override_id: None,
             limit_id: None,
+            group_id: None,
             window: Some(window),
             metric: None,
             threshold,

@@ -222,6 +222,24 @@ impl Group {
         errors.into_result()
     }
 
+    /// The group's budget as the rules a decision applies (a tier's shape:
+    /// its limits and settings, no model limits, never unlimited).
+    pub fn rules(&self) -> super::Tier {
+        let id = super::TierId::parse(self.group_id.as_str())
+            .unwrap_or_else(|_| super::TierId::parse("group").expect("a valid id"));
+        super::Tier {
+            tier_name: self.group_name.clone(),
+            limits: self.limits,
+            soft_limit_percentage: self.soft_limit_percentage,
+            action_on_limit: self.action_on_limit,
+            unlimited: false,
+            enforcement: self.enforcement,
+            default_reservation: self.default_reservation,
+            reservation_ttl_seconds: self.reservation_ttl_seconds,
+            ..super::Tier::template(id, &self.group_name, self.audit.created_at)
+        }
+    }
+
     /// Which of its rules makes `roles`/`email` a member (named members are
     /// known from their own items, not here).
     pub fn matched_by(&self, roles: &[JwtRole], email: Option<&Email>) -> Option<String> {

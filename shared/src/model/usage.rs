@@ -269,6 +269,29 @@ impl UsageSnapshot {
         }
     }
 
+    /// Adds another row's figures (a group's usage is summed from its
+    /// shard rows and its pool): totals, committed counters, event flags
+    /// and holds.
+    pub fn absorb(&mut self, row: &UsageSnapshot) {
+        let sum = |a: UsageTotals, b: &UsageTotals| UsageTotals {
+            cost: a.cost.plus(b.cost),
+            input_tokens: a.input_tokens + b.input_tokens,
+            output_tokens: a.output_tokens + b.output_tokens,
+            requests: a.requests + b.requests,
+        };
+        let both = |a: Committed, b: &Committed| Committed {
+            cost: a.cost.plus(b.cost),
+            tokens: a.tokens + b.tokens,
+            requests: a.requests + b.requests,
+        };
+        self.daily = sum(self.daily, &row.daily);
+        self.monthly = sum(self.monthly, &row.monthly);
+        self.committed_daily = both(self.committed_daily, &row.committed_daily);
+        self.committed_monthly = both(self.committed_monthly, &row.committed_monthly);
+        self.recorded_events.extend(row.recorded_events.iter().cloned());
+        self.reservations.extend(row.reservations.iter().cloned());
+    }
+
     /// The reservation of `request`, if one is held.
     pub fn reservation(&self, request: &RequestId) -> Option<&Reservation> {
         self.reservations.iter().find(|r| &r.request_id == request)

@@ -4,13 +4,15 @@
 
 use crate::model::period::Window;
 use crate::model::price::Pricing;
-use crate::model::{CostSource, Money, PriceId, RequestId, Reservation, TierId, UsageSnapshot, UserId};
+use crate::model::{CostSource, GroupId, Money, PriceId, RequestId, Reservation, TierId, UsageSnapshot, UserId};
 use crate::quota::context::QuotaContext;
 use crate::rules::basis::{Basis, OverrideSummary};
 use crate::rules::decide::{self, Decision, ModelScope, NoMatchPolicy, Verdict, WarningLevel};
+use crate::rules::groups::{self, Memberships};
 use crate::rules::resolve::MatchedBy;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
+use std::collections::BTreeMap;
 
 /// The answer's `reservation`: what a strict check holds until the record
 /// of `requestId` settles it, or until `expiresAt`.
@@ -133,14 +135,32 @@ impl CheckAnswer {
         }
     }
 
-    /// The `quotaContext` of an answer that judged `user` on `basis`.
-    pub fn context_for(user: &UserId, basis: &Basis<'_>, config_version: u64) -> String {
+    /// Joins the decisions of the user's groups on their pooled usage (a
+    /// group whose usage was not read is left out, never taken as unused).
+    pub fn with_groups(
+        mut self,
+        groups: &Memberships<'_>,
+        usage: &BTreeMap<GroupId, UsageSnapshot>,
+        now: DateTime<Utc>,
+    ) -> Self {
+        let decisions: Vec<Decision> = groups
+            .groups
+            .iter()
+            .filter_map(|m| usage.get(&m.group.group_id).map(|u| groups::decide_group(m.group, u, now)))
+            .collect();
+        self.decision = groups::join(self.decision, decisions);
+        self
+    }
+
+    /// The `quotaContext` of an answer that judged `user` on `basis` and `groups`.
+    pub fn context_for(user: &UserId, basis: &Basis<'_>, groups: &Memberships<'_>, config_version: u64) -> String {
         QuotaContext {
             user_id: user.clone(),
             tier_id: basis.tier.map(|t| t.tier_id.clone()),
             matched_by: if basis.tier.is_some() { basis.matched_by.clone() } else { MatchedBy::None },
             override_id: basis.decided_by.map(|o| o.override_id.clone()),
             config_version,
+            groups: groups.ids(),
         }
         .encode()
     }
@@ -184,6 +204,9 @@ pub struct Crossing {
     /// The model limit whose window it is (absent: the tier's own).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub limit_id: Option<crate::model::LimitId>,
+    /// The group whose pooled window it is (absent: the user's own).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub group_id: Option<GroupId>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]

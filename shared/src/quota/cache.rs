@@ -21,6 +21,13 @@ impl ConfigCache {
         slot.as_ref().filter(|(v, _)| *v == version).map(|(_, c)| c.clone())
     }
 
+    /// The newest configuration this container holds, whatever its version
+    /// (a guess of which groups a user is in, before the version is read).
+    pub fn latest(&self) -> Option<Arc<SharedConfig>> {
+        let slot = self.slot.read().unwrap_or_else(|e| e.into_inner());
+        slot.as_ref().map(|(_, c)| c.clone())
+    }
+
     /// Keeps `config` as read at `version`. The refill reads the configuration
     /// after the version, so the content is at least that new; an older tag
     /// only costs one more refill later, never a stale answer.
@@ -103,6 +110,7 @@ mod user_cache_tests {
                 direct: None,
                 overrides: Default::default(),
                 usage: UsageSnapshot::default(),
+                ..Default::default()
             },
         }
     }

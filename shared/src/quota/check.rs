@@ -5,19 +5,22 @@
 use crate::emf::{self, Counter};
 use crate::error::Error;
 use crate::model::period::{Period, Window};
-use crate::model::{EventId, EventType, QuotaEvent, RequestId, SessionId, UsageSnapshot};
+use crate::model::{EventId, EventType, GroupId, QuotaEvent, RequestId, SessionId};
 use crate::quota::answer::CheckAnswer;
 use crate::quota::cache::UserEntry;
 use crate::quota::checker::Checker;
+use crate::quota::group_events::EventSubject;
 use crate::quota::port::{CheckStore, UserView};
 use crate::quota::request::CheckRequest;
 use crate::rules::basis::Basis;
 use crate::rules::decide::{Decision, ModelScope, Verdict};
+use crate::rules::groups::memberships;
 use crate::rules::pricing;
 use crate::rules::reserve::strict_rules;
-use crate::rules::resolve::{self, Subject};
+use crate::rules::resolve::{self, SharedConfig, Subject};
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
+use std::sync::Arc;
 
 impl<S: CheckStore> Checker<S> {
     /// A store failure, or no answer within the check budget, becomes the
@@ -42,13 +45,41 @@ impl<S: CheckStore> Checker<S> {
     /// the check budget, else the failure mode answers.
     pub async fn peek(&self, subject: &Subject, now: DateTime<Utc>) -> CheckAnswer {
         let attempt = async {
-            let view = self.store.load_user_view(&subject.user_id, now).await?;
-            let config = self.config_at(view.config_version).await?;
+            let (view, config) = self.read_view(subject, now).await?;
             let resolution = resolve::resolve(&config, view.direct.as_ref(), subject);
             let basis = Basis::at(&resolution, &view.overrides, now);
-            Ok::<_, Error>(CheckAnswer::judge(&basis, &view.usage, ModelScope::Every, self.no_match, now))
+            let groups = memberships(&config, subject, &view.named_groups);
+            let answer = CheckAnswer::judge(&basis, &view.usage, ModelScope::Every, self.no_match, now);
+            Ok::<_, Error>(answer.with_groups(&groups, &view.group_usage, now))
         };
         self.within_check_budget(attempt, now).await.unwrap_or_else(|e| self.degraded(&e, now))
+    }
+
+    /// The user's view and the configuration it is at, with the pooled usage
+    /// of every group the user belongs to. The groups are guessed from this
+    /// container's newest configuration and what it last read of the user,
+    /// and read in the same BatchGetItem; only a group the guess missed (a
+    /// new group, or a named membership this container has not seen) costs
+    /// a second read.
+    pub(super) async fn read_view(
+        &self,
+        subject: &Subject,
+        now: DateTime<Utc>,
+    ) -> Result<(UserView, Arc<SharedConfig>), Error> {
+        let day = Period::containing(Window::Daily, now).key();
+        let named = self.users.get(&subject.user_id, &day).map(|e| e.view.named_groups).unwrap_or_default();
+        let guess = self.latest_config().map(|c| memberships(&c, subject, &named).ids()).unwrap_or_default();
+        let mut view = self.store.load_user_view(&subject.user_id, &guess, now).await?;
+        let config = self.config_at(view.config_version).await?;
+        let missing: Vec<GroupId> = memberships(&config, subject, &view.named_groups)
+            .ids()
+            .into_iter()
+            .filter(|g| !view.group_usage.contains_key(g))
+            .collect();
+        if !missing.is_empty() {
+            view.group_usage.extend(self.store.load_group_usage(&missing, now).await?);
+        }
+        Ok((view, config))
     }
 
     async fn try_check(&self, request: &CheckRequest, now: DateTime<Utc>) -> Result<CheckAnswer, Error> {
@@ -56,17 +87,19 @@ impl<S: CheckStore> Checker<S> {
         let day = Period::containing(Window::Daily, now).key();
         // Warm and strict: what this container knows of the user and the
         // configuration says the tier is strict, so the reservation's own
-        // transaction (which checks the configuration version) is the one round trip.
+        // transaction (which checks the configuration version) is the one
+        // round trip. Not for a member of a group: its pooled usage moves
+        // with every member's record, so it is read first.
         if let Some(entry) = self.users.get(&subject.user_id, &day)
             && let Some(config) = self.cached_config(entry.view.config_version)
+            && memberships(&config, subject, &entry.view.named_groups).groups.is_empty()
         {
             let resolution = resolve::resolve(&config, entry.view.direct.as_ref(), subject);
             if strict_rules(&Basis::at(&resolution, &entry.view.overrides, now)).is_some() {
                 return self.strict_check(request, entry.view, now).await;
             }
         }
-        let view = self.store.load_user_view(&subject.user_id, now).await?;
-        let config = self.config_at(view.config_version).await?;
+        let (mut view, config) = self.read_view(subject, now).await?;
         if let Some(model) = &request.model {
             pricing::ensure_priced(&config.prices, model, now)?;
         }
@@ -75,16 +108,24 @@ impl<S: CheckStore> Checker<S> {
         if strict_rules(&basis).is_some() {
             return self.strict_check(request, view, now).await;
         }
-        self.users.put(subject.user_id.clone(), UserEntry { day, view: view.clone() });
+        let groups = memberships(&config, subject, &view.named_groups);
         let mut outcome =
-            CheckAnswer::judge(&basis, &view.usage, ModelScope::of(request.model.as_ref()), self.no_match, now);
-        outcome.quota_context = Some(CheckAnswer::context_for(&subject.user_id, &basis, view.config_version));
-        if basis.rules().is_some() && outcome.decision.decision == Verdict::Block {
+            CheckAnswer::judge(&basis, &view.usage, ModelScope::of(request.model.as_ref()), self.no_match, now)
+                .with_groups(&groups, &view.group_usage, now);
+        let about = EventSubject {
+            user: &subject.user_id,
+            tier: basis.tier.map(|t| &t.tier_id),
+            session: request.session_id.as_ref(),
+        };
+        self.note_group_warnings(&groups, &mut view.group_usage, &about, now).await;
+        self.users.put(subject.user_id.clone(), UserEntry { day, view: view.clone() });
+        outcome.quota_context = Some(CheckAnswer::context_for(&subject.user_id, &basis, &groups, view.config_version));
+        if outcome.decision.decision == Verdict::Block && outcome.decision.blocking_window.is_some() {
             tracing::info!(user = %subject.user_id, matched_by = %outcome.matched_by, "check blocked");
             let tier = basis.tier.map_or("none", |t| t.tier_id.as_str());
             let window = outcome.decision.blocking_window.map_or("none", Window::as_str);
             emf::count(Counter::Blocks, &[("Tier", tier), ("Window", window)]);
-            self.note_block(&basis, &outcome.decision, &view.usage, request, now).await;
+            self.note_block(&basis, &outcome.decision, &view, request, now).await;
         }
         self.note_override_applied(&basis, &view, &outcome, request.session_id.as_ref(), now).await;
         Ok(outcome)
@@ -113,6 +154,7 @@ impl<S: CheckStore> Checker<S> {
             tier_id: basis.tier.map(|t| t.tier_id.clone()),
             override_id: Some(o.override_id.clone()),
             limit_id: None,
+            group_id: None,
             window: None,
             metric: None,
             threshold: None,
@@ -133,14 +175,15 @@ impl<S: CheckStore> Checker<S> {
         }
     }
 
-    /// Records the block once per user, window and period; later blocks in
-    /// the same period see the flag in the usage they read anyway and write
-    /// nothing. A failure here is logged, never turned into a wrong answer.
+    /// Records the block once per user (a group's: once per group), window
+    /// and period; later blocks in the same period see the flag in the
+    /// usage they read anyway and write nothing. A failure here is logged,
+    /// never turned into a wrong answer.
     pub(super) async fn note_block(
         &self,
         basis: &Basis<'_>,
         decision: &Decision,
-        usage: &UsageSnapshot,
+        view: &UserView,
         request: &CheckRequest,
         now: DateTime<Utc>,
     ) {
@@ -148,18 +191,26 @@ impl<S: CheckStore> Checker<S> {
             return;
         };
         let limit_id = decision.blocked_by.as_ref().and_then(|b| b.limit_id.clone());
-        let Some(status) =
-            decision.windows.iter().find(|w| w.period == window && w.metric == metric && w.limit_id == limit_id)
+        let group_id = decision.blocked_by.as_ref().and_then(|b| b.group_id.clone());
+        let Some(status) = decision
+            .windows
+            .iter()
+            .find(|w| w.period == window && w.metric == metric && w.limit_id == limit_id && w.group_id == group_id)
         else {
             return;
+        };
+        let usage = match &group_id {
+            Some(g) => view.group_usage.get(g),
+            None => Some(&view.usage),
         };
         let event = QuotaEvent {
             event_id: EventId::generate(),
             event_type: EventType::Block,
             user_id: request.subject.user_id.clone(),
             tier_id: basis.tier.map(|t| t.tier_id.clone()),
-            override_id: basis.decided_by.map(|o| o.override_id.clone()),
+            override_id: basis.decided_by.map(|o| o.override_id.clone()).filter(|_| group_id.is_none()),
             limit_id,
+            group_id,
             window: Some(window),
             metric: Some(metric),
             threshold: None,
@@ -169,7 +220,7 @@ impl<S: CheckStore> Checker<S> {
             session_id: request.session_id.clone(),
             occurred_at: now,
         };
-        if usage.recorded_events.contains(&event.dedupe_key()) {
+        if usage.is_some_and(|u| u.recorded_events.contains(&event.dedupe_key())) {
             return;
         }
         if let Err(e) = self.store.record_event_once(&event).await {

@@ -103,6 +103,11 @@ impl<S: CheckStore> Checker<S> {
         self.cache.get(version)
     }
 
+    /// The newest shared configuration this container holds, at any version.
+    pub(super) fn latest_config(&self) -> Option<Arc<SharedConfig>> {
+        self.cache.latest()
+    }
+
     /// The shared configuration at `version`: from the cache, or read once
     /// (the only extra round trip, right after an admin change).
     pub(super) async fn config_at(&self, version: u64) -> Result<Arc<SharedConfig>, Error> {

@@ -8,7 +8,8 @@
 //! rather than build it, and bound to its user: another user's context is refused.
 
 use crate::error::FieldError;
-use crate::model::{OverrideId, TierId, UserId};
+use crate::model::group::MAX_GROUPS_PER_USER;
+use crate::model::{GroupId, OverrideId, TierId, UserId};
 use crate::rules::resolve::MatchedBy;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -16,8 +17,9 @@ use serde::{Deserialize, Serialize};
 
 /// The format's version, the token's prefix.
 const PREFIX: &str = "qc1.";
-/// Far above any real context (ids are bounded); refuses junk before decoding.
-pub const MAX_CONTEXT_LEN: usize = 2048;
+/// Far above any real context (ids are bounded, ten groups at most);
+/// refuses junk before decoding.
+pub const MAX_CONTEXT_LEN: usize = 4096;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct QuotaContext {
@@ -30,6 +32,8 @@ pub struct QuotaContext {
     pub override_id: Option<OverrideId>,
     /// The configuration version the check read (for logs and diagnosis).
     pub config_version: u64,
+    /// The groups the check judged: the record counts toward each.
+    pub groups: Vec<GroupId>,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -42,6 +46,8 @@ struct Wire {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     o: Option<String>,
     v: u64,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    g: Vec<String>,
 }
 
 fn invalid() -> FieldError {
@@ -56,6 +62,7 @@ impl QuotaContext {
             m: self.matched_by.to_string(),
             o: self.override_id.as_ref().map(ToString::to_string),
             v: self.config_version,
+            g: self.groups.iter().map(ToString::to_string).collect(),
         };
         let json = serde_json::to_vec(&wire).expect("plain strings serialise");
         format!("{PREFIX}{}", URL_SAFE_NO_PAD.encode(json))
@@ -75,7 +82,11 @@ impl QuotaContext {
             matched_by: MatchedBy::parse(&wire.m).ok_or_else(invalid)?,
             override_id: wire.o.map(OverrideId::parse).transpose().map_err(|_| invalid())?,
             config_version: wire.v,
+            groups: wire.g.into_iter().map(GroupId::parse).collect::<Result<_, _>>().map_err(|_| invalid())?,
         };
+        if context.groups.len() > MAX_GROUPS_PER_USER || !context.groups.is_sorted() {
+            return Err(invalid());
+        }
         // A tier without a match, or a match without a tier, was never issued.
         let consistent = match (&context.tier_id, &context.matched_by) {
             (None, MatchedBy::None) => true,
@@ -109,6 +120,7 @@ mod tests {
             matched_by: MatchedBy::JwtRole(JwtRole::parse("Faculty").unwrap()),
             override_id: Some(OverrideId::generate()),
             config_version: 7,
+            groups: vec![GroupId::parse("chem").unwrap(), GroupId::parse("lab-1").unwrap()],
         };
         let token = c.encode();
         assert!(token.starts_with("qc1.") && token.len() < 250, "{token}");
@@ -121,6 +133,7 @@ mod tests {
             matched_by: MatchedBy::None,
             override_id: None,
             config_version: 0,
+            groups: vec![],
         };
         assert_eq!(QuotaContext::decode(&none.encode(), &user("x")), Ok(none));
     }
@@ -143,6 +156,8 @@ mod tests {
             forge(r#"{"u":"a","t":"t","m":"default_tier","o":"a#b","v":1}"#),
             forge(r#"{"u":"a","t":"t","m":"default_tier","v":-1}"#),
             forge(r#"{"u":"a","t":"t","m":"default_tier","v":1,"x":1}"#),
+            forge(r#"{"u":"a","t":"t","m":"default_tier","v":1,"g":["b","a"]}"#),
+            forge(r#"{"u":"a","t":"t","m":"default_tier","v":1,"g":["a#b"]}"#),
             "qc1.".to_string() + &"A".repeat(MAX_CONTEXT_LEN),
         ] {
             assert!(QuotaContext::decode(&bad, &user("a")).is_err(), "{bad}");

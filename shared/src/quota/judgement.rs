@@ -93,6 +93,7 @@ mod tests {
             direct,
             overrides: UserOverrides { overrides, ..Default::default() },
             usage: UsageSnapshot::default(),
+            ..Default::default()
         }
     }
 
@@ -125,6 +126,7 @@ mod tests {
             matched_by,
             override_id: over.map(|o| o.override_id.clone()),
             config_version: 1,
+            groups: vec![],
         })
     }
 

@@ -11,6 +11,7 @@ mod cache;
 mod check;
 mod checker;
 pub mod context;
+mod group_events;
 mod judgement;
 pub mod port;
 mod record;

@@ -5,34 +5,55 @@
 
 use crate::error::Error;
 use crate::model::{
-    Assignment, Charge, LimitId, Money, QuotaEvent, RequestId, Reservation, TierId, UsageSnapshot, UserId,
+    Assignment, Charge, GroupId, LimitId, Money, QuotaEvent, RequestId, Reservation, TierId, UsageSnapshot, UserId,
     UserOverrides,
 };
 use crate::rules::reserve::Bound;
 use crate::rules::resolve::SharedConfig;
 use chrono::{DateTime, Utc};
+use std::collections::BTreeMap;
 use std::future::Future;
 
 /// Everything a check reads about one user, from one round trip.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct UserView {
     pub config_version: u64,
     pub direct: Option<Assignment>,
     /// The user's overrides not yet expired, and which were applied.
     pub overrides: UserOverrides,
     pub usage: UsageSnapshot,
+    /// The groups the user is a named member of, with each group's creation
+    /// instant when the membership was made (a group deleted and made again
+    /// under the same id has other members).
+    pub named_groups: BTreeMap<GroupId, DateTime<Utc>>,
+    /// The pooled usage of the groups read with the view (every shard and
+    /// the pool, summed), by group.
+    pub group_usage: BTreeMap<GroupId, UsageSnapshot>,
 }
 
 /// What the check and the record need from storage. The DynamoDB repository
 /// implements it (`store/`); the checker is tested through it against the emulator.
 pub trait CheckStore: Send + Sync {
-    /// The configuration version, the user's direct assignment and this
-    /// month's usage, in one consistent read.
-    fn load_user_view(&self, user: &UserId, now: DateTime<Utc>)
-    -> impl Future<Output = Result<UserView, Error>> + Send;
+    /// The configuration version, the user's direct assignment, overrides,
+    /// named groups and this month's usage, and the pooled usage of
+    /// `groups`, in one consistent read.
+    fn load_user_view(
+        &self,
+        user: &UserId,
+        groups: &[GroupId],
+        now: DateTime<Utc>,
+    ) -> impl Future<Output = Result<UserView, Error>> + Send;
+    /// The pooled usage of `groups` this month (a check that learned of a
+    /// group only from what it read).
+    fn load_group_usage(
+        &self,
+        groups: &[GroupId],
+        now: DateTime<Utc>,
+    ) -> impl Future<Output = Result<BTreeMap<GroupId, UsageSnapshot>, Error>> + Send;
     /// Every tier and every assignment not tied to one user.
     fn load_shared_config(&self) -> impl Future<Output = Result<SharedConfig, Error>> + Send;
-    /// Stores the event unless its dedupe key was stored this period; true when stored.
+    /// Stores the event unless its dedupe key was stored this period (a
+    /// group's event: for the group, whichever member); true when stored.
     fn record_event_once(&self, event: &QuotaEvent) -> impl Future<Output = Result<bool, Error>> + Send;
     /// One guarded attempt to record a request (see [`RecordPlan`]).
     fn record_usage_guarded(&self, plan: RecordPlan<'_>) -> impl Future<Output = Result<GuardedRecord, Error>> + Send;
@@ -81,6 +102,9 @@ pub struct Recording<'a> {
     /// The model limits of the judged tier whose models this request used:
     /// it counts toward each of them too.
     pub model_limits: &'a [LimitId],
+    /// The groups whose pools it counts toward too (at most
+    /// `MAX_GROUPS_PER_USER`), in the same transaction.
+    pub groups: &'a [GroupId],
 }
 
 /// One guarded attempt to record a request: the store writes only if the

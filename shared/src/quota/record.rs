@@ -21,12 +21,15 @@ use crate::model::{Charge, EventId, EventType, LastWrite, LimitId, QuotaEvent, T
 use crate::quota::answer::{CheckAnswer, Crossing, RecordAnswer};
 use crate::quota::cache::UserEntry;
 use crate::quota::checker::Checker;
+use crate::quota::group_events::EventSubject;
 use crate::quota::judgement::{Judgement, judgement};
 use crate::quota::port::{CheckStore, GuardedRecord, RecordOutcome, RecordPlan, Recording, UserView};
 use crate::quota::request::RecordRequest;
 use crate::rules::basis::Basis;
 use crate::rules::decide::{self, ModelScope, WarningLevel};
+use crate::rules::groups::{Membership, Memberships, memberships};
 use crate::rules::pricing;
+use crate::rules::resolve::SharedConfig;
 use chrono::{DateTime, Utc};
 
 /// Guarded attempts while the row is not contended: a stale view costs one
@@ -47,7 +50,7 @@ impl<S: CheckStore> Checker<S> {
         let _turn = self.turns.take(user).await;
         let mut view = match self.users.get(user, &day) {
             Some(e) => e.view,
-            None => self.store.load_user_view(user, now).await?,
+            None => self.read_view(&request.subject, now).await?.0,
         };
         let config = self.config_at(view.config_version).await?;
         // Priced before anything is written: an unpriced model writes nothing.
@@ -74,6 +77,8 @@ impl<S: CheckStore> Checker<S> {
                     .collect()
             })
             .unwrap_or_default();
+        let groups = counted_groups(&config, &frozen, request);
+        let group_ids = groups.ids();
         // A strict check's reservation of this request id is settled by it.
         let recording = Recording {
             user,
@@ -84,6 +89,7 @@ impl<S: CheckStore> Checker<S> {
             writer: &self.writer,
             settles: None,
             model_limits: &model_limits,
+            groups: &group_ids,
         };
 
         // Guarded: one write, and the exact new state known without a read.
@@ -110,7 +116,9 @@ impl<S: CheckStore> Checker<S> {
                     view.usage = post;
                     view.usage.recorded_events.extend(events.iter().map(QuotaEvent::dedupe_key));
                     view.usage.last_write = Some(LastWrite { writer: self.writer.clone(), at: now });
-                    return Ok(self.recorded(request, &charge, &judgement, view, day, &events, now).await);
+                    let mut stored = events.clone();
+                    stored.extend(self.group_warnings(&groups, &mut view, &charge, &judgement, request, now).await);
+                    return Ok(self.recorded(request, &charge, &judgement, &groups, view, day, &stored, now).await);
                 }
                 GuardedRecord::Duplicate { state, recorded } => {
                     same_payload(request, recorded.as_deref())?;
@@ -120,7 +128,7 @@ impl<S: CheckStore> Checker<S> {
                     };
                     let at_first = UserView { usage, ..view.clone() };
                     let first = recorded.as_deref().unwrap_or(&charge);
-                    return Ok(self.answer(request, first, &judgement, &at_first, true, vec![], now));
+                    return Ok(self.answer(request, first, &judgement, &groups, &at_first, true, vec![], now));
                 }
                 // Another process recorded meanwhile (within this one, records take turns).
                 GuardedRecord::Stale(current) => view.usage = current,
@@ -151,7 +159,7 @@ impl<S: CheckStore> Checker<S> {
         if let RecordOutcome::Duplicate { recorded, .. } = &outcome {
             self.users.put(user.clone(), UserEntry { day, view: view.clone() });
             let first = recorded.as_deref().unwrap_or(&charge);
-            return Ok(self.answer(request, first, &judgement, &view, true, vec![], now));
+            return Ok(self.answer(request, first, &judgement, &groups, &view, true, vec![], now));
         }
         let mut stored = Vec::new();
         if let (Judgement::Judged(basis), Some(rules)) = (&judgement, &rules) {
@@ -162,7 +170,8 @@ impl<S: CheckStore> Checker<S> {
                 view.usage.recorded_events.insert(event.dedupe_key());
             }
         }
-        Ok(self.recorded(request, &charge, &judgement, view, day, &stored, now).await)
+        stored.extend(self.group_warnings(&groups, &mut view, &charge, &judgement, request, now).await);
+        Ok(self.recorded(request, &charge, &judgement, &groups, view, day, &stored, now).await)
     }
 
     /// The answer to a request counted now, having stored `events`.
@@ -172,6 +181,7 @@ impl<S: CheckStore> Checker<S> {
         request: &RecordRequest,
         charge: &Charge,
         judgement: &Judgement<'_>,
+        groups: &Memberships<'_>,
         view: UserView,
         day: String,
         events: &[QuotaEvent],
@@ -193,10 +203,11 @@ impl<S: CheckStore> Checker<S> {
                     metric,
                     threshold: WarningLevel(e.threshold),
                     limit_id: e.limit_id.clone(),
+                    group_id: e.group_id.clone(),
                 })
             })
             .collect();
-        let answer = self.answer(request, charge, judgement, &view, false, crossed, now);
+        let answer = self.answer(request, charge, judgement, groups, &view, false, crossed, now);
         if let Judgement::Judged(basis) = judgement {
             self.note_override_applied(basis, &view, &answer.state, request.session_id.as_ref(), now).await;
         }
@@ -209,6 +220,7 @@ impl<S: CheckStore> Checker<S> {
         request: &RecordRequest,
         charge: &Charge,
         judgement: &Judgement<'_>,
+        groups: &Memberships<'_>,
         view: &UserView,
         duplicate: bool,
         crossed: Vec<Crossing>,
@@ -219,11 +231,12 @@ impl<S: CheckStore> Checker<S> {
             Judgement::Judged(basis) => {
                 let models = ModelScope::of(request.usage.model.as_ref());
                 let mut state = CheckAnswer::judge(basis, &view.usage, models, self.no_match, now);
-                state.quota_context = Some(CheckAnswer::context_for(user, basis, view.config_version));
+                state.quota_context = Some(CheckAnswer::context_for(user, basis, groups, view.config_version));
                 (state, true)
             }
             Judgement::Unjudged => (CheckAnswer::unjudged(&view.usage, now), false),
         };
+        let state = state.with_groups(groups, &view.group_usage, now);
         RecordAnswer {
             state,
             request_id: request.request_id.clone(),
@@ -234,6 +247,54 @@ impl<S: CheckStore> Checker<S> {
             cost_source: charge.cost_source(),
             pricing: charge.pricing.clone(),
         }
+    }
+}
+
+/// The groups a record counts toward: those its check judged (the
+/// quotaContext's, while they exist and are enabled), else those it can
+/// resolve from what it is told (named memberships always; roles and email
+/// domains when told).
+fn counted_groups<'c>(config: &'c SharedConfig, view: &UserView, request: &RecordRequest) -> Memberships<'c> {
+    match &request.context {
+        Some(context) => Memberships {
+            groups: config
+                .groups
+                .iter()
+                .filter(|g| g.enabled && context.groups.contains(&g.group_id))
+                .map(|g| Membership { group: g, matched_by: "quota_context".into() })
+                .collect(),
+            truncated: false,
+        },
+        None => memberships(config, &request.subject, &view.named_groups),
+    }
+}
+
+impl<S: CheckStore> Checker<S> {
+    /// Stores the warnings a record's groups reached, judged on the pooled
+    /// usage this container last read plus this request (the other
+    /// members' records since are not known without a read: the next
+    /// member's check, which reads them, stores what this one missed).
+    async fn group_warnings(
+        &self,
+        groups: &Memberships<'_>,
+        view: &mut UserView,
+        charge: &Charge,
+        judgement: &Judgement<'_>,
+        request: &RecordRequest,
+        now: DateTime<Utc>,
+    ) -> Vec<QuotaEvent> {
+        let tier = match judgement {
+            Judgement::Judged(basis) => basis.tier.map(|t| t.tier_id.clone()),
+            Judgement::Unjudged => None,
+        };
+        for m in &groups.groups {
+            if let Some(usage) = view.group_usage.get_mut(&m.group.group_id) {
+                *usage = usage.plus(&charge.delta);
+            }
+        }
+        let about =
+            EventSubject { user: &request.subject.user_id, tier: tier.as_ref(), session: request.session_id.as_ref() };
+        self.note_group_warnings(groups, &mut view.group_usage, &about, now).await
     }
 }
 
@@ -285,6 +346,7 @@ fn new_warnings(
                 tier_id: basis.tier.map(|t| t.tier_id.clone()),
                 override_id: basis.decided_by.map(|o| o.override_id.clone()),
                 limit_id,
+                group_id: None,
                 window: Some(window),
                 metric: Some(metric),
                 threshold: Some(threshold),

@@ -60,7 +60,7 @@ impl<S: CheckStore> Checker<S> {
         let today = Period::containing(Window::Daily, now).key();
         let _turn = self.turns.take(user).await;
         // The row, not a cached view: a hold this container never saw counts.
-        let mut view = self.store.load_user_view(user, now).await?;
+        let mut view = self.store.load_user_view(user, &[], now).await?;
         for _ in 0..RELEASE_ATTEMPTS {
             let Some(held) = view.usage.reservation(&request.request_id).cloned() else {
                 self.users.put(user.clone(), UserEntry { day: today, view });

@@ -9,10 +9,12 @@ use crate::model::{LimitId, RequestId, Reservation};
 use crate::quota::answer::{CheckAnswer, ReservationSummary};
 use crate::quota::cache::UserEntry;
 use crate::quota::checker::Checker;
+use crate::quota::group_events::EventSubject;
 use crate::quota::port::{CheckStore, ReserveOutcome, ReservePlan, UserView};
 use crate::quota::request::CheckRequest;
 use crate::rules::basis::Basis;
 use crate::rules::decide::{BlockedBy, ModelScope, Scope, Verdict, WarningLevel};
+use crate::rules::groups::{Memberships, memberships};
 use crate::rules::reserve::{
     Bound, MAX_OPEN_RESERVATIONS, bounds, committed_of, misfits, releasable, strict_rules, too_many_open, used_of,
 };
@@ -54,11 +56,22 @@ impl<S: CheckStore> Checker<S> {
             let config = self.config_at(view.config_version).await?;
             let resolution = resolve::resolve(&config, view.direct.as_ref(), subject);
             let basis = Basis::at(&resolution, &view.overrides, now);
+            let groups = memberships(&config, subject, &view.named_groups);
             let Some(rules) = strict_rules(&basis) else {
                 // The configuration changed under us: no longer strict.
                 self.users.put(user.clone(), UserEntry { day: today, view: view.clone() });
-                return Ok(self.strict_answer(&basis, &view, request, now, None));
+                return Ok(self.strict_answer(&basis, &groups, &view, request, now, None));
             };
+            let about =
+                EventSubject { user, tier: basis.tier.map(|t| &t.tier_id), session: request.session_id.as_ref() };
+            self.note_group_warnings(&groups, &mut view.group_usage, &about, now).await;
+            // A group's pool spent blocks before anything is held.
+            let as_is = self.strict_answer(&basis, &groups, &view, request, now, None);
+            if as_is.decision.blocked_by.as_ref().is_some_and(|b| b.scope == Scope::Group) {
+                self.users.put(user.clone(), UserEntry { day: today, view: view.clone() });
+                self.note_block(&basis, &as_is.decision, &view, request, now).await;
+                return Ok(as_is);
+            }
             // A model and token estimates, without a cost: the price in effect
             // prices the reservation (an unpriced model is refused).
             let priced = match &request.model {
@@ -73,6 +86,7 @@ impl<S: CheckStore> Checker<S> {
             let Some(cost) = estimated.or(rules.default_reservation) else {
                 return Ok(self.refuse(
                     &basis,
+                    &groups,
                     &view,
                     request,
                     now,
@@ -90,7 +104,7 @@ impl<S: CheckStore> Checker<S> {
                 limit: matching(&rules.model_limits, request.model.as_ref()).first().map(|e| e.limit_id.clone()),
             };
             if too_many_open(&view.usage, &request_id, now) {
-                return Ok(self.refuse_full(&basis, &view, request, now));
+                return Ok(self.refuse_full(&basis, &groups, &view, request, now));
             }
             let release = releasable(&view.usage, &request_id, now);
             let replaces = view.usage.reservation(&request_id).filter(|r| r.expired(now)).cloned();
@@ -99,7 +113,7 @@ impl<S: CheckStore> Checker<S> {
             // An estimate larger than a limit never fits: refuse without a write.
             let never: Vec<Bound> = bounds.iter().filter(|b| b.at_most.is_sign_negative()).cloned().collect();
             if !never.is_empty() {
-                return Ok(self.refuse(&basis, &view, request, now, &never, ""));
+                return Ok(self.refuse(&basis, &groups, &view, request, now, &never, ""));
             }
             let plan = ReservePlan {
                 user,
@@ -118,14 +132,16 @@ impl<S: CheckStore> Checker<S> {
                     view.usage.hold(reservation.clone());
                     self.users.put(user.clone(), UserEntry { day: today, view: view.clone() });
                     emf::count(Counter::Reservations, &[]);
-                    let mut answer = self.strict_answer(&basis, &view, request, now, Some(&reservation));
+                    let mut answer = self.strict_answer(&basis, &groups, &view, request, now, Some(&reservation));
                     if let (Some(held), Some((p, _))) = (answer.reservation.as_mut(), &priced) {
                         held.price_id = Some(p.price_id.clone());
                     }
                     return Ok(answer);
                 }
-                ReserveOutcome::AlreadyRecorded => return Ok(self.strict_answer(&basis, &view, request, now, None)),
-                ReserveOutcome::ConfigChanged => view = self.store.load_user_view(user, now).await?,
+                ReserveOutcome::AlreadyRecorded => {
+                    return Ok(self.strict_answer(&basis, &groups, &view, request, now, None));
+                }
+                ReserveOutcome::ConfigChanged => view = self.read_view(subject, now).await?.0,
                 ReserveOutcome::Refused(current) => {
                     view.usage = *current;
                     // A retried check: the reservation it made stands (the
@@ -133,18 +149,18 @@ impl<S: CheckStore> Checker<S> {
                     if let Some(held) = view.usage.reservation(&request_id).filter(|r| !r.expired(now)).cloned() {
                         same_estimate(&held, &reservation)?;
                         self.users.put(user.clone(), UserEntry { day: today, view: view.clone() });
-                        return Ok(self.strict_answer(&basis, &view, request, now, Some(&held)));
+                        return Ok(self.strict_answer(&basis, &groups, &view, request, now, Some(&held)));
                     }
                     if too_many_open(&view.usage, &request_id, now) {
                         self.users.put(user.clone(), UserEntry { day: today.clone(), view: view.clone() });
-                        return Ok(self.refuse_full(&basis, &view, request, now));
+                        return Ok(self.refuse_full(&basis, &groups, &view, request, now));
                     }
                     let misfits = misfits(&rules, &view.usage, &reservation, now, &today);
                     if !misfits.is_empty() {
                         self.users.put(user.clone(), UserEntry { day: today.clone(), view: view.clone() });
-                        let outcome = self.refuse(&basis, &view, request, now, &misfits, "");
+                        let outcome = self.refuse(&basis, &groups, &view, request, now, &misfits, "");
                         if outcome.decision.retry_at.is_none() {
-                            self.note_block(&basis, &outcome.decision, &view.usage, request, now).await;
+                            self.note_block(&basis, &outcome.decision, &view, request, now).await;
                         }
                         return Ok(outcome);
                     }
@@ -159,6 +175,7 @@ impl<S: CheckStore> Checker<S> {
     fn strict_answer(
         &self,
         basis: &Basis<'_>,
+        groups: &Memberships<'_>,
         view: &UserView,
         request: &CheckRequest,
         now: DateTime<Utc>,
@@ -166,8 +183,12 @@ impl<S: CheckStore> Checker<S> {
     ) -> CheckAnswer {
         let user = &request.subject.user_id;
         let models = ModelScope::of(request.model.as_ref());
-        let mut outcome = CheckAnswer::judge(basis, &view.usage, models, self.no_match, now);
-        outcome.quota_context = Some(CheckAnswer::context_for(user, basis, view.config_version));
+        let mut outcome = CheckAnswer::judge(basis, &view.usage, models, self.no_match, now).with_groups(
+            groups,
+            &view.group_usage,
+            now,
+        );
+        outcome.quota_context = Some(CheckAnswer::context_for(user, basis, groups, view.config_version));
         outcome.reservation = held.map(ReservationSummary::from);
         outcome
     }
@@ -177,6 +198,7 @@ impl<S: CheckStore> Checker<S> {
     fn refuse_full(
         &self,
         basis: &Basis<'_>,
+        groups: &Memberships<'_>,
         view: &UserView,
         request: &CheckRequest,
         now: DateTime<Utc>,
@@ -185,7 +207,7 @@ impl<S: CheckStore> Checker<S> {
             "This user holds {MAX_OPEN_RESERVATIONS} open reservations, the most there may be: record or release \
              the turns they belong to, or retry when the first expires."
         );
-        let mut outcome = self.refuse(basis, view, request, now, &[], &message);
+        let mut outcome = self.refuse(basis, groups, view, request, now, &[], &message);
         outcome.decision.retry_at = view.usage.reservations.iter().map(|r| r.expires_at).filter(|t| *t > now).min();
         outcome
     }
@@ -194,9 +216,11 @@ impl<S: CheckStore> Checker<S> {
     /// resets last decides). When the limit is only full of reservations
     /// that will settle or expire, the answer says to retry when the first
     /// of them expires rather than at the window's reset.
+    #[allow(clippy::too_many_arguments)]
     fn refuse(
         &self,
         basis: &Basis<'_>,
+        groups: &Memberships<'_>,
         view: &UserView,
         request: &CheckRequest,
         now: DateTime<Utc>,
@@ -205,8 +229,12 @@ impl<S: CheckStore> Checker<S> {
     ) -> CheckAnswer {
         let user = &request.subject.user_id;
         let models = ModelScope::of(request.model.as_ref());
-        let mut outcome = CheckAnswer::judge(basis, &view.usage, models, self.no_match, now);
-        outcome.quota_context = Some(CheckAnswer::context_for(user, basis, view.config_version));
+        let mut outcome = CheckAnswer::judge(basis, &view.usage, models, self.no_match, now).with_groups(
+            groups,
+            &view.group_usage,
+            now,
+        );
+        outcome.quota_context = Some(CheckAnswer::context_for(user, basis, groups, view.config_version));
         let d = &mut outcome.decision;
         d.allowed = false;
         d.decision = Verdict::Block;
@@ -217,7 +245,13 @@ impl<S: CheckStore> Checker<S> {
             d.blocking_window = Some(b.window);
             d.blocking_metric = Some(b.metric);
             let scope = if b.limit_id.is_some() { Scope::Model } else { Scope::User };
-            d.blocked_by = Some(BlockedBy { scope, limit_id: b.limit_id.clone(), period: b.window, metric: b.metric });
+            d.blocked_by = Some(BlockedBy {
+                scope,
+                limit_id: b.limit_id.clone(),
+                group_id: None,
+                period: b.window,
+                metric: b.metric,
+            });
             let entry = b.limit_id.as_ref().and_then(|id| basis_entry(basis, id));
             d.suggested_model = entry.and_then(|e| e.suggest_model.clone());
             let (window, noun) = (b.window.as_str(), b.metric.noun());

@@ -4,7 +4,7 @@
 use crate::model::model_limit::{ModelLimit, matching};
 use crate::model::period::{Period, Window};
 use crate::model::price::ModelId;
-use crate::model::{Amount, LimitAction, LimitId, Metric, Tier, UsageSnapshot};
+use crate::model::{Amount, GroupId, LimitAction, LimitId, Metric, Tier, UsageSnapshot};
 use chrono::{DateTime, SecondsFormat, Utc};
 use rust_decimal::{Decimal, RoundingStrategy};
 use serde::{Serialize, Serializer};
@@ -63,6 +63,9 @@ pub struct WindowStatus {
     /// The model limit this window is of (absent: the tier's own limits).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub limit_id: Option<LimitId>,
+    /// The group whose pooled budget this window is (absent: the user's own).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub group_id: Option<GroupId>,
     /// `None` (null) when the usage is not known: the store could not be read.
     pub usage: Option<Amount>,
     pub limit: Option<Amount>,
@@ -103,10 +106,12 @@ pub struct Decision {
 }
 
 crate::names::named_enum! {
-    /// Whose limit blocked: the user's own (tier or override) or a model limit's.
+    /// Whose limit blocked: the user's own (tier or override), a model
+    /// limit's, or a group's pooled budget.
     pub enum Scope {
         User,
         Model,
+        Group,
     }
 }
 
@@ -117,6 +122,9 @@ pub struct BlockedBy {
     pub scope: Scope,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub limit_id: Option<LimitId>,
+    /// The group whose budget is spent (scope `group`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub group_id: Option<GroupId>,
     pub period: Window,
     pub metric: Metric,
 }
@@ -235,6 +243,7 @@ pub fn model_window_statuses(entries: &[&ModelLimit], usage: &UsageSnapshot, now
                     period: window,
                     metric,
                     limit_id: Some(e.limit_id.clone()),
+                    group_id: None,
                     usage: Some(u),
                     limit: Some(limit),
                     remaining: Some(limit.remaining_after(u)),
@@ -261,6 +270,7 @@ pub fn window_statuses(tier: Option<&Tier>, usage: &UsageSnapshot, now: DateTime
                 period: window,
                 metric,
                 limit_id: None,
+                group_id: None,
                 usage: Some(used),
                 limit,
                 remaining: limit.map(|l| l.remaining_after(used)),
@@ -285,6 +295,7 @@ pub fn unknown_windows(now: DateTime<Utc>) -> Vec<WindowStatus> {
             period: window,
             metric: Metric::Cost,
             limit_id: None,
+            group_id: None,
             usage: None,
             limit: None,
             remaining: None,
@@ -350,6 +361,7 @@ pub fn decide(tier: &Tier, usage: &UsageSnapshot, models: ModelScope<'_>, now: D
             blocked_by: blocks.then(|| BlockedBy {
                 scope: if worst.limit_id.is_some() { Scope::Model } else { Scope::User },
                 limit_id: worst.limit_id.clone(),
+                group_id: None,
                 period: worst.period,
                 metric: worst.metric,
             }),

@@ -5,6 +5,7 @@
 
 pub mod basis;
 pub mod decide;
+pub mod groups;
 pub mod pricing;
 pub mod reserve;
 pub mod resolve;

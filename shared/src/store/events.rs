@@ -10,7 +10,7 @@ use super::schema::{
 use super::{cursor, keys};
 use crate::error::Error;
 use crate::model::period::{Period, Window};
-use crate::model::{Event, EventType, QuotaEvent, TierId, UserId};
+use crate::model::{Event, EventType, GroupId, QuotaEvent, TierId, UserId};
 use crate::page::{Page, PageRequest};
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde::{Deserialize, Serialize};
@@ -117,6 +117,8 @@ impl DynamoStore {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct EventFilter {
     pub user: Option<UserId>,
+    /// A group's events (its warnings and blocks, whichever member crossed).
+    pub group: Option<GroupId>,
     pub tier: Option<TierId>,
     pub kind: Option<EventType>,
     pub range: TimeRange,
@@ -184,10 +186,12 @@ impl DynamoStore {
             .kind
             .or_else(|| (filter.target_id.is_some() || filter.actor.is_some()).then_some(EventType::AdminChange));
         let filter = &EventFilter { kind, ..filter.clone() };
-        let by_month = filter.user.is_none() && filter.tier.is_none() && filter.kind.is_none();
+        let by_month =
+            filter.user.is_none() && filter.group.is_none() && filter.tier.is_none() && filter.kind.is_none();
+        // A group's events share the tier index (their partition is the group's).
         let (index, pk_attr, sk_attr, attrs): (Option<&str>, &str, &str, [&str; 4]) = if filter.user.is_some() {
             (None, PK, SK, [PK, SK, "", ""])
-        } else if filter.tier.is_some() {
+        } else if filter.tier.is_some() || filter.group.is_some() {
             (Some(EVENTS_BY_TIER), GSI1_PK, GSI1_SK, [PK, SK, GSI1_PK, GSI1_SK])
         } else if filter.kind.is_some() {
             (Some(EVENTS_BY_TYPE), GSI2_PK, GSI2_SK, [PK, SK, GSI2_PK, GSI2_SK])
@@ -210,11 +214,12 @@ impl DynamoStore {
             (Some(SearchCursor { m: Some(_), .. }), false) => return Err(Error::InvalidCursor),
             _ => newest_month,
         };
-        let partition = |month: &str| match (&filter.user, &filter.tier, filter.kind) {
-            (Some(u), _, _) => keys::user_pk(u),
-            (None, Some(t), _) => keys::tier_gsi_pk(t),
-            (None, None, Some(k)) => keys::event_type_pk(k),
-            (None, None, None) => keys::event_month_pk(month),
+        let partition = |month: &str| match (&filter.user, &filter.group, &filter.tier, filter.kind) {
+            (Some(u), _, _, _) => keys::user_pk(u),
+            (None, Some(g), _, _) => keys::group_events_pk(g),
+            (None, None, Some(t), _) => keys::tier_gsi_pk(t),
+            (None, None, None, Some(k)) => keys::event_type_pk(k),
+            (None, None, None, None) => keys::event_month_pk(month),
         };
         let mut start = match token.and_then(|t| t.k) {
             Some(k) => cursor::decode(Some(&k), &attrs, (pk_attr, &partition(&month)))?,
@@ -241,13 +246,19 @@ impl DynamoStore {
             let (mut q, condition) = within(q, filter.range, sk_attr);
             // The filters the key did not take.
             let mut conditions = Vec::new();
-            if filter.user.is_some()
+            if (filter.user.is_some() || filter.group.is_some())
                 && let Some(t) = &filter.tier
             {
                 conditions.push("tierId = :tier");
                 q = q.expression_attribute_values(":tier", s(t.as_str()));
             }
-            if (filter.user.is_some() || filter.tier.is_some())
+            if filter.user.is_some()
+                && let Some(g) = &filter.group
+            {
+                conditions.push("groupId = :group");
+                q = q.expression_attribute_values(":group", s(g.as_str()));
+            }
+            if (filter.user.is_some() || filter.group.is_some() || filter.tier.is_some())
                 && let Some(k) = filter.kind
             {
                 conditions.push("eventType = :kind");

@@ -1,10 +1,14 @@
 //! The writes that store events: inside another write's transaction (an
 //! admin change with its change, a warning with its record) or once per
-//! period behind a flag on the user's usage row.
+//! period behind a flag on the user's usage row (a group's: its pool row).
 
 use super::dynamo::DynamoStore;
-use super::item::{self, epoch, s, usage_key};
+use super::item::{self, epoch, key, n, s, usage_key};
+use super::keys;
+use super::schema::TTL;
+use super::usage::USAGE_RETENTION_DAYS;
 use crate::error::Error;
+use crate::model::period::{Period, Window};
 use crate::model::{AdminChange, QuotaEvent};
 use aws_sdk_dynamodb::types::{Put, TransactWriteItem, Update};
 use chrono::Duration;
@@ -43,10 +47,20 @@ impl DynamoStore {
     /// flag lives on the user's usage row, so the next check already sees it
     /// and does not try again.
     pub async fn record_event_once(&self, event: &QuotaEvent) -> Result<bool, Error> {
+        // A group's event is the group's news: its flag is on the group's
+        // pool row (read by every member's check), so it is stored once
+        // per group, whichever member crossed.
+        let month = Period::containing(Window::Monthly, event.occurred_at);
+        let flagged = match &event.group_id {
+            Some(g) => key(keys::group_usage_pk(g, keys::GroupRow::Pool), keys::usage_sk(&month)),
+            None => usage_key(&event.user_id, event.occurred_at),
+        };
         let mark = Update::builder()
             .table_name(self.quota())
-            .set_key(Some(usage_key(&event.user_id, event.occurred_at)))
-            .update_expression("SET #flag = :id")
+            .set_key(Some(flagged))
+            .update_expression("SET #flag = :id, #ttl = if_not_exists(#ttl, :ttl)")
+            .expression_attribute_names("#ttl", TTL)
+            .expression_attribute_values(":ttl", n(epoch(month.resets_at + Duration::days(USAGE_RETENTION_DAYS))))
             .condition_expression("attribute_not_exists(#flag)")
             .expression_attribute_names("#flag", item::event_flag(event))
             .expression_attribute_values(":id", s(event.event_id.as_str()))

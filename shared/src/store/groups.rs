@@ -206,7 +206,7 @@ impl DynamoStore {
     }
 
     /// The user's named groups: group id -> the group's creation instant.
-    pub async fn user_groups(&self, user: &UserId) -> Result<BTreeMap<GroupId, String>, Error> {
+    pub async fn user_groups(&self, user: &UserId) -> Result<BTreeMap<GroupId, DateTime<Utc>>, Error> {
         let out = self
             .client
             .get_item()

@@ -137,6 +137,51 @@ pub fn group_pk(id: &crate::model::GroupId) -> String {
     format!("{GROUP_PREFIX}{id}")
 }
 
+/// A group's usage is kept in this many shard rows a month (standard
+/// records add to one, chosen by request id) and one pool row (a strict
+/// group's holds, and its event flags); a check reads them all in its one
+/// BatchGetItem (10 groups x 9 rows + the user's 5 keys = 95 of 100).
+/// Each shard is its own partition key: a group takes about 8 x 500
+/// transactional records a second (a transactional write costs 2 units of a
+/// partition's 1,000).
+pub const GROUP_USAGE_SHARDS: u32 = 8;
+
+/// Which of a group's usage rows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum GroupRow {
+    Shard(u32),
+    /// The unsharded row: a strict group's holds and usage, every group's event flags.
+    Pool,
+}
+
+impl GroupRow {
+    /// Every row of a group: the shards, then the pool.
+    pub fn all() -> impl Iterator<Item = GroupRow> {
+        (0..GROUP_USAGE_SHARDS).map(GroupRow::Shard).chain([GroupRow::Pool])
+    }
+
+    /// The shard a standard record adds to: spread by its request id, and the
+    /// same for a retry.
+    pub fn for_request(request: &crate::model::RequestId) -> GroupRow {
+        let hash = request.as_str().bytes().fold(0x811c_9dc5_u32, |h, b| (h ^ u32::from(b)).wrapping_mul(0x0100_0193));
+        GroupRow::Shard(hash.rotate_left(7) % GROUP_USAGE_SHARDS)
+    }
+}
+
+/// The partition of one of a group's usage rows (each its own partition
+/// key, so that a group's writes spread).
+pub fn group_usage_pk(id: &crate::model::GroupId, row: GroupRow) -> String {
+    match row {
+        GroupRow::Shard(n) => format!("{GROUP_PREFIX}{id}#U{n}"),
+        GroupRow::Pool => format!("{GROUP_PREFIX}{id}#POOL"),
+    }
+}
+
+/// The index partition a group's events are listed in.
+pub fn group_events_pk(id: &crate::model::GroupId) -> String {
+    format!("{GROUP_PREFIX}{id}")
+}
+
 pub fn member_sk(user: &UserId) -> String {
     format!("{MEMBER_PREFIX}{user}")
 }

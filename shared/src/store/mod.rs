@@ -35,7 +35,7 @@ pub use stream::event_from_stream_image;
 pub use usage::{REQUEST_MARKER_DAYS, USAGE_RETENTION_DAYS};
 
 use crate::error::Error;
-use crate::model::{QuotaEvent, Reservation, UsageSnapshot, UserId};
+use crate::model::{GroupId, QuotaEvent, Reservation, UsageSnapshot, UserId};
 use crate::quota::port::{CheckStore, UserView};
 use crate::quota::port::{GuardedRecord, RecordOutcome, RecordPlan, Recording};
 use crate::quota::port::{ReleaseOutcome, ReserveOutcome, ReservePlan};
@@ -43,8 +43,16 @@ use crate::rules::resolve::SharedConfig;
 use chrono::{DateTime, Utc};
 
 impl CheckStore for DynamoStore {
-    async fn load_user_view(&self, user: &UserId, now: DateTime<Utc>) -> Result<UserView, Error> {
-        DynamoStore::load_user_view(self, user, now).await
+    async fn load_user_view(&self, user: &UserId, groups: &[GroupId], now: DateTime<Utc>) -> Result<UserView, Error> {
+        DynamoStore::load_user_view(self, user, groups, now).await
+    }
+
+    async fn load_group_usage(
+        &self,
+        groups: &[GroupId],
+        now: DateTime<Utc>,
+    ) -> Result<std::collections::BTreeMap<GroupId, UsageSnapshot>, Error> {
+        DynamoStore::load_group_usage(self, groups, now).await
     }
 
     async fn load_shared_config(&self) -> Result<SharedConfig, Error> {

@@ -4,13 +4,14 @@
 use super::dynamo::{ALL_OLD, CONTENTION_RETRIES, DynamoStore, contention_backoff, store_error};
 use super::events_write::event_put;
 use super::item::{self, Item, epoch, key, n, s, time, usage_key};
-use super::keys;
+use super::keys::{self, GroupRow};
 use super::schema::{PK, RANK_PK, SK, TTL};
 use crate::error::Error;
 use crate::model::Metric;
 use crate::model::period::{Period, Window};
 use crate::model::{
-    Charge, Consumption, LimitId, QuotaEvent, RequestId, Reservation, TierId, UsageDelta, UsageSnapshot, UserId,
+    Charge, Consumption, GroupId, LimitId, QuotaEvent, RequestId, Reservation, TierId, UsageDelta, UsageSnapshot,
+    UserId,
 };
 use crate::quota::port::UserView;
 use crate::quota::port::{GuardedRecord, RecordOutcome, RecordPlan, Recording};
@@ -182,6 +183,68 @@ fn usage_update(table: &str, r: &Recording<'_>, events: &[QuotaEvent]) -> (Updat
     (update, conditions)
 }
 
+/// The keys of every row of a group's usage in the month of `at`.
+fn group_usage_keys(group: &GroupId, at: DateTime<Utc>) -> Vec<Item> {
+    let month = keys::usage_sk(&Period::containing(Window::Monthly, at));
+    GroupRow::all().map(|row| key(keys::group_usage_pk(group, row), &month)).collect()
+}
+
+/// Each group's usage: its rows among `found`, summed.
+fn group_usages(
+    groups: &[GroupId],
+    found: &[Item],
+    at: DateTime<Utc>,
+) -> Result<BTreeMap<GroupId, UsageSnapshot>, Error> {
+    let mut usages = BTreeMap::new();
+    for g in groups {
+        let mut usage = UsageSnapshot::default();
+        for k in group_usage_keys(g, at) {
+            let row = found.iter().find(|i| i.get(PK) == k.get(PK) && i.get(SK) == k.get(SK));
+            usage.absorb(&item::usage_from_item(row, at)?);
+        }
+        usages.insert(g.clone(), usage);
+    }
+    Ok(usages)
+}
+
+/// ADDs a request to one row of a group's usage (the shard its request id
+/// picks): the totals of the month and the day, and their committed
+/// counters, with no condition (the user's row and marker in the same
+/// transaction make it once).
+fn group_update(table: &str, group: &GroupId, r: &Recording<'_>) -> Update {
+    let (delta, at) = (&r.charge.delta, r.at);
+    let month = Period::containing(Window::Monthly, at);
+    let day = Period::containing(Window::Daily, at);
+    let mut adds = Adds::default();
+    for (attr, value) in [
+        (item::COST, delta.cost.value()),
+        (item::INPUT_TOKENS, Decimal::from(delta.input_tokens)),
+        (item::OUTPUT_TOKENS, Decimal::from(delta.output_tokens)),
+        (item::REQUESTS, Decimal::ONE),
+    ] {
+        adds.add(attr.to_string(), value);
+        adds.add(item::day_attr(&day, attr), value);
+    }
+    let tokens = Decimal::from(delta.input_tokens + delta.output_tokens);
+    adds.committed(Some(&day.key()), delta.cost.value(), tokens, Decimal::ONE);
+    let row = keys::GroupRow::for_request(r.request);
+    let update = Update::builder()
+        .table_name(table)
+        .set_key(Some(key(keys::group_usage_pk(group, row), keys::usage_sk(&month))));
+    let (update, add_clause) = adds.clause(update);
+    update
+        .update_expression(format!("{add_clause} SET #ttl = :ttl"))
+        .expression_attribute_names("#ttl", TTL)
+        .expression_attribute_values(":ttl", n(epoch(month.resets_at + Duration::days(USAGE_RETENTION_DAYS))))
+        .build()
+        .expect("required fields set")
+}
+
+/// The user's recording's updates of its groups' rows, as transaction items.
+fn group_items(table: &str, r: &Recording<'_>) -> Vec<TransactWriteItem> {
+    r.groups.iter().map(|g| TransactWriteItem::builder().update(group_update(table, g, r)).build()).collect()
+}
+
 /// ADDs a request to the user's row of the day (the usage analytics read
 /// these rows; the byRank index ranks them by their cost).
 fn user_day_update(user: &UserId, delta: &UsageDelta, at: DateTime<Utc>, tier: Option<&TierId>, table: &str) -> Update {
@@ -244,22 +307,62 @@ fn marker_put(
 }
 
 impl DynamoStore {
-    /// The configuration version, the user's direct assignment, overrides and
-    /// this month's usage, read consistently in a single BatchGetItem.
-    pub async fn load_user_view(&self, user: &UserId, now: DateTime<Utc>) -> Result<UserView, Error> {
+    /// The configuration version, the user's direct assignment, overrides,
+    /// named groups and this month's usage, and every row of `groups`' usage,
+    /// read consistently in a single BatchGetItem (at most 5 + 10 x 9 = 95
+    /// keys of its 100).
+    pub async fn load_user_view(
+        &self,
+        user: &UserId,
+        groups: &[GroupId],
+        now: DateTime<Utc>,
+    ) -> Result<UserView, Error> {
         let version_key = key(keys::version_pk(keys::version_shard(user)), keys::VERSION_SK);
         let direct_key = key(keys::user_pk(user), keys::ASSIGNMENT_SK);
         let overrides_key = key(keys::user_pk(user), keys::OVERRIDES_SK);
+        let groups_key = key(keys::user_pk(user), keys::USER_GROUPS_SK);
         let usage_key = usage_key(user, now);
-        let mut pending = KeysAndAttributes::builder()
-            .set_keys(Some(vec![version_key.clone(), direct_key.clone(), overrides_key.clone(), usage_key.clone()]))
-            .consistent_read(true)
-            .build()
-            .expect("keys set");
-        let mut found: Vec<Item> = Vec::with_capacity(4);
-        // BatchGetItem may hand back keys it did not get to (capacity, never a
-        // fault of the request): ask again for them, with the transactions'
-        // bounded pauses, then answer unavailable (503, Retry-After).
+        let mut wanted = vec![version_key.clone(), direct_key.clone(), overrides_key.clone(), groups_key.clone()];
+        wanted.push(usage_key.clone());
+        wanted.extend(groups.iter().flat_map(|g| group_usage_keys(g, now)));
+        let found = self.batch_get(wanted).await?;
+        let find = |k: &Item| found.iter().find(|i| i.get(PK) == k.get(PK) && i.get(SK) == k.get(SK));
+        Ok(UserView {
+            config_version: find(&version_key)
+                .map(|i| item::opt_n(i, "configVersion"))
+                .transpose()?
+                .flatten()
+                .unwrap_or(0),
+            direct: find(&direct_key).map(item::assignment_from_item).transpose()?,
+            overrides: item::user_overrides_from_item(find(&overrides_key))?,
+            usage: item::usage_from_item(find(&usage_key), now)?,
+            named_groups: item::user_groups_from_item(find(&groups_key))?,
+            group_usage: group_usages(groups, &found, now)?,
+        })
+    }
+
+    /// Every row of `groups`' usage this month, summed per group, in one
+    /// BatchGetItem.
+    pub async fn load_group_usage(
+        &self,
+        groups: &[GroupId],
+        now: DateTime<Utc>,
+    ) -> Result<BTreeMap<GroupId, UsageSnapshot>, Error> {
+        if groups.is_empty() {
+            return Ok(BTreeMap::new());
+        }
+        let found = self.batch_get(groups.iter().flat_map(|g| group_usage_keys(g, now)).collect()).await?;
+        group_usages(groups, &found, now)
+    }
+
+    /// The items of `wanted` (at most 100 keys) that exist, read
+    /// consistently. BatchGetItem may hand back keys it did not get to
+    /// (capacity, never a fault of the request): they are asked again with
+    /// the transactions' bounded pauses, then the call is unavailable (503).
+    async fn batch_get(&self, wanted: Vec<Item>) -> Result<Vec<Item>, Error> {
+        let mut pending =
+            KeysAndAttributes::builder().set_keys(Some(wanted)).consistent_read(true).build().expect("keys set");
+        let mut found: Vec<Item> = Vec::new();
         for attempt in 1.. {
             let out = self
                 .client
@@ -280,17 +383,7 @@ impl DynamoStore {
                 None => break,
             }
         }
-        let find = |k: &Item| found.iter().find(|i| i.get(PK) == k.get(PK) && i.get(SK) == k.get(SK));
-        Ok(UserView {
-            config_version: find(&version_key)
-                .map(|i| item::opt_n(i, "configVersion"))
-                .transpose()?
-                .flatten()
-                .unwrap_or(0),
-            direct: find(&direct_key).map(item::assignment_from_item).transpose()?,
-            overrides: item::user_overrides_from_item(find(&overrides_key))?,
-            usage: item::usage_from_item(find(&usage_key), now)?,
-        })
+        Ok(found)
     }
 
     /// This month's (and today's) usage of one user.
@@ -326,6 +419,7 @@ impl DynamoStore {
             writer: "direct",
             settles: None,
             model_limits: &[],
+            groups: &[],
         };
         self.record_usage_unguarded(recording).await
     }
@@ -345,11 +439,12 @@ impl DynamoStore {
         let nonce = uuid::Uuid::new_v4().to_string();
         let marker = marker_put(self.quota(), user, request, charge, at, None, &nonce);
         let day_row = user_day_update(user, &charge.delta, at, r.tier, self.quota());
-        let items = vec![
+        let mut items = vec![
             TransactWriteItem::builder().update(update).build(),
             TransactWriteItem::builder().put(marker).build(),
             TransactWriteItem::builder().update(day_row).build(),
         ];
+        items.extend(group_items(self.quota(), &r));
         match self.transact_retrying(items).await? {
             Ok(()) => Ok(RecordOutcome::Recorded),
             Err(c) => match c.condition_failed(1) {
@@ -405,6 +500,7 @@ impl DynamoStore {
         items.extend(plan.events.iter().map(|e| event_put(self.events(), e)));
         let day_row = user_day_update(r.user, &r.charge.delta, r.at, r.tier, self.quota());
         items.push(TransactWriteItem::builder().update(day_row).build());
+        items.extend(group_items(self.quota(), &r));
         match self.transact_retrying(items).await? {
             Ok(()) => Ok(GuardedRecord::Recorded),
             Err(c) => {

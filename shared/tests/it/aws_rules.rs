@@ -150,10 +150,10 @@ async fn unprocessed_keys_are_asked_for_again_then_unavailable() {
     let store = testkit::store_with_default_tier(&tier("basic", "10", "")).await;
     let quota = store.table_names().quota.clone();
     inject(&quota, Fault::Unprocessed, 2).await;
-    let view = store.load_user_view(&user(), at(NOW)).await.unwrap();
+    let view = store.load_user_view(&user(), &[], at(NOW)).await.unwrap();
     assert!(view.config_version > 0, "read after two retries");
     inject(&quota, Fault::Unprocessed, 20).await;
-    assert!(matches!(store.load_user_view(&user(), at(NOW)).await, Err(Error::Unavailable(_))));
+    assert!(matches!(store.load_user_view(&user(), &[], at(NOW)).await, Err(Error::Unavailable(_))));
     let c: Checker<DynamoStore> = testkit::checker(store.clone(), FailureMode::Open);
     inject(&quota, Fault::Unprocessed, 20).await;
     assert!(c.check(&check("c1"), at(NOW)).await.unwrap().degraded, "the failure mode answers, as for any outage");

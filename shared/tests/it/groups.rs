@@ -120,7 +120,7 @@ async fn a_group_with_members_is_deleted_only_when_forced_and_its_memberships_do
     let dana = UserId::parse("dana").unwrap();
     let named = store.user_groups(&dana).await.unwrap();
     let created = &named[&GroupId::parse("chem").unwrap()];
-    assert_ne!(created.as_str(), "2026-12-08T10:00:00.000Z", "the membership is of the deleted group");
+    assert_ne!(*created, at("2026-12-08T10:00:00Z"), "the membership is of the deleted group");
     // Adding her again is refused (her old item is there) until she is removed.
     assert!(matches!(add(&store, &again, "dana").await, Err(Error::Conflict(_))));
     let audit = AdminChange::new(
@@ -133,5 +133,5 @@ async fn a_group_with_members_is_deleted_only_when_forced_and_its_memberships_do
     );
     store.remove_member(&again.group_id, None, &dana, &audit).await.unwrap();
     add(&store, &again, "dana").await.unwrap();
-    assert_eq!(store.user_groups(&dana).await.unwrap()[&again.group_id], "2026-12-08T10:00:00.000Z");
+    assert_eq!(store.user_groups(&dana).await.unwrap()[&again.group_id], at("2026-12-08T10:00:00Z"));
 }

@@ -67,8 +67,13 @@ async fn requests_warn_then_block_with_their_events() {
         assert!(c.record(&record(&format!("r{i}"), 10), at(NOW)).await.unwrap().crossed.is_empty());
     }
     let fourth = c.record(&record("r4", 10), at(NOW)).await.unwrap();
-    let eighty =
-        Crossing { period: Window::Daily, metric: Metric::Requests, threshold: WarningLevel(Some(80)), limit_id: None };
+    let eighty = Crossing {
+        period: Window::Daily,
+        metric: Metric::Requests,
+        threshold: WarningLevel(Some(80)),
+        limit_id: None,
+        group_id: None,
+    };
     assert_eq!(fourth.crossed, [eighty]);
     let fifth = c.record(&record("r5", 10), at(NOW)).await.unwrap();
     assert_eq!(

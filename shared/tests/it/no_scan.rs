@@ -59,7 +59,7 @@ async fn every_operation_sends_the_expected_requests_and_never_a_scan() {
 
     assert_eq!(counted(&store, async { store.load_shared_config().await.unwrap() }).await, ops(&[("Query", 1)]));
     assert_eq!(
-        counted(&store, async { store.load_user_view(&u1, now).await.unwrap() }).await,
+        counted(&store, async { store.load_user_view(&u1, &[], now).await.unwrap() }).await,
         ops(&[("BatchGetItem", 1)])
     );
     let d = UsageDelta { cost: money("1"), input_tokens: 1, output_tokens: 1 };
@@ -100,7 +100,7 @@ async fn every_operation_sends_the_expected_requests_and_never_a_scan() {
         write
     );
     assert_eq!(
-        counted(&store, async { store.load_user_view(&u1, now).await.unwrap() }).await,
+        counted(&store, async { store.load_user_view(&u1, &[], now).await.unwrap() }).await,
         ops(&[("BatchGetItem", 1)]),
         "the check reads the overrides in its one BatchGetItem"
     );

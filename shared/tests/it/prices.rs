@@ -23,7 +23,10 @@ async fn a_new_price_reaches_the_next_checks_configuration_and_only_a_scheduled_
     let version = |s: &quota_shared::store::DynamoStore| {
         let s = s.clone();
         async move {
-            s.load_user_view(&quota_shared::model::UserId::parse("u").unwrap(), at(NOW)).await.unwrap().config_version
+            s.load_user_view(&quota_shared::model::UserId::parse("u").unwrap(), &[], at(NOW))
+                .await
+                .unwrap()
+                .config_version
         }
     };
     let before = version(&store).await;

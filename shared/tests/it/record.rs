@@ -117,7 +117,8 @@ async fn warnings_are_reported_and_stored_once_per_threshold_and_period() {
             period: Window::Monthly,
             metric: quota_shared::model::Metric::Cost,
             threshold: WarningLevel(Some(80)),
-            limit_id: None
+            limit_id: None,
+            group_id: None
         }]
     );
     assert_eq!(b.state.decision.decision, Verdict::Warn);
@@ -130,7 +131,8 @@ async fn warnings_are_reported_and_stored_once_per_threshold_and_period() {
             period: Window::Monthly,
             metric: quota_shared::model::Metric::Cost,
             threshold: WarningLevel(Some(90)),
-            limit_id: None
+            limit_id: None,
+            group_id: None
         }]
     );
     // A fresh container (no cached state) does not report them again either.

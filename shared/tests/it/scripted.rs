@@ -31,7 +31,7 @@ fn spent(cost: &str, requests: u64) -> UsageSnapshot {
 }
 
 fn view(usage: UsageSnapshot) -> UserView {
-    UserView { config_version: 1, direct: None, overrides: Default::default(), usage }
+    UserView { config_version: 1, usage, ..Default::default() }
 }
 
 fn record(id: &str, cost: &str) -> RecordRequest {

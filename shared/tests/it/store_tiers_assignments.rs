@@ -124,7 +124,7 @@ async fn assignments_keep_tier_counts_and_one_direct_assignment_per_user() {
     moved.tier_id = TierId::parse("basic").unwrap();
     moved.audit = direct.audit.touched("admin", at("2026-11-27T00:00:00Z"));
     store.update_assignment(&direct, &moved, &testkit::audit()).await.unwrap();
-    let view = store.load_user_view(&u1, at("2026-11-27T00:00:00Z")).await.unwrap();
+    let view = store.load_user_view(&u1, &[], at("2026-11-27T00:00:00Z")).await.unwrap();
     assert_eq!(view.direct.as_ref().map(|a| a.tier_id.to_string()).as_deref(), Some("basic"));
     assert!(matches!(
         store.update_assignment(&direct, &moved, &testkit::audit()).await,
@@ -138,7 +138,7 @@ async fn assignments_keep_tier_counts_and_one_direct_assignment_per_user() {
     retargeted.target = Target::DirectUser(u2.clone());
     retargeted.audit = moved.audit.touched("admin", at("2026-11-27T00:00:00Z"));
     store.update_assignment(&moved, &retargeted, &testkit::audit()).await.unwrap();
-    assert_eq!(store.load_user_view(&u1, at("2026-11-27T00:00:00Z")).await.unwrap().direct, None);
+    assert_eq!(store.load_user_view(&u1, &[], at("2026-11-27T00:00:00Z")).await.unwrap().direct, None);
     store.create_assignment(&twin, &testkit::audit()).await.unwrap();
 
     let basic = TierId::parse("basic").unwrap();
@@ -147,7 +147,7 @@ async fn assignments_keep_tier_counts_and_one_direct_assignment_per_user() {
     let gone = store.delete_assignment(&retargeted.assignment_id, Some(3), |_| testkit::audit()).await.unwrap();
     assert_eq!(gone, retargeted);
     store.delete_assignment(&twin.assignment_id, None, |_| testkit::audit()).await.unwrap();
-    assert_eq!(store.load_user_view(&u2, at("2026-11-27T00:00:00Z")).await.unwrap().direct, None);
+    assert_eq!(store.load_user_view(&u2, &[], at("2026-11-27T00:00:00Z")).await.unwrap().direct, None);
     store.delete_tier(&basic, None, &testkit::audit()).await.unwrap();
 }
 
@@ -210,7 +210,7 @@ async fn every_admin_write_bumps_the_configuration_version() {
         user: &UserId,
         now: chrono::DateTime<chrono::Utc>,
     ) -> u64 {
-        store.load_user_view(user, now).await.unwrap().config_version
+        store.load_user_view(user, &[], now).await.unwrap().config_version
     }
     assert_eq!(version(&store, &user, now).await, 0);
     store.create_tier(&tier("basic", "10", ""), &testkit::audit()).await.unwrap();

@@ -95,7 +95,7 @@ async fn user_view_is_one_batch_get() {
     let now = at("2026-11-27T10:00:00Z");
     store.add_usage(&user("u1"), &req("r1"), &delta("3.5"), now).await.unwrap();
     store.requests().reset();
-    let view = store.load_user_view(&user("u1"), now).await.unwrap();
+    let view = store.load_user_view(&user("u1"), &[], now).await.unwrap();
     assert_eq!(store.requests().snapshot(), [("BatchGetItem".to_string(), 1)].into());
     assert_eq!(view.config_version, 2);
     assert_eq!(view.direct, Some(direct));
@@ -110,6 +110,7 @@ fn event(kind: EventType, u: &str, tier: &str, at_: &str, session: Option<&str>)
         tier_id: Some(TierId::parse(tier).unwrap()),
         override_id: None,
         limit_id: None,
+        group_id: None,
         window: Some(Window::Monthly),
         metric: None,
         threshold: (kind == EventType::Warning).then_some(80),

@@ -197,6 +197,7 @@ pub fn quota_event(
         tier_id: Some(TierId::parse(tier).expect("valid test id")),
         override_id: None,
         limit_id: None,
+        group_id: None,
         window: Some(quota_shared::model::period::Window::Daily),
         metric: None,
         threshold: (kind == EventType::Warning).then_some(80),

@@ -8,7 +8,7 @@
 
 use chrono::{DateTime, Utc};
 use quota_shared::error::Error;
-use quota_shared::model::{QuotaEvent, RequestId, Reservation, UsageDelta, UsageSnapshot, UserId};
+use quota_shared::model::{GroupId, QuotaEvent, RequestId, Reservation, UsageDelta, UsageSnapshot, UserId};
 use quota_shared::quota::{
     CheckStore, GuardedRecord, RecordOutcome, RecordPlan, Recording, ReleaseOutcome, ReserveOutcome, ReservePlan,
     UserView,
@@ -147,8 +147,17 @@ impl ScriptedStore {
 }
 
 impl CheckStore for ScriptedStore {
-    async fn load_user_view(&self, user: &UserId, _now: DateTime<Utc>) -> Result<UserView, Error> {
+    async fn load_user_view(&self, user: &UserId, _groups: &[GroupId], _now: DateTime<Utc>) -> Result<UserView, Error> {
         self.answer(Call::LoadUserView(user.clone()), |s| &mut s.views)
+    }
+
+    /// Scripted stores hold no groups: every group's pool is unused.
+    async fn load_group_usage(
+        &self,
+        groups: &[GroupId],
+        _now: DateTime<Utc>,
+    ) -> Result<std::collections::BTreeMap<GroupId, UsageSnapshot>, Error> {
+        Ok(groups.iter().map(|g| (g.clone(), UsageSnapshot::default())).collect())
     }
 
     async fn load_shared_config(&self) -> Result<SharedConfig, Error> {

@@ -77,7 +77,7 @@ pub(crate) async fn own_cost_with_stub() {
 
     // The domain logic alone, for scale.
     let config = warm.store().load_shared_config().await.expect("stub config");
-    let view = warm.store().load_user_view(&user, now).await.expect("stub view");
+    let view = warm.store().load_user_view(&user, &[], now).await.expect("stub view");
     let (cpu, wall) = per_call(200_000, |_| {
         let r = resolve::resolve(&config, view.direct.as_ref(), &req.subject);
         let d = decide::decide(r.tier.expect("resolves"), &view.usage, decide::ModelScope::Unnamed, now);

@@ -51,7 +51,7 @@ async fn a_tier_from_creation_to_deletion() {
     );
     let user = quota_shared::model::UserId::parse("anyone").unwrap();
     assert_eq!(
-        state.store.load_user_view(&user, chrono::Utc::now()).await.unwrap().config_version,
+        state.store.load_user_view(&user, &[], chrono::Utc::now()).await.unwrap().config_version,
         0,
         "nothing written"
     );

@@ -5,8 +5,8 @@ use super::attr::{Item, amount, corrupt, get_n, get_s, get_time, id, key, money,
 use crate::error::Error;
 use crate::model::period::{Period, Window};
 use crate::model::{
-    AdminChange, Event, EventId, EventType, LimitId, Metric, OverrideId, QuotaEvent, SessionId, TargetType, TierId,
-    UserId,
+    AdminChange, Event, EventId, EventType, GroupId, LimitId, Metric, OverrideId, QuotaEvent, SessionId, TargetType,
+    TierId, UserId,
 };
 use crate::store::keys;
 use crate::store::schema::{GSI1_PK, GSI1_SK, GSI2_PK, GSI2_SK, GSI3_PK, GSI3_SK, TTL};
@@ -32,6 +32,13 @@ pub fn event_to_item(e: &QuotaEvent, expires_at: i64) -> Item {
     }
     if let Some(l) = &e.limit_id {
         item.insert("limitId".into(), s(l.as_str()));
+    }
+    // A group's event is listed by its group (the index a tier's events use:
+    // it is the group's news, whichever member's request crossed).
+    if let Some(g) = &e.group_id {
+        item.insert("groupId".into(), s(g.as_str()));
+        item.insert(GSI1_PK.into(), s(keys::group_events_pk(g)));
+        item.insert(GSI1_SK.into(), s(&sk));
     }
     item.insert(GSI2_PK.into(), s(keys::event_type_pk(e.event_type)));
     item.insert(GSI2_SK.into(), s(&sk));
@@ -132,6 +139,7 @@ pub fn event_from_item(item: &Item) -> Result<QuotaEvent, Error> {
             .transpose()
             .map_err(|_| corrupt("overrideId", item))?,
         limit_id: opt_s(item, "limitId").map(LimitId::parse).transpose().map_err(|_| corrupt("limitId", item))?,
+        group_id: opt_s(item, "groupId").map(GroupId::parse).transpose().map_err(|_| corrupt("groupId", item))?,
         window,
         metric,
         threshold: opt_n(item, "threshold")?,
@@ -160,6 +168,7 @@ mod tests {
             tier_id: Some(TierId::parse("faculty").unwrap()),
             override_id: Some(OverrideId::generate()),
             limit_id: Some(LimitId::parse("premium").unwrap()),
+            group_id: None,
             window: Some(Window::Daily),
             metric: Some(Metric::Tokens),
             threshold: Some(80),

@@ -134,13 +134,14 @@ pub fn member_from_item(item: &Item) -> Result<Member, Error> {
 }
 
 /// The user's named memberships: group id -> that group's creation instant.
-pub fn user_groups_from_item(item: Option<&Item>) -> Result<BTreeMap<GroupId, String>, Error> {
+pub fn user_groups_from_item(item: Option<&Item>) -> Result<BTreeMap<GroupId, DateTime<Utc>>, Error> {
     let Some(item) = item else { return Ok(BTreeMap::new()) };
     item.iter()
         .filter_map(|(k, v)| Some((k.strip_prefix(USER_GROUP_PREFIX)?, v)))
         .map(|(g, v)| {
             let id = GroupId::parse(g).map_err(|_| corrupt("user group", item))?;
-            Ok((id, v.as_s().map_err(|_| corrupt("user group", item))?.clone()))
+            let created = v.as_s().ok().and_then(|t| DateTime::parse_from_rfc3339(t).ok());
+            Ok((id, created.ok_or_else(|| corrupt("user group", item))?.with_timezone(&Utc)))
         })
         .collect()
 }
