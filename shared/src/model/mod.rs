@@ -44,7 +44,8 @@ pub use tier::{
     DEFAULT_RESERVATION_TTL_SECONDS, DEFAULT_SOFT_LIMIT_PERCENTAGE, Enforcement, LimitAction, NewTier, Tier, TierPatch,
 };
 pub use usage::{
-    CONTENDED_WITHIN, Committed, LastWrite, MAX_TOKENS, ModelUsage, Reservation, UsageDelta, UsageSnapshot, UsageTotals,
+    CONTENDED_WITHIN, Committed, GroupUsage, LastWrite, MAX_TOKENS, ModelUsage, PoolHold, Reservation, UsageDelta,
+    UsageSnapshot, UsageTotals,
 };
 
 /// For PATCH fields that may be set to null: absent is `None`, `null` is

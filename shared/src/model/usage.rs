@@ -1,6 +1,6 @@
 //! What a user has spent in the current day and month.
 
-use super::{Amount, LimitId, Metric, Money, RequestId};
+use super::{Amount, GroupId, LimitId, Metric, Money, RequestId, UserId};
 use crate::error::{Error, FieldErrors};
 use crate::model::period::Window;
 use chrono::{DateTime, Duration, Utc};
@@ -157,6 +157,9 @@ pub struct Reservation {
     /// The model limit it is also held against (the one rationing the
     /// check's model), whose committed counters it moves too.
     pub limit: Option<LimitId>,
+    /// The strict groups whose pools hold it too (the record settles each,
+    /// a release lets go of each).
+    pub groups: Vec<GroupId>,
 }
 
 impl Reservation {
@@ -301,5 +304,41 @@ impl UsageSnapshot {
     /// [`CONTENDED_WITHIN`] of `now`: a guarded record would likely lose.
     pub fn contended(&self, me: &str, now: DateTime<Utc>) -> bool {
         self.last_write.as_ref().is_some_and(|w| w.writer != me && now - w.at < CONTENDED_WITHIN)
+    }
+}
+
+/// One member's hold on a strict group's pool row.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PoolHold {
+    pub user: UserId,
+    pub reservation: Reservation,
+}
+
+/// A group's usage as a check reads it: every row summed (what decides),
+/// the pool row alone (what a strict hold's condition compares: the shards
+/// are what the rest adds), and the members' holds on the pool.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct GroupUsage {
+    /// Every shard and the pool, summed; its reservations are the pool's holds.
+    pub total: UsageSnapshot,
+    pub pool: UsageSnapshot,
+    pub holds: Vec<PoolHold>,
+}
+
+impl GroupUsage {
+    /// The hold of `user`'s `request`, if the pool has one.
+    pub fn hold(&self, user: &UserId, request: &RequestId) -> Option<&Reservation> {
+        self.holds.iter().find(|h| &h.user == user && &h.reservation.request_id == request).map(|h| &h.reservation)
+    }
+
+    /// The committed counters of the rows other than the pool (what the
+    /// shards hold: records from before the group was strict).
+    pub fn shards_committed(&self, window: crate::model::period::Window) -> Committed {
+        let (t, p) = (self.total.committed(window), self.pool.committed(window));
+        Committed {
+            cost: t.cost.saturating_sub(p.cost),
+            tokens: t.tokens.saturating_sub(p.tokens),
+            requests: t.requests.saturating_sub(p.requests),
+        }
     }
 }

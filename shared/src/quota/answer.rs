@@ -4,7 +4,9 @@
 
 use crate::model::period::Window;
 use crate::model::price::Pricing;
-use crate::model::{CostSource, GroupId, Money, PriceId, RequestId, Reservation, TierId, UsageSnapshot, UserId};
+use crate::model::{
+    CostSource, GroupId, GroupUsage, Money, PriceId, RequestId, Reservation, TierId, UsageSnapshot, UserId,
+};
 use crate::quota::context::QuotaContext;
 use crate::rules::basis::{Basis, OverrideSummary};
 use crate::rules::decide::{self, Decision, ModelScope, NoMatchPolicy, Verdict, WarningLevel};
@@ -140,13 +142,13 @@ impl CheckAnswer {
     pub fn with_groups(
         mut self,
         groups: &Memberships<'_>,
-        usage: &BTreeMap<GroupId, UsageSnapshot>,
+        usage: &BTreeMap<GroupId, GroupUsage>,
         now: DateTime<Utc>,
     ) -> Self {
         let decisions: Vec<Decision> = groups
             .groups
             .iter()
-            .filter_map(|m| usage.get(&m.group.group_id).map(|u| groups::decide_group(m.group, u, now)))
+            .filter_map(|m| usage.get(&m.group.group_id).map(|u| groups::decide_group(m.group, &u.total, now)))
             .collect();
         self.decision = groups::join(self.decision, decisions);
         self

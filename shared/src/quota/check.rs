@@ -5,7 +5,7 @@
 use crate::emf::{self, Counter};
 use crate::error::Error;
 use crate::model::period::{Period, Window};
-use crate::model::{EventId, EventType, GroupId, QuotaEvent, RequestId, SessionId};
+use crate::model::{Enforcement, EventId, EventType, GroupId, QuotaEvent, RequestId, SessionId};
 use crate::quota::answer::CheckAnswer;
 use crate::quota::cache::UserEntry;
 use crate::quota::checker::Checker;
@@ -105,10 +105,11 @@ impl<S: CheckStore> Checker<S> {
         }
         let resolution = resolve::resolve(&config, view.direct.as_ref(), subject);
         let basis = Basis::at(&resolution, &view.overrides, now);
-        if strict_rules(&basis).is_some() {
+        let groups = memberships(&config, subject, &view.named_groups);
+        let strict_group = groups.groups.iter().any(|m| m.group.enforcement == Enforcement::Strict);
+        if strict_rules(&basis).is_some() || strict_group {
             return self.strict_check(request, view, now).await;
         }
-        let groups = memberships(&config, subject, &view.named_groups);
         let mut outcome =
             CheckAnswer::judge(&basis, &view.usage, ModelScope::of(request.model.as_ref()), self.no_match, now)
                 .with_groups(&groups, &view.group_usage, now);
@@ -200,7 +201,7 @@ impl<S: CheckStore> Checker<S> {
             return;
         };
         let usage = match &group_id {
-            Some(g) => view.group_usage.get(g),
+            Some(g) => view.group_usage.get(g).map(|u| &u.total),
             None => Some(&view.usage),
         };
         let event = QuotaEvent {

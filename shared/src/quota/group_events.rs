@@ -4,7 +4,7 @@
 //! threshold. A check reads the pool as it is, so a warning a record could
 //! not see (other members spent meanwhile) is stored by the next check.
 
-use crate::model::{EventId, EventType, GroupId, QuotaEvent, SessionId, TierId, UsageSnapshot, UserId};
+use crate::model::{EventId, EventType, GroupId, GroupUsage, QuotaEvent, SessionId, TierId, UserId};
 use crate::quota::checker::Checker;
 use crate::quota::port::CheckStore;
 use crate::rules::decide;
@@ -26,13 +26,13 @@ impl<S: CheckStore> Checker<S> {
     pub(super) async fn note_group_warnings(
         &self,
         groups: &Memberships<'_>,
-        group_usage: &mut BTreeMap<GroupId, UsageSnapshot>,
+        group_usage: &mut BTreeMap<GroupId, GroupUsage>,
         about: &EventSubject<'_>,
         now: DateTime<Utc>,
     ) -> Vec<QuotaEvent> {
         let mut stored = Vec::new();
         for m in &groups.groups {
-            let Some(usage) = group_usage.get_mut(&m.group.group_id) else { continue };
+            let Some(usage) = group_usage.get_mut(&m.group.group_id).map(|u| &mut u.total) else { continue };
             let rules = m.group.rules();
             for (_, window, metric, threshold) in decide::warnings_reached(&rules, usage, None) {
                 let used = usage.totals(window).amount(metric);

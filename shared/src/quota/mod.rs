@@ -25,8 +25,8 @@ pub use checker::{Checker, USER_CACHE_CAPACITY};
 pub use context::QuotaContext;
 pub use judgement::{Judgement, judgement};
 pub use port::{
-    CheckStore, GuardedRecord, RecordOutcome, RecordPlan, Recording, ReleaseOutcome, ReserveOutcome, ReservePlan,
-    UserView,
+    CheckStore, GroupShare, GuardedRecord, RecordOutcome, RecordPlan, Recording, ReleaseOutcome, ReserveOutcome,
+    ReservePlan, UserView,
 };
 pub use record::GUARDED_ATTEMPTS;
 pub use release::{ReleaseAnswer, ReleaseReason, ReleaseRequest};

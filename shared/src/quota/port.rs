@@ -5,10 +5,10 @@
 
 use crate::error::Error;
 use crate::model::{
-    Assignment, Charge, GroupId, LimitId, Money, QuotaEvent, RequestId, Reservation, TierId, UsageSnapshot, UserId,
-    UserOverrides,
+    Assignment, Charge, GroupId, GroupUsage, LimitId, Money, QuotaEvent, RequestId, Reservation, TierId, UsageSnapshot,
+    UserId, UserOverrides,
 };
-use crate::rules::reserve::Bound;
+use crate::rules::reserve::{Bound, PoolPlan};
 use crate::rules::resolve::SharedConfig;
 use chrono::{DateTime, Utc};
 use std::collections::BTreeMap;
@@ -28,7 +28,7 @@ pub struct UserView {
     pub named_groups: BTreeMap<GroupId, DateTime<Utc>>,
     /// The pooled usage of the groups read with the view (every shard and
     /// the pool, summed), by group.
-    pub group_usage: BTreeMap<GroupId, UsageSnapshot>,
+    pub group_usage: BTreeMap<GroupId, GroupUsage>,
 }
 
 /// What the check and the record need from storage. The DynamoDB repository
@@ -49,7 +49,7 @@ pub trait CheckStore: Send + Sync {
         &self,
         groups: &[GroupId],
         now: DateTime<Utc>,
-    ) -> impl Future<Output = Result<BTreeMap<GroupId, UsageSnapshot>, Error>> + Send;
+    ) -> impl Future<Output = Result<BTreeMap<GroupId, GroupUsage>, Error>> + Send;
     /// Every tier and every assignment not tied to one user.
     fn load_shared_config(&self) -> impl Future<Output = Result<SharedConfig, Error>> + Send;
     /// Stores the event unless its dedupe key was stored this period (a
@@ -67,6 +67,14 @@ pub trait CheckStore: Send + Sync {
     fn reserve(&self, plan: ReservePlan<'_>) -> impl Future<Output = Result<ReserveOutcome, Error>> + Send;
     /// Stores an `override_applied` event unless its override had one; true when stored.
     fn record_override_applied(&self, event: &QuotaEvent) -> impl Future<Output = Result<bool, Error>> + Send;
+    /// Lets go of `user`'s hold of `reservation` on `group`'s pool, if it is
+    /// still there; true when released now.
+    fn release_pool_hold(
+        &self,
+        group: &GroupId,
+        user: &UserId,
+        reservation: &Reservation,
+    ) -> impl Future<Output = Result<bool, Error>> + Send;
     /// Lets go of `reservation` of `user` if it is still held as read.
     fn release(
         &self,
@@ -102,9 +110,9 @@ pub struct Recording<'a> {
     /// The model limits of the judged tier whose models this request used:
     /// it counts toward each of them too.
     pub model_limits: &'a [LimitId],
-    /// The groups whose pools it counts toward too (at most
-    /// `MAX_GROUPS_PER_USER`), in the same transaction.
-    pub groups: &'a [GroupId],
+    /// The groups it counts toward too (at most `MAX_GROUPS_PER_USER`),
+    /// in the same transaction.
+    pub groups: &'a [GroupShare],
 }
 
 /// One guarded attempt to record a request: the store writes only if the
@@ -155,8 +163,12 @@ pub struct ReservePlan<'a> {
     /// This request's own hold, lapsed, which the new one replaces (a check
     /// retried after its reservation expired).
     pub replaces: Option<&'a Reservation>,
-    /// For each limited counter: the most it may hold before this write.
+    /// For each limited counter: the most it may hold before this write
+    /// (none when only groups are strict: the hold is kept on the user's row
+    /// for the record and the release to find).
     pub bounds: &'a [Bound],
+    /// The strict groups' pools held in the same transaction.
+    pub pools: &'a [PoolPlan],
     pub at: DateTime<Utc>,
 }
 
@@ -170,4 +182,20 @@ pub enum ReserveOutcome {
     /// A condition failed; this is the usage row now (the reservation may
     /// not fit, or may exist already, or the releases were stale).
     Refused(Box<UsageSnapshot>),
+    /// A strict group's pool refused it (full, or the releases were stale):
+    /// read the group again.
+    PoolRefused(GroupId),
+}
+
+/// How a recording counts toward one group.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GroupShare {
+    pub group: GroupId,
+    /// A strict group's record goes to its pool row (what a hold compares);
+    /// a standard group's to one of its shard rows.
+    pub strict: bool,
+    /// The pool holds this request's hold, which the record settles (if it
+    /// is gone meanwhile, expired and let go by another member, the store
+    /// counts the request without settling).
+    pub settles: bool,
 }

@@ -17,13 +17,15 @@ use crate::error::Error;
 use crate::model::Metric;
 use crate::model::model_limit::matching;
 use crate::model::period::{Period, Window};
-use crate::model::{Charge, EventId, EventType, LastWrite, LimitId, QuotaEvent, Tier, UsageSnapshot};
+use crate::model::{
+    Charge, Enforcement, EventId, EventType, LastWrite, LimitId, QuotaEvent, Reservation, Tier, UsageSnapshot,
+};
 use crate::quota::answer::{CheckAnswer, Crossing, RecordAnswer};
 use crate::quota::cache::UserEntry;
 use crate::quota::checker::Checker;
 use crate::quota::group_events::EventSubject;
 use crate::quota::judgement::{Judgement, judgement};
-use crate::quota::port::{CheckStore, GuardedRecord, RecordOutcome, RecordPlan, Recording, UserView};
+use crate::quota::port::{CheckStore, GroupShare, GuardedRecord, RecordOutcome, RecordPlan, Recording, UserView};
 use crate::quota::request::RecordRequest;
 use crate::rules::basis::Basis;
 use crate::rules::decide::{self, ModelScope, WarningLevel};
@@ -78,7 +80,6 @@ impl<S: CheckStore> Checker<S> {
             })
             .unwrap_or_default();
         let groups = counted_groups(&config, &frozen, request);
-        let group_ids = groups.ids();
         // A strict check's reservation of this request id is settled by it.
         let recording = Recording {
             user,
@@ -89,7 +90,7 @@ impl<S: CheckStore> Checker<S> {
             writer: &self.writer,
             settles: None,
             model_limits: &model_limits,
-            groups: &group_ids,
+            groups: &[],
         };
 
         // Guarded: one write, and the exact new state known without a read.
@@ -100,6 +101,7 @@ impl<S: CheckStore> Checker<S> {
                 break;
             }
             let settles = view.usage.reservation(&request.request_id).cloned();
+            let shares = shares(&groups, settles.as_ref());
             let mut post = view.usage.plus_for(&charge.delta, &model_limits);
             post.release(&request.request_id, &day);
             let events = match (&judgement, &rules) {
@@ -107,12 +109,13 @@ impl<S: CheckStore> Checker<S> {
                 _ => vec![],
             };
             let plan = RecordPlan {
-                recording: Recording { settles: settles.as_ref(), ..recording },
+                recording: Recording { settles: settles.as_ref(), groups: &shares, ..recording },
                 expected: &view.usage,
                 events: &events,
             };
             match self.store.record_usage_guarded(plan).await? {
                 GuardedRecord::Recorded => {
+                    settle_pools(&mut view, &shares, settles.as_ref(), request, &day);
                     view.usage = post;
                     view.usage.recorded_events.extend(events.iter().map(QuotaEvent::dedupe_key));
                     view.usage.last_write = Some(LastWrite { writer: self.writer.clone(), at: now });
@@ -141,7 +144,9 @@ impl<S: CheckStore> Checker<S> {
         let mut attempts = 0;
         let outcome = loop {
             let settles = view.usage.reservation(&request.request_id).cloned();
-            match self.store.record_usage_unguarded(Recording { settles: settles.as_ref(), ..recording }).await? {
+            let shares = shares(&groups, settles.as_ref());
+            let recording = Recording { settles: settles.as_ref(), groups: &shares, ..recording };
+            match self.store.record_usage_unguarded(recording).await? {
                 RecordOutcome::Stale(current) if attempts < GUARDED_ATTEMPTS => {
                     attempts += 1;
                     view.usage = *current;
@@ -250,6 +255,41 @@ impl<S: CheckStore> Checker<S> {
     }
 }
 
+/// How the record counts toward each of its groups: a strict group's pool
+/// settles the hold the check made on it (the reservation names the pools).
+fn shares(groups: &Memberships<'_>, settles: Option<&Reservation>) -> Vec<GroupShare> {
+    groups
+        .groups
+        .iter()
+        .map(|m| {
+            let strict = m.group.enforcement == Enforcement::Strict;
+            let held = settles.is_some_and(|r| r.groups.contains(&m.group.group_id));
+            GroupShare { group: m.group.group_id.clone(), strict, settles: strict && held }
+        })
+        .collect()
+}
+
+/// The pools' holds this record settled, let go of in the cached view.
+fn settle_pools(
+    view: &mut UserView,
+    shares: &[GroupShare],
+    settled: Option<&Reservation>,
+    request: &RecordRequest,
+    today: &str,
+) {
+    let Some(r) = settled else { return };
+    for share in shares.iter().filter(|s| s.settles) {
+        if let Some(u) = view.group_usage.get_mut(&share.group) {
+            let user = &request.subject.user_id;
+            if u.hold(user, &r.request_id).is_some() {
+                u.holds.retain(|h| !(&h.user == user && h.reservation.request_id == r.request_id));
+                u.pool.release(&r.request_id, today);
+                u.total.release(&r.request_id, today);
+            }
+        }
+    }
+}
+
 /// The groups a record counts toward: those its check judged (the
 /// quotaContext's, while they exist and are enabled), else those it can
 /// resolve from what it is told (named memberships always; roles and email
@@ -289,7 +329,7 @@ impl<S: CheckStore> Checker<S> {
         };
         for m in &groups.groups {
             if let Some(usage) = view.group_usage.get_mut(&m.group.group_id) {
-                *usage = usage.plus(&charge.delta);
+                usage.total = usage.total.plus(&charge.delta);
             }
         }
         let about =

@@ -68,6 +68,12 @@ impl<S: CheckStore> Checker<S> {
             };
             match self.store.release(user, &held, now).await? {
                 ReleaseOutcome::Released => {
+                    // The strict groups' pools hold it too: each let go of
+                    // once (a hold expired and let go of by another member's
+                    // is gone already).
+                    for group in &held.groups {
+                        self.store.release_pool_hold(group, user, &held).await?;
+                    }
                     view.usage.release(&held.request_id, &today);
                     self.users.put(user.clone(), UserEntry { day: today, view });
                     emf::count(Counter::Releases, &[]);

@@ -3,9 +3,10 @@
 
 use crate::emf::{self, Counter};
 use crate::error::Error;
+use crate::model::group::Group;
 use crate::model::model_limit::{ModelLimit, matching};
 use crate::model::period::{Period, Window};
-use crate::model::{LimitId, RequestId, Reservation};
+use crate::model::{Enforcement, GroupId, GroupUsage, LimitId, PoolHold, RequestId, Reservation, UserId};
 use crate::quota::answer::{CheckAnswer, ReservationSummary};
 use crate::quota::cache::UserEntry;
 use crate::quota::checker::Checker;
@@ -16,10 +17,13 @@ use crate::rules::basis::Basis;
 use crate::rules::decide::{BlockedBy, ModelScope, Scope, Verdict, WarningLevel};
 use crate::rules::groups::{Memberships, memberships};
 use crate::rules::reserve::{
-    Bound, MAX_OPEN_RESERVATIONS, bounds, committed_of, misfits, releasable, strict_rules, too_many_open, used_of,
+    Bound, MAX_OPEN_RESERVATIONS, MAX_POOL_HOLDS, PoolPlan, bounds, committed_of, misfits, releasable, strict_rules,
+    too_many_open, used_of,
 };
 use crate::rules::{pricing, resolve};
 use chrono::{DateTime, Duration, Utc};
+use std::borrow::Cow;
+use std::collections::BTreeMap;
 
 /// Attempts before giving up (each refusal returns the current row, so a
 /// retry only happens when the row changed in a way that lets it fit).
@@ -57,7 +61,12 @@ impl<S: CheckStore> Checker<S> {
             let resolution = resolve::resolve(&config, view.direct.as_ref(), subject);
             let basis = Basis::at(&resolution, &view.overrides, now);
             let groups = memberships(&config, subject, &view.named_groups);
-            let Some(rules) = strict_rules(&basis) else {
+            let strict_groups: Vec<&Group> =
+                groups.groups.iter().map(|m| m.group).filter(|g| g.enforcement == Enforcement::Strict).collect();
+            let own = strict_rules(&basis);
+            // Only groups strict: the hold is kept on the user's row too
+            // (for the record and a release to find), under no bound of its own.
+            let Some(rules) = own.clone().or_else(|| strict_groups.first().map(|g| Cow::Owned(g.rules()))) else {
                 // The configuration changed under us: no longer strict.
                 self.users.put(user.clone(), UserEntry { day: today, view: view.clone() });
                 return Ok(self.strict_answer(&basis, &groups, &view, request, now, None));
@@ -83,7 +92,8 @@ impl<S: CheckStore> Checker<S> {
             };
             let priced = priced.filter(|_| request.estimate.cost.is_none());
             let estimated = request.estimate.cost.or(priced.as_ref().map(|(p, _)| p.total));
-            let Some(cost) = estimated.or(rules.default_reservation) else {
+            let default = rules.default_reservation.or(strict_groups.iter().find_map(|g| g.default_reservation));
+            let Some(cost) = estimated.or(default) else {
                 return Ok(self.refuse(
                     &basis,
                     &groups,
@@ -94,24 +104,50 @@ impl<S: CheckStore> Checker<S> {
                     "This quota is strict: send estimatedCost with the check (the tier sets no defaultReservation).",
                 ));
             };
+            let ttl = std::iter::once(rules.reservation_ttl_seconds)
+                .chain(strict_groups.iter().map(|g| g.reservation_ttl_seconds))
+                .min()
+                .unwrap_or(rules.reservation_ttl_seconds);
             let reservation = Reservation {
                 request_id: request_id.clone(),
                 cost,
                 tokens: request.estimate.tokens.or(priced.as_ref().map(|(_, t)| *t)).unwrap_or(0),
                 day: today.clone(),
-                expires_at: now + Duration::seconds(i64::from(rules.reservation_ttl_seconds)),
+                expires_at: now + Duration::seconds(i64::from(ttl)),
                 // Entries are disjoint: at most one rations the model.
-                limit: matching(&rules.model_limits, request.model.as_ref()).first().map(|e| e.limit_id.clone()),
+                limit: own.as_ref().and_then(|r| {
+                    matching(&r.model_limits, request.model.as_ref()).first().map(|e| e.limit_id.clone())
+                }),
+                groups: strict_groups.iter().map(|g| g.group_id.clone()).collect(),
             };
             if too_many_open(&view.usage, &request_id, now) {
-                return Ok(self.refuse_full(&basis, &groups, &view, request, now));
+                return Ok(self.refuse_full(&basis, &groups, &view, request, now, None));
             }
             let release = releasable(&view.usage, &request_id, now);
             let replaces = view.usage.reservation(&request_id).filter(|r| r.expired(now)).cloned();
             let freed: Vec<Reservation> = release.iter().chain(&replaces).cloned().collect();
-            let bounds = bounds(&rules, &reservation, &freed, &today);
+            let bounds = match &own {
+                Some(rules) => bounds(rules, &reservation, &freed, &today),
+                None => vec![],
+            };
+            let mut pools = Vec::new();
+            for g in &strict_groups {
+                let Some(usage) = view.group_usage.get(&g.group_id) else {
+                    return Err(Error::Unavailable(format!("group {} was not read", g.group_id)));
+                };
+                let plan = PoolPlan::new(&g.group_id, &g.rules(), usage, user, &reservation, now, &today);
+                if plan.too_many(usage) {
+                    return Ok(self.refuse_full(&basis, &groups, &view, request, now, Some(&g.group_id)));
+                }
+                pools.push(plan);
+            }
             // An estimate larger than a limit never fits: refuse without a write.
-            let never: Vec<Bound> = bounds.iter().filter(|b| b.at_most.is_sign_negative()).cloned().collect();
+            let never: Vec<Bound> = bounds
+                .iter()
+                .chain(pools.iter().flat_map(|p| &p.bounds))
+                .filter(|b| b.at_most.is_sign_negative())
+                .cloned()
+                .collect();
             if !never.is_empty() {
                 return Ok(self.refuse(&basis, &groups, &view, request, now, &never, ""));
             }
@@ -122,6 +158,7 @@ impl<S: CheckStore> Checker<S> {
                 release: &release,
                 replaces: replaces.as_ref(),
                 bounds: &bounds,
+                pools: &pools,
                 at: now,
             };
             match self.store.reserve(plan).await? {
@@ -130,6 +167,7 @@ impl<S: CheckStore> Checker<S> {
                         view.usage.release(&r.request_id, &today);
                     }
                     view.usage.hold(reservation.clone());
+                    hold_pools(&mut view.group_usage, &pools, user, &reservation, &today);
                     self.users.put(user.clone(), UserEntry { day: today, view: view.clone() });
                     emf::count(Counter::Reservations, &[]);
                     let mut answer = self.strict_answer(&basis, &groups, &view, request, now, Some(&reservation));
@@ -142,6 +180,28 @@ impl<S: CheckStore> Checker<S> {
                     return Ok(self.strict_answer(&basis, &groups, &view, request, now, None));
                 }
                 ReserveOutcome::ConfigChanged => view = self.read_view(subject, now).await?.0,
+                ReserveOutcome::PoolRefused(group) => {
+                    view.group_usage.extend(self.store.load_group_usage(std::slice::from_ref(&group), now).await?);
+                    let (Some(g), Some(usage)) =
+                        (strict_groups.iter().find(|g| g.group_id == group), view.group_usage.get(&group))
+                    else {
+                        continue;
+                    };
+                    let plan = PoolPlan::new(&group, &g.rules(), usage, user, &reservation, now, &today);
+                    if plan.too_many(usage) {
+                        return Ok(self.refuse_full(&basis, &groups, &view, request, now, Some(&group)));
+                    }
+                    let misfits = plan.misfits(usage);
+                    if !misfits.is_empty() {
+                        self.users.put(user.clone(), UserEntry { day: today.clone(), view: view.clone() });
+                        let outcome = self.refuse(&basis, &groups, &view, request, now, &misfits, "");
+                        if outcome.decision.retry_at.is_none() {
+                            self.note_block(&basis, &outcome.decision, &view, request, now).await;
+                        }
+                        return Ok(outcome);
+                    }
+                    // It fits the pool as it is now (a hold settled or expired): again.
+                }
                 ReserveOutcome::Refused(current) => {
                     view.usage = *current;
                     // A retried check: the reservation it made stands (the
@@ -153,9 +213,12 @@ impl<S: CheckStore> Checker<S> {
                     }
                     if too_many_open(&view.usage, &request_id, now) {
                         self.users.put(user.clone(), UserEntry { day: today.clone(), view: view.clone() });
-                        return Ok(self.refuse_full(&basis, &groups, &view, request, now));
+                        return Ok(self.refuse_full(&basis, &groups, &view, request, now, None));
                     }
-                    let misfits = misfits(&rules, &view.usage, &reservation, now, &today);
+                    let misfits = match &own {
+                        Some(rules) => misfits(rules, &view.usage, &reservation, now, &today),
+                        None => vec![],
+                    };
                     if !misfits.is_empty() {
                         self.users.put(user.clone(), UserEntry { day: today.clone(), view: view.clone() });
                         let outcome = self.refuse(&basis, &groups, &view, request, now, &misfits, "");
@@ -193,8 +256,9 @@ impl<S: CheckStore> Checker<S> {
         outcome
     }
 
-    /// A refusal: the user holds [`MAX_OPEN_RESERVATIONS`] already; retry
-    /// when the first of them expires (or settle or release some).
+    /// A refusal: the user holds [`MAX_OPEN_RESERVATIONS`] already (or a
+    /// strict group's pool [`MAX_POOL_HOLDS`]); retry when the first of
+    /// them expires (or settle or release some).
     fn refuse_full(
         &self,
         basis: &Basis<'_>,
@@ -202,13 +266,26 @@ impl<S: CheckStore> Checker<S> {
         view: &UserView,
         request: &CheckRequest,
         now: DateTime<Utc>,
+        pool: Option<&GroupId>,
     ) -> CheckAnswer {
-        let message = format!(
-            "This user holds {MAX_OPEN_RESERVATIONS} open reservations, the most there may be: record or release \
-             the turns they belong to, or retry when the first expires."
-        );
+        let (message, holds) = match pool.and_then(|g| Some((g, view.group_usage.get(g)?))) {
+            Some((g, usage)) => (
+                format!(
+                    "Group {g} holds {MAX_POOL_HOLDS} open reservations of its members, the most its pool may: \
+                     retry when the first expires."
+                ),
+                &usage.total.reservations,
+            ),
+            None => (
+                format!(
+                    "This user holds {MAX_OPEN_RESERVATIONS} open reservations, the most there may be: record or \
+                     release the turns they belong to, or retry when the first expires."
+                ),
+                &view.usage.reservations,
+            ),
+        };
         let mut outcome = self.refuse(basis, groups, view, request, now, &[], &message);
-        outcome.decision.retry_at = view.usage.reservations.iter().map(|r| r.expires_at).filter(|t| *t > now).min();
+        outcome.decision.retry_at = holds.iter().map(|r| r.expires_at).filter(|t| *t > now).min();
         outcome
     }
 
@@ -240,24 +317,34 @@ impl<S: CheckStore> Checker<S> {
         d.decision = Verdict::Block;
         let worst = misfits.iter().max_by_key(|b| Period::containing(b.window, now).resets_at);
         if let Some(b) = worst {
-            let used = used_of(&view.usage, b);
-            let held = committed_of(&view.usage, b).remaining_after(used);
+            // A group's bound is of its pooled usage and its members' holds.
+            let usage = match &b.group_id {
+                Some(g) => view.group_usage.get(g).map_or(&view.usage, |u| &u.total),
+                None => &view.usage,
+            };
+            let used = used_of(usage, b);
+            let held = committed_of(usage, b).remaining_after(used);
             d.blocking_window = Some(b.window);
             d.blocking_metric = Some(b.metric);
-            let scope = if b.limit_id.is_some() { Scope::Model } else { Scope::User };
+            let scope = match (&b.group_id, &b.limit_id) {
+                (Some(_), _) => Scope::Group,
+                (None, Some(_)) => Scope::Model,
+                (None, None) => Scope::User,
+            };
             d.blocked_by = Some(BlockedBy {
                 scope,
                 limit_id: b.limit_id.clone(),
-                group_id: None,
+                group_id: b.group_id.clone(),
                 period: b.window,
                 metric: b.metric,
             });
             let entry = b.limit_id.as_ref().and_then(|id| basis_entry(basis, id));
             d.suggested_model = entry.and_then(|e| e.suggest_model.clone());
             let (window, noun) = (b.window.as_str(), b.metric.noun());
-            let noun = match &b.limit_id {
-                Some(id) => format!("{noun} limit for {id}"),
-                None => format!("{noun} limit"),
+            let noun = match (&b.group_id, &b.limit_id) {
+                (Some(g), _) => format!("{noun} limit of group {g}"),
+                (None, Some(id)) => format!("{noun} limit for {id}"),
+                (None, None) => format!("{noun} limit"),
             };
             d.message = if b.estimate.value() > b.limit.value() {
                 format!("This request's estimate ({}) is more than the {window} {noun} ({}).", b.estimate, b.limit)
@@ -269,7 +356,7 @@ impl<S: CheckStore> Checker<S> {
             };
             // Full of holds: retry when the first expires. Full of usage: at the reset.
             if b.fits_without_holds(used) {
-                d.retry_at = view.usage.reservations.iter().map(|r| r.expires_at).filter(|t| *t > now).min();
+                d.retry_at = usage.reservations.iter().map(|r| r.expires_at).filter(|t| *t > now).min();
             } else {
                 d.warning_level = WarningLevel(Some(100));
             }
@@ -281,6 +368,30 @@ impl<S: CheckStore> Checker<S> {
             d.message = format!("{} Try {m} instead.", d.message);
         }
         outcome
+    }
+}
+
+/// The pools' holds just made (and the expired ones let go of), in the view.
+fn hold_pools(
+    group_usage: &mut BTreeMap<GroupId, GroupUsage>,
+    pools: &[PoolPlan],
+    user: &UserId,
+    r: &Reservation,
+    today: &str,
+) {
+    let held = Reservation { limit: None, groups: vec![], ..r.clone() };
+    for plan in pools {
+        let Some(u) = group_usage.get_mut(&plan.group) else { continue };
+        for gone in
+            plan.release.iter().map(|h| (&h.user, &h.reservation)).chain(plan.replaces.iter().map(|r| (user, r)))
+        {
+            u.holds.retain(|h| !(&h.user == gone.0 && h.reservation.request_id == gone.1.request_id));
+            u.pool.release(&gone.1.request_id, today);
+            u.total.release(&gone.1.request_id, today);
+        }
+        u.holds.push(PoolHold { user: user.clone(), reservation: held.clone() });
+        u.pool.hold(held.clone());
+        u.total.hold(held.clone());
     }
 }
 

@@ -5,7 +5,7 @@
 
 use crate::model::group::{Group, MAX_GROUPS_PER_USER};
 use crate::model::period::Window;
-use crate::model::{Enforcement, GroupId, LimitAction, UsageSnapshot};
+use crate::model::{Enforcement, GroupId, GroupUsage, LimitAction, UsageSnapshot};
 use crate::rules::decide::{self, Decision, ModelScope, Scope, Verdict, WindowStatus};
 use crate::rules::resolve::{SharedConfig, Subject};
 use chrono::{DateTime, Utc};
@@ -103,7 +103,7 @@ pub struct GroupStatus {
 /// The status of each of `groups` whose usage was read.
 pub fn statuses(
     groups: &Memberships<'_>,
-    usage: &BTreeMap<GroupId, UsageSnapshot>,
+    usage: &BTreeMap<GroupId, GroupUsage>,
     now: DateTime<Utc>,
 ) -> Vec<GroupStatus> {
     groups
@@ -117,7 +117,7 @@ pub fn statuses(
                 matched_by: m.matched_by.clone(),
                 enforcement: m.group.enforcement,
                 action_on_limit: m.group.action_on_limit,
-                windows: decide_group(m.group, used, now).windows,
+                windows: decide_group(m.group, &used.total, now).windows,
             })
         })
         .collect()

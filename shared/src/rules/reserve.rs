@@ -8,7 +8,10 @@
 //! most once, because the release requires it to still be there.
 
 use crate::model::period::Window;
-use crate::model::{Amount, Enforcement, LimitId, Limits, Metric, RequestId, Reservation, Tier, UsageSnapshot};
+use crate::model::{
+    Amount, Enforcement, GroupId, GroupUsage, LimitId, Limits, Metric, PoolHold, RequestId, Reservation, Tier,
+    UsageSnapshot, UserId,
+};
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 
@@ -21,6 +24,8 @@ pub struct Bound {
     pub metric: Metric,
     /// The model limit whose counter it bounds (none: the user's own).
     pub limit_id: Option<LimitId>,
+    /// The strict group whose pool it bounds (none: the user's row).
+    pub group_id: Option<GroupId>,
     pub at_most: Decimal,
     /// The limit and the estimate it was made from (for the refusal's words).
     pub limit: Amount,
@@ -96,6 +101,7 @@ pub fn bounds(rules: &Tier, r: &Reservation, release: &[Reservation], today: &st
             window,
             metric,
             limit_id: of.cloned(),
+            group_id: None,
             at_most: limit.value() - r.amount(metric).value() + released(release, window, metric, today, of),
             limit,
             estimate: r.amount(metric),
@@ -128,6 +134,74 @@ pub fn misfits(rules: &Tier, usage: &UsageSnapshot, r: &Reservation, now: DateTi
         .collect()
 }
 
+/// Holds one strict group's pool may carry at once (its members' turns in
+/// flight): each is ~150 bytes of the pool row, far below 400 KB.
+pub const MAX_POOL_HOLDS: usize = 200;
+
+/// What a hold of `user`'s `request` does on a strict group's pool.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PoolPlan {
+    pub group: GroupId,
+    /// Expired holds of any member it lets go of (oldest first, at most
+    /// [`MAX_RELEASES_PER_HOLD`]).
+    pub release: Vec<PoolHold>,
+    /// This request's own lapsed hold, replaced.
+    pub replaces: Option<Reservation>,
+    /// The pool row's committed counters' bounds: the group's limits less
+    /// the estimate, less what the other rows (shards) hold, plus what is released.
+    pub bounds: Vec<Bound>,
+}
+
+impl PoolPlan {
+    /// The plan for `group`, whose limits are `rules`, given its usage.
+    pub fn new(
+        group: &GroupId,
+        rules: &Tier,
+        usage: &GroupUsage,
+        user: &UserId,
+        r: &Reservation,
+        now: DateTime<Utc>,
+        today: &str,
+    ) -> Self {
+        let own = |h: &PoolHold| &h.user == user && h.reservation.request_id == r.request_id;
+        let mut release: Vec<PoolHold> =
+            usage.holds.iter().filter(|h| h.reservation.expired(now) && !own(h)).cloned().collect();
+        release.sort_by(|a, b| {
+            (a.reservation.expires_at, &a.reservation.request_id)
+                .cmp(&(b.reservation.expires_at, &b.reservation.request_id))
+        });
+        release.truncate(MAX_RELEASES_PER_HOLD);
+        let replaces = usage.hold(user, &r.request_id).filter(|h| h.expired(now)).cloned();
+        let freed: Vec<Reservation> =
+            release.iter().map(|h| h.reservation.clone()).chain(replaces.iter().cloned()).collect();
+        let held = Reservation { limit: None, groups: vec![], ..r.clone() };
+        let bounds = bounds(rules, &held, &freed, today)
+            .into_iter()
+            .map(|mut b| {
+                b.at_most -= usage.shards_committed(b.window).amount(b.metric).value();
+                b.group_id = Some(group.clone());
+                b
+            })
+            .collect();
+        PoolPlan { group: group.clone(), release, replaces, bounds }
+    }
+
+    /// The bounds the pool row, as `usage` shows it, does not keep: the
+    /// store's condition, decided from a state read from it.
+    pub fn misfits(&self, usage: &GroupUsage) -> Vec<Bound> {
+        self.bounds
+            .iter()
+            .filter(|b| usage.pool.committed(b.window).amount(b.metric).value() > b.at_most)
+            .cloned()
+            .collect()
+    }
+
+    /// True when the pool would hold more than [`MAX_POOL_HOLDS`] after this write.
+    pub fn too_many(&self, usage: &GroupUsage) -> bool {
+        usage.holds.len() - self.release.len() - usize::from(self.replaces.is_some()) + 1 > MAX_POOL_HOLDS
+    }
+}
+
 /// The rules that decide, when they are strict and limit something.
 pub fn strict_rules<'a>(basis: &crate::rules::basis::Basis<'a>) -> Option<std::borrow::Cow<'a, Tier>> {
     basis.rules().filter(|r| r.enforcement == Enforcement::Strict && !r.unlimited)
@@ -147,6 +221,7 @@ mod tests {
             day: day.into(),
             expires_at: at(expires),
             limit: None,
+            groups: vec![],
         }
     }
 

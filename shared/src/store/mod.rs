@@ -51,7 +51,7 @@ impl CheckStore for DynamoStore {
         &self,
         groups: &[GroupId],
         now: DateTime<Utc>,
-    ) -> Result<std::collections::BTreeMap<GroupId, UsageSnapshot>, Error> {
+    ) -> Result<std::collections::BTreeMap<GroupId, crate::model::GroupUsage>, Error> {
         DynamoStore::load_group_usage(self, groups, now).await
     }
 
@@ -81,6 +81,10 @@ impl CheckStore for DynamoStore {
 
     async fn record_override_applied(&self, event: &QuotaEvent) -> Result<bool, Error> {
         DynamoStore::record_override_applied(self, event).await
+    }
+
+    async fn release_pool_hold(&self, group: &GroupId, user: &UserId, r: &Reservation) -> Result<bool, Error> {
+        DynamoStore::release_pool_hold(self, group, user, r).await
     }
 
     async fn release(&self, user: &UserId, r: &Reservation, at: DateTime<Utc>) -> Result<ReleaseOutcome, Error> {

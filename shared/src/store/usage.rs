@@ -1,7 +1,7 @@
 //! The hot path's reads and writes: one BatchGetItem for everything a check
 //! needs about a user, one transaction per recorded request.
 
-use super::dynamo::{ALL_OLD, CONTENTION_RETRIES, DynamoStore, contention_backoff, store_error};
+use super::dynamo::{ALL_OLD, CONTENTION_RETRIES, Cancelled, DynamoStore, contention_backoff, store_error};
 use super::events_write::event_put;
 use super::item::{self, Item, epoch, key, n, s, time, usage_key};
 use super::keys::{self, GroupRow};
@@ -10,16 +10,16 @@ use crate::error::Error;
 use crate::model::Metric;
 use crate::model::period::{Period, Window};
 use crate::model::{
-    Charge, Consumption, GroupId, LimitId, QuotaEvent, RequestId, Reservation, TierId, UsageDelta, UsageSnapshot,
-    UserId,
+    Charge, Consumption, GroupId, GroupUsage, LimitId, QuotaEvent, RequestId, Reservation, TierId, UsageDelta,
+    UsageSnapshot, UserId,
 };
 use crate::quota::port::UserView;
-use crate::quota::port::{GuardedRecord, RecordOutcome, RecordPlan, Recording};
+use crate::quota::port::{GroupShare, GuardedRecord, RecordOutcome, RecordPlan, Recording};
 use aws_sdk_dynamodb::types::builders::UpdateBuilder;
 use aws_sdk_dynamodb::types::{KeysAndAttributes, Put, TransactWriteItem, Update};
 use chrono::{DateTime, Duration, Utc};
 use rust_decimal::Decimal;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 /// Idempotency markers outlive any sane client retry by far.
 pub const REQUEST_MARKER_DAYS: i64 = 7;
@@ -92,6 +92,18 @@ impl Adds {
             self.model_committed(limit, &r.day, r.cost.value(), Decimal::from(r.tokens), Decimal::ONE);
         }
         self.add(item::OPEN_RESERVATIONS.to_string(), Decimal::ONE);
+    }
+
+    /// Holds a member's reservation on a strict group's pool row.
+    pub(super) fn pool_hold(&mut self, r: &Reservation) {
+        self.committed(Some(&r.day), r.cost.value(), Decimal::from(r.tokens), Decimal::ONE);
+        self.add(item::OPEN_HOLDS.to_string(), Decimal::ONE);
+    }
+
+    /// Releases a member's hold from a strict group's pool row.
+    pub(super) fn pool_release(&mut self, r: &Reservation) {
+        self.committed(Some(&r.day), -r.cost.value(), -Decimal::from(r.tokens), -Decimal::ONE);
+        self.add(item::OPEN_HOLDS.to_string(), -Decimal::ONE);
     }
 
     /// The `ADD` clause, with its names and values (`#a{i}`, `:a{i}`).
@@ -189,29 +201,34 @@ fn group_usage_keys(group: &GroupId, at: DateTime<Utc>) -> Vec<Item> {
     GroupRow::all().map(|row| key(keys::group_usage_pk(group, row), &month)).collect()
 }
 
-/// Each group's usage: its rows among `found`, summed.
-fn group_usages(
-    groups: &[GroupId],
-    found: &[Item],
-    at: DateTime<Utc>,
-) -> Result<BTreeMap<GroupId, UsageSnapshot>, Error> {
+/// Each group's usage: its rows among `found`, summed, with its pool row
+/// and the holds on it apart.
+fn group_usages(groups: &[GroupId], found: &[Item], at: DateTime<Utc>) -> Result<BTreeMap<GroupId, GroupUsage>, Error> {
     let mut usages = BTreeMap::new();
     for g in groups {
-        let mut usage = UsageSnapshot::default();
-        for k in group_usage_keys(g, at) {
-            let row = found.iter().find(|i| i.get(PK) == k.get(PK) && i.get(SK) == k.get(SK));
-            usage.absorb(&item::usage_from_item(row, at)?);
+        let mut usage = GroupUsage::default();
+        for (row, k) in GroupRow::all().zip(group_usage_keys(g, at)) {
+            let item = found.iter().find(|i| i.get(PK) == k.get(PK) && i.get(SK) == k.get(SK));
+            usage.total.absorb(&item::usage_from_item(item, at)?);
+            if row == GroupRow::Pool {
+                usage.pool = item::usage_from_item(item, at)?;
+                usage.holds = item::pool_holds(item)?;
+                usage.pool.reservations = usage.holds.iter().map(|h| h.reservation.clone()).collect();
+            }
         }
+        usage.total.reservations = usage.pool.reservations.clone();
         usages.insert(g.clone(), usage);
     }
     Ok(usages)
 }
 
-/// ADDs a request to one row of a group's usage (the shard its request id
-/// picks): the totals of the month and the day, and their committed
-/// counters, with no condition (the user's row and marker in the same
-/// transaction make it once).
-fn group_update(table: &str, group: &GroupId, r: &Recording<'_>) -> Update {
+/// ADDs a request to one row of a group's usage: a standard group's shard
+/// (chosen by request id), a strict group's pool (what its holds compare
+/// with), with the totals of the month and the day and their committed
+/// counters. Settling a hold on the pool releases its estimate, on the
+/// condition that the hold is still there; otherwise no condition (the
+/// user's row and marker in the same transaction make it once).
+fn group_update(table: &str, share: &GroupShare, r: &Recording<'_>, settle: bool) -> Update {
     let (delta, at) = (&r.charge.delta, r.at);
     let month = Period::containing(Window::Monthly, at);
     let day = Period::containing(Window::Daily, at);
@@ -227,22 +244,45 @@ fn group_update(table: &str, group: &GroupId, r: &Recording<'_>) -> Update {
     }
     let tokens = Decimal::from(delta.input_tokens + delta.output_tokens);
     adds.committed(Some(&day.key()), delta.cost.value(), tokens, Decimal::ONE);
-    let row = keys::GroupRow::for_request(r.request);
-    let update = Update::builder()
+    let row = if share.strict { GroupRow::Pool } else { GroupRow::for_request(r.request) };
+    let mut update = Update::builder()
         .table_name(table)
-        .set_key(Some(key(keys::group_usage_pk(group, row), keys::usage_sk(&month))));
-    let (update, add_clause) = adds.clause(update);
-    update
-        .update_expression(format!("{add_clause} SET #ttl = :ttl"))
+        .set_key(Some(key(keys::group_usage_pk(&share.group, row), keys::usage_sk(&month))))
         .expression_attribute_names("#ttl", TTL)
-        .expression_attribute_values(":ttl", n(epoch(month.resets_at + Duration::days(USAGE_RETENTION_DAYS))))
-        .build()
-        .expect("required fields set")
+        .expression_attribute_values(":ttl", n(epoch(month.resets_at + Duration::days(USAGE_RETENTION_DAYS))));
+    let held = r.settles.filter(|_| settle && share.strict);
+    if let Some(held) = held {
+        adds.pool_release(&Reservation { limit: None, groups: vec![], ..held.clone() });
+        update = update
+            .expression_attribute_names("#h", item::hold_attr(r.user, r.request))
+            .condition_expression("attribute_exists(#h)");
+    }
+    let (update, add_clause) = adds.clause(update);
+    let remove = if held.is_some() { " REMOVE #h" } else { "" };
+    update.update_expression(format!("{add_clause} SET #ttl = :ttl{remove}")).build().expect("required fields set")
 }
 
-/// The user's recording's updates of its groups' rows, as transaction items.
-fn group_items(table: &str, r: &Recording<'_>) -> Vec<TransactWriteItem> {
-    r.groups.iter().map(|g| TransactWriteItem::builder().update(group_update(table, g, r)).build()).collect()
+/// The recording's updates of its groups' rows, as transaction items; the
+/// groups in `unsettled` count without settling (their hold is gone).
+fn group_items(table: &str, r: &Recording<'_>, unsettled: &BTreeSet<GroupId>) -> Vec<TransactWriteItem> {
+    r.groups
+        .iter()
+        .map(|g| {
+            let settle = g.settles && !unsettled.contains(&g.group);
+            TransactWriteItem::builder().update(group_update(table, g, r, settle)).build()
+        })
+        .collect()
+}
+
+/// The group whose settle failed in a cancelled recording whose group
+/// items start at `first`: its hold is gone (expired, let go by another
+/// member's hold), so the recording is tried again without settling it.
+fn unsettled_group(c: &Cancelled, r: &Recording<'_>, first: usize) -> Option<GroupId> {
+    r.groups
+        .iter()
+        .enumerate()
+        .find(|(i, g)| g.settles && c.condition_failed(first + i).is_some())
+        .map(|(_, g)| g.group.clone())
 }
 
 /// ADDs a request to the user's row of the day (the usage analytics read
@@ -347,7 +387,7 @@ impl DynamoStore {
         &self,
         groups: &[GroupId],
         now: DateTime<Utc>,
-    ) -> Result<BTreeMap<GroupId, UsageSnapshot>, Error> {
+    ) -> Result<BTreeMap<GroupId, GroupUsage>, Error> {
         if groups.is_empty() {
             return Ok(BTreeMap::new());
         }
@@ -439,13 +479,21 @@ impl DynamoStore {
         let nonce = uuid::Uuid::new_v4().to_string();
         let marker = marker_put(self.quota(), user, request, charge, at, None, &nonce);
         let day_row = user_day_update(user, &charge.delta, at, r.tier, self.quota());
-        let mut items = vec![
+        let base = vec![
             TransactWriteItem::builder().update(update).build(),
             TransactWriteItem::builder().put(marker).build(),
             TransactWriteItem::builder().update(day_row).build(),
         ];
-        items.extend(group_items(self.quota(), &r));
-        match self.transact_retrying(items).await? {
+        let mut unsettled = BTreeSet::new();
+        let result = loop {
+            let mut items = base.clone();
+            items.extend(group_items(self.quota(), &r, &unsettled));
+            match self.transact_retrying(items).await? {
+                Err(c) if let Some(g) = unsettled_group(&c, &r, base.len()) => unsettled.insert(g),
+                other => break other,
+            };
+        };
+        match result {
             Ok(()) => Ok(RecordOutcome::Recorded),
             Err(c) => match c.condition_failed(1) {
                 Some(r) if own_marker(r.item.as_ref(), &nonce) => Ok(RecordOutcome::Recorded),
@@ -500,8 +548,16 @@ impl DynamoStore {
         items.extend(plan.events.iter().map(|e| event_put(self.events(), e)));
         let day_row = user_day_update(r.user, &r.charge.delta, r.at, r.tier, self.quota());
         items.push(TransactWriteItem::builder().update(day_row).build());
-        items.extend(group_items(self.quota(), &r));
-        match self.transact_retrying(items).await? {
+        let mut unsettled = BTreeSet::new();
+        let result = loop {
+            let mut all = items.clone();
+            all.extend(group_items(self.quota(), &r, &unsettled));
+            match self.transact_retrying(all).await? {
+                Err(c) if let Some(g) = unsettled_group(&c, &r, items.len()) => unsettled.insert(g),
+                other => break other,
+            };
+        };
+        match result {
             Ok(()) => Ok(GuardedRecord::Recorded),
             Err(c) => {
                 if let Some(r) = c.condition_failed(1) {

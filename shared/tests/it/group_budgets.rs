@@ -6,7 +6,7 @@
 
 use quota_shared::model::group::{Group, NewGroup};
 use quota_shared::model::period::Window;
-use quota_shared::model::{AdminChange, EventType, GroupId, JwtRole, Money, QuotaEvent, UserId};
+use quota_shared::model::{AdminChange, EventType, GroupId, JwtRole, Money, QuotaEvent, RequestId, UserId};
 use quota_shared::page::PageRequest;
 use quota_shared::quota::{CheckRequest, Checker, QuotaContext, RecordRequest};
 use quota_shared::rules::decide::{Scope, Verdict};
@@ -68,7 +68,7 @@ fn checker(store: DynamoStore) -> Checker<DynamoStore> {
 
 async fn group_usage(store: &DynamoStore, id: &str) -> Money {
     let id = GroupId::parse(id).unwrap();
-    store.load_group_usage(std::slice::from_ref(&id), at(NOW)).await.unwrap()[&id].monthly.cost
+    store.load_group_usage(std::slice::from_ref(&id), at(NOW)).await.unwrap()[&id].total.monthly.cost
 }
 
 async fn group_events(store: &DynamoStore, id: &str) -> Vec<QuotaEvent> {
@@ -151,7 +151,7 @@ async fn named_members_count_from_their_first_check_and_a_warm_check_in_two_grou
     c.record(&record("ann", &[], "r3", "0.10", None), at(NOW)).await.unwrap();
     let id = |g: &Group| g.group_id.clone();
     let pools = store.load_group_usage(&[id(&chem), id(&lab)], at(NOW)).await.unwrap();
-    assert_eq!((pools[&chem.group_id].daily.requests, pools[&lab.group_id].daily.requests), (1, 3));
+    assert_eq!((pools[&chem.group_id].total.daily.requests, pools[&lab.group_id].total.daily.requests), (1, 3));
     // The lab's three requests a day are spent: the lab blocks ann (her tier would allow).
     let blocked = c.check(&check("ann", &["chem"]), at(NOW)).await.unwrap();
     let by = blocked.decision.blocked_by.unwrap();
@@ -185,9 +185,105 @@ async fn sixteen_members_recording_at_once_leave_exact_totals_for_each_and_for_t
         t.await.unwrap();
     }
     let pool = &store.load_group_usage(std::slice::from_ref(&chem.group_id), at(NOW)).await.unwrap()[&chem.group_id];
-    assert_eq!((pool.monthly.cost, pool.monthly.requests), (money("0.64"), 64), "exactly 16 x 4 x 0.01");
+    assert_eq!((pool.total.monthly.cost, pool.total.monthly.requests), (money("0.64"), 64), "exactly 16 x 4 x 0.01");
     for m in 0..16 {
         let usage = store.get_usage(&UserId::parse(format!("member-{m}")).unwrap(), at(NOW)).await.unwrap();
         assert_eq!((usage.monthly.cost, usage.monthly.requests), (money("0.04"), 4));
     }
+}
+
+#[tokio::test]
+async fn sixteen_members_of_a_strict_group_checking_at_once_end_exactly_at_its_limit() {
+    // Standard students (5 a day each) in a strict lab of 1.00 a month:
+    // every check holds 0.05 on the lab's pool, every record settles it.
+    let store = testkit::store_with_default_tier(&tier("student", "", "5")).await;
+    let lab = group(
+        "lab",
+        serde_json::json!({"monthlyCostLimit": "1.00", "enforcement": "strict", "defaultReservation": "0.05",
+            "jwtRoles": ["lab"]}),
+    );
+    create(&store, &lab).await;
+    let containers: Vec<Arc<Checker<DynamoStore>>> = (0..4).map(|_| Arc::new(checker(store.clone()))).collect();
+    let mut tasks = Vec::new();
+    for m in 0..16 {
+        let c = containers[m % 4].clone();
+        tasks.push(tokio::spawn(async move {
+            let user = format!("member-{m}");
+            let mut allowed = 0;
+            for turn in 0..3 {
+                let mut request = check(&user, &["lab"]);
+                request.estimate.request_id = Some(RequestId::parse(format!("{user}-{turn}")).unwrap());
+                let answer = c.check(&request, at(NOW)).await.unwrap();
+                if !answer.decision.allowed {
+                    let by = answer.decision.blocked_by.unwrap();
+                    assert_eq!((by.scope, by.group_id.unwrap().as_str()), (Scope::Group, "lab"));
+                    continue;
+                }
+                assert!(answer.reservation.is_some(), "a strict group holds the estimate");
+                allowed += 1;
+                let context = answer.quota_context.unwrap();
+                let id = format!("{user}-{turn}");
+                c.record(&record(&user, &[], &id, "0.05", Some(&context)), at(NOW)).await.unwrap();
+            }
+            allowed
+        }));
+    }
+    let mut allowed = 0;
+    for t in tasks {
+        allowed += t.await.unwrap();
+    }
+    let usage = &store.load_group_usage(std::slice::from_ref(&lab.group_id), at(NOW)).await.unwrap()[&lab.group_id];
+    assert_eq!(usage.total.monthly.cost, money("1.00"), "exactly the limit, never past it");
+    assert_eq!(allowed, 20, "1.00 / 0.05");
+    assert!(usage.holds.is_empty(), "every hold settled by its record");
+    assert_eq!(usage.total.committed_monthly.cost, money("1.00"), "the committed counter is the usage again");
+}
+
+#[tokio::test]
+async fn a_released_turn_lets_go_of_the_pools_hold_and_an_expired_hold_is_let_go_by_the_next_member() {
+    let store = testkit::store_with_default_tier(&tier("student", "", "5")).await;
+    let lab = group(
+        "lab",
+        serde_json::json!({"monthlyCostLimit": "0.10", "enforcement": "strict", "defaultReservation": "0.05",
+            "reservationTtlSeconds": 60, "jwtRoles": ["lab"]}),
+    );
+    create(&store, &lab).await;
+    let c = checker(store.clone());
+    let hold = |user: &str, id: &str| {
+        let mut r = check(user, &["lab"]);
+        r.estimate.request_id = Some(RequestId::parse(id).unwrap());
+        r
+    };
+    assert!(c.check(&hold("ann", "a1"), at(NOW)).await.unwrap().decision.allowed);
+    assert!(c.check(&hold("ben", "b1"), at(NOW)).await.unwrap().decision.allowed);
+    let full = c.check(&hold("cat", "c1"), at(NOW)).await.unwrap();
+    assert!(!full.decision.allowed, "two holds of 0.05 fill 0.10");
+    assert!(full.decision.message.contains("group lab"), "{}", full.decision.message);
+    assert!(full.retry_after_seconds.unwrap() <= 60, "full of holds: retry when the first expires");
+    // Ann's call failed: her release lets go of the pool's hold too.
+    let released = c
+        .release(
+            &quota_shared::quota::ReleaseRequest {
+                user_id: UserId::parse("ann").unwrap(),
+                request_id: RequestId::parse("a1").unwrap(),
+            },
+            at(NOW),
+        )
+        .await
+        .unwrap();
+    assert!(released.released);
+    assert!(c.check(&hold("cat", "c1"), at(NOW)).await.unwrap().decision.allowed);
+    // Ben and Cat never record; a minute later their holds have expired and
+    // Dan's hold lets go of them in its own write.
+    let later = at("2026-12-07T10:01:00Z");
+    let dan = c.check(&hold("dan", "d1"), later).await.unwrap();
+    assert!(dan.decision.allowed, "{}", dan.decision.message);
+    let usage = &store.load_group_usage(std::slice::from_ref(&lab.group_id), later).await.unwrap()[&lab.group_id];
+    assert_eq!(usage.holds.len(), 1);
+    assert_eq!(usage.total.committed_monthly.cost, money("0.05"), "only Dan's hold counts");
+    // Ben's late record still counts, without settling the hold that is gone.
+    let late = c.record(&record("ben", &["lab"], "b1", "0.02", None), later).await.unwrap();
+    assert!(!late.duplicate);
+    let usage = &store.load_group_usage(std::slice::from_ref(&lab.group_id), later).await.unwrap()[&lab.group_id];
+    assert_eq!((usage.total.monthly.cost, usage.total.committed_monthly.cost), (money("0.02"), money("0.07")));
 }

@@ -156,8 +156,8 @@ impl CheckStore for ScriptedStore {
         &self,
         groups: &[GroupId],
         _now: DateTime<Utc>,
-    ) -> Result<std::collections::BTreeMap<GroupId, UsageSnapshot>, Error> {
-        Ok(groups.iter().map(|g| (g.clone(), UsageSnapshot::default())).collect())
+    ) -> Result<std::collections::BTreeMap<GroupId, quota_shared::model::GroupUsage>, Error> {
+        Ok(groups.iter().map(|g| (g.clone(), Default::default())).collect())
     }
 
     async fn load_shared_config(&self) -> Result<SharedConfig, Error> {
@@ -197,6 +197,11 @@ impl CheckStore for ScriptedStore {
 
     async fn record_override_applied(&self, event: &QuotaEvent) -> Result<bool, Error> {
         self.answer(Call::RecordOverrideApplied(event.clone()), |s| &mut s.overrides_applied)
+    }
+
+    /// Scripted stores hold no groups: no pool holds anything.
+    async fn release_pool_hold(&self, _group: &GroupId, _user: &UserId, _r: &Reservation) -> Result<bool, Error> {
+        Ok(false)
     }
 
     async fn release(&self, _user: &UserId, r: &Reservation, _at: DateTime<Utc>) -> Result<ReleaseOutcome, Error> {

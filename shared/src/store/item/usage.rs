@@ -5,8 +5,8 @@ use super::attr::{Item, corrupt, get_n, get_s, get_time, key, money, n, opt_n, o
 use crate::error::Error;
 use crate::model::period::{Period, Window};
 use crate::model::{
-    Committed, LastWrite, LimitId, Metric, ModelUsage, QuotaEvent, RequestId, Reservation, UsageSnapshot, UsageTotals,
-    UserId,
+    Committed, GroupId, LastWrite, LimitId, Metric, ModelUsage, PoolHold, QuotaEvent, RequestId, Reservation,
+    UsageSnapshot, UsageTotals, UserId,
 };
 use crate::store::keys;
 use aws_sdk_dynamodb::types::AttributeValue;
@@ -156,6 +156,31 @@ fn committed(item: &Item, name: impl Fn(&str) -> String) -> Result<Committed, Er
     })
 }
 
+/// A member's hold on a strict group's pool row: `hold:{userId}#{requestId}`
+/// (request ids are the callers', so the user makes them the pool's own;
+/// no id contains `#`). Their count is [`OPEN_HOLDS`].
+pub const HOLD_PREFIX: &str = "hold:";
+pub const OPEN_HOLDS: &str = "holdOpen";
+
+pub fn hold_attr(user: &UserId, request: &RequestId) -> String {
+    format!("{HOLD_PREFIX}{user}#{request}")
+}
+
+/// The members' holds on a pool row.
+pub fn pool_holds(item: Option<&Item>) -> Result<Vec<PoolHold>, Error> {
+    let Some(item) = item else { return Ok(vec![]) };
+    item.iter()
+        .filter_map(|(k, v)| Some((k.strip_prefix(HOLD_PREFIX)?, v)))
+        .map(|(rest, v)| {
+            let (user, request) = rest.split_once('#').ok_or_else(|| corrupt("pool hold", item))?;
+            Ok(PoolHold {
+                user: UserId::parse(user).map_err(|_| corrupt("pool hold user", item))?,
+                reservation: reservation(request, v, item)?,
+            })
+        })
+        .collect()
+}
+
 pub fn reservation_value(r: &Reservation) -> AttributeValue {
     let mut m: Item = [
         ("cost".to_string(), n(r.cost.value())),
@@ -166,6 +191,9 @@ pub fn reservation_value(r: &Reservation) -> AttributeValue {
     .into();
     if let Some(limit) = &r.limit {
         m.insert("limitId".into(), s(limit.as_str()));
+    }
+    if !r.groups.is_empty() {
+        m.insert("groups".into(), AttributeValue::L(r.groups.iter().map(|g| s(g.as_str())).collect()));
     }
     AttributeValue::M(m)
 }
@@ -179,6 +207,17 @@ fn reservation(id: &str, value: &AttributeValue, row: &Item) -> Result<Reservati
         day: get_s(m, "day")?.to_string(),
         expires_at: get_time(m, "expiresAt")?,
         limit: opt_s(m, "limitId").map(LimitId::parse).transpose().map_err(|_| corrupt("reservation limitId", row))?,
+        groups: match m.get("groups") {
+            None => vec![],
+            Some(list) => list
+                .as_l()
+                .map_err(|_| corrupt("reservation groups", row))?
+                .iter()
+                .map(|g| {
+                    g.as_s().ok().and_then(|g| GroupId::parse(g).ok()).ok_or_else(|| corrupt("reservation groups", row))
+                })
+                .collect::<Result<_, _>>()?,
+        },
     })
 }
 
@@ -281,6 +320,7 @@ mod tests {
                 day: "2026-11-27".into(),
                 expires_at: at("2026-11-27T10:10:00Z"),
                 limit: Some(LimitId::parse("premium:v2").unwrap()),
+                groups: vec![GroupId::parse("chem").unwrap(), GroupId::parse("lab-1").unwrap()],
             }],
             models: [(
                 LimitId::parse("premium:v2").unwrap(),
