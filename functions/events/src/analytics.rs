@@ -1,4 +1,4 @@
-//! GET /api/admin/quota/analytics/top-users?period=2026-11|2026-11-28&tierId=&limit=
+//! GET /api/admin/quota/analytics/top-users?period=2026-11|2026-11-28&tierId=&groupId=&limit=
 //! GET /api/admin/quota/analytics/daily?from=2026-11-01&to=2026-11-28&tierId=
 
 use axum::extract::State;
@@ -8,8 +8,8 @@ use chrono::{NaiveDate, TimeZone, Utc};
 use quota_shared::auth::Admin;
 use quota_shared::error::FieldErrors;
 use quota_shared::http::{AdminState, ApiError, Params, json_response, only_params};
-use quota_shared::model::TierId;
 use quota_shared::model::period::{Period, Window};
+use quota_shared::model::{GroupId, TierId};
 use quota_shared::store::{DayTotals, UserTotals};
 use serde::Serialize;
 use std::collections::HashMap;
@@ -43,12 +43,15 @@ fn tier(errors: &mut FieldErrors, q: &HashMap<String, String>) -> Option<TierId>
 struct Answer<T> {
     period: Option<String>,
     tier_id: Option<TierId>,
+    /// The group whose members are ranked (top users only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    group_id: Option<GroupId>,
     items: Vec<T>,
 }
 
-#[utoipa::path(get, path = "/api/admin/quota/analytics/top-users", tag = "analytics", operation_id = "topUsers", params(("period" = String, Query, pattern = r"^[0-9]{4}-[0-9]{2}(-[0-9]{2})?$", description = "A UTC month (2026-11) or day (2026-11-28)."), ("tierId" = Option<TierId>, Query), ("limit" = Option<u32>, Query, minimum = 1, maximum = 100)), responses((status = 200, description = "The users who spent most, by cost descending.", body = Answer<UserTotals>)))]
+#[utoipa::path(get, path = "/api/admin/quota/analytics/top-users", tag = "analytics", operation_id = "topUsers", params(("period" = String, Query, pattern = r"^[0-9]{4}-[0-9]{2}(-[0-9]{2})?$", description = "A UTC month (2026-11) or day (2026-11-28)."), ("tierId" = Option<TierId>, Query), ("groupId" = Option<GroupId>, Query, description = "Rank the group's members by what they spent in it (a month period only)."), ("limit" = Option<u32>, Query, minimum = 1, maximum = 100)), responses((status = 200, description = "The users who spent most, by cost descending.", body = Answer<UserTotals>)))]
 pub async fn top_users(State(s): State<AdminState>, _: Admin, Params(q): Params) -> Result<Response, ApiError> {
-    only_params(&q, &["period", "tierId", "limit"])?;
+    only_params(&q, &["period", "tierId", "groupId", "limit"])?;
     let mut errors = FieldErrors::default();
     let period = match q.get("period") {
         None => {
@@ -64,6 +67,10 @@ pub async fn top_users(State(s): State<AdminState>, _: Admin, Params(q): Params)
         }
     };
     let tier = tier(&mut errors, &q);
+    let group = q.get("groupId").and_then(|raw| errors.check(GroupId::parse(raw.as_str())));
+    if group.is_some() && period.as_ref().is_some_and(|p| p.window == Window::Daily) {
+        errors.push("period", "must be a UTC month (2026-11) with groupId: members are ranked by month");
+    }
     let limit = match q.get("limit").map(|raw| raw.parse::<usize>()) {
         None => DEFAULT_TOP,
         Some(Ok(n)) if (1..=MAX_TOP).contains(&n) => n,
@@ -74,8 +81,11 @@ pub async fn top_users(State(s): State<AdminState>, _: Admin, Params(q): Params)
     };
     errors.into_result()?;
     let period = period.expect("checked");
-    let items = s.store.top_users(&period, tier.as_ref(), limit).await?;
-    Ok(json_response(StatusCode::OK, &Answer { period: Some(period.key()), tier_id: tier, items }))
+    let items = match &group {
+        Some(g) => s.store.top_members(g, &period, tier.as_ref(), limit).await?,
+        None => s.store.top_users(&period, tier.as_ref(), limit).await?,
+    };
+    Ok(json_response(StatusCode::OK, &Answer { period: Some(period.key()), tier_id: tier, group_id: group, items }))
 }
 
 #[utoipa::path(get, path = "/api/admin/quota/analytics/daily", tag = "analytics", operation_id = "dailyTotals", params(("from" = String, Query, format = Date), ("to" = String, Query, format = Date, description = "Included; at most 92 days after from."), ("tierId" = Option<TierId>, Query)), responses((status = 200, description = "Per UTC day: cost, tokens, requests, active users.", body = Answer<DayTotals>)))]
@@ -110,5 +120,5 @@ pub async fn daily(State(s): State<AdminState>, _: Admin, Params(q): Params) -> 
         .map(|d| Period::containing(Window::Daily, Utc.from_utc_datetime(&d.and_hms_opt(0, 0, 0).expect("midnight"))))
         .collect();
     let items = s.store.daily_totals(&days, tier.as_ref(), Utc::now()).await?;
-    Ok(json_response(StatusCode::OK, &Answer { period: None, tier_id: tier, items }))
+    Ok(json_response(StatusCode::OK, &Answer { period: None, tier_id: tier, group_id: None, items }))
 }

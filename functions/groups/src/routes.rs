@@ -1,4 +1,4 @@
-//! /api/admin/quota/groups[/{groupId}[/members[/{userId}]]]
+//! /api/admin/quota/groups[/{groupId}[/members[/{userId}]|/usage]]
 
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
@@ -30,6 +30,7 @@ fn documented() -> OpenApiRouter<AdminState> {
         .routes(routes!(read, update, remove))
         .routes(routes!(members))
         .routes(routes!(add_member, remove_member))
+        .routes(routes!(crate::usage::usage))
 }
 
 fn group_id(raw: &str) -> Result<GroupId, Error> {
@@ -40,7 +41,7 @@ fn user_id(raw: &str) -> Result<UserId, Error> {
     UserId::parse(raw).map_err(|e| Error::Validation(e.into()))
 }
 
-async fn stored(s: &AdminState, raw: &str) -> Result<(Group, u64), Error> {
+pub(crate) async fn stored(s: &AdminState, raw: &str) -> Result<(Group, u64), Error> {
     let id = group_id(raw)?;
     s.store.get_group(&id).await?.ok_or(Error::NotFound { entity: Entity::Group, id: raw.to_string() })
 }

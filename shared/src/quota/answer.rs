@@ -53,6 +53,18 @@ impl From<&Reservation> for ReservationSummary {
     }
 }
 
+/// One of the user's groups in an answer: its windows are among the
+/// answer's, with its `groupId`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct GroupSummary {
+    pub group_id: GroupId,
+    pub group_name: String,
+    /// `member` (named), `jwt_role:{role}`, `email_domain:{pattern}`, or
+    /// `quota_context` (a record counting toward its check's groups).
+    pub matched_by: String,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct TierSummary {
@@ -71,6 +83,9 @@ pub struct CheckAnswer {
     /// The active override that decided, when one did.
     #[serde(rename = "override", skip_serializing_if = "Option::is_none")]
     pub override_summary: Option<OverrideSummary>,
+    /// The groups whose pooled budgets were judged too (their windows carry `groupId`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub groups: Vec<GroupSummary>,
     /// True when the store could not be read and the failure mode answered.
     pub degraded: bool,
     /// What this answer judged, for the record of the same turn to pass back
@@ -129,6 +144,7 @@ impl CheckAnswer {
             matched_by: basis.answer_match(),
             tier: basis.tier.map(|t| TierSummary { tier_id: t.tier_id.clone(), tier_name: t.tier_name.clone() }),
             override_summary: basis.override_summary(),
+            groups: vec![],
             degraded: false,
             quota_context: None,
             reservation: None,
@@ -151,6 +167,16 @@ impl CheckAnswer {
             .filter_map(|m| usage.get(&m.group.group_id).map(|u| groups::decide_group(m.group, &u.total, now)))
             .collect();
         self.decision = groups::join(self.decision, decisions);
+        self.groups = groups
+            .groups
+            .iter()
+            .filter(|m| usage.contains_key(&m.group.group_id))
+            .map(|m| GroupSummary {
+                group_id: m.group.group_id.clone(),
+                group_name: m.group.group_name.clone(),
+                matched_by: m.matched_by.clone(),
+            })
+            .collect();
         self
     }
 
@@ -188,6 +214,7 @@ impl CheckAnswer {
             matched_by: MatchedBy::Unresolved,
             tier: None,
             override_summary: None,
+            groups: vec![],
             degraded: false,
             quota_context: None,
             reservation: None,

@@ -143,6 +143,7 @@ impl<S: CheckStore> Checker<S> {
             matched_by: MatchedBy::None,
             tier: None,
             override_summary: None,
+            groups: vec![],
             degraded: true,
             quota_context: None,
             reservation: None,

@@ -20,7 +20,7 @@ mod request;
 mod reserve;
 mod turns;
 
-pub use answer::{CheckAnswer, Crossing, RecordAnswer, ReservationSummary, TierSummary};
+pub use answer::{CheckAnswer, Crossing, GroupSummary, RecordAnswer, ReservationSummary, TierSummary};
 pub use checker::{Checker, USER_CACHE_CAPACITY};
 pub use context::QuotaContext;
 pub use judgement::{Judgement, judgement};

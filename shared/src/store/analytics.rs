@@ -11,7 +11,7 @@ use super::keys;
 use super::schema::{RANK_PK, USAGE_BY_COST};
 use crate::error::Error;
 use crate::model::period::Period;
-use crate::model::{Money, TierId, UserId};
+use crate::model::{GroupId, Money, TierId, UserId};
 use chrono::{DateTime, Duration, Utc};
 use serde::Serialize;
 
@@ -59,19 +59,29 @@ fn totals_from(row: &Item) -> Result<UserTotals, Error> {
     })
 }
 
+/// Which leaderboard: every user's in a period, or a group's members' in a month.
+#[derive(Clone, Copy)]
+enum Board<'a> {
+    Users(&'a Period),
+    Group(&'a GroupId, &'a Period),
+}
+
 impl DynamoStore {
     /// Every row of one leaderboard partition, highest cost first, up to
     /// `limit` (all of them when `None`), only `tier`'s when given.
     async fn leaderboard(
         &self,
-        period: &Period,
+        board: Board<'_>,
         shard: u32,
         tier: Option<&TierId>,
         limit: Option<usize>,
     ) -> Result<Vec<UserTotals>, Error> {
-        let pk = match period.window {
-            crate::model::period::Window::Monthly => keys::rank_month_pk(&period.month_key(), shard),
-            crate::model::period::Window::Daily => keys::rank_day_pk(&period.key(), shard),
+        let pk = match board {
+            Board::Users(period) => match period.window {
+                crate::model::period::Window::Monthly => keys::rank_month_pk(&period.month_key(), shard),
+                crate::model::period::Window::Daily => keys::rank_day_pk(&period.key(), shard),
+            },
+            Board::Group(group, month) => keys::group_rank_month_pk(group, &month.month_key(), shard),
         };
         let mut q = self
             .client
@@ -96,9 +106,27 @@ impl DynamoStore {
         tier: Option<&TierId>,
         limit: usize,
     ) -> Result<Vec<UserTotals>, Error> {
+        self.merged(Board::Users(period), tier, limit).await
+    }
+
+    /// The `limit` members of `group` who spent most in the UTC month
+    /// `month` (from each member's own figures in the group, which every
+    /// record of the group adds to).
+    pub async fn top_members(
+        &self,
+        group: &GroupId,
+        month: &Period,
+        tier: Option<&TierId>,
+        limit: usize,
+    ) -> Result<Vec<UserTotals>, Error> {
+        self.merged(Board::Group(group, month), tier, limit).await
+    }
+
+    /// The heads of a leaderboard's 16 shards, merged.
+    async fn merged(&self, board: Board<'_>, tier: Option<&TierId>, limit: usize) -> Result<Vec<UserTotals>, Error> {
         let mut all = Vec::new();
         for shard in 0..keys::RANK_SHARDS {
-            all.extend(self.leaderboard(period, shard, tier, Some(limit)).await?);
+            all.extend(self.leaderboard(board, shard, tier, Some(limit)).await?);
         }
         all.sort_by(|a, b| b.cost.cmp(&a.cost).then_with(|| a.user_id.cmp(&b.user_id)));
         all.truncate(limit);
@@ -148,7 +176,7 @@ impl DynamoStore {
             active_users: 0,
         };
         for shard in 0..keys::RANK_SHARDS {
-            for row in self.leaderboard(day, shard, tier, None).await? {
+            for row in self.leaderboard(Board::Users(day), shard, tier, None).await? {
                 totals.cost = totals.cost.plus(row.cost);
                 totals.input_tokens += row.input_tokens;
                 totals.output_tokens += row.output_tokens;

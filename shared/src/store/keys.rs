@@ -177,6 +177,18 @@ pub fn group_usage_pk(id: &crate::model::GroupId, row: GroupRow) -> String {
     }
 }
 
+/// A member's figures in a group for a month, on the member's own partition
+/// (the group's leaderboard reads them through the byRank index).
+pub fn member_usage_sk(id: &crate::model::GroupId, month: &str) -> String {
+    format!("{GROUP_PREFIX}{id}#{month}")
+}
+
+/// The group's month leaderboard partition of a member (16 shards, as the
+/// users' own leaderboard).
+pub fn group_rank_month_pk(id: &crate::model::GroupId, month: &str, shard: u32) -> String {
+    format!("{GROUP_PREFIX}{id}#TOPM#{month}#{shard}")
+}
+
 /// The index partition a group's events are listed in.
 pub fn group_events_pk(id: &crate::model::GroupId) -> String {
     format!("{GROUP_PREFIX}{id}")

@@ -262,14 +262,57 @@ fn group_update(table: &str, share: &GroupShare, r: &Recording<'_>, settle: bool
     update.update_expression(format!("{add_clause} SET #ttl = :ttl{remove}")).build().expect("required fields set")
 }
 
-/// The recording's updates of its groups' rows, as transaction items; the
-/// groups in `unsettled` count without settling (their hold is gone).
+/// ADDs a request to the member's own figures in a group this month (on
+/// the member's partition: no group-wide item), which the group's
+/// leaderboard partition on the byRank index ranks by cost.
+fn member_update(table: &str, group: &GroupId, r: &Recording<'_>) -> Update {
+    let (user, delta, at) = (r.user, &r.charge.delta, r.at);
+    let month = Period::containing(Window::Monthly, at);
+    let rank = keys::group_rank_month_pk(group, &month.month_key(), keys::rank_shard(user));
+    let mut sets = vec!["#u = :u", "#ttl = :ttl", "#rpk = :rpk"];
+    let mut update = Update::builder()
+        .table_name(table)
+        .set_key(Some(key(keys::user_pk(user), keys::member_usage_sk(group, &month.month_key()))))
+        .expression_attribute_names("#c", item::COST)
+        .expression_attribute_names("#i", item::INPUT_TOKENS)
+        .expression_attribute_names("#o", item::OUTPUT_TOKENS)
+        .expression_attribute_names("#r", item::REQUESTS)
+        .expression_attribute_names("#u", "userId")
+        .expression_attribute_names("#ttl", TTL)
+        .expression_attribute_names("#rpk", RANK_PK)
+        .expression_attribute_values(":c", n(delta.cost.value()))
+        .expression_attribute_values(":i", n(delta.input_tokens))
+        .expression_attribute_values(":o", n(delta.output_tokens))
+        .expression_attribute_values(":one", n(1))
+        .expression_attribute_values(":u", s(user.as_str()))
+        .expression_attribute_values(":ttl", n(epoch(month.resets_at + Duration::days(USAGE_RETENTION_DAYS))))
+        .expression_attribute_values(":rpk", s(rank));
+    if let Some(t) = r.tier {
+        sets.push("#tier = :tier");
+        update =
+            update.expression_attribute_names("#tier", "tierId").expression_attribute_values(":tier", s(t.as_str()));
+    }
+    update
+        .update_expression(format!("ADD #c :c, #i :i, #o :o, #r :one SET {}", sets.join(", ")))
+        .build()
+        .expect("required fields set")
+}
+
+/// Items a recording writes per group: the group's row and the member's figures.
+const ITEMS_PER_GROUP: usize = 2;
+
+/// The recording's updates of its groups' rows and of the member's figures
+/// in each, as transaction items (at most 2 x 10); the groups in
+/// `unsettled` count without settling (their hold is gone).
 fn group_items(table: &str, r: &Recording<'_>, unsettled: &BTreeSet<GroupId>) -> Vec<TransactWriteItem> {
     r.groups
         .iter()
-        .map(|g| {
+        .flat_map(|g| {
             let settle = g.settles && !unsettled.contains(&g.group);
-            TransactWriteItem::builder().update(group_update(table, g, r, settle)).build()
+            [
+                TransactWriteItem::builder().update(group_update(table, g, r, settle)).build(),
+                TransactWriteItem::builder().update(member_update(table, &g.group, r)).build(),
+            ]
         })
         .collect()
 }
@@ -281,7 +324,7 @@ fn unsettled_group(c: &Cancelled, r: &Recording<'_>, first: usize) -> Option<Gro
     r.groups
         .iter()
         .enumerate()
-        .find(|(i, g)| g.settles && c.condition_failed(first + i).is_some())
+        .find(|(i, g)| g.settles && c.condition_failed(first + ITEMS_PER_GROUP * i).is_some())
         .map(|(_, g)| g.group.clone())
 }
 

@@ -190,6 +190,13 @@ async fn sixteen_members_recording_at_once_leave_exact_totals_for_each_and_for_t
         let usage = store.get_usage(&UserId::parse(format!("member-{m}")).unwrap(), at(NOW)).await.unwrap();
         assert_eq!((usage.monthly.cost, usage.monthly.requests), (money("0.04"), 4));
     }
+    // The group's leaderboard: every member's own figures in the group.
+    let month = quota_shared::model::period::Period::containing(Window::Monthly, at(NOW));
+    let top = store.top_members(&chem.group_id, &month, None, 100).await.unwrap();
+    assert_eq!(top.len(), 16);
+    assert!(top.iter().all(|t| t.cost == money("0.04") && t.requests == 4));
+    let outside = store.top_members(&GroupId::parse("bio").unwrap(), &month, None, 100).await.unwrap();
+    assert!(outside.is_empty());
 }
 
 #[tokio::test]
