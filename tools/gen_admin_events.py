@@ -187,6 +187,7 @@ E = "/api/admin/quota/events"
 write("events", "list.json", event("GET", E, E, query="limit=2"))
 write("events", "list-filtered.json", event("GET", E, E, query="userId=ann&type=warning&from=2000-01-01T00:00:00Z&to=2100-01-01T00:00:00Z"))
 write("events", "list-by-tier.json", event("GET", E, E, query="tierId=staff"))
+write("events", "list-by-group.json", event("GET", E, E, query="groupId=chem&type=warning"))
 write("events", "list-csv.json", event("GET", E, E, query="format=csv&limit=10"))
 write("events", "list-bad-filters.json", event("GET", E, E, query="type=blocked&from=2026-12-01T00:00:00Z&to=2026-11-01T00:00:00Z"))
 write("events", "list-bad-time.json", event("GET", E, E, query="from=yesterday"))
@@ -198,6 +199,8 @@ DA = "/api/admin/quota/analytics/daily"
 write("events", "analytics-top-users.json", event("GET", TU, TU, query="period=2026-11&limit=2"))
 write("events", "analytics-top-users-day.json", event("GET", TU, TU, query="period=2026-11-28&tierId=staff"))
 write("events", "analytics-top-users-bad.json", event("GET", TU, TU, query="period=2026-13&limit=0"))
+write("events", "analytics-top-users-group.json", event("GET", TU, TU, query="period=2026-11&groupId=chem&limit=5"))
+write("events", "analytics-top-users-group-day.json", event("GET", TU, TU, query="period=2026-11-28&groupId=chem"))
 write("events", "analytics-daily.json", event("GET", DA, DA, query="from=2026-11-27&to=2026-11-28"))
 write("events", "analytics-daily-bad.json", event("GET", DA, DA, query="from=2026-11-28&to=2026-11-01"))
 
@@ -268,5 +271,7 @@ write("groups", "list-members.json", event("GET", G + "/chem/members", GM, query
                                            path_params={"groupId": "chem"}))
 write("groups", "remove-member.json", event("DELETE", G + "/chem/members/dana", GMU,
                                             path_params={"groupId": "chem", "userId": "dana"}))
+write("groups", "usage.json", event("GET", G + "/chem/usage", GR + "/usage", path_params={"groupId": "chem"}))
+write("groups", "usage-missing.json", event("GET", G + "/nope/usage", GR + "/usage", path_params={"groupId": "nope"}))
 write("groups", "delete.json", event("DELETE", G + "/chem", GR, path_params={"groupId": "chem"}))
 write("groups", "delete-force.json", event("DELETE", G + "/chem", GR, query="force=true", path_params={"groupId": "chem"}))

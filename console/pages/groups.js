@@ -1,13 +1,15 @@
 // Groups: shared budgets (a department, a course, a team) beside each
 // member's tier; list, create, edit (If-Match), delete (forced when named
-// members remain), and a group's named members with paging, add and remove.
-import { useState } from 'preact/hooks';
+// members remain), a group's named members with paging, add and remove, and
+// its pooled usage now with its top members this month.
+import { useEffect, useState } from 'preact/hooks';
 import { api } from '../lib/api.js';
 import { html } from '../lib/html.js';
 import { Check, ConfirmButton, Failure, Field, FormActions, LoadMore, PageTitle, Select } from '../lib/components.js';
 import { changes, present, text } from '../lib/format.js';
 import { useForm, useListing, useRowActions } from '../lib/hooks.js';
 import { LimitFields, LIMITS } from '../lib/limits.js';
+import { WindowBar } from '../lib/windows.js';
 
 const FIELDS = [
   ['groupName', 'text'], ['description', 'text'], ...LIMITS.map(([n, , k]) => [n, k]),
@@ -126,6 +128,39 @@ function Members({ group, onClose }) {
   </section>`;
 }
 
+function Usage({ group, onClose }) {
+  const [usage, setUsage] = useState(null);
+  const [top, setTop] = useState(null);
+  const [error, setError] = useState(null);
+  const id = encodeURIComponent(group.groupId);
+  useEffect(() => {
+    const month = new Date().toISOString().slice(0, 7);
+    api('GET', `/groups/${id}/usage`).then(setUsage, setError);
+    api('GET', '/analytics/top-users', { query: { period: month, groupId: group.groupId, limit: '10' } }).then(setTop, setError);
+  }, [group.groupId]);
+  return html`<section class="panel" aria-labelledby="usage-title">
+    <h2 id="usage-title">Usage of ${group.groupName}</h2>
+    <${Failure} error=${error} />
+    ${usage && html`<div class="windows">${usage.windows.map((w) => html`<${WindowBar} w=${w} soft=${group.softLimitPercentage} reservations=${[]} />`)}</div>
+      <p class="muted">${usage.monthly.requests} requests this month (UTC)${usage.enforcement === 'strict'
+        ? `; ${usage.openHolds} turns in flight hold $${usage.reserved}` : ''}.</p>`}
+    <h3>Top members this month</h3>
+    ${top && html`<table class="cards">
+      <caption class="visually-hidden">Top members this month</caption>
+      <thead><tr><th scope="col">User</th><th scope="col">Spent in the group</th><th scope="col">Requests</th></tr></thead>
+      <tbody>
+        ${top.items.map((u) => html`<tr key=${u.userId}>
+          <th scope="row" data-label="User"><a href=${`#/users?userId=${encodeURIComponent(u.userId)}`}>${u.userId}</a></th>
+          <td data-label="Spent in the group">$${u.cost}</td>
+          <td data-label="Requests">${u.requests}</td>
+        </tr>`)}
+        ${top.items.length === 0 && html`<tr><td colspan="3">Nobody spent in this group this month.</td></tr>`}
+      </tbody>
+    </table>`}
+    <button type="button" class="secondary" onClick=${onClose}>Close</button>
+  </section>`;
+}
+
 const limitsText = (g) => LIMITS.filter(([n]) => g[n] !== null && g[n] !== undefined)
   .map(([n, label]) => `${label.toLowerCase()} ${g[n]}`).join(', ');
 
@@ -133,6 +168,7 @@ export function GroupsPage() {
   const listing = useListing('/groups', {});
   const [editing, setEditing] = useState(null); // null, 'new' or a group
   const [members, setMembers] = useState(null);
+  const [usage, setUsage] = useState(null);
   const { notice, setNotice, act, failure } = useRowActions(listing, 'The group');
   const remove = (g) => act(`Group ${g.groupId} deleted.`, async () => {
     const answer = await api('GET', `/groups/${encodeURIComponent(g.groupId)}`);
@@ -140,8 +176,8 @@ export function GroupsPage() {
     return api('DELETE', `/groups/${encodeURIComponent(g.groupId)}`, { ifMatch: g.version, query: force });
   });
   return html`<${PageTitle}>Groups</${PageTitle}>
-    <p class="lead">A group is a shared budget (a department, a course, a team) beside each member's own tier.
-      Groups and their members are kept here; checks do not enforce them yet.</p>
+    <p class="lead">A group is a shared budget (a department, a course, a team) beside each member's own tier:
+      a request must fit both, and every member's spending counts toward the group.</p>
     <p role="status" class="notice">${notice}</p>
     ${editing
       ? html`<${GroupForm} key=${editing === 'new' ? 'new' : editing.groupId} group=${editing === 'new' ? null : editing}
@@ -149,6 +185,7 @@ export function GroupsPage() {
           onCancel=${() => setEditing(null)} />`
       : html`<div class="toolbar"><button type="button" onClick=${() => { setNotice(''); setMembers(null); setEditing('new'); }}>New group</button></div>`}
     ${members && html`<${Members} key=${members.groupId} group=${members} onClose=${() => setMembers(null)} />`}
+    ${usage && html`<${Usage} key=${usage.groupId} group=${usage} onClose=${() => setUsage(null)} />`}
     ${failure}
     <table class="cards">
       <caption class="visually-hidden">Groups</caption>
@@ -163,7 +200,8 @@ export function GroupsPage() {
           <td data-label="Enforcement">${g.enforcement}</td>
           <td data-label="Enabled">${g.enabled ? 'yes' : 'no'}</td>
           <td data-label="Actions" class="row-actions">
-            <button type="button" class="secondary" aria-label=${`Members of ${g.groupId}`} onClick=${() => { setEditing(null); setMembers(g); }}>Members</button>
+            <button type="button" class="secondary" aria-label=${`Usage of ${g.groupId}`} onClick=${() => { setEditing(null); setMembers(null); setUsage(g); }}>Usage</button>
+            <button type="button" class="secondary" aria-label=${`Members of ${g.groupId}`} onClick=${() => { setEditing(null); setUsage(null); setMembers(g); }}>Members</button>
             <button type="button" class="secondary" aria-label=${`Edit ${g.groupId}`} onClick=${() => { setNotice(''); setMembers(null); setEditing(g); }}>Edit</button>
             <${ConfirmButton} label="Delete" question=${`Delete group ${g.groupId} (and its named memberships)?`} onConfirm=${() => remove(g)} />
           </td>

@@ -1,13 +1,15 @@
 // The user inspector: what a check would answer for a user with these roles
 // and email, why (every cascade candidate and what became of it), each
 // window as a bar coloured at the soft limit / 90 % / 100 %, open
-// reservations and recent events. The query lives in the URL, so a link
+// reservations, the user's groups with their pooled windows, and recent
+// events. The query lives in the URL, so a link
 // from the events or overrides page opens it filled in.
 import { useEffect, useState } from 'preact/hooks';
 import { api } from '../lib/api.js';
 import { html } from '../lib/html.js';
 import { Failure, Field, PageTitle } from '../lib/components.js';
-import { dash, detail, sumMoney, when } from '../lib/format.js';
+import { dash, detail, when } from '../lib/format.js';
+import { WindowBar } from '../lib/windows.js';
 
 const OUTCOMES = {
   selected: 'Selected: this decides',
@@ -19,50 +21,6 @@ const OUTCOMES = {
   override_upcoming: 'Lost: the override has not started',
   override_expired: 'Lost: the override has ended',
 };
-
-/** ok below the soft limit, soft from it, high from 90 %, over from 100 %. */
-export function level(percentage, soft) {
-  if (percentage === null || percentage === undefined) return 'none';
-  if (percentage >= 100) return 'over';
-  if (percentage >= 90) return 'high';
-  if (percentage >= soft) return 'soft';
-  return 'ok';
-}
-
-const LEVEL_TEXT = { none: 'no limit', ok: 'below the soft limit', soft: 'past the soft limit', high: 'past 90 %', over: 'at or over the limit' };
-
-/** What open reservations hold against a window of this metric ('' when nothing). */
-function held(w, reservations) {
-  if (reservations.length === 0) return '';
-  const n = reservations.length === 1 ? '1 open reservation' : `${reservations.length} open reservations`;
-  if (w.metric === 'cost') return `$${sumMoney(reservations.map((r) => r.amount))} held by ${n}`;
-  if (w.metric === 'tokens') {
-    const tokens = reservations.reduce((sum, r) => sum + (r.tokens || 0), 0);
-    return tokens > 0 ? `${tokens} tokens held by ${n}` : '';
-  }
-  return `${reservations.length === 1 ? '1 request' : `${reservations.length} requests`} held by ${n}`;
-}
-
-function WindowBar({ w, soft, reservations }) {
-  const pct = w.percentageUsed;
-  const lvl = level(pct, soft);
-  const unit = w.metric === 'cost' ? '$' : '';
-  // A model limit's window names its entry; its holds are those against it.
-  const name = w.limitId ? `${w.period} ${w.metric} · ${w.limitId}` : `${w.period} ${w.metric}`;
-  const hold = held(w, w.limitId ? reservations.filter((r) => r.limitId === w.limitId) : reservations);
-  return html`<div class="window" data-level=${lvl}>
-    <div class="window-head"><strong>${name}</strong>
-      <span>${unit}${w.usage}${w.limit !== null ? ` of ${unit}${w.limit}` : ' (no limit)'}${pct !== null ? ` · ${pct} %` : ''}</span></div>
-    <span class="bar" role="meter" aria-label=${`${name}: ${LEVEL_TEXT[lvl]}`} aria-valuemin="0" aria-valuemax="100"
-      aria-valuenow=${pct ?? 0} aria-valuetext=${pct !== null ? `${pct} %, ${LEVEL_TEXT[lvl]}` : 'no limit'}>
-      <span class=${`fill ${lvl}`} style=${`width:${Math.min(100, pct ?? 0)}%`}></span>
-      ${soft > 0 && html`<span class="mark" style=${`left:${soft}%`} title="soft limit"></span>`}
-      <span class="mark" style="left:90%" title="90 %"></span>
-    </span>
-    <div class="muted">resets ${when(w.resetsAt)}${w.remaining !== null ? ` · ${unit}${w.remaining} left` : ''}</div>
-    ${hold && html`<div class="held">${hold}</div>`}
-  </div>`;
-}
 
 function candidateName(c) {
   if (c.overrideId) return html`override <code>${c.overrideId}</code>`;
@@ -106,7 +64,13 @@ export function InspectorPage({ params }) {
         <dt>Configuration version</dt><dd>${result.configVersion}</dd>
       </dl>
       <h3>Windows</h3>
-      <div class="windows">${(result.windows || []).map((w) => html`<${WindowBar} w=${w} soft=${soft} reservations=${result.reservations} />`)}</div>
+      <div class="windows">${(result.windows || []).filter((w) => !w.groupId).map((w) => html`<${WindowBar} w=${w} soft=${soft} reservations=${result.reservations} />`)}</div>
+      <h3>Groups</h3>
+      ${(result.groups || []).length === 0 ? html`<p class="muted">In no group.</p>` : result.groups.map((g) => html`<section class="group" aria-label=${`Group ${g.groupId}`}>
+        <h4>${g.groupName} <code>${g.groupId}</code> <span class="muted">by <code>${g.matchedBy}</code>, ${g.enforcement}${g.actionOnLimit === 'warn' ? ', warns only' : ''}</span></h4>
+        <div class="windows">${g.windows.map((w) => html`<${WindowBar} w=${w} soft=${soft} reservations=${[]} />`)}</div>
+      </section>`)}
+      ${result.groupsTruncated && html`<p class="notice">More than 10 groups match this user: only the 10 with the smallest ids apply.</p>`}
       <h3>Candidates, in cascade order</h3>
       <table class="cards">
         <caption class="visually-hidden">Every override and assignment that matched, and what became of it</caption>

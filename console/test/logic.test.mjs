@@ -3,7 +3,7 @@
 // an edit sends, and how form text becomes the API's values.
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
-import { level } from '../pages/inspector.js';
+import { level } from '../lib/windows.js';
 import { changes, fieldValue, present, sumMoney } from '../lib/format.js';
 import { claimsOf } from '../lib/auth.js';
 

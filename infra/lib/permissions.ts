@@ -13,16 +13,18 @@ export const QUOTA_READ_KEYS: Record<FunctionName, string[]> = {
   assignments: ['CONFIG', 'VERSION#*', 'ASSIGNMENT#*', 'USER#*', 'ASSIGNMENTS', 'TIER#*'],
   // The canonical item, the user's copy, and the two listing index partitions.
   overrides: ['OVERRIDE#*', 'USER#*', 'OVERRIDES', 'OVERRIDES#*'],
-  users: ['CONFIG', 'VERSION#*', 'USER#*'],
+  // The inspector also reads the user's groups' usage rows.
+  users: ['CONFIG', 'VERSION#*', 'USER#*', 'GROUP#*'],
   // The configuration (to prune replaced copies), the canonical items and the history.
   prices: ['CONFIG', 'PRICE#*', 'PRICES'],
-  // The group in the configuration and its members' partition.
+  // The group in the configuration, its members' partition and its usage rows.
   groups: ['CONFIG', 'GROUP#*'],
   // The events function reads only the events table.
   events: [],
   // The notifier reads the events table's stream, no table.
   notifier: [],
-  check: ['CONFIG', 'VERSION#*', 'USER#*'],
+  // The user's items, and the usage rows of the user's groups.
+  check: ['CONFIG', 'VERSION#*', 'USER#*', 'GROUP#*'],
 };
 export const QUOTA_WRITE_KEYS: Record<FunctionName, string[]> = {
   tiers: ['CONFIG', 'VERSION#*'],
@@ -31,7 +33,8 @@ export const QUOTA_WRITE_KEYS: Record<FunctionName, string[]> = {
   users: [],
   events: [],
   notifier: [],
-  check: ['USER#*'],
+  // The user's rows, the groups' usage rows (shards, pool holds, event flags).
+  check: ['USER#*', 'GROUP#*'],
   // Puts and deletes of its three copies; the version bumps are granted apart.
   prices: ['CONFIG', 'PRICE#*', 'PRICES'],
   // The group (and its member count), its member items, each member's copy.
@@ -51,14 +54,14 @@ export function grant(fn: FunctionName, role: lambda.Function, quota: dynamodb.T
     role.addToRolePolicy(new iam.PolicyStatement({
       actions: ['dynamodb:Query'],
       resources: [events.tableArn, `${events.tableArn}/index/*`],
-      conditions: leading(['USER#*', 'TIER#*', 'TYPE#*', 'EVENTS#*']),
+      conditions: leading(['USER#*', 'TIER#*', 'TYPE#*', 'EVENTS#*', 'GROUP#*']),
     }));
     // Analytics: the leaderboard partitions of the quota table's indexes,
     // and the settled days' totals it keeps.
     role.addToRolePolicy(new iam.PolicyStatement({
       actions: ['dynamodb:Query'],
       resources: [`${quota.tableArn}/index/*`],
-      conditions: leading(['TOPM#*', 'TOPD#*']),
+      conditions: leading(['TOPM#*', 'TOPD#*', 'GROUP#*']),
     }));
     role.addToRolePolicy(new iam.PolicyStatement({
       actions: ['dynamodb:GetItem', 'dynamodb:PutItem'],
@@ -67,7 +70,7 @@ export function grant(fn: FunctionName, role: lambda.Function, quota: dynamodb.T
     }));
     return;
   }
-  const reads = fn === 'tiers' || fn === 'overrides' || fn === 'prices' || fn === 'groups'
+  const reads = fn === 'tiers' || fn === 'overrides' || fn === 'prices'
     ? ['dynamodb:GetItem', 'dynamodb:Query']
     : ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:Query'];
   const listsByIndex = fn === 'assignments' || fn === 'overrides';

@@ -141,6 +141,7 @@ const ADMIN_ROUTES = [
   'GET /api/admin/quota/groups/{groupId}/members',
   'POST /api/admin/quota/groups/{groupId}/members/{userId}',
   'DELETE /api/admin/quota/groups/{groupId}/members/{userId}',
+  'GET /api/admin/quota/groups/{groupId}/usage',
   'GET /api/admin/quota/events',
   'GET /api/admin/quota/analytics/top-users',
   'GET /api/admin/quota/analytics/daily',
@@ -231,7 +232,8 @@ test('each function gets only the actions and partitions it uses', () => {
   const check = policyOf(dev, 'check');
   const checkWrites = check.filter((s) => actions(s).includes('dynamodb:UpdateItem'));
   assert.equal(checkWrites.length, 1);
-  assert.deepEqual(checkWrites[0].Condition, { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['USER#*'] } });
+  // Its users' rows, and their groups' usage rows (shards, pool holds, event flags): never configuration.
+  assert.deepEqual(checkWrites[0].Condition, { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['USER#*', 'GROUP#*'] } });
   assert.ok(!check.flatMap(actions).includes('dynamodb:DeleteItem'), 'the check never deletes');
   const conditionChecks = check.filter((s) => actions(s).includes('dynamodb:ConditionCheckItem'));
   assert.equal(conditionChecks.length, 1, 'strict reservations check the version and the marker');

@@ -315,7 +315,7 @@ def test_a_new_price_asks_before_a_tenfold_jump_then_quotes_it(console, api, sta
 
 
 def test_a_group_is_created_given_members_and_deleted_with_them(console, api, stack_url, unique):
-    group_id = f"chem-{unique}"
+    group_id, dana, eve = f"chem-{unique}", f"dana-{unique}", f"eve-{unique}"
     open_page(console, stack_url, "groups")
     console.get_by_role("button", name="New group").click()
     console.get_by_label("Group id").fill(group_id)
@@ -333,14 +333,28 @@ def test_a_group_is_created_given_members_and_deleted_with_them(console, api, st
     expect(row).to_contain_text("role chem-students")
     row.get_by_role("button", name=f"Members of {group_id}").click()
     members = console.get_by_role("region", name="Named members of Chemistry")
-    for user in ("dana", "eve"):
+    for user in (dana, eve):
         members.get_by_label("User id").fill(user)
         members.get_by_role("button", name="Add member").click()
         expect(members.locator("tbody tr", has_text=user)).to_be_visible()
     assert api.ok("GET", f"/groups/{group_id}")["memberCount"] == 2
-    members.locator("tbody tr", has_text="eve").get_by_role("button", name="Remove").click()
-    members.locator("tbody tr", has_text="eve").get_by_role("button", name="Yes, remove").click()
-    expect(members.locator("tbody tr", has_text="eve")).to_have_count(0)
+    members.locator("tbody tr", has_text=eve).get_by_role("button", name="Remove").click()
+    members.locator("tbody tr", has_text=eve).get_by_role("button", name="Yes, remove").click()
+    expect(members.locator("tbody tr", has_text=eve)).to_have_count(0)
+    # Dana spends: the group's pool and its top members show it.
+    api.record(dana, "12.50")
+    row.get_by_role("button", name=f"Usage of {group_id}").click()
+    usage = console.get_by_role("region", name="Usage of Chemistry")
+    expect(usage.locator(".window", has_text="monthly cost")).to_contain_text("$12.50 of $500.00")
+    expect(usage.locator("tbody tr", has_text=dana)).to_contain_text("$12.50")
+    # The inspector lists her group, matched as a named member.
+    open_page(console, stack_url, "users")
+    console.get_by_label("User id").fill(dana)
+    console.get_by_role("button", name="Inspect").click()
+    group = console.get_by_role("region", name=f"Group {group_id}")
+    expect(group).to_contain_text("member")
+    expect(group.locator(".window", has_text="monthly cost")).to_contain_text("$12.50 of $500.00")
+    open_page(console, stack_url, "groups")
     # Deleting a group with a named member is forced after the confirmation.
     row = console.locator("table:not(:has(caption:text('Named members'))) tbody tr", has_text=group_id)
     row.get_by_role("button", name="Delete").click()

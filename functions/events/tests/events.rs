@@ -5,8 +5,11 @@ use chrono::{Duration, Utc};
 use quota_shared::model::{EventType, QuotaEvent};
 use testkit::{admin_state, fixture, fixture_names, run_event};
 
-const USED: [&str; 14] = [
+const USED: [&str; 17] = [
     "analytics-top-users.json",
+    "analytics-top-users-group.json",
+    "analytics-top-users-group-day.json",
+    "list-by-group.json",
     "analytics-top-users-day.json",
     "analytics-top-users-bad.json",
     "analytics-daily.json",
@@ -36,20 +39,26 @@ async fn the_events_api_answers_every_filter_as_json_and_csv_and_refuses_bad_one
     ] {
         assert!(state.store.record_event_once(&e).await.unwrap());
     }
+    // A group's warning (cat crossed it): listed by its group.
+    let group = quota_shared::model::GroupId::parse("chem").unwrap();
+    let of_group = QuotaEvent { group_id: Some(group), ..event(EventType::Warning, "cat", "basic", 1) };
+    assert!(state.store.record_event_once(&of_group).await.unwrap());
+    assert!(!state.store.record_event_once(&of_group).await.unwrap(), "once per group and period");
     let run = |name: &'static str| {
         let router = events_fn::ROUTES.router(state.clone());
         async move { run_event(router, &fixture("events", name, &[])).await }
     };
 
+    let by_group = run("list-by-group.json").await;
+    let items = by_group.body["items"].as_array().unwrap();
+    assert_eq!(items.len(), 1, "{:?}", by_group.body);
+    assert_eq!((items[0]["userId"].as_str(), items[0]["groupId"].as_str()), (Some("cat"), Some("chem")));
+
     let first = run("list.json").await;
     assert_eq!(first.status, 200, "{:?}", first.body);
     let items = first.body["items"].as_array().unwrap();
     assert_eq!(items.len(), 2, "limit=2");
-    assert_eq!(
-        (items[0]["userId"].as_str(), items[0]["eventType"].as_str()),
-        (Some("bob"), Some("warning")),
-        "newest first"
-    );
+    assert!(items.iter().all(|i| i["eventType"] == "warning"), "the two newest: {items:?}");
     assert!(first.body["nextToken"].is_string());
 
     let filtered = run("list-filtered.json").await;
@@ -63,9 +72,9 @@ async fn the_events_api_answers_every_filter_as_json_and_csv_and_refuses_bad_one
     assert!(csv.headers["content-type"].to_str().unwrap().starts_with("text/csv"));
     let text = csv.body.as_str().unwrap();
     let lines: Vec<&str> = text.lines().collect();
-    assert_eq!(lines.len(), 4, "a header and three rows: {text}");
-    assert!(lines[0].starts_with("eventId,eventType,occurredAt,userId,tierId"));
-    assert!(lines[1].contains(",warning,") && lines[1].contains(",bob,staff,"), "{}", lines[1]);
+    assert_eq!(lines.len(), 5, "a header and four rows: {text}");
+    assert!(lines[0].starts_with("eventId,eventType,occurredAt,userId,tierId,overrideId,limitId,groupId,"));
+    assert!(text.contains(",cat,basic,,,chem,"), "the group's event names it: {text}");
 
     let mut bad = run("list-bad-filters.json").await.problem_fields(400);
     bad.sort();
@@ -91,6 +100,21 @@ async fn analytics_answer_top_users_and_daily_totals_and_refuse_bad_periods() {
     store.create_assignment(&assignment("a-d", "basic", Target::DefaultTier), &testkit::audit()).await.unwrap();
     let role = Target::JwtRole(JwtRole::parse("Staff").unwrap());
     store.create_assignment(&assignment("a-s", "staff", role), &testkit::audit()).await.unwrap();
+    // The staff are a group too: their records count toward it.
+    let chem: quota_shared::model::group::NewGroup = serde_json::from_value(
+        serde_json::json!({"groupId": "chem", "groupName": "Chemistry", "monthlyCostLimit": "500", "jwtRoles": ["Staff"]}),
+    )
+    .unwrap();
+    let chem = chem.into_group("admin", at("2026-11-01T00:00:00Z")).unwrap();
+    let change = quota_shared::model::AdminChange::new(
+        "admin",
+        "create",
+        chem.change_target(),
+        None,
+        Some(&chem),
+        at("2026-11-01T00:00:00Z"),
+    );
+    store.create_group(&chem, &change).await.unwrap();
     let c = Checker::new(
         store.clone(),
         quota_shared::rules::decide::NoMatchPolicy::Allow,
@@ -128,6 +152,17 @@ async fn analytics_answer_top_users_and_daily_totals_and_refuse_bad_periods() {
         .map(|u| (u["userId"].as_str().unwrap(), u["cost"].as_str().unwrap()))
         .collect();
     assert_eq!(users, [("bob", "3.00"), ("ann", "1.25")], "limit=2, by cost");
+    let members = run("analytics-top-users-group.json").await;
+    assert_eq!(members.status, 200, "{:?}", members.body);
+    let ranked: Vec<(&str, &str)> = members.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| (u["userId"].as_str().unwrap(), u["cost"].as_str().unwrap()))
+        .collect();
+    assert_eq!(ranked, [("ann", "1.25"), ("cat", "0.50")], "the staff, not bob");
+    assert_eq!(members.body["groupId"], "chem");
+    assert_eq!(run("analytics-top-users-group-day.json").await.problem_fields(400), ["period"]);
     let day = run("analytics-top-users-day.json").await;
     assert_eq!(day.body["items"].as_array().unwrap().len(), 1, "{:?}", day.body);
     assert_eq!(

@@ -2,7 +2,9 @@
 
 use testkit::{admin_state, fixture, fixture_names, run_event};
 
-const USED: [&str; 14] = [
+const USED: [&str; 16] = [
+    "usage.json",
+    "usage-missing.json",
     "create.json",
     "create-invalid.json",
     "create-not-admin.json",
@@ -60,6 +62,18 @@ async fn a_group_from_creation_through_its_members_to_deletion() {
     let listed = run("list-members.json").await;
     assert_eq!(listed.body["items"][0]["userId"], "dana");
     assert_eq!(run("get.json").await.body["memberCount"], 1);
+    // Dana spends; the group's pool shows it.
+    let checker = testkit::checker(state.store.clone(), quota_shared::config::FailureMode::Open);
+    let mut spent = testkit::record_request("dana", "r-dana-1", "1.50");
+    spent.subject.user_id = quota_shared::model::UserId::parse("dana").unwrap();
+    checker.record(&spent, chrono::Utc::now()).await.unwrap();
+    let usage = run("usage.json").await;
+    assert_eq!(usage.status, 200, "{:?}", usage.body);
+    assert_eq!((usage.body["groupId"].as_str(), usage.body["monthly"]["cost"].as_str()), (Some("chem"), Some("1.50")));
+    let monthly = usage.body["windows"].as_array().unwrap().iter().find(|w| w["period"] == "monthly").unwrap().clone();
+    assert_eq!((monthly["limit"].as_str(), monthly["remaining"].as_str()), (Some("500.00"), Some("498.50")));
+    assert_eq!(monthly["groupId"], "chem");
+    run("usage-missing.json").await.problem_fields(404);
 
     // With a named member the group goes only when forced.
     run("delete.json").await.problem_fields(409);
