@@ -3,10 +3,9 @@
 //! period behind a flag on the user's usage row (a group's: its pool row).
 
 use super::dynamo::DynamoStore;
-use super::item::{self, epoch, key, n, s, usage_key};
+use super::item::{self, epoch, key, s, usage_key};
 use super::keys;
 use super::schema::TTL;
-use super::usage::USAGE_RETENTION_DAYS;
 use crate::error::Error;
 use crate::model::period::{Period, Window};
 use crate::model::{AdminChange, QuotaEvent};
@@ -60,7 +59,7 @@ impl DynamoStore {
             .set_key(Some(flagged))
             .update_expression("SET #flag = :id, #ttl = if_not_exists(#ttl, :ttl)")
             .expression_attribute_names("#ttl", TTL)
-            .expression_attribute_values(":ttl", n(epoch(month.resets_at + Duration::days(USAGE_RETENTION_DAYS))))
+            .expression_attribute_values(":ttl", item::usage_expiry(&month))
             .condition_expression("attribute_not_exists(#flag)")
             .expression_attribute_names("#flag", item::event_flag(event))
             .expression_attribute_values(":id", s(event.event_id.as_str()))

@@ -4,19 +4,19 @@
 //! checks that the request was not recorded already.
 
 use super::dynamo::{ALL_OLD, DynamoStore};
+use super::item::usage_key;
 use super::item::{self, key, n};
-use super::item::{epoch, usage_key};
 use super::keys;
 use super::keys::GroupRow;
 use super::schema::TTL;
-use super::usage::{Adds, USAGE_RETENTION_DAYS};
+use super::usage::Adds;
 use crate::error::Error;
 use crate::model::period::{Period, Window};
 use crate::model::{GroupId, LimitId, Metric, Reservation, UserId};
 use crate::quota::port::{ReleaseOutcome, ReserveOutcome, ReservePlan};
 use crate::rules::reserve::{MAX_OPEN_RESERVATIONS, MAX_POOL_HOLDS, PoolPlan};
 use aws_sdk_dynamodb::types::{ConditionCheck, TransactWriteItem, Update};
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Utc};
 
 /// The attribute a counter of `window` and `metric` is kept in, on a row
 /// of `today`'s month (a model limit's when `limit` is set).
@@ -53,7 +53,7 @@ fn pool_hold_update(table: &str, user: &UserId, r: &Reservation, plan: &PoolPlan
         .expression_attribute_names("#h", item::hold_attr(user, &r.request_id))
         .expression_attribute_values(":h", item::reservation_value(&held))
         .expression_attribute_names("#ttl", TTL)
-        .expression_attribute_values(":ttl", n(epoch(month.resets_at + Duration::days(USAGE_RETENTION_DAYS))));
+        .expression_attribute_values(":ttl", item::usage_expiry(&month));
     let mut conditions = match &plan.replaces {
         None => vec!["attribute_not_exists(#h)".to_string()],
         Some(old) => {
@@ -116,7 +116,7 @@ impl DynamoStore {
             .expression_attribute_names("#rsv", item::reservation_attr(&r.request_id))
             .expression_attribute_values(":rsv", item::reservation_value(r))
             .expression_attribute_names("#ttl", TTL)
-            .expression_attribute_values(":ttl", n(epoch(month.resets_at + Duration::days(USAGE_RETENTION_DAYS))));
+            .expression_attribute_values(":ttl", item::usage_expiry(&month));
         // A new hold, or this request's own lapsed one, replaced as it was read
         // (a retried check): its release and the new hold are one SET.
         let mut conditions = match plan.replaces {

@@ -23,8 +23,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 /// Idempotency markers outlive any sane client retry by far.
 pub const REQUEST_MARKER_DAYS: i64 = 7;
-/// Month rows (which hold the days too) stay for a year of reporting.
-pub const USAGE_RETENTION_DAYS: i64 = 400;
+pub use super::item::USAGE_RETENTION_DAYS;
 
 /// Names the call that wrote a marker. When the SDK retries a transaction
 /// whose first attempt did commit (a timeout on the way back), the retry finds
@@ -191,7 +190,7 @@ fn usage_update(table: &str, r: &Recording<'_>, events: &[QuotaEvent]) -> (Updat
     let update = update
         .update_expression(format!("{add_clause} SET {}{remove}", sets.join(", ")))
         .expression_attribute_names("#ttl", TTL)
-        .expression_attribute_values(":ttl", n(epoch(month.resets_at + Duration::days(USAGE_RETENTION_DAYS))));
+        .expression_attribute_values(":ttl", item::usage_expiry(&month));
     (update, conditions)
 }
 
@@ -249,7 +248,7 @@ fn group_update(table: &str, share: &GroupShare, r: &Recording<'_>, settle: bool
         .table_name(table)
         .set_key(Some(key(keys::group_usage_pk(&share.group, row), keys::usage_sk(&month))))
         .expression_attribute_names("#ttl", TTL)
-        .expression_attribute_values(":ttl", n(epoch(month.resets_at + Duration::days(USAGE_RETENTION_DAYS))));
+        .expression_attribute_values(":ttl", item::usage_expiry(&month));
     let held = r.settles.filter(|_| settle && share.strict);
     if let Some(held) = held {
         adds.pool_release(&Reservation { limit: None, groups: vec![], ..held.clone() });
@@ -285,7 +284,7 @@ fn member_update(table: &str, group: &GroupId, r: &Recording<'_>) -> Update {
         .expression_attribute_values(":o", n(delta.output_tokens))
         .expression_attribute_values(":one", n(1))
         .expression_attribute_values(":u", s(user.as_str()))
-        .expression_attribute_values(":ttl", n(epoch(month.resets_at + Duration::days(USAGE_RETENTION_DAYS))))
+        .expression_attribute_values(":ttl", item::usage_expiry(&month))
         .expression_attribute_values(":rpk", s(rank));
     if let Some(t) = r.tier {
         sets.push("#tier = :tier");

@@ -13,6 +13,14 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use chrono::{DateTime, Utc};
 use std::collections::{BTreeMap, BTreeSet};
 
+/// Month rows (which hold the days too) stay for a year of reporting.
+pub const USAGE_RETENTION_DAYS: i64 = 400;
+
+/// The TTL of a month's usage row (a user's, a group's): a year after the month.
+pub fn usage_expiry(month: &Period) -> AttributeValue {
+    n(super::attr::epoch(month.resets_at + chrono::Duration::days(USAGE_RETENTION_DAYS)))
+}
+
 /// The key of a user's usage row for the month containing `at`.
 pub fn usage_key(user: &UserId, at: DateTime<Utc>) -> Item {
     key(keys::user_pk(user), keys::usage_sk(&Period::containing(Window::Monthly, at)))
