@@ -8,6 +8,8 @@ export interface WindowStatus {
   period: 'daily' | 'monthly';
   metric: 'cost' | 'tokens' | 'requests';
   limitId?: string;
+  /** The group whose pooled budget this window is (absent: the user's own). */
+  groupId?: string;
   /** Money (a string) for cost, a whole number for tokens and requests. */
   usage: string | number | null;
   limit: string | number | null;
@@ -26,8 +28,9 @@ export interface ReservationSummary {
 }
 
 export interface BlockedBy {
-  scope: 'user' | 'model';
+  scope: 'user' | 'model' | 'group';
   limitId?: string;
+  groupId?: string;
   period: 'daily' | 'monthly';
   metric: 'cost' | 'tokens' | 'requests';
 }
@@ -43,11 +46,20 @@ export interface CheckAnswer {
   matchedBy: string;
   tier: { tierId: string; tierName: string } | null;
   override?: { overrideId: string; overrideType: 'custom_limit' | 'unlimited'; validUntil: string };
+  /** The user's groups judged too (their windows carry `groupId`). */
+  groups?: GroupSummary[];
   degraded: boolean;
   quotaContext?: string;
   reservation?: ReservationSummary;
   requestId?: string;
   retryAfterSeconds?: number;
+}
+
+export interface GroupSummary {
+  groupId: string;
+  groupName: string;
+  /** `member`, `jwt_role:…`, `email_domain:…` or `quota_context`. */
+  matchedBy: string;
 }
 
 export interface Pricing {
@@ -66,7 +78,13 @@ export interface RecordAnswer extends Omit<CheckAnswer, 'requestId'> {
   requestId: string;
   duplicate: boolean;
   judged: boolean;
-  crossed: { period: 'daily' | 'monthly'; metric: 'cost' | 'tokens' | 'requests'; threshold: string; limitId?: string }[];
+  crossed: {
+    period: 'daily' | 'monthly';
+    metric: 'cost' | 'tokens' | 'requests';
+    threshold: string;
+    limitId?: string;
+    groupId?: string;
+  }[];
   cost: Money;
   costSource: 'price' | 'client';
   pricing?: Pricing;

@@ -2,7 +2,9 @@
 // openapi.json's schemas (`npm test` generates test/openapi.d.ts first), so a
 // field the service adds, renames or drops fails the client's build.
 import type { components } from './openapi.js';
-import type { CheckAnswer, Pricing, RecordAnswer, ReleaseAnswer, WindowStatus, ReservationSummary, BlockedBy } from '../src/types.js';
+import type {
+  BlockedBy, CheckAnswer, GroupSummary, Pricing, RecordAnswer, ReleaseAnswer, ReservationSummary, WindowStatus,
+} from '../src/types.js';
 
 type S = components['schemas'];
 type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
@@ -12,6 +14,8 @@ const check = <T extends true>(_: T) => _;
 check<SameFields<WindowStatus, S['WindowStatus']>>(true);
 check<SameFields<ReservationSummary, S['ReservationSummary']>>(true);
 check<SameFields<BlockedBy, S['BlockedBy']>>(true);
+check<SameFields<GroupSummary, S['GroupSummary']>>(true);
+check<SameFields<RecordAnswer['crossed'][number], S['Crossing']>>(true);
 check<SameFields<Pricing, S['Pricing']>>(true);
 check<SameFields<ReleaseAnswer, S['ReleaseAnswer']>>(true);
 check<SameFields<CheckAnswer, S['CheckAnswer']>>(true);

@@ -14,11 +14,11 @@ from .aio import AsyncQuotaClient, AsyncTurn
 from .client import QuotaClient, Turn
 from .errors import IdempotencyConflict, InvalidRequest, ProblemError, QuotaError, QuotaUnavailable, UnpricedModel
 from .transport import HttpTransport, LambdaTransport, Reply, Transport, TransportFailure
-from .types import BlockedBy, CheckAnswer, Pricing, RecordAnswer, ReleaseAnswer, Reservation, Window
+from .types import BlockedBy, CheckAnswer, GroupSummary, Pricing, RecordAnswer, ReleaseAnswer, Reservation, Window
 
 __all__ = [
     "AsyncQuotaClient", "AsyncTurn", "QuotaClient", "Turn",
     "IdempotencyConflict", "InvalidRequest", "ProblemError", "QuotaError", "QuotaUnavailable", "UnpricedModel",
     "HttpTransport", "LambdaTransport", "Reply", "Transport", "TransportFailure",
-    "BlockedBy", "CheckAnswer", "Pricing", "RecordAnswer", "ReleaseAnswer", "Reservation", "Window",
+    "BlockedBy", "CheckAnswer", "GroupSummary", "Pricing", "RecordAnswer", "ReleaseAnswer", "Reservation", "Window",
 ]

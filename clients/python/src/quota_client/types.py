@@ -107,6 +107,19 @@ class BlockedBy:
 
 
 @dataclass(frozen=True)
+class GroupSummary:
+    """One of the user's groups judged too (its windows carry its group_id)."""
+
+    group_id: str
+    group_name: str
+    matched_by: str
+
+    @classmethod
+    def from_json(cls, g: dict) -> "GroupSummary":
+        return cls(g["groupId"], g["groupName"], g["matchedBy"])
+
+
+@dataclass(frozen=True)
 class CheckAnswer:
     allowed: bool
     decision: str
@@ -121,6 +134,7 @@ class CheckAnswer:
     blocked_by: Optional[BlockedBy]
     suggested_model: Optional[str]
     raw: dict = field(repr=False, compare=False)
+    groups: tuple = ()
 
     @classmethod
     def from_json(cls, a: dict) -> "CheckAnswer":
@@ -139,6 +153,7 @@ class CheckAnswer:
             blocked_by=BlockedBy.from_json(a["blockedBy"]) if a.get("blockedBy") else None,
             suggested_model=a.get("suggestedModel"),
             raw=a,
+            groups=tuple(GroupSummary.from_json(g) for g in a.get("groups", [])),
         )
 
 
