@@ -11,6 +11,7 @@
 
 mod bursts;
 mod emulator;
+mod groups;
 mod own_cost;
 mod release;
 mod requests;
@@ -18,6 +19,7 @@ mod stub;
 
 use bursts::{records_at_once, strict_versus_standard};
 use emulator::throughput_against_emulator;
+use groups::{group_requests, records_on_one_group};
 use own_cost::own_cost_with_stub;
 use release::release_binary;
 use requests::requests_per_operation;
@@ -60,14 +62,18 @@ fn main() {
         println!("# check function bench ({})\n", env!("CARGO_PKG_NAME"));
         if part == "requests" {
             requests_per_operation().await;
+            group_requests().await;
             records_at_once().await;
             strict_versus_standard().await;
+            records_on_one_group().await;
             return;
         }
         if !only_stub {
             requests_per_operation().await;
+            group_requests().await;
             records_at_once().await;
             strict_versus_standard().await;
+            records_on_one_group().await;
             throughput_against_emulator().await;
         }
         own_cost_with_stub().await;

@@ -2,7 +2,7 @@
 
 use super::*;
 
-fn row(name: &str, counts: &BTreeMap<String, u64>) {
+pub(crate) fn row(name: &str, counts: &BTreeMap<String, u64>) {
     let get = |k: &str| counts.get(k).copied().unwrap_or(0);
     let total: u64 = counts.values().sum();
     println!(
