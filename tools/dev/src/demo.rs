@@ -80,6 +80,30 @@ pub async fn seed(store: &DynamoStore, config: &Config) -> Result<(), Error> {
             store.create_price(&p, &[], &change).await?;
         }
     }
+    // Groups: the faculty share a pool (by role); bob is a named member of a lab.
+    if existing.groups.is_empty() {
+        let groups = [
+            r#"{"groupId":"faculty-pool","groupName":"Faculty pool","monthlyCostLimit":"200","jwtRoles":["Faculty"]}"#,
+            r#"{"groupId":"lab","groupName":"Robotics lab","dailyCostLimit":"5","monthlyCostLimit":"40"}"#,
+        ];
+        for json in groups {
+            let g = serde_json_from::<quota_shared::model::group::NewGroup>(json).into_group(ACTOR, now)?;
+            let change = AdminChange::new(ACTOR, "create", g.change_target(), None, Some(&g), now);
+            match store.create_group(&g, &change).await {
+                Ok(()) | Err(Error::Conflict(_)) => {}
+                Err(e) => return Err(e),
+            }
+        }
+        if let Some((lab, _)) = store.get_group(&quota_shared::model::GroupId::parse("lab").expect("valid")).await? {
+            let bob = UserId::parse("bob").expect("valid");
+            let member = quota_shared::model::group::Group::member_target(&lab.group_id, &bob);
+            let change = AdminChange::new(ACTOR, "add_member", member, None, Some(&lab), now);
+            match store.add_member(&lab, &bob, ACTOR, now, &change).await {
+                Ok(()) | Err(Error::Conflict(_)) => {}
+                Err(e) => return Err(e),
+            }
+        }
+    }
     // bob is near his daily limit, carol over it.
     // Request ids carry the day, so a restart the same day adds nothing and
     // a run on a later day shows the same picture.

@@ -2,4 +2,5 @@
 
 mod containers;
 mod contract;
+mod groups;
 mod http_limits;
