@@ -64,7 +64,7 @@ export function InspectorPage({ params }) {
         <dt>Configuration version</dt><dd>${result.configVersion}</dd>
       </dl>
       <h3>Windows</h3>
-      <div class="windows">${(result.windows || []).filter((w) => !w.groupId).map((w) => html`<${WindowBar} w=${w} soft=${soft} reservations=${result.reservations} />`)}</div>
+      <div class="windows own">${(result.windows || []).filter((w) => !w.groupId).map((w) => html`<${WindowBar} w=${w} soft=${soft} reservations=${result.reservations} />`)}</div>
       <h3>Groups</h3>
       ${(result.groups || []).length === 0 ? html`<p class="muted">In no group.</p>` : result.groups.map((g) => html`<section class="group" aria-label=${`Group ${g.groupId}`}>
         <h4>${g.groupName} <code>${g.groupId}</code> <span class="muted">by <code>${g.matchedBy}</code>, ${g.enforcement}${g.actionOnLimit === 'warn' ? ', warns only' : ''}</span></h4>

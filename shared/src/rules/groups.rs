@@ -67,9 +67,11 @@ pub fn memberships<'c>(
 }
 
 /// A group's decision on its pooled usage: a tier's decision on the
-/// group's limits, its windows and block naming the group.
+/// group's limits, its windows (the limited ones: a group's unlimited
+/// window says nothing) and block naming the group.
 pub fn decide_group(group: &Group, usage: &UsageSnapshot, now: DateTime<Utc>) -> Decision {
     let mut d = decide::decide(&group.rules(), usage, ModelScope::Unnamed, now);
+    d.windows.retain(|w| w.limit.is_some());
     for w in &mut d.windows {
         w.group_id = Some(group.group_id.clone());
     }
@@ -236,7 +238,7 @@ mod tests {
         let by = joined.blocked_by.clone().unwrap();
         assert_eq!((by.scope, by.group_id.unwrap().as_str(), by.period), (Scope::Group, "chem", Window::Monthly));
         assert!(joined.message.starts_with("Group CHEM (chem): Monthly limit of 500"), "{}", joined.message);
-        assert_eq!(joined.windows.len(), 4, "the user's two and the group's two");
+        assert_eq!(joined.windows.len(), 3, "the user's two and the group's limited one");
         assert_eq!(joined.windows[2].group_id.as_ref().map(GroupId::as_str), Some("chem"));
         // At 499.99 of 500 (a cent below) the group warns at 90 and allows.
         let warned = join(user.clone(), vec![decide_group(&chem, &spent("0", "499.99"), now)]);

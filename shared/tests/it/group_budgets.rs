@@ -94,7 +94,7 @@ async fn a_spent_pool_blocks_every_member_though_each_has_room_of_their_own() {
     let first = c.check(&check("ann", &["chem"]), at(NOW)).await.unwrap();
     assert!(first.decision.allowed);
     let windows: Vec<_> = first.decision.windows.iter().filter(|w| w.group_id.is_some()).collect();
-    assert_eq!(windows.len(), 2, "the group's daily and monthly cost beside the user's");
+    assert_eq!(windows.len(), 1, "the group's limited window (monthly cost) beside the user's");
     let context = first.quota_context.clone().unwrap();
     assert_eq!(
         QuotaContext::decode(&context, &UserId::parse("ann").unwrap()).unwrap().groups,
