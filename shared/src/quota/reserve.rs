@@ -193,12 +193,7 @@ impl<S: CheckStore> Checker<S> {
                     }
                     let misfits = plan.misfits(usage);
                     if !misfits.is_empty() {
-                        self.users.put(user.clone(), UserEntry { day: today.clone(), view: view.clone() });
-                        let outcome = self.refuse(&basis, &groups, &view, request, now, &misfits, "");
-                        if outcome.decision.retry_at.is_none() {
-                            self.note_block(&basis, &outcome.decision, &view, request, now).await;
-                        }
-                        return Ok(outcome);
+                        return Ok(self.refused(&basis, &groups, &view, request, now, &misfits).await);
                     }
                     // It fits the pool as it is now (a hold settled or expired): again.
                 }
@@ -220,18 +215,34 @@ impl<S: CheckStore> Checker<S> {
                         None => vec![],
                     };
                     if !misfits.is_empty() {
-                        self.users.put(user.clone(), UserEntry { day: today.clone(), view: view.clone() });
-                        let outcome = self.refuse(&basis, &groups, &view, request, now, &misfits, "");
-                        if outcome.decision.retry_at.is_none() {
-                            self.note_block(&basis, &outcome.decision, &view, request, now).await;
-                        }
-                        return Ok(outcome);
+                        return Ok(self.refused(&basis, &groups, &view, request, now, &misfits).await);
                     }
                     // It fits the row as it is now (a reservation settled or expired): again.
                 }
             }
         }
         Err(Error::Unavailable("the reservation kept racing other writes; retry".into()))
+    }
+
+    /// A refusal read from the store (the row or pool as it is now): the
+    /// view is kept, and a block that is not only waiting for holds to end
+    /// is stored as an event once per window.
+    async fn refused(
+        &self,
+        basis: &Basis<'_>,
+        groups: &Memberships<'_>,
+        view: &UserView,
+        request: &CheckRequest,
+        now: DateTime<Utc>,
+        misfits: &[Bound],
+    ) -> CheckAnswer {
+        let today = Period::containing(Window::Daily, now).key();
+        self.users.put(request.subject.user_id.clone(), UserEntry { day: today, view: view.clone() });
+        let outcome = self.refuse(basis, groups, view, request, now, misfits, "");
+        if outcome.decision.retry_at.is_none() {
+            self.note_block(basis, &outcome.decision, view, request, now).await;
+        }
+        outcome
     }
 
     /// An allowed answer, holding `held` if any.

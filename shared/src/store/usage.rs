@@ -93,6 +93,19 @@ impl Adds {
         self.add(item::OPEN_RESERVATIONS.to_string(), Decimal::ONE);
     }
 
+    /// Adds one request's figures to the month's totals and `day`'s.
+    pub(super) fn request(&mut self, delta: &UsageDelta, day: &Period) {
+        for (attr, value) in [
+            (item::COST, delta.cost.value()),
+            (item::INPUT_TOKENS, Decimal::from(delta.input_tokens)),
+            (item::OUTPUT_TOKENS, Decimal::from(delta.output_tokens)),
+            (item::REQUESTS, Decimal::ONE),
+        ] {
+            self.add(attr.to_string(), value);
+            self.add(item::day_attr(day, attr), value);
+        }
+    }
+
     /// Holds a member's reservation on a strict group's pool row.
     pub(super) fn pool_hold(&mut self, r: &Reservation) {
         self.committed(Some(&r.day), r.cost.value(), Decimal::from(r.tokens), Decimal::ONE);
@@ -127,15 +140,7 @@ fn usage_update(table: &str, r: &Recording<'_>, events: &[QuotaEvent]) -> (Updat
     let month = Period::containing(Window::Monthly, at);
     let day = Period::containing(Window::Daily, at);
     let mut adds = Adds::default();
-    for (attr, value) in [
-        (item::COST, delta.cost.value()),
-        (item::INPUT_TOKENS, Decimal::from(delta.input_tokens)),
-        (item::OUTPUT_TOKENS, Decimal::from(delta.output_tokens)),
-        (item::REQUESTS, Decimal::ONE),
-    ] {
-        adds.add(attr.to_string(), value);
-        adds.add(item::day_attr(&day, attr), value);
-    }
+    adds.request(delta, &day);
     let tokens = Decimal::from(delta.input_tokens + delta.output_tokens);
     // The model limits whose models this is (at most MAX_MODEL_LIMITS).
     for limit in r.model_limits {
@@ -232,15 +237,7 @@ fn group_update(table: &str, share: &GroupShare, r: &Recording<'_>, settle: bool
     let month = Period::containing(Window::Monthly, at);
     let day = Period::containing(Window::Daily, at);
     let mut adds = Adds::default();
-    for (attr, value) in [
-        (item::COST, delta.cost.value()),
-        (item::INPUT_TOKENS, Decimal::from(delta.input_tokens)),
-        (item::OUTPUT_TOKENS, Decimal::from(delta.output_tokens)),
-        (item::REQUESTS, Decimal::ONE),
-    ] {
-        adds.add(attr.to_string(), value);
-        adds.add(item::day_attr(&day, attr), value);
-    }
+    adds.request(delta, &day);
     let tokens = Decimal::from(delta.input_tokens + delta.output_tokens);
     adds.committed(Some(&day.key()), delta.cost.value(), tokens, Decimal::ONE);
     let row = if share.strict { GroupRow::Pool } else { GroupRow::for_request(r.request) };
@@ -265,36 +262,13 @@ fn group_update(table: &str, share: &GroupShare, r: &Recording<'_>, settle: bool
 /// the member's partition: no group-wide item), which the group's
 /// leaderboard partition on the byRank index ranks by cost.
 fn member_update(table: &str, group: &GroupId, r: &Recording<'_>) -> Update {
-    let (user, delta, at) = (r.user, &r.charge.delta, r.at);
-    let month = Period::containing(Window::Monthly, at);
-    let rank = keys::group_rank_month_pk(group, &month.month_key(), keys::rank_shard(user));
-    let mut sets = vec!["#u = :u", "#ttl = :ttl", "#rpk = :rpk"];
-    let mut update = Update::builder()
-        .table_name(table)
-        .set_key(Some(key(keys::user_pk(user), keys::member_usage_sk(group, &month.month_key()))))
-        .expression_attribute_names("#c", item::COST)
-        .expression_attribute_names("#i", item::INPUT_TOKENS)
-        .expression_attribute_names("#o", item::OUTPUT_TOKENS)
-        .expression_attribute_names("#r", item::REQUESTS)
-        .expression_attribute_names("#u", "userId")
-        .expression_attribute_names("#ttl", TTL)
-        .expression_attribute_names("#rpk", RANK_PK)
-        .expression_attribute_values(":c", n(delta.cost.value()))
-        .expression_attribute_values(":i", n(delta.input_tokens))
-        .expression_attribute_values(":o", n(delta.output_tokens))
-        .expression_attribute_values(":one", n(1))
-        .expression_attribute_values(":u", s(user.as_str()))
-        .expression_attribute_values(":ttl", item::usage_expiry(&month))
-        .expression_attribute_values(":rpk", s(rank));
-    if let Some(t) = r.tier {
-        sets.push("#tier = :tier");
-        update =
-            update.expression_attribute_names("#tier", "tierId").expression_attribute_values(":tier", s(t.as_str()));
-    }
-    update
-        .update_expression(format!("ADD #c :c, #i :i, #o :o, #r :one SET {}", sets.join(", ")))
-        .build()
-        .expect("required fields set")
+    let month = Period::containing(Window::Monthly, r.at);
+    let row = RankedRow {
+        key: key(keys::user_pk(r.user), keys::member_usage_sk(group, &month.month_key())),
+        rank: keys::group_rank_month_pk(group, &month.month_key(), keys::rank_shard(r.user)),
+        expiry: item::usage_expiry(&month),
+    };
+    row.update(table, r.user, &r.charge.delta, r.tier)
 }
 
 /// Items a recording writes per group: the group's row and the member's figures.
@@ -331,33 +305,55 @@ fn unsettled_group(c: &Cancelled, r: &Recording<'_>, first: usize) -> Option<Gro
 /// these rows; the byRank index ranks them by their cost).
 fn user_day_update(user: &UserId, delta: &UsageDelta, at: DateTime<Utc>, tier: Option<&TierId>, table: &str) -> Update {
     let day = Period::containing(Window::Daily, at);
-    let mut update = Update::builder()
-        .table_name(table)
-        .set_key(Some(key(keys::user_pk(user), keys::user_day_sk(&day))))
-        .expression_attribute_names("#c", item::COST)
-        .expression_attribute_names("#i", item::INPUT_TOKENS)
-        .expression_attribute_names("#o", item::OUTPUT_TOKENS)
-        .expression_attribute_names("#r", item::REQUESTS)
-        .expression_attribute_names("#u", "userId")
-        .expression_attribute_names("#ttl", TTL)
-        .expression_attribute_values(":c", n(delta.cost.value()))
-        .expression_attribute_values(":i", n(delta.input_tokens))
-        .expression_attribute_values(":o", n(delta.output_tokens))
-        .expression_attribute_values(":one", n(1))
-        .expression_attribute_values(":u", s(user.as_str()))
-        .expression_attribute_values(":ttl", n(epoch(day.resets_at + Duration::days(USAGE_RETENTION_DAYS))))
-        .expression_attribute_names("#rpk", RANK_PK)
-        .expression_attribute_values(":rpk", s(keys::rank_day_pk(&day.key(), keys::rank_shard(user))));
-    let mut sets = vec!["#u = :u", "#ttl = :ttl", "#rpk = :rpk"];
-    if let Some(t) = tier {
-        sets.push("#tier = :tier");
-        update =
-            update.expression_attribute_names("#tier", "tierId").expression_attribute_values(":tier", s(t.as_str()));
+    let row = RankedRow {
+        key: key(keys::user_pk(user), keys::user_day_sk(&day)),
+        rank: keys::rank_day_pk(&day.key(), keys::rank_shard(user)),
+        expiry: n(epoch(day.resets_at + Duration::days(USAGE_RETENTION_DAYS))),
+    };
+    row.update(table, user, delta, tier)
+}
+
+/// A user's figures on a leaderboard (a day's, or a month's in a group):
+/// its key, its partition on the byRank index and its expiry.
+struct RankedRow {
+    key: Item,
+    rank: String,
+    expiry: aws_sdk_dynamodb::types::AttributeValue,
+}
+
+impl RankedRow {
+    /// ADDs one request's figures, and names the user, the tier and the
+    /// leaderboard partition.
+    fn update(self, table: &str, user: &UserId, delta: &UsageDelta, tier: Option<&TierId>) -> Update {
+        let mut update = Update::builder()
+            .table_name(table)
+            .set_key(Some(self.key))
+            .expression_attribute_names("#c", item::COST)
+            .expression_attribute_names("#i", item::INPUT_TOKENS)
+            .expression_attribute_names("#o", item::OUTPUT_TOKENS)
+            .expression_attribute_names("#r", item::REQUESTS)
+            .expression_attribute_names("#u", "userId")
+            .expression_attribute_names("#ttl", TTL)
+            .expression_attribute_names("#rpk", RANK_PK)
+            .expression_attribute_values(":c", n(delta.cost.value()))
+            .expression_attribute_values(":i", n(delta.input_tokens))
+            .expression_attribute_values(":o", n(delta.output_tokens))
+            .expression_attribute_values(":one", n(1))
+            .expression_attribute_values(":u", s(user.as_str()))
+            .expression_attribute_values(":ttl", self.expiry)
+            .expression_attribute_values(":rpk", s(self.rank));
+        let mut sets = vec!["#u = :u", "#ttl = :ttl", "#rpk = :rpk"];
+        if let Some(t) = tier {
+            sets.push("#tier = :tier");
+            update = update
+                .expression_attribute_names("#tier", "tierId")
+                .expression_attribute_values(":tier", s(t.as_str()));
+        }
+        update
+            .update_expression(format!("ADD #c :c, #i :i, #o :o, #r :one SET {}", sets.join(", ")))
+            .build()
+            .expect("required fields set")
     }
-    update
-        .update_expression(format!("ADD #c :c, #i :i, #o :o, #r :one SET {}", sets.join(", ")))
-        .build()
-        .expect("required fields set")
 }
 
 /// The idempotency marker: what the request added and, when known, the
