@@ -30,6 +30,8 @@ pub enum Counter {
     Reservations,
     /// A reservation was released before its record (no dimensions).
     Releases,
+    /// A shadow policy's outcome differed and was stored (Kind).
+    ShadowOutcomes,
 }
 
 impl Counter {
@@ -43,6 +45,7 @@ impl Counter {
             Counter::ConfigItemsSkipped => "ConfigItemsSkipped",
             Counter::Reservations => "Reservations",
             Counter::Releases => "Releases",
+            Counter::ShadowOutcomes => "ShadowOutcomes",
         }
     }
 }

@@ -32,6 +32,8 @@ pub fn detail_type(kind: EventType) -> &'static str {
         EventType::Block => "Quota Blocked",
         EventType::OverrideApplied => "Quota Override Applied",
         EventType::AdminChange => "Quota Admin Change",
+        EventType::ShadowBlock => "Quota Shadow Blocked",
+        EventType::ShadowWarning => "Quota Shadow Warning",
     }
 }
 

@@ -32,6 +32,7 @@ pub fn tier(id: &str, monthly: &str, daily: &str) -> Tier {
         default_reservation: None,
         reservation_ttl_seconds: crate::model::DEFAULT_RESERVATION_TTL_SECONDS,
         model_limits: vec![],
+        shadow: None,
         audit: Audit::new("test", at("2026-01-01T00:00:00Z")),
     }
 }

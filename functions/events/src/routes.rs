@@ -233,6 +233,8 @@ mod tests {
             override_id: None,
             limit_id: None,
             group_id: None,
+            policy_id: None,
+            active_decision: None,
             window: None,
             metric: None,
             threshold: None,

@@ -45,6 +45,8 @@ async fn the_inspector_shows_the_whole_cascade_usage_and_events() {
         override_id: None,
         limit_id: None,
         group_id: None,
+        policy_id: None,
+        active_decision: None,
         window: None,
         metric: None,
         threshold: Some(80),

@@ -1,7 +1,7 @@
 //! Quota events: blocks, warnings and overrides applied, for the inspector
 //! and for reports by user, tier, type and time.
 
-use super::{Amount, EventId, GroupId, LimitId, Metric, OverrideId, SessionId, TierId, UserId};
+use super::{Amount, AssignmentId, EventId, GroupId, LimitId, Metric, OverrideId, SessionId, TierId, UserId};
 use crate::model::period::{Period, Window};
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
@@ -14,8 +14,75 @@ crate::names::named_enum! {
         OverrideApplied,
         /// An admin's write (tier, assignment, override), for the audit trail.
         AdminChange,
+        /// A shadow policy would have blocked where the active ones allow.
+        ShadowBlock,
+        /// A shadow policy would have warned where the active ones do not.
+        ShadowWarning,
     }
 }
+
+crate::names::named_enum! {
+    /// What the active policies answered, beside a shadow event.
+    pub enum ActiveDecision {
+        Allow,
+        Warn,
+        Block,
+    }
+}
+
+/// A shadow policy: a tier's shadow limits, or an assignment, an override
+/// or a group in shadow mode; `tier:{id}`, `assignment:{id}`, ... as text.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum PolicyRef {
+    Tier(TierId),
+    Assignment(AssignmentId),
+    Override(OverrideId),
+    Group(GroupId),
+}
+
+impl PolicyRef {
+    pub fn parse(raw: &str) -> Result<Self, crate::error::FieldError> {
+        let bad = || {
+            crate::error::FieldError::new("policyId", "must be tier:{id}, assignment:{id}, override:{id} or group:{id}")
+        };
+        let (kind, id) = raw.split_once(':').ok_or_else(bad)?;
+        Ok(match kind {
+            "tier" => PolicyRef::Tier(TierId::parse(id).map_err(|_| bad())?),
+            "assignment" => PolicyRef::Assignment(AssignmentId::parse(id).map_err(|_| bad())?),
+            "override" => PolicyRef::Override(OverrideId::parse(id).map_err(|_| bad())?),
+            "group" => PolicyRef::Group(GroupId::parse(id).map_err(|_| bad())?),
+            _ => return Err(bad()),
+        })
+    }
+}
+
+impl std::fmt::Display for PolicyRef {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            PolicyRef::Tier(id) => write!(f, "tier:{id}"),
+            PolicyRef::Assignment(id) => write!(f, "assignment:{id}"),
+            PolicyRef::Override(id) => write!(f, "override:{id}"),
+            PolicyRef::Group(id) => write!(f, "group:{id}"),
+        }
+    }
+}
+
+impl Serialize for PolicyRef {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl utoipa::PartialSchema for PolicyRef {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        utoipa::openapi::ObjectBuilder::new()
+            .schema_type(utoipa::openapi::schema::Type::String)
+            .pattern(Some(r"^(tier|assignment|override|group):[A-Za-z0-9._\-:@+=]{1,128}$"))
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for PolicyRef {}
 
 #[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
@@ -34,6 +101,13 @@ pub struct QuotaEvent {
     /// The group whose pooled budget this is about (none: the user's own).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub group_id: Option<GroupId>,
+    /// The shadow policy a `shadow_block` or `shadow_warning` is about
+    /// (its `tierId` is the tier it would have judged with).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub policy_id: Option<PolicyRef>,
+    /// What the active policies answered at the same time (shadow events).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub active_decision: Option<ActiveDecision>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub window: Option<Window>,
     /// What the limit counted, for blocks and warnings (cost when absent
@@ -84,8 +158,13 @@ impl QuotaEvent {
             None => key,
         };
         // A group's is the group's news, once per group (not per member).
-        match &self.group_id {
+        let key = match &self.group_id {
             Some(g) => format!("{key}/g:{g}"),
+            None => key,
+        };
+        // A shadow policy's, once per policy.
+        match &self.policy_id {
+            Some(p) => format!("{key}/p:{p}"),
             None => key,
         }
     }
@@ -104,6 +183,8 @@ mod tests {
             override_id: None,
             limit_id: None,
             group_id: None,
+            policy_id: None,
+            active_decision: None,
             window: Some(window),
             metric: None,
             threshold,

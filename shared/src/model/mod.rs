@@ -18,6 +18,7 @@ mod overrides;
 pub mod period;
 pub mod price;
 pub mod price_body;
+pub mod shadow;
 pub(crate) mod tier;
 mod usage;
 
@@ -29,7 +30,7 @@ pub use audit::Audit;
 pub use change::{AdminChange, ChangeTarget, Event, FieldChange, TargetType};
 pub use charge::{Charge, Consumption, CostSource};
 pub use email::{DomainPattern, Email, MAX_PATTERN_LEN, PatternKind};
-pub use event::{EventType, QuotaEvent};
+pub use event::{ActiveDecision, EventType, PolicyRef, QuotaEvent};
 pub use ids::{
     AssignmentId, EventId, GroupId, JwtRole, LimitId, OverrideId, PriceId, RequestId, SessionId, TEXT_FORBIDDEN,
     TEXT_SPACE, TierId, UserId, check_text,

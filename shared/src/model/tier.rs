@@ -2,6 +2,7 @@
 
 use super::limits::{with_limits, with_limits_patch};
 use super::model_limit::{MAX_MODEL_LIMITS, ModelLimit, NewModelLimit, model_limits};
+use super::shadow::{NewShadowRules, ShadowRules};
 use super::{Amount, Audit, Limits, Metric, Money, TierId};
 use crate::error::{Error, FieldErrors};
 use chrono::{DateTime, Utc};
@@ -119,6 +120,9 @@ pub struct Tier {
     #[serde(skip_serializing_if = "Vec::is_empty")]
     #[schema(max_items = 10)]
     pub model_limits: Vec<ModelLimit>,
+    /// Its change in waiting: the tier is also judged with these, in shadow.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub shadow: Option<ShadowRules>,
     #[serde(flatten)]
     pub audit: Audit,
 }
@@ -155,6 +159,9 @@ pub struct NewTier {
     #[serde(default)]
     #[schema(max_items = 10)]
     pub model_limits: Vec<NewModelLimit>,
+    /// Limits to judge the tier with in shadow (a change in waiting).
+    #[serde(default)]
+    pub shadow: Option<NewShadowRules>,
 }}
 
 impl NewTier {
@@ -176,6 +183,7 @@ impl NewTier {
             default_reservation: self.default_reservation,
             reservation_ttl_seconds: self.reservation_ttl_seconds.unwrap_or(DEFAULT_RESERVATION_TTL_SECONDS),
             model_limits,
+            shadow: self.shadow.map(NewShadowRules::into_rules),
             audit: Audit::new(actor, now),
         };
         tier.validate()?;
@@ -215,6 +223,9 @@ pub struct TierPatch {
     #[serde(default)]
     #[schema(max_items = 10)]
     pub model_limits: Option<Vec<NewModelLimit>>,
+    /// Replaces the shadow limits; `null` discards them.
+    #[serde(default, deserialize_with = "super::present")]
+    pub shadow: Option<Option<NewShadowRules>>,
 }}
 
 impl Tier {
@@ -233,6 +244,7 @@ impl Tier {
             default_reservation: None,
             reservation_ttl_seconds: DEFAULT_RESERVATION_TTL_SECONDS,
             model_limits: vec![],
+            shadow: None,
             audit: Audit::new("system", at),
         }
     }
@@ -249,7 +261,8 @@ impl Tier {
             && patch.enforcement.is_none()
             && patch.default_reservation.is_none()
             && patch.reservation_ttl_seconds.is_none()
-            && patch.model_limits.is_none();
+            && patch.model_limits.is_none()
+            && patch.shadow.is_none();
         if empty {
             return Err(Error::field("body", "names no field to change"));
         }
@@ -259,6 +272,9 @@ impl Tier {
             let mut errors = FieldErrors::default();
             next.model_limits = model_limits("modelLimits", raw, &mut errors);
             errors.into_result()?;
+        }
+        if let Some(shadow) = patch.shadow {
+            next.shadow = shadow.map(NewShadowRules::into_rules);
         }
         if let Some(name) = patch.tier_name {
             next.tier_name = name.trim().to_string();
@@ -319,7 +335,27 @@ impl Tier {
             errors.push("monthlyCostLimit", "set at least one cost, token or request limit, or unlimited: true");
         }
         settings.validate_reservations(&mut errors);
+        if let Some(shadow) = &self.shadow {
+            shadow.validate(&mut errors);
+        }
         errors.into_result()
+    }
+
+    /// The tier as its shadow would judge: its shadow limits, soft
+    /// percentage and action, the rest its own (no model limits, never
+    /// unlimited, standard: a shadow holds nothing).
+    pub fn shadowed(&self) -> Option<Tier> {
+        let shadow = self.shadow.as_ref()?;
+        Some(Tier {
+            limits: shadow.limits,
+            soft_limit_percentage: shadow.soft_limit_percentage,
+            action_on_limit: shadow.action_on_limit,
+            unlimited: false,
+            enforcement: Enforcement::Standard,
+            model_limits: vec![],
+            shadow: None,
+            ..self.clone()
+        })
     }
 
     /// The limit of a metric in a window, or None when it is not limited.

@@ -18,6 +18,7 @@ use crate::rules::groups::memberships;
 use crate::rules::pricing;
 use crate::rules::reserve::strict_rules;
 use crate::rules::resolve::{self, SharedConfig, Subject};
+use crate::rules::shadow;
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 use std::sync::Arc;
@@ -119,6 +120,9 @@ impl<S: CheckStore> Checker<S> {
             session: request.session_id.as_ref(),
         };
         self.note_group_warnings(&groups, &mut view.group_usage, &about, now).await;
+        let models = ModelScope::of(request.model.as_ref());
+        let shadows = shadow::outcomes(&basis, &view.usage, models, &outcome.decision, now);
+        self.note_shadow(&shadows, &mut view.usage, request, now).await;
         self.users.put(subject.user_id.clone(), UserEntry { day, view: view.clone() });
         outcome.quota_context = Some(CheckAnswer::context_for(&subject.user_id, &basis, &groups, view.config_version));
         if outcome.decision.decision == Verdict::Block && outcome.decision.blocking_window.is_some() {
@@ -156,6 +160,8 @@ impl<S: CheckStore> Checker<S> {
             override_id: Some(o.override_id.clone()),
             limit_id: None,
             group_id: None,
+            policy_id: None,
+            active_decision: None,
             window: None,
             metric: None,
             threshold: None,
@@ -212,6 +218,8 @@ impl<S: CheckStore> Checker<S> {
             override_id: basis.decided_by.map(|o| o.override_id.clone()).filter(|_| group_id.is_none()),
             limit_id,
             group_id,
+            policy_id: None,
+            active_decision: None,
             window: Some(window),
             metric: Some(metric),
             threshold: None,

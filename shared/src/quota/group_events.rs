@@ -45,6 +45,8 @@ impl<S: CheckStore> Checker<S> {
                     override_id: None,
                     limit_id: None,
                     group_id: Some(m.group.group_id.clone()),
+                    policy_id: None,
+                    active_decision: None,
                     window: Some(window),
                     metric: Some(metric),
                     threshold: Some(threshold),

@@ -18,6 +18,7 @@ mod record;
 mod release;
 mod request;
 mod reserve;
+mod shadow_events;
 mod turns;
 
 pub use answer::{CheckAnswer, Crossing, GroupSummary, RecordAnswer, ReservationSummary, TierSummary};

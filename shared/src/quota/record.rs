@@ -387,6 +387,8 @@ fn new_warnings(
                 override_id: basis.decided_by.map(|o| o.override_id.clone()),
                 limit_id,
                 group_id: None,
+                policy_id: None,
+                active_decision: None,
                 window: Some(window),
                 metric: Some(metric),
                 threshold: Some(threshold),

@@ -20,7 +20,7 @@ use crate::rules::reserve::{
     Bound, MAX_OPEN_RESERVATIONS, MAX_POOL_HOLDS, PoolPlan, bounds, committed_of, misfits, releasable, strict_rules,
     too_many_open, used_of,
 };
-use crate::rules::{pricing, resolve};
+use crate::rules::{pricing, resolve, shadow};
 use chrono::{DateTime, Duration, Utc};
 use std::borrow::Cow;
 use std::collections::BTreeMap;
@@ -168,9 +168,12 @@ impl<S: CheckStore> Checker<S> {
                     }
                     view.usage.hold(reservation.clone());
                     hold_pools(&mut view.group_usage, &pools, user, &reservation, &today);
-                    self.users.put(user.clone(), UserEntry { day: today, view: view.clone() });
                     emf::count(Counter::Reservations, &[]);
                     let mut answer = self.strict_answer(&basis, &groups, &view, request, now, Some(&reservation));
+                    let models = ModelScope::of(request.model.as_ref());
+                    let shadows = shadow::outcomes(&basis, &view.usage, models, &answer.decision, now);
+                    self.note_shadow(&shadows, &mut view.usage, request, now).await;
+                    self.users.put(user.clone(), UserEntry { day: today, view: view.clone() });
                     if let (Some(held), Some((p, _))) = (answer.reservation.as_mut(), &priced) {
                         held.price_id = Some(p.price_id.clone());
                     }

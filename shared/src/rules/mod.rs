@@ -9,3 +9,4 @@ pub mod groups;
 pub mod pricing;
 pub mod reserve;
 pub mod resolve;
+pub mod shadow;

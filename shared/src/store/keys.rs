@@ -47,7 +47,7 @@ pub const VERSION_SHARDS: u32 = 8;
 
 /// Every partition key form of both tables and their indexes, as
 /// `dynamodb:LeadingKeys` patterns (`*` stands for the rest of the key).
-pub const PARTITION_KEYS: [&str; 18] = [
+pub const PARTITION_KEYS: [&str; 19] = [
     "CONFIG",
     "VERSION#*",
     "ASSIGNMENT#*",
@@ -66,6 +66,7 @@ pub const PARTITION_KEYS: [&str; 18] = [
     "PRICE#*",
     "PRICES",
     "GROUP#*",
+    "SHADOW#*",
 ];
 
 /// The partition key pattern `key` is of, if any.
@@ -187,6 +188,11 @@ pub fn member_usage_sk(id: &crate::model::GroupId, month: &str) -> String {
 /// users' own leaderboard).
 pub fn group_rank_month_pk(id: &crate::model::GroupId, month: &str, shard: u32) -> String {
     format!("{GROUP_PREFIX}{id}#TOPM#{month}#{shard}")
+}
+
+/// The index partition a shadow policy's events are listed in.
+pub fn shadow_events_pk(policy: &crate::model::PolicyRef) -> String {
+    format!("SHADOW#{policy}")
 }
 
 /// The index partition a group's events are listed in.
@@ -366,6 +372,7 @@ mod tests {
             price_pk(&crate::model::PriceId::generate()),
             PRICES_PK.to_string(),
             group_pk(&crate::model::GroupId::parse("chem").unwrap()),
+            shadow_events_pk(&crate::model::PolicyRef::Tier(tier.clone())),
         ];
         let forms: Vec<_> = built.iter().map(|k| partition_key_pattern(k).unwrap_or_else(|| panic!("{k}"))).collect();
         // In order, so a prefix shadowing another (OVERRIDES vs OVERRIDES#*) shows.

@@ -18,6 +18,7 @@ mod prices;
 mod properties;
 mod record;
 mod scripted;
+mod shadow;
 mod store_tiers_assignments;
 mod store_usage_events;
 mod strict;

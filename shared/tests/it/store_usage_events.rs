@@ -111,6 +111,8 @@ fn event(kind: EventType, u: &str, tier: &str, at_: &str, session: Option<&str>)
         override_id: None,
         limit_id: None,
         group_id: None,
+        policy_id: None,
+        active_decision: None,
         window: Some(Window::Monthly),
         metric: None,
         threshold: (kind == EventType::Warning).then_some(80),

@@ -198,6 +198,8 @@ pub fn quota_event(
         override_id: None,
         limit_id: None,
         group_id: None,
+        policy_id: None,
+        active_decision: None,
         window: Some(quota_shared::model::period::Window::Daily),
         metric: None,
         threshold: (kind == EventType::Warning).then_some(80),

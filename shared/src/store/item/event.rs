@@ -5,8 +5,8 @@ use super::attr::{Item, amount, corrupt, get_n, get_s, get_time, id, key, money,
 use crate::error::Error;
 use crate::model::period::{Period, Window};
 use crate::model::{
-    AdminChange, Event, EventId, EventType, GroupId, LimitId, Metric, OverrideId, QuotaEvent, SessionId, TargetType,
-    TierId, UserId,
+    ActiveDecision, AdminChange, Event, EventId, EventType, GroupId, LimitId, Metric, OverrideId, PolicyRef,
+    QuotaEvent, SessionId, TargetType, TierId, UserId,
 };
 use crate::store::keys;
 use crate::store::schema::{GSI1_PK, GSI1_SK, GSI2_PK, GSI2_SK, GSI3_PK, GSI3_SK, TTL};
@@ -39,6 +39,15 @@ pub fn event_to_item(e: &QuotaEvent, expires_at: i64) -> Item {
         item.insert("groupId".into(), s(g.as_str()));
         item.insert(GSI1_PK.into(), s(keys::group_events_pk(g)));
         item.insert(GSI1_SK.into(), s(&sk));
+    }
+    // A shadow event is listed by its policy (the shadow report).
+    if let Some(p) = &e.policy_id {
+        item.insert("policyId".into(), s(p.to_string()));
+        item.insert(GSI1_PK.into(), s(keys::shadow_events_pk(p)));
+        item.insert(GSI1_SK.into(), s(&sk));
+    }
+    if let Some(d) = e.active_decision {
+        item.insert("activeDecision".into(), s(d.as_str()));
     }
     item.insert(GSI2_PK.into(), s(keys::event_type_pk(e.event_type)));
     item.insert(GSI2_SK.into(), s(&sk));
@@ -140,6 +149,10 @@ pub fn event_from_item(item: &Item) -> Result<QuotaEvent, Error> {
             .map_err(|_| corrupt("overrideId", item))?,
         limit_id: opt_s(item, "limitId").map(LimitId::parse).transpose().map_err(|_| corrupt("limitId", item))?,
         group_id: opt_s(item, "groupId").map(GroupId::parse).transpose().map_err(|_| corrupt("groupId", item))?,
+        policy_id: opt_s(item, "policyId").map(PolicyRef::parse).transpose().map_err(|_| corrupt("policyId", item))?,
+        active_decision: opt_s(item, "activeDecision")
+            .map(|d| ActiveDecision::parse(d).ok_or_else(|| corrupt("activeDecision", item)))
+            .transpose()?,
         window,
         metric,
         threshold: opt_n(item, "threshold")?,
@@ -169,6 +182,8 @@ mod tests {
             override_id: Some(OverrideId::generate()),
             limit_id: Some(LimitId::parse("premium").unwrap()),
             group_id: None,
+            policy_id: None,
+            active_decision: None,
             window: Some(Window::Daily),
             metric: Some(Metric::Tokens),
             threshold: Some(80),

@@ -5,6 +5,7 @@ use super::attr::{
     put_audit, s, time,
 };
 use crate::error::Error;
+use crate::model::shadow::ShadowRules;
 use crate::model::{DEFAULT_RESERVATION_TTL_SECONDS, Enforcement, LimitAction, Money, Tier, TierId};
 use crate::store::keys;
 use aws_sdk_dynamodb::types::AttributeValue;
@@ -26,6 +27,7 @@ pub fn tier_mutable_attributes(t: &Tier) -> Vec<(&'static str, AttributeValue)> 
         ("defaultReservation", opt_money(t.default_reservation)),
         ("reservationTtlSeconds", n(t.reservation_ttl_seconds)),
         (super::MODEL_LIMITS, super::model_limits_attribute(&t.model_limits)),
+        ("shadow", t.shadow.as_ref().map(shadow_attribute).unwrap_or(AttributeValue::Null(true))),
         ("updatedAt", time(t.audit.updated_at)),
         ("updatedBy", s(&t.audit.updated_by)),
         ("version", n(t.audit.version)),
@@ -71,7 +73,28 @@ fn tier_fields(item: &Item) -> Result<Tier, Error> {
         default_reservation: opt_money(item, "defaultReservation")?,
         reservation_ttl_seconds: opt_n(item, "reservationTtlSeconds")?.unwrap_or(DEFAULT_RESERVATION_TTL_SECONDS),
         model_limits: super::model_limits_of(item)?,
+        shadow: match item.get("shadow") {
+            None | Some(AttributeValue::Null(_)) => None,
+            Some(AttributeValue::M(m)) => Some(shadow_of(m).map_err(|_| corrupt("shadow", item))?),
+            Some(_) => return Err(corrupt("shadow", item)),
+        },
         audit: audit(item)?,
+    })
+}
+
+/// A tier's shadow limits, as one map attribute.
+fn shadow_attribute(r: &ShadowRules) -> AttributeValue {
+    let mut m: Item = limit_attributes(&r.limits).into_iter().map(|(k, v)| (k.to_string(), v)).collect();
+    m.insert("softLimitPercentage".into(), n(r.soft_limit_percentage));
+    m.insert("actionOnLimit".into(), s(r.action_on_limit.as_str()));
+    AttributeValue::M(m)
+}
+
+fn shadow_of(m: &Item) -> Result<ShadowRules, Error> {
+    Ok(ShadowRules {
+        limits: limits(m)?,
+        soft_limit_percentage: get_n(m, "softLimitPercentage")?,
+        action_on_limit: LimitAction::parse(get_s(m, "actionOnLimit")?).ok_or_else(|| corrupt("actionOnLimit", m))?,
     })
 }
 
