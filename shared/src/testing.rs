@@ -45,6 +45,7 @@ pub fn assignment(id: &str, tier: &str, target: Target) -> Assignment {
         priority: target.kind().default_priority(),
         target,
         enabled: true,
+        mode: Default::default(),
         audit: Audit::new("test", at("2026-01-01T00:00:00Z")),
     }
 }
@@ -64,6 +65,7 @@ pub fn override_of(user: &str, kind: OverrideType, from: &str, until: &str) -> O
         reason: "test".into(),
         enabled: true,
         model_limits: vec![],
+        mode: Default::default(),
         audit: Audit::new("admin", at(from)),
     }
 }
@@ -81,6 +83,7 @@ pub fn new_override(user: &str, kind: OverrideType, from: Option<&str>, until: &
         reason: "test".into(),
         enabled: None,
         model_limits: vec![],
+        mode: None,
         monthly_cost_limit: None,
         daily_cost_limit: None,
         monthly_token_limit: None,

@@ -10,8 +10,9 @@ use quota_shared::http::Problem;
 use quota_shared::http::openapi::{IfMatch, PageParams};
 use quota_shared::http::{
     AdminRoutes, AdminState, ApiError, JsonBody, Params, created, ensure_version, if_match, json_response,
-    json_with_etag, only_params,
+    json_with_etag, mode_param, only_params,
 };
+use quota_shared::model::shadow::PolicyMode;
 use quota_shared::model::{
     AdminChange, Assignment, AssignmentId, AssignmentPatch, AssignmentType, DomainPattern, JwtRole, NewAssignment,
     TierId, UserId,
@@ -86,13 +87,14 @@ fn filter(q: &HashMap<String, String>) -> Result<AssignmentFilter, Error> {
     {
         errors.push("assignmentType", format!("does not go with that filter (it implies {})", implied.as_str()));
     }
+    let mode = mode_param(q, &mut errors);
     errors.into_result()?;
-    Ok(AssignmentFilter { kind: value.as_ref().map(|(k, _)| *k).or(kind), value: value.map(|(_, v)| v), tier_id })
+    Ok(AssignmentFilter { kind: value.as_ref().map(|(k, _)| *k).or(kind), value: value.map(|(_, v)| v), tier_id, mode })
 }
 
-#[utoipa::path(get, path = "/api/admin/quota/assignments", tag = "assignments", operation_id = "listAssignments", params(PageParams, ("assignmentType" = Option<AssignmentType>, Query), ("tierId" = Option<TierId>, Query), ("userId" = Option<UserId>, Query), ("jwtRole" = Option<JwtRole>, Query), ("emailDomain" = Option<DomainPattern>, Query)), responses((status = 200, description = "A page of assignments.", body = Page<Assignment>)))]
+#[utoipa::path(get, path = "/api/admin/quota/assignments", tag = "assignments", operation_id = "listAssignments", params(PageParams, ("assignmentType" = Option<AssignmentType>, Query), ("tierId" = Option<TierId>, Query), ("userId" = Option<UserId>, Query), ("jwtRole" = Option<JwtRole>, Query), ("emailDomain" = Option<DomainPattern>, Query), ("mode" = Option<PolicyMode>, Query, description = "Only enforced or only shadow assignments.")), responses((status = 200, description = "A page of assignments.", body = Page<Assignment>)))]
 async fn list(State(s): State<AdminState>, _: Admin, Params(q): Params) -> Result<Response, ApiError> {
-    only_params(&q, &["limit", "nextToken", "assignmentType", "tierId", "userId", "jwtRole", "emailDomain"])?;
+    only_params(&q, &["limit", "nextToken", "assignmentType", "tierId", "userId", "jwtRole", "emailDomain", "mode"])?;
     let page = PageRequest::parse(q.get("limit").map(String::as_str), q.get("nextToken").map(String::as_str))?;
     let filter = filter(&q)?;
     Ok(json_response(StatusCode::OK, &s.store.list_assignments(&filter, &page).await?))

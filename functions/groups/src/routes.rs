@@ -10,9 +10,10 @@ use quota_shared::http::Problem;
 use quota_shared::http::openapi::{IfMatch, PageParams};
 use quota_shared::http::{
     AdminRoutes, AdminState, ApiError, JsonBody, Params, created, ensure_version, if_match, json_response,
-    json_with_etag, only_params,
+    json_with_etag, mode_param, only_params,
 };
 use quota_shared::model::group::{Group, GroupPatch, GroupView, NewGroup};
+use quota_shared::model::shadow::PolicyMode;
 use quota_shared::model::{AdminChange, GroupId, UserId};
 use quota_shared::page::{Page, PageRequest};
 use quota_shared::store::Member;
@@ -66,12 +67,15 @@ async fn create(
     Ok(created(&GroupView { group, member_count: 0 }, version, &location))
 }
 
-#[utoipa::path(get, path = "/api/admin/quota/groups", tag = "groups", operation_id = "listGroups", params(PageParams),
+#[utoipa::path(get, path = "/api/admin/quota/groups", tag = "groups", operation_id = "listGroups", params(PageParams, ("mode" = Option<PolicyMode>, Query, description = "Only enforced or only shadow groups.")),
     responses((status = 200, description = "A page of groups, by id.", body = Page<Group>)))]
 async fn list(State(s): State<AdminState>, _: Admin, Params(q): Params) -> Result<Response, ApiError> {
-    only_params(&q, &["limit", "nextToken"])?;
+    only_params(&q, &["limit", "nextToken", "mode"])?;
     let page = PageRequest::parse(q.get("limit").map(String::as_str), q.get("nextToken").map(String::as_str))?;
-    Ok(json_response(StatusCode::OK, &s.store.list_groups(&page).await?))
+    let mut errors = quota_shared::error::FieldErrors::default();
+    let mode = mode_param(&q, &mut errors);
+    errors.into_result()?;
+    Ok(json_response(StatusCode::OK, &s.store.list_groups(&page, mode).await?))
 }
 
 #[utoipa::path(get, path = "/api/admin/quota/groups/{groupId}", tag = "groups", operation_id = "getGroup",

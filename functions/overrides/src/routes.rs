@@ -10,9 +10,10 @@ use quota_shared::http::Problem;
 use quota_shared::http::openapi::{IfMatch, PageParams};
 use quota_shared::http::{
     AdminRoutes, AdminState, ApiError, JsonBody, Params, created, ensure_version, if_match, json_response,
-    json_with_etag, only_params,
+    json_with_etag, mode_param, only_params,
 };
 use quota_shared::model::OverrideView;
+use quota_shared::model::shadow::PolicyMode;
 use quota_shared::model::{AdminChange, NewOverride, Override, OverrideId, OverridePatch, OverrideStatus, UserId};
 use quota_shared::page::{Page, PageRequest};
 use quota_shared::store::OverrideFilter;
@@ -64,13 +65,14 @@ fn filter(q: &HashMap<String, String>) -> Result<OverrideFilter, Error> {
         }
         parsed
     });
+    let mode = mode_param(q, &mut errors);
     errors.into_result()?;
-    Ok(OverrideFilter { user, status })
+    Ok(OverrideFilter { user, status, mode })
 }
 
-#[utoipa::path(get, path = "/api/admin/quota/overrides", tag = "overrides", operation_id = "listOverrides", params(PageParams, ("userId" = Option<UserId>, Query), ("status" = Option<OverrideStatus>, Query)), responses((status = 200, description = "A page of overrides, newest validFrom first.", body = Page<OverrideView>)))]
+#[utoipa::path(get, path = "/api/admin/quota/overrides", tag = "overrides", operation_id = "listOverrides", params(PageParams, ("userId" = Option<UserId>, Query), ("status" = Option<OverrideStatus>, Query), ("mode" = Option<PolicyMode>, Query, description = "Only enforced or only shadow overrides.")), responses((status = 200, description = "A page of overrides, newest validFrom first.", body = Page<OverrideView>)))]
 async fn list(State(s): State<AdminState>, _: Admin, Params(q): Params) -> Result<Response, ApiError> {
-    only_params(&q, &["limit", "nextToken", "userId", "status"])?;
+    only_params(&q, &["limit", "nextToken", "userId", "status", "mode"])?;
     let page = PageRequest::parse(q.get("limit").map(String::as_str), q.get("nextToken").map(String::as_str))?;
     let filter = filter(&q)?;
     Ok(json_response(StatusCode::OK, &s.store.list_overrides(&filter, &page, Utc::now()).await?))

@@ -103,6 +103,20 @@ impl FromRequestParts<AdminState> for Admin {
 }
 
 /// The ETag of a record at `version`.
+/// The `mode` query parameter of a policy listing (`enforce` or `shadow`).
+pub fn mode_param(
+    q: &std::collections::HashMap<String, String>,
+    errors: &mut crate::error::FieldErrors,
+) -> Option<crate::model::shadow::PolicyMode> {
+    use crate::model::shadow::PolicyMode;
+    let raw = q.get("mode")?;
+    let parsed = PolicyMode::parse(raw);
+    if parsed.is_none() {
+        errors.push("mode", "must be enforce or shadow");
+    }
+    parsed
+}
+
 pub fn etag(version: u64) -> HeaderValue {
     HeaderValue::from_str(&format!("\"{version}\"")).expect("digits are a valid header value")
 }

@@ -1,5 +1,6 @@
 //! Assignments: which users get which tier.
 
+use super::shadow::PolicyMode;
 use super::{AssignmentId, Audit, DomainPattern, JwtRole, TierId, UserId};
 use crate::error::{Error, FieldErrors};
 use chrono::{DateTime, Utc};
@@ -101,6 +102,8 @@ pub struct Assignment {
     pub target: Target,
     pub priority: u32,
     pub enabled: bool,
+    /// `shadow`: ignored by the active resolution, resolved beside it.
+    pub mode: PolicyMode,
     pub audit: Audit,
 }
 
@@ -119,6 +122,7 @@ struct AssignmentJson<'a> {
     email_domain: Option<&'a DomainPattern>,
     priority: u32,
     enabled: bool,
+    mode: PolicyMode,
     #[serde(flatten)]
     audit: &'a Audit,
 }
@@ -151,6 +155,7 @@ impl Serialize for Assignment {
             },
             priority: self.priority,
             enabled: self.enabled,
+            mode: self.mode,
             audit: &self.audit,
         }
         .serialize(s)
@@ -173,6 +178,8 @@ pub struct NewAssignment {
     pub priority: Option<u32>,
     #[serde(default)]
     pub enabled: Option<bool>,
+    #[serde(default)]
+    pub mode: Option<PolicyMode>,
 }
 
 /// The body of a PATCH. The type cannot change (delete and create instead);
@@ -194,6 +201,22 @@ pub struct AssignmentPatch {
     pub priority: Option<u32>,
     #[serde(default)]
     pub enabled: Option<bool>,
+    /// `enforce` promotes a shadow assignment (an audited change); `shadow` demotes.
+    #[serde(default)]
+    pub mode: Option<PolicyMode>,
+}
+
+/// A direct assignment has one place per user (its copy with the user), so
+/// it cannot wait in shadow beside the one that decides: a shadow override
+/// previews one user's change.
+fn refuse_direct_shadow(target: &Target, mode: PolicyMode) -> Result<(), Error> {
+    if mode == PolicyMode::Shadow && target.kind() == AssignmentType::DirectUser {
+        return Err(Error::field(
+            "mode",
+            "a direct_user assignment cannot be in shadow; preview one user's change with a shadow override",
+        ));
+    }
+    Ok(())
 }
 
 impl Assignment {
@@ -209,6 +232,7 @@ impl Assignment {
             && patch.priority.is_none()
             && patch.enabled.is_none()
             && patch.assignment_type.is_none()
+            && patch.mode.is_none()
             && !value_given;
         if nothing {
             errors.push("body", "names no field to change");
@@ -228,6 +252,8 @@ impl Assignment {
         if let Some(e) = patch.enabled {
             next.enabled = e;
         }
+        next.mode = patch.mode.unwrap_or(next.mode);
+        refuse_direct_shadow(&next.target, next.mode)?;
         next.audit = self.audit.touched(actor, now);
         Ok(next)
     }
@@ -281,6 +307,17 @@ impl utoipa::PartialSchema for NewAssignment {
                     ObjectBuilder::new()
                         .schema_type(utoipa::openapi::schema::SchemaType::from_iter([Type::Boolean, Type::Null])),
                 )
+                .property(
+                    "mode",
+                    ObjectBuilder::new()
+                        .schema_type(utoipa::openapi::schema::SchemaType::from_iter([Type::String, Type::Null]))
+                        // A direct assignment cannot wait in shadow (see `refuse_direct_shadow`).
+                        .enum_values(Some(if kind == AssignmentType::DirectUser {
+                            vec!["enforce"]
+                        } else {
+                            vec!["enforce", "shadow"]
+                        })),
+                )
                 .additional_properties(Some(utoipa::openapi::schema::AdditionalProperties::FreeForm(false)));
             for (name, schema) in &values {
                 shape = if Some(*name) == field {
@@ -302,12 +339,15 @@ impl NewAssignment {
         let target = Target::from_parts(self.assignment_type, self.user_id, self.jwt_role, self.email_domain)?;
         let priority = self.priority.unwrap_or_else(|| self.assignment_type.default_priority());
         validate_priority(priority)?;
+        let mode = self.mode.unwrap_or_default();
+        refuse_direct_shadow(&target, mode)?;
         Ok(Assignment {
             assignment_id: AssignmentId::generate(),
             tier_id: self.tier_id,
             target,
             priority,
             enabled: self.enabled.unwrap_or(true),
+            mode,
             audit: Audit::new(actor, now),
         })
     }

@@ -5,6 +5,7 @@
 //! domains, matched as assignments match them.
 
 use super::limits::{with_limits, with_limits_patch};
+use super::shadow::PolicyMode;
 use super::tier::Settings;
 use super::{
     Audit, DEFAULT_RESERVATION_TTL_SECONDS, DEFAULT_SOFT_LIMIT_PERCENTAGE, DomainPattern, Email, Enforcement, GroupId,
@@ -46,6 +47,9 @@ pub struct Group {
     /// `regex:`).
     #[schema(max_items = 20)]
     pub email_domains: Vec<DomainPattern>,
+    /// `shadow`: its pool is counted and judged beside the active policies,
+    /// never deciding (and never holding, even when strict).
+    pub mode: PolicyMode,
     #[serde(flatten)]
     pub audit: Audit,
 }
@@ -90,6 +94,9 @@ pub struct NewGroup {
     #[serde(default)]
     #[schema(max_items = 20)]
     pub email_domains: Vec<DomainPattern>,
+    /// `shadow`: judged beside the active policies, never deciding (default `enforce`).
+    #[serde(default)]
+    pub mode: Option<PolicyMode>,
 }}
 
 with_limits_patch! {
@@ -124,6 +131,9 @@ pub struct GroupPatch {
     #[serde(default)]
     #[schema(max_items = 20)]
     pub email_domains: Option<Vec<DomainPattern>>,
+    /// `enforce` promotes a shadow group (an audited change); `shadow` demotes.
+    #[serde(default)]
+    pub mode: Option<PolicyMode>,
 }}
 
 fn trimmed(text: Option<String>) -> Option<String> {
@@ -145,6 +155,7 @@ impl NewGroup {
             reservation_ttl_seconds: self.reservation_ttl_seconds.unwrap_or(DEFAULT_RESERVATION_TTL_SECONDS),
             jwt_roles: self.jwt_roles,
             email_domains: self.email_domains,
+            mode: self.mode.unwrap_or_default(),
             audit: Audit::new(actor, now),
         };
         group.validate()?;
@@ -166,6 +177,7 @@ impl Group {
             && patch.reservation_ttl_seconds.is_none()
             && patch.jwt_roles.is_none()
             && patch.email_domains.is_none()
+            && patch.mode.is_none()
             && limits.is_empty();
         if empty {
             return Err(Error::field("body", "names no field to change"));
@@ -188,6 +200,7 @@ impl Group {
         next.reservation_ttl_seconds = patch.reservation_ttl_seconds.unwrap_or(next.reservation_ttl_seconds);
         next.jwt_roles = patch.jwt_roles.unwrap_or(next.jwt_roles);
         next.email_domains = patch.email_domains.unwrap_or(next.email_domains);
+        next.mode = patch.mode.unwrap_or(next.mode);
         next.audit = self.audit.touched(actor, now);
         next.validate()?;
         Ok(next)

@@ -4,6 +4,7 @@
 
 use super::limits::{with_limits, with_limits_patch};
 use super::model_limit::{MAX_MODEL_LIMITS, ModelLimit, NewModelLimit, model_limits};
+use super::shadow::PolicyMode;
 use super::{Audit, Enforcement, Limits, Money, OverrideId, UserId, millis};
 use crate::error::{Error, FieldErrors};
 use chrono::{DateTime, Duration, SubsecRound, Utc};
@@ -61,6 +62,8 @@ pub struct Override {
     #[serde(skip_serializing_if = "Vec::is_empty")]
     #[schema(max_items = 10)]
     pub model_limits: Vec<ModelLimit>,
+    /// `shadow`: judged beside the active policies, never deciding.
+    pub mode: PolicyMode,
     #[serde(flatten)]
     pub audit: Audit,
 }
@@ -97,6 +100,9 @@ pub struct NewOverride {
     #[serde(default)]
     #[schema(max_items = 10)]
     pub model_limits: Vec<NewModelLimit>,
+    /// `shadow`: judged beside the active policies, never deciding (default `enforce`).
+    #[serde(default)]
+    pub mode: Option<PolicyMode>,
 }}
 
 with_limits_patch! {
@@ -123,6 +129,9 @@ pub struct OverridePatch {
     #[serde(default)]
     #[schema(max_items = 10)]
     pub model_limits: Option<Vec<NewModelLimit>>,
+    /// `enforce` promotes a shadow override (an audited change); `shadow` demotes.
+    #[serde(default)]
+    pub mode: Option<PolicyMode>,
 }}
 
 /// Instants are kept to the millisecond, as they are stored.
@@ -148,6 +157,7 @@ impl NewOverride {
             reason: self.reason.trim().to_string(),
             enabled: self.enabled.unwrap_or(true),
             model_limits,
+            mode: self.mode.unwrap_or_default(),
             audit: Audit::new(actor, now),
         };
         let mut errors = o.problems();
@@ -196,11 +206,13 @@ impl Override {
             && patch.default_reservation.is_none()
             && patch.reason.is_none()
             && patch.enabled.is_none()
-            && patch.model_limits.is_none();
+            && patch.model_limits.is_none()
+            && patch.mode.is_none();
         if empty {
             return Err(Error::field("body", "names no field to change"));
         }
         let mut next = self.clone();
+        next.mode = patch.mode.unwrap_or(next.mode);
         if let Some(t) = patch.valid_from {
             next.valid_from = to_millis(t);
         }
@@ -301,7 +313,7 @@ pub struct UserOverrides {
 pub fn deciding_override(overrides: &[Override], now: DateTime<Utc>) -> Option<&Override> {
     overrides
         .iter()
-        .filter(|o| o.status(now) == OverrideStatus::Active)
+        .filter(|o| o.mode == PolicyMode::Enforce && o.status(now) == OverrideStatus::Active)
         .max_by(|a, b| a.audit.created_at.cmp(&b.audit.created_at).then(a.override_id.cmp(&b.override_id)))
 }
 

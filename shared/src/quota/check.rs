@@ -93,7 +93,7 @@ impl<S: CheckStore> Checker<S> {
         // with every member's record, so it is read first.
         if let Some(entry) = self.users.get(&subject.user_id, &day)
             && let Some(config) = self.cached_config(entry.view.config_version)
-            && memberships(&config, subject, &entry.view.named_groups).groups.is_empty()
+            && memberships(&config, subject, &entry.view.named_groups).ids().is_empty()
         {
             let resolution = resolve::resolve(&config, entry.view.direct.as_ref(), subject);
             if strict_rules(&Basis::at(&resolution, &entry.view.overrides, now)).is_some() {
@@ -121,7 +121,15 @@ impl<S: CheckStore> Checker<S> {
         };
         self.note_group_warnings(&groups, &mut view.group_usage, &about, now).await;
         let models = ModelScope::of(request.model.as_ref());
-        let shadows = shadow::outcomes(&basis, &view.usage, models, &outcome.decision, now);
+        let shadow_assignment = resolve::shadow_assignment(&config, view.direct.as_ref(), subject);
+        let judged = shadow::Judged {
+            basis: &basis,
+            usage: &view.usage,
+            models,
+            active: &outcome.decision,
+            shadow_assignment: shadow_assignment.map(|(a, t)| (&a.assignment_id, t)),
+        };
+        let shadows = shadow::outcomes(&judged, &view.overrides.overrides, &groups, &view.group_usage, now);
         self.note_shadow(&shadows, &mut view.usage, request, now).await;
         self.users.put(subject.user_id.clone(), UserEntry { day, view: view.clone() });
         outcome.quota_context = Some(CheckAnswer::context_for(&subject.user_id, &basis, &groups, view.config_version));

@@ -17,6 +17,7 @@ use crate::error::Error;
 use crate::model::Metric;
 use crate::model::model_limit::matching;
 use crate::model::period::{Period, Window};
+use crate::model::shadow::PolicyMode;
 use crate::model::{
     Charge, Enforcement, EventId, EventType, LastWrite, LimitId, QuotaEvent, Reservation, Tier, UsageSnapshot,
 };
@@ -259,10 +260,10 @@ impl<S: CheckStore> Checker<S> {
 /// settles the hold the check made on it (the reservation names the pools).
 fn shares(groups: &Memberships<'_>, settles: Option<&Reservation>) -> Vec<GroupShare> {
     groups
-        .groups
-        .iter()
+        .all()
         .map(|m| {
-            let strict = m.group.enforcement == Enforcement::Strict;
+            // A shadow group never holds: its pool fills as a standard one's.
+            let strict = m.group.enforcement == Enforcement::Strict && m.group.mode == PolicyMode::Enforce;
             let held = settles.is_some_and(|r| r.groups.contains(&m.group.group_id));
             GroupShare { group: m.group.group_id.clone(), strict, settles: strict && held }
         })
@@ -296,15 +297,17 @@ fn settle_pools(
 /// domains when told).
 fn counted_groups<'c>(config: &'c SharedConfig, view: &UserView, request: &RecordRequest) -> Memberships<'c> {
     match &request.context {
-        Some(context) => Memberships {
-            groups: config
-                .groups
-                .iter()
-                .filter(|g| g.enabled && context.groups.contains(&g.group_id))
-                .map(|g| Membership { group: g, matched_by: "quota_context".into() })
-                .collect(),
-            truncated: false,
-        },
+        Some(context) => {
+            let judged = |mode: PolicyMode| {
+                config
+                    .groups
+                    .iter()
+                    .filter(|g| g.enabled && g.mode == mode && context.groups.contains(&g.group_id))
+                    .map(|g| Membership { group: g, matched_by: "quota_context".into() })
+                    .collect()
+            };
+            Memberships { groups: judged(PolicyMode::Enforce), shadow: judged(PolicyMode::Shadow), truncated: false }
+        }
         None => memberships(config, &request.subject, &view.named_groups),
     }
 }

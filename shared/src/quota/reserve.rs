@@ -171,7 +171,15 @@ impl<S: CheckStore> Checker<S> {
                     emf::count(Counter::Reservations, &[]);
                     let mut answer = self.strict_answer(&basis, &groups, &view, request, now, Some(&reservation));
                     let models = ModelScope::of(request.model.as_ref());
-                    let shadows = shadow::outcomes(&basis, &view.usage, models, &answer.decision, now);
+                    let shadow_assignment = resolve::shadow_assignment(&config, view.direct.as_ref(), subject);
+                    let judged = shadow::Judged {
+                        basis: &basis,
+                        usage: &view.usage,
+                        models,
+                        active: &answer.decision,
+                        shadow_assignment: shadow_assignment.map(|(a, t)| (&a.assignment_id, t)),
+                    };
+                    let shadows = shadow::outcomes(&judged, &view.overrides.overrides, &groups, &view.group_usage, now);
                     self.note_shadow(&shadows, &mut view.usage, request, now).await;
                     self.users.put(user.clone(), UserEntry { day: today, view: view.clone() });
                     if let (Some(held), Some((p, _))) = (answer.reservation.as_mut(), &priced) {

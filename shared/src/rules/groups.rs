@@ -5,6 +5,7 @@
 
 use crate::model::group::{Group, MAX_GROUPS_PER_USER};
 use crate::model::period::Window;
+use crate::model::shadow::PolicyMode;
 use crate::model::{Enforcement, GroupId, GroupUsage, LimitAction, UsageSnapshot};
 use crate::rules::decide::{self, Decision, ModelScope, Scope, Verdict, WindowStatus};
 use crate::rules::resolve::{SharedConfig, Subject};
@@ -23,14 +24,23 @@ pub struct Membership<'c> {
 /// The groups that apply to a user, and whether more matched than apply.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Memberships<'c> {
+    /// The groups that decide.
     pub groups: Vec<Membership<'c>>,
+    /// The shadow groups the user is in: counted and judged, never deciding.
+    pub shadow: Vec<Membership<'c>>,
     /// More than [`MAX_GROUPS_PER_USER`] matched: only the smallest ids apply.
     pub truncated: bool,
 }
 
 impl Memberships<'_> {
+    /// Every group whose usage is read and counted: the deciding ones, then the shadow ones.
     pub fn ids(&self) -> Vec<GroupId> {
-        self.groups.iter().map(|m| m.group.group_id.clone()).collect()
+        self.groups.iter().chain(&self.shadow).map(|m| m.group.group_id.clone()).collect()
+    }
+
+    /// Every group, deciding or shadow.
+    pub fn all(&self) -> impl Iterator<Item = &Membership<'_>> {
+        self.groups.iter().chain(&self.shadow)
     }
 }
 
@@ -44,10 +54,25 @@ pub fn memberships<'c>(
     subject: &Subject,
     named: &BTreeMap<GroupId, DateTime<Utc>>,
 ) -> Memberships<'c> {
+    let (groups, truncated) = matching(config, subject, named, PolicyMode::Enforce, MAX_GROUPS_PER_USER);
+    // Shadow groups are read (and counted) too, in the room the active ones
+    // leave: the check's BatchGetItem has keys for ten groups.
+    let room = MAX_GROUPS_PER_USER - groups.len();
+    let (shadow, _) = matching(config, subject, named, PolicyMode::Shadow, room);
+    Memberships { groups, shadow, truncated }
+}
+
+fn matching<'c>(
+    config: &'c SharedConfig,
+    subject: &Subject,
+    named: &BTreeMap<GroupId, DateTime<Utc>>,
+    mode: PolicyMode,
+    most: usize,
+) -> (Vec<Membership<'c>>, bool) {
     let mut groups: Vec<Membership<'c>> = config
         .groups
         .iter()
-        .filter(|g| g.enabled)
+        .filter(|g| g.enabled && g.mode == mode)
         .filter_map(|g| {
             let is_named = named
                 .get(&g.group_id)
@@ -61,9 +86,9 @@ pub fn memberships<'c>(
         })
         .collect();
     groups.sort_by(|a, b| a.group.group_id.cmp(&b.group.group_id));
-    let truncated = groups.len() > MAX_GROUPS_PER_USER;
-    groups.truncate(MAX_GROUPS_PER_USER);
-    Memberships { groups, truncated }
+    let truncated = groups.len() > most;
+    groups.truncate(most);
+    (groups, truncated)
 }
 
 /// A group's decision on its pooled usage: a tier's decision on the

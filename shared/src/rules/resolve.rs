@@ -6,6 +6,7 @@
 //! time-ordered), so the answer never depends on storage order. Disabled
 //! assignments and disabled or missing tiers are skipped and the cascade goes on.
 
+use crate::model::shadow::PolicyMode;
 use crate::model::{
     Assignment, AssignmentId, AssignmentType, DomainPattern, Email, JwtRole, OverrideId, PatternKind, Target, Tier,
     TierId, UserId,
@@ -201,10 +202,37 @@ impl SharedConfig {
 
 /// Resolves the subject's tier from the shared configuration and the user's
 /// own direct assignment (which lives with the user, not in the shared config).
+/// Shadow assignments take no part (see [`shadow_assignment`]).
 pub fn resolve<'a>(config: &'a SharedConfig, direct: Option<&Assignment>, subject: &Subject) -> Resolution<'a> {
+    resolve_among(config, direct, subject, false)
+}
+
+/// The shadow assignment the cascade would select if the shadow ones were
+/// enforced, and its tier (none when an enforced one would still win).
+pub fn shadow_assignment<'a>(
+    config: &'a SharedConfig,
+    direct: Option<&Assignment>,
+    subject: &Subject,
+) -> Option<(&'a Assignment, &'a Tier)> {
+    if !config.assignments.iter().any(|a| a.mode == PolicyMode::Shadow) {
+        return None;
+    }
+    let r = resolve_among(config, direct, subject, true);
+    let chosen = r.assignment_id?;
+    let a = config.assignments.iter().find(|a| a.assignment_id == chosen && a.mode == PolicyMode::Shadow)?;
+    Some((a, r.tier?))
+}
+
+fn resolve_among<'a>(
+    config: &'a SharedConfig,
+    direct: Option<&Assignment>,
+    subject: &Subject,
+    with_shadow: bool,
+) -> Resolution<'a> {
     let mut matched: Vec<(&Assignment, MatchedBy)> = direct
         .into_iter()
         .chain(config.assignments.iter())
+        .filter(|a| with_shadow || a.mode == PolicyMode::Enforce)
         .filter_map(|a| matches(a, subject).map(|m| (a, m)))
         .collect();
     matched.sort_by(|(a, _), (b, _)| {

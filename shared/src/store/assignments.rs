@@ -12,6 +12,7 @@ use super::item::{
 use super::schema::{ASSIGNMENTS_BY_TARGET, ASSIGNMENTS_BY_TIER, GSI1_PK, GSI1_SK, GSI2_PK, GSI2_SK, PK, SK};
 use super::{cursor, keys};
 use crate::error::{Entity, Error};
+use crate::model::shadow::PolicyMode;
 use crate::model::{AdminChange, Assignment, AssignmentId, AssignmentType, Target, TierId};
 use crate::page::{Page, PageRequest};
 use crate::rules::resolve::SharedConfig;
@@ -24,6 +25,7 @@ pub struct AssignmentFilter {
     pub kind: Option<AssignmentType>,
     pub value: Option<String>,
     pub tier_id: Option<TierId>,
+    pub mode: Option<PolicyMode>,
 }
 
 fn put(table: &str, item: Item, condition: Option<&str>) -> TransactWriteItem {
@@ -252,6 +254,9 @@ impl DynamoStore {
                 };
                 q = q.expression_attribute_names("#value", attr).expression_attribute_values(":value", s(value));
             }
+            if let Some(mode) = filter.mode {
+                conditions.push(item::mode_condition(mode));
+            }
             if !conditions.is_empty() {
                 q = q.filter_expression(conditions.join(" AND "));
             }
@@ -267,6 +272,14 @@ impl DynamoStore {
                     .expression_attribute_values(":prefix", s(p)),
                 None => q.key_condition_expression("#pk = :pk"),
             };
+            if let Some(mode) = filter.mode {
+                q = q.filter_expression(item::mode_condition(mode));
+            }
+        }
+        if let Some(mode) = filter.mode {
+            q = q
+                .expression_attribute_names("#mode", item::MODE)
+                .expression_attribute_values(":mode", s(mode.as_str()));
         }
         let (items, start) = self.query_filling(q, Some(page.limit as usize), start, assignment_from_item).await?;
         Ok(Page { items, next_token: cursor::encode(start.as_ref()) })

@@ -15,6 +15,7 @@ use super::schema::{PK, SK};
 use super::{cursor, keys};
 use crate::error::{Entity, Error};
 use crate::model::group::{Group, MAX_GROUPS_PER_USER};
+use crate::model::shadow::PolicyMode;
 use crate::model::{AdminChange, GroupId, UserId};
 use crate::page::{Page, PageRequest};
 use aws_sdk_dynamodb::types::{Delete, Put, TransactWriteItem, Update};
@@ -48,14 +49,14 @@ impl DynamoStore {
     }
 
     /// Groups in id order.
-    pub async fn list_groups(&self, page: &PageRequest) -> Result<Page<Group>, Error> {
+    pub async fn list_groups(&self, page: &PageRequest, mode: Option<PolicyMode>) -> Result<Page<Group>, Error> {
         let start = cursor::decode_within(
             page.next_token.as_deref(),
             &[PK, SK],
             (PK, keys::CONFIG_PK),
             Some((SK, keys::GROUP_PREFIX)),
         )?;
-        let q = self
+        let mut q = self
             .client
             .query()
             .table_name(self.quota())
@@ -63,6 +64,12 @@ impl DynamoStore {
             .expression_attribute_values(":pk", s(keys::CONFIG_PK))
             .expression_attribute_values(":prefix", s(keys::GROUP_PREFIX))
             .consistent_read(true);
+        if let Some(mode) = mode {
+            q = q
+                .filter_expression(item::mode_condition(mode))
+                .expression_attribute_names("#mode", item::MODE)
+                .expression_attribute_values(":mode", s(mode.as_str()));
+        }
         let (groups, start) = self.query_filling(q, Some(page.limit as usize), start, group_from_item).await?;
         Ok(Page { items: groups, next_token: cursor::encode(start.as_ref()) })
     }

@@ -10,6 +10,7 @@ use super::item::{self, key, n, s};
 use super::schema::{ASSIGNMENTS_BY_TARGET, ASSIGNMENTS_BY_TIER, GSI1_PK, GSI1_SK, GSI2_PK, GSI2_SK, PK, SK};
 use super::{cursor, keys};
 use crate::error::{Entity, Error};
+use crate::model::shadow::PolicyMode;
 use crate::model::{
     AdminChange, MAX_OVERRIDES_IN_EFFECT, Override, OverrideId, OverrideStatus, OverrideView, QuotaEvent, UserId,
     UserOverrides,
@@ -26,6 +27,7 @@ const COPY_RETRIES: usize = 4;
 pub struct OverrideFilter {
     pub user: Option<UserId>,
     pub status: Option<OverrideStatus>,
+    pub mode: Option<PolicyMode>,
 }
 
 enum Change<'a> {
@@ -252,8 +254,13 @@ impl DynamoStore {
                 .expression_attribute_values(":boundary", s(&boundary)),
             None => q.key_condition_expression("#pk = :pk"),
         };
+        let filters: Vec<&str> = status_filter.into_iter().chain(filter.mode.map(item::mode_condition)).collect();
+        if let Some(mode) = filter.mode {
+            q = q
+                .expression_attribute_names("#mode", item::MODE)
+                .expression_attribute_values(":mode", s(mode.as_str()));
+        }
         if let Some(f) = status_filter {
-            q = q.filter_expression(f);
             if f.contains(":true") {
                 q = q.expression_attribute_values(":true", AttributeValue::Bool(true));
             }
@@ -263,6 +270,9 @@ impl DynamoStore {
             if f.contains(":now") {
                 q = q.expression_attribute_values(":now", item::time(now));
             }
+        }
+        if !filters.is_empty() {
+            q = q.filter_expression(filters.join(" AND "));
         }
         let parse = |it: &item::Item| Ok(item::override_from_item(it)?.view(now));
         let (found, start) = self.query_filling(q, Some(page.limit as usize), start, parse).await?;

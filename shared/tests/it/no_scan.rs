@@ -87,8 +87,8 @@ async fn every_operation_sends_the_expected_requests_and_never_a_scan() {
     assert_eq!(sent, ops(&[("GetItem", 1)]));
     for filter in [
         OverrideFilter::default(),
-        OverrideFilter { user: Some(u1.clone()), status: None },
-        OverrideFilter { user: Some(u1.clone()), status: Some(OverrideStatus::Active) },
+        OverrideFilter { user: Some(u1.clone()), status: None, mode: None },
+        OverrideFilter { user: Some(u1.clone()), status: Some(OverrideStatus::Active), mode: None },
     ] {
         let sent = counted(&store, async { store.list_overrides(&filter, &page, now).await.unwrap() }).await;
         assert_eq!(sent, ops(&[("Query", 1)]), "{filter:?}");

@@ -257,7 +257,7 @@ async fn lists_by_user_and_status_are_complete_newest_first_and_refuse_forged_to
         (OverrideStatus::Disabled, 1),
     ] {
         // Pages of one: following nextToken yields exactly the matches, each once.
-        let filter = OverrideFilter { user: None, status: Some(status) };
+        let filter = OverrideFilter { user: None, status: Some(status), mode: None };
         let mut token = None;
         let mut seen = Vec::new();
         loop {
@@ -275,7 +275,7 @@ async fn lists_by_user_and_status_are_complete_newest_first_and_refuse_forged_to
         unique.dedup();
         assert_eq!((seen.len(), unique.len()), (want, want), "{status:?}");
     }
-    let ann = OverrideFilter { user: Some(user("ann")), status: Some(OverrideStatus::Upcoming) };
+    let ann = OverrideFilter { user: Some(user("ann")), status: Some(OverrideStatus::Upcoming), mode: None };
     let page = store.list_overrides(&ann, &PageRequest::default(), now).await.unwrap();
     assert_eq!(page.items.len(), 1);
     assert_eq!(page.items[0].item.user_id, user("ann"));
@@ -305,7 +305,7 @@ async fn a_user_has_a_bounded_number_of_overrides_in_effect_and_expired_ones_lea
     let fresh = new_override("dana", OverrideType::Unlimited, None, "2026-11-27T11:00:00Z", "2026-11-28T00:00:00Z");
     create(&store, fresh, later).await;
     assert_eq!(store.get_user_overrides(&user("dana")).await.unwrap().overrides.len(), 1);
-    let expired = OverrideFilter { user: Some(user("dana")), status: Some(OverrideStatus::Expired) };
+    let expired = OverrideFilter { user: Some(user("dana")), status: Some(OverrideStatus::Expired), mode: None };
     let page = store.list_overrides(&expired, &PageRequest { limit: 100, next_token: None }, later).await.unwrap();
     assert_eq!(page.items.len(), MAX_OVERRIDES_IN_EFFECT, "still listed, as expired");
 }

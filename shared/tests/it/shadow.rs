@@ -89,3 +89,70 @@ async fn sixteen_users_through_a_shadow_limit_get_the_same_answers_and_one_event
     assert_eq!(block.active_decision.map(|d| d.as_str()), Some("allow"));
     assert_eq!((block.usage.to_string(), block.limit.map(|l| l.to_string())), ("1.00".into(), Some("1.00".into())));
 }
+
+#[tokio::test]
+async fn a_shadow_assignment_override_and_group_each_store_their_would_be_block_once_and_read_nothing_more() {
+    use quota_shared::model::shadow::PolicyMode;
+    use quota_shared::model::{AdminChange, JwtRole, Target};
+    use std::collections::BTreeMap;
+    let store = testkit::store_with_default_tier(&tier("students", "", "5")).await;
+    let now = at(NOW);
+    // A stricter tier the Chem role would move to, in shadow.
+    store.create_tier(&tier("chem-students", "", "0.50"), &testkit::audit()).await.unwrap();
+    let mut moved = testkit::assignment("a-chem", "chem-students", Target::JwtRole(JwtRole::parse("Chem").unwrap()));
+    moved.mode = PolicyMode::Shadow;
+    store.create_assignment(&moved, &testkit::audit()).await.unwrap();
+    // A tighter cap for ann alone, in shadow.
+    let mut cap = testkit::override_of(
+        "ann",
+        quota_shared::model::OverrideType::CustomLimit,
+        "2026-12-01T00:00:00Z",
+        "2026-12-31T00:00:00Z",
+    );
+    cap.limits.daily_cost_limit = Some(money("0.30"));
+    cap.mode = PolicyMode::Shadow;
+    store.create_override(&cap, now, &testkit::audit()).await.unwrap();
+    // A department pool, in shadow.
+    let body: quota_shared::model::group::NewGroup = serde_json::from_value(serde_json::json!({
+        "groupId": "chem-pool", "groupName": "Chemistry", "dailyCostLimit": "0.40", "jwtRoles": ["Chem"], "mode": "shadow"
+    }))
+    .unwrap();
+    let pool = body.into_group("admin", now).unwrap();
+    store
+        .create_group(&pool, &AdminChange::new("admin", "create", pool.change_target(), None, Some(&pool), now))
+        .await
+        .unwrap();
+
+    let c = testkit::checker(store.clone(), quota_shared::config::FailureMode::Open);
+    let subject =
+        Subject { user_id: UserId::parse("ann").unwrap(), roles: vec![JwtRole::parse("Chem").unwrap()], email: None };
+    let check = CheckRequest { subject: subject.clone(), model: None, session_id: None, estimate: Default::default() };
+    let first = c.check(&check, now).await.unwrap();
+    assert_eq!(first.tier.as_ref().unwrap().tier_id.as_str(), "students", "shadow policies decide nothing");
+    assert!(first.groups.is_empty(), "a shadow group is not among the answer's groups");
+    let mut record = testkit::record_request("ann", "r1", "0.60");
+    record.context = Some(
+        quota_shared::quota::QuotaContext::decode(first.quota_context.as_ref().unwrap(), &subject.user_id).unwrap(),
+    );
+    c.record(&record, now).await.unwrap();
+    let pooled = store.load_group_usage(std::slice::from_ref(&pool.group_id), now).await.unwrap();
+    assert_eq!(pooled[&pool.group_id].total.daily.cost, money("0.60"), "the shadow pool fills as it would");
+
+    let second = c.check(&check, now).await.unwrap();
+    assert!(second.decision.allowed && second.decision.blocked_by.is_none(), "still allowed: 0.60 of 5");
+    let mut policies: Vec<String> = events(&store, "ann")
+        .await
+        .into_iter()
+        .filter(|e| e.event_type == EventType::ShadowBlock)
+        .map(|e| e.policy_id.unwrap().to_string())
+        .collect();
+    policies.sort();
+    assert_eq!(
+        policies,
+        ["assignment:a-chem".to_string(), "group:chem-pool".to_string(), format!("override:{}", cap.override_id)]
+    );
+    // Three shadow policies in effect, their events stored: a warm check is one read.
+    store.requests().reset();
+    c.check(&check, now).await.unwrap();
+    assert_eq!(store.requests().snapshot(), BTreeMap::from([("BatchGetItem".to_string(), 1)]));
+}

@@ -188,7 +188,8 @@ async fn assignments_list_by_type_value_and_tier() {
     assert_eq!(ids(AssignmentFilter::default()).await, ["a1", "a2", "a3", "a4", "a5", "a6"]);
     let roles = AssignmentFilter { kind: Some(AssignmentType::JwtRole), ..Default::default() };
     assert_eq!(ids(roles).await, ["a2", "a3", "a4"]);
-    let fac = AssignmentFilter { kind: Some(AssignmentType::JwtRole), value: Some("Fac".into()), tier_id: None };
+    let fac =
+        AssignmentFilter { kind: Some(AssignmentType::JwtRole), value: Some("Fac".into()), tier_id: None, mode: None };
     assert_eq!(ids(fac).await, ["a4"], "Fac does not match Faculty");
     let staff_tier = AssignmentFilter { tier_id: Some(TierId::parse("staff").unwrap()), ..Default::default() };
     assert_eq!(ids(staff_tier).await, ["a2", "a3", "a6"]);
@@ -196,6 +197,7 @@ async fn assignments_list_by_type_value_and_tier() {
         kind: Some(AssignmentType::DirectUser),
         value: Some("u1".into()),
         tier_id: Some(TierId::parse("staff").unwrap()),
+        mode: None,
     };
     assert_eq!(ids(staff_direct).await, ["a6"]);
 }
@@ -255,8 +257,12 @@ async fn a_regex_domain_with_a_key_delimiter_is_stored_listed_and_resolved() {
     store.create_assignment(&a, &testkit::audit()).await.unwrap();
     let exact = assignment("a-ex", "labs", Target::EmailDomain(DomainPattern::parse("lab2.uni.edu").unwrap()));
     store.create_assignment(&exact, &testkit::audit()).await.unwrap();
-    let by_value =
-        AssignmentFilter { kind: Some(AssignmentType::EmailDomain), value: Some(pattern.to_string()), tier_id: None };
+    let by_value = AssignmentFilter {
+        kind: Some(AssignmentType::EmailDomain),
+        value: Some(pattern.to_string()),
+        tier_id: None,
+        mode: None,
+    };
     let page = store.list_assignments(&by_value, &PageRequest::default()).await.unwrap();
     assert_eq!(page.items.iter().map(|a| a.assignment_id.as_str()).collect::<Vec<_>>(), ["a-re"]);
     let got = store.get_assignment(&a.assignment_id).await.unwrap().unwrap();
@@ -307,6 +313,7 @@ async fn a_filtered_list_by_tier_fills_its_pages() {
         kind: Some(AssignmentType::JwtRole),
         value: None,
         tier_id: Some(TierId::parse("staff").unwrap()),
+        mode: None,
     };
     let first = store.list_assignments(&filter, &page(2, None)).await.unwrap();
     assert_eq!(first.items.len(), 2, "a full page although 6 of 8 items are filtered out");

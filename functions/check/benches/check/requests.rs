@@ -74,13 +74,13 @@ pub(crate) async fn requests_per_operation() {
     row("check, first decided by an override", &counted(&counter, c.check(&check_request("dana"), now)).await);
     row("check, warm, override active", &counted(&counter, c.check(&check_request("dana"), now)).await);
     row("record, override active", &counted(&counter, c.record(&record_request("dana", "o1"), now)).await);
-    let active = OverrideFilter { user: None, status: Some(OverrideStatus::Active) };
+    let active = OverrideFilter { user: None, status: Some(OverrideStatus::Active), mode: None };
     let page = PageRequest::default();
     row(
         "list overrides, status=active",
         &counted(&counter, async { store.list_overrides(&active, &page, now).await.expect("list") }).await,
     );
-    let mine = OverrideFilter { user: Some(dana), status: None };
+    let mine = OverrideFilter { user: Some(dana), status: None, mode: None };
     row(
         "list overrides, userId=dana",
         &counted(&counter, async { store.list_overrides(&mine, &page, now).await.expect("list") }).await,

@@ -24,6 +24,7 @@ fn assignment_attributes(a: &Assignment) -> Item {
     };
     item.insert("priority".into(), n(a.priority));
     item.insert("enabled".into(), AttributeValue::Bool(a.enabled));
+    item.insert(super::MODE.into(), s(a.mode.as_str()));
     put_audit(&mut item, &a.audit);
     item
 }
@@ -68,6 +69,7 @@ pub fn assignment_from_item(item: &Item) -> Result<Assignment, Error> {
         target,
         priority: get_n(item, "priority")?,
         enabled: get_bool(item, "enabled")?,
+        mode: super::mode_of(item)?,
         audit: audit(item)?,
     })
 }

@@ -13,6 +13,25 @@ use std::str::FromStr;
 
 pub type Item = HashMap<String, AttributeValue>;
 
+/// A policy's mode (`enforce` when absent: written before shadow mode).
+pub const MODE: &str = "mode";
+
+/// The filter condition of a listing's `?mode=` (`#mode`, `:mode`): a
+/// policy stored before modes existed is enforced.
+pub fn mode_condition(mode: crate::model::shadow::PolicyMode) -> &'static str {
+    match mode {
+        crate::model::shadow::PolicyMode::Shadow => "#mode = :mode",
+        crate::model::shadow::PolicyMode::Enforce => "(attribute_not_exists(#mode) OR #mode = :mode)",
+    }
+}
+
+pub fn mode_of(item: &Item) -> Result<crate::model::shadow::PolicyMode, Error> {
+    match opt_s(item, MODE) {
+        None => Ok(Default::default()),
+        Some(raw) => crate::model::shadow::PolicyMode::parse(raw).ok_or_else(|| corrupt(MODE, item)),
+    }
+}
+
 pub fn s(v: impl Into<String>) -> AttributeValue {
     AttributeValue::S(v.into())
 }

@@ -46,6 +46,7 @@ pub fn group_mutable_attributes(g: &Group) -> Vec<(&'static str, AttributeValue)
         ("reservationTtlSeconds", n(g.reservation_ttl_seconds)),
         ("jwtRoles", list(g.jwt_roles.iter().map(ToString::to_string).collect())),
         ("emailDomains", list(g.email_domains.iter().map(ToString::to_string).collect())),
+        (super::MODE, s(g.mode.as_str())),
         ("updatedAt", time(g.audit.updated_at)),
         ("updatedBy", s(&g.audit.updated_by)),
         ("version", n(g.audit.version)),
@@ -97,6 +98,7 @@ pub fn group_from_item(item: &Item) -> Result<Group, Error> {
             .into_iter()
             .map(|d| DomainPattern::parse(d).map_err(bad("emailDomains")))
             .collect::<Result<_, _>>()?,
+        mode: super::mode_of(item)?,
         audit: audit(item)?,
     };
     group.validate().map_err(|_| corrupt("group fields", item))?;

@@ -14,7 +14,7 @@ mod tier;
 mod usage;
 
 pub use assignment::*;
-pub use attr::{Item, epoch, get_n, get_s, get_time, key, n, opt_n, opt_s, s, time};
+pub use attr::{Item, MODE, epoch, get_n, get_s, get_time, key, mode_condition, mode_of, n, opt_n, opt_s, s, time};
 pub use charge::*;
 pub use event::*;
 pub use group::*;

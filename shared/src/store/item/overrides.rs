@@ -38,6 +38,7 @@ pub fn override_attributes(o: &Override) -> Item {
     if !o.model_limits.is_empty() {
         item.insert(super::MODEL_LIMITS.into(), super::model_limits_attribute(&o.model_limits));
     }
+    item.insert(super::MODE.into(), s(o.mode.as_str()));
     put_audit(&mut item, &o.audit);
     item
 }
@@ -78,6 +79,7 @@ fn override_fields(item: &Item) -> Result<Override, Error> {
         reason: get_s(item, "reason")?.to_string(),
         enabled: get_bool(item, "enabled")?,
         model_limits: super::model_limits_of(item)?,
+        mode: super::mode_of(item)?,
         audit: audit(item)?,
     })
 }
