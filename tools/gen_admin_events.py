@@ -150,6 +150,11 @@ write("users", "inspect-bad-email.json", event("GET", U + "/u1", UR, query="emai
 write("users", "inspect-bad-id.json", event("GET", U + "/u%23x", UR, path_params={"userId": "u#x"}))
 write("users", "inspect-too-many-roles.json", event("GET", U + "/u1", UR, query="roles=" + ",".join(f"r{i}" for i in range(101)),
                                                   path_params={"userId": "u1"}))
+SH = "/api/admin/quota/shadow"
+write("users", "shadow.json", event("GET", SH, SH))
+write("users", "shadow-policy.json", event("GET", SH, SH, query="policyId=tier:students&limit=1"))
+write("users", "shadow-bad.json", event("GET", SH, SH, query="policyId=students&from=2026-12-07T00:00:00Z&to=2026-01-01T00:00:00Z"))
+write("users", "shadow-forged-token.json", event("GET", SH, SH, query="policyId=tier:students&nextToken=bm9ib2R5"))
 write("users", "inspect-no-token.json", event("GET", U + "/u1", UR, auth=None, path_params={"userId": "u1"}))
 
 O = "/api/admin/quota/overrides"

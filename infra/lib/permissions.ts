@@ -13,8 +13,9 @@ export const QUOTA_READ_KEYS: Record<FunctionName, string[]> = {
   assignments: ['CONFIG', 'VERSION#*', 'ASSIGNMENT#*', 'USER#*', 'ASSIGNMENTS', 'TIER#*'],
   // The canonical item, the user's copy, and the two listing index partitions.
   overrides: ['OVERRIDE#*', 'USER#*', 'OVERRIDES', 'OVERRIDES#*'],
-  // The inspector also reads the user's groups' usage rows.
-  users: ['CONFIG', 'VERSION#*', 'USER#*', 'GROUP#*'],
+  // The inspector also reads the user's groups' usage rows; the shadow
+  // report lists the shadow overrides (the all-overrides index partition).
+  users: ['CONFIG', 'VERSION#*', 'USER#*', 'GROUP#*', 'OVERRIDES'],
   // The configuration (to prune replaced copies), the canonical items and the history.
   prices: ['CONFIG', 'PRICE#*', 'PRICES'],
   // The group in the configuration, its members' partition and its usage rows.
@@ -73,7 +74,7 @@ export function grant(fn: FunctionName, role: lambda.Function, quota: dynamodb.T
   const reads = fn === 'tiers' || fn === 'overrides' || fn === 'prices'
     ? ['dynamodb:GetItem', 'dynamodb:Query']
     : ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:Query'];
-  const listsByIndex = fn === 'assignments' || fn === 'overrides';
+  const listsByIndex = fn === 'assignments' || fn === 'overrides' || fn === 'users';
   const quotaResources = listsByIndex ? [quota.tableArn, `${quota.tableArn}/index/*`] : [quota.tableArn];
   role.addToRolePolicy(new iam.PolicyStatement({
     actions: reads,
@@ -137,10 +138,11 @@ export function grant(fn: FunctionName, role: lambda.Function, quota: dynamodb.T
     }));
   }
   if (fn === 'users') {
+    // The inspector's recent events (by user); the shadow report's (by policy, an index).
     role.addToRolePolicy(new iam.PolicyStatement({
       actions: ['dynamodb:Query'],
-      resources: [events.tableArn],
-      conditions: leading(['USER#*']),
+      resources: [events.tableArn, `${events.tableArn}/index/*`],
+      conditions: leading(['USER#*', 'SHADOW#*']),
     }));
   }
 }

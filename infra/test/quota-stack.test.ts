@@ -142,6 +142,7 @@ const ADMIN_ROUTES = [
   'POST /api/admin/quota/groups/{groupId}/members/{userId}',
   'DELETE /api/admin/quota/groups/{groupId}/members/{userId}',
   'GET /api/admin/quota/groups/{groupId}/usage',
+  'GET /api/admin/quota/shadow',
   'GET /api/admin/quota/events',
   'GET /api/admin/quota/analytics/top-users',
   'GET /api/admin/quota/analytics/daily',

@@ -32,7 +32,7 @@ pub const ROUTES: AdminRoutes = AdminRoutes(documented);
 
 /// The routes with their OpenAPI operations (`utoipa::path` below).
 fn documented() -> OpenApiRouter<AdminState> {
-    OpenApiRouter::new().routes(routes!(inspect))
+    OpenApiRouter::new().routes(routes!(inspect)).routes(routes!(crate::shadow::report))
 }
 
 #[derive(Serialize, utoipa::ToSchema)]

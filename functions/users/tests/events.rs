@@ -97,6 +97,73 @@ async fn the_inspector_shows_the_whole_cascade_usage_and_events() {
     assert_eq!(run("inspect-no-token.json").await.status, 401);
 }
 
+#[tokio::test]
+async fn the_shadow_report_counts_would_be_blocks_and_what_they_would_have_prevented() {
+    use quota_shared::model::shadow::ShadowRules;
+    let state = admin_state().await;
+    let store = &state.store;
+    let mut students = tier("students", "", "5");
+    students.shadow = Some(ShadowRules {
+        limits: quota_shared::model::Limits { daily_cost_limit: Some(money("1.00")), ..Default::default() },
+        soft_limit_percentage: 80,
+        action_on_limit: quota_shared::model::LimitAction::Block,
+    });
+    store.create_tier(&students, &testkit::audit()).await.unwrap();
+    store
+        .create_assignment(&assignment("a-default", "students", Target::DefaultTier), &testkit::audit())
+        .await
+        .unwrap();
+    let c = testkit::checker(store.clone(), quota_shared::config::FailureMode::Open);
+    let now = chrono::Utc::now();
+    // ann and ben pass the shadow's 1.00 a day; ann spends 0.50 more after it.
+    for (user, costs) in [("ann", &["1.00", "0.50"][..]), ("ben", &["1.20"][..]), ("cat", &["0.10"][..])] {
+        for (i, cost) in costs.iter().enumerate() {
+            let check = quota_shared::quota::CheckRequest {
+                subject: quota_shared::rules::resolve::Subject {
+                    user_id: UserId::parse(user).unwrap(),
+                    roles: vec![],
+                    email: None,
+                },
+                model: None,
+                session_id: None,
+                estimate: Default::default(),
+            };
+            c.check(&check, now).await.unwrap();
+            c.record(&testkit::record_request(user, &format!("{user}-{i}"), cost), now).await.unwrap();
+        }
+        let check = quota_shared::quota::CheckRequest {
+            subject: quota_shared::rules::resolve::Subject {
+                user_id: UserId::parse(user).unwrap(),
+                roles: vec![],
+                email: None,
+            },
+            model: None,
+            session_id: None,
+            estimate: Default::default(),
+        };
+        c.check(&check, now).await.unwrap();
+    }
+    let run = |name: &'static str| {
+        let router = users_fn::ROUTES.router(state.clone());
+        async move { run_event(router, &fixture("users", name, &[])).await }
+    };
+    let all = run("shadow.json").await;
+    assert_eq!(all.status, 200, "{:?}", all.body);
+    let policy = &all.body["policies"][0];
+    assert_eq!(policy["policyId"], "tier:students");
+    assert_eq!((policy["blockedUsers"].as_u64(), policy["warnedUsers"].as_u64()), (Some(2), Some(0)));
+    // ann's check at 1.00 would have blocked her 0.50 after it; ben's came
+    // only after his 1.20 (nothing after it).
+    assert_eq!(policy["preventedCost"], "0.50");
+    let one = run("shadow-policy.json").await;
+    assert_eq!(one.body["users"].as_array().unwrap().len(), 1, "limit=1: {:?}", one.body);
+    assert!(one.body["nextToken"].is_string());
+    let mut bad = run("shadow-bad.json").await.problem_fields(400);
+    bad.sort();
+    assert_eq!(bad, ["from", "policyId"]);
+    assert_eq!(run("shadow-forged-token.json").await.problem_fields(400), ["nextToken"]);
+}
+
 #[test]
 fn every_fixture_is_used() {
     let used = [
@@ -106,6 +173,10 @@ fn every_fixture_is_used() {
         "inspect-too-many-roles.json",
         "inspect-unknown-user.json",
         "inspect.json",
+        "shadow-bad.json",
+        "shadow-forged-token.json",
+        "shadow-policy.json",
+        "shadow.json",
     ];
     assert_eq!(fixture_names("users"), used);
 }

@@ -19,6 +19,7 @@ mod request_counter;
 mod reservations;
 pub mod schema;
 mod setup;
+mod shadow;
 mod stream;
 mod tiers;
 mod usage;
@@ -31,6 +32,7 @@ pub use events_write::{AUDIT_RETENTION_DAYS, EVENT_RETENTION_DAYS};
 pub use groups::Member;
 pub use overrides::OverrideFilter;
 pub use request_counter::RequestCounter;
+pub use shadow::{MAX_SHADOW_EVENTS, period_key};
 pub use stream::event_from_stream_image;
 pub use usage::{REQUEST_MARKER_DAYS, USAGE_RETENTION_DAYS};
 

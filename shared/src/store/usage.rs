@@ -437,7 +437,7 @@ impl DynamoStore {
     /// consistently. BatchGetItem may hand back keys it did not get to
     /// (capacity, never a fault of the request): they are asked again with
     /// the transactions' bounded pauses, then the call is unavailable (503).
-    async fn batch_get(&self, wanted: Vec<Item>) -> Result<Vec<Item>, Error> {
+    pub(super) async fn batch_get(&self, wanted: Vec<Item>) -> Result<Vec<Item>, Error> {
         let mut pending =
             KeysAndAttributes::builder().set_keys(Some(wanted)).consistent_read(true).build().expect("keys set");
         let mut found: Vec<Item> = Vec::new();
