@@ -14,6 +14,7 @@ import { AnalyticsPage } from './pages/analytics.js';
 import { InspectorPage } from './pages/inspector.js';
 import { PricesPage } from './pages/prices.js';
 import { GroupsPage } from './pages/groups.js';
+import { ShadowPage } from './pages/shadow.js';
 
 const PAGES = [
   ['tiers', 'Tiers', TiersPage],
@@ -21,6 +22,7 @@ const PAGES = [
   ['overrides', 'Overrides', OverridesPage],
   ['prices', 'Prices', PricesPage],
   ['groups', 'Groups', GroupsPage],
+  ['shadow', 'Shadow', ShadowPage],
   ['events', 'Events', EventsPage],
   ['analytics', 'Analytics', AnalyticsPage],
   ['users', 'User inspector', InspectorPage],

@@ -93,6 +93,11 @@ export function ConfirmButton({ label, question, onConfirm, busy }) {
   </span>`;
 }
 
+/** A shadow policy's badge: judged beside the active ones, deciding nothing. */
+export function ShadowBadge({ shadow, label = 'shadow' }) {
+  return shadow ? html` <span class="badge shadow" title="Judged beside the active policies; decides nothing">${label}</span>` : '';
+}
+
 /** The page's heading, focused when the page opens (screen readers hear where they are). */
 export function PageTitle({ children }) {
   const ref = useRef(null);

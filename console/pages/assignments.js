@@ -3,7 +3,7 @@
 import { useEffect, useState } from 'preact/hooks';
 import { api, listAll } from '../lib/api.js';
 import { html } from '../lib/html.js';
-import { Check, ConfirmButton, Failure, Field, FormActions, LoadMore, PageTitle, Select } from '../lib/components.js';
+import { Check, ConfirmButton, Failure, Field, FormActions, LoadMore, PageTitle, Select, ShadowBadge } from '../lib/components.js';
 import { useForm, useListing, useRowActions, useTierOptions } from '../lib/hooks.js';
 
 export const TYPES = [
@@ -23,12 +23,12 @@ function AssignmentForm({ assignment, onDone, onCancel, tierOptions }) {
   const editing = !!assignment;
   const form = useForm(editing
     ? { ...assignment, priority: String(assignment.priority) }
-    : { assignmentType: 'direct_user', tierId: '', userId: '', jwtRole: '', emailDomain: '', priority: '', enabled: true });
+    : { assignmentType: 'direct_user', tierId: '', userId: '', jwtRole: '', emailDomain: '', priority: '', enabled: true, mode: 'enforce' });
   const [original, setOriginal] = useState(assignment);
   const v = form.values;
   const [, , valueField, valueLabel] = TYPES.find(([t]) => t === v.assignmentType);
   const body = () => {
-    const b = { tierId: v.tierId || null, enabled: !!v.enabled };
+    const b = { tierId: v.tierId || null, enabled: !!v.enabled, mode: v.mode || 'enforce' };
     if (String(v.priority).trim() !== '') b.priority = /^\d+$/.test(String(v.priority).trim()) ? Number(v.priority) : v.priority;
     if (valueField) b[valueField] = String(v[valueField] || '').trim();
     return b;
@@ -61,6 +61,8 @@ function AssignmentForm({ assignment, onDone, onCancel, tierOptions }) {
       <${Field} label="Priority" name="priority" value=${v.priority} onInput=${form.set} inputmode="numeric"
         error=${form.fieldError('priority')} hint="Higher wins among matches; empty: the type's default" />
       <${Check} label="Enabled" name="enabled" checked=${v.enabled} onInput=${form.set} error=${form.fieldError('enabled')} />
+      <${Select} label="Mode" name="mode" value=${v.mode || 'enforce'} onInput=${form.set} error=${form.fieldError('mode')}
+        options=${[['enforce', 'Enforce: decides'], ['shadow', 'Shadow: judged beside, decides nothing']]} />
     </div>
     <${FormActions} busy=${form.busy} label=${editing ? 'Save changes' : 'Create assignment'} onCancel=${onCancel} />
   </form>`;
@@ -98,7 +100,7 @@ export function AssignmentsPage() {
       <thead><tr><th scope="col">Matches</th><th scope="col">Tier</th><th scope="col">Priority</th><th scope="col">Enabled</th><th scope="col">Actions</th></tr></thead>
       <tbody>
         ${listing.items.map((a) => html`<tr key=${a.assignmentId}>
-          <th scope="row" data-label="Matches">${matchText(a)}</th>
+          <th scope="row" data-label="Matches">${matchText(a)}<${ShadowBadge} shadow=${a.mode === 'shadow'} /></th>
           <td data-label="Tier"><code>${a.tierId}</code></td>
           <td data-label="Priority">${a.priority}</td>
           <td data-label="Enabled">${a.enabled ? 'yes' : 'no'}</td>

@@ -5,7 +5,7 @@
 import { useEffect, useState } from 'preact/hooks';
 import { api } from '../lib/api.js';
 import { html } from '../lib/html.js';
-import { Check, ConfirmButton, Failure, Field, FormActions, LoadMore, PageTitle, Select } from '../lib/components.js';
+import { Check, ConfirmButton, Failure, Field, FormActions, LoadMore, PageTitle, Select, ShadowBadge } from '../lib/components.js';
 import { changes, present, text } from '../lib/format.js';
 import { useForm, useListing, useRowActions } from '../lib/hooks.js';
 import { LimitFields, LIMITS } from '../lib/limits.js';
@@ -193,7 +193,7 @@ export function GroupsPage() {
         <th scope="col">Enforcement</th><th scope="col">Enabled</th><th scope="col">Actions</th></tr></thead>
       <tbody>
         ${listing.items.map((g) => html`<tr key=${g.groupId}>
-          <th scope="row" data-label="Group"><strong>${g.groupName}</strong> <code>${g.groupId}</code>
+          <th scope="row" data-label="Group"><strong>${g.groupName}</strong> <code>${g.groupId}</code><${ShadowBadge} shadow=${g.mode === 'shadow'} />
             ${g.description && html`<div class="muted">${g.description}</div>`}</th>
           <td data-label="Limits">${limitsText(g)}</td>
           <td data-label="Members by rule">${[...g.jwtRoles.map((r) => `role ${r}`), ...g.emailDomains.map((d) => `email ${d}`)].join(', ') || '—'}</td>

@@ -4,7 +4,7 @@
 import { useState } from 'preact/hooks';
 import { api } from '../lib/api.js';
 import { html } from '../lib/html.js';
-import { ConfirmButton, Failure, Field, FormActions, LoadMore, PageTitle, Select } from '../lib/components.js';
+import { ConfirmButton, Failure, Field, FormActions, LoadMore, PageTitle, Select, ShadowBadge } from '../lib/components.js';
 import { changes, present, text, when } from '../lib/format.js';
 import { useForm, useListing, useRowActions } from '../lib/hooks.js';
 import { LimitFields, LIMITS, ModelLimitFields, modelLimitValues, withModelLimits } from '../lib/limits.js';
@@ -113,7 +113,7 @@ export function OverridesPage({ params }) {
         <th scope="col">Reason</th><th scope="col">Actions</th></tr></thead>
       <tbody>
         ${listing.items.map((o) => html`<tr key=${o.overrideId}>
-          <th scope="row" data-label="User"><a href=${`#/users?userId=${encodeURIComponent(o.userId)}`}>${o.userId}</a></th>
+          <th scope="row" data-label="User"><a href=${`#/users?userId=${encodeURIComponent(o.userId)}`}>${o.userId}</a><${ShadowBadge} shadow=${o.mode === 'shadow'} /></th>
           <td data-label="Limits">${limitsText(o)}${o.enforcement ? ` (${o.enforcement})` : ''}</td>
           <td data-label="Valid">${when(o.validFrom)} – ${when(o.validUntil)}</td>
           <td data-label="Status"><span class=${`badge ${o.status}`}>${o.status}</span></td>

@@ -3,7 +3,7 @@
 import { useEffect, useState } from 'preact/hooks';
 import { api, listAll } from '../lib/api.js';
 import { html } from '../lib/html.js';
-import { Check, ConfirmButton, Failure, Field, FormActions, PageTitle, Select } from '../lib/components.js';
+import { Check, ConfirmButton, Failure, Field, FormActions, PageTitle, Select, ShadowBadge } from '../lib/components.js';
 import { changes, dash, present, text } from '../lib/format.js';
 import { useForm } from '../lib/hooks.js';
 import { LimitFields, LIMITS, ModelLimitFields, modelLimitsText, modelLimitValues, withModelLimits } from '../lib/limits.js';
@@ -152,7 +152,7 @@ export function TiersPage() {
             <th scope="col">At the limit</th><th scope="col">Enforcement</th><th scope="col">Enabled</th><th scope="col">Actions</th></tr></thead>
           <tbody>
             ${shown.map((t) => html`<tr key=${t.tierId}>
-              <th scope="row" data-label="Tier"><strong>${t.tierName}</strong> <code>${t.tierId}</code>
+              <th scope="row" data-label="Tier"><strong>${t.tierName}</strong> <code>${t.tierId}</code><${ShadowBadge} shadow=${!!t.shadow} label="shadow limits" />
                 ${t.description && html`<div class="muted">${t.description}</div>`}</th>
               <td data-label="Daily">${limitText(t, 'daily')}</td>
               <td data-label="Monthly">${limitText(t, 'monthly')}

@@ -11,7 +11,7 @@ from conftest import ROOT, shoot
 from fake_idp import FakeIdp
 from playwright.sync_api import expect
 
-PAGES = ["tiers", "assignments", "overrides", "prices", "groups", "events", "analytics", "users"]
+PAGES = ["tiers", "assignments", "overrides", "prices", "groups", "shadow", "events", "analytics", "users"]
 
 
 def in_days(days):
@@ -361,6 +361,38 @@ def test_a_group_is_created_given_members_and_deleted_with_them(console, api, st
     row.get_by_role("button", name="Yes, delete").click()
     expect(console.get_by_role("status").filter(has_text=f"Group {group_id} deleted")).to_be_visible()
     assert api.call("GET", f"/groups/{group_id}")[0] == 404
+
+
+def test_a_shadow_assignment_is_created_reported_and_promoted(console, api, stack_url, unique):
+    tier, role, user = f"strict-{unique}", f"Lab{unique}", f"lena-{unique}"
+    api.ok("POST", "/tiers", {"tierId": tier, "tierName": "Strict lab", "dailyCostLimit": "0.50"})
+    open_page(console, stack_url, "assignments")
+    console.get_by_role("button", name="New assignment").click()
+    console.get_by_label("Type").select_option("jwt_role")
+    console.get_by_label("Role", exact=True).fill(role)
+    console.get_by_label("Tier").select_option(tier)
+    console.get_by_label("Mode").select_option("shadow")
+    console.get_by_role("button", name="Create assignment").click()
+    row = console.locator("tbody tr", has_text=role)
+    expect(row.locator(".badge.shadow")).to_have_text("shadow")
+    [assignment] = [a for a in api.ok("GET", "/assignments?mode=shadow&limit=100")["items"] if a.get("jwtRole") == role]
+    # Lena, with the role, spends 0.60: allowed (her tier is the default), but the
+    # shadow assignment's tier would block her next check.
+    check = {"userId": user, "roles": [role]}
+    assert api.call("POST", "/check", check, admin=False)[0] == 200
+    api.ok("POST", "/usage", {"userId": user, "roles": [role], "cost": "0.60", "requestId": f"l-{unique}"}, admin=False)
+    assert api.call("POST", "/check", check, admin=False)[0] == 200, "a shadow policy changes no answer"
+    open_page(console, stack_url, "shadow")
+    policy = console.locator("tbody tr", has_text=assignment["assignmentId"])
+    expect(policy).to_contain_text("1 users")
+    policy.get_by_role("button", name=f"Users of assignment:{assignment['assignmentId']}").click()
+    expect(console.get_by_role("region", name=re.compile("would have blocked")).locator("tbody tr", has_text=user)).to_be_visible()
+    policy.get_by_role("button", name="Promote").click()
+    policy.get_by_role("button", name="Yes, promote").click()
+    expect(console.get_by_role("status").filter(has_text="promoted")).to_be_visible()
+    assert api.ok("GET", f"/assignments/{assignment['assignmentId']}")["mode"] == "enforce"
+    # Now it decides: Lena's 0.60 is over the strict tier's 0.50.
+    assert api.call("POST", "/check", check, admin=False)[0] == 429
 
 
 def test_events_show_on_first_load_and_filter_by_type(console, stack_url):
