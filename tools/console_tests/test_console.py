@@ -369,7 +369,7 @@ def test_a_shadow_assignment_is_created_reported_and_promoted(console, api, stac
     open_page(console, stack_url, "assignments")
     console.get_by_role("button", name="New assignment").click()
     console.get_by_label("Type").select_option("jwt_role")
-    console.get_by_label("Role", exact=True).fill(role)
+    console.get_by_role("textbox", name="Role", exact=True).fill(role)
     console.get_by_label("Tier").select_option(tier)
     console.get_by_label("Mode").select_option("shadow")
     console.get_by_role("button", name="Create assignment").click()
