@@ -70,5 +70,7 @@ export function detail(e) {
   }
   const metric = e.metric && e.metric !== 'cost' ? ` ${e.metric}` : '';
   const limit = e.limit === null || e.limit === undefined ? '' : ` of ${e.limit}`;
-  return `${e.window || ''}${metric} ${e.usage}${limit} (${e.percentage} %)`.trim();
+  const line = `${e.window || ''}${metric} ${e.usage}${limit} (${e.percentage} %)`.trim();
+  // A shadow event says which policy would have acted, and what did.
+  return e.policyId ? `${line} by ${e.policyId} (the active policies: ${e.activeDecision})` : line;
 }

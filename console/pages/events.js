@@ -8,7 +8,8 @@ import { Failure, Field, LoadMore, PageTitle, Select } from '../lib/components.j
 import { detail, when } from '../lib/format.js';
 import { useListing, useTierOptions } from '../lib/hooks.js';
 
-const TYPES = [['', 'Any type'], ['block', 'Block'], ['warning', 'Warning'], ['override_applied', 'Override applied'], ['admin_change', 'Admin change']];
+const TYPES = [['', 'Any type'], ['block', 'Block'], ['warning', 'Warning'], ['override_applied', 'Override applied'], ['admin_change', 'Admin change'],
+  ['shadow_block', 'Shadow block'], ['shadow_warning', 'Shadow warning']];
 const EMPTY = { userId: '', type: '', tierId: '', from: '', to: '' };
 
 /** The API takes instants, from included and to excluded; the form takes whole UTC days, both included. */

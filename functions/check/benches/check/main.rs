@@ -15,6 +15,7 @@ mod groups;
 mod own_cost;
 mod release;
 mod requests;
+mod shadow;
 mod stub;
 
 use bursts::{records_at_once, strict_versus_standard};
@@ -23,6 +24,7 @@ use groups::{group_requests, records_on_one_group};
 use own_cost::own_cost_with_stub;
 use release::release_binary;
 use requests::requests_per_operation;
+use shadow::shadow_requests;
 
 use chrono::{DateTime, Utc};
 use quota_shared::config::FailureMode;
@@ -63,6 +65,7 @@ fn main() {
         if part == "requests" {
             requests_per_operation().await;
             group_requests().await;
+            shadow_requests().await;
             records_at_once().await;
             strict_versus_standard().await;
             records_on_one_group().await;
@@ -71,6 +74,7 @@ fn main() {
         if !only_stub {
             requests_per_operation().await;
             group_requests().await;
+            shadow_requests().await;
             records_at_once().await;
             strict_versus_standard().await;
             records_on_one_group().await;
