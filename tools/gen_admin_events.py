@@ -104,6 +104,12 @@ rationed = {"tierId": "rationed", "tierName": "Rationed premium", "unlimited": T
 write("tiers", "create-model-limits.json", event("POST", T, T, rationed))
 write("tiers", "create-model-limits-overlap.json", event("POST", T, T, {**rationed, "modelLimits": [
     *rationed["modelLimits"], {"limitId": "opus", "models": ["anthropic/claude-opus-4-1"], "dailyRequestLimit": 5}]}))
+write("tiers", "create-shadow.json", event("POST", T, T, {"tierId": "students", "tierName": "Students", "dailyCostLimit": "5",
+                                                     "shadow": {"dailyCostLimit": "2", "softLimitPercentage": 75}}))
+write("tiers", "create-shadow-empty.json", event("POST", T, T, {"tierId": "students", "tierName": "Students", "dailyCostLimit": "5",
+                                                           "shadow": {"actionOnLimit": "warn"}}))
+write("tiers", "update-shadow-discard.json", event("PATCH", T + "/students", TR, {"shadow": None},
+                                                headers={"if-match": '"1"'}, path_params={"tierId": "students"}))
 write("tiers", "list.json", event("GET", T, T, query="limit=1"))
 write("tiers", "list-enabled.json", event("GET", T, T, query="enabled=true"))
 write("tiers", "list-bad-limit.json", event("GET", T, T, query="limit=1000"))
@@ -125,6 +131,10 @@ write("assignments", "create-direct-twice.json", event("POST", A, A, {"tierId": 
 write("assignments", "create-unknown-tier.json", event("POST", A, A, {"tierId": "ghost", "assignmentType": "default_tier"}))
 write("assignments", "create-missing-user.json", event("POST", A, A, {"tierId": "basic", "assignmentType": "direct_user"}))
 write("assignments", "create-negative-priority.json", event("POST", A, A, {"tierId": "basic", "assignmentType": "jwt_role", "jwtRole": "X", "priority": -1}))
+write("assignments", "create-role-shadow.json", event("POST", A, A, {"tierId": "basic", "assignmentType": "jwt_role", "jwtRole": "Chem", "mode": "shadow"}))
+write("assignments", "create-direct-shadow.json", event("POST", A, A, {"tierId": "basic", "assignmentType": "direct_user", "userId": "u2", "mode": "shadow"}))
+write("assignments", "list-shadow.json", event("GET", A, A, query="mode=shadow"))
+write("assignments", "list-bad-mode.json", event("GET", A, A, query="mode=preview"))
 write("assignments", "list.json", event("GET", A, A, query="limit=2"))
 write("assignments", "list-by-role.json", event("GET", A, A, query="jwtRole=Faculty"))
 write("assignments", "list-by-user.json", event("GET", A, A, query="userId=u1"))
@@ -166,6 +176,8 @@ bot = {"userId": "oncall-bot", "overrideType": "unlimited", "validFrom": "2099-1
        "validUntil": "2099-11-05T00:00:00Z", "reason": "on call this week"}
 write("overrides", "create.json", event("POST", O, O, dana))
 write("overrides", "create-unlimited.json", event("POST", O, O, bot))
+write("overrides", "create-shadow.json", event("POST", O, O, {**dana, "mode": "shadow", "reason": "try a lower cap first"}))
+write("overrides", "list-shadow.json", event("GET", O, O, query="mode=shadow"))
 write("overrides", "create-invalid.json", event("POST", O, O, {**dana, "monthlyCostLimit": None, "dailyCostLimit": None,
                                                                "validUntil": "2099-11-30T00:00:00Z", "reason": " "}))
 write("overrides", "create-unlimited-with-limit.json", event("POST", O, O, {**bot, "monthlyCostLimit": "5"}))
@@ -262,6 +274,7 @@ write("groups", "create.json", event("POST", G, G, chem))
 write("groups", "create-invalid.json", event("POST", G, G, {"groupId": "bad#id", "groupName": "", "enforcement": "strict"}))
 write("groups", "create-not-admin.json", event("POST", G, G, chem, auth=STAFF))
 write("groups", "list.json", event("GET", G, G, query="limit=1"))
+write("groups", "list-shadow.json", event("GET", G, G, query="mode=shadow"))
 write("groups", "get.json", event("GET", G + "/chem", GR, path_params={"groupId": "chem"}))
 write("groups", "get-missing.json", event("GET", G + "/nope", GR, path_params={"groupId": "nope"}))
 write("groups", "update.json", event("PATCH", G + "/chem", GR, {"dailyCostLimit": "25", "jwtRoles": []},

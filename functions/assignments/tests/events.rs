@@ -3,7 +3,11 @@
 use testkit::tier;
 use testkit::{Answer, admin_state, fixture, fixture_names, run_event};
 
-const USED: [&str; 19] = [
+const USED: [&str; 23] = [
+    "create-role-shadow.json",
+    "create-direct-shadow.json",
+    "list-shadow.json",
+    "list-bad-mode.json",
     "create-regex-domain.json",
     "create-bad-regex-domain.json",
     "create-default.json",
@@ -30,6 +34,25 @@ fn ids(a: &Answer) -> Vec<String> {
         a.body["items"].as_array().unwrap().iter().map(|i| i["assignmentId"].as_str().unwrap().to_string()).collect();
     v.sort();
     v
+}
+
+#[tokio::test]
+async fn an_assignment_waits_in_shadow_and_a_direct_one_may_not() {
+    let state = admin_state().await;
+    state.store.create_tier(&tier("basic", "10", ""), &testkit::audit()).await.unwrap();
+    let run = |name: &'static str| {
+        let router = assignments_fn::ROUTES.router(state.clone());
+        async move { run_event(router, &fixture("assignments", name, &[])).await }
+    };
+    assert_eq!(run("create-direct-shadow.json").await.problem_fields(400), ["mode"]);
+    let created = run("create-role-shadow.json").await;
+    assert_eq!((created.status, created.body["mode"].as_str()), (201, Some("shadow")), "{:?}", created.body);
+    run("create-default.json").await;
+    let shadow = run("list-shadow.json").await;
+    assert_eq!(ids(&shadow), [created.body["assignmentId"].as_str().unwrap().to_string()]);
+    assert_eq!(run("list-bad-mode.json").await.problem_fields(400), ["mode"]);
+    let config = state.store.load_shared_config().await.unwrap();
+    assert_eq!(config.assignments.len(), 2, "both in the configuration: the check sees the shadow one too");
 }
 
 #[tokio::test]

@@ -2,7 +2,8 @@
 
 use testkit::{admin_state, fixture, fixture_names, run_event};
 
-const USED: [&str; 16] = [
+const USED: [&str; 17] = [
+    "list-shadow.json",
     "usage.json",
     "usage-missing.json",
     "create.json",
@@ -34,6 +35,7 @@ async fn a_group_from_creation_through_its_members_to_deletion() {
     assert_eq!(invalid, ["groupId"], "the id is refused while the body is read");
     run("create-not-admin.json").await.problem_fields(403);
     assert_eq!(run("list.json").await.body["items"], serde_json::json!([]), "nothing was written");
+    assert_eq!(run("list-shadow.json").await.body["items"], serde_json::json!([]));
 
     let created = run("create.json").await;
     assert_eq!(created.status, 201, "{:?}", created.body);

@@ -2,7 +2,9 @@
 
 use testkit::{admin_state, fixture, fixture_names, run_event};
 
-const USED: [&str; 18] = [
+const USED: [&str; 20] = [
+    "create-shadow.json",
+    "list-shadow.json",
     "create.json",
     "create-unlimited.json",
     "create-invalid.json",
@@ -22,6 +24,22 @@ const USED: [&str; 18] = [
     "update-user.json",
     "delete.json",
 ];
+
+#[tokio::test]
+async fn an_override_waits_in_shadow_and_is_listed_as_one() {
+    let state = admin_state().await;
+    let run = |name: &'static str| {
+        let router = overrides_fn::ROUTES.router(state.clone());
+        async move { run_event(router, &fixture("overrides", name, &[])).await }
+    };
+    let shadow = run("create-shadow.json").await;
+    assert_eq!((shadow.status, shadow.body["mode"].as_str()), (201, Some("shadow")), "{:?}", shadow.body);
+    assert_eq!(run("create.json").await.body["mode"], "enforce");
+    let listed = run("list-shadow.json").await;
+    let items = listed.body["items"].as_array().unwrap();
+    assert_eq!(items.len(), 1, "{:?}", listed.body);
+    assert_eq!(items[0]["overrideId"], shadow.body["overrideId"]);
+}
 
 #[tokio::test]
 async fn overrides_from_creation_to_deletion() {

@@ -5,7 +5,10 @@ use quota_shared::model::{Target, TierId};
 use testkit::assignment;
 use testkit::{admin_state, fixture, fixture_names, run_event};
 
-const USED: [&str; 20] = [
+const USED: [&str; 23] = [
+    "create-shadow.json",
+    "create-shadow-empty.json",
+    "update-shadow-discard.json",
     "create-model-limits.json",
     "create-model-limits-overlap.json",
     "create-no-token.json",
@@ -27,6 +30,29 @@ const USED: [&str; 20] = [
     "delete-in-use.json",
     "delete.json",
 ];
+
+#[tokio::test]
+async fn a_tier_takes_shadow_limits_and_discards_them() {
+    let state = admin_state().await;
+    let run = |name: &'static str| {
+        let router = tiers_fn::ROUTES.router(state.clone());
+        async move { run_event(router, &fixture("tiers", name, &[])).await }
+    };
+    assert_eq!(run("create-shadow-empty.json").await.problem_fields(400), ["shadow.monthlyCostLimit"]);
+    let created = run("create-shadow.json").await;
+    assert_eq!(created.status, 201, "{:?}", created.body);
+    assert_eq!(
+        created.body["shadow"],
+        serde_json::json!({"dailyCostLimit": "2.00", "monthlyCostLimit": null,
+        "monthlyTokenLimit": null, "dailyTokenLimit": null, "monthlyRequestLimit": null, "dailyRequestLimit": null,
+        "softLimitPercentage": 75, "actionOnLimit": "block"})
+    );
+    let stored = state.store.get_tier(&TierId::parse("students").unwrap()).await.unwrap().unwrap();
+    assert_eq!(stored.shadow.as_ref().map(|s| s.soft_limit_percentage), Some(75), "it reads back as written");
+    let discarded = run("update-shadow-discard.json").await;
+    assert_eq!(discarded.status, 200, "{:?}", discarded.body);
+    assert!(discarded.body.get("shadow").is_none());
+}
 
 #[tokio::test]
 async fn a_tier_from_creation_to_deletion() {
