@@ -116,32 +116,22 @@ async fn the_shadow_report_counts_would_be_blocks_and_what_they_would_have_preve
     let c = testkit::checker(store.clone(), quota_shared::config::FailureMode::Open);
     let now = chrono::Utc::now();
     // ann and ben pass the shadow's 1.00 a day; ann spends 0.50 more after it.
+    let check = |user: &str| quota_shared::quota::CheckRequest {
+        subject: quota_shared::rules::resolve::Subject {
+            user_id: UserId::parse(user).unwrap(),
+            roles: vec![],
+            email: None,
+        },
+        model: None,
+        session_id: None,
+        estimate: Default::default(),
+    };
     for (user, costs) in [("ann", &["1.00", "0.50"][..]), ("ben", &["1.20"][..]), ("cat", &["0.10"][..])] {
         for (i, cost) in costs.iter().enumerate() {
-            let check = quota_shared::quota::CheckRequest {
-                subject: quota_shared::rules::resolve::Subject {
-                    user_id: UserId::parse(user).unwrap(),
-                    roles: vec![],
-                    email: None,
-                },
-                model: None,
-                session_id: None,
-                estimate: Default::default(),
-            };
-            c.check(&check, now).await.unwrap();
+            c.check(&check(user), now).await.unwrap();
             c.record(&testkit::record_request(user, &format!("{user}-{i}"), cost), now).await.unwrap();
         }
-        let check = quota_shared::quota::CheckRequest {
-            subject: quota_shared::rules::resolve::Subject {
-                user_id: UserId::parse(user).unwrap(),
-                roles: vec![],
-                email: None,
-            },
-            model: None,
-            session_id: None,
-            estimate: Default::default(),
-        };
-        c.check(&check, now).await.unwrap();
+        c.check(&check(user), now).await.unwrap();
     }
     let run = |name: &'static str| {
         let router = users_fn::ROUTES.router(state.clone());

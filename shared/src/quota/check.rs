@@ -12,13 +12,13 @@ use crate::quota::checker::Checker;
 use crate::quota::group_events::EventSubject;
 use crate::quota::port::{CheckStore, UserView};
 use crate::quota::request::CheckRequest;
+use crate::quota::shadow_events::shadow_outcomes;
 use crate::rules::basis::Basis;
 use crate::rules::decide::{Decision, ModelScope, Verdict};
 use crate::rules::groups::memberships;
 use crate::rules::pricing;
 use crate::rules::reserve::strict_rules;
 use crate::rules::resolve::{self, SharedConfig, Subject};
-use crate::rules::shadow;
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 use std::sync::Arc;
@@ -120,16 +120,7 @@ impl<S: CheckStore> Checker<S> {
             session: request.session_id.as_ref(),
         };
         self.note_group_warnings(&groups, &mut view.group_usage, &about, now).await;
-        let models = ModelScope::of(request.model.as_ref());
-        let shadow_assignment = resolve::shadow_assignment(&config, view.direct.as_ref(), subject);
-        let judged = shadow::Judged {
-            basis: &basis,
-            usage: &view.usage,
-            models,
-            active: &outcome.decision,
-            shadow_assignment: shadow_assignment.map(|(a, t)| (&a.assignment_id, t)),
-        };
-        let shadows = shadow::outcomes(&judged, &view.overrides.overrides, &groups, &view.group_usage, now);
+        let shadows = shadow_outcomes(&config, &basis, &groups, &view, request, &outcome.decision, now);
         self.note_shadow(&shadows, &mut view.usage, request, now).await;
         self.users.put(subject.user_id.clone(), UserEntry { day, view: view.clone() });
         outcome.quota_context = Some(CheckAnswer::context_for(&subject.user_id, &basis, &groups, view.config_version));

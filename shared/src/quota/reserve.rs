@@ -13,6 +13,7 @@ use crate::quota::checker::Checker;
 use crate::quota::group_events::EventSubject;
 use crate::quota::port::{CheckStore, ReserveOutcome, ReservePlan, UserView};
 use crate::quota::request::CheckRequest;
+use crate::quota::shadow_events::shadow_outcomes;
 use crate::rules::basis::Basis;
 use crate::rules::decide::{BlockedBy, ModelScope, Scope, Verdict, WarningLevel};
 use crate::rules::groups::{Memberships, memberships};
@@ -20,7 +21,7 @@ use crate::rules::reserve::{
     Bound, MAX_OPEN_RESERVATIONS, MAX_POOL_HOLDS, PoolPlan, bounds, committed_of, misfits, releasable, strict_rules,
     too_many_open, used_of,
 };
-use crate::rules::{pricing, resolve, shadow};
+use crate::rules::{pricing, resolve};
 use chrono::{DateTime, Duration, Utc};
 use std::borrow::Cow;
 use std::collections::BTreeMap;
@@ -170,16 +171,7 @@ impl<S: CheckStore> Checker<S> {
                     hold_pools(&mut view.group_usage, &pools, user, &reservation, &today);
                     emf::count(Counter::Reservations, &[]);
                     let mut answer = self.strict_answer(&basis, &groups, &view, request, now, Some(&reservation));
-                    let models = ModelScope::of(request.model.as_ref());
-                    let shadow_assignment = resolve::shadow_assignment(&config, view.direct.as_ref(), subject);
-                    let judged = shadow::Judged {
-                        basis: &basis,
-                        usage: &view.usage,
-                        models,
-                        active: &answer.decision,
-                        shadow_assignment: shadow_assignment.map(|(a, t)| (&a.assignment_id, t)),
-                    };
-                    let shadows = shadow::outcomes(&judged, &view.overrides.overrides, &groups, &view.group_usage, now);
+                    let shadows = shadow_outcomes(&config, &basis, &groups, &view, request, &answer.decision, now);
                     self.note_shadow(&shadows, &mut view.usage, request, now).await;
                     self.users.put(user.clone(), UserEntry { day: today, view: view.clone() });
                     if let (Some(held), Some((p, _))) = (answer.reservation.as_mut(), &priced) {

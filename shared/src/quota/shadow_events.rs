@@ -6,9 +6,14 @@
 use crate::model::{EventId, EventType, QuotaEvent, UsageSnapshot};
 use crate::quota::checker::Checker;
 use crate::quota::port::CheckStore;
+use crate::quota::port::UserView;
 use crate::quota::request::CheckRequest;
+use crate::rules::basis::Basis;
+use crate::rules::decide::ModelScope;
 use crate::rules::decide::{Decision, Verdict, WindowStatus};
-use crate::rules::shadow::{ShadowOutcome, threshold};
+use crate::rules::groups::Memberships;
+use crate::rules::resolve::{self, SharedConfig};
+use crate::rules::shadow::{Judged, ShadowOutcome, outcomes, threshold};
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 
@@ -50,6 +55,28 @@ fn event_of(outcome: &ShadowOutcome, request: &CheckRequest, now: DateTime<Utc>)
         session_id: request.session_id.clone(),
         occurred_at: now,
     })
+}
+
+/// The shadow policies' outcomes that differ from `active`, judged on the
+/// view the active decision used (see `rules::shadow`).
+pub(super) fn shadow_outcomes(
+    config: &SharedConfig,
+    basis: &Basis<'_>,
+    groups: &Memberships<'_>,
+    view: &UserView,
+    request: &CheckRequest,
+    active: &Decision,
+    now: DateTime<Utc>,
+) -> Vec<ShadowOutcome> {
+    let shadow_assignment = resolve::shadow_assignment(config, view.direct.as_ref(), &request.subject);
+    let judged = Judged {
+        basis,
+        usage: &view.usage,
+        models: ModelScope::of(request.model.as_ref()),
+        active,
+        shadow_assignment: shadow_assignment.map(|(a, t)| (&a.assignment_id, t)),
+    };
+    outcomes(&judged, &view.overrides.overrides, groups, &view.group_usage, now)
 }
 
 impl<S: CheckStore> Checker<S> {
