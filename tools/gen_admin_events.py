@@ -165,6 +165,14 @@ write("users", "shadow.json", event("GET", SH, SH))
 write("users", "shadow-policy.json", event("GET", SH, SH, query="policyId=tier:students&limit=1"))
 write("users", "shadow-bad.json", event("GET", SH, SH, query="policyId=students&from=2026-12-07T00:00:00Z&to=2026-01-01T00:00:00Z"))
 write("users", "shadow-forged-token.json", event("GET", SH, SH, query="policyId=tier:students&nextToken=bm9ib2R5"))
+SIM = "/api/admin/quota/simulate"
+write("users", "simulate-tier.json", event("POST", SIM, SIM, {"from": "DAY", "to": "DAY",
+                                                            "tier": {"tierId": "students", "patch": {"dailyCostLimit": "1.00"}}}))
+write("users", "simulate-direct.json", event("POST", SIM, SIM, {"from": "DAY", "to": "DAY", "assignment": {
+    "tierId": "tight", "assignmentType": "direct_user", "userId": "ann"}}))
+write("users", "simulate-role.json", event("POST", SIM, SIM, {"from": "DAY", "to": "DAY", "assignment": {
+    "tierId": "tight", "assignmentType": "jwt_role", "jwtRole": "Chem"}}))
+write("users", "simulate-bad.json", event("POST", SIM, SIM, {"from": "2026-12-07", "to": "2026-10-01"}))
 write("users", "inspect-no-token.json", event("GET", U + "/u1", UR, auth=None, path_params={"userId": "u1"}))
 
 O = "/api/admin/quota/overrides"

@@ -15,7 +15,8 @@ export const QUOTA_READ_KEYS: Record<FunctionName, string[]> = {
   overrides: ['OVERRIDE#*', 'USER#*', 'OVERRIDES', 'OVERRIDES#*'],
   // The inspector also reads the user's groups' usage rows; the shadow
   // report lists the shadow overrides (the all-overrides index partition).
-  users: ['CONFIG', 'VERSION#*', 'USER#*', 'GROUP#*', 'OVERRIDES'],
+  // and the simulation replays the day leaderboard's rows (an index partition).
+  users: ['CONFIG', 'VERSION#*', 'USER#*', 'GROUP#*', 'OVERRIDES', 'TOPD#*'],
   // The configuration (to prune replaced copies), the canonical items and the history.
   prices: ['CONFIG', 'PRICE#*', 'PRICES'],
   // The group in the configuration, its members' partition and its usage rows.

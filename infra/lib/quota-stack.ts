@@ -173,6 +173,7 @@ export class QuotaStack extends Stack {
       [`${admin}/groups/{groupId}/members/{userId}`, [M.POST, M.DELETE], 'groups', jwt],
       [`${admin}/groups/{groupId}/usage`, [M.GET], 'groups', jwt],
       [`${admin}/shadow`, [M.GET], 'users', jwt],
+      [`${admin}/simulate`, [M.POST], 'users', jwt],
       [`${admin}/events`, [M.GET], 'events', jwt],
       [`${admin}/analytics/top-users`, [M.GET], 'events', jwt],
       [`${admin}/analytics/daily`, [M.GET], 'events', jwt],

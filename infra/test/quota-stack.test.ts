@@ -143,6 +143,7 @@ const ADMIN_ROUTES = [
   'DELETE /api/admin/quota/groups/{groupId}/members/{userId}',
   'GET /api/admin/quota/groups/{groupId}/usage',
   'GET /api/admin/quota/shadow',
+  'POST /api/admin/quota/simulate',
   'GET /api/admin/quota/events',
   'GET /api/admin/quota/analytics/top-users',
   'GET /api/admin/quota/analytics/daily',

@@ -3,5 +3,6 @@
 
 mod routes;
 mod shadow;
+mod simulate;
 
 pub use routes::{ROUTES, USERS_PATH};

@@ -32,7 +32,10 @@ pub const ROUTES: AdminRoutes = AdminRoutes(documented);
 
 /// The routes with their OpenAPI operations (`utoipa::path` below).
 fn documented() -> OpenApiRouter<AdminState> {
-    OpenApiRouter::new().routes(routes!(inspect)).routes(routes!(crate::shadow::report))
+    OpenApiRouter::new()
+        .routes(routes!(inspect))
+        .routes(routes!(crate::shadow::report))
+        .routes(routes!(crate::simulate::simulate))
 }
 
 #[derive(Serialize, utoipa::ToSchema)]

@@ -154,6 +154,45 @@ async fn the_shadow_report_counts_would_be_blocks_and_what_they_would_have_preve
     assert_eq!(run("shadow-forged-token.json").await.problem_fields(400), ["nextToken"]);
 }
 
+#[tokio::test]
+async fn a_simulation_replays_the_recorded_days_and_writes_nothing() {
+    let state = admin_state().await;
+    let store = &state.store;
+    store.create_tier(&tier("students", "", "5"), &testkit::audit()).await.unwrap();
+    store.create_tier(&tier("tight", "", "0.60"), &testkit::audit()).await.unwrap();
+    store
+        .create_assignment(&assignment("a-default", "students", Target::DefaultTier), &testkit::audit())
+        .await
+        .unwrap();
+    let c = testkit::checker(store.clone(), quota_shared::config::FailureMode::Open);
+    let now = chrono::Utc::now();
+    for (user, cost) in [("ann", "1.50"), ("ben", "0.50")] {
+        c.record(&testkit::record_request(user, &format!("{user}-1"), cost), now).await.unwrap();
+    }
+    let today = now.format("%Y-%m-%d").to_string();
+    let run = |name: &'static str| {
+        let router = users_fn::ROUTES.router(state.clone());
+        let today = today.clone();
+        async move { run_event(router, &fixture("users", name, &[("DAY", &today)])).await }
+    };
+    let tier_change = run("simulate-tier.json").await;
+    assert_eq!(tier_change.status, 200, "{:?}", tier_change.body);
+    assert_eq!(tier_change.body["userDays"], 2);
+    assert_eq!(tier_change.body["blockedUsers"], 1);
+    assert_eq!(tier_change.body["blocked"][0]["userId"], "ann");
+    assert_eq!(tier_change.body["blocked"][0]["period"], "daily");
+    assert_eq!(tier_change.body["blocked"][0]["alreadyBlocked"], false);
+    assert_eq!(tier_change.body["warnedUsers"], 0, "ben's 0.50 is half of 1.00");
+    let direct = run("simulate-direct.json").await;
+    assert_eq!((direct.body["userDays"].as_u64(), direct.body["blockedUsers"].as_u64()), (Some(1), Some(1)));
+    assert_eq!(run("simulate-role.json").await.problem_fields(400), ["assignment.assignmentType"]);
+    let mut bad = run("simulate-bad.json").await.problem_fields(400);
+    bad.sort();
+    assert_eq!(bad, ["body", "to"]);
+    let students = store.get_tier(&quota_shared::model::TierId::parse("students").unwrap()).await.unwrap().unwrap();
+    assert_eq!(students.audit.version, 1, "nothing was written");
+}
+
 #[test]
 fn every_fixture_is_used() {
     let used = [
@@ -167,6 +206,10 @@ fn every_fixture_is_used() {
         "shadow-forged-token.json",
         "shadow-policy.json",
         "shadow.json",
+        "simulate-bad.json",
+        "simulate-direct.json",
+        "simulate-role.json",
+        "simulate-tier.json",
     ];
     assert_eq!(fixture_names("users"), used);
 }

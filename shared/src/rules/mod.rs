@@ -10,3 +10,4 @@ pub mod pricing;
 pub mod reserve;
 pub mod resolve;
 pub mod shadow;
+pub mod simulate;

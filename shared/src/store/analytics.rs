@@ -122,6 +122,45 @@ impl DynamoStore {
         self.merged(Board::Group(group, month), tier, limit).await
     }
 
+    /// Every user's row of the UTC day `day` (only `tier`'s when given),
+    /// from the day leaderboard's 16 shards: what a simulation replays.
+    /// Refused (400 on `field`) once more than `budget` rows would be read.
+    pub async fn day_rows(
+        &self,
+        day: &Period,
+        tier: Option<&TierId>,
+        budget: &mut usize,
+        field: &str,
+    ) -> Result<Vec<UserTotals>, Error> {
+        let mut rows = Vec::new();
+        for shard in 0..keys::RANK_SHARDS {
+            let got = self.leaderboard(Board::Users(day), shard, tier, Some(*budget + 1)).await?;
+            if got.len() > *budget {
+                return Err(Error::field(field, "the range holds more user-days than one simulation reads: narrow it"));
+            }
+            *budget -= got.len();
+            rows.extend(got);
+        }
+        Ok(rows)
+    }
+
+    /// One user's day rows from `first` to `last` (UTC days, `yyyy-mm-dd`).
+    pub async fn user_days(&self, user: &UserId, first: &str, last: &str) -> Result<Vec<(String, UserTotals)>, Error> {
+        let q = self
+            .client
+            .query()
+            .table_name(self.quota())
+            .key_condition_expression("pk = :pk AND sk BETWEEN :first AND :last")
+            .expression_attribute_values(":pk", s(keys::user_pk(user)))
+            .expression_attribute_values(":first", s(format!("DAY#{first}")))
+            .expression_attribute_values(":last", s(format!("DAY#{last}")));
+        let parse = |row: &Item| -> Result<(String, UserTotals), Error> {
+            let day = item::get_s(row, "sk")?.trim_start_matches("DAY#").to_string();
+            Ok((day, totals_from(row)?))
+        };
+        Ok(self.query_filling(q, None, None, parse).await?.0)
+    }
+
     /// The heads of a leaderboard's 16 shards, merged.
     async fn merged(&self, board: Board<'_>, tier: Option<&TierId>, limit: usize) -> Result<Vec<UserTotals>, Error> {
         let mut all = Vec::new();

@@ -699,7 +699,7 @@ async fn the_local_stack_serves_its_openapi_document_naming_every_route_it_answe
             assert!(![404, 405].contains(&status.as_u16()), "{method} {path}: {status}");
         }
     }
-    assert_eq!(paths.len(), 23, "every route of every function (the direct invoke is no HTTP route)");
+    assert_eq!(paths.len(), 24, "every route of every function (the direct invoke is no HTTP route)");
     assert_eq!(doc["components"]["securitySchemes"]["bearer"]["scheme"], "bearer");
 }
 
