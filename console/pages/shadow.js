@@ -5,7 +5,8 @@
 import { useEffect, useState } from 'preact/hooks';
 import { api } from '../lib/api.js';
 import { html } from '../lib/html.js';
-import { ConfirmButton, Failure, Field, PageTitle } from '../lib/components.js';
+import { ConfirmButton, Failure, Field, PageTitle, Select } from '../lib/components.js';
+import { useTierOptions } from '../lib/hooks.js';
 import { when } from '../lib/format.js';
 import { LIMITS } from '../lib/limits.js';
 
@@ -65,6 +66,56 @@ function Users({ policyId, from, onClose }) {
   </section>`;
 }
 
+/** A tier's limits changed, replayed over the recorded days: who it would have blocked or warned. */
+function Simulate() {
+  const today = new Date().toISOString().slice(0, 10);
+  const [v, setV] = useState({ tierId: '', dailyCostLimit: '', monthlyCostLimit: '', from: today.slice(0, 8) + '01', to: today });
+  const [result, setResult] = useState(null);
+  const [error, setError] = useState(null);
+  const tierOptions = useTierOptions('Choose a tier');
+  const set = (name, value) => setV((x) => ({ ...x, [name]: value }));
+  const run = async (e) => {
+    e.preventDefault();
+    setError(null);
+    const patch = {};
+    for (const name of ['dailyCostLimit', 'monthlyCostLimit']) if (v[name].trim() !== '') patch[name] = v[name].trim();
+    try {
+      setResult(await api('POST', '/simulate', { body: { from: v.from, to: v.to, tier: { tierId: v.tierId, patch } } }));
+    } catch (err) {
+      setResult(null);
+      setError(err);
+    }
+  };
+  return html`<section class="panel" aria-labelledby="simulate-title">
+    <h2 id="simulate-title">Simulate a tier change</h2>
+    <p class="muted">Replays the recorded days of the tier's users with new limits. Nothing is changed.</p>
+    <form class="grid" onSubmit=${run}>
+      <${Select} label="Tier" name="sim-tier" value=${v.tierId} onInput=${(_, x) => set('tierId', x)} options=${tierOptions} />
+      <${Field} label="New daily cost limit" name="sim-daily" value=${v.dailyCostLimit} onInput=${(_, x) => set('dailyCostLimit', x)}
+        error=${error?.fields?.dailyCostLimit} />
+      <${Field} label="New monthly cost limit" name="sim-monthly" value=${v.monthlyCostLimit} onInput=${(_, x) => set('monthlyCostLimit', x)}
+        error=${error?.fields?.monthlyCostLimit} />
+      <${Field} label="From (UTC day)" name="sim-from" value=${v.from} onInput=${(_, x) => set('from', x)} error=${error?.fields?.from} />
+      <${Field} label="To (UTC day)" name="sim-to" value=${v.to} onInput=${(_, x) => set('to', x)} error=${error?.fields?.to} />
+      <div class="actions"><button type="submit">Simulate</button></div>
+    </form>
+    <${Failure} error=${error && !error.fields ? error : null} />
+    ${result && html`<p role="status">${result.blockedUsers} users would have been blocked and ${result.warnedUsers} warned,
+      over ${result.userDays} user-days.</p>
+      <table class="cards">
+        <caption class="visually-hidden">Users it would have blocked</caption>
+        <thead><tr><th scope="col">User</th><th scope="col">First day</th><th scope="col">Window</th><th scope="col">Blocked already</th></tr></thead>
+        <tbody>${result.blocked.map((b) => html`<tr key=${b.userId}>
+          <th scope="row" data-label="User">${b.userId}</th>
+          <td data-label="First day">${b.day}</td>
+          <td data-label="Window">${b.period} ${b.metric}: ${b.usage} of ${b.limit}</td>
+          <td data-label="Blocked already">${b.alreadyBlocked ? 'yes' : 'no'}</td>
+        </tr>`)}
+        ${result.blocked.length === 0 && html`<tr><td colspan="4">Nobody.</td></tr>`}</tbody>
+      </table>`}
+  </section>`;
+}
+
 export function ShadowPage() {
   const [days, setDays] = useState('30');
   const [report, setReport] = useState(null);
@@ -115,5 +166,6 @@ export function ShadowPage() {
         </tr>`)}
         ${report.policies.length === 0 && html`<tr><td colspan="5">No shadow policy is in effect.</td></tr>`}
       </tbody>
-    </table>`}`;
+    </table>`}
+    <${Simulate} />`;
 }

@@ -393,6 +393,13 @@ def test_a_shadow_assignment_is_created_reported_and_promoted(console, api, stac
     assert api.ok("GET", f"/assignments/{assignment['assignmentId']}")["mode"] == "enforce"
     # Now it decides: Lena's 0.60 is over the strict tier's 0.50.
     assert api.call("POST", "/check", check, admin=False)[0] == 429
+    # What would 0.40 a day on the default tier (which judged Lena's 0.60) have done?
+    console.reload()
+    sim = console.get_by_role("region", name="Simulate a tier change")
+    sim.get_by_label("Tier").select_option("basic")
+    sim.get_by_label("New daily cost limit").fill("0.40")
+    sim.get_by_role("button", name="Simulate").click()
+    expect(sim.locator("tbody tr", has_text=user)).to_contain_text("daily cost: 0.60 of 0.40")
 
 
 def test_events_show_on_first_load_and_filter_by_type(console, stack_url):
