@@ -14,11 +14,11 @@ import { WindowBar } from '../lib/windows.js';
 const FIELDS = [
   ['groupName', 'text'], ['description', 'text'], ...LIMITS.map(([n, , k]) => [n, k]),
   ['softLimitPercentage', 'count'], ['actionOnLimit', 'text'], ['enabled', 'bool'], ['enforcement', 'text'],
-  ['defaultReservation', 'money'], ['reservationTtlSeconds', 'count'],
+  ['defaultReservation', 'money'], ['reservationTtlSeconds', 'count'], ['mode', 'text'],
 ];
 const BLANK = {
   groupId: '', groupName: '', description: '', softLimitPercentage: '80', actionOnLimit: 'block', enabled: true,
-  enforcement: 'standard', defaultReservation: '', reservationTtlSeconds: '600', jwtRoles: '', emailDomains: '',
+  enforcement: 'standard', defaultReservation: '', reservationTtlSeconds: '600', jwtRoles: '', emailDomains: '', mode: 'enforce',
   ...Object.fromEntries(LIMITS.map(([n]) => [n, ''])),
 };
 const formValues = (g) => ({
@@ -81,6 +81,8 @@ function GroupForm({ group, onDone, onCancel }) {
         error=${form.fieldError('actionOnLimit')} options=${[['block', 'Block'], ['warn', 'Warn only']]} />
       <${Select} label="Enforcement" name="enforcement" value=${v.enforcement} onInput=${form.set}
         error=${form.fieldError('enforcement')} options=${[['standard', 'Standard'], ['strict', 'Strict']]} />
+      <${Select} label="Mode" name="mode" value=${v.mode || 'enforce'} onInput=${form.set} error=${form.fieldError('mode')}
+        options=${[['enforce', 'Enforce: decides'], ['shadow', 'Shadow: judged beside, decides nothing']]} />
       <${Field} label="Default reservation" name="defaultReservation" value=${v.defaultReservation} onInput=${form.set}
         inputmode="decimal" error=${form.fieldError('defaultReservation')} hint="Strict groups" />
       <${Field} label="Reservation lifetime (seconds)" name="reservationTtlSeconds" value=${v.reservationTtlSeconds}

@@ -12,7 +12,7 @@ import { LimitFields, LIMITS, ModelLimitFields, modelLimitValues, withModelLimit
 const STATUSES = [['', 'Any status'], ['active', 'Active'], ['upcoming', 'Upcoming'], ['expired', 'Expired'], ['disabled', 'Disabled']];
 const FIELDS = [
   ['validFrom', 'text'], ['validUntil', 'text'], ['reason', 'text'], ...LIMITS.map(([n, , k]) => [n, k]),
-  ['enforcement', 'text'], ['defaultReservation', 'money'],
+  ['enforcement', 'text'], ['defaultReservation', 'money'], ['mode', 'text'],
 ];
 
 /** An ISO instant `days` from now, to the minute (a sensible default end). */
@@ -20,7 +20,7 @@ const inDays = (days) => new Date(Date.now() + days * 86400000).toISOString().sl
 
 const BLANK = {
   userId: '', overrideType: 'custom_limit', validFrom: '', validUntil: inDays(7), reason: '', enforcement: '',
-  defaultReservation: '',
+  defaultReservation: '', mode: 'enforce',
   ...Object.fromEntries(LIMITS.map(([n]) => [n, ''])),
   modelLimits: [],
 };
@@ -74,6 +74,8 @@ function OverrideForm({ override, onDone, onCancel }) {
         hint="Kept in the audit trail" />
       <${Select} label="Enforcement" name="enforcement" value=${v.enforcement} onInput=${form.set} error=${form.fieldError('enforcement')}
         options=${[['', "The tier's"], ['standard', 'Standard'], ['strict', 'Strict']]} />
+      <${Select} label="Mode" name="mode" value=${v.mode || 'enforce'} onInput=${form.set} error=${form.fieldError('mode')}
+        options=${[['enforce', 'Enforce: decides'], ['shadow', 'Shadow: judged beside, decides nothing']]} />
       <${Field} label="Default reservation" name="defaultReservation" value=${v.defaultReservation} onInput=${form.set}
         error=${form.fieldError('defaultReservation')} inputmode="decimal"
         hint="Strict: what a check holds when it sends no estimate (required)" />

@@ -27,13 +27,31 @@ const BLANK = {
   unlimited: false, enabled: true, enforcement: 'standard', defaultReservation: '', reservationTtlSeconds: '600',
   ...Object.fromEntries(LIMITS.map(([name]) => [name, ''])),
   modelLimits: [],
+  shadowDaily: '', shadowMonthly: '',
 };
 
 const formValues = (tier) => ({
   ...BLANK,
   ...Object.fromEntries(Object.entries(tier).map(([k, v]) => [k, typeof v === 'boolean' ? v : text(v)])),
   modelLimits: modelLimitValues(tier.modelLimits),
+  shadowDaily: text(tier.shadow?.dailyCostLimit),
+  shadowMonthly: text(tier.shadow?.monthlyCostLimit),
 });
+
+/** The shadow limits to send: `undefined` when unchanged, `null` to discard them. */
+function shadowOf(values, original) {
+  const daily = String(values.shadowDaily || '').trim();
+  const monthly = String(values.shadowMonthly || '').trim();
+  const before = [text(original?.shadow?.dailyCostLimit), text(original?.shadow?.monthlyCostLimit)];
+  if (original && daily === before[0] && monthly === before[1]) return undefined;
+  if (!daily && !monthly) return original?.shadow ? null : undefined;
+  const shadow = { dailyCostLimit: daily || null, monthlyCostLimit: monthly || null };
+  if (original?.shadow) {
+    shadow.softLimitPercentage = original.shadow.softLimitPercentage;
+    shadow.actionOnLimit = original.shadow.actionOnLimit;
+  }
+  return shadow;
+}
 
 
 
@@ -44,11 +62,14 @@ function TierForm({ tier, onDone, onCancel }) {
   const save = async (e) => {
     e.preventDefault();
     const body = editing ? withModelLimits(changes(FIELDS, form.values, original), form.values, original) : null;
+    const shadow = shadowOf(form.values, editing ? original : null);
+    if (editing && shadow !== undefined) body.shadow = shadow;
     // Nothing changed: nothing to send (the API refuses an empty change).
     if (editing && Object.keys(body).length === 0) return onDone(original, 'unchanged');
     const saved = await form.submit(() => editing
       ? api('PATCH', `/tiers/${encodeURIComponent(original.tierId)}`, { body, ifMatch: original.version })
-      : api('POST', '/tiers', { body: withModelLimits({ tierId: form.values.tierId.trim(), ...present(FIELDS, form.values) }, form.values, null) }));
+      : api('POST', '/tiers', { body: withModelLimits({ tierId: form.values.tierId.trim(), ...present(FIELDS, form.values),
+        ...(shadow ? { shadow } : {}) }, form.values, null) }));
     if (saved) onDone(saved, editing ? 'updated' : 'created');
   };
   const reload = async () => {
@@ -70,6 +91,13 @@ function TierForm({ tier, onDone, onCancel }) {
     </div>
     <${LimitFields} form=${form} />
     <${ModelLimitFields} form=${form} />
+    <fieldset class="grid">
+      <legend>Shadow limits (a change in waiting: judged beside the tier's own, deciding nothing)</legend>
+      <${Field} label="Shadow limit per day ($)" name="shadowDaily" value=${v.shadowDaily} onInput=${form.set}
+        inputmode="decimal" error=${form.fieldError('shadow.dailyCostLimit') || form.fieldError('shadow.monthlyCostLimit')} />
+      <${Field} label="Shadow limit per month ($)" name="shadowMonthly" value=${v.shadowMonthly} onInput=${form.set}
+        inputmode="decimal" />
+    </fieldset>
     <fieldset class="grid">
       <legend>Behaviour</legend>
       <${Field} label="Soft limit (%)" name="softLimitPercentage" value=${v.softLimitPercentage} onInput=${form.set}

@@ -402,6 +402,28 @@ def test_a_shadow_assignment_is_created_reported_and_promoted(console, api, stac
     expect(sim.locator("tbody tr", has_text=user)).to_contain_text("daily cost: 0.60 of 0.40")
 
 
+def test_a_tiers_shadow_limits_are_set_in_its_form_and_promoted(console, api, stack_url, unique):
+    tier = f"next-{unique}"
+    console.get_by_role("button", name="New tier").click()
+    console.get_by_label("Tier id").fill(tier)
+    console.get_by_label("Name").fill("Next year")
+    console.get_by_label("Daily cost limit").fill("5")
+    console.get_by_label("Shadow limit per day ($)").fill("2")
+    console.get_by_role("button", name="Create tier").click()
+    expect(console.get_by_role("status").filter(has_text=f"Tier {tier} created")).to_be_visible()
+    assert api.ok("GET", f"/tiers/{tier}")["shadow"]["dailyCostLimit"] == "2.00"
+    console.get_by_label("Search tiers").fill(tier)
+    expect(console.locator("table tbody tr").first.locator(".badge.shadow")).to_have_text("shadow limits")
+    open_page(console, stack_url, "shadow")
+    policy = console.locator("tbody tr", has_text=f"Tier shadow limits {tier}")
+    expect(policy).to_contain_text("0 users")
+    policy.get_by_role("button", name="Promote").click()
+    policy.get_by_role("button", name="Yes, promote").click()
+    expect(console.get_by_role("status").filter(has_text=f"tier:{tier} promoted")).to_be_visible()
+    promoted = api.ok("GET", f"/tiers/{tier}")
+    assert (promoted["dailyCostLimit"], promoted.get("shadow")) == ("2.00", None)
+
+
 def test_events_show_on_first_load_and_filter_by_type(console, stack_url):
     open_page(console, stack_url, "events")
     rows = console.locator("tbody tr")
