@@ -318,14 +318,7 @@ impl<S: CheckStore> Checker<S> {
         misfits: &[Bound],
         message: &str,
     ) -> CheckAnswer {
-        let user = &request.subject.user_id;
-        let models = ModelScope::of(request.model.as_ref());
-        let mut outcome = CheckAnswer::judge(basis, &view.usage, models, self.no_match, now).with_groups(
-            groups,
-            &view.group_usage,
-            now,
-        );
-        outcome.quota_context = Some(CheckAnswer::context_for(user, basis, groups, view.config_version));
+        let mut outcome = self.strict_answer(basis, groups, view, request, now, None);
         let d = &mut outcome.decision;
         d.allowed = false;
         d.decision = Verdict::Block;
