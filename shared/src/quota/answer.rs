@@ -182,13 +182,18 @@ impl CheckAnswer {
 
     /// The `quotaContext` of an answer that judged `user` on `basis` and `groups`.
     pub fn context_for(user: &UserId, basis: &Basis<'_>, groups: &Memberships<'_>, config_version: u64) -> String {
+        // Sorted: the active groups and then the shadow ones are each sorted,
+        // and a context carries one canonical list.
+        let mut ids = groups.ids();
+        ids.sort();
+        ids.dedup();
         QuotaContext {
             user_id: user.clone(),
             tier_id: basis.tier.map(|t| t.tier_id.clone()),
             matched_by: if basis.tier.is_some() { basis.matched_by.clone() } else { MatchedBy::None },
             override_id: basis.decided_by.map(|o| o.override_id.clone()),
             config_version,
-            groups: groups.ids(),
+            groups: ids,
         }
         .encode()
     }

@@ -122,6 +122,15 @@ async fn a_shadow_assignment_override_and_group_each_store_their_would_be_block_
         .create_group(&pool, &AdminChange::new("admin", "create", pool.change_target(), None, Some(&pool), now))
         .await
         .unwrap();
+    // And an active department budget whose id sorts after the shadow pool's
+    // (the quotaContext lists both, in one canonical order).
+    let body: quota_shared::model::group::NewGroup = serde_json::from_value(serde_json::json!({
+        "groupId": "z-dept", "groupName": "Department", "monthlyCostLimit": "500", "jwtRoles": ["Chem"]
+    }))
+    .unwrap();
+    let dept = body.into_group("admin", now).unwrap();
+    let change = AdminChange::new("admin", "create", dept.change_target(), None, Some(&dept), now);
+    store.create_group(&dept, &change).await.unwrap();
 
     let c = testkit::checker(store.clone(), quota_shared::config::FailureMode::Open);
     let subject =
@@ -129,7 +138,8 @@ async fn a_shadow_assignment_override_and_group_each_store_their_would_be_block_
     let check = CheckRequest { subject: subject.clone(), model: None, session_id: None, estimate: Default::default() };
     let first = c.check(&check, now).await.unwrap();
     assert_eq!(first.tier.as_ref().unwrap().tier_id.as_str(), "students", "shadow policies decide nothing");
-    assert!(first.groups.is_empty(), "a shadow group is not among the answer's groups");
+    let named: Vec<&str> = first.groups.iter().map(|g| g.group_id.as_str()).collect();
+    assert_eq!(named, ["z-dept"], "a shadow group is not among the answer's groups");
     let mut record = testkit::record_request("ann", "r1", "0.60");
     record.context = Some(
         quota_shared::quota::QuotaContext::decode(first.quota_context.as_ref().unwrap(), &subject.user_id).unwrap(),
