@@ -35,7 +35,7 @@ pub struct Memberships<'c> {
 impl Memberships<'_> {
     /// Every group whose usage is read and counted: the deciding ones, then the shadow ones.
     pub fn ids(&self) -> Vec<GroupId> {
-        self.groups.iter().chain(&self.shadow).map(|m| m.group.group_id.clone()).collect()
+        self.all().map(|m| m.group.group_id.clone()).collect()
     }
 
     /// Every group, deciding or shadow.

@@ -26,12 +26,6 @@ pub struct Judged<'a> {
     pub shadow_assignment: Option<(&'a AssignmentId, &'a Tier)>,
 }
 
-/// A tier that limits nothing: the user's side of a shadow group's
-/// decision, so that only the group's windows can block or warn in it.
-fn allow_all() -> crate::model::Tier {
-    crate::model::Tier::template(TierId::parse("shadow").expect("a valid id"), "shadow", DateTime::<Utc>::MIN_UTC)
-}
-
 /// A shadow policy whose outcome differs from the active one's.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ShadowOutcome {
@@ -76,7 +70,9 @@ pub fn outcomes(
     now: DateTime<Utc>,
 ) -> Vec<ShadowOutcome> {
     let Judged { basis, usage, models, active, shadow_assignment } = *judged;
-    let mut found = Vec::new();
+    let active_tier = || basis.tier.map(|t| t.tier_id.clone());
+    // Each shadow policy that applies, with the tier it judges with and its decision.
+    let mut judged: Vec<(PolicyRef, Option<TierId>, Decision)> = Vec::new();
     // A shadow assignment that would pick another tier (while no override
     // decides: an override beats any tier either way).
     if let Some((id, tier)) = shadow_assignment
@@ -84,29 +80,12 @@ pub fn outcomes(
         && basis.tier.map(|t| &t.tier_id) != Some(&tier.tier_id)
     {
         let decision = decide::decide(tier, usage, models, now);
-        if differs(&decision, active) {
-            found.push(ShadowOutcome {
-                policy: PolicyRef::Assignment(id.clone()),
-                tier: Some(tier.tier_id.clone()),
-                decision,
-                active: active_of(active),
-            });
-        }
+        judged.push((PolicyRef::Assignment(id.clone()), Some(tier.tier_id.clone()), decision));
     }
     for m in &groups.shadow {
         let Some(pool) = group_usage.get(&m.group.group_id) else { continue };
-        let decision = groups::join(
-            decide::decide(&allow_all(), usage, ModelScope::Unnamed, now),
-            vec![groups::decide_group(m.group, &pool.total, now)],
-        );
-        if differs(&decision, active) {
-            found.push(ShadowOutcome {
-                policy: PolicyRef::Group(m.group.group_id.clone()),
-                tier: basis.tier.map(|t| t.tier_id.clone()),
-                decision,
-                active: active_of(active),
-            });
-        }
+        let decision = groups::decide_group(m.group, &pool.total, now);
+        judged.push((PolicyRef::Group(m.group.group_id.clone()), active_tier(), decision));
     }
     let shadow_overrides =
         overrides.iter().filter(|o| o.mode == PolicyMode::Shadow && o.status(now) == OverrideStatus::Active);
@@ -114,30 +93,20 @@ pub fn outcomes(
         let as_if = Basis { decided_by: Some(o), ..basis.clone() };
         let Some(rules) = as_if.rules() else { continue };
         let decision = decide::decide(&rules, usage, models, now);
-        if differs(&decision, active) {
-            found.push(ShadowOutcome {
-                policy: PolicyRef::Override(o.override_id.clone()),
-                tier: basis.tier.map(|t| t.tier_id.clone()),
-                decision,
-                active: active_of(active),
-            });
-        }
+        judged.push((PolicyRef::Override(o.override_id.clone()), active_tier(), decision));
     }
     if basis.decided_by.is_none()
         && let Some(tier) = basis.tier
         && let Some(rules) = tier.shadowed()
     {
         let decision = decide::decide(&rules, usage, models, now);
-        if differs(&decision, active) {
-            found.push(ShadowOutcome {
-                policy: PolicyRef::Tier(tier.tier_id.clone()),
-                tier: Some(tier.tier_id.clone()),
-                decision,
-                active: active_of(active),
-            });
-        }
+        judged.push((PolicyRef::Tier(tier.tier_id.clone()), active_tier(), decision));
     }
-    found
+    judged
+        .into_iter()
+        .filter(|(_, _, decision)| differs(decision, active))
+        .map(|(policy, tier, decision)| ShadowOutcome { policy, tier, decision, active: active_of(active) })
+        .collect()
 }
 
 /// The warning level a shadow warning is stored under.
