@@ -18,6 +18,10 @@ export AUTH_HS256_SECRET ?= $(call local_auth,AUTH_HS256_SECRET)
 export USER_AUTH_ISSUER ?= $(call local_auth,USER_AUTH_ISSUER)
 export USER_AUTH_AUDIENCE ?= $(call local_auth,USER_AUTH_AUDIENCE)
 export USER_AUTH_HS256_SECRET ?= $(call local_auth,USER_AUTH_HS256_SECRET)
+# A dev stage's fan-out (infra's dev settings; docs/scale.md): the emulator
+# answers one request at a time, and 256 leaderboard shards are 256 Queries.
+export QUOTA_VERSION_COPIES ?= 8
+export QUOTA_RANK_SHARDS ?= 16
 # Little debug info keeps the dev build fast on small machines.
 export CARGO_PROFILE_DEV_DEBUG ?= line-tables-only
 

@@ -57,6 +57,8 @@ pub struct Config {
     /// Per attempt of a DynamoDB call; the call gives up after three attempts.
     pub dynamodb_attempt_timeout: Duration,
     pub budgets: Budgets,
+    /// How far the shared keys spread (docs/scale.md).
+    pub fanout: crate::fanout::Fanout,
 }
 
 /// The settings of an admin function: the common ones and the token verifier's.
@@ -78,6 +80,8 @@ pub enum ConfigError {
     WeakSecret(&'static str),
     #[error("cannot read AUTH_JWKS_FILE: {0}")]
     JwksFile(String),
+    #[error(transparent)]
+    Fanout(#[from] crate::fanout::FanoutError),
 }
 
 /// A settings source: the process environment, or a map in tests. Empty
@@ -102,6 +106,41 @@ impl<F: Fn(&str) -> Option<String>> Settings<F> {
                 _ => Err(ConfigError::Invalid { name, value: v, expected: "milliseconds from 1 to 600000" }),
             },
         }
+    }
+
+    /// A count from 1 to `max`, or `default` when unset (the fan-out
+    /// settings; their ranges are checked with their reasons by
+    /// `Fanout::validate`, a number that is no count here).
+    fn count(&self, name: &'static str, default: Option<u32>) -> Result<Option<u32>, ConfigError> {
+        match self.get(name) {
+            None => Ok(default),
+            Some(v) => v.parse::<u32>().map(Some).map_err(|_| ConfigError::Invalid {
+                name,
+                value: v,
+                expected: "a whole number",
+            }),
+        }
+    }
+
+    fn fanout(&self) -> Result<crate::fanout::Fanout, ConfigError> {
+        use crate::fanout::{Fanout, SETTINGS, previous_name};
+        let d = Fanout::default();
+        let defaults = [d.version_copies, d.rank_shards, d.group_usage_shards];
+        let mut now = [0; 3];
+        let mut previous = [None; 3];
+        for i in 0..3 {
+            now[i] = self.count(SETTINGS[i].0, Some(defaults[i]))?.unwrap_or(defaults[i]);
+            previous[i] = self.count(previous_name(i), None)?;
+        }
+        Ok(Fanout {
+            version_copies: now[0],
+            version_copies_previous: previous[0],
+            rank_shards: now[1],
+            rank_shards_previous: previous[1],
+            group_usage_shards: now[2],
+            group_usage_shards_previous: previous[2],
+        }
+        .validate()?)
     }
 
     /// One of `choices` (the first is the default when unset).
@@ -152,6 +191,7 @@ impl Config {
             failure_mode,
             dynamodb_attempt_timeout,
             budgets,
+            fanout: settings.fanout()?,
         })
     }
 }
@@ -322,6 +362,28 @@ mod tests {
         ]))
         .unwrap();
         assert_eq!((c.no_match_policy, c.failure_mode), (NoMatchPolicy::Block, FailureMode::Closed));
+    }
+
+    #[test]
+    fn fanout_settings_default_to_the_shipped_scale_and_are_bounded() {
+        let base = [("QUOTA_TABLE", "q"), ("EVENTS_TABLE", "e")];
+        let c = Config::from_lookup(lookup(&base)).unwrap();
+        assert_eq!(c.fanout, crate::fanout::Fanout::default());
+        let with = |pairs: &[(&'static str, &'static str)]| {
+            Config::from_lookup(lookup(&[&base[..], pairs].concat())).map(|c| c.fanout)
+        };
+        let rolling = with(&[("QUOTA_VERSION_COPIES", "40"), ("QUOTA_VERSION_COPIES_PREVIOUS", "8")]).unwrap();
+        assert_eq!((rolling.version_writes(), rolling.version_reads()), (40, 8));
+        assert!(matches!(
+            with(&[("QUOTA_RANK_SHARDS", "many")]),
+            Err(ConfigError::Invalid { name: "QUOTA_RANK_SHARDS", .. })
+        ));
+        let too_many = with(&[("QUOTA_VERSION_COPIES", "65")]).unwrap_err();
+        assert_eq!(
+            too_many.to_string(),
+            "QUOTA_VERSION_COPIES is 65; expected 1 to 64 (every admin transaction bumps every copy, within 100 actions)"
+        );
+        assert!(with(&[("QUOTA_GROUP_USAGE_SHARDS_PREVIOUS", "0")]).is_err());
     }
 
     #[test]

@@ -10,7 +10,7 @@
 //! 5. `http`: problem+json, extractors, the admin routes' shared parts and
 //!    the OpenAPI conventions.
 //!
-//! Beside them: `auth` (JWT verification), `config` (settings, read once),
+//! Beside them: `auth` (JWT verification), `config` (settings, read once), `fanout` (how far shared keys spread),
 //! `error` (the one error type), `emf` (metrics), `notify`, `page`, `openapi`.
 
 mod names;
@@ -19,6 +19,7 @@ pub mod auth;
 pub mod config;
 pub mod emf;
 pub mod error;
+pub mod fanout;
 pub mod http;
 pub mod model;
 pub mod notify;

@@ -38,6 +38,12 @@ impl AdminState {
         let AdminConfig { config, auth } = AdminConfig::from_env()?;
         let verifier = Verifier::new(auth)?;
         let store = DynamoStore::connect(&config).await;
+        // Copies added by a raised count (or left behind by a lowered one)
+        // are brought to the others' value before checks read them; a
+        // failure here is logged and the next start tries again.
+        if let Err(e) = store.align_version_copies().await {
+            tracing::error!(error = %e, "could not align the configuration version copies");
+        }
         Ok(Self {
             store,
             verifier: Arc::new(verifier),

@@ -1,7 +1,8 @@
 //! Usage analytics, read from what the records keep: each user's month row
 //! and day row carry a leaderboard partition (`TOPM#{month}#{shard}` or
-//! `TOPD#{day}#{shard}`; 16 shards, so no partition takes every record's
-//! index write) on the byRank index, which sorts them by their own cost. Top users merge the shards' heads; a day's
+//! `TOPD#{day}#{shard}`; `Fanout::rank_shards` shards a period, so no
+//! partition takes every record's index write) on the byRank index, which
+//! sorts them by their own cost. Top users merge the shards' heads; a day's
 //! totals sum its rows once the day is over and are kept, so every later
 //! question about that day is one read. No Scan.
 
@@ -22,6 +23,9 @@ use serde::Serialize;
 pub const SETTLE: Duration = Duration::hours(1);
 /// A day that ended less than this ago is read twice before it is kept.
 pub const RECHECK_WITHIN: Duration = Duration::days(1);
+
+/// Leaderboard shards queried at once.
+const SHARDS_AT_ONCE: usize = 16;
 
 /// One user's figures for a period.
 #[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
@@ -98,8 +102,26 @@ impl DynamoStore {
         Ok(self.query_filling(q, limit, None, totals_from).await?.0)
     }
 
+    /// Every shard of a leaderboard (the larger of the stage's shard counts
+    /// while one rolls out, so rows written under either are found), each
+    /// as [`DynamoStore::leaderboard`] reads it, in shard order. A few run
+    /// at once: hundreds of shards read one by one would take seconds.
+    async fn shards(
+        &self,
+        board: Board<'_>,
+        tier: Option<&TierId>,
+        limit: Option<usize>,
+    ) -> Result<Vec<Vec<UserTotals>>, Error> {
+        use futures_util::{StreamExt, TryStreamExt};
+        futures_util::stream::iter(0..self.fanout.rank_reads())
+            .map(|shard| self.leaderboard(board, shard, tier, limit))
+            .buffered(SHARDS_AT_ONCE)
+            .try_collect()
+            .await
+    }
+
     /// The `limit` users who spent most in `period` (a UTC month or day),
-    /// optionally of one tier: the heads of the 16 shards, merged.
+    /// optionally of one tier: the heads of every shard, merged.
     pub async fn top_users(
         &self,
         period: &Period,
@@ -123,7 +145,7 @@ impl DynamoStore {
     }
 
     /// Every user's row of the UTC day `day` (only `tier`'s when given),
-    /// from the day leaderboard's 16 shards: what a simulation replays.
+    /// from every shard of the day leaderboard: what a simulation replays.
     /// Refused (400 on `field`) once more than `budget` rows would be read.
     pub async fn day_rows(
         &self,
@@ -133,8 +155,7 @@ impl DynamoStore {
         field: &str,
     ) -> Result<Vec<UserTotals>, Error> {
         let mut rows = Vec::new();
-        for shard in 0..keys::RANK_SHARDS {
-            let got = self.leaderboard(Board::Users(day), shard, tier, Some(*budget + 1)).await?;
+        for got in self.shards(Board::Users(day), tier, Some(*budget + 1)).await? {
             if got.len() > *budget {
                 return Err(Error::field(field, "the range holds more user-days than one simulation reads: narrow it"));
             }
@@ -161,12 +182,9 @@ impl DynamoStore {
         Ok(self.query_filling(q, None, None, parse).await?.0)
     }
 
-    /// The heads of a leaderboard's 16 shards, merged.
+    /// The heads of every shard of a leaderboard, merged.
     async fn merged(&self, board: Board<'_>, tier: Option<&TierId>, limit: usize) -> Result<Vec<UserTotals>, Error> {
-        let mut all = Vec::new();
-        for shard in 0..keys::RANK_SHARDS {
-            all.extend(self.leaderboard(board, shard, tier, Some(limit)).await?);
-        }
+        let mut all: Vec<UserTotals> = self.shards(board, tier, Some(limit)).await?.into_iter().flatten().collect();
         all.sort_by(|a, b| b.cost.cmp(&a.cost).then_with(|| a.user_id.cmp(&b.user_id)));
         all.truncate(limit);
         Ok(all)
@@ -204,7 +222,7 @@ impl DynamoStore {
         Ok(out)
     }
 
-    /// A day's totals from its 16 leaderboard shards.
+    /// A day's totals from every shard of its leaderboard.
     async fn sum_day(&self, day: &Period, tier: Option<&TierId>) -> Result<DayTotals, Error> {
         let mut totals = DayTotals {
             day: day.key(),
@@ -214,8 +232,8 @@ impl DynamoStore {
             requests: 0,
             active_users: 0,
         };
-        for shard in 0..keys::RANK_SHARDS {
-            for row in self.leaderboard(Board::Users(day), shard, tier, None).await? {
+        for rows in self.shards(Board::Users(day), tier, None).await? {
+            for row in rows {
                 totals.cost = totals.cost.plus(row.cost);
                 totals.input_tokens += row.input_tokens;
                 totals.output_tokens += row.output_tokens;

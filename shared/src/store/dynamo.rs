@@ -6,6 +6,7 @@ use super::keys;
 use super::request_counter::RequestCounter;
 use crate::config::{Config, TableNames};
 use crate::error::Error;
+use crate::fanout::Fanout;
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
@@ -23,6 +24,8 @@ pub struct DynamoStore {
     pub(crate) tables: TableNames,
     /// Only in tests and benches: counting locks and allocates on every call.
     counter: Option<RequestCounter>,
+    /// How far the shared keys spread (the stage's settings).
+    pub(crate) fanout: Fanout,
 }
 
 /// Builds the SDK client from the standard AWS configuration chain. Locally
@@ -65,19 +68,29 @@ pub fn tuned(
 
 impl DynamoStore {
     pub fn new(client: Client, tables: TableNames) -> Self {
-        Self { client, tables, counter: None }
+        Self { client, tables, counter: None, fanout: Fanout::default() }
+    }
+
+    /// The same store with the fan-out settings `fanout`.
+    pub fn with_fanout(mut self, fanout: Fanout) -> Self {
+        self.fanout = fanout;
+        self
+    }
+
+    pub fn fanout(&self) -> &Fanout {
+        &self.fanout
     }
 
     /// A store whose client was built with `counter` (see [`dynamodb_client`]),
     /// so that [`DynamoStore::requests`] reports what it sent.
     pub fn counted(client: Client, tables: TableNames, counter: RequestCounter) -> Self {
-        Self { client, tables, counter: Some(counter) }
+        Self { client, tables, counter: Some(counter), fanout: Fanout::default() }
     }
 
     /// Connects with the default AWS configuration and the configured timeouts.
     pub async fn connect(config: &Config) -> Self {
         let client = dynamodb_client(config.dynamodb_attempt_timeout, None).await;
-        Self::new(client, config.tables.clone())
+        Self::new(client, config.tables.clone()).with_fanout(config.fanout)
     }
 
     pub fn table_names(&self) -> &TableNames {
@@ -102,7 +115,7 @@ impl DynamoStore {
     /// The updates that bump every copy of the configuration version; every
     /// admin write adds them to its own transaction.
     pub(crate) fn version_bumps(&self) -> Vec<TransactWriteItem> {
-        (0..keys::VERSION_SHARDS)
+        (0..self.fanout.version_writes())
             .map(|shard| {
                 let update = Update::builder()
                     .table_name(self.quota())

@@ -40,11 +40,6 @@ use crate::model::period::Period;
 use crate::model::{AssignmentId, AssignmentType, EventType, OverrideId, TierId, UserId};
 use chrono::{DateTime, SecondsFormat, Utc};
 
-/// The version is kept in this many identical copies, all bumped by every
-/// admin write; each check reads one (chosen by user) so no single item takes
-/// every check's read (one item serves at most 3,000 strong reads a second).
-pub const VERSION_SHARDS: u32 = 8;
-
 /// Every partition key form of both tables and their indexes, as
 /// `dynamodb:LeadingKeys` patterns (`*` stands for the rest of the key).
 pub const PARTITION_KEYS: [&str; 19] = [
@@ -138,15 +133,6 @@ pub fn group_pk(id: &crate::model::GroupId) -> String {
     format!("{GROUP_PREFIX}{id}")
 }
 
-/// A group's usage is kept in this many shard rows a month (standard
-/// records add to one, chosen by request id) and one pool row (a strict
-/// group's holds, and its event flags); a check reads them all in its one
-/// BatchGetItem (10 groups x 9 rows + the user's 5 keys = 95 of 100).
-/// Each shard is its own partition key: a group takes about 8 x 500
-/// transactional records a second (a transactional write costs 2 units of a
-/// partition's 1,000).
-pub const GROUP_USAGE_SHARDS: u32 = 8;
-
 /// Which of a group's usage rows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum GroupRow {
@@ -155,18 +141,28 @@ pub enum GroupRow {
     Pool,
 }
 
+/// A group's usage is kept in `shards` rows a month (standard records add
+/// to one, chosen by request id; `Fanout::group_usage_shards`) and one pool
+/// row (a strict group's holds, and its event flags); a check reads them all
+/// in its one BatchGetItem. Each shard is its own partition key: a group
+/// takes about shards x 500 transactional records a second (a transactional
+/// write costs 2 units of a partition's 1,000).
 impl GroupRow {
-    /// Every row of a group: the shards, then the pool.
-    pub fn all() -> impl Iterator<Item = GroupRow> {
-        (0..GROUP_USAGE_SHARDS).map(GroupRow::Shard).chain([GroupRow::Pool])
+    /// Every row of a group: the `shards` shards, then the pool.
+    pub fn all(shards: u32) -> impl Iterator<Item = GroupRow> {
+        (0..shards).map(GroupRow::Shard).chain([GroupRow::Pool])
     }
 
-    /// The shard a standard record adds to: spread by its request id, and the
-    /// same for a retry.
-    pub fn for_request(request: &crate::model::RequestId) -> GroupRow {
-        let hash = request.as_str().bytes().fold(0x811c_9dc5_u32, |h, b| (h ^ u32::from(b)).wrapping_mul(0x0100_0193));
-        GroupRow::Shard(hash.rotate_left(7) % GROUP_USAGE_SHARDS)
+    /// The shard of `shards` a standard record adds to: spread by its
+    /// request id, and the same for a retry.
+    pub fn for_request(request: &crate::model::RequestId, shards: u32) -> GroupRow {
+        GroupRow::Shard(fnv1a(request.as_str()).rotate_left(7) % shards)
     }
+}
+
+/// FNV-1a: stable across processes and releases, unlike std's hasher.
+fn fnv1a(text: &str) -> u32 {
+    text.bytes().fold(0x811c_9dc5_u32, |h, b| (h ^ u32::from(b)).wrapping_mul(0x0100_0193))
 }
 
 /// The partition of one of a group's usage rows (each its own partition
@@ -184,7 +180,7 @@ pub fn member_usage_sk(id: &crate::model::GroupId, month: &str) -> String {
     format!("{GROUP_PREFIX}{id}#{month}")
 }
 
-/// The group's month leaderboard partition of a member (16 shards, as the
+/// The group's month leaderboard partition of a member (sharded as the
 /// users' own leaderboard).
 pub fn group_rank_month_pk(id: &crate::model::GroupId, month: &str, shard: u32) -> String {
     format!("{GROUP_PREFIX}{id}#TOPM#{month}#{shard}")
@@ -229,11 +225,10 @@ pub fn version_pk(shard: u32) -> String {
     format!("VERSION#{shard}")
 }
 
-/// A stable shard for a user, so one user's checks always read the same copy.
-pub fn version_shard(user: &UserId) -> u32 {
-    // FNV-1a: stable across processes and releases, unlike std's hasher.
-    let hash = user.as_str().bytes().fold(0x811c_9dc5_u32, |h, b| (h ^ u32::from(b)).wrapping_mul(0x0100_0193));
-    hash % VERSION_SHARDS
+/// A stable copy of `copies` for a user, so one user's checks always read
+/// the same copy (every admin write bumps every copy).
+pub fn version_shard(user: &UserId, copies: u32) -> u32 {
+    fnv1a(user.as_str()) % copies
 }
 
 pub fn tier_sk(id: &TierId) -> String {
@@ -294,14 +289,11 @@ pub fn event_type_pk(kind: EventType) -> String {
     format!("TYPE#{}", kind.as_str())
 }
 
-/// Leaderboards are spread over this many index partitions per period, so
-/// no single key takes every record's index write.
-pub const RANK_SHARDS: u32 = 16;
-
-/// A user's shard in the leaderboards (stable, like the version shard).
-pub fn rank_shard(user: &UserId) -> u32 {
-    let hash = user.as_str().bytes().fold(0x811c_9dc5_u32, |h, b| (h ^ u32::from(b)).wrapping_mul(0x0100_0193));
-    hash.rotate_left(13) % RANK_SHARDS
+/// A user's shard of `shards` in the leaderboards (stable, like the version
+/// copy). Leaderboards spread over `Fanout::rank_shards` index partitions
+/// per period, so no single key takes every record's index write.
+pub fn rank_shard(user: &UserId, shards: u32) -> u32 {
+    fnv1a(user.as_str()).rotate_left(13) % shards
 }
 
 /// A user's totals of one UTC day (with the user).
@@ -341,10 +333,10 @@ mod tests {
     #[test]
     fn version_shards_are_stable_and_spread() {
         let u = UserId::parse("alice").unwrap();
-        assert_eq!(version_shard(&u), version_shard(&u));
+        assert_eq!(version_shard(&u, 8), version_shard(&u, 8));
         let used: std::collections::BTreeSet<u32> =
-            (0..200).map(|i| version_shard(&UserId::parse(format!("user-{i}")).unwrap())).collect();
-        assert_eq!(used.len() as u32, VERSION_SHARDS);
+            (0..2000).map(|i| version_shard(&UserId::parse(format!("user-{i}")).unwrap(), 40)).collect();
+        assert_eq!(used.len(), 40);
     }
 
     #[test]

@@ -23,6 +23,7 @@ mod shadow;
 mod stream;
 mod tiers;
 mod usage;
+mod version_copies;
 
 pub use analytics::{DayTotals, SETTLE, UserTotals};
 pub use assignments::AssignmentFilter;

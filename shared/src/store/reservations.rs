@@ -100,7 +100,10 @@ impl DynamoStore {
 
         let version = ConditionCheck::builder()
             .table_name(self.quota())
-            .set_key(Some(key(keys::version_pk(keys::version_shard(plan.user)), keys::VERSION_SK)))
+            .set_key(Some(key(
+                keys::version_pk(keys::version_shard(plan.user, self.fanout.version_reads())),
+                keys::VERSION_SK,
+            )))
             .expression_attribute_names("#v", "configVersion");
         let version = if plan.config_version == 0 {
             version.condition_expression("attribute_not_exists(#v)")

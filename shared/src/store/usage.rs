@@ -7,6 +7,7 @@ use super::item::{self, Item, epoch, key, n, s, time, usage_key};
 use super::keys::{self, GroupRow};
 use super::schema::{PK, RANK_PK, SK, TTL};
 use crate::error::Error;
+use crate::fanout::Fanout;
 use crate::model::Metric;
 use crate::model::period::{Period, Window};
 use crate::model::{
@@ -135,7 +136,12 @@ impl Adds {
 /// committed), sets the event flags `#f{i}` (to the events' ids), and settles
 /// the request's reservation if it holds one; the caller adds its own
 /// conditions to the ones returned (the reservation's state, `#rsv`).
-fn usage_update(table: &str, r: &Recording<'_>, events: &[QuotaEvent]) -> (UpdateBuilder, Vec<String>) {
+fn usage_update(
+    table: &str,
+    fanout: &Fanout,
+    r: &Recording<'_>,
+    events: &[QuotaEvent],
+) -> (UpdateBuilder, Vec<String>) {
     let (user, delta, at, tier) = (r.user, &r.charge.delta, r.at, r.tier);
     let month = Period::containing(Window::Monthly, at);
     let day = Period::containing(Window::Daily, at);
@@ -179,7 +185,10 @@ fn usage_update(table: &str, r: &Recording<'_>, events: &[QuotaEvent]) -> (Updat
         .expression_attribute_values(":lwt", time(at))
         .expression_attribute_names("#rpk", RANK_PK)
         .expression_attribute_names("#ru", "userId")
-        .expression_attribute_values(":rpk", s(keys::rank_month_pk(&month.month_key(), keys::rank_shard(user))))
+        .expression_attribute_values(
+            ":rpk",
+            s(keys::rank_month_pk(&month.month_key(), keys::rank_shard(user, fanout.rank_shards))),
+        )
         .expression_attribute_values(":ru", s(user.as_str()));
     if let Some(t) = tier {
         sets.push("#rt = :rt".to_string());
@@ -200,18 +209,23 @@ fn usage_update(table: &str, r: &Recording<'_>, events: &[QuotaEvent]) -> (Updat
 }
 
 /// The keys of every row of a group's usage in the month of `at`.
-fn group_usage_keys(group: &GroupId, at: DateTime<Utc>) -> Vec<Item> {
+fn group_usage_keys(group: &GroupId, shards: u32, at: DateTime<Utc>) -> Vec<Item> {
     let month = keys::usage_sk(&Period::containing(Window::Monthly, at));
-    GroupRow::all().map(|row| key(keys::group_usage_pk(group, row), &month)).collect()
+    GroupRow::all(shards).map(|row| key(keys::group_usage_pk(group, row), &month)).collect()
 }
 
 /// Each group's usage: its rows among `found`, summed, with its pool row
 /// and the holds on it apart.
-fn group_usages(groups: &[GroupId], found: &[Item], at: DateTime<Utc>) -> Result<BTreeMap<GroupId, GroupUsage>, Error> {
+fn group_usages(
+    groups: &[GroupId],
+    shards: u32,
+    found: &[Item],
+    at: DateTime<Utc>,
+) -> Result<BTreeMap<GroupId, GroupUsage>, Error> {
     let mut usages = BTreeMap::new();
     for g in groups {
         let mut usage = GroupUsage::default();
-        for (row, k) in GroupRow::all().zip(group_usage_keys(g, at)) {
+        for (row, k) in GroupRow::all(shards).zip(group_usage_keys(g, shards, at)) {
             let item = found.iter().find(|i| i.get(PK) == k.get(PK) && i.get(SK) == k.get(SK));
             usage.total.absorb(&item::usage_from_item(item, at)?);
             if row == GroupRow::Pool {
@@ -232,7 +246,7 @@ fn group_usages(groups: &[GroupId], found: &[Item], at: DateTime<Utc>) -> Result
 /// counters. Settling a hold on the pool releases its estimate, on the
 /// condition that the hold is still there; otherwise no condition (the
 /// user's row and marker in the same transaction make it once).
-fn group_update(table: &str, share: &GroupShare, r: &Recording<'_>, settle: bool) -> Update {
+fn group_update(table: &str, fanout: &Fanout, share: &GroupShare, r: &Recording<'_>, settle: bool) -> Update {
     let (delta, at) = (&r.charge.delta, r.at);
     let month = Period::containing(Window::Monthly, at);
     let day = Period::containing(Window::Daily, at);
@@ -240,7 +254,7 @@ fn group_update(table: &str, share: &GroupShare, r: &Recording<'_>, settle: bool
     adds.request(delta, &day);
     let tokens = Decimal::from(delta.input_tokens + delta.output_tokens);
     adds.committed(Some(&day.key()), delta.cost.value(), tokens, Decimal::ONE);
-    let row = if share.strict { GroupRow::Pool } else { GroupRow::for_request(r.request) };
+    let row = if share.strict { GroupRow::Pool } else { GroupRow::for_request(r.request, fanout.group_usage_shards) };
     let mut update = Update::builder()
         .table_name(table)
         .set_key(Some(key(keys::group_usage_pk(&share.group, row), keys::usage_sk(&month))))
@@ -261,11 +275,11 @@ fn group_update(table: &str, share: &GroupShare, r: &Recording<'_>, settle: bool
 /// ADDs a request to the member's own figures in a group this month (on
 /// the member's partition: no group-wide item), which the group's
 /// leaderboard partition on the byRank index ranks by cost.
-fn member_update(table: &str, group: &GroupId, r: &Recording<'_>) -> Update {
+fn member_update(table: &str, fanout: &Fanout, group: &GroupId, r: &Recording<'_>) -> Update {
     let month = Period::containing(Window::Monthly, r.at);
     let row = RankedRow {
         key: key(keys::user_pk(r.user), keys::member_usage_sk(group, &month.month_key())),
-        rank: keys::group_rank_month_pk(group, &month.month_key(), keys::rank_shard(r.user)),
+        rank: keys::group_rank_month_pk(group, &month.month_key(), keys::rank_shard(r.user, fanout.rank_shards)),
         expiry: item::usage_expiry(&month),
     };
     row.update(table, r.user, &r.charge.delta, r.tier)
@@ -277,14 +291,19 @@ const ITEMS_PER_GROUP: usize = 2;
 /// The recording's updates of its groups' rows and of the member's figures
 /// in each, as transaction items (at most 2 x 10); the groups in
 /// `unsettled` count without settling (their hold is gone).
-fn group_items(table: &str, r: &Recording<'_>, unsettled: &BTreeSet<GroupId>) -> Vec<TransactWriteItem> {
+fn group_items(
+    table: &str,
+    fanout: &Fanout,
+    r: &Recording<'_>,
+    unsettled: &BTreeSet<GroupId>,
+) -> Vec<TransactWriteItem> {
     r.groups
         .iter()
         .flat_map(|g| {
             let settle = g.settles && !unsettled.contains(&g.group);
             [
-                TransactWriteItem::builder().update(group_update(table, g, r, settle)).build(),
-                TransactWriteItem::builder().update(member_update(table, &g.group, r)).build(),
+                TransactWriteItem::builder().update(group_update(table, fanout, g, r, settle)).build(),
+                TransactWriteItem::builder().update(member_update(table, fanout, &g.group, r)).build(),
             ]
         })
         .collect()
@@ -303,11 +322,17 @@ fn unsettled_group(c: &Cancelled, r: &Recording<'_>, first: usize) -> Option<Gro
 
 /// ADDs a request to the user's row of the day (the usage analytics read
 /// these rows; the byRank index ranks them by their cost).
-fn user_day_update(user: &UserId, delta: &UsageDelta, at: DateTime<Utc>, tier: Option<&TierId>, table: &str) -> Update {
+fn user_day_update(
+    user: &UserId,
+    delta: &UsageDelta,
+    at: DateTime<Utc>,
+    tier: Option<&TierId>,
+    (table, fanout): (&str, &Fanout),
+) -> Update {
     let day = Period::containing(Window::Daily, at);
     let row = RankedRow {
         key: key(keys::user_pk(user), keys::user_day_sk(&day)),
-        rank: keys::rank_day_pk(&day.key(), keys::rank_shard(user)),
+        rank: keys::rank_day_pk(&day.key(), keys::rank_shard(user, fanout.rank_shards)),
         expiry: n(epoch(day.resets_at + Duration::days(USAGE_RETENTION_DAYS))),
     };
     row.update(table, user, delta, tier)
@@ -395,14 +420,16 @@ impl DynamoStore {
         groups: &[GroupId],
         now: DateTime<Utc>,
     ) -> Result<UserView, Error> {
-        let version_key = key(keys::version_pk(keys::version_shard(user)), keys::VERSION_SK);
+        let version_key =
+            key(keys::version_pk(keys::version_shard(user, self.fanout.version_reads())), keys::VERSION_SK);
         let direct_key = key(keys::user_pk(user), keys::ASSIGNMENT_SK);
         let overrides_key = key(keys::user_pk(user), keys::OVERRIDES_SK);
         let groups_key = key(keys::user_pk(user), keys::USER_GROUPS_SK);
         let usage_key = usage_key(user, now);
         let mut wanted = vec![version_key.clone(), direct_key.clone(), overrides_key.clone(), groups_key.clone()];
         wanted.push(usage_key.clone());
-        wanted.extend(groups.iter().flat_map(|g| group_usage_keys(g, now)));
+        let shards = self.fanout.group_reads();
+        wanted.extend(groups.iter().flat_map(|g| group_usage_keys(g, shards, now)));
         let found = self.batch_get(wanted).await?;
         let find = |k: &Item| found.iter().find(|i| i.get(PK) == k.get(PK) && i.get(SK) == k.get(SK));
         Ok(UserView {
@@ -415,7 +442,7 @@ impl DynamoStore {
             overrides: item::user_overrides_from_item(find(&overrides_key))?,
             usage: item::usage_from_item(find(&usage_key), now)?,
             named_groups: item::user_groups_from_item(find(&groups_key))?,
-            group_usage: group_usages(groups, &found, now)?,
+            group_usage: group_usages(groups, shards, &found, now)?,
         })
     }
 
@@ -429,8 +456,9 @@ impl DynamoStore {
         if groups.is_empty() {
             return Ok(BTreeMap::new());
         }
-        let found = self.batch_get(groups.iter().flat_map(|g| group_usage_keys(g, now)).collect()).await?;
-        group_usages(groups, &found, now)
+        let shards = self.fanout.group_reads();
+        let found = self.batch_get(groups.iter().flat_map(|g| group_usage_keys(g, shards, now)).collect()).await?;
+        group_usages(groups, shards, &found, now)
     }
 
     /// The items of `wanted` (at most 100 keys) that exist, read
@@ -508,7 +536,7 @@ impl DynamoStore {
     /// already cancels it.
     pub async fn record_usage_unguarded(&self, r: Recording<'_>) -> Result<RecordOutcome, Error> {
         let (user, request, charge, at) = (r.user, r.request, r.charge, r.at);
-        let (update, conditions) = usage_update(self.quota(), &r, &[]);
+        let (update, conditions) = usage_update(self.quota(), &self.fanout, &r, &[]);
         let update = update
             .condition_expression(conditions.join(" AND "))
             .return_values_on_condition_check_failure(ALL_OLD)
@@ -516,7 +544,7 @@ impl DynamoStore {
             .expect("required fields set");
         let nonce = uuid::Uuid::new_v4().to_string();
         let marker = marker_put(self.quota(), user, request, charge, at, None, &nonce);
-        let day_row = user_day_update(user, &charge.delta, at, r.tier, self.quota());
+        let day_row = user_day_update(user, &charge.delta, at, r.tier, (self.quota(), &self.fanout));
         let base = vec![
             TransactWriteItem::builder().update(update).build(),
             TransactWriteItem::builder().put(marker).build(),
@@ -525,7 +553,7 @@ impl DynamoStore {
         let mut unsettled = BTreeSet::new();
         let result = loop {
             let mut items = base.clone();
-            items.extend(group_items(self.quota(), &r, &unsettled));
+            items.extend(group_items(self.quota(), &self.fanout, &r, &unsettled));
             match self.transact_retrying(items).await? {
                 Err(c) if let Some(g) = unsettled_group(&c, &r, base.len()) => unsettled.insert(g),
                 other => break other,
@@ -570,7 +598,7 @@ impl DynamoStore {
         }];
         // An event flag set meanwhile (by a check's block) must not be written twice.
         conditions.extend((0..plan.events.len()).map(|i| format!("attribute_not_exists(#f{i})")));
-        let (update, reservation) = usage_update(self.quota(), &r, plan.events);
+        let (update, reservation) = usage_update(self.quota(), &self.fanout, &r, plan.events);
         conditions.extend(reservation);
         let update = update
             .condition_expression(conditions.join(" AND "))
@@ -584,12 +612,12 @@ impl DynamoStore {
         let mut items =
             vec![TransactWriteItem::builder().update(update).build(), TransactWriteItem::builder().put(marker).build()];
         items.extend(plan.events.iter().map(|e| event_put(self.events(), e)));
-        let day_row = user_day_update(r.user, &r.charge.delta, r.at, r.tier, self.quota());
+        let day_row = user_day_update(r.user, &r.charge.delta, r.at, r.tier, (self.quota(), &self.fanout));
         items.push(TransactWriteItem::builder().update(day_row).build());
         let mut unsettled = BTreeSet::new();
         let result = loop {
             let mut all = items.clone();
-            all.extend(group_items(self.quota(), &r, &unsettled));
+            all.extend(group_items(self.quota(), &self.fanout, &r, &unsettled));
             match self.transact_retrying(all).await? {
                 Err(c) if let Some(g) = unsettled_group(&c, &r, items.len()) => unsettled.insert(g),
                 other => break other,

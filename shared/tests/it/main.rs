@@ -8,6 +8,7 @@ mod aws_rules;
 mod check;
 mod contention;
 mod events_search;
+mod fanout;
 mod group_budgets;
 mod groups;
 mod limits;

@@ -112,11 +112,11 @@ async fn every_operation_sends_the_expected_requests_and_never_a_scan() {
     // Analytics: one Query per leaderboard shard; a settled day is kept, then one GetItem.
     let month = quota_shared::model::period::Period::containing(quota_shared::model::period::Window::Monthly, now);
     let sent = counted(&store, async { store.top_users(&month, None, 10).await.unwrap() }).await;
-    assert_eq!(sent, ops(&[("Query", u64::from(quota_shared::store::keys::RANK_SHARDS))]));
+    assert_eq!(sent, ops(&[("Query", u64::from(store.fanout().rank_reads()))]));
     let day = [quota_shared::model::period::Period::containing(quota_shared::model::period::Window::Daily, now)];
     // Less than an hour after the day ended its index copies may still be
     // arriving: summed live, not kept.
-    let shards = u64::from(quota_shared::store::keys::RANK_SHARDS);
+    let shards = u64::from(store.fanout().rank_reads());
     let soon = day[0].resets_at + chrono::Duration::minutes(30);
     let sent = counted(&store, async { store.daily_totals(&day, None, soon).await.unwrap() }).await;
     assert_eq!(sent, ops(&[("Query", shards)]));

@@ -94,7 +94,7 @@ pub async fn fresh_store() -> DynamoStore {
     let counter = RequestCounter::default();
     // The emulator applies requests one at a time: parallel tests wait.
     let client = dynamodb_client(EMULATOR_BUDGET, Some(&counter)).await;
-    let store = DynamoStore::counted(client, tables, counter);
+    let store = DynamoStore::counted(client, tables, counter).with_fanout(EMULATOR_FANOUT);
     store.create_tables().await.expect("tables created in the emulator");
     store.requests().reset();
     store
@@ -178,8 +178,22 @@ pub fn config(tables: TableNames) -> Config {
         failure_mode: FailureMode::Open,
         dynamodb_attempt_timeout: EMULATOR_BUDGET,
         budgets: Budgets { check: EMULATOR_BUDGET, request: EMULATOR_BUDGET },
+        fanout: EMULATOR_FANOUT,
     }
 }
+
+/// The fan-out of a dev stage (CDK's dev settings, `make run`): the emulator
+/// answers one request at a time, and the shipped 256 leaderboard shards
+/// would make each leaderboard question 256 Queries. `shared/tests/it/fanout.rs`
+/// runs the shipped settings and their rollouts.
+pub const EMULATOR_FANOUT: quota_shared::fanout::Fanout = quota_shared::fanout::Fanout {
+    version_copies: 8,
+    version_copies_previous: None,
+    rank_shards: 16,
+    rank_shards_previous: None,
+    group_usage_shards: 8,
+    group_usage_shards_previous: None,
+};
 
 /// A quota event as the check or the record stores it (daily window; a
 /// warning at 80 %), for tests that read events back.
@@ -250,7 +264,7 @@ async fn store_at(endpoint: String, attempt_timeout: std::time::Duration) -> Dyn
         .credentials_provider(Credentials::new("test", "test", None, None, "test"))
         .endpoint_url(endpoint);
     let client = aws_sdk_dynamodb::Client::from_conf(quota_shared::store::tuned(builder, attempt_timeout).build());
-    DynamoStore::new(client, TableNames { quota: "quota".into(), events: "events".into() })
+    DynamoStore::new(client, TableNames { quota: "quota".into(), events: "events".into() }).with_fanout(EMULATOR_FANOUT)
 }
 
 /// An admin state on fresh tables in the emulator.

@@ -62,7 +62,7 @@ pub fn stub_store(user: &UserId, at: chrono::DateTime<chrono::Utc>) -> (DynamoSt
     let d = |name: &str| format!("d{day:02}:{name}");
     let batch_get = json!({
         "Responses": { TABLE: [
-            {"pk": {"S": keys::version_pk(keys::version_shard(user))}, "sk": {"S": keys::VERSION_SK}, "configVersion": {"N": "5"}},
+            {"pk": {"S": keys::version_pk(keys::version_shard(user, quota_shared::fanout::Fanout::default().version_reads()))}, "sk": {"S": keys::VERSION_SK}, "configVersion": {"N": "5"}},
             {"pk": {"S": keys::user_pk(user)}, "sk": {"S": keys::usage_sk(&month)},
              "cost": {"N": "3.5"}, "inputTokens": {"N": "35000"}, "outputTokens": {"N": "7000"}, "requests": {"N": "70"},
              d("cost"): {"N": "1.25"}, d("inputTokens"): {"N": "12500"}, d("outputTokens"): {"N": "2500"}, d("requests"): {"N": "25"}}
