@@ -28,7 +28,8 @@ use chrono::{DateTime, SecondsFormat, Utc};
 pub const MAX_PRUNED_PER_WRITE: usize = 20;
 // A price write (its 3 items, the pruned copies, its audit event) beside
 // every version copy stays inside one transaction's 100 items.
-const _: () = assert!(3 + MAX_PRUNED_PER_WRITE as u32 + 1 <= crate::fanout::ADMIN_ITEMS_BESIDES_VERSION);
+const PRICE_WRITE_ITEMS: u32 = 3 + MAX_PRUNED_PER_WRITE as u32 + 1;
+const _: () = assert!(PRICE_WRITE_ITEMS <= crate::fanout::ADMIN_ITEMS_BESIDES_VERSION);
 
 fn not_found(id: &PriceId) -> Error {
     Error::NotFound { entity: Entity::Price, id: id.to_string() }
