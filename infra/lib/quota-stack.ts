@@ -24,10 +24,10 @@ import { Construct } from 'constructs';
 import { addAlarms } from './alarms';
 import { AdminConsole, consoleAuth } from './console';
 import { grant } from './permissions';
-import { Arch, FunctionName, FUNCTIONS, StageSettings } from './settings';
+import { Arch, fanoutEnvironment, FunctionName, FUNCTIONS, StageSettings } from './settings';
 import { addTables } from './tables';
 
-export { Arch, FUNCTIONS, FunctionName, lambdaDirFor, StageSettings, stageSettings, tableDefinitions } from './settings';
+export { Arch, fanoutEnvironment, FUNCTIONS, FunctionName, lambdaDirFor, StageSettings, stageSettings, tableDefinitions } from './settings';
 
 export interface QuotaStackProps extends StackProps {
   stage: string;
@@ -101,6 +101,7 @@ export class QuotaStack extends Stack {
           QUOTA_FAILURE_MODE: 'open',
           QUOTA_CHECK_BUDGET_MS: '300',
           QUOTA_REQUEST_BUDGET_MS: '3000',
+          ...fanoutEnvironment(settings, stage),
           AUTH_ISSUER: settings.jwtIssuer,
           AUTH_AUDIENCE: settings.jwtAudience,
           AUTH_JWKS_URL: settings.jwksUrl ?? `${settings.jwtIssuer.replace(/\/$/, '')}/.well-known/jwks.json`,

@@ -36,6 +36,47 @@ export interface StageSettings {
   /** The console's (public) app client; defaults to jwtAudience, the ID token's audience the admin API checks. */
   consoleClientId?: string;
   consoleScope?: string;
+  /**
+   * How far the shared keys spread (docs/scale.md): version copies, leaderboard
+   * shards per period, group usage shards, each with a `...Previous` set only
+   * while a change rolls out. Unset ones take the shipped defaults (sized for
+   * 100,000 checks and records a second); ranges in shared/schema/fanout.json.
+   */
+  fanout?: Partial<Record<FanoutKey, number>>;
+}
+
+type FanoutKey = 'versionCopies' | 'versionCopiesPrevious' | 'rankShards' | 'rankShardsPrevious' | 'groupUsageShards' | 'groupUsageShardsPrevious';
+interface FanoutSetting { key: FanoutKey; env: string; previousKey: FanoutKey; previousEnv: string; default: number; min: number; max: number; why: string }
+
+/** shared/schema/fanout.json, written from the Rust settings (a Rust test keeps it current). */
+export function fanoutSettings(): FanoutSetting[] {
+  const file = path.join(__dirname, '..', '..', '..', 'shared', 'schema', 'fanout.json');
+  return (JSON.parse(fs.readFileSync(file, 'utf8')) as { settings: FanoutSetting[] }).settings;
+}
+
+/**
+ * The functions' fan-out environment for a stage, refused at synth when a
+ * count is not a whole number within its range (the functions would refuse
+ * to start) or names a setting that does not exist.
+ */
+export function fanoutEnvironment(s: StageSettings, stage: string): Record<string, string> {
+  const settings = fanoutSettings();
+  const known = new Set(settings.flatMap((f) => [f.key, f.previousKey]));
+  for (const key of Object.keys(s.fanout ?? {})) {
+    if (!known.has(key as FanoutKey)) throw new Error(`stage "${stage}": fanout.${key} is not a setting (${[...known].join(', ')})`);
+  }
+  const env: Record<string, string> = {};
+  for (const f of settings) {
+    for (const [key, name, fallback] of [[f.key, f.env, f.default], [f.previousKey, f.previousEnv, undefined]] as const) {
+      const value = s.fanout?.[key] ?? fallback;
+      if (value === undefined) continue;
+      if (!Number.isInteger(value) || value < f.min || value > f.max) {
+        throw new Error(`stage "${stage}": fanout.${key} is ${value}; expected ${f.min} to ${f.max} (${f.why})`);
+      }
+      env[name] = String(value);
+    }
+  }
+  return env;
 }
 
 export function stageSettings(stages: Record<string, StageSettings> | undefined, stage: string): StageSettings {
@@ -46,6 +87,7 @@ export function stageSettings(stages: Record<string, StageSettings> | undefined,
   for (const key of ['jwtIssuer', 'jwtAudience', 'adminOrigin', 'adminClaim', 'adminRole'] as const) {
     if (!s[key]) throw new Error(`stage "${stage}" lacks ${key}`);
   }
+  fanoutEnvironment(s, stage);
   return s;
 }
 

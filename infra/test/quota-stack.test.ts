@@ -8,7 +8,7 @@ import * as path from 'path';
 import { App } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import { Arch, FUNCTIONS, QuotaStack, lambdaDirFor, stageSettings } from '../lib/quota-stack';
+import { Arch, FUNCTIONS, QuotaStack, fanoutEnvironment, lambdaDirFor, stageSettings } from '../lib/quota-stack';
 import { consoleAuth, consoleDirFor } from '../lib/console';
 
 const cdkJson = JSON.parse(fs.readFileSync(path.join(__dirname, '..', '..', 'cdk.json'), 'utf8'));
@@ -315,6 +315,28 @@ test('stages cannot collide: every named resource carries the stage', () => {
   assert.ok(d.every((n) => n.startsWith('quota-dev-')));
   assert.ok(p.every((n) => n.startsWith('quota-prod-')));
   assert.throws(() => stageSettings(cdkJson.context.stages, 'qa'), /no settings for stage "qa"/);
+});
+
+test('fan-out settings: every function gets the stage\'s, validated against shared/schema/fanout.json', () => {
+  const envOf = (t: Template) =>
+    Object.values(t.findResources('AWS::Lambda::Function'))
+      .map((r) => r.Properties.Environment?.Variables ?? {})
+      .filter((v) => v.QUOTA_TABLE);
+  for (const v of envOf(prod)) {
+    assert.deepEqual([v.QUOTA_VERSION_COPIES, v.QUOTA_RANK_SHARDS, v.QUOTA_GROUP_USAGE_SHARDS], ['40', '256', '8']);
+    assert.equal(v.QUOTA_VERSION_COPIES_PREVIOUS, undefined, 'no rollout in progress');
+  }
+  for (const v of envOf(dev)) {
+    assert.deepEqual([v.QUOTA_VERSION_COPIES, v.QUOTA_RANK_SHARDS], ['8', '16']);
+  }
+  assert.equal(envOf(prod).length, FUNCTIONS.length);
+  const dev0 = stageSettings(cdkJson.context.stages, 'dev');
+  const rolling = fanoutEnvironment({ ...dev0, fanout: { versionCopies: 40, versionCopiesPrevious: 8 } }, 'dev');
+  assert.equal(rolling.QUOTA_VERSION_COPIES_PREVIOUS, '8');
+  assert.equal(rolling.QUOTA_RANK_SHARDS, '256', 'an unset count takes the shipped default');
+  assert.throws(() => fanoutEnvironment({ ...dev0, fanout: { versionCopies: 65 } }, 'dev'), /fanout.versionCopies is 65; expected 1 to 64/);
+  assert.throws(() => fanoutEnvironment({ ...dev0, fanout: { rankShards: 2.5 } }, 'dev'), /fanout.rankShards is 2.5/);
+  assert.throws(() => fanoutEnvironment({ ...dev0, fanout: { eventShards: 4 } as never }, 'dev'), /fanout.eventShards is not a setting/);
 });
 
 test('templates are written for cfn-lint (make test lints them)', () => {

@@ -123,6 +123,26 @@ impl Fanout {
     }
 }
 
+/// The settings as infra's stage settings validate them
+/// (`shared/schema/fanout.json`): the CDK key, the environment name, the
+/// default, the ceiling and why.
+pub fn schema_json() -> String {
+    let d = Fanout::default();
+    let defaults = [d.version_copies, d.rank_shards, d.group_usage_shards];
+    let cdk = ["versionCopies", "rankShards", "groupUsageShards"];
+    let settings: Vec<serde_json::Value> = SETTINGS
+        .iter()
+        .enumerate()
+        .map(|(i, (env, max, why))| {
+            serde_json::json!({
+                "key": cdk[i], "env": env, "previousKey": format!("{}Previous", cdk[i]),
+                "previousEnv": previous_name(i), "default": defaults[i], "min": 1, "max": max, "why": why,
+            })
+        })
+        .collect();
+    serde_json::to_string_pretty(&serde_json::json!({ "settings": settings })).expect("static data") + "\n"
+}
+
 /// The environment name of setting `i`'s rollout companion.
 pub fn previous_name(i: usize) -> &'static str {
     ["QUOTA_VERSION_COPIES_PREVIOUS", "QUOTA_RANK_SHARDS_PREVIOUS", "QUOTA_GROUP_USAGE_SHARDS_PREVIOUS"][i]
@@ -135,6 +155,19 @@ mod tests {
     #[test]
     fn defaults_are_valid() {
         assert_eq!(Fanout::default().validate(), Ok(Fanout::default()));
+    }
+
+    #[test]
+    fn committed_schema_matches_the_settings() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/schema/fanout.json");
+        if std::env::var_os("UPDATE_SCHEMA").is_some() {
+            std::fs::write(path, schema_json()).unwrap();
+        }
+        assert_eq!(
+            std::fs::read_to_string(path).unwrap_or_default(),
+            schema_json(),
+            "schema/fanout.json is stale: run `UPDATE_SCHEMA=1 cargo test -p quota-shared fanout`"
+        );
     }
 
     #[test]
