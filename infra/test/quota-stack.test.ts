@@ -323,7 +323,7 @@ test('fan-out settings: every function gets the stage\'s, validated against shar
       .map((r) => r.Properties.Environment?.Variables ?? {})
       .filter((v) => v.QUOTA_TABLE);
   for (const v of envOf(prod)) {
-    assert.deepEqual([v.QUOTA_VERSION_COPIES, v.QUOTA_RANK_SHARDS, v.QUOTA_GROUP_USAGE_SHARDS], ['40', '256', '8']);
+    assert.deepEqual([v.QUOTA_VERSION_COPIES, v.QUOTA_RANK_SHARDS, v.QUOTA_GROUP_USAGE_SHARDS], ['48', '320', '8']);
     assert.equal(v.QUOTA_VERSION_COPIES_PREVIOUS, undefined, 'no rollout in progress');
   }
   for (const v of envOf(dev)) {
@@ -333,7 +333,7 @@ test('fan-out settings: every function gets the stage\'s, validated against shar
   const dev0 = stageSettings(cdkJson.context.stages, 'dev');
   const rolling = fanoutEnvironment({ ...dev0, fanout: { versionCopies: 40, versionCopiesPrevious: 8 } }, 'dev');
   assert.equal(rolling.QUOTA_VERSION_COPIES_PREVIOUS, '8');
-  assert.equal(rolling.QUOTA_RANK_SHARDS, '256', 'an unset count takes the shipped default');
+  assert.equal(rolling.QUOTA_RANK_SHARDS, '320', 'an unset count takes the shipped default');
   assert.throws(() => fanoutEnvironment({ ...dev0, fanout: { versionCopies: 65 } }, 'dev'), /fanout.versionCopies is 65; expected 1 to 64/);
   assert.throws(() => fanoutEnvironment({ ...dev0, fanout: { rankShards: 2.5 } }, 'dev'), /fanout.rankShards is 2.5/);
   assert.throws(() => fanoutEnvironment({ ...dev0, fanout: { eventShards: 4 } as never }, 'dev'), /fanout.eventShards is not a setting/);

@@ -372,8 +372,8 @@ mod tests {
         let with = |pairs: &[(&'static str, &'static str)]| {
             Config::from_lookup(lookup(&[&base[..], pairs].concat())).map(|c| c.fanout)
         };
-        let rolling = with(&[("QUOTA_VERSION_COPIES", "40"), ("QUOTA_VERSION_COPIES_PREVIOUS", "8")]).unwrap();
-        assert_eq!((rolling.version_writes(), rolling.version_reads()), (40, 8));
+        let rolling = with(&[("QUOTA_VERSION_COPIES", "48"), ("QUOTA_VERSION_COPIES_PREVIOUS", "8")]).unwrap();
+        assert_eq!((rolling.version_writes(), rolling.version_reads()), (48, 8));
         assert!(matches!(
             with(&[("QUOTA_RANK_SHARDS", "many")]),
             Err(ConfigError::Invalid { name: "QUOTA_RANK_SHARDS", .. })

@@ -35,7 +35,7 @@ pub use overrides::OverrideFilter;
 pub use request_counter::RequestCounter;
 pub use shadow::{MAX_SHADOW_EVENTS, period_key};
 pub use stream::event_from_stream_image;
-pub use usage::{REQUEST_MARKER_DAYS, USAGE_RETENTION_DAYS};
+pub use usage::{REQUEST_MARKER_DAYS, USAGE_RETENTION_DAYS, usage_row};
 
 use crate::error::Error;
 use crate::model::{GroupId, QuotaEvent, Reservation, UsageSnapshot, UserId};

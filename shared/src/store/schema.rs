@@ -98,7 +98,7 @@ pub const QUOTA_TABLE: TableDef = TableDef {
             // and a record's copy is a few dozen bytes, not the whole row.
             projection: "INCLUDE",
             non_key_attributes: &["userId", "tierId", "inputTokens", "outputTokens", "requests"],
-            serves: "usage leaderboards: month and user-day rows by cost, 16 partitions per period",
+            serves: "usage leaderboards: month and user-day rows by cost, QUOTA_RANK_SHARDS partitions per period",
         },
     ],
 };

@@ -208,6 +208,40 @@ fn usage_update(
     (update, conditions)
 }
 
+/// A user's month usage row as the records of the month so far left it:
+/// `month` in `requests` records, of which `today` in `today_requests` on
+/// the day of `at` (counters and their committed twins). For simulations
+/// that start mid-month (`make scale-sim`); the hot path never builds one.
+pub fn usage_row(
+    user: &UserId,
+    at: DateTime<Utc>,
+    (month, requests): (&UsageDelta, u64),
+    (today, today_requests): (&UsageDelta, u64),
+) -> Item {
+    let day = Period::containing(Window::Daily, at).key();
+    let mut row = usage_key(user, at);
+    let figures = |d: &UsageDelta, n: u64| {
+        let tokens = Decimal::from(d.input_tokens + d.output_tokens);
+        [
+            (item::COST, d.cost.value()),
+            (item::INPUT_TOKENS, Decimal::from(d.input_tokens)),
+            (item::OUTPUT_TOKENS, Decimal::from(d.output_tokens)),
+            (item::REQUESTS, Decimal::from(n)),
+            (item::COMMITTED_COST, d.cost.value()),
+            (item::COMMITTED_TOKENS, tokens),
+            (item::COMMITTED_REQUESTS, Decimal::from(n)),
+        ]
+    };
+    for (attr, value) in figures(month, requests) {
+        row.insert(attr.to_string(), n(value));
+    }
+    for (attr, value) in figures(today, today_requests) {
+        row.insert(item::day_attr_of(&day, attr), n(value));
+    }
+    row.insert(TTL.to_string(), item::usage_expiry(&Period::containing(Window::Monthly, at)));
+    row
+}
+
 /// The keys of every row of a group's usage in the month of `at`.
 fn group_usage_keys(group: &GroupId, shards: u32, at: DateTime<Utc>) -> Vec<Item> {
     let month = keys::usage_sk(&Period::containing(Window::Monthly, at));

@@ -183,8 +183,8 @@ pub fn config(tables: TableNames) -> Config {
 }
 
 /// The fan-out of a dev stage (CDK's dev settings, `make run`): the emulator
-/// answers one request at a time, and the shipped 256 leaderboard shards
-/// would make each leaderboard question 256 Queries. `shared/tests/it/fanout.rs`
+/// answers one request at a time, and the shipped 320 leaderboard shards
+/// would make each leaderboard question 320 Queries. `shared/tests/it/fanout.rs`
 /// runs the shipped settings and their rollouts.
 pub const EMULATOR_FANOUT: quota_shared::fanout::Fanout = quota_shared::fanout::Fanout {
     version_copies: 8,
