@@ -3,38 +3,64 @@
 //! version it reads anyway, so an admin change is seen by the very next check.
 
 use crate::model::UserId;
-use crate::quota::port::UserView;
+use crate::quota::port::{ConfigChange, ConfigKey, UserView};
 use crate::rules::resolve::SharedConfig;
 use lru::LruCache;
 use std::num::NonZeroUsize;
 use std::sync::{Arc, Mutex, RwLock};
 
+/// The cached configuration, its version, and the ids of the change log
+/// entries the version copy showed when it was read.
+type Slot = (u64, Arc<SharedConfig>, Vec<String>);
+
 #[derive(Debug, Default)]
 pub struct ConfigCache {
-    slot: RwLock<Option<(u64, Arc<SharedConfig>)>>,
+    slot: RwLock<Option<Slot>>,
 }
 
 impl ConfigCache {
     /// The cached configuration if it is exactly at `version`.
     pub fn get(&self, version: u64) -> Option<Arc<SharedConfig>> {
         let slot = self.slot.read().unwrap_or_else(|e| e.into_inner());
-        slot.as_ref().filter(|(v, _)| *v == version).map(|(_, c)| c.clone())
+        slot.as_ref().filter(|(v, _, _)| *v == version).map(|(_, c, _)| c.clone())
     }
 
     /// The newest configuration this container holds, whatever its version
     /// (a guess of which groups a user is in, before the version is read).
     pub fn latest(&self) -> Option<Arc<SharedConfig>> {
         let slot = self.slot.read().unwrap_or_else(|e| e.into_inner());
-        slot.as_ref().map(|(_, c)| c.clone())
+        slot.as_ref().map(|(_, c, _)| c.clone())
     }
 
-    /// Keeps `config` as read at `version`. The refill reads the configuration
-    /// after the version, so the content is at least that new; an older tag
-    /// only costs one more refill later, never a stale answer.
-    pub fn put(&self, version: u64, config: Arc<SharedConfig>) {
+    /// The cached configuration and the items to read again to bring it to
+    /// `version`, when the log `changes` holds every admin write since the
+    /// cached version: one new entry per version step, each listing its
+    /// items. Otherwise (an entry overwritten before this container saw
+    /// it, too many items, no cache) `None`: read it all again.
+    pub fn changed_since(&self, version: u64, changes: &[ConfigChange]) -> Option<(Arc<SharedConfig>, Vec<ConfigKey>)> {
+        let slot = self.slot.read().unwrap_or_else(|e| e.into_inner());
+        let (cached, config, seen) = slot.as_ref()?;
+        let new: Vec<&ConfigChange> = changes.iter().filter(|c| !seen.contains(&c.id)).collect();
+        if version <= *cached || version - cached != new.len() as u64 {
+            return None;
+        }
+        let mut keys: Vec<ConfigKey> = Vec::new();
+        for change in new {
+            keys.extend(change.keys.clone()?);
+        }
+        keys.sort();
+        keys.dedup();
+        Some((config.clone(), keys))
+    }
+
+    /// Keeps `config` as read at `version` (with the log entries `seen`).
+    /// The refill reads the configuration after the version, so the content
+    /// is at least that new; an older tag only costs one more refill later,
+    /// never a stale answer.
+    pub fn put(&self, version: u64, config: Arc<SharedConfig>, seen: &[ConfigChange]) {
         let mut slot = self.slot.write().unwrap_or_else(|e| e.into_inner());
-        if slot.as_ref().is_none_or(|(v, _)| *v <= version) {
-            *slot = Some((version, config));
+        if slot.as_ref().is_none_or(|(v, _, _)| *v <= version) {
+            *slot = Some((version, config, seen.iter().map(|c| c.id.clone()).collect()));
         }
     }
 }
@@ -88,12 +114,31 @@ mod tests {
     fn hits_only_at_the_same_version_and_never_goes_back() {
         let cache = ConfigCache::default();
         assert!(cache.get(0).is_none());
-        cache.put(3, Arc::new(SharedConfig::default()));
+        cache.put(3, Arc::new(SharedConfig::default()), &[]);
         assert!(cache.get(3).is_some());
         assert!(cache.get(4).is_none());
-        cache.put(2, Arc::new(SharedConfig::default()));
+        cache.put(2, Arc::new(SharedConfig::default()), &[]);
         assert!(cache.get(3).is_some(), "an older version never replaces a newer one");
         assert!(cache.get(2).is_none());
+    }
+
+    fn change(id: &str, keys: Option<&[&str]>) -> ConfigChange {
+        ConfigChange { id: id.into(), keys: keys.map(|k| k.iter().map(|s| ConfigKey(s.to_string())).collect()) }
+    }
+
+    #[test]
+    fn a_change_is_read_item_by_item_only_when_the_log_holds_every_step() {
+        let cache = ConfigCache::default();
+        let seen = [change("x", Some(&["TIER#a"]))];
+        assert!(cache.changed_since(5, &seen).is_none(), "nothing cached: read it all");
+        cache.put(5, Arc::new(SharedConfig::default()), &seen);
+        let log = [seen[0].clone(), change("y", Some(&["TIER#b", "ASSIGNMENT#1"])), change("z", Some(&["TIER#b"]))];
+        let (_, keys) = cache.changed_since(7, &log).expect("two steps, two new entries");
+        assert_eq!(keys, ["ASSIGNMENT#1", "TIER#b"].map(|k| ConfigKey(k.into())));
+        assert!(cache.changed_since(8, &log).is_none(), "three steps, two entries: one was overwritten");
+        assert!(cache.changed_since(6, &log).is_none(), "one step, two entries: not this log");
+        let unlisted = [seen[0].clone(), change("y", None)];
+        assert!(cache.changed_since(6, &unlisted).is_none(), "too many items to list");
     }
 }
 

@@ -71,7 +71,7 @@ impl<S: CheckStore> Checker<S> {
         let named = self.users.get(&subject.user_id, &day).map(|e| e.view.named_groups).unwrap_or_default();
         let guess = self.latest_config().map(|c| memberships(&c, subject, &named).ids()).unwrap_or_default();
         let mut view = self.store.load_user_view(&subject.user_id, &guess, now).await?;
-        let config = self.config_at(view.config_version).await?;
+        let config = self.config_at(&view).await?;
         let missing: Vec<GroupId> = memberships(&config, subject, &view.named_groups)
             .ids()
             .into_iter()

@@ -7,7 +7,7 @@ use crate::emf::{self, Counter};
 use crate::error::Error;
 use crate::quota::answer::CheckAnswer;
 use crate::quota::cache::{ConfigCache, UserCache};
-use crate::quota::port::CheckStore;
+use crate::quota::port::{CheckStore, UserView};
 use crate::quota::turns::Turns;
 use crate::rules::decide::{self, Decision, NoMatchPolicy, Verdict, WarningLevel};
 use crate::rules::resolve::{MatchedBy, SharedConfig};
@@ -108,14 +108,26 @@ impl<S: CheckStore> Checker<S> {
         self.cache.latest()
     }
 
-    /// The shared configuration at `version`: from the cache, or read once
-    /// (the only extra round trip, right after an admin change).
-    pub(super) async fn config_at(&self, version: u64) -> Result<Arc<SharedConfig>, Error> {
+    /// The shared configuration at the version `view` read: from the cache,
+    /// or brought to it once (the only extra round trip, right after an
+    /// admin change): the items the change log names, read again, else all.
+    pub(super) async fn config_at(&self, view: &UserView) -> Result<Arc<SharedConfig>, Error> {
+        let version = view.config_version;
         if let Some(config) = self.cache.get(version) {
             return Ok(config);
         }
-        let config = Arc::new(self.store.load_shared_config().await?);
-        self.cache.put(version, config.clone());
+        let config = match self.cache.changed_since(version, &view.config_changes) {
+            Some((cached, keys)) => {
+                let mut config = (*cached).clone();
+                for update in self.store.load_config_items(&keys).await? {
+                    config.apply(update);
+                }
+                config
+            }
+            None => self.store.load_shared_config().await?,
+        };
+        let config = Arc::new(config);
+        self.cache.put(version, config.clone(), &view.config_changes);
         Ok(config)
     }
 

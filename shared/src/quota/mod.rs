@@ -26,8 +26,8 @@ pub use checker::{Checker, USER_CACHE_CAPACITY};
 pub use context::QuotaContext;
 pub use judgement::{Judgement, judgement};
 pub use port::{
-    CheckStore, GroupShare, GuardedRecord, RecordOutcome, RecordPlan, Recording, ReleaseOutcome, ReserveOutcome,
-    ReservePlan, UserView,
+    CheckStore, ConfigChange, ConfigKey, GroupShare, GuardedRecord, RecordOutcome, RecordPlan, Recording,
+    ReleaseOutcome, ReserveOutcome, ReservePlan, UserView,
 };
 pub use record::GUARDED_ATTEMPTS;
 pub use release::{ReleaseAnswer, ReleaseReason, ReleaseRequest};

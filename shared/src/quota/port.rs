@@ -14,10 +14,26 @@ use chrono::{DateTime, Utc};
 use std::collections::BTreeMap;
 use std::future::Future;
 
+/// A shared configuration item as the store names it (opaque here: the
+/// store wrote it into the change log and reads it back).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct ConfigKey(pub String);
+
+/// An admin write's entry in the change log the version copies carry: its
+/// id, and the shared configuration items it changed (`None`: more than
+/// the log lists, so a container reads the whole configuration again).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigChange {
+    pub id: String,
+    pub keys: Option<Vec<ConfigKey>>,
+}
+
 /// Everything a check reads about one user, from one round trip.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct UserView {
     pub config_version: u64,
+    /// The newest admin writes (a bounded log, read with the version).
+    pub config_changes: Vec<ConfigChange>,
     pub direct: Option<Assignment>,
     /// The user's overrides not yet expired, and which were applied.
     pub overrides: UserOverrides,
@@ -52,6 +68,12 @@ pub trait CheckStore: Send + Sync {
     ) -> impl Future<Output = Result<BTreeMap<GroupId, GroupUsage>, Error>> + Send;
     /// Every tier and every assignment not tied to one user.
     fn load_shared_config(&self) -> impl Future<Output = Result<SharedConfig, Error>> + Send;
+    /// The shared configuration items `keys` as they now are (read
+    /// consistently, after the version that named them).
+    fn load_config_items(
+        &self,
+        keys: &[ConfigKey],
+    ) -> impl Future<Output = Result<Vec<crate::rules::config_update::ConfigUpdate>, Error>> + Send;
     /// Stores the event unless its dedupe key was stored this period (a
     /// group's event: for the group, whichever member); true when stored.
     fn record_event_once(&self, event: &QuotaEvent) -> impl Future<Output = Result<bool, Error>> + Send;

@@ -55,7 +55,7 @@ impl<S: CheckStore> Checker<S> {
             Some(e) => e.view,
             None => self.read_view(&request.subject, now).await?.0,
         };
-        let config = self.config_at(view.config_version).await?;
+        let config = self.config_at(&view).await?;
         // Priced before anything is written: an unpriced model writes nothing.
         let charge = pricing::charge(&config.prices, &request.usage, now)?;
         let frozen = view.clone();

@@ -58,7 +58,7 @@ impl<S: CheckStore> Checker<S> {
         let request_id = request.estimate.request_id.clone().unwrap_or_else(RequestId::generate);
         let _turn = self.turns.take(user).await;
         for _ in 0..RESERVE_ATTEMPTS {
-            let config = self.config_at(view.config_version).await?;
+            let config = self.config_at(&view).await?;
             let resolution = resolve::resolve(&config, view.direct.as_ref(), subject);
             let basis = Basis::at(&resolution, &view.overrides, now);
             let groups = memberships(&config, subject, &view.named_groups);

@@ -4,6 +4,7 @@
 //! which price applies to a model (`pricing`).
 
 pub mod basis;
+pub mod config_update;
 pub mod decide;
 pub mod groups;
 pub mod pricing;

@@ -4,6 +4,7 @@
 //! rest. The tier's `assignmentCount` moves in the same transaction, which is
 //! what lets a tier delete refuse while the tier is in use, without a race.
 
+use super::config_changes::config_item;
 use super::dynamo::{ALL_OLD, DynamoStore, store_error};
 use super::events_write::audit_put;
 use super::item::{
@@ -15,6 +16,7 @@ use crate::error::{Entity, Error};
 use crate::model::shadow::PolicyMode;
 use crate::model::{AdminChange, Assignment, AssignmentId, AssignmentType, Target, TierId};
 use crate::page::{Page, PageRequest};
+use crate::rules::config_update::ConfigItem;
 use crate::rules::resolve::SharedConfig;
 use aws_sdk_dynamodb::types::{Delete, Put, TransactWriteItem, Update};
 
@@ -88,7 +90,8 @@ impl DynamoStore {
             put(table, assignment_copy(a), copy_condition(a)),
             count_change(table, &a.tier_id, 1),
         ];
-        items.extend(self.version_bumps());
+        let bumps = self.version_bumps(&items);
+        items.extend(bumps);
         items.push(audit_put(self.events(), audit));
         match self.transact_retrying(items).await? {
             Ok(()) => Ok(()),
@@ -146,7 +149,8 @@ impl DynamoStore {
             items.push(count_change(table, &old.tier_id, -1));
             items.push(count_change(table, &new.tier_id, 1));
         }
-        items.extend(self.version_bumps());
+        let bumps = self.version_bumps(&items);
+        items.extend(bumps);
         items.push(audit_put(self.events(), audit));
         match self.transact_retrying(items).await? {
             Ok(()) => Ok(()),
@@ -196,7 +200,8 @@ impl DynamoStore {
             delete(table, assignment_copy_key(&a), None),
             count_change(table, &a.tier_id, -1),
         ];
-        items.extend(self.version_bumps());
+        let bumps = self.version_bumps(&items);
+        items.extend(bumps);
         items.push(audit_put(self.events(), &audit(&a)));
         match self.transact_retrying(items).await? {
             Ok(()) => Ok(a),
@@ -306,19 +311,15 @@ impl DynamoStore {
                 let sk = item::get_s(it, SK)?;
                 // One malformed item must not switch quotas off for everyone:
                 // it is skipped, logged and counted; the rest decides.
-                let read = if sk.starts_with(keys::TIER_PREFIX) {
-                    item::tier_from_item(it).map(|tier| {
+                let read = config_item(sk, it).map(|read| match read {
+                    Some(ConfigItem::Tier(tier)) => {
                         config.tiers.insert(tier.tier_id.clone(), tier);
-                    })
-                } else if sk.starts_with(keys::ASSIGNMENT_PREFIX) {
-                    assignment_from_item(it).map(|a| config.assignments.push(a))
-                } else if sk.starts_with(keys::PRICE_CONFIG_PREFIX) {
-                    item::price_from_item(it).map(|p| config.prices.push(p))
-                } else if sk.starts_with(keys::GROUP_PREFIX) {
-                    item::group_from_item(it).map(|g| config.groups.push(g))
-                } else {
-                    Ok(())
-                };
+                    }
+                    Some(ConfigItem::Assignment(a)) => config.assignments.push(a),
+                    Some(ConfigItem::Price(p)) => config.prices.push(p),
+                    Some(ConfigItem::Group(g)) => config.groups.push(g),
+                    None => {}
+                });
                 if let Err(e) = read {
                     tracing::error!(sk, error = %e, "skipping a malformed configuration item");
                     crate::emf::count(crate::emf::Counter::ConfigItemsSkipped, &[]);

@@ -27,7 +27,8 @@ impl DynamoStore {
             .build()
             .expect("required fields set");
         let mut items = vec![TransactWriteItem::builder().put(put).build()];
-        items.extend(self.version_bumps());
+        let bumps = self.version_bumps(&items);
+        items.extend(bumps);
         items.push(audit_put(self.events(), audit));
         match self.transact_retrying(items).await? {
             Ok(()) => Ok(()),
@@ -61,7 +62,8 @@ impl DynamoStore {
                 .expression_attribute_values(format!(":a{i}"), value);
         }
         let mut items = vec![TransactWriteItem::builder().update(update.build().expect("required fields set")).build()];
-        items.extend(self.version_bumps());
+        let bumps = self.version_bumps(&items);
+        items.extend(bumps);
         items.push(audit_put(self.events(), audit));
         match self.transact_retrying(items).await? {
             Ok(()) => Ok(()),
@@ -104,7 +106,8 @@ impl DynamoStore {
         }
         let delete = delete.condition_expression(condition).build().expect("required fields set");
         let mut items = vec![TransactWriteItem::builder().delete(delete).build()];
-        items.extend(self.version_bumps());
+        let bumps = self.version_bumps(&items);
+        items.extend(bumps);
         items.push(audit_put(self.events(), audit));
         let stale = |expected| Error::PreconditionFailed { entity, id: id.to_string(), expected };
         match self.transact_retrying(items).await? {

@@ -112,17 +112,21 @@ impl DynamoStore {
         &self.tables.events
     }
 
-    /// The updates that bump every copy of the configuration version; every
-    /// admin write adds them to its own transaction.
-    pub(crate) fn version_bumps(&self) -> Vec<TransactWriteItem> {
+    /// The updates that bump every copy of the configuration version and
+    /// log which configuration items `items` write (store/config_changes.rs);
+    /// every admin write adds them to its own transaction.
+    pub(crate) fn version_bumps(&self, items: &[TransactWriteItem]) -> Vec<TransactWriteItem> {
+        let (slot, entry) = super::config_changes::entry_for(items);
         (0..self.fanout.version_writes())
             .map(|shard| {
                 let update = Update::builder()
                     .table_name(self.quota())
                     .set_key(Some(key(keys::version_pk(shard), keys::VERSION_SK)))
-                    .update_expression("ADD #v :one")
+                    .update_expression("ADD #v :one SET #log = :entry")
                     .expression_attribute_names("#v", "configVersion")
                     .expression_attribute_values(":one", n(1))
+                    .expression_attribute_names("#log", super::config_changes::slot_attr(slot))
+                    .expression_attribute_values(":entry", aws_sdk_dynamodb::types::AttributeValue::S(entry.clone()))
                     .build()
                     .expect("all required fields set");
                 TransactWriteItem::builder().update(update).build()

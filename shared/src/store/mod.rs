@@ -4,6 +4,7 @@
 
 mod analytics;
 mod assignments;
+mod config_changes;
 mod config_items;
 mod cursor;
 mod dynamo;
@@ -60,6 +61,13 @@ impl CheckStore for DynamoStore {
 
     async fn load_shared_config(&self) -> Result<SharedConfig, Error> {
         DynamoStore::load_shared_config(self).await
+    }
+
+    async fn load_config_items(
+        &self,
+        keys: &[crate::quota::port::ConfigKey],
+    ) -> Result<Vec<crate::rules::config_update::ConfigUpdate>, Error> {
+        DynamoStore::load_config_items(self, keys).await
     }
 
     async fn record_event_once(&self, event: &QuotaEvent) -> Result<bool, Error> {

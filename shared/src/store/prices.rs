@@ -58,7 +58,8 @@ impl DynamoStore {
                 .expect("required fields set");
             TransactWriteItem::builder().delete(delete).build()
         }));
-        items.extend(self.version_bumps());
+        let bumps = self.version_bumps(&items);
+        items.extend(bumps);
         items.push(audit_put(self.events(), audit));
         match self.transact_retrying(items).await? {
             Ok(()) => Ok(()),
@@ -107,7 +108,8 @@ impl DynamoStore {
             delete(keys::CONFIG_PK.into(), keys::price_config_sk(id)),
             delete(keys::PRICES_PK.into(), keys::price_history_sk(&price.model, price.effective_from)),
         ];
-        items.extend(self.version_bumps());
+        let bumps = self.version_bumps(&items);
+        items.extend(bumps);
         items.push(audit_put(self.events(), audit));
         match self.transact_retrying(items).await? {
             Ok(()) => Ok(()),

@@ -6,6 +6,7 @@ mod analytics;
 mod auth;
 mod aws_rules;
 mod check;
+mod config_changes;
 mod contention;
 mod events_search;
 mod fanout;

@@ -164,6 +164,15 @@ impl CheckStore for ScriptedStore {
         self.answer(Call::LoadSharedConfig, |s| &mut s.configs)
     }
 
+    /// Scripted views carry no change log, so a scripted check always reads
+    /// the whole configuration; being asked for items is a bug of the test.
+    async fn load_config_items(
+        &self,
+        keys: &[quota_shared::quota::ConfigKey],
+    ) -> Result<Vec<quota_shared::rules::config_update::ConfigUpdate>, Error> {
+        panic!("a scripted view has no change log, yet items were asked for: {keys:?}")
+    }
+
     async fn record_event_once(&self, event: &QuotaEvent) -> Result<bool, Error> {
         self.answer(Call::RecordEventOnce(event.clone()), |s| &mut s.events_once)
     }
