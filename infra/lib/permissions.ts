@@ -72,7 +72,7 @@ export function grant(fn: FunctionName, role: lambda.Function, quota: dynamodb.T
     }));
     return;
   }
-  const reads = fn === 'tiers' || fn === 'overrides' || fn === 'prices'
+  const reads = fn === 'overrides' || fn === 'prices'
     ? ['dynamodb:GetItem', 'dynamodb:Query']
     : ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:Query'];
   const listsByIndex = fn === 'assignments' || fn === 'overrides' || fn === 'users';
@@ -106,6 +106,15 @@ export function grant(fn: FunctionName, role: lambda.Function, quota: dynamodb.T
     // A price write bumps every configuration version copy.
     role.addToRolePolicy(new iam.PolicyStatement({
       actions: ['dynamodb:UpdateItem'],
+      resources: [quota.tableArn],
+      conditions: leading(['VERSION#*']),
+    }));
+  }
+  if (fn === 'tiers') {
+    // When it starts it aligns the version copies: read all (BatchGetItem,
+    // granted with its reads), set the odd ones while copy 0 holds its value.
+    role.addToRolePolicy(new iam.PolicyStatement({
+      actions: ['dynamodb:ConditionCheckItem'],
       resources: [quota.tableArn],
       conditions: leading(['VERSION#*']),
     }));

@@ -277,6 +277,8 @@ test('each function gets only the actions and partitions it uses', () => {
   const tiers = policyOf(dev, 'tiers');
   const tierKeys = tiers.flatMap((s) => s.Condition?.['ForAllValues:StringLike']?.['dynamodb:LeadingKeys'] ?? []);
   assert.ok(!tierKeys.includes('USER#*'), 'the tiers function cannot touch users or usage');
+  const tierChecks = tiers.filter((s) => actions(s).includes('dynamodb:ConditionCheckItem'));
+  assert.deepEqual(tierChecks.map((s) => s.Condition), [{ 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['VERSION#*'] } }], 'aligning the version copies conditions only on them');
 });
 
 test('alarms: function errors and throttles, table throttling, degraded answers; EMF metrics on a dashboard', () => {

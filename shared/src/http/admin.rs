@@ -38,18 +38,24 @@ impl AdminState {
         let AdminConfig { config, auth } = AdminConfig::from_env()?;
         let verifier = Verifier::new(auth)?;
         let store = DynamoStore::connect(&config).await;
-        // Copies added by a raised count (or left behind by a lowered one)
-        // are brought to the others' value before checks read them; a
-        // failure here is logged and the next start tries again.
-        if let Err(e) = store.align_version_copies().await {
-            tracing::error!(error = %e, "could not align the configuration version copies");
-        }
         Ok(Self {
             store,
             verifier: Arc::new(verifier),
             no_match: config.no_match_policy,
             budget: config.budgets.request,
         })
+    }
+
+    /// Brings the configuration version's copies to one value (copies added
+    /// by a raised `QUOTA_VERSION_COPIES`, or left behind by a lowered one),
+    /// before checks read them: the tiers function does it when it starts
+    /// (docs/scale.md); a failure is logged and the next start tries again.
+    pub async fn align_version_copies(&self) {
+        match self.store.align_version_copies().await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(copies = n, "configuration version copies aligned"),
+            Err(e) => tracing::error!(error = %e, "could not align the configuration version copies"),
+        }
     }
 
     /// An admin function's router from its routes: problem+json for paths it

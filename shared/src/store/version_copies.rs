@@ -3,7 +3,7 @@
 //! copy added by raising `QUOTA_VERSION_COPIES` (or left behind while a
 //! lowered count was in force) starts out different, and a check's cache,
 //! tagged with the value its user's copy showed, must never meet the same
-//! value meaning another moment on another copy. So every admin function
+//! value meaning another moment on another copy. So the tiers function
 //! aligns them when it starts (see docs/scale.md for the rollout steps).
 
 use super::dynamo::DynamoStore;
@@ -72,7 +72,6 @@ impl DynamoStore {
                 items.push(TransactWriteItem::builder().update(update.build().expect("fields set")).build());
             }
             if self.transact(items).await?.is_ok() {
-                tracing::info!(copies = off.len(), value = target, "version copies aligned");
                 return Ok(off.len());
             }
         }
