@@ -1,77 +1,15 @@
-//! The change log the configuration version's copies carry: every admin
-//! write bumps every copy and sets one of [`LOG_SLOTS`] slots (chosen at
-//! random) to `{changeId} {sortKey}...`, the shared configuration items its
-//! transaction wrote. A container whose cached configuration is one or two
-//! writes behind reads only those items again (see `ConfigCache::changed_since`);
-//! without the log, every container would Query the whole `CONFIG`
-//! partition after each admin write, which at internet scale is the
-//! hottest key of all (containers x configuration size, docs/scale.md).
-//! Bounded: 8 slots of at most 3 keys keep each copy under 1 KB, so a
-//! check still reads it for 1 unit and a strict hold's condition on it
-//! costs 2.
+//! Reading back the shared configuration items an admin write changed (the
+//! change log is in `change_log.rs`), and reading any configuration item
+//! into the shape the check caches.
 
 use super::dynamo::DynamoStore;
 use super::item::{self, Item, assignment_from_item, key};
 use super::keys;
-use super::schema::{PK, SK};
+use super::schema::SK;
 use crate::error::Error;
 use crate::model::{AssignmentId, GroupId, PriceId, TierId};
-use crate::quota::port::{ConfigChange, ConfigKey};
+use crate::quota::port::ConfigKey;
 use crate::rules::config_update::{ConfigItem, ConfigItemId, ConfigUpdate};
-use aws_sdk_dynamodb::types::TransactWriteItem;
-
-pub(crate) const LOG_SLOTS: u32 = 8;
-/// More items than this in one write: the entry says `*` (read it all).
-const MAX_KEYS_PER_ENTRY: usize = 3;
-
-/// The attribute of log slot `n` on a version copy.
-pub(crate) fn slot_attr(n: u32) -> String {
-    format!("chg{n}")
-}
-
-/// The shared configuration items a transaction writes (their sort keys).
-fn config_keys(items: &[TransactWriteItem]) -> Vec<String> {
-    let pk_of = |key: Option<&Item>| -> Option<String> {
-        let key = key?;
-        (key.get(PK)?.as_s().ok()? == keys::CONFIG_PK).then(|| key.get(SK)?.as_s().ok().cloned())?
-    };
-    items
-        .iter()
-        .filter_map(|i| {
-            pk_of(i.put().map(|p| p.item()))
-                .or_else(|| pk_of(i.update().map(|u| u.key())))
-                .or_else(|| pk_of(i.delete().map(|d| d.key())))
-        })
-        .collect()
-}
-
-/// A new log entry for a transaction of `items`, and the slot it goes to.
-pub(crate) fn entry_for(items: &[TransactWriteItem]) -> (u32, String) {
-    let random = uuid::Uuid::new_v4().as_u128();
-    let id = format!("{:08x}", random as u32);
-    let slot = ((random >> 64) as u32) % LOG_SLOTS;
-    let mut keys = config_keys(items);
-    keys.sort();
-    keys.dedup();
-    let listed = keys.len() <= MAX_KEYS_PER_ENTRY && keys.iter().all(|k| !k.contains(' '));
-    let entry = if listed { std::iter::once(id).chain(keys).collect::<Vec<_>>().join(" ") } else { format!("{id} *") };
-    (slot, entry)
-}
-
-/// The log a version copy carries.
-pub(crate) fn changes_of(copy: Option<&Item>) -> Vec<ConfigChange> {
-    let Some(copy) = copy else { return vec![] };
-    (0..LOG_SLOTS)
-        .filter_map(|n| item::opt_s(copy, &slot_attr(n)))
-        .filter_map(|entry| {
-            let mut parts = entry.split(' ');
-            let id = parts.next()?.to_string();
-            let rest: Vec<&str> = parts.collect();
-            let keys = (rest != ["*"]).then(|| rest.iter().map(|k| ConfigKey(k.to_string())).collect());
-            Some(ConfigChange { id, keys })
-        })
-        .collect()
-}
 
 /// Which item a configuration sort key names.
 fn item_id(sk: &str) -> Option<ConfigItemId> {

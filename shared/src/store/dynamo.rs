@@ -116,7 +116,7 @@ impl DynamoStore {
     /// log which configuration items `items` write (store/config_changes.rs);
     /// every admin write adds them to its own transaction.
     pub(crate) fn version_bumps(&self, items: &[TransactWriteItem]) -> Vec<TransactWriteItem> {
-        let (slot, entry) = super::config_changes::entry_for(items);
+        let (slot, entry) = super::change_log::entry_for(items);
         (0..self.fanout.version_writes())
             .map(|shard| {
                 let update = Update::builder()
@@ -125,7 +125,7 @@ impl DynamoStore {
                     .update_expression("ADD #v :one SET #log = :entry")
                     .expression_attribute_names("#v", "configVersion")
                     .expression_attribute_values(":one", n(1))
-                    .expression_attribute_names("#log", super::config_changes::slot_attr(slot))
+                    .expression_attribute_names("#log", super::change_log::slot_attr(slot))
                     .expression_attribute_values(":entry", aws_sdk_dynamodb::types::AttributeValue::S(entry.clone()))
                     .build()
                     .expect("all required fields set");

@@ -4,6 +4,7 @@
 
 mod analytics;
 mod assignments;
+mod change_log;
 mod config_changes;
 mod config_items;
 mod cursor;

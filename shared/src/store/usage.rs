@@ -472,7 +472,7 @@ impl DynamoStore {
                 .transpose()?
                 .flatten()
                 .unwrap_or(0),
-            config_changes: super::config_changes::changes_of(find(&version_key)),
+            config_changes: super::change_log::changes_of(find(&version_key)),
             direct: find(&direct_key).map(item::assignment_from_item).transpose()?,
             overrides: item::user_overrides_from_item(find(&overrides_key))?,
             usage: item::usage_from_item(find(&usage_key), now)?,

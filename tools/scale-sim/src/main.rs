@@ -1,5 +1,6 @@
 //! `scale-sim [--checks N] [--records N] [--users N] [--seconds N]
-//! [--sample F] [--version-copies N] [--rank-shards N] [--group-shards N]`:
+//! [--sample F] [--version-copies N] [--rank-shards N] [--group-shards N]
+//! [--groups N] [--tighten-at SECOND]`:
 //! prints every key form's hottest partition key against DynamoDB's limits
 //! and exits 1 when one is over.
 
@@ -45,6 +46,7 @@ fn main() -> std::process::ExitCode {
         // concurrency is rate x duration.
         containers: arg("--containers", (checks + records) * 0.004) as u32,
         groups: arg("--groups", 40.0) as u32,
+        tighten_at: args.iter().any(|a| a == "--tighten-at").then(|| arg("--tighten-at", 0.0) as u32),
     };
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("a runtime");
     let started = std::time::Instant::now();

@@ -39,6 +39,10 @@ pub struct Settings {
     pub containers: u32,
     /// Department groups (by email domain), each a budget of its members.
     pub groups: u32,
+    /// At this measured second, an admin lowers the student tier's daily
+    /// limit to $0.50, under most of its users' day so far: a burst of
+    /// block events (each user's next check stores one).
+    pub tighten_at: Option<u32>,
 }
 
 pub struct Outcome {
@@ -192,6 +196,13 @@ pub async fn run(s: &Settings) -> Outcome {
             admin_change(&store, &mut student, m / s.admin_every, &population, &mut rng, at).await;
             admin_changes += 1;
         }
+        if measured.is_some() && measured == s.tighten_at {
+            let expected = student.audit.version;
+            student.limits.daily_cost_limit = Some(money("0.5"));
+            student.audit.version += 1;
+            store.update_tier(&student, expected, &audit(at)).await.expect("tier update");
+            admin_changes += 1;
+        }
         // Turns until this second's records are made (a blocked check makes none).
         let mut made = 0;
         while made < per_second {
@@ -247,7 +258,7 @@ pub async fn run(s: &Settings) -> Outcome {
     Outcome { load, checks, records, blocked, containers, top_share: population.top_share, admin_changes }
 }
 
-/// Every few seconds an admin writes: a tier's daily limit changed (every
+/// Every few seconds an admin writes: a tier's monthly limit changed (every
 /// container refills its configuration at its next check), then an
 /// override granted to a busy user.
 async fn admin_change(
@@ -260,7 +271,7 @@ async fn admin_change(
 ) {
     if k.is_multiple_of(2) {
         let expected = student.audit.version;
-        student.limits.daily_cost_limit = Some(money(if k.is_multiple_of(4) { "3.5" } else { "3" }));
+        student.limits.monthly_cost_limit = Some(money(if k.is_multiple_of(4) { "31" } else { "30" }));
         student.audit.version += 1;
         store.update_tier(student, expected, &audit(at)).await.expect("tier update");
     } else {

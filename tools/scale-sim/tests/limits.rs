@@ -18,6 +18,7 @@ fn settings(version_copies: u32) -> sim::Settings {
         user_cap: 1.0,
         containers: 20,
         groups: 10,
+        tighten_at: None,
     }
 }
 
