@@ -17,8 +17,11 @@ use crate::quota::port::{ConfigChange, ConfigKey};
 use aws_sdk_dynamodb::types::TransactWriteItem;
 
 pub(crate) const LOG_SLOTS: u32 = 8;
-/// More items than this in one write: the entry says `*` (read it all).
+/// More items than this in one write, or a longer entry (long ids): the
+/// entry says `*` (read it all). 8 slots of at most 100 bytes, with their
+/// names and the version, stay under 1 KB.
 const MAX_KEYS_PER_ENTRY: usize = 3;
+const MAX_ENTRY_BYTES: usize = 100;
 
 /// The attribute of log slot `n` on a version copy.
 pub(crate) fn slot_attr(n: u32) -> String {
@@ -49,9 +52,10 @@ pub(crate) fn entry_for(items: &[TransactWriteItem]) -> (u32, String) {
     let mut keys = config_keys(items);
     keys.sort();
     keys.dedup();
-    let listed = keys.len() <= MAX_KEYS_PER_ENTRY && keys.iter().all(|k| !k.contains(' '));
-    let entry = if listed { std::iter::once(id).chain(keys).collect::<Vec<_>>().join(" ") } else { format!("{id} *") };
-    (slot, entry)
+    let listed = std::iter::once(id.clone()).chain(keys.iter().cloned()).collect::<Vec<_>>().join(" ");
+    let fits =
+        keys.len() <= MAX_KEYS_PER_ENTRY && keys.iter().all(|k| !k.contains(' ')) && listed.len() <= MAX_ENTRY_BYTES;
+    (slot, if fits { listed } else { format!("{id} *") })
 }
 
 /// The log a version copy carries.
@@ -67,4 +71,46 @@ pub(crate) fn changes_of(copy: Option<&Item>) -> Vec<ConfigChange> {
             Some(ConfigChange { id, keys })
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::item::{key, s};
+    use aws_sdk_dynamodb::types::{Delete, Put, Update};
+
+    fn put(pk: &str, sk: &str) -> TransactWriteItem {
+        let put = Put::builder().table_name("q").set_item(Some(key(pk, sk))).build().unwrap();
+        TransactWriteItem::builder().put(put).build()
+    }
+
+    fn logged(items: &[TransactWriteItem]) -> ConfigChange {
+        let (slot, entry) = entry_for(items);
+        assert!(slot < LOG_SLOTS);
+        let mut copy = Item::new();
+        copy.insert(slot_attr(slot), s(entry));
+        changes_of(Some(&copy)).pop().expect("one entry")
+    }
+
+    #[test]
+    fn an_entry_lists_the_config_items_a_transaction_writes_or_says_all() {
+        let update =
+            Update::builder().table_name("q").set_key(Some(key("CONFIG", "TIER#pro"))).update_expression("SET a = :a");
+        let delete = Delete::builder().table_name("q").set_key(Some(key("CONFIG", "ASSIGNMENT#a1"))).build().unwrap();
+        let items = [
+            put("ASSIGNMENT#a1", "ASSIGNMENT"),
+            TransactWriteItem::builder().update(update.build().unwrap()).build(),
+            TransactWriteItem::builder().delete(delete).build(),
+            put("USER#ann", "ASSIGNMENT"),
+        ];
+        let change = logged(&items);
+        assert_eq!(change.id.len(), 8);
+        assert_eq!(change.keys, Some(vec![ConfigKey("ASSIGNMENT#a1".into()), ConfigKey("TIER#pro".into())]));
+        assert_eq!(logged(&[put("USER#ann", "ASSIGNMENT")]).keys, Some(vec![]), "no configuration item: none to read");
+        let many: Vec<_> = (0..4).map(|i| put("CONFIG", &format!("PRICE#p{i}"))).collect();
+        assert_eq!(logged(&many).keys, None, "four items: read it all");
+        let long = put("CONFIG", &format!("GROUP#{}", "g".repeat(100)));
+        assert_eq!(logged(&[long]).keys, None, "too long an entry: read it all");
+        assert!(changes_of(None).is_empty());
+    }
 }
