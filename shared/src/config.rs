@@ -108,12 +108,11 @@ impl<F: Fn(&str) -> Option<String>> Settings<F> {
         }
     }
 
-    /// A count from 1 to `max`, or `default` when unset (the fan-out
-    /// settings; their ranges are checked with their reasons by
-    /// `Fanout::validate`, a number that is no count here).
-    fn count(&self, name: &'static str, default: Option<u32>) -> Result<Option<u32>, ConfigError> {
+    /// A whole number, or `None` when unset (the fan-out settings, whose
+    /// ranges `Fanout::validate` checks with their reasons).
+    fn count(&self, name: &'static str) -> Result<Option<u32>, ConfigError> {
         match self.get(name) {
-            None => Ok(default),
+            None => Ok(None),
             Some(v) => v.parse::<u32>().map(Some).map_err(|_| ConfigError::Invalid {
                 name,
                 value: v,
@@ -129,8 +128,8 @@ impl<F: Fn(&str) -> Option<String>> Settings<F> {
         let mut now = [0; 3];
         let mut previous = [None; 3];
         for i in 0..3 {
-            now[i] = self.count(SETTINGS[i].0, Some(defaults[i]))?.unwrap_or(defaults[i]);
-            previous[i] = self.count(previous_name(i), None)?;
+            now[i] = self.count(SETTINGS[i].0)?.unwrap_or(defaults[i]);
+            previous[i] = self.count(previous_name(i))?;
         }
         Ok(Fanout {
             version_copies: now[0],
