@@ -207,8 +207,7 @@ pub async fn run(s: &Settings) -> Outcome {
         let mut made = 0;
         while made < per_second {
             let batch: Vec<(usize, u32, u64, u64)> = (0..per_second - made)
-                .map(|k| {
-                    let _ = k;
+                .map(|_| {
                     n += 1;
                     (
                         rng.below(containers as u64) as usize,
