@@ -22,6 +22,7 @@ export USER_AUTH_HS256_SECRET ?= $(call local_auth,USER_AUTH_HS256_SECRET)
 # answers one request at a time, and 320 leaderboard shards are 320 Queries.
 export QUOTA_VERSION_COPIES ?= 8
 export QUOTA_RANK_SHARDS ?= 16
+export QUOTA_EVENT_PARTITIONS ?= 1
 # Little debug info keeps the dev build fast on small machines.
 export CARGO_PROFILE_DEV_DEBUG ?= line-tables-only
 

@@ -45,7 +45,8 @@ export interface StageSettings {
   fanout?: Partial<Record<FanoutKey, number>>;
 }
 
-type FanoutKey = 'versionCopies' | 'versionCopiesPrevious' | 'rankShards' | 'rankShardsPrevious' | 'groupUsageShards' | 'groupUsageShardsPrevious';
+type FanoutKey = 'versionCopies' | 'versionCopiesPrevious' | 'rankShards' | 'rankShardsPrevious' | 'groupUsageShards' | 'groupUsageShardsPrevious'
+  | 'eventPartitions' | 'eventPartitionsPrevious';
 interface FanoutSetting { key: FanoutKey; env: string; previousKey: FanoutKey; previousEnv: string; default: number; min: number; max: number; why: string }
 
 /** shared/schema/fanout.json, written from the Rust settings (a Rust test keeps it current). */

@@ -124,10 +124,10 @@ impl<F: Fn(&str) -> Option<String>> Settings<F> {
     fn fanout(&self) -> Result<crate::fanout::Fanout, ConfigError> {
         use crate::fanout::{Fanout, SETTINGS, previous_name};
         let d = Fanout::default();
-        let defaults = [d.version_copies, d.rank_shards, d.group_usage_shards];
-        let mut now = [0; 3];
-        let mut previous = [None; 3];
-        for i in 0..3 {
+        let defaults = [d.version_copies, d.rank_shards, d.group_usage_shards, d.event_partitions];
+        let mut now = [0; 4];
+        let mut previous = [None; 4];
+        for i in 0..4 {
             now[i] = self.count(SETTINGS[i].0)?.unwrap_or(defaults[i]);
             previous[i] = self.count(previous_name(i))?;
         }
@@ -138,6 +138,8 @@ impl<F: Fn(&str) -> Option<String>> Settings<F> {
             rank_shards_previous: previous[1],
             group_usage_shards: now[2],
             group_usage_shards_previous: previous[2],
+            event_partitions: now[3],
+            event_partitions_previous: previous[3],
         }
         .validate()?)
     }

@@ -6,8 +6,9 @@
 //! so that no reader ever looks where a writer has not written:
 //! - version copies: writers bump the larger count, readers use the smaller
 //!   (raise: deploy `8 -> 48` with previous 8, then drop previous);
-//! - leaderboard and group usage shards: writers use the new count, readers
-//!   merge the larger one (rows written under the old count stay found).
+//! - leaderboard shards, group usage shards and event partitions: writers
+//!   use the new count, readers merge the larger one (rows written under
+//!   the old count stay found).
 
 use thiserror::Error;
 
@@ -41,6 +42,16 @@ pub const MAX_GROUP_USAGE_SHARDS: u32 = 8;
 const _: () = assert!(MAX_VERSION_COPIES + ADMIN_ITEMS_BESIDES_VERSION <= 100);
 const _: () = assert!(5 + 10 * (MAX_GROUP_USAGE_SHARDS + 1) <= 100);
 
+/// Each stored event is listed on three shared index partitions (its
+/// month's, its type's, its tier's). Events are once per user, threshold,
+/// window and period, but an admin lowering a tier's limit under most of
+/// its users makes each one's next check store one: at 100,000 checks a
+/// second, ~45,000 events in a second (make scale-sim --tighten-at), over
+/// 64 partitions ~700 each, inside a partition's 1,000.
+pub const DEFAULT_EVENT_PARTITIONS: u32 = 64;
+/// A search by month, type or tier reads every partition for each page.
+pub const MAX_EVENT_PARTITIONS: u32 = 64;
+
 /// The fan-out of the shared keys: see the module documentation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Fanout {
@@ -50,6 +61,8 @@ pub struct Fanout {
     pub rank_shards_previous: Option<u32>,
     pub group_usage_shards: u32,
     pub group_usage_shards_previous: Option<u32>,
+    pub event_partitions: u32,
+    pub event_partitions_previous: Option<u32>,
 }
 
 impl Default for Fanout {
@@ -61,6 +74,8 @@ impl Default for Fanout {
             rank_shards_previous: None,
             group_usage_shards: DEFAULT_GROUP_USAGE_SHARDS,
             group_usage_shards_previous: None,
+            event_partitions: DEFAULT_EVENT_PARTITIONS,
+            event_partitions_previous: None,
         }
     }
 }
@@ -77,10 +92,11 @@ pub struct FanoutError {
 }
 
 /// Each setting: its environment name, its range, and why the ceiling.
-pub const SETTINGS: [(&str, u32, &str); 3] = [
+pub const SETTINGS: [(&str, u32, &str); 4] = [
     ("QUOTA_VERSION_COPIES", MAX_VERSION_COPIES, "every admin transaction bumps every copy, within 100 actions"),
     ("QUOTA_RANK_SHARDS", MAX_RANK_SHARDS, "a top-users question queries every shard"),
     ("QUOTA_GROUP_USAGE_SHARDS", MAX_GROUP_USAGE_SHARDS, "a check reads 10 groups' shards in one BatchGetItem"),
+    ("QUOTA_EVENT_PARTITIONS", MAX_EVENT_PARTITIONS, "a search reads every partition for each page"),
 ];
 
 impl Fanout {
@@ -91,6 +107,7 @@ impl Fanout {
             (0, self.version_copies, self.version_copies_previous),
             (1, self.rank_shards, self.rank_shards_previous),
             (2, self.group_usage_shards, self.group_usage_shards_previous),
+            (3, self.event_partitions, self.event_partitions_previous),
         ];
         for (i, now, previous) in values {
             let (name, max, why) = SETTINGS[i];
@@ -122,6 +139,12 @@ impl Fanout {
     pub fn group_reads(&self) -> u32 {
         self.group_usage_shards.max(self.group_usage_shards_previous.unwrap_or(0))
     }
+
+    /// How many partitions of the month, type and tier event listings a
+    /// search merges.
+    pub fn event_reads(&self) -> u32 {
+        self.event_partitions.max(self.event_partitions_previous.unwrap_or(0))
+    }
 }
 
 /// The settings as infra's stage settings validate them
@@ -129,8 +152,8 @@ impl Fanout {
 /// default, the ceiling and why.
 pub fn schema_json() -> String {
     let d = Fanout::default();
-    let defaults = [d.version_copies, d.rank_shards, d.group_usage_shards];
-    let cdk = ["versionCopies", "rankShards", "groupUsageShards"];
+    let defaults = [d.version_copies, d.rank_shards, d.group_usage_shards, d.event_partitions];
+    let cdk = ["versionCopies", "rankShards", "groupUsageShards", "eventPartitions"];
     let settings: Vec<serde_json::Value> = SETTINGS
         .iter()
         .enumerate()
@@ -146,7 +169,12 @@ pub fn schema_json() -> String {
 
 /// The environment name of setting `i`'s rollout companion.
 pub fn previous_name(i: usize) -> &'static str {
-    ["QUOTA_VERSION_COPIES_PREVIOUS", "QUOTA_RANK_SHARDS_PREVIOUS", "QUOTA_GROUP_USAGE_SHARDS_PREVIOUS"][i]
+    [
+        "QUOTA_VERSION_COPIES_PREVIOUS",
+        "QUOTA_RANK_SHARDS_PREVIOUS",
+        "QUOTA_GROUP_USAGE_SHARDS_PREVIOUS",
+        "QUOTA_EVENT_PARTITIONS_PREVIOUS",
+    ][i]
 }
 
 #[cfg(test)]

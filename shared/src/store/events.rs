@@ -3,7 +3,7 @@
 
 use super::dynamo::{DynamoStore, store_error};
 use super::events_write::AUDIT_RETENTION_DAYS;
-use super::item::{any_event_from_item, event_from_item, s};
+use super::item::{Item, any_event_from_item, event_from_item, get_s, s};
 use super::schema::{
     EVENTS_BY_MONTH, EVENTS_BY_TIER, EVENTS_BY_TYPE, GSI1_PK, GSI1_SK, GSI2_PK, GSI2_SK, GSI3_PK, GSI3_SK, PK, SK,
 };
@@ -73,6 +73,17 @@ impl DynamoStore {
         range: TimeRange,
         page: &PageRequest,
     ) -> Result<Page<QuotaEvent>, Error> {
+        // A tier's or a type's listing spread over partitions: the search merges them.
+        if self.fanout.event_reads() > 1 && !matches!(scope, EventScope::User(_)) {
+            let filter = match scope {
+                EventScope::Tier(t) => EventFilter { tier: Some(t.clone()), range, ..Default::default() },
+                EventScope::Type(k) => EventFilter { kind: Some(*k), range, ..Default::default() },
+                EventScope::User(_) => unreachable!("matched above"),
+            };
+            let found = self.search_events(&filter, page, Utc::now()).await?;
+            let items = found.items.into_iter().filter_map(|e| if let Event::Quota(q) = e { Some(q) } else { None });
+            return Ok(Page { items: items.collect(), next_token: found.next_token });
+        }
         let (index, pk_attr, sk_attr, pk, attrs): (Option<&str>, &str, &str, String, &[&str]) = match scope {
             EventScope::User(u) => (None, PK, SK, keys::user_pk(u), &[PK, SK]),
             EventScope::Tier(t) => {
@@ -138,6 +149,10 @@ struct SearchCursor {
     /// The last key read there (absent: start that month from its newest).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     k: Option<String>,
+    /// Where a listing spread over partitions goes on: before this sort key
+    /// (the last one answered), in every partition.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    b: Option<String>,
 }
 
 /// How far back the all-events path walks: to `from`, but never past the
@@ -199,6 +214,10 @@ impl DynamoStore {
             (Some(EVENTS_BY_MONTH), GSI3_PK, GSI3_SK, [PK, SK, GSI3_PK, GSI3_SK])
         };
         let attrs: Vec<&str> = attrs.into_iter().filter(|a| !a.is_empty()).collect();
+        // Month, type and tier listings are spread over partitions: merged.
+        if filter.user.is_none() && filter.group.is_none() && self.fanout.event_reads() > 1 {
+            return self.search_partitions(filter, index, (pk_attr, sk_attr), by_month, page, now).await;
+        }
         let newest_month = newest_month(&filter.range, now);
         let oldest = oldest_month(&filter.range, now);
         // The partition read first, and the token's place in it.
@@ -221,6 +240,10 @@ impl DynamoStore {
             (None, None, None, Some(k)) => keys::event_type_pk(k),
             (None, None, None, None) => keys::event_month_pk(month),
         };
+        if token.as_ref().is_some_and(|t| t.b.is_some()) {
+            // A token of a listing spread over partitions.
+            return Err(Error::InvalidCursor);
+        }
         let mut start = match token.and_then(|t| t.k) {
             Some(k) => cursor::decode(Some(&k), &attrs, (pk_attr, &partition(&month)))?,
             None => None,
@@ -243,39 +266,8 @@ impl DynamoStore {
                 .expression_attribute_names("#pk", pk_attr)
                 .expression_attribute_values(":pk", s(partition(&month)))
                 .scan_index_forward(false);
-            let (mut q, condition) = within(q, filter.range, sk_attr);
-            // The filters the key did not take.
-            let mut conditions = Vec::new();
-            if (filter.user.is_some() || filter.group.is_some())
-                && let Some(t) = &filter.tier
-            {
-                conditions.push("tierId = :tier");
-                q = q.expression_attribute_values(":tier", s(t.as_str()));
-            }
-            if filter.user.is_some()
-                && let Some(g) = &filter.group
-            {
-                conditions.push("groupId = :group");
-                q = q.expression_attribute_values(":group", s(g.as_str()));
-            }
-            if (filter.user.is_some() || filter.group.is_some() || filter.tier.is_some())
-                && let Some(k) = filter.kind
-            {
-                conditions.push("eventType = :kind");
-                q = q.expression_attribute_values(":kind", s(k.as_str()));
-            }
-            if let Some(target) = &filter.target_id {
-                conditions.push("targetId = :target");
-                q = q.expression_attribute_values(":target", s(target));
-            }
-            if let Some(actor) = &filter.actor {
-                conditions.push("actor = :actor");
-                q = q.expression_attribute_values(":actor", s(actor));
-            }
-            if !conditions.is_empty() {
-                q = q.filter_expression(conditions.join(" AND "));
-            }
-            let q = q.key_condition_expression(condition);
+            let (q, condition) = within(q, filter.range, sk_attr);
+            let q = filtered(q, filter).key_condition_expression(condition);
             let missing = page.limit as usize - found.len();
             let (more, next) = self.query_filling(q, Some(missing), start.take(), any_event_from_item).await?;
             found.extend(more);
@@ -285,7 +277,7 @@ impl DynamoStore {
                 // This month is read to its end: go on with the previous one.
                 month = previous_month(&month).ok_or(Error::InvalidCursor)?;
                 if full {
-                    let next = SearchCursor { m: Some(month), k: None };
+                    let next = SearchCursor { m: Some(month), k: None, b: None };
                     return Ok(Page { items: found, next_token: Some(encode_search_cursor(&next)) });
                 }
                 continue;
@@ -293,9 +285,167 @@ impl DynamoStore {
             // Full, or the partitions are read to their end.
             break;
         }
-        let next =
-            start.as_ref().map(|k| SearchCursor { m: by_month.then(|| month.clone()), k: cursor::encode(Some(k)) });
+        let next = start.as_ref().map(|k| SearchCursor {
+            m: by_month.then(|| month.clone()),
+            k: cursor::encode(Some(k)),
+            b: None,
+        });
         Ok(Page { items: found, next_token: next.as_ref().map(encode_search_cursor) })
+    }
+}
+
+/// The filters the key did not take, as a filter expression.
+fn filtered(mut q: EventQuery, filter: &EventFilter) -> EventQuery {
+    let mut conditions = Vec::new();
+    if (filter.user.is_some() || filter.group.is_some())
+        && let Some(t) = &filter.tier
+    {
+        conditions.push("tierId = :tier");
+        q = q.expression_attribute_values(":tier", s(t.as_str()));
+    }
+    if filter.user.is_some()
+        && let Some(g) = &filter.group
+    {
+        conditions.push("groupId = :group");
+        q = q.expression_attribute_values(":group", s(g.as_str()));
+    }
+    if (filter.user.is_some() || filter.group.is_some() || filter.tier.is_some())
+        && let Some(k) = filter.kind
+    {
+        conditions.push("eventType = :kind");
+        q = q.expression_attribute_values(":kind", s(k.as_str()));
+    }
+    if let Some(target) = &filter.target_id {
+        conditions.push("targetId = :target");
+        q = q.expression_attribute_values(":target", s(target));
+    }
+    if let Some(actor) = &filter.actor {
+        conditions.push("actor = :actor");
+        q = q.expression_attribute_values(":actor", s(actor));
+    }
+    if conditions.is_empty() { q } else { q.filter_expression(conditions.join(" AND ")) }
+}
+
+impl DynamoStore {
+    /// [`DynamoStore::search_events`] over a listing spread over partitions
+    /// (month, type or tier; `QUOTA_EVENT_PARTITIONS`): each page reads
+    /// every partition newest first (16 at a time, each up to what the page
+    /// misses) and merges them by sort key, which is unique (`{time}#{id}`),
+    /// so the token is the last sort key answered and the next page reads
+    /// below it; the month path walks back month by month as the other does.
+    async fn search_partitions(
+        &self,
+        filter: &EventFilter,
+        index: Option<&str>,
+        (pk_attr, sk_attr): (&str, &str),
+        by_month: bool,
+        page: &PageRequest,
+        now: DateTime<Utc>,
+    ) -> Result<Page<Event>, Error> {
+        use futures_util::{StreamExt, TryStreamExt};
+        let newest = newest_month(&filter.range, now);
+        let oldest = oldest_month(&filter.range, now);
+        let (mut month, mut before) = match page.next_token.as_deref() {
+            None => (newest, None),
+            Some(raw) => {
+                let c = decode_search_cursor(raw)?;
+                if c.k.is_some() {
+                    // A token of a listing in one partition.
+                    return Err(Error::InvalidCursor);
+                }
+                let month = match (c.m, by_month) {
+                    (Some(m), true) if valid_month(&m) && m <= newest && m >= oldest => m,
+                    (None, false) => newest,
+                    _ => return Err(Error::InvalidCursor),
+                };
+                // Only a sort key this listing answered: inside the range (and the month).
+                let ours = |b: &String| {
+                    b.len() <= 200
+                        && inside(Some(b), &filter.range)
+                        && (!by_month || b.starts_with(&format!("{month}-")))
+                };
+                if c.b.as_ref().is_some_and(|b| !ours(b)) || (!by_month && c.b.is_none()) {
+                    return Err(Error::InvalidCursor);
+                }
+                (month, c.b)
+            }
+        };
+        let base = |month: &str| match (&filter.tier, filter.kind) {
+            (Some(t), _) => keys::tier_gsi_pk(t),
+            (None, Some(k)) => keys::event_type_pk(k),
+            (None, None) => keys::event_month_pk(month),
+        };
+        let limit = page.limit as usize;
+        let mut found: Vec<Keyed> = Vec::new();
+        loop {
+            let missing = limit - found.len();
+            // The last answered key is read again (`<=`) and dropped.
+            let wanted = missing + usize::from(before.is_some());
+            let reads: Vec<(Vec<Keyed>, Option<Item>)> = futures_util::stream::iter(0..self.fanout.event_reads())
+                .map(|n| {
+                    let q = self
+                        .client
+                        .query()
+                        .table_name(self.events())
+                        .set_index_name(index.map(str::to_string))
+                        .expression_attribute_names("#pk", pk_attr)
+                        .expression_attribute_values(":pk", s(keys::in_partition(base(&month), n)))
+                        .scan_index_forward(false);
+                    let (q, condition) = within_before(q, filter.range, before.as_deref(), sk_attr);
+                    let q = filtered(q, filter).key_condition_expression(condition);
+                    self.query_filling(q, Some(wanted), None, |item| {
+                        Ok((get_s(item, sk_attr)?.to_string(), any_event_from_item(item)?))
+                    })
+                })
+                .buffered(16)
+                .try_collect()
+                .await?;
+            let mut more = false;
+            let mut merged = Vec::new();
+            for (rows, next) in reads {
+                more |= next.is_some();
+                merged.extend(rows);
+            }
+            merged.retain(|(sk, _)| Some(sk) != before.as_ref());
+            merged.sort_by(|a, b| b.0.cmp(&a.0));
+            more |= merged.len() > missing;
+            merged.truncate(missing);
+            found.extend(merged);
+            let earlier = (by_month && month > oldest).then(|| previous_month(&month)).flatten();
+            if found.len() >= limit {
+                let next = match (more, earlier) {
+                    (true, _) => Some(SearchCursor {
+                        m: by_month.then(|| month.clone()),
+                        k: None,
+                        b: found.last().map(|f| f.0.clone()),
+                    }),
+                    (false, Some(m)) => Some(SearchCursor { m: Some(m), k: None, b: None }),
+                    (false, None) => None,
+                };
+                let items = found.into_iter().map(|(_, e)| e).collect();
+                return Ok(Page { items, next_token: next.as_ref().map(encode_search_cursor) });
+            }
+            match earlier {
+                // This month is read to its end: go on with the previous one.
+                Some(m) => (month, before) = (m, None),
+                None => return Ok(Page { items: found.into_iter().map(|(_, e)| e).collect(), next_token: None }),
+            }
+        }
+    }
+}
+
+/// An event with its sort key in the listing read.
+type Keyed = (String, Event);
+
+/// [`within`], below `before` (a sort key, included: the caller drops it).
+fn within_before(q: EventQuery, range: TimeRange, before: Option<&str>, sk_attr: &str) -> (EventQuery, &'static str) {
+    let Some(before) = before else { return within(q, range, sk_attr) };
+    let q = q.expression_attribute_names("#sk", sk_attr).expression_attribute_values(":before", s(before));
+    match range.from {
+        Some(from) => {
+            (q.expression_attribute_values(":from", s(bound(from))), "#pk = :pk AND #sk BETWEEN :from AND :before")
+        }
+        None => (q, "#pk = :pk AND #sk <= :before"),
     }
 }
 
@@ -308,7 +458,7 @@ fn decode_search_cursor(raw: &str) -> Result<SearchCursor, Error> {
     use base64::Engine;
     let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(raw).map_err(|_| Error::InvalidCursor)?;
     let c: SearchCursor = serde_json::from_slice(&bytes).map_err(|_| Error::InvalidCursor)?;
-    if c.m.is_none() && c.k.is_none() {
+    if c.m.is_none() && c.k.is_none() && c.b.is_none() || c.k.is_some() && c.b.is_some() {
         return Err(Error::InvalidCursor);
     }
     Ok(c)

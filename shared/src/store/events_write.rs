@@ -29,12 +29,14 @@ pub(super) fn audit_put(table: &str, change: &AdminChange) -> TransactWriteItem 
     TransactWriteItem::builder().put(put).build()
 }
 
-/// Stores an event (with its retention TTL) as part of a transaction.
-pub(super) fn event_put(table: &str, event: &QuotaEvent) -> TransactWriteItem {
+/// Stores an event (with its retention TTL) as part of a transaction,
+/// listed in one of `partitions` partitions (by its id).
+pub(super) fn event_put(table: &str, event: &QuotaEvent, partitions: u32) -> TransactWriteItem {
     let expires = epoch(event.occurred_at + Duration::days(EVENT_RETENTION_DAYS));
+    let partition = super::keys::event_partition(&event.event_id, partitions);
     let put = Put::builder()
         .table_name(table)
-        .set_item(Some(item::event_to_item(event, expires)))
+        .set_item(Some(item::event_to_item(event, expires, partition)))
         .build()
         .expect("required fields set");
     TransactWriteItem::builder().put(put).build()
@@ -71,7 +73,10 @@ impl DynamoStore {
     /// Sets a flag (`mark`, conditional on it not being set) and stores the
     /// event, in one transaction: true when stored, false when flagged before.
     pub(super) async fn store_flagged_event(&self, mark: Update, event: &QuotaEvent) -> Result<bool, Error> {
-        let items = vec![TransactWriteItem::builder().update(mark).build(), event_put(self.events(), event)];
+        let items = vec![
+            TransactWriteItem::builder().update(mark).build(),
+            event_put(self.events(), event, self.fanout.event_partitions),
+        ];
         match self.transact_retrying(items).await? {
             Ok(()) => Ok(true),
             Err(c) if c.condition_failed(0).is_some() => Ok(false),

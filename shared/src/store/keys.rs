@@ -326,6 +326,18 @@ pub fn event_month_pk(month: &str) -> String {
     format!("EVENTS#{month}")
 }
 
+/// Which of `partitions` an event is listed in (by month, type and tier).
+pub fn event_partition(event: &crate::model::EventId, partitions: u32) -> u32 {
+    fnv1a(event.as_str()).rotate_left(3) % partitions.max(1)
+}
+
+/// Partition `n` of an event listing whose first partition is `pk` (the
+/// first keeps the plain key: events listed before partitions existed stay
+/// in it). Ids cannot hold `#`, so no suffix meets another key.
+pub fn in_partition(pk: String, n: u32) -> String {
+    if n == 0 { pk } else { format!("{pk}#{n}") }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

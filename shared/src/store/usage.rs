@@ -646,7 +646,7 @@ impl DynamoStore {
         let marker = marker_put(self.quota(), r.user, r.request, r.charge, r.at, Some(&post), &nonce);
         let mut items =
             vec![TransactWriteItem::builder().update(update).build(), TransactWriteItem::builder().put(marker).build()];
-        items.extend(plan.events.iter().map(|e| event_put(self.events(), e)));
+        items.extend(plan.events.iter().map(|e| event_put(self.events(), e, self.fanout.event_partitions)));
         let day_row = user_day_update(r.user, &r.charge.delta, r.at, r.tier, (self.quota(), &self.fanout));
         items.push(TransactWriteItem::builder().update(day_row).build());
         let mut unsettled = BTreeSet::new();

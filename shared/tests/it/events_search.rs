@@ -16,8 +16,10 @@ fn event(kind: EventType, user: &str, tier: &str, when: &str) -> QuotaEvent {
 
 /// Eleven events over three months, users, tiers and types (each one the
 /// first of its kind for its user and day, so none is deduplicated).
-async fn seeded() -> (DynamoStore, Vec<QuotaEvent>) {
-    let store = fresh_store().await;
+/// Their month, type and tier listings spread over `partitions` partitions.
+async fn seeded_in(partitions: u32) -> (DynamoStore, Vec<QuotaEvent>) {
+    let fanout = quota_shared::fanout::Fanout { event_partitions: partitions, ..testkit::EMULATOR_FANOUT };
+    let store = fresh_store().await.with_fanout(fanout);
     let mut all = Vec::new();
     for (i, (kind, user, tier, when)) in [
         (EventType::Block, "ann", "basic", "2026-09-15T10:00:00Z"),
@@ -69,7 +71,13 @@ fn expect(all: &[QuotaEvent], keep: impl Fn(&QuotaEvent) -> bool) -> Vec<EventId
 
 #[tokio::test]
 async fn every_combination_of_filters_yields_exactly_its_matches_newest_first_on_every_page_size() {
-    let (store, all) = seeded().await;
+    for partitions in [1, 4] {
+        let (store, all) = seeded_in(partitions).await;
+        every_combination(&store, &all).await;
+    }
+}
+
+async fn every_combination(store: &DynamoStore, all: &[QuotaEvent]) {
     let u = |s: &str| Some(UserId::parse(s).unwrap());
     let t = |s: &str| Some(TierId::parse(s).unwrap());
     let nov = TimeRange { from: Some(at("2026-11-01T00:00:00Z")), to: Some(at("2026-11-28T00:00:00Z")) };
@@ -103,17 +111,23 @@ async fn every_combination_of_filters_yields_exactly_its_matches_newest_first_on
         ),
     ];
     for (filter, keep) in &cases {
-        let want = expect(&all, keep);
+        let want = expect(all, keep);
         assert!(!want.is_empty(), "{filter:?}");
         for limit in [1, 2, 3, 50] {
-            assert_eq!(all_pages(&store, filter, limit).await, want, "{filter:?}, limit {limit}");
+            assert_eq!(all_pages(store, filter, limit).await, want, "{filter:?}, limit {limit}");
         }
     }
 }
 
 #[tokio::test]
 async fn forged_or_foreign_tokens_are_refused() {
-    let (store, _) = seeded().await;
+    for partitions in [1, 4] {
+        forged_or_foreign_tokens_are_refused_in(partitions).await;
+    }
+}
+
+async fn forged_or_foreign_tokens_are_refused_in(partitions: u32) {
+    let (store, _) = seeded_in(partitions).await;
     use base64::Engine;
     let forge = |json: &str| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(json);
     let all = EventFilter::default();
@@ -123,6 +137,10 @@ async fn forged_or_foreign_tokens_are_refused() {
         forge(r#"{"m":"2026-13"}"#),
         forge(r#"{"m":"1999-01"}"#),
         forge(r#"{"m":"2026-11","k":"bm90LWpzb24"}"#),
+        forge(r#"{"m":"2026-11","b":"2026-10-05T00:00:00.000Z#x"}"#),
+        forge(r#"{"b":"2026-11-05T00:00:00.000Z#x"}"#),
+        forge(r#"{"m":"2026-11","k":"bm90LWpzb24","b":"2026-11-05T00:00:00.000Z#x"}"#),
+        forge(&format!(r#"{{"m":"2026-11","b":"2026-11-05{}"}}"#, "x".repeat(300))),
     ] {
         let r = store.search_events(&all, &PageRequest { limit: 2, next_token: Some(bad.clone()) }, at(NOW)).await;
         assert!(matches!(r, Err(Error::InvalidCursor)), "{bad}: {r:?}");

@@ -193,6 +193,8 @@ pub const EMULATOR_FANOUT: quota_shared::fanout::Fanout = quota_shared::fanout::
     rank_shards_previous: None,
     group_usage_shards: 8,
     group_usage_shards_previous: None,
+    event_partitions: 1,
+    event_partitions_previous: None,
 };
 
 /// A quota event as the check or the record stores it (daily window; a

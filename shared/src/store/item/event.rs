@@ -16,7 +16,9 @@ pub fn event_sk(e: &QuotaEvent) -> String {
     format!("{}#{}", e.occurred_at.to_rfc3339_opts(SecondsFormat::Millis, true), e.event_id)
 }
 
-pub fn event_to_item(e: &QuotaEvent, expires_at: i64) -> Item {
+/// A quota event's item, listed in partition `partition` of its month's,
+/// type's and tier's listings (see `keys::event_partition`).
+pub fn event_to_item(e: &QuotaEvent, expires_at: i64, partition: u32) -> Item {
     let sk = event_sk(e);
     let mut item = key(keys::user_pk(&e.user_id), &sk);
     item.insert("eventId".into(), s(e.event_id.as_str()));
@@ -24,7 +26,7 @@ pub fn event_to_item(e: &QuotaEvent, expires_at: i64) -> Item {
     item.insert("userId".into(), s(e.user_id.as_str()));
     if let Some(t) = &e.tier_id {
         item.insert("tierId".into(), s(t.as_str()));
-        item.insert(GSI1_PK.into(), s(keys::tier_gsi_pk(t)));
+        item.insert(GSI1_PK.into(), s(keys::in_partition(keys::tier_gsi_pk(t), partition)));
         item.insert(GSI1_SK.into(), s(&sk));
     }
     if let Some(o) = &e.override_id {
@@ -49,10 +51,10 @@ pub fn event_to_item(e: &QuotaEvent, expires_at: i64) -> Item {
     if let Some(d) = e.active_decision {
         item.insert("activeDecision".into(), s(d.as_str()));
     }
-    item.insert(GSI2_PK.into(), s(keys::event_type_pk(e.event_type)));
+    item.insert(GSI2_PK.into(), s(keys::in_partition(keys::event_type_pk(e.event_type), partition)));
     item.insert(GSI2_SK.into(), s(&sk));
     let month = Period::containing(Window::Monthly, e.occurred_at).month_key();
-    item.insert(GSI3_PK.into(), s(keys::event_month_pk(&month)));
+    item.insert(GSI3_PK.into(), s(keys::in_partition(keys::event_month_pk(&month), partition)));
     item.insert(GSI3_SK.into(), s(&sk));
     if let Some(w) = e.window {
         item.insert("window".into(), s(w.as_str()));
@@ -220,9 +222,13 @@ mod tests {
     #[test]
     fn quota_events_survive_item_and_back() {
         for e in [warning(), block_without_extras()] {
-            let item = event_to_item(&e, 1_800_000_000);
+            let item = event_to_item(&e, 1_800_000_000, 0);
             assert_eq!(event_from_item(&item).unwrap(), e);
-            assert_eq!(event_to_item(&event_from_item(&item).unwrap(), 1_800_000_000), item, "item -> event -> item");
+            assert_eq!(
+                event_to_item(&event_from_item(&item).unwrap(), 1_800_000_000, 0),
+                item,
+                "item -> event -> item"
+            );
             assert_eq!(any_event_from_item(&item).unwrap(), Event::Quota(e));
         }
     }
@@ -237,7 +243,7 @@ mod tests {
 
     #[test]
     fn malformed_event_items_are_refused() {
-        let good = event_to_item(&warning(), 1);
+        let good = event_to_item(&warning(), 1, 0);
         for (name, value) in
             [("eventType", s("explosion")), ("window", s("weekly")), ("usage", s("8")), ("userId", s(""))]
         {
