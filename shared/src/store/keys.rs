@@ -31,7 +31,9 @@
 //!
 //! events table: pk USER#{userId} (or AUDIT#{type}#{id} for an admin change
 //! about no user), sk {occurredAt}#{eventId}; indexes byTier (TIER#{tierId}),
-//! byType (TYPE#{eventType}) and byMonth (EVENTS#{yyyy-mm}), same sort key.
+//! byType (TYPE#{eventType}) and byMonth (EVENTS#{yyyy-mm}), same sort key;
+//! a quota event's three index keys carry `#{n}`, its partition of
+//! `Fanout::event_partitions` (none for partition 0 and admin changes).
 //!
 //! [`PARTITION_KEYS`] lists every partition key form above; the stack's IAM
 //! policies may name only those (`shared/schema/keys.json`, infra's tests).

@@ -135,7 +135,7 @@ pub const EVENTS_TABLE: TableDef = TableDef {
             sort_key_type: "S",
             projection: "ALL",
             non_key_attributes: &[],
-            serves: "all events, by time (one partition per month)",
+            serves: "all events, by time (QUOTA_EVENT_PARTITIONS partitions per month)",
         },
     ],
 };

@@ -1,4 +1,4 @@
-//! `scale-sim [--checks N] [--records N] [--users N] [--seconds N]
+//! `scale-sim [--checks N] [--users N] [--seconds N]
 //! [--sample F] [--version-copies N] [--rank-shards N] [--group-shards N]
 //! [--groups N] [--tighten-at SECOND]`:
 //! prints every key form's hottest partition key against DynamoDB's limits
@@ -21,6 +21,7 @@ fn main() -> std::process::ExitCode {
         version_copies: arg("--version-copies", f64::from(d.version_copies)) as u32,
         rank_shards: arg("--rank-shards", f64::from(d.rank_shards)) as u32,
         group_usage_shards: arg("--group-shards", f64::from(d.group_usage_shards)) as u32,
+        event_partitions: arg("--event-partitions", f64::from(d.event_partitions)) as u32,
         ..d
     };
     let fanout = match fanout.validate() {
@@ -31,11 +32,9 @@ fn main() -> std::process::ExitCode {
         }
     };
     let checks = arg("--checks", 100_000.0);
-    let records = arg("--records", 100_000.0);
     let settings = sim::Settings {
         users: arg("--users", 1_000_000.0) as u32,
         checks,
-        records,
         seconds: arg("--seconds", 10.0) as u32,
         sample: arg("--sample", 0.1),
         fanout,
@@ -44,7 +43,7 @@ fn main() -> std::process::ExitCode {
         user_cap: arg("--user-cap", 1.0),
         // A warm call is about 4 ms (make bench; DynamoDB's round trip):
         // concurrency is rate x duration.
-        containers: arg("--containers", (checks + records) * 0.004) as u32,
+        containers: arg("--containers", checks * 2.0 * 0.004) as u32,
         groups: arg("--groups", 40.0) as u32,
         tighten_at: args.iter().any(|a| a == "--tighten-at").then(|| arg("--tighten-at", 0.0) as u32),
     };
@@ -52,13 +51,13 @@ fn main() -> std::process::ExitCode {
     let started = std::time::Instant::now();
     let outcome = runtime.block_on(sim::run(&settings));
     let header = format!(
-        "## scale-sim: {} users, target {} checks/s + {} records/s, version copies {}, leaderboard shards {}, group shards {} (sample {}, {:.0} s of CPU time)",
+        "## scale-sim: {} users, target {} checks/s each allowed one recorded, version copies {}, leaderboard shards {}, group shards {}, event partitions {} (sample {}, {:.0} s of CPU time)",
         settings.users,
         checks,
-        records,
         fanout.version_copies,
         fanout.rank_shards,
         fanout.group_usage_shards,
+        fanout.event_partitions,
         settings.sample,
         started.elapsed().as_secs_f64()
     );

@@ -9,7 +9,6 @@ fn settings(version_copies: u32) -> sim::Settings {
     sim::Settings {
         users: 20_000,
         checks: 4_000.0,
-        records: 4_000.0,
         seconds: 2,
         sample: 0.1,
         fanout: Fanout { version_copies, rank_shards: 16, ..Fanout::default() },
