@@ -325,11 +325,11 @@ test('fan-out settings: every function gets the stage\'s, validated against shar
       .map((r) => r.Properties.Environment?.Variables ?? {})
       .filter((v) => v.QUOTA_TABLE);
   for (const v of envOf(prod)) {
-    assert.deepEqual([v.QUOTA_VERSION_COPIES, v.QUOTA_RANK_SHARDS, v.QUOTA_GROUP_USAGE_SHARDS], ['48', '320', '8']);
+    assert.deepEqual([v.QUOTA_VERSION_COPIES, v.QUOTA_RANK_SHARDS, v.QUOTA_GROUP_USAGE_SHARDS, v.QUOTA_EVENT_PARTITIONS], ['48', '320', '8', '64']);
     assert.equal(v.QUOTA_VERSION_COPIES_PREVIOUS, undefined, 'no rollout in progress');
   }
   for (const v of envOf(dev)) {
-    assert.deepEqual([v.QUOTA_VERSION_COPIES, v.QUOTA_RANK_SHARDS], ['8', '16']);
+    assert.deepEqual([v.QUOTA_VERSION_COPIES, v.QUOTA_RANK_SHARDS, v.QUOTA_EVENT_PARTITIONS], ['8', '16', '1']);
   }
   assert.equal(envOf(prod).length, FUNCTIONS.length);
   const dev0 = stageSettings(cdkJson.context.stages, 'dev');
