@@ -99,16 +99,7 @@ impl DynamoStore {
         {
             return Err(Error::InvalidCursor);
         }
-        let q = self
-            .client
-            .query()
-            .table_name(self.events())
-            .set_index_name(index.map(str::to_string))
-            .expression_attribute_names("#pk", pk_attr)
-            .expression_attribute_values(":pk", s(pk))
-            .scan_index_forward(false)
-            .limit(page.limit as i32)
-            .set_exclusive_start_key(start);
+        let q = self.listing(index, pk_attr, pk).limit(page.limit as i32).set_exclusive_start_key(start);
         let (q, condition) = within(q, range, sk_attr);
         // Quota events only (the inspector's and the tests' view): admin changes
         // stored with a user are left out here; the search answers both kinds.
@@ -258,14 +249,7 @@ impl DynamoStore {
         }
         let mut found = Vec::new();
         loop {
-            let q = self
-                .client
-                .query()
-                .table_name(self.events())
-                .set_index_name(index.map(str::to_string))
-                .expression_attribute_names("#pk", pk_attr)
-                .expression_attribute_values(":pk", s(partition(&month)))
-                .scan_index_forward(false);
+            let q = self.listing(index, pk_attr, partition(&month));
             let (q, condition) = within(q, filter.range, sk_attr);
             let q = filtered(q, filter).key_condition_expression(condition);
             let missing = page.limit as usize - found.len();
@@ -383,14 +367,7 @@ impl DynamoStore {
             let wanted = missing + usize::from(before.is_some());
             let reads: Vec<(Vec<Keyed>, Option<Item>)> = futures_util::stream::iter(0..self.fanout.event_reads())
                 .map(|n| {
-                    let q = self
-                        .client
-                        .query()
-                        .table_name(self.events())
-                        .set_index_name(index.map(str::to_string))
-                        .expression_attribute_names("#pk", pk_attr)
-                        .expression_attribute_values(":pk", s(keys::in_partition(base(&month), n)))
-                        .scan_index_forward(false);
+                    let q = self.listing(index, pk_attr, keys::in_partition(base(&month), n));
                     let (q, condition) = within_before(q, filter.range, before.as_deref(), sk_attr);
                     let q = filtered(q, filter).key_condition_expression(condition);
                     self.query_filling(q, Some(wanted), None, |item| {
@@ -431,6 +408,20 @@ impl DynamoStore {
                 None => return Ok(Page { items: found.into_iter().map(|(_, e)| e).collect(), next_token: None }),
             }
         }
+    }
+}
+
+impl DynamoStore {
+    /// A Query of one event listing (the table's partition `pk`, or an
+    /// index's), newest first.
+    fn listing(&self, index: Option<&str>, pk_attr: &str, pk: String) -> EventQuery {
+        self.client
+            .query()
+            .table_name(self.events())
+            .set_index_name(index.map(str::to_string))
+            .expression_attribute_names("#pk", pk_attr)
+            .expression_attribute_values(":pk", s(pk))
+            .scan_index_forward(false)
     }
 }
 
