@@ -256,33 +256,11 @@ mod tests {
     #[test]
     fn a_users_first_event_counts_once() {
         let at = |t: &str| DateTime::parse_from_rfc3339(t).unwrap().with_timezone(&Utc);
-        let e = |user: &str, when: &str| QuotaEvent { occurred_at: at(when), ..testkit_like(user) };
+        let e = |user: &str, when: &str| testkit::quota_event(EventType::ShadowBlock, user, "basic", at(when));
         let events =
             [e("ann", "2026-12-07T10:00:00Z"), e("ann", "2026-12-06T10:00:00Z"), e("ben", "2026-12-05T00:00:00Z")];
         let first = firsts(&events, EventType::ShadowBlock);
         assert_eq!(first.len(), 2);
         assert_eq!((first[0].user_id.as_str(), first[1].user_id.as_str()), ("ben", "ann"));
-    }
-
-    fn testkit_like(user: &str) -> QuotaEvent {
-        QuotaEvent {
-            event_id: quota_shared::model::EventId::generate(),
-            event_type: EventType::ShadowBlock,
-            user_id: UserId::parse(user).unwrap(),
-            tier_id: None,
-            override_id: None,
-            limit_id: None,
-            group_id: None,
-            policy_id: None,
-            active_decision: None,
-            window: Some(Window::Daily),
-            metric: None,
-            threshold: None,
-            usage: Amount::default(),
-            limit: None,
-            percentage: 0.into(),
-            session_id: None,
-            occurred_at: Utc::now(),
-        }
     }
 }
