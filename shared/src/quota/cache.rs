@@ -102,6 +102,11 @@ impl UserCache {
         {
             entry.view.usage = old.view.usage.clone();
         }
+        // The configuration change log serves only the read that brought it
+        // (ConfigCache::changed_since); kept with 10,000 users' views it
+        // would cost megabytes for nothing, and a view used again later
+        // whose version is gone refills the whole configuration anyway.
+        entry.view.config_changes = Vec::new();
         entries.put(user, entry);
     }
 }
@@ -168,8 +173,11 @@ mod user_cache_tests {
         assert!(cache.get(&u("a"), "2026-11-27").is_some());
         assert!(cache.get(&u("a"), "2026-11-28").is_none(), "yesterday's daily totals are not today's");
         cache.put(u("b"), entry("2026-11-27"));
-        cache.put(u("c"), entry("2026-11-27"));
+        let mut with_log = entry("2026-11-27");
+        with_log.view.config_changes = vec![ConfigChange { id: "x".into(), keys: None }];
+        cache.put(u("c"), with_log);
         assert!(cache.get(&u("a"), "2026-11-27").is_none(), "least recently used goes first");
         assert!(cache.get(&u("c"), "2026-11-27").is_some());
+        assert!(cache.get(&u("c"), "2026-11-27").unwrap().view.config_changes.is_empty(), "the log is not kept");
     }
 }
