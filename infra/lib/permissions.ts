@@ -17,10 +17,12 @@ export const QUOTA_READ_KEYS: Record<FunctionName, string[]> = {
   // report lists the shadow overrides (the all-overrides index partition).
   // and the simulation replays the day leaderboard's rows (an index partition).
   users: ['CONFIG', 'VERSION#*', 'USER#*', 'GROUP#*', 'OVERRIDES', 'TOPD#*'],
-  // The configuration (to prune replaced copies), the canonical items and the history.
-  prices: ['CONFIG', 'PRICE#*', 'PRICES'],
-  // The group in the configuration, its members' partition and its usage rows.
-  groups: ['CONFIG', 'GROUP#*'],
+  // The configuration (to prune replaced copies), the canonical items, the history,
+  // and the version copy 0 (the slot of its change-log entry).
+  prices: ['CONFIG', 'PRICE#*', 'PRICES', 'VERSION#*'],
+  // The group in the configuration, its members' partition and its usage rows,
+  // and the version copy 0 (the slot of its change-log entry).
+  groups: ['CONFIG', 'GROUP#*', 'VERSION#*'],
   // The events function reads only the events table.
   events: [],
   // The notifier reads the events table's stream, no table.

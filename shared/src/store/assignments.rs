@@ -90,7 +90,7 @@ impl DynamoStore {
             put(table, assignment_copy(a), copy_condition(a)),
             count_change(table, &a.tier_id, 1),
         ];
-        let bumps = self.version_bumps(&items);
+        let bumps = self.version_bumps(&items).await?;
         items.extend(bumps);
         items.push(audit_put(self.events(), audit));
         match self.transact_retrying(items).await? {
@@ -149,7 +149,7 @@ impl DynamoStore {
             items.push(count_change(table, &old.tier_id, -1));
             items.push(count_change(table, &new.tier_id, 1));
         }
-        let bumps = self.version_bumps(&items);
+        let bumps = self.version_bumps(&items).await?;
         items.extend(bumps);
         items.push(audit_put(self.events(), audit));
         match self.transact_retrying(items).await? {
@@ -200,7 +200,7 @@ impl DynamoStore {
             delete(table, assignment_copy_key(&a), None),
             count_change(table, &a.tier_id, -1),
         ];
-        let bumps = self.version_bumps(&items);
+        let bumps = self.version_bumps(&items).await?;
         items.extend(bumps);
         items.push(audit_put(self.events(), &audit(&a)));
         match self.transact_retrying(items).await? {

@@ -1,6 +1,7 @@
 //! The change log the configuration version's copies carry: every admin
-//! write bumps every copy and sets one of [`LOG_SLOTS`] slots (chosen at
-//! random) to `{changeId} {sortKey}...`, the shared configuration items its
+//! write bumps every copy and sets one of [`LOG_SLOTS`] slots (the one after
+//! the version it read, so the last 8 writes are all there unless two wrote
+//! at once) to `{changeId} {sortKey}...`, the shared configuration items its
 //! transaction wrote. A container whose cached configuration is one or two
 //! writes behind reads only those items again (see `ConfigCache::changed_since`);
 //! without the log, every container would Query the whole `CONFIG`
@@ -44,18 +45,24 @@ fn config_keys(items: &[TransactWriteItem]) -> Vec<String> {
         .collect()
 }
 
-/// A new log entry for a transaction of `items`, and the slot it goes to.
-pub(crate) fn entry_for(items: &[TransactWriteItem]) -> (u32, String) {
-    let random = uuid::Uuid::new_v4().as_u128();
-    let id = format!("{:08x}", random as u32);
-    let slot = ((random >> 64) as u32) % LOG_SLOTS;
+/// The slot the write that follows `version` logs into: consecutive
+/// versions take consecutive slots. Two writes that read the same version
+/// share one, and the later hides the earlier: a container that saw
+/// neither then counts one entry short and reads it all (never a stale one).
+pub(crate) fn slot_after(version: u64) -> u32 {
+    ((version + 1) % u64::from(LOG_SLOTS)) as u32
+}
+
+/// A new log entry for a transaction of `items`.
+pub(crate) fn entry_for(items: &[TransactWriteItem]) -> String {
+    let id = format!("{:08x}", uuid::Uuid::new_v4().as_u128() as u32);
     let mut keys = config_keys(items);
     keys.sort();
     keys.dedup();
     let listed = std::iter::once(id.clone()).chain(keys.iter().cloned()).collect::<Vec<_>>().join(" ");
     let fits =
         keys.len() <= MAX_KEYS_PER_ENTRY && keys.iter().all(|k| !k.contains(' ')) && listed.len() <= MAX_ENTRY_BYTES;
-    (slot, if fits { listed } else { format!("{id} *") })
+    if fits { listed } else { format!("{id} *") }
 }
 
 /// The log a version copy carries.
@@ -85,10 +92,8 @@ mod tests {
     }
 
     fn logged(items: &[TransactWriteItem]) -> ConfigChange {
-        let (slot, entry) = entry_for(items);
-        assert!(slot < LOG_SLOTS);
         let mut copy = Item::new();
-        copy.insert(slot_attr(slot), s(entry));
+        copy.insert(slot_attr(slot_after(41)), s(entry_for(items)));
         changes_of(Some(&copy)).pop().expect("one entry")
     }
 
@@ -112,5 +117,7 @@ mod tests {
         let long = put("CONFIG", &format!("GROUP#{}", "g".repeat(100)));
         assert_eq!(logged(&[long]).keys, None, "too long an entry: read it all");
         assert!(changes_of(None).is_empty());
+        let slots: std::collections::BTreeSet<u32> = (0..8).map(slot_after).collect();
+        assert_eq!(slots.len() as u32, LOG_SLOTS, "eight consecutive writes take eight slots");
     }
 }

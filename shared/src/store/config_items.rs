@@ -27,7 +27,7 @@ impl DynamoStore {
             .build()
             .expect("required fields set");
         let mut items = vec![TransactWriteItem::builder().put(put).build()];
-        let bumps = self.version_bumps(&items);
+        let bumps = self.version_bumps(&items).await?;
         items.extend(bumps);
         items.push(audit_put(self.events(), audit));
         match self.transact_retrying(items).await? {
@@ -62,7 +62,7 @@ impl DynamoStore {
                 .expression_attribute_values(format!(":a{i}"), value);
         }
         let mut items = vec![TransactWriteItem::builder().update(update.build().expect("required fields set")).build()];
-        let bumps = self.version_bumps(&items);
+        let bumps = self.version_bumps(&items).await?;
         items.extend(bumps);
         items.push(audit_put(self.events(), audit));
         match self.transact_retrying(items).await? {
@@ -106,7 +106,7 @@ impl DynamoStore {
         }
         let delete = delete.condition_expression(condition).build().expect("required fields set");
         let mut items = vec![TransactWriteItem::builder().delete(delete).build()];
-        let bumps = self.version_bumps(&items);
+        let bumps = self.version_bumps(&items).await?;
         items.extend(bumps);
         items.push(audit_put(self.events(), audit));
         let stale = |expected| Error::PreconditionFailed { entity, id: id.to_string(), expected };

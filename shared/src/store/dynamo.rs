@@ -115,9 +115,23 @@ impl DynamoStore {
     /// The updates that bump every copy of the configuration version and
     /// log which configuration items `items` write (store/config_changes.rs);
     /// every admin write adds them to its own transaction.
-    pub(crate) fn version_bumps(&self, items: &[TransactWriteItem]) -> Vec<TransactWriteItem> {
-        let (slot, entry) = super::change_log::entry_for(items);
-        (0..self.fanout.version_writes())
+    /// It reads copy 0 first (one strongly consistent GetItem: admin writes
+    /// are rare) so that its log entry takes the slot after that version.
+    pub(crate) async fn version_bumps(&self, items: &[TransactWriteItem]) -> Result<Vec<TransactWriteItem>, Error> {
+        let copy = self
+            .client
+            .get_item()
+            .table_name(self.quota())
+            .set_key(Some(key(keys::version_pk(0), keys::VERSION_SK)))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|e| store_error("GetItem", e))?;
+        let version: u64 =
+            copy.item().map(|i| super::item::opt_n(i, "configVersion")).transpose()?.flatten().unwrap_or(0);
+        let slot = super::change_log::slot_after(version);
+        let entry = super::change_log::entry_for(items);
+        Ok((0..self.fanout.version_writes())
             .map(|shard| {
                 let update = Update::builder()
                     .table_name(self.quota())
@@ -131,7 +145,7 @@ impl DynamoStore {
                     .expect("all required fields set");
                 TransactWriteItem::builder().update(update).build()
             })
-            .collect()
+            .collect())
     }
 
     /// Runs a transaction, trying again (with a short growing pause) when it

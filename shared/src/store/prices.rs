@@ -58,7 +58,7 @@ impl DynamoStore {
                 .expect("required fields set");
             TransactWriteItem::builder().delete(delete).build()
         }));
-        let bumps = self.version_bumps(&items);
+        let bumps = self.version_bumps(&items).await?;
         items.extend(bumps);
         items.push(audit_put(self.events(), audit));
         match self.transact_retrying(items).await? {
@@ -108,7 +108,7 @@ impl DynamoStore {
             delete(keys::CONFIG_PK.into(), keys::price_config_sk(id)),
             delete(keys::PRICES_PK.into(), keys::price_history_sk(&price.model, price.effective_from)),
         ];
-        let bumps = self.version_bumps(&items);
+        let bumps = self.version_bumps(&items).await?;
         items.extend(bumps);
         items.push(audit_put(self.events(), audit));
         match self.transact_retrying(items).await? {
